@@ -1,0 +1,87 @@
+// The SQLite layout shared by SqliteBackend (reads, on the caller's thread)
+// and its writer thread: an append-only log with one row per write, whose
+// id is the write's revision.
+//
+//   created  1 on the row that (re)creates a key
+//   deleted  1 on a tombstone; it repeats the deleted value so a delete
+//            event can carry it after older rows are compacted away
+//   prev_revision  id of the key's previous row (0 for a first create);
+//            UNIQUE (name, prev_revision) lets only one write follow a row
+//
+// A read at revision R takes, per key, the row with the largest id <= R.
+
+import Database from 'better-sqlite3';
+import type { KeyValue } from './backend.js';
+
+export const stateFileName = 'state.db';
+
+export function openStateDatabase(path: string): Database.Database {
+  const db = new Database(path);
+  try {
+    // Only takes effect before the first table exists, which is the point:
+    // a new file is created able to hand freed pages back after compaction.
+    db.pragma('auto_vacuum = INCREMENTAL');
+    db.pragma('journal_mode = WAL');
+    // FULL syncs the WAL at every commit: a write is acknowledged only once on disk.
+    db.pragma('synchronous = FULL');
+    db.pragma('busy_timeout = 10000');
+    // Without a limit the WAL file stays as large as its largest burst.
+    db.pragma(`journal_size_limit = ${16 * 1024 * 1024}`);
+    return db;
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+}
+
+export function createSchema(db: Database.Database): void {
+  db.exec(`
+    CREATE TABLE IF NOT EXISTS kv (
+      id INTEGER PRIMARY KEY AUTOINCREMENT,
+      name TEXT NOT NULL,
+      created INTEGER NOT NULL,
+      deleted INTEGER NOT NULL,
+      create_revision INTEGER NOT NULL,
+      prev_revision INTEGER NOT NULL,
+      value TEXT NOT NULL
+    );
+    CREATE UNIQUE INDEX IF NOT EXISTS kv_name_prev_revision ON kv (name, prev_revision);
+    CREATE INDEX IF NOT EXISTS kv_name_id ON kv (name, id);
+    CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
+    INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', 1), ('compact_revision', 0);
+  `);
+}
+
+/** AUTOINCREMENT's counter, which survives compaction deleting the newest rows. */
+export const currentRevisionSql = `SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'kv'), 0) AS revision`;
+export const compactedRevisionSql = `SELECT value AS revision FROM meta WHERE key = 'compact_revision'`;
+
+export interface LatestRow {
+  id: number;
+  deleted: number;
+  create_revision: number;
+  value: string;
+}
+
+export function kvFromRow(name: string, row: LatestRow): KeyValue {
+  return { key: name, value: row.value, createRevision: row.create_revision, modRevision: row.id };
+}
+
+// Messages between SqliteBackend and its writer thread. One request is in
+// flight at a time, so replies need no ids.
+
+export type WriteOp =
+  | { op: 'create'; key: string; value: string }
+  | { op: 'update'; key: string; value: string; expected: number }
+  | { op: 'delete'; key: string; expected: number };
+
+export type WriteOutcome = { ok: true; revision: number; kv: KeyValue; prev?: KeyValue } | { ok: false; revision: number; current?: KeyValue };
+
+export type WriterRequest = { type: 'write'; ops: WriteOp[] } | { type: 'compact'; revision: number } | { type: 'close' };
+
+export type WriterReply =
+  | { type: 'written'; outcomes: WriteOutcome[] }
+  | { type: 'compacted'; compacted: number; removed: number }
+  | { type: 'future'; requested: number; current: number }
+  | { type: 'failed'; message: string; code?: string }
+  | { type: 'closed' };

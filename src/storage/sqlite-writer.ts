@@ -1,0 +1,124 @@
+// SqliteBackend's writer thread. Every write batch is one transaction, so one
+// fsync acknowledges all writes queued together (group commit), while the
+// caller's thread keeps serving reads and requests during the sync.
+
+import { parentPort, workerData } from 'node:worker_threads';
+import { compactedRevisionSql, currentRevisionSql, kvFromRow, openStateDatabase } from './sqlite-schema.js';
+import type { LatestRow, WriteOp, WriteOutcome, WriterReply, WriterRequest } from './sqlite-schema.js';
+
+const port = parentPort;
+if (!port) throw new Error('sqlite-writer must run as a worker thread');
+// SqliteBackend created the schema before starting this thread.
+const db = openStateDatabase((workerData as { path: string }).path);
+
+const latestStmt = db.prepare<[string], LatestRow>('SELECT id, deleted, create_revision, value FROM kv WHERE name = ? ORDER BY id DESC LIMIT 1');
+const insertStmt = db.prepare<[number, string, number, number, number, number, string]>(
+  'INSERT INTO kv (id, name, created, deleted, create_revision, prev_revision, value) VALUES (?, ?, ?, ?, ?, ?, ?)',
+);
+const currentRevisionStmt = db.prepare<[], { revision: number }>(currentRevisionSql);
+const compactedRevisionStmt = db.prepare<[], { revision: number }>(compactedRevisionSql);
+// A row is superseded once a later row at or below the target names it as
+// its previous row; tombstones at or below the target go too. Scanning only
+// (from, to] suffices because earlier rows were handled by earlier compactions.
+const compactStmt = db.prepare<{ from: number; to: number }>(`
+  DELETE FROM kv WHERE id IN (
+    SELECT prev_revision FROM kv WHERE id > @from AND id <= @to AND prev_revision != 0
+    UNION ALL
+    SELECT id FROM kv WHERE id > @from AND id <= @to AND deleted = 1)`);
+const setCompactedStmt = db.prepare<[number]>(`UPDATE meta SET value = ? WHERE key = 'compact_revision'`);
+
+let revision = readRevision();
+
+function readRevision(): number {
+  return currentRevisionStmt.get()?.revision ?? 0;
+}
+
+function append(name: string, created: boolean, deleted: boolean, createRevision: number, prevRevision: number, value: string): number {
+  const id = revision + 1;
+  insertStmt.run(id, name, created ? 1 : 0, deleted ? 1 : 0, createRevision === 0 ? id : createRevision, prevRevision, value);
+  revision = id;
+  return id;
+}
+
+// Each compare is checked against the key's newest row, not left to the
+// UNIQUE index alone: after compaction a stale prev_revision may no longer
+// collide with anything.
+function apply(op: WriteOp): WriteOutcome {
+  const row = latestStmt.get(op.key);
+  const live = row && row.deleted === 0 ? kvFromRow(op.key, row) : undefined;
+  switch (op.op) {
+    case 'create': {
+      if (live) return { ok: false, revision, current: live };
+      const id = append(op.key, true, false, 0, row?.id ?? 0, op.value);
+      return { ok: true, revision: id, kv: { key: op.key, value: op.value, createRevision: id, modRevision: id } };
+    }
+    case 'update': {
+      if (!live || live.modRevision !== op.expected) return live ? { ok: false, revision, current: live } : { ok: false, revision };
+      const id = append(op.key, false, false, live.createRevision, live.modRevision, op.value);
+      return { ok: true, revision: id, kv: { key: op.key, value: op.value, createRevision: live.createRevision, modRevision: id }, prev: live };
+    }
+    case 'delete': {
+      if (!live || (op.expected !== 0 && live.modRevision !== op.expected)) return live ? { ok: false, revision, current: live } : { ok: false, revision };
+      const id = append(op.key, false, true, live.createRevision, live.modRevision, live.value);
+      return { ok: true, revision: id, kv: live, prev: live };
+    }
+  }
+}
+
+const applyBatch = db.transaction((ops: WriteOp[]) => ops.map(apply));
+
+const compactChunk = db.transaction((from: number, to: number) => {
+  const { changes } = compactStmt.run({ from, to });
+  setCompactedStmt.run(to);
+  return changes;
+});
+
+// Bounded chunks keep each transaction, and the WAL it produces, small.
+const compactionChunk = 10_000;
+
+function compact(target: number): WriterReply {
+  const current = readRevision();
+  if (target > current) return { type: 'future', requested: target, current };
+  let compacted = compactedRevisionStmt.get()?.revision ?? 0;
+  if (target <= compacted) return { type: 'compacted', compacted, removed: 0 };
+  let removed = 0;
+  while (compacted < target) {
+    const to = Math.min(target, compacted + compactionChunk);
+    removed += compactChunk.immediate(compacted, to);
+    compacted = to;
+  }
+  // Hand freed pages back to the file system, then fold the WAL into the
+  // database and truncate it, so disk use follows live data.
+  db.pragma('incremental_vacuum');
+  db.pragma('wal_checkpoint(TRUNCATE)');
+  return { type: 'compacted', compacted, removed };
+}
+
+function handle(request: WriterRequest): WriterReply {
+  switch (request.type) {
+    case 'write':
+      try {
+        return { type: 'written', outcomes: applyBatch.immediate(request.ops) };
+      } catch (err) {
+        revision = readRevision();
+        throw err;
+      }
+    case 'compact':
+      return compact(request.revision);
+    case 'close':
+      db.close();
+      return { type: 'closed' };
+  }
+}
+
+port.on('message', (request: WriterRequest) => {
+  let reply: WriterReply;
+  try {
+    reply = handle(request);
+  } catch (err) {
+    const e = err as Error & { code?: unknown };
+    reply = { type: 'failed', message: e.message, ...(typeof e.code === 'string' ? { code: e.code } : {}) };
+  }
+  port.postMessage(reply);
+  if (reply.type === 'closed') port.close();
+});
