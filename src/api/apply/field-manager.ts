@@ -1,0 +1,301 @@
+// The field manager kube-apiserver runs on every write, after
+// k8s.io/apiserver's fieldmanager: ordinary writes record who changed what in
+// metadata.managedFields, and server-side apply merges a configuration into
+// the live object by ownership.
+import { BadRequestError } from '../errors.js';
+import { cloneJson, isPlainObject } from '../object.js';
+import type { KubeObject, ManagedFieldsEntry } from '../object.js';
+import type { GroupVersionKind } from '../schema/types.js';
+import { applyConflictError } from './conflicts.js';
+import { fieldPath } from './field-path.js';
+import { FieldSet } from './field-set.js';
+import { LAST_APPLIED_ANNOTATION, SERVER_SIDE_KUBECTL, fieldsStillAsLastApplied, followLastApplied } from './last-applied.js';
+import { compareStrings } from './json-value.js';
+import { decodeManagedFields, emptyManaged, encodeManagedFields, formatTime, managerIdentifier } from './managed-fields.js';
+import type { Managed } from './managed-fields.js';
+import type { TypeInfo } from './type-info.js';
+import { ApplyConflicts, InvalidAppliedConfigError, applyOwnership, updateOwnership } from './updater.js';
+import type { UpdaterContext } from './updater.js';
+
+export { LAST_APPLIED_ANNOTATION };
+
+export interface FieldManagerOptions {
+  /**
+   * Fields the strategy resets and no manager may own, with everything below
+   * them: status on the main resource, the rest on a status subresource
+   * (Kubernetes' GetResetFields).
+   */
+  ignoredFields?: FieldSet;
+}
+
+export interface ApplyOptions extends FieldManagerOptions {
+  /** "status" for an apply to the status subresource. */
+  subresource?: string;
+  /** The endpoint's group, version and kind: a configuration of another kind or version is rejected. */
+  expectedKind?: GroupVersionKind;
+}
+
+export interface ApplyResult {
+  /** The live object with the configuration merged in and metadata.managedFields set. */
+  object: KubeObject;
+  managedFields: ManagedFieldsEntry[];
+}
+
+/** Kubernetes keeps at most this many Update entries; older ones merge into "ancient-changes". */
+const maxUpdateManagers = 10;
+const ancientChangesManager = 'ancient-changes';
+const currentOperation = 'current-operation';
+const beforeFirstApply = 'before-first-apply';
+
+/** Fields every object has whose ownership is never recorded. */
+const unmanagedMetadata = FieldSet.fromPaths([
+  fieldPath('apiVersion'),
+  fieldPath('kind'),
+  fieldPath('metadata'),
+  ...['name', 'namespace', 'creationTimestamp', 'selfLink', 'uid', 'clusterName', 'generation', 'managedFields', 'resourceVersion'].map((f) => fieldPath('metadata', f)),
+]);
+
+/** A shallow copy without metadata.managedFields; nothing here mutates the values it reads. */
+function withoutManagedFields(obj: unknown): Record<string, unknown> {
+  if (!isPlainObject(obj)) return {};
+  if (!isPlainObject(obj.metadata) || !('managedFields' in obj.metadata)) return obj;
+  const { managedFields: _managedFields, ...metadata } = obj.metadata;
+  return { ...obj, metadata };
+}
+
+function setManagedFields(obj: Record<string, unknown>, entries: ManagedFieldsEntry[]): void {
+  if (!isPlainObject(obj.metadata)) {
+    if (entries.length === 0) return;
+    obj.metadata = {};
+  }
+  const metadata = obj.metadata as Record<string, unknown>;
+  if (entries.length === 0) delete metadata.managedFields;
+  else metadata.managedFields = entries;
+}
+
+/** The manager name for a request without fieldManager: the user agent up to its first "/". */
+export function fieldManagerFromUserAgent(userAgent: string): string {
+  let out = '';
+  for (const ch of userAgent.split('/')[0] ?? '') {
+    if (!/\P{C}/u.test(ch)) continue;
+    if (Buffer.byteLength(out + ch) > 128) break;
+    out += ch;
+  }
+  return out;
+}
+
+function stripUnmanaged(managed: Managed, manager: string): void {
+  const vs = managed.fields.get(manager);
+  if (!vs) return;
+  const set = vs.set.difference(unmanagedMetadata);
+  if (set.isEmpty()) managed.fields.delete(manager);
+  else managed.fields.set(manager, { ...vs, set });
+}
+
+/** Merges the oldest Update entries of each version into one "ancient-changes" entry once there are too many. */
+function capUpdateManagers(managed: Managed): void {
+  const updaters = [...managed.fields.entries()].filter(([, vs]) => !vs.applied).map(([id]) => id);
+  if (updaters.length <= maxUpdateManagers) return;
+  const seconds = (id: string): number => {
+    const t = managed.times.get(id);
+    const ms = t === undefined ? NaN : Date.parse(t);
+    return Number.isNaN(ms) ? 0 : Math.floor(ms / 1000);
+  };
+  updaters.sort((a, b) => seconds(a) - seconds(b) || compareStrings(a, b));
+  const firstOfVersion = new Map<string, string>();
+  let length = updaters.length;
+  for (let i = 0; i < updaters.length && length > maxUpdateManagers; i++) {
+    const id = updaters[i] as string;
+    const vs = managed.fields.get(id);
+    if (!vs) continue;
+    const bucket = managerIdentifier({ manager: ancientChangesManager, operation: 'Update', apiVersion: vs.apiVersion });
+    const first = firstOfVersion.get(vs.apiVersion);
+    if (first === undefined) {
+      firstOfVersion.set(vs.apiVersion, id);
+      continue;
+    }
+    if (!managed.fields.has(bucket)) {
+      const firstSet = managed.fields.get(first);
+      managed.fields.delete(first);
+      if (firstSet) managed.fields.set(bucket, firstSet);
+    }
+    const bucketSet = managed.fields.get(bucket);
+    managed.fields.set(bucket, { set: vs.set.union(bucketSet?.set ?? new FieldSet()), apiVersion: vs.apiVersion, applied: false });
+    managed.fields.delete(id);
+    managed.times.set(bucket, managed.times.get(id));
+    length--;
+  }
+}
+
+/** An Update through the whole chain: ownership, metadata stripped, merged into the manager's entry, capped. */
+function recordUpdate(oldValue: unknown, newValue: unknown, managedIn: Managed, managerId: string, ctx: UpdaterContext, now: Date): Managed {
+  const managed = updateOwnership(oldValue, newValue, managedIn, currentOperation, ctx);
+  stripUnmanaged(managed, currentOperation);
+  const changed = managed.fields.get(currentOperation);
+  if (changed) {
+    managed.fields.delete(currentOperation);
+    const previous = managed.fields.get(managerId);
+    managed.fields.set(managerId, { set: previous ? changed.set.union(previous.set) : changed.set, apiVersion: changed.apiVersion, applied: false });
+    managed.times.set(managerId, formatTime(now));
+  }
+  capUpdateManagers(managed);
+  return managed;
+}
+
+/** `managedFields: []` or `[{}]` in a request: the client asks to drop all ownership records. */
+function isManagedFieldsReset(entries: unknown): boolean {
+  if (!Array.isArray(entries)) return false;
+  if (entries.length === 0) return true;
+  const [only] = entries as unknown[];
+  return entries.length === 1 && isPlainObject(only) && Object.values(only).every((v) => v === undefined || v === null || v === '');
+}
+
+function decodeOrEmpty(entries: unknown): Managed {
+  try {
+    return decodeManagedFields(entries);
+  } catch {
+    return emptyManaged();
+  }
+}
+
+/**
+ * The ownership records an update starts from: the stored ones for a
+ * subresource; otherwise the ones the client sent (so clients can edit or
+ * reset them), or the stored ones when it sent none or unreadable ones.
+ */
+function startingManaged(oldObj: KubeObject | undefined, newObj: KubeObject, subresource: string | undefined): Managed {
+  const stored = oldObj?.metadata?.managedFields;
+  if (subresource) return decodeOrEmpty(stored);
+  const sent = newObj.metadata?.managedFields;
+  if (isManagedFieldsReset(sent)) return emptyManaged();
+  const managed = decodeOrEmpty(sent);
+  return managed.fields.size > 0 ? managed : decodeOrEmpty(stored);
+}
+
+/**
+ * Records an ordinary write (create, update, patch other than apply) in
+ * metadata.managedFields and returns the object to store, which shares all
+ * but its metadata with newObj. `manager` owns what it changed; other
+ * managers lose the fields changed away from their values. An existing
+ * object without managedFields stays untracked until its first apply, which
+ * is also how a client clears them (sending managedFields: [{}]). Never
+ * throws: should ownership not be computable, the stored managedFields are kept.
+ */
+export function updateManagedFields(
+  oldObj: KubeObject | undefined,
+  newObj: KubeObject,
+  manager: string,
+  operation: 'Update',
+  typeInfo: TypeInfo,
+  now: Date,
+  subresource?: string,
+  options: FieldManagerOptions = {},
+): KubeObject {
+  const result: KubeObject = { ...newObj, metadata: { ...newObj.metadata } };
+  delete result.metadata.managedFields;
+  try {
+    let managed = startingManaged(oldObj, newObj, subresource);
+    if (managed.fields.size === 0 && oldObj !== undefined) return result;
+    const apiVersion = newObj.apiVersion ?? oldObj?.apiVersion ?? '';
+    if (apiVersion === '') throw new Error('object has no apiVersion');
+    const ctx: UpdaterContext = { type: typeInfo.root, apiVersion, ignored: options.ignoredFields };
+    const oldValue = withoutManagedFields(oldObj ?? typeInfo.emptyObject());
+    const id = managerIdentifier({ manager: manager || 'unknown', operation, apiVersion, subresource });
+    managed = recordUpdate(oldValue, withoutManagedFields(newObj), managed, id, ctx, now);
+    setManagedFields(result, encodeManagedFields(managed));
+  } catch {
+    const stored = oldObj?.metadata?.managedFields;
+    if (stored !== undefined) result.metadata.managedFields = stored;
+  }
+  return result;
+}
+
+function groupVersionKindString(apiVersion: unknown, kind: unknown): string {
+  const av = typeof apiVersion === 'string' ? apiVersion : '';
+  const slash = av.indexOf('/');
+  const group = slash >= 0 ? av.slice(0, slash) : '';
+  const version = slash >= 0 ? av.slice(slash + 1) : av;
+  return `${group}/${version}, Kind=${typeof kind === 'string' ? kind : ''}`;
+}
+
+function apiVersionOf(gvk: GroupVersionKind): string {
+  return gvk.group ? `${gvk.group}/${gvk.version}` : gvk.version;
+}
+
+/**
+ * Server-side apply (PATCH with application/apply-patch+yaml): merges the
+ * applied configuration into the live object (undefined to create), removes
+ * what `manager` applied before and no longer applies unless someone else
+ * owns it, and records `manager`'s Apply entry. Throws ApplyConflictError when
+ * the apply changes fields other managers own and force is false, and
+ * BadRequestError for a configuration the merge cannot use. The result is not
+ * yet defaulted or validated.
+ */
+export function serverSideApply(
+  liveObj: KubeObject | undefined,
+  appliedConfig: Record<string, unknown>,
+  manager: string,
+  force: boolean,
+  typeInfo: TypeInfo,
+  now: Date,
+  options: ApplyOptions = {},
+): ApplyResult {
+  if (!isPlainObject(appliedConfig)) throw new BadRequestError('apply patch must be an object');
+  const configMetadata = appliedConfig.metadata;
+  if (isPlainObject(configMetadata) && configMetadata.managedFields !== undefined && configMetadata.managedFields !== null) {
+    throw new BadRequestError('metadata.managedFields must be nil');
+  }
+  const expected = options.expectedKind;
+  if (expected && (appliedConfig.apiVersion !== apiVersionOf(expected) || appliedConfig.kind !== expected.kind)) {
+    throw new BadRequestError(`invalid object type: ${groupVersionKindString(appliedConfig.apiVersion, appliedConfig.kind)}`);
+  }
+  const apiVersion = typeof appliedConfig.apiVersion === 'string' && appliedConfig.apiVersion !== '' ? appliedConfig.apiVersion : (liveObj?.apiVersion ?? '');
+  const ctx: UpdaterContext = { type: typeInfo.root, apiVersion, ignored: options.ignoredFields };
+  let managed: Managed;
+  try {
+    managed = decodeManagedFields(liveObj?.metadata?.managedFields);
+  } catch {
+    managed = emptyManaged();
+  }
+  const live = withoutManagedFields(liveObj ?? {});
+  const config = appliedConfig;
+  const id = managerIdentifier({ manager: manager || 'unknown', operation: 'Apply', subresource: options.subresource });
+
+  const attempt = (forced: boolean): { object: Record<string, unknown>; managed: Managed } => {
+    let current = managed;
+    // Objects written before managedFields existed: whoever wrote them owns everything, for the applier to conflict with.
+    if (current.fields.size === 0 && liveObj !== undefined) {
+      const firstId = managerIdentifier({ manager: beforeFirstApply, operation: 'Update', apiVersion, subresource: options.subresource });
+      current = recordUpdate(withoutManagedFields(typeInfo.emptyObject()), live, current, firstId, ctx, now);
+    }
+    const outcome = applyOwnership(live, config, current, id, forced, ctx);
+    stripUnmanaged(outcome.managed, id);
+    if (outcome.object !== undefined) outcome.managed.times.set(id, formatTime(now));
+    capUpdateManagers(outcome.managed);
+    // A copy: the merge shares values with the live object, which callers may cache.
+    const object = cloneJson(outcome.object === undefined ? live : (outcome.object as Record<string, unknown>));
+    return { object, managed: outcome.managed };
+  };
+
+  let outcome: { object: Record<string, unknown>; managed: Managed };
+  try {
+    outcome = attempt(force);
+  } catch (err) {
+    if (err instanceof InvalidAppliedConfigError) {
+      const meta = isPlainObject(configMetadata) ? configMetadata : {};
+      const nn = `${typeof meta.namespace === 'string' ? meta.namespace : ''}/${typeof meta.name === 'string' ? meta.name : ''}`;
+      throw new BadRequestError(`failed to create typed patch object (${nn}; ${groupVersionKindString(appliedConfig.apiVersion, appliedConfig.kind)}): ${err.message}`);
+    }
+    if (!(err instanceof ApplyConflicts)) throw err;
+    const allowed = manager === SERVER_SIDE_KUBECTL ? fieldsStillAsLastApplied(live, typeInfo.root) : undefined;
+    if (!allowed) throw applyConflictError(err.conflicts);
+    const remaining = err.conflicts.filter((c) => !allowed.has(c.path));
+    if (remaining.length > 0) throw applyConflictError(remaining);
+    outcome = attempt(true);
+  }
+
+  if (manager === SERVER_SIDE_KUBECTL) followLastApplied(outcome.object, appliedConfig);
+  const managedFields = encodeManagedFields(outcome.managed);
+  setManagedFields(outcome.object, managedFields);
+  return { object: outcome.object as KubeObject, managedFields: cloneJson(managedFields) };
+}

@@ -1,0 +1,53 @@
+// JSON merge patch (RFC 7386) as kube-apiserver applies it for
+// application/merge-patch+json.
+import { cloneJson, isPlainObject } from '../object.js';
+import { badRequest } from './patch-errors.js';
+
+type JsonMap = Record<string, unknown>;
+
+/** Assigns without invoking the __proto__ setter, so such a key stays plain data. */
+export function setOwn(map: JsonMap, key: string, value: unknown): void {
+  if (key === '__proto__') Object.defineProperty(map, key, { value, writable: true, enumerable: true, configurable: true });
+  else map[key] = value;
+}
+
+// New values lose their null members, also inside objects nested in arrays
+// (the RFC leaves those alone; Kubernetes drops them).
+function pruneNulls(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(pruneNulls);
+  if (isPlainObject(value)) {
+    for (const [k, v] of Object.entries(value)) {
+      if (v === null) delete value[k];
+      else setOwn(value, k, pruneNulls(v));
+    }
+  }
+  return value;
+}
+
+function mergeValue(current: unknown, patch: unknown): unknown {
+  if (!isPlainObject(current)) return pruneNulls(patch);
+  if (!isPlainObject(patch)) return patch;
+  return mergeObjects(current, patch);
+}
+
+function mergeObjects(doc: JsonMap, patch: JsonMap): JsonMap {
+  for (const [k, v] of Object.entries(patch)) {
+    if (v === null) delete doc[k];
+    else if (!Object.hasOwn(doc, k) || doc[k] === null) setOwn(doc, k, pruneNulls(v));
+    else setOwn(doc, k, mergeValue(doc[k], v));
+  }
+  return doc;
+}
+
+/**
+ * Applies a JSON merge patch without changing its arguments. As in
+ * Kubernetes, a patch that is null or a bare scalar is a 400 "Invalid JSON
+ * Patch", and a patch that is an array (or a target that is not an object)
+ * yields the patch itself.
+ */
+export function applyMergePatch(target: unknown, patch: unknown): unknown {
+  if (Array.isArray(patch)) return pruneNulls(cloneJson(patch));
+  if (!isPlainObject(patch)) throw badRequest('Invalid JSON Patch');
+  if (!isPlainObject(target)) return pruneNulls(cloneJson(patch));
+  return mergeObjects(cloneJson(target), cloneJson(patch));
+}

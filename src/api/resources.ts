@@ -1,0 +1,108 @@
+// The catalogue of built-in resources: how each kind is named and served,
+// as kube-apiserver advertises them in discovery.
+
+export interface ResourceInfo {
+  /** API group, '' for the core group. */
+  group: string;
+  /** Versions served, preferred (and storage) version first. */
+  versions: string[];
+  kind: string;
+  listKind: string;
+  plural: string;
+  singular: string;
+  namespaced: boolean;
+  shortNames: string[];
+  categories: string[];
+  /** Subresources beyond the main resource: status, scale, binding, eviction, finalize, log, exec ... */
+  subresources: string[];
+  verbs: string[];
+  /** Custom resources: the CRD's additionalPrinterColumns for kubectl get. */
+  printerColumns?: PrinterColumn[];
+}
+
+export interface PrinterColumn {
+  name: string;
+  type: string;
+  format?: string;
+  description?: string;
+  priority?: number;
+  jsonPath: string;
+}
+
+const allVerbs = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
+
+interface Spec {
+  group?: string;
+  versions?: string[];
+  kind: string;
+  plural?: string;
+  namespaced?: boolean;
+  shortNames?: string[];
+  categories?: string[];
+  subresources?: string[];
+  verbs?: string[];
+}
+
+function resource(spec: Spec): ResourceInfo {
+  const lower = spec.kind.toLowerCase();
+  const plural = spec.plural ?? (lower.endsWith('s') ? lower + 'es' : lower.endsWith('y') ? lower.slice(0, -1) + 'ies' : lower + 's');
+  return {
+    group: spec.group ?? '',
+    versions: spec.versions ?? ['v1'],
+    kind: spec.kind,
+    listKind: spec.kind + 'List',
+    plural,
+    singular: spec.kind === 'Endpoints' ? 'endpoints' : lower,
+    namespaced: spec.namespaced ?? true,
+    shortNames: spec.shortNames ?? [],
+    categories: spec.categories ?? [],
+    subresources: spec.subresources ?? [],
+    verbs: spec.verbs ?? allVerbs,
+  };
+}
+
+const all = ['all'];
+
+export const builtinResources: ResourceInfo[] = [
+  resource({ kind: 'Namespace', namespaced: false, shortNames: ['ns'], subresources: ['status', 'finalize'], verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'] }),
+  resource({ kind: 'Pod', shortNames: ['po'], categories: all, subresources: ['status', 'binding', 'eviction', 'log', 'exec', 'attach', 'portforward', 'ephemeralcontainers'] }),
+  resource({ kind: 'Service', shortNames: ['svc'], categories: all, subresources: ['status', 'proxy'], verbs: ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'] }),
+  resource({ kind: 'Endpoints', plural: 'endpoints', shortNames: ['ep'] }),
+  resource({ kind: 'ConfigMap', shortNames: ['cm'] }),
+  resource({ kind: 'Secret' }),
+  resource({ kind: 'ServiceAccount', shortNames: ['sa'], subresources: ['token'] }),
+  resource({ kind: 'Node', namespaced: false, shortNames: ['no'], subresources: ['status', 'proxy'] }),
+  resource({ kind: 'Event', shortNames: ['ev'] }),
+  resource({ kind: 'PersistentVolume', namespaced: false, shortNames: ['pv'], subresources: ['status'] }),
+  resource({ kind: 'PersistentVolumeClaim', shortNames: ['pvc'], subresources: ['status'] }),
+  resource({ kind: 'ReplicationController', shortNames: ['rc'], categories: all, subresources: ['status', 'scale'] }),
+  resource({ kind: 'ResourceQuota', shortNames: ['quota'], subresources: ['status'] }),
+  resource({ kind: 'LimitRange', shortNames: ['limits'] }),
+  resource({ kind: 'PodTemplate' }),
+  resource({ group: 'apps', kind: 'Deployment', shortNames: ['deploy'], categories: all, subresources: ['status', 'scale'] }),
+  resource({ group: 'apps', kind: 'ReplicaSet', shortNames: ['rs'], categories: all, subresources: ['status', 'scale'] }),
+  resource({ group: 'apps', kind: 'StatefulSet', shortNames: ['sts'], categories: all, subresources: ['status', 'scale'] }),
+  resource({ group: 'apps', kind: 'DaemonSet', shortNames: ['ds'], categories: all, subresources: ['status'] }),
+  resource({ group: 'apps', kind: 'ControllerRevision' }),
+  resource({ group: 'batch', kind: 'Job', categories: all, subresources: ['status'] }),
+  resource({ group: 'batch', kind: 'CronJob', shortNames: ['cj'], categories: all, subresources: ['status'] }),
+  resource({ group: 'autoscaling', versions: ['v2', 'v1'], kind: 'HorizontalPodAutoscaler', shortNames: ['hpa'], categories: all, subresources: ['status'] }),
+  resource({ group: 'networking.k8s.io', kind: 'Ingress', shortNames: ['ing'], subresources: ['status'] }),
+  resource({ group: 'networking.k8s.io', kind: 'IngressClass', namespaced: false }),
+  resource({ group: 'networking.k8s.io', kind: 'NetworkPolicy', shortNames: ['netpol'] }),
+  resource({ group: 'coordination.k8s.io', kind: 'Lease' }),
+  resource({ group: 'discovery.k8s.io', kind: 'EndpointSlice' }),
+  resource({ group: 'rbac.authorization.k8s.io', kind: 'Role' }),
+  resource({ group: 'rbac.authorization.k8s.io', kind: 'ClusterRole', namespaced: false }),
+  resource({ group: 'rbac.authorization.k8s.io', kind: 'RoleBinding' }),
+  resource({ group: 'rbac.authorization.k8s.io', kind: 'ClusterRoleBinding', namespaced: false }),
+  resource({ group: 'storage.k8s.io', kind: 'StorageClass', namespaced: false, shortNames: ['sc'] }),
+  resource({ group: 'events.k8s.io', kind: 'Event', shortNames: ['ev'] }),
+  resource({ group: 'scheduling.k8s.io', kind: 'PriorityClass', namespaced: false, shortNames: ['pc'] }),
+  resource({ group: 'policy', kind: 'PodDisruptionBudget', shortNames: ['pdb'], subresources: ['status'] }),
+  resource({ group: 'apiextensions.k8s.io', kind: 'CustomResourceDefinition', namespaced: false, shortNames: ['crd', 'crds'], categories: ['api-extensions'], subresources: ['status'] }),
+];
+
+export function groupVersion(group: string, version: string): string {
+  return group ? `${group}/${version}` : version;
+}

@@ -1,0 +1,43 @@
+// Read access to untyped JSON objects: built-in kinds are plain JSON, and a
+// field of the wrong type reads as its Go zero value, as after decoding.
+
+export type JsonObject = Record<string, unknown>;
+
+export function asObject(v: unknown): JsonObject | undefined {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as JsonObject) : undefined;
+}
+
+export function asArray(v: unknown): unknown[] {
+  return Array.isArray(v) ? v : [];
+}
+
+export function asString(v: unknown): string {
+  return typeof v === 'string' ? v : '';
+}
+
+export function asNumber(v: unknown): number | undefined {
+  return typeof v === 'number' ? v : undefined;
+}
+
+/** A map[string]string such as labels or a selector's matchLabels. */
+export function asStringMap(v: unknown): Record<string, string> {
+  const o = asObject(v);
+  if (!o) return {};
+  const out: Record<string, string> = {};
+  for (const [k, val] of Object.entries(o)) out[k] = typeof val === 'string' ? val : String(val);
+  return out;
+}
+
+/** Sets obj[key] to an empty object unless it already holds one, and returns it. */
+export function ensureObject(obj: JsonObject, key: string): JsonObject {
+  const existing = asObject(obj[key]);
+  if (existing) return existing;
+  const created: JsonObject = {};
+  obj[key] = created;
+  return created;
+}
+
+/** The objects of an array field, skipping anything that is not an object. */
+export function objectsOf(v: unknown): JsonObject[] {
+  return asArray(v).filter((item): item is JsonObject => asObject(item) !== undefined);
+}

@@ -1,0 +1,55 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { BadRequestError } from '../../src/api/errors.js';
+import { applyMergePatch } from '../../src/api/patch/index.js';
+
+// Examples of RFC 7386, appendix A.
+const rfcExamples: Array<[unknown, unknown, unknown]> = [
+  [{ a: 'b' }, { a: 'c' }, { a: 'c' }],
+  [{ a: 'b' }, { b: 'c' }, { a: 'b', b: 'c' }],
+  [{ a: 'b' }, { a: null }, {}],
+  [{ a: 'b', b: 'c' }, { a: null }, { b: 'c' }],
+  [{ a: ['b'] }, { a: 'c' }, { a: 'c' }],
+  [{ a: 'c' }, { a: ['b'] }, { a: ['b'] }],
+  [{ a: { b: 'c' } }, { a: { b: 'd', c: null } }, { a: { b: 'd' } }],
+  [{ a: [{ b: 'c' }] }, { a: [1] }, { a: [1] }],
+  [{ e: null }, { a: 1 }, { e: null, a: 1 }],
+  [[1, 2], { a: 'b', c: null }, { a: 'b' }],
+  [{}, { a: { bb: { ccc: null } } }, { a: { bb: {} } }],
+];
+
+test('the RFC 7386 examples give the RFC results', () => {
+  for (const [target, patch, result] of rfcExamples) assert.deepStrictEqual(applyMergePatch(target, patch), result, JSON.stringify(patch));
+});
+
+test('lists are replaced whole, as kubectl patch --type=merge users expect', () => {
+  const pod = { spec: { containers: [{ name: 'a', image: 'a:1' }, { name: 'b', image: 'b:1' }] } };
+  assert.deepStrictEqual(applyMergePatch(pod, { spec: { containers: [{ name: 'a', image: 'a:2' }] } }), { spec: { containers: [{ name: 'a', image: 'a:2' }] } });
+});
+
+test('labels set to null are removed and others kept', () => {
+  const obj = { metadata: { name: 'web', labels: { app: 'web', tier: 'front' } } };
+  assert.deepStrictEqual(applyMergePatch(obj, { metadata: { labels: { tier: null, env: 'prod' } } }), { metadata: { name: 'web', labels: { app: 'web', env: 'prod' } } });
+});
+
+test('nulls inside new objects, also inside lists, are dropped as Kubernetes drops them', () => {
+  assert.deepStrictEqual(applyMergePatch({}, { list: [{ a: 1, b: null }, null] }), { list: [{ a: 1 }, null] });
+});
+
+test('neither the target nor the patch is changed', () => {
+  const target = { a: { b: 1 } };
+  const patch = { a: { c: { d: null, e: 2 } } };
+  applyMergePatch(target, patch);
+  assert.deepStrictEqual(target, { a: { b: 1 } });
+  assert.deepStrictEqual(patch, { a: { c: { d: null, e: 2 } } });
+});
+
+test('a null or scalar patch is a BadRequest "Invalid JSON Patch"', () => {
+  for (const patch of [null, 'x', 3, true]) {
+    assert.throws(() => applyMergePatch({ a: 1 }, patch), (e: unknown) => e instanceof BadRequestError && e.message === 'Invalid JSON Patch');
+  }
+});
+
+test('a list patch is the result, as in Kubernetes', () => {
+  assert.deepStrictEqual(applyMergePatch({ a: 1 }, [{ b: null }]), [{}]);
+});
