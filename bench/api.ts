@@ -1,0 +1,179 @@
+// API server benchmark: cold start, idle memory, and create/get/list/watch
+// throughput and latency with 64 concurrent clients, through the sqlite
+// store and through a real etcd in the same run.
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadKubeconfig } from '../src/client/kubeconfig.js';
+import { RestClient } from '../src/client/rest.js';
+import type { KubeObject } from '../src/api/object.js';
+import { startEtcd } from './etcd-process.js';
+
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const nami = join(repoRoot, 'bin', 'nami');
+
+interface Server {
+  url: string;
+  kubeconfig: string;
+  pid: number;
+  readyMs: number;
+  stop(): Promise<void>;
+}
+
+async function startServer(storage: string): Promise<Server> {
+  const dir = mkdtempSync(join(tmpdir(), 'nami-bench-'));
+  const t0 = performance.now();
+  const child = spawn(process.execPath, [nami, 'server', '--data-dir', dir, '--listen', '127.0.0.1:0', '--storage', storage], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  const url = await new Promise<string>((res, rej) => {
+    child.stdout!.on('data', (c: Buffer) => {
+      out += c.toString();
+      const m = /ready at (\S+)/.exec(out);
+      if (m) res(m[1]!);
+    });
+    child.on('exit', (code) => rej(new Error(`server exited ${code}: ${out}`)));
+  });
+  const readyMs = performance.now() - t0;
+  return {
+    url,
+    kubeconfig: join(dir, 'admin.kubeconfig'),
+    pid: child.pid!,
+    readyMs,
+    async stop() {
+      child.removeAllListeners('exit');
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await exited;
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+function rssMb(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+  return kb / 1024;
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+interface Figures {
+  ops: number;
+  perSecond: number;
+  p50: number;
+  p99: number;
+}
+
+async function measure(total: number, concurrency: number, op: (i: number) => Promise<unknown>): Promise<Figures> {
+  const latencies: number[] = [];
+  let next = 0;
+  const start = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      for (;;) {
+        const i = next++;
+        if (i >= total) return;
+        const t = performance.now();
+        await op(i);
+        latencies.push(performance.now() - t);
+      }
+    }),
+  );
+  const seconds = (performance.now() - start) / 1000;
+  latencies.sort((a, b) => a - b);
+  return { ops: total, perSecond: total / seconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99) };
+}
+
+function pod(name: string): KubeObject {
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, labels: { app: 'bench', shard: String(name.length % 4) } },
+    spec: { containers: [{ name: 'main', image: 'busybox:1.36', command: ['sleep', '3600'], resources: { requests: { cpu: '10m', memory: '16Mi' } } }] },
+  };
+}
+
+const podsPath = (namespace: string, name?: string) => ({ group: '', version: 'v1', plural: 'pods', namespace, name });
+
+function row(label: string, f: Figures): string {
+  return `${label.padEnd(34)} ${f.perSecond.toFixed(0).padStart(8)}/s   p50 ${f.p50.toFixed(2).padStart(7)} ms   p99 ${f.p99.toFixed(2).padStart(7)} ms`;
+}
+
+export async function runApiBench(opts: { pods?: number } = {}): Promise<void> {
+  const listSize = opts.pods ?? 10_000;
+  const concurrency = 64;
+  console.log(`\n== API server (${concurrency} concurrent clients) ==`);
+
+  // Cold start: three fresh data dirs, process spawn to "ready" line.
+  const starts: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    const s = await startServer('sqlite');
+    starts.push(s.readyMs);
+    await s.stop();
+  }
+  starts.sort((a, b) => a - b);
+  console.log(`cold start to ready (fresh data dir, 3 runs): min ${starts[0]!.toFixed(0)} ms, median ${starts[1]!.toFixed(0)} ms`);
+
+  const etcd = spawnSync('sh', ['-c', 'command -v etcd']).status === 0 ? await startEtcd() : undefined;
+  const backends: { label: string; spec: string }[] = [{ label: 'sqlite', spec: 'sqlite' }];
+  if (etcd) backends.push({ label: 'etcd', spec: `etcd://${etcd.endpoint.replace('http://', '')}` });
+  else console.log('etcd not found (Debian package etcd-server): etcd figures skipped');
+
+  const createRates: Record<string, number> = {};
+  for (const b of backends) {
+    const server = await startServer(b.spec);
+    const client = new RestClient(loadKubeconfig(server.kubeconfig), 'nami-bench');
+    try {
+      await new Promise((r) => setTimeout(r, 1000));
+      if (b.label === 'sqlite') console.log(`idle RSS after start: ${rssMb(server.pid).toFixed(1)} MB`);
+      const creates = await measure(2000, concurrency, (i) => client.create(podsPath('default'), pod(`warm-${b.label}-${i}`)));
+      createRates[b.label] = creates.perSecond;
+      console.log(row(`create pod (${b.label})`, creates));
+      if (b.label !== 'sqlite') continue;
+      console.log(row('get pod', await measure(5000, concurrency, (i) => client.get(podsPath('default', `warm-sqlite-${i % 2000}`)))));
+      console.log(row('update (label patch)', await measure(2000, concurrency, (i) => client.patch(podsPath('default', `warm-sqlite-${i}`), { metadata: { labels: { touched: 'yes' } } }, 'merge'))));
+
+      // Watch delivery: time from a create's acknowledgement to its event at a watcher.
+      const sent = new Map<string, number>();
+      const delays: number[] = [];
+      const watch = client.watch(podsPath('watched'), { resourceVersion: '' }, (type, obj) => {
+        const t = sent.get(obj.metadata.name ?? '');
+        if (type === 'ADDED' && t !== undefined) delays.push(performance.now() - t);
+      });
+      await client.create({ group: '', version: 'v1', plural: 'namespaces' }, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'watched' } });
+      await new Promise((r) => setTimeout(r, 300));
+      await measure(1000, concurrency, async (i) => {
+        const name = `w-${i}`;
+        await client.create(podsPath('watched'), pod(name));
+        sent.set(name, performance.now());
+      });
+      await new Promise((r) => setTimeout(r, 500));
+      watch.stop();
+      delays.sort((a, b) => a - b);
+      console.log(`watch delivery after create ack (${delays.length} events): p50 ${percentile(delays, 50).toFixed(2)} ms, p99 ${percentile(delays, 99).toFixed(2)} ms`);
+
+      // Lists of 10,000 pods from the watch cache.
+      await client.create({ group: '', version: 'v1', plural: 'namespaces' }, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'big' } });
+      await measure(listSize, concurrency, (i) => client.create(podsPath('big'), pod(`p-${i}`)));
+      const lists = await measure(20, 1, () => client.list(podsPath('big')));
+      console.log(row(`list ${listSize} pods (1 client)`, lists));
+      const selected = await measure(20, 1, () => client.list(podsPath('big'), { labelSelector: 'shard=1' }));
+      console.log(row(`list ${listSize} pods, label selector`, selected));
+      console.log(`RSS with ${listSize + 3000} pods stored: ${rssMb(server.pid).toFixed(1)} MB`);
+    } finally {
+      client.close();
+      await server.stop();
+    }
+  }
+  if (createRates.etcd) console.log(`creates through sqlite / through etcd: ${(createRates.sqlite! / createRates.etcd).toFixed(2)}x`);
+  await etcd?.stop();
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  await runApiBench();
+}

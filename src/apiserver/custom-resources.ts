@@ -1,0 +1,90 @@
+// Keeps the served custom resources in step with the stored CRDs: each CRD
+// event (re)registers or removes a resource, so discovery and routing change
+// as soon as the CRD is written.
+import type { KubeObject } from '../api/object.js';
+import type { ResourceInfo } from '../api/resources.js';
+import type { Backend } from '../storage/backend.js';
+import { crdResourceInfo, crdSpec, CustomResourceSchema } from './crd.js';
+import type { GenericStore } from './registry/store.js';
+import { plainStrategy, specStatusStrategy, type Strategy } from './registry/strategy.js';
+
+export interface ResourceRegistrar {
+  register(info: ResourceInfo, strategy: Strategy): GenericStore;
+  unregister(info: ResourceInfo): void;
+}
+
+function customResourceStrategy(crd: KubeObject, info: ResourceInfo): Strategy {
+  const spec = crdSpec(crd)!;
+  const storage = spec.versions.find((v) => v.storage) ?? spec.versions[0];
+  const schema = new CustomResourceSchema(storage?.schema?.openAPIV3Schema);
+  const base = info.subresources.includes('status') ? specStatusStrategy : plainStrategy;
+  return {
+    ...base,
+    allowUnconditionalUpdate: true,
+    prepareForCreate(obj) {
+      base.prepareForCreate?.(obj);
+      obj.metadata.generation = 1;
+      schema.prune(obj);
+    },
+    prepareForUpdate(obj, old) {
+      base.prepareForUpdate?.(obj, old);
+      if (!info.subresources.includes('status')) {
+        const strip = (o: KubeObject) => JSON.stringify({ ...o, metadata: undefined });
+        const gen = old.metadata.generation ?? 1;
+        obj.metadata.generation = strip(obj) !== strip(old) ? gen + 1 : gen;
+      }
+      schema.prune(obj);
+    },
+    validate: (obj) => schema.validate(obj),
+    validateUpdate: (obj) => schema.validate(obj),
+  };
+}
+
+export class CustomResourceRegistry {
+  private readonly served = new Map<string, ResourceInfo>();
+
+  constructor(
+    private readonly registrar: ResourceRegistrar,
+    private readonly crds: GenericStore,
+    private readonly backend: Backend,
+  ) {}
+
+  async start(): Promise<void> {
+    await this.crds.cache.start();
+    for (const item of this.crds.cache.list(this.crds.keyRoot)) this.apply(item.object);
+    await this.crds.watch(this.crds.cache.revision, this.crds.keyRoot, {
+      onEvent: (ev) => {
+        if (ev.type === 'DELETED') void this.remove(ev.current.object);
+        else this.apply(ev.current.object);
+      },
+      onTerminate: () => undefined,
+    });
+  }
+
+  private apply(crd: KubeObject): void {
+    const spec = crdSpec(crd);
+    const name = crd.metadata.name!;
+    if (!spec) return;
+    if (crd.metadata.deletionTimestamp) {
+      void this.remove(crd);
+      return;
+    }
+    const info = crdResourceInfo(spec);
+    const previous = this.served.get(name);
+    if (previous) this.registrar.unregister(previous);
+    this.registrar.register(info, customResourceStrategy(crd, info));
+    this.served.set(name, info);
+  }
+
+  /** A deleted CRD takes its custom resources with it. */
+  private async remove(crd: KubeObject): Promise<void> {
+    const name = crd.metadata.name!;
+    const info = this.served.get(name);
+    if (!info) return;
+    this.registrar.unregister(info);
+    this.served.delete(name);
+    const root = `/registry/${info.group}/${info.plural}/`;
+    const existing = await this.backend.range(root);
+    for (const kv of existing.kvs) await this.backend.delete(kv.key, 0);
+  }
+}

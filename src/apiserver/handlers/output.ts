@@ -1,0 +1,45 @@
+// Shapes of read responses: lists (assembled from the cache's serialized
+// objects), Tables for kubectl get, PartialObjectMetadata.
+import type { KubeObject } from '../../api/object.js';
+import type { AcceptedOutput } from '../http/respond.js';
+import type { GenericStore, ListResult } from '../registry/store.js';
+import type { Semantics } from './semantics.js';
+
+export function partialMetadata(obj: KubeObject): KubeObject {
+  return { kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: obj.metadata };
+}
+
+/** A list body as a string: each item's JSON was made once, when the cache took it in. */
+export function listBody(store: GenericStore, result: ListResult, output: AcceptedOutput): string {
+  const meta: Record<string, unknown> = { resourceVersion: result.resourceVersion };
+  if (result.continue) meta.continue = result.continue;
+  if (result.remainingItemCount !== undefined) meta.remainingItemCount = result.remainingItemCount;
+  if (output.metadataOnly) {
+    return JSON.stringify({ kind: 'PartialObjectMetadataList', apiVersion: 'meta.k8s.io/v1', metadata: meta, items: result.items.map((i) => partialMetadata(i.object)) });
+  }
+  const head = `{"kind":${JSON.stringify(store.info.listKind)},"apiVersion":${JSON.stringify(store.apiVersion)},"metadata":${JSON.stringify(meta)},"items":[`;
+  return head + result.items.map((i) => i.json).join(',') + ']}';
+}
+
+export interface TableContext {
+  store: GenericStore;
+  semantics: Semantics;
+  query: URLSearchParams;
+}
+
+/** A meta.k8s.io Table; row objects follow includeObject (None, Metadata by default, Object). */
+export function tableResponse(ctx: TableContext, objects: KubeObject[], output: AcceptedOutput, withColumns = true): object {
+  const data = ctx.semantics.table(ctx.store.info, objects, new Date());
+  const include = ctx.query.get('includeObject') ?? 'Metadata';
+  const rows = data.rows.map((row) => {
+    const out: Record<string, unknown> = { cells: row.cells };
+    if (row.conditions) out.conditions = row.conditions;
+    if (include === 'Object') out.object = row.object;
+    else if (include === 'Metadata') out.object = partialMetadata(row.object);
+    return out;
+  });
+  const table: Record<string, unknown> = { kind: 'Table', apiVersion: `meta.k8s.io/${output.tableVersion}`, metadata: {} };
+  table.columnDefinitions = withColumns ? data.columnDefinitions : null;
+  table.rows = rows;
+  return table;
+}

@@ -1,0 +1,346 @@
+// The REST verbs on one resource: get, list, watch, create, update, patch,
+// delete, deletecollection, with the subresources every kind shares (status, scale).
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ApiError, BadRequestError, MethodNotAllowedError, NotFoundError, UnsupportedMediaTypeError, type FieldError, InvalidError } from '../../api/errors.js';
+import { isPlainObject, type KubeObject } from '../../api/object.js';
+import { decodeDocument, decodeObjectBody, mediaType, readBody } from '../http/body.js';
+import type { RequestInfo } from '../http/request-info.js';
+import { negotiateOutput, sendJson, type AcceptedOutput } from '../http/respond.js';
+import type { DeleteOptions, GenericStore, WriteOptions } from '../registry/store.js';
+import { scaleFromObject, applyScaleToObject } from './scale.js';
+import type { PatchType, Semantics } from './semantics.js';
+import { serveWatch } from './watch.js';
+import { tableResponse, listBody } from './output.js';
+
+export interface ResourceRequest {
+  req: IncomingMessage;
+  res: ServerResponse;
+  info: RequestInfo;
+  query: URLSearchParams;
+  store: GenericStore;
+  semantics: Semantics;
+}
+
+const patchTypes: Record<string, PatchType> = {
+  'application/json-patch+json': 'json',
+  'application/merge-patch+json': 'merge',
+  'application/strategic-merge-patch+json': 'strategic',
+  'application/apply-patch+yaml': 'apply',
+  'application/apply-patch+cbor': 'apply',
+};
+
+function writeOptions(q: URLSearchParams, subresource: string, defaultManager: string): WriteOptions {
+  const dryRun = q.getAll('dryRun');
+  for (const d of dryRun) if (d !== 'All') throw new BadRequestError(`Invalid dry run value: ${d}; the only supported value is All`);
+  return { dryRun: dryRun.length > 0, fieldManager: q.get('fieldManager') ?? defaultManager, subresource };
+}
+
+/** kubectl's user agent "kubectl/v1.33.0 (linux/amd64) kubernetes/abcdef" gives the default manager "kubectl". */
+function managerFromUserAgent(req: IncomingMessage): string {
+  const ua = req.headers['user-agent'] ?? 'unknown';
+  return ua.split('/')[0] || 'unknown';
+}
+
+function requireObject(body: unknown): KubeObject {
+  if (!isPlainObject(body)) throw new BadRequestError('the body of the request must be a JSON or YAML object');
+  const meta = body.metadata;
+  if (meta === undefined) body.metadata = {};
+  else if (!isPlainObject(meta)) throw new BadRequestError('metadata must be an object');
+  return body as KubeObject;
+}
+
+/** Checks apiVersion and kind of a body against the endpoint it was sent to. */
+function checkTypeMeta(obj: KubeObject, store: GenericStore, expectedKind = store.info.kind, expectedApiVersion = store.apiVersion): void {
+  if (obj.kind !== undefined && obj.kind !== expectedKind) {
+    throw new BadRequestError(`the API version in the data (${String(obj.apiVersion)}) does not match the expected API version (${expectedApiVersion})` + (obj.kind !== expectedKind ? `; kind ${String(obj.kind)} is not ${expectedKind}` : ''));
+  }
+  if (obj.apiVersion !== undefined && obj.apiVersion !== expectedApiVersion) {
+    throw new BadRequestError(`the API version in the data (${String(obj.apiVersion)}) does not match the expected API version (${expectedApiVersion})`);
+  }
+}
+
+function checkNamespace(obj: KubeObject, namespace: string | undefined, store: GenericStore): void {
+  if (!store.info.namespaced) return;
+  const ns = obj.metadata.namespace;
+  if (ns !== undefined && ns !== '' && ns !== namespace) {
+    throw new BadRequestError('the namespace of the provided object does not match the namespace sent on the request');
+  }
+}
+
+/** Server-side field validation (fieldValidation=Strict|Warn|Ignore), returning warnings to send. */
+function fieldValidation(r: ResourceRequest, obj: KubeObject): string[] {
+  const mode = r.query.get('fieldValidation') ?? 'Warn';
+  if (mode !== 'Strict' && mode !== 'Warn' && mode !== 'Ignore') {
+    throw new BadRequestError(`fieldValidation parameter unsupported: ${mode}; supported values are Ignore, Warn, Strict`);
+  }
+  if (mode === 'Ignore') return [];
+  const unknown = r.semantics.unknownFields(r.store.info, obj);
+  if (unknown.length === 0) return [];
+  if (mode === 'Strict') {
+    const errs = unknown.map((f) => `unknown field "${f}"`);
+    throw new BadRequestError(`strict decoding error: ${errs.join(', ')}`);
+  }
+  return unknown.map((f) => `unknown field "${f}"`);
+}
+
+function setWarnings(res: ServerResponse, warnings: string[]): void {
+  if (warnings.length) res.setHeader('Warning', warnings.map((w) => `299 - ${JSON.stringify(w)}`));
+}
+
+function sendObject(r: ResourceRequest, code: number, obj: KubeObject, out?: AcceptedOutput): void {
+  const output = out ?? negotiateOutput(r.req);
+  if (output.table) {
+    sendJson(r.res, code, tableResponse(r, [obj], output));
+    return;
+  }
+  sendJson(r.res, code, obj);
+}
+
+export async function handleResource(r: ResourceRequest): Promise<void> {
+  const { info, store } = r;
+  const sub = info.subresource ?? '';
+  if (sub && !store.info.subresources.includes(sub)) throw new NotFoundError({ group: store.info.group, resource: `${store.info.plural}/${sub}` }, 'the server could not find the requested resource');
+  if (store.info.namespaced && !info.namespace && info.name) {
+    throw new NotFoundError({ group: store.info.group, resource: store.info.plural, name: info.name }, 'the server could not find the requested resource');
+  }
+  if (!store.info.namespaced && info.namespace) {
+    throw new NotFoundError({ group: store.info.group, resource: store.info.plural }, 'the server could not find the requested resource');
+  }
+  const verb = info.verb;
+  if (sub === 'scale') return handleScale(r);
+  switch (verb) {
+    case 'get':
+      return sendObject(r, 200, await store.get(info.namespace, info.name!));
+    case 'list':
+      return handleList(r);
+    case 'watch':
+      return serveWatch(r);
+    case 'create':
+      if (info.name && !sub) throw new MethodNotAllowedError('create', store.ref(info.name));
+      return handleCreate(r);
+    case 'update':
+      return handleUpdate(r);
+    case 'patch':
+      return handlePatch(r);
+    case 'delete':
+      return handleDelete(r);
+    case 'deletecollection':
+      return handleDeleteCollection(r);
+    default:
+      throw new MethodNotAllowedError(verb, store.ref(info.name));
+  }
+}
+
+async function handleList(r: ResourceRequest): Promise<void> {
+  const q = r.query;
+  const output = negotiateOutput(r.req);
+  const filter = r.semantics.listFilter(r.store.info, q.get('labelSelector') ?? undefined, q.get('fieldSelector') ?? undefined);
+  const limit = q.get('limit');
+  const result = await r.store.list(r.info.namespace, {
+    filter,
+    filtered: filter !== undefined,
+    limit: limit ? Number(limit) : undefined,
+    continue: q.get('continue') ?? undefined,
+    resourceVersion: q.get('resourceVersion') ?? undefined,
+    resourceVersionMatch: q.get('resourceVersionMatch') ?? undefined,
+  });
+  if (output.table) {
+    const table = tableResponse(
+      r,
+      result.items.map((i) => i.object),
+      output,
+    ) as Record<string, unknown>;
+    table.metadata = listMeta(result);
+    sendJson(r.res, 200, table);
+    return;
+  }
+  sendJson(r.res, 200, listBody(r.store, result, output));
+}
+
+function listMeta(result: { resourceVersion: string; continue?: string; remainingItemCount?: number }): Record<string, unknown> {
+  const m: Record<string, unknown> = { resourceVersion: result.resourceVersion };
+  if (result.continue) m.continue = result.continue;
+  if (result.remainingItemCount !== undefined) m.remainingItemCount = result.remainingItemCount;
+  return m;
+}
+
+async function readObject(r: ResourceRequest): Promise<KubeObject> {
+  const raw = await readBody(r.req);
+  return requireObject(decodeObjectBody(raw, r.req.headers['content-type']));
+}
+
+async function handleCreate(r: ResourceRequest): Promise<void> {
+  const { store, info } = r;
+  const obj = await readObject(r);
+  checkTypeMeta(obj, store);
+  checkNamespace(obj, info.namespace, store);
+  if (store.info.namespaced && !info.namespace) throw new BadRequestError('the server could not find the requested resource: a namespaced resource is created under /namespaces/{namespace}/');
+  const warnings = fieldValidation(r, obj);
+  const created = await store.create(info.namespace, obj, writeOptions(r.query, '', managerFromUserAgent(r.req)));
+  setWarnings(r.res, warnings);
+  sendObject(r, 201, created);
+}
+
+async function handleUpdate(r: ResourceRequest): Promise<void> {
+  const { store, info } = r;
+  const sub = info.subresource ?? '';
+  const obj = await readObject(r);
+  checkTypeMeta(obj, store);
+  checkNamespace(obj, info.namespace, store);
+  if (obj.metadata.name !== undefined && obj.metadata.name !== info.name) {
+    throw new BadRequestError(`the name of the object (${obj.metadata.name}) does not match the name on the URL (${info.name})`);
+  }
+  const warnings = fieldValidation(r, obj);
+  const opts = writeOptions(r.query, sub, managerFromUserAgent(r.req));
+  const { object, created } = await store.update(info.namespace, info.name!, () => obj, { ...opts, allowCreate: !sub && (store.strategy.allowCreateOnUpdate ?? false) });
+  setWarnings(r.res, warnings);
+  sendObject(r, created ? 201 : 200, object);
+}
+
+function patchTypeOf(r: ResourceRequest): PatchType {
+  const type = mediaType(r.req.headers['content-type']);
+  const pt = patchTypes[type];
+  if (!pt) throw new UnsupportedMediaTypeError(type, Object.keys(patchTypes));
+  return pt;
+}
+
+async function handlePatch(r: ResourceRequest): Promise<void> {
+  const { store, info } = r;
+  const sub = info.subresource ?? '';
+  const type = patchTypeOf(r);
+  const raw = await readBody(r.req);
+  const patchDoc = decodeDocument(raw, type === 'apply');
+  const opts = writeOptions(r.query, sub, managerFromUserAgent(r.req));
+  let warnings: string[] = [];
+  if (type === 'apply') {
+    const manager = r.query.get('fieldManager');
+    if (!manager) throw new BadRequestError('PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch');
+    const force = r.query.get('force') === 'true';
+    const applied = requireObject(patchDoc);
+    checkTypeMeta(applied, store);
+    checkNamespace(applied, info.namespace, store);
+    if (applied.metadata.name !== undefined && applied.metadata.name !== info.name) {
+      throw new BadRequestError(`the name of the object (${applied.metadata.name}) does not match the name on the URL (${info.name})`);
+    }
+    warnings = fieldValidation(r, applied);
+    const { object, created } = await store.update(
+      info.namespace,
+      info.name!,
+      (live) => {
+        const merged = r.semantics.apply(store.info, live, { ...applied, metadata: { ...applied.metadata, name: info.name } }, manager, force);
+        if (live) merged.metadata.resourceVersion = applied.metadata.resourceVersion;
+        return merged;
+      },
+      { ...opts, fieldManager: manager, allowCreate: !sub },
+    );
+    setWarnings(r.res, warnings);
+    sendObject(r, created ? 201 : 200, object);
+    return;
+  }
+  const { object } = await store.update(
+    info.namespace,
+    info.name!,
+    (current) => {
+      if (!current) throw new NotFoundError(store.ref(info.name));
+      const pinned = isPlainObject(patchDoc) && isPlainObject(patchDoc.metadata) ? patchDoc.metadata.resourceVersion : undefined;
+      const patched = r.semantics.patch(store.info, current, type, patchDoc);
+      if (!isPlainObject(patched) || !isPlainObject(patched.metadata)) throw new BadRequestError('the patch produced an object without metadata');
+      // A patch only pins the version when it names one itself.
+      if (typeof pinned === 'string') patched.metadata.resourceVersion = pinned;
+      else delete patched.metadata.resourceVersion;
+      warnings = fieldValidation(r, patched);
+      return patched;
+    },
+    opts,
+  );
+  setWarnings(r.res, warnings);
+  sendObject(r, 200, object);
+}
+
+async function deleteOptionsFrom(r: ResourceRequest): Promise<DeleteOptions> {
+  const raw = await readBody(r.req);
+  const opts: DeleteOptions = {};
+  if (raw.length > 0 && raw.toString('utf8').trim() !== '') {
+    const body = decodeDocument(raw, mediaType(r.req.headers['content-type']) !== 'application/json' && mediaType(r.req.headers['content-type']) !== '');
+    if (!isPlainObject(body)) throw new BadRequestError('DeleteOptions must be an object');
+    if (typeof body.gracePeriodSeconds === 'number') opts.gracePeriodSeconds = body.gracePeriodSeconds;
+    if (typeof body.propagationPolicy === 'string') opts.propagationPolicy = body.propagationPolicy as DeleteOptions['propagationPolicy'];
+    if (typeof body.orphanDependents === 'boolean') opts.orphanDependents = body.orphanDependents;
+    if (isPlainObject(body.preconditions)) opts.preconditions = body.preconditions as DeleteOptions['preconditions'];
+    if (Array.isArray(body.dryRun) && body.dryRun.length > 0) opts.dryRun = true;
+  }
+  const q = r.query;
+  const grace = q.get('gracePeriodSeconds');
+  if (grace !== null) opts.gracePeriodSeconds = Number(grace);
+  const policy = q.get('propagationPolicy');
+  if (policy !== null) opts.propagationPolicy = policy as DeleteOptions['propagationPolicy'];
+  if (q.getAll('dryRun').length > 0) opts.dryRun = true;
+  if (opts.propagationPolicy && !['Orphan', 'Background', 'Foreground'].includes(opts.propagationPolicy)) {
+    const errs: FieldError[] = [{ type: 'FieldValueNotSupported', field: 'propagationPolicy', value: opts.propagationPolicy, detail: 'supported values: "Foreground", "Background", "Orphan", "nil"' }];
+    throw new InvalidError('DeleteOptions', 'meta.k8s.io', '', errs);
+  }
+  if (opts.gracePeriodSeconds !== undefined && (!Number.isInteger(opts.gracePeriodSeconds) || opts.gracePeriodSeconds < 0)) {
+    throw new BadRequestError(`invalid gracePeriodSeconds: ${String(opts.gracePeriodSeconds)}`);
+  }
+  return opts;
+}
+
+async function handleDelete(r: ResourceRequest): Promise<void> {
+  const opts = await deleteOptionsFrom(r);
+  const { object, deleted } = await r.store.delete(r.info.namespace, r.info.name!, opts);
+  sendObject(r, deleted ? 200 : 202, object);
+}
+
+async function handleDeleteCollection(r: ResourceRequest): Promise<void> {
+  const opts = await deleteOptionsFrom(r);
+  const filter = r.semantics.listFilter(r.store.info, r.query.get('labelSelector') ?? undefined, r.query.get('fieldSelector') ?? undefined);
+  const listing = await r.store.list(r.info.namespace, { filter, filtered: filter !== undefined });
+  const items: KubeObject[] = [];
+  for (const item of listing.items) {
+    try {
+      const { object } = await r.store.delete(item.object.metadata.namespace, item.object.metadata.name!, opts);
+      items.push(object);
+    } catch (err) {
+      if (!(err instanceof ApiError && err.code === 404)) throw err;
+    }
+  }
+  sendJson(r.res, 200, { apiVersion: r.store.apiVersion, kind: r.store.info.listKind, metadata: { resourceVersion: String(r.store.cache.revision) }, items });
+}
+
+async function handleScale(r: ResourceRequest): Promise<void> {
+  const { store, info } = r;
+  const opts = writeOptions(r.query, 'scale', managerFromUserAgent(r.req));
+  if (info.verb === 'get') {
+    sendJson(r.res, 200, scaleFromObject(await store.get(info.namespace, info.name!)));
+    return;
+  }
+  let requested: KubeObject | undefined;
+  let patchType: PatchType | undefined;
+  let patchDoc: unknown;
+  if (info.verb === 'update') {
+    requested = await readObject(r);
+    checkTypeMeta(requested, store, 'Scale', 'autoscaling/v1');
+  } else if (info.verb === 'patch') {
+    patchType = patchTypeOf(r);
+    if (patchType === 'apply') throw new BadRequestError('server-side apply on the scale subresource is not supported');
+    patchDoc = decodeDocument(await readBody(r.req), false);
+  } else {
+    throw new MethodNotAllowedError(info.verb, store.ref(info.name));
+  }
+  const { object } = await store.update(
+    info.namespace,
+    info.name!,
+    (current) => {
+      if (!current) throw new NotFoundError(store.ref(info.name));
+      const scale = scaleFromObject(current);
+      const wanted = requested ?? r.semantics.patch(store.info, scale, patchType as Exclude<PatchType, 'apply'>, patchDoc);
+      // The scale's resourceVersion (when given) is a precondition on the whole object.
+      const rv = wanted.metadata.resourceVersion;
+      if (rv) current.metadata.resourceVersion = rv;
+      else delete current.metadata.resourceVersion;
+      return applyScaleToObject(current, wanted);
+    },
+    { ...opts, subresource: '' },
+  );
+  sendJson(r.res, 200, scaleFromObject(object));
+}

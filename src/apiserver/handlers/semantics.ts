@@ -1,0 +1,32 @@
+// The kind-aware operations the HTTP handlers need, behind one interface so
+// the handlers stay about HTTP: selectors, tables, patches, apply, schema checks.
+import type { KubeObject } from '../../api/object.js';
+import type { ResourceInfo } from '../../api/resources.js';
+import type { ObjectFilter } from '../registry/store.js';
+
+export interface TableColumnDefinition {
+  name: string;
+  type: string;
+  format: string;
+  description: string;
+  priority: number;
+}
+
+export interface TableData {
+  columnDefinitions: TableColumnDefinition[];
+  rows: { cells: unknown[]; conditions?: { type: string; status: string; reason?: string; message?: string }[]; object: KubeObject }[];
+}
+
+export type PatchType = 'json' | 'merge' | 'strategic' | 'apply';
+
+export interface Semantics {
+  /** Builds a filter from the labelSelector and fieldSelector query parameters; throws 400 on bad input. */
+  listFilter(info: ResourceInfo, labelSelector: string | undefined, fieldSelector: string | undefined): ObjectFilter | undefined;
+  table(info: ResourceInfo, objects: KubeObject[], now: Date): TableData;
+  /** Applies a json, merge or strategic merge patch to the current object. */
+  patch(info: ResourceInfo, current: KubeObject, type: Exclude<PatchType, 'apply'>, patch: unknown): KubeObject;
+  /** Server-side apply: merges the applied configuration into the live object (undefined = create). */
+  apply(info: ResourceInfo, live: KubeObject | undefined, applied: KubeObject, manager: string, force: boolean): KubeObject;
+  /** Paths of fields the kind's schema does not know, for fieldValidation=Strict|Warn. */
+  unknownFields(info: ResourceInfo, obj: KubeObject): string[];
+}

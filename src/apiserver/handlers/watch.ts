@@ -1,0 +1,132 @@
+// Watch: a chunked stream of {"type","object"} lines from the watch cache,
+// with filtering (an object leaving the filter is sent as DELETED), bookmarks,
+// timeouts and back-pressure.
+import { BadRequestError } from '../../api/errors.js';
+import type { KubeObject } from '../../api/object.js';
+import { negotiateOutput } from '../http/respond.js';
+import { parseResourceVersion } from '../registry/store.js';
+import type { CacheEvent } from '../watch-cache.js';
+import { partialMetadata, tableResponse } from './output.js';
+import type { ResourceRequest } from './resource.js';
+
+/** Bytes buffered for a slow watcher before it is dropped (it re-lists and re-watches). */
+const maxBufferedBytes = 16 * 1024 * 1024;
+const bookmarkIntervalMs = 30_000;
+
+export async function serveWatch(r: ResourceRequest): Promise<void> {
+  const { req, res, store, query } = r;
+  const output = negotiateOutput(req);
+  const filter = r.semantics.listFilter(store.info, query.get('labelSelector') ?? undefined, query.get('fieldSelector') ?? undefined);
+  const nameFilter = r.info.name;
+  const prefix = store.listPrefix(r.info.namespace);
+  const matches = (obj: KubeObject) =>
+    (nameFilter === undefined || obj.metadata.name === nameFilter) && (filter === undefined || filter(obj));
+  const rvParam = query.get('resourceVersion') ?? '';
+  const sendInitial = query.get('sendInitialEvents');
+  if (sendInitial === 'true' && query.get('resourceVersionMatch') !== 'NotOlderThan') {
+    throw new BadRequestError('sendInitialEvents is only supported with resourceVersionMatch=NotOlderThan');
+  }
+  const bookmarks = query.get('allowWatchBookmarks') === 'true';
+  const timeoutParam = query.get('timeoutSeconds');
+  const timeoutMs = timeoutParam ? Number(timeoutParam) * 1000 : (1800 + Math.floor(Math.random() * 1800)) * 1000;
+
+  // rv unset or "0" (or sendInitialEvents): synthetic ADDED events for what exists now, then changes.
+  const initial = rvParam === '' || rvParam === '0' || sendInitial === 'true';
+  const fromRevision = initial ? undefined : parseResourceVersion(rvParam);
+
+  let closed = false;
+  let lastRevision = 0;
+  let columnsSent = false;
+  const encode = (type: string, obj: KubeObject): string => {
+    let object: unknown = obj;
+    if (output.table) {
+      object = tableResponse(r, [obj], output, !columnsSent);
+      columnsSent = true;
+    } else if (output.metadataOnly) object = partialMetadata(obj);
+    return JSON.stringify({ type, object }) + '\n';
+  };
+  const write = (line: string) => {
+    if (closed) return;
+    res.write(line);
+    if (res.writableLength > maxBufferedBytes) finish();
+  };
+  // Live events that arrive before the initial state is written wait here.
+  let pending: CacheEvent[] | undefined = [];
+  const onEvent = (ev: CacheEvent) => {
+    if (closed || !ev.key.startsWith(prefix)) return;
+    if (pending) {
+      pending.push(ev);
+      return;
+    }
+    lastRevision = ev.revision;
+    const now = matches(ev.current.object);
+    const before = ev.previous ? matches(ev.previous.object) : false;
+    if (ev.type === 'DELETED') {
+      if (before) write(encodeShared(ev, 'DELETED'));
+      return;
+    }
+    if (now && (ev.type === 'ADDED' || before)) write(encodeShared(ev, ev.type));
+    else if (now && !before) write(encodeShared(ev, 'ADDED'));
+    else if (!now && before) {
+      // It left the filter: the watcher sees it go.
+      write(encode('DELETED', ev.current.object));
+    }
+  };
+  // Plain JSON events are encoded from the cache's serialized object, no re-stringify.
+  const encodeShared = (ev: CacheEvent, type: string): string =>
+    output.table || output.metadataOnly ? encode(type, ev.current.object) : `{"type":"${type}","object":${ev.current.json}}\n`;
+
+  let stopWatch: (() => void) | undefined;
+  const timers: NodeJS.Timeout[] = [];
+  const finish = () => {
+    if (closed) return;
+    closed = true;
+    stopWatch?.();
+    for (const t of timers) clearTimeout(t);
+    res.end();
+  };
+
+  res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private', 'Transfer-Encoding': 'chunked' });
+  res.flushHeaders();
+  req.on('close', finish);
+  res.on('close', finish);
+
+  const started = await store.watch(fromRevision, prefix, {
+    onEvent,
+    onTerminate: (err) => {
+      write(JSON.stringify({ type: 'ERROR', object: { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: err.message, reason: 'Expired', code: 410 } }) + '\n');
+      finish();
+    },
+  }).catch((err: unknown) => {
+    // Too old a resourceVersion: Kubernetes answers 200 then an ERROR event with the 410 Status.
+    const e = err as { toStatus?: () => unknown; message?: string };
+    write(JSON.stringify({ type: 'ERROR', object: e.toStatus ? e.toStatus() : { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: String(e.message), code: 500 } }) + '\n');
+    finish();
+    return undefined;
+  });
+  if (!started) return;
+  stopWatch = started.stop;
+  lastRevision = started.startRevision;
+  for (const item of started.snapshot) {
+    if (matches(item.object)) write(output.table || output.metadataOnly ? encode('ADDED', item.object) : `{"type":"ADDED","object":${item.json}}\n`);
+  }
+  if (sendInitial === 'true') write(bookmark(store.apiVersion, store.info.kind, started.startRevision, true));
+  const held = pending;
+  pending = undefined;
+  for (const ev of held) onEvent(ev);
+  if (closed) return;
+  if (bookmarks) {
+    const tick = () => {
+      write(bookmark(store.apiVersion, store.info.kind, Math.max(lastRevision, store.cache.revision), false));
+      timers.push(setTimeout(tick, bookmarkIntervalMs).unref());
+    };
+    timers.push(setTimeout(tick, bookmarkIntervalMs).unref());
+  }
+  timers.push(setTimeout(finish, timeoutMs).unref());
+}
+
+function bookmark(apiVersion: string, kind: string, revision: number, initialEventsEnd: boolean): string {
+  const metadata: Record<string, unknown> = { resourceVersion: String(revision) };
+  if (initialEventsEnd) metadata.annotations = { 'k8s.io/initial-events-end': 'true' };
+  return JSON.stringify({ type: 'BOOKMARK', object: { kind, apiVersion, metadata } }) + '\n';
+}

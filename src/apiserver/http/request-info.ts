@@ -1,0 +1,96 @@
+// Splits a request path into what Kubernetes' RequestInfoFactory derives:
+// API group and version, namespace, resource, name, subresource and verb.
+export interface RequestInfo {
+  isResourceRequest: boolean;
+  path: string;
+  /** 'api' or 'apis' */
+  apiPrefix?: string;
+  group: string;
+  version: string;
+  namespace?: string;
+  resource?: string;
+  subresource?: string;
+  name?: string;
+  /** get, list, watch, create, update, patch, delete, deletecollection, proxy, connect */
+  verb: string;
+  /** Path segments after the subresource (proxy paths). */
+  rest: string[];
+}
+
+const namespaceSubresources = new Set(['status', 'finalize']);
+
+export function parseRequestInfo(method: string, path: string, query: URLSearchParams): RequestInfo {
+  const parts = path.split('/').filter((p) => p.length > 0).map((p) => decodeURIComponent(p));
+  const info: RequestInfo = { isResourceRequest: false, path, group: '', version: '', verb: method.toLowerCase(), rest: [] };
+  const prefix = parts[0];
+  if (prefix !== 'api' && prefix !== 'apis') return info;
+  info.apiPrefix = prefix;
+  let i = 1;
+  if (prefix === 'apis') {
+    if (parts.length < 3) return info;
+    info.group = parts[1]!;
+    info.version = parts[2]!;
+    i = 3;
+  } else {
+    if (parts.length < 2) return info;
+    info.version = parts[1]!;
+    i = 2;
+  }
+  let rest = parts.slice(i);
+  if (rest.length === 0) return info;
+  info.isResourceRequest = true;
+  let legacyWatch = false;
+  if (rest[0] === 'watch') {
+    legacyWatch = true;
+    rest = rest.slice(1);
+  }
+  if (rest[0] === 'namespaces') {
+    if (rest.length >= 3) {
+      info.namespace = rest[1];
+      rest = rest.slice(2);
+    } else {
+      // /namespaces or /namespaces/{name}
+      info.resource = 'namespaces';
+      info.name = rest[1];
+      rest = [];
+    }
+  }
+  if (rest.length > 0) {
+    info.resource = rest[0];
+    info.name = rest[1];
+    info.subresource = rest[2];
+    info.rest = rest.slice(3);
+  }
+  // /api/v1/namespaces/{name}/status|finalize are subresources of the namespace itself.
+  if (info.namespace !== undefined && info.resource !== undefined && namespaceSubresources.has(info.resource) && info.name === undefined) {
+    info.subresource = info.resource;
+    info.name = info.namespace;
+    info.resource = 'namespaces';
+    info.namespace = undefined;
+  }
+  if (info.resource === 'namespaces') info.namespace = undefined;
+  const method_ = method.toUpperCase();
+  const watchParam = query.get('watch');
+  const isWatch = legacyWatch || watchParam === 'true' || watchParam === '1';
+  switch (method_) {
+    case 'GET':
+    case 'HEAD':
+      info.verb = isWatch ? 'watch' : info.name ? 'get' : 'list';
+      break;
+    case 'POST':
+      info.verb = 'create';
+      break;
+    case 'PUT':
+      info.verb = 'update';
+      break;
+    case 'PATCH':
+      info.verb = 'patch';
+      break;
+    case 'DELETE':
+      info.verb = info.name ? 'delete' : 'deletecollection';
+      break;
+    default:
+      info.verb = method.toLowerCase();
+  }
+  return info;
+}

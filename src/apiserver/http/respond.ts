@@ -1,0 +1,66 @@
+// Writing responses: JSON bodies, Status errors, content negotiation.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ApiError, InternalError, NotAcceptableError, type Status } from '../../api/errors.js';
+
+export function sendJson(res: ServerResponse, code: number, body: unknown, contentType = 'application/json'): void {
+  const text = typeof body === 'string' ? body : JSON.stringify(body);
+  res.writeHead(code, { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(text), 'Cache-Control': 'no-cache, private' });
+  res.end(text);
+}
+
+export function sendText(res: ServerResponse, code: number, text: string): void {
+  res.writeHead(code, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': Buffer.byteLength(text), 'X-Content-Type-Options': 'nosniff' });
+  res.end(text);
+}
+
+export function toApiError(err: unknown): ApiError {
+  if (err instanceof ApiError) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  return new InternalError(message, { cause: err });
+}
+
+export function sendError(res: ServerResponse, err: unknown): void {
+  const apiErr = toApiError(err);
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const status: Status = apiErr.toStatus();
+  if (apiErr.code === 429 || apiErr.code === 503) res.setHeader('Retry-After', String(apiErr.details?.retryAfterSeconds ?? 1));
+  sendJson(res, apiErr.code, status);
+}
+
+export interface AcceptedOutput {
+  /** Table output (as=Table;g=meta.k8s.io) was asked for. */
+  table: boolean;
+  tableVersion: 'v1' | 'v1beta1';
+  /** PartialObjectMetadata(List) was asked for. */
+  metadataOnly: boolean;
+}
+
+/** Picks the representation from the Accept header, the first one Nami can serve. */
+export function negotiateOutput(req: IncomingMessage): AcceptedOutput {
+  const accept = req.headers.accept;
+  const plain: AcceptedOutput = { table: false, tableVersion: 'v1', metadataOnly: false };
+  if (!accept) return plain;
+  let sawProtobufOnly = true;
+  for (const clause of accept.split(',')) {
+    const [type, ...params] = clause.split(';').map((s) => s.trim());
+    const p = new Map(params.map((kv) => kv.split('=').map((s) => s.trim()) as [string, string]));
+    const mt = (type ?? '').toLowerCase();
+    if (mt === 'application/json' || mt === 'application/*' || mt === '*/*' || mt === 'application/yaml') {
+      sawProtobufOnly = false;
+      const as = p.get('as');
+      if (!as) return plain;
+      if (as === 'Table' && p.get('g') === 'meta.k8s.io' && (p.get('v') === 'v1' || p.get('v') === 'v1beta1')) {
+        return { table: true, tableVersion: p.get('v') as 'v1' | 'v1beta1', metadataOnly: false };
+      }
+      if ((as === 'PartialObjectMetadata' || as === 'PartialObjectMetadataList') && p.get('g') === 'meta.k8s.io') {
+        return { table: false, tableVersion: 'v1', metadataOnly: true };
+      }
+      // An "as" we do not serve: try the next clause.
+    }
+  }
+  if (sawProtobufOnly) throw new NotAcceptableError(['application/json', 'application/yaml']);
+  throw new NotAcceptableError(['application/json;as=Table;v=v1;g=meta.k8s.io', 'application/json']);
+}

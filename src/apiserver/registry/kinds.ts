@@ -1,0 +1,107 @@
+// Per-kind strategies for the built-in resources.
+import type { KubeObject } from '../../api/object.js';
+import { isPlainObject } from '../../api/object.js';
+import type { ResourceInfo } from '../../api/resources.js';
+import { plainStrategy, specStatusStrategy, type Strategy } from './strategy.js';
+import { establishedStatus, validateCrd } from '../crd.js';
+import { nowSeconds } from './store.js';
+
+function qosClass(pod: KubeObject): string {
+  const spec = isPlainObject(pod.spec) ? pod.spec : {};
+  const containers = [...((spec.containers as unknown[]) ?? []), ...((spec.initContainers as unknown[]) ?? [])].filter(isPlainObject);
+  let anySet = false;
+  let guaranteed = true;
+  for (const c of containers) {
+    const res = isPlainObject(c.resources) ? c.resources : {};
+    const requests = (isPlainObject(res.requests) ? res.requests : {}) as Record<string, unknown>;
+    const limits = (isPlainObject(res.limits) ? res.limits : {}) as Record<string, unknown>;
+    for (const r of ['cpu', 'memory']) {
+      if (requests[r] !== undefined || limits[r] !== undefined) anySet = true;
+      const req = requests[r] ?? limits[r];
+      if (limits[r] === undefined || String(req) !== String(limits[r])) guaranteed = false;
+    }
+  }
+  if (!anySet) return 'BestEffort';
+  return guaranteed ? 'Guaranteed' : 'Burstable';
+}
+
+const podStrategy: Strategy = {
+  prepareForCreate(pod) {
+    pod.status = { phase: 'Pending', qosClass: qosClass(pod) };
+  },
+  prepareForUpdate(pod, old) {
+    pod.status = old.status;
+  },
+  gracePeriodSeconds(pod, requested) {
+    const spec = isPlainObject(pod.spec) ? pod.spec : {};
+    const status = isPlainObject(pod.status) ? pod.status : {};
+    // A pod no node runs, or one that has finished, has nothing to stop.
+    if (!spec.nodeName || status.phase === 'Succeeded' || status.phase === 'Failed') return 0;
+    if (requested !== undefined) return requested;
+    return typeof spec.terminationGracePeriodSeconds === 'number' ? spec.terminationGracePeriodSeconds : 30;
+  },
+};
+
+const namespaceStrategy: Strategy = {
+  prepareForCreate(ns) {
+    ns.spec = { finalizers: ['kubernetes'] };
+    ns.status = { phase: 'Active' };
+    ns.metadata.labels = { ...(ns.metadata.labels ?? {}), 'kubernetes.io/metadata.name': ns.metadata.name ?? '' };
+  },
+  prepareForUpdate(ns, old) {
+    ns.spec = old.spec;
+    ns.status = old.status;
+    ns.metadata.labels = { ...(ns.metadata.labels ?? {}), 'kubernetes.io/metadata.name': old.metadata.name ?? '' };
+  },
+  allowUnconditionalUpdate: true,
+  holdsDeletion(ns) {
+    const spec = isPlainObject(ns.spec) ? ns.spec : {};
+    return Array.isArray(spec.finalizers) && spec.finalizers.length > 0;
+  },
+  prepareForDeletion(ns) {
+    ns.status = { ...(isPlainObject(ns.status) ? ns.status : {}), phase: 'Terminating' };
+  },
+};
+
+const statusless = new Set([
+  'ConfigMap',
+  'Secret',
+  'ServiceAccount',
+  'Endpoints',
+  'Event',
+  'LimitRange',
+  'PodTemplate',
+  'ControllerRevision',
+  'IngressClass',
+  'NetworkPolicy',
+  'Lease',
+  'EndpointSlice',
+  'Role',
+  'ClusterRole',
+  'RoleBinding',
+  'ClusterRoleBinding',
+  'StorageClass',
+  'PriorityClass',
+]);
+
+const crdStrategy: Strategy = {
+  prepareForCreate(crd) {
+    crd.metadata.generation = 1;
+    crd.status = establishedStatus(crd, nowSeconds());
+  },
+  prepareForUpdate(crd, old) {
+    specStatusStrategy.prepareForUpdate?.(crd, old);
+    crd.status = establishedStatus(crd, nowSeconds());
+  },
+  validate: validateCrd,
+  validateUpdate: validateCrd,
+  allowUnconditionalUpdate: true,
+};
+
+export function strategyFor(info: ResourceInfo): Strategy {
+  if (info.group === 'apiextensions.k8s.io' && info.kind === 'CustomResourceDefinition') return crdStrategy;
+  if (info.group === '' && info.kind === 'Pod') return podStrategy;
+  if (info.group === '' && info.kind === 'Namespace') return namespaceStrategy;
+  if (statusless.has(info.kind) || !info.subresources.includes('status')) return plainStrategy;
+  return { ...specStatusStrategy, allowUnconditionalUpdate: true };
+}

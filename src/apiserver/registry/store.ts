@@ -1,0 +1,457 @@
+// The one generic store engine behind every kind: create, read, update,
+// delete and watch on top of a storage Backend and a WatchCache, parameterised
+// by a Strategy (Kubernetes' genericregistry.Store).
+import { randomUUID } from 'node:crypto';
+import type { Backend } from '../../storage/backend.js';
+import {
+  AlreadyExistsError,
+  ApiError,
+  BadRequestError,
+  ConflictError,
+  GoneError,
+  InternalError,
+  InvalidError,
+  NotFoundError,
+  type FieldError,
+  type ResourceRef,
+} from '../../api/errors.js';
+import { cloneJson, type KubeObject } from '../../api/object.js';
+import type { ResourceInfo } from '../../api/resources.js';
+import { TooOldResourceVersionError, WatchCache, type CachedObject, type CacheWatcher } from '../watch-cache.js';
+import type { Strategy } from './strategy.js';
+
+export type ObjectFilter = (obj: KubeObject) => boolean;
+
+export interface ListOptions {
+  filter?: ObjectFilter;
+  /** True when filter is set: Kubernetes leaves remainingItemCount out then. */
+  filtered?: boolean;
+  limit?: number;
+  continue?: string;
+  resourceVersion?: string;
+  resourceVersionMatch?: string;
+}
+
+export interface ListResult {
+  items: CachedObject[];
+  resourceVersion: string;
+  continue?: string;
+  remainingItemCount?: number;
+}
+
+export interface WriteOptions {
+  dryRun?: boolean;
+  fieldManager?: string;
+  /** The subresource being written ('status', 'scale' ...), '' for the main resource. */
+  subresource?: string;
+}
+
+export interface DeleteOptions {
+  gracePeriodSeconds?: number;
+  propagationPolicy?: 'Orphan' | 'Background' | 'Foreground';
+  orphanDependents?: boolean;
+  preconditions?: { uid?: string; resourceVersion?: string };
+  dryRun?: boolean;
+}
+
+export interface DeleteResult {
+  object: KubeObject;
+  /** False when the object is still there (graceful deletion, finalizers). */
+  deleted: boolean;
+}
+
+/** Cross-cutting steps every write passes through, supplied by the server assembly. */
+export interface WritePipeline {
+  /** Fills defaults as Kubernetes' SetDefaults_* do. */
+  applyDefaults?(info: ResourceInfo, obj: KubeObject): void;
+  /** Kind-independent and kind-specific validation. */
+  validate?(info: ResourceInfo, obj: KubeObject, old: KubeObject | undefined): FieldError[];
+  /** Admission: may reject (throw ApiError) or mutate. */
+  admit?(info: ResourceInfo, operation: 'CREATE' | 'UPDATE' | 'DELETE', obj: KubeObject, old: KubeObject | undefined): Promise<void>;
+  /** Records field ownership in metadata.managedFields. */
+  trackManagedFields?(info: ResourceInfo, old: KubeObject | undefined, obj: KubeObject, manager: string, subresource: string): void;
+}
+
+export class GenericStore {
+  readonly cache: WatchCache;
+  readonly keyRoot: string;
+
+  constructor(
+    readonly info: ResourceInfo,
+    private readonly backend: Backend,
+    readonly strategy: Strategy,
+    private readonly pipeline: WritePipeline = {},
+  ) {
+    this.keyRoot = `/registry/${info.group ? info.group + '/' : ''}${info.plural}/`;
+    this.cache = new WatchCache(backend, this.keyRoot);
+  }
+
+  get version(): string {
+    return this.info.versions[0]!;
+  }
+
+  get apiVersion(): string {
+    return this.info.group ? `${this.info.group}/${this.version}` : this.version;
+  }
+
+  ref(name?: string): ResourceRef {
+    return { group: this.info.group, resource: this.info.plural, name };
+  }
+
+  key(namespace: string | undefined, name: string): string {
+    return this.info.namespaced ? `${this.keyRoot}${namespace}/${name}` : `${this.keyRoot}${name}`;
+  }
+
+  listPrefix(namespace: string | undefined): string {
+    return this.info.namespaced && namespace ? `${this.keyRoot}${namespace}/` : this.keyRoot;
+  }
+
+  async get(namespace: string | undefined, name: string): Promise<KubeObject> {
+    await this.cache.sync();
+    const hit = this.cache.get(this.key(namespace, name));
+    if (!hit) throw new NotFoundError(this.ref(name));
+    return cloneJson(hit.object);
+  }
+
+  async getCached(namespace: string | undefined, name: string): Promise<CachedObject | undefined> {
+    await this.cache.sync();
+    return this.cache.get(this.key(namespace, name));
+  }
+
+  async list(namespace: string | undefined, opts: ListOptions = {}): Promise<ListResult> {
+    const rvParam = opts.resourceVersion;
+    if (rvParam && rvParam !== '0') {
+      const rv = parseResourceVersion(rvParam);
+      if (opts.resourceVersionMatch === 'Exact' && rv !== this.cache.revision) await this.cache.start();
+      await this.cache.waitFor(rv).catch((err: Error) => {
+        throw new ApiError(504, 'Timeout', `Too large resource version: ${rv}, current: ${this.cache.revision}: ${err.message}`, {
+          causes: [{ reason: 'ResourceVersionTooLarge', message: 'Too large resource version' }],
+          retryAfterSeconds: 1,
+        });
+      });
+    } else if (rvParam === '0') {
+      await this.cache.start();
+    } else {
+      await this.cache.sync();
+    }
+    let startAfter: string | undefined;
+    if (opts.continue) startAfter = decodeContinue(opts.continue, this.listPrefix(namespace));
+    const all = this.cache.list(this.listPrefix(namespace));
+    const filter = opts.filter;
+    const items: CachedObject[] = [];
+    const limit = opts.limit && opts.limit > 0 ? opts.limit : Infinity;
+    let i = 0;
+    if (startAfter !== undefined) {
+      while (i < all.length && all[i]!.key <= startAfter) i++;
+    }
+    let more = false;
+    for (; i < all.length; i++) {
+      const item = all[i]!;
+      if (filter && !filter(item.object)) continue;
+      if (items.length >= limit) {
+        more = true;
+        break;
+      }
+      items.push(item);
+    }
+    const result: ListResult = { items, resourceVersion: String(this.cache.revision) };
+    if (more) {
+      const last = items[items.length - 1]!;
+      result.continue = encodeContinue(last.key, this.cache.revision);
+      if (!opts.filtered) result.remainingItemCount = all.length - i;
+    }
+    return result;
+  }
+
+  /**
+   * Registers a watcher; throws 410 Gone when fromRevision is older than the
+   * cache's history. With fromRevision undefined the watch starts now and the
+   * objects as of now (under prefix) are returned, taken in the same step as
+   * the registration so no event falls between them.
+   */
+  async watch(
+    fromRevision: number | undefined,
+    prefix: string,
+    watcher: CacheWatcher,
+  ): Promise<{ stop: () => void; startRevision: number; snapshot: CachedObject[] }> {
+    await this.cache.sync();
+    const start = fromRevision ?? this.cache.revision;
+    try {
+      const snapshot = fromRevision === undefined ? this.cache.list(prefix) : [];
+      return { stop: this.cache.watch(start, watcher), startRevision: start, snapshot };
+    } catch (err) {
+      if (err instanceof TooOldResourceVersionError) throw new GoneError(`too old resource version: ${err.requested} (${err.oldest})`);
+      throw err;
+    }
+  }
+
+  private invalid(obj: KubeObject, errors: FieldError[]): InvalidError {
+    return new InvalidError(this.info.kind, this.info.group, obj.metadata.name ?? '', errors);
+  }
+
+  private checkValid(obj: KubeObject, old: KubeObject | undefined): void {
+    const errors = [...(this.pipeline.validate?.(this.info, obj, old) ?? [])];
+    const own = old ? this.strategy.validateUpdate?.(obj, old) : this.strategy.validate?.(obj);
+    if (own) errors.push(...own);
+    if (errors.length > 0) throw this.invalid(obj, errors);
+  }
+
+  async create(namespace: string | undefined, input: KubeObject, opts: WriteOptions = {}): Promise<KubeObject> {
+    const obj = cloneJson(input);
+    obj.apiVersion = this.apiVersion;
+    obj.kind = this.info.kind;
+    const meta = obj.metadata;
+    if (this.info.namespaced) meta.namespace = namespace;
+    else delete meta.namespace;
+    if (!meta.name && meta.generateName) meta.name = meta.generateName + randomSuffix();
+    if (meta.resourceVersion) throw new BadRequestError('resourceVersion should not be set on objects to be created');
+    meta.uid = randomUUID();
+    meta.creationTimestamp = nowSeconds();
+    delete meta.deletionTimestamp;
+    delete meta.deletionGracePeriodSeconds;
+    delete meta.selfLink;
+    if (meta.generation !== undefined) delete meta.generation;
+    this.pipeline.applyDefaults?.(this.info, obj);
+    this.strategy.prepareForCreate?.(obj);
+    if (!meta.name) throw this.invalid(obj, [{ type: 'FieldValueRequired', field: 'metadata.name', detail: 'name or generateName is required' }]);
+    await this.pipeline.admit?.(this.info, 'CREATE', obj, undefined);
+    this.checkValid(obj, undefined);
+    this.pipeline.trackManagedFields?.(this.info, undefined, obj, opts.fieldManager ?? 'unknown', opts.subresource ?? '');
+    if (opts.dryRun) return obj;
+    const stored = storedForm(obj);
+    const result = await this.backend.create(this.key(namespace, meta.name), JSON.stringify(stored));
+    if (!result.ok) throw new AlreadyExistsError(this.ref(meta.name));
+    this.cache.noteWrite(result.revision);
+    return withRevision(stored, result.kv.modRevision);
+  }
+
+  /**
+   * Read-modify-write with optimistic concurrency, retried on conflicts when
+   * the caller did not pin a resourceVersion (as Kubernetes' GuaranteedUpdate).
+   * mutate receives a private copy of the current object (undefined if absent).
+   */
+  async update(
+    namespace: string | undefined,
+    name: string,
+    mutate: (current: KubeObject | undefined) => KubeObject | Promise<KubeObject>,
+    opts: WriteOptions & { allowCreate?: boolean } = {},
+  ): Promise<{ object: KubeObject; created: boolean }> {
+    const key = this.key(namespace, name);
+    for (let attempt = 0; ; attempt++) {
+      const { kv } = await this.backend.get(key);
+      const current = kv ? withRevision(JSON.parse(kv.value) as KubeObject, kv.modRevision) : undefined;
+      const next = await mutate(current ? cloneJson(current) : undefined);
+      if (!current) {
+        if (!opts.allowCreate) throw new NotFoundError(this.ref(name));
+        const created = await this.create(namespace, next, opts);
+        return { object: created, created: true };
+      }
+      const pinned = next.metadata.resourceVersion;
+      if (pinned && pinned !== current.metadata.resourceVersion) {
+        throw new ConflictError(this.ref(name), 'the object has been modified; please apply your changes to the latest version and try again');
+      }
+      if (!pinned && !(this.strategy.allowUnconditionalUpdate ?? true) && !opts.subresource) {
+        throw this.invalid(next, [{ type: 'FieldValueInvalid', field: 'metadata.resourceVersion', value: '', detail: 'must be specified for an update' }]);
+      }
+      const obj = this.prepareUpdate(next, current, opts);
+      if (sameStoredContent(obj, current)) return { object: current, created: false };
+      await this.pipeline.admit?.(this.info, 'UPDATE', obj, current);
+      this.checkValid(obj, current);
+      this.pipeline.trackManagedFields?.(this.info, current, obj, opts.fieldManager ?? 'unknown', opts.subresource ?? '');
+      if (opts.dryRun) return { object: obj, created: false };
+      // Finalizers all gone from an object being deleted: the delete completes.
+      if (obj.metadata.deletionTimestamp && (obj.metadata.finalizers ?? []).length === 0 && !this.strategy.gracePeriodSeconds && !this.strategy.holdsDeletion?.(obj)) {
+        const del = await this.backend.delete(key, kv!.modRevision);
+        if (del.ok) {
+          this.cache.noteWrite(del.revision);
+          return { object: withRevision(storedForm(obj), del.revision), created: false };
+        }
+      } else {
+        const stored = storedForm(obj);
+        const result = await this.backend.update(key, JSON.stringify(stored), kv!.modRevision);
+        if (result.ok) {
+          this.cache.noteWrite(result.revision);
+          return { object: withRevision(stored, result.revision), created: false };
+        }
+      }
+      if (pinned) throw new ConflictError(this.ref(name), 'the object has been modified; please apply your changes to the latest version and try again');
+      if (attempt > 20) throw new InternalError(`too many concurrent updates to ${name}`);
+    }
+  }
+
+  private prepareUpdate(next: KubeObject, current: KubeObject, opts: WriteOptions): KubeObject {
+    const obj = cloneJson(next);
+    obj.apiVersion = this.apiVersion;
+    obj.kind = this.info.kind;
+    const meta = obj.metadata;
+    const old = current.metadata;
+    if (meta.name !== undefined && meta.name !== old.name) {
+      throw new BadRequestError(`the name of the object (${meta.name}) does not match the name on the URL (${old.name})`);
+    }
+    if (meta.uid && meta.uid !== old.uid) {
+      throw new ConflictError(this.ref(old.name), `Precondition failed: UID in precondition: ${meta.uid}, UID in object meta: ${old.uid}`);
+    }
+    meta.name = old.name;
+    if (this.info.namespaced) meta.namespace = old.namespace;
+    meta.uid = old.uid;
+    meta.creationTimestamp = old.creationTimestamp;
+    if (old.generation !== undefined) meta.generation = old.generation;
+    else delete meta.generation;
+    if (old.deletionTimestamp) {
+      meta.deletionTimestamp = old.deletionTimestamp;
+      if (old.deletionGracePeriodSeconds !== undefined) meta.deletionGracePeriodSeconds = old.deletionGracePeriodSeconds;
+    } else {
+      delete meta.deletionTimestamp;
+      delete meta.deletionGracePeriodSeconds;
+    }
+    meta.resourceVersion = old.resourceVersion;
+    if (!opts.subresource) this.pipeline.applyDefaults?.(this.info, obj);
+    if (opts.subresource === 'status') statusOnly(obj, current);
+    else if (opts.subresource === 'finalize') finalizersOnly(obj, current);
+    else if (!opts.subresource) this.strategy.prepareForUpdate?.(obj, current);
+    return obj;
+  }
+
+  async delete(namespace: string | undefined, name: string, opts: DeleteOptions = {}): Promise<DeleteResult> {
+    const key = this.key(namespace, name);
+    for (let attempt = 0; ; attempt++) {
+      const { kv } = await this.backend.get(key);
+      if (!kv) throw new NotFoundError(this.ref(name));
+      const current = withRevision(JSON.parse(kv.value) as KubeObject, kv.modRevision);
+      const pre = opts.preconditions;
+      if (pre?.uid && pre.uid !== current.metadata.uid) {
+        throw new ConflictError(this.ref(name), `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${current.metadata.uid}`);
+      }
+      if (pre?.resourceVersion && pre.resourceVersion !== current.metadata.resourceVersion) {
+        throw new ConflictError(
+          this.ref(name),
+          `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${current.metadata.resourceVersion}`,
+        );
+      }
+      await this.pipeline.admit?.(this.info, 'DELETE', current, current);
+      const next = cloneJson(current);
+      const finalizers = new Set(next.metadata.finalizers ?? []);
+      const policy = opts.propagationPolicy ?? (opts.orphanDependents ? 'Orphan' : undefined);
+      if (policy === 'Orphan') finalizers.add('orphan');
+      if (policy === 'Foreground') finalizers.add('foregroundDeletion');
+      const grace = this.strategy.gracePeriodSeconds?.(current, opts.gracePeriodSeconds) ?? 0;
+      const graceful = grace > 0 || finalizers.size > 0 || (this.strategy.holdsDeletion?.(current) ?? false);
+      if (!graceful) {
+        if (opts.dryRun) return { object: current, deleted: true };
+        const res = await this.backend.delete(key, kv.modRevision);
+        if (res.ok) {
+          this.cache.noteWrite(res.revision);
+          return { object: current, deleted: true };
+        }
+      } else {
+        if (current.metadata.deletionTimestamp && !this.shortensGrace(current, grace) && sameFinalizers(current, finalizers)) {
+          return { object: current, deleted: false };
+        }
+        next.metadata.finalizers = [...finalizers];
+        if (next.metadata.finalizers.length === 0) delete next.metadata.finalizers;
+        const now = new Date();
+        if (!current.metadata.deletionTimestamp || this.shortensGrace(current, grace)) {
+          next.metadata.deletionTimestamp = new Date(Math.floor(now.getTime() / 1000) * 1000 + grace * 1000).toISOString().replace('.000Z', 'Z');
+          next.metadata.deletionGracePeriodSeconds = grace;
+        }
+        if (next.metadata.generation !== undefined) next.metadata.generation += 1;
+        this.strategy.prepareForDeletion?.(next);
+        if (opts.dryRun) return { object: next, deleted: false };
+        const stored = storedForm(next);
+        const res = await this.backend.update(key, JSON.stringify(stored), kv.modRevision);
+        if (res.ok) {
+          this.cache.noteWrite(res.revision);
+          return { object: withRevision(stored, res.revision), deleted: false };
+        }
+      }
+      if (attempt > 20) throw new InternalError(`too many concurrent updates to ${name}`);
+    }
+  }
+
+  private shortensGrace(current: KubeObject, grace: number): boolean {
+    const had = current.metadata.deletionGracePeriodSeconds;
+    return had !== undefined && grace < had;
+  }
+}
+
+function sameFinalizers(obj: KubeObject, set: Set<string>): boolean {
+  const have = obj.metadata.finalizers ?? [];
+  return have.length === set.size && have.every((f) => set.has(f));
+}
+
+/** The status subresource keeps everything but status from the stored object. */
+function statusOnly(obj: KubeObject, current: KubeObject): void {
+  const status = obj.status;
+  const managedFields = obj.metadata.managedFields;
+  for (const k of Object.keys(obj)) delete obj[k];
+  Object.assign(obj, cloneJson(current));
+  if (status === undefined) delete obj.status;
+  else obj.status = status;
+  if (managedFields) obj.metadata.managedFields = managedFields;
+}
+
+/** The finalize subresource (namespaces) changes spec.finalizers only. */
+function finalizersOnly(obj: KubeObject, current: KubeObject): void {
+  const spec = obj.spec as { finalizers?: unknown } | undefined;
+  const finalizers = spec?.finalizers;
+  const managedFields = obj.metadata.managedFields;
+  for (const k of Object.keys(obj)) delete obj[k];
+  Object.assign(obj, cloneJson(current));
+  obj.spec = { ...((obj.spec as object | undefined) ?? {}), finalizers: Array.isArray(finalizers) ? finalizers : [] };
+  if (managedFields) obj.metadata.managedFields = managedFields;
+}
+
+/** What is written to storage: the resourceVersion lives in the store's revision, not the value. */
+function storedForm(obj: KubeObject): KubeObject {
+  const copy = { ...obj, metadata: { ...obj.metadata } };
+  delete copy.metadata.resourceVersion;
+  return copy;
+}
+
+function withRevision(obj: KubeObject, revision: number): KubeObject {
+  obj.metadata.resourceVersion = String(revision);
+  return obj;
+}
+
+function sameStoredContent(a: KubeObject, b: KubeObject): boolean {
+  const strip = (o: KubeObject) => {
+    const c = { ...o, metadata: { ...o.metadata } };
+    delete c.metadata.resourceVersion;
+    delete c.metadata.managedFields;
+    return JSON.stringify(c);
+  };
+  return strip(a) === strip(b);
+}
+
+export function parseResourceVersion(rv: string): number {
+  if (!/^[0-9]+$/.test(rv)) {
+    throw new ApiError(400, 'BadRequest', `invalid resource version "${rv}"`);
+  }
+  return Number(rv);
+}
+
+function encodeContinue(lastKey: string, rv: number): string {
+  return Buffer.from(JSON.stringify({ v: 'meta.k8s.io/v1', rv, start: lastKey })).toString('base64url');
+}
+
+function decodeContinue(token: string, prefix: string): string {
+  try {
+    const parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as { start?: unknown };
+    if (typeof parsed.start === 'string' && parsed.start.startsWith(prefix)) return parsed.start;
+  } catch {
+    // fall through
+  }
+  throw new BadRequestError('continue key is not valid: the continue token is malformed or belongs to another list');
+}
+
+const suffixAlphabet = 'bcdfghjklmnpqrstvwxz2456789';
+/** Five characters from Kubernetes' generateName alphabet (no vowels, no confusable digits). */
+export function randomSuffix(): string {
+  let s = '';
+  for (let i = 0; i < 5; i++) s += suffixAlphabet[Math.floor(Math.random() * suffixAlphabet.length)];
+  return s;
+}
+
+export function nowSeconds(): string {
+  return new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+}

@@ -1,0 +1,54 @@
+// What makes one kind differ from another inside the one generic store.
+// Modelled on Kubernetes' RESTCreateStrategy / RESTUpdateStrategy.
+import type { FieldError } from '../../api/errors.js';
+import type { KubeObject } from '../../api/object.js';
+
+export interface Strategy {
+  /** Called on create after defaulting: set server-owned fields, reset status. */
+  prepareForCreate?(obj: KubeObject): void;
+  /** Called on update of the main resource: carry over what the client may not change here. */
+  prepareForUpdate?(obj: KubeObject, old: KubeObject): void;
+  /** Kind-specific validation beyond the shared metadata and schema checks. */
+  validate?(obj: KubeObject): FieldError[];
+  validateUpdate?(obj: KubeObject, old: KubeObject): FieldError[];
+  /** PUT of an object that does not exist creates it. */
+  allowCreateOnUpdate?: boolean;
+  /** PUT without metadata.resourceVersion is allowed (last write wins). */
+  allowUnconditionalUpdate?: boolean;
+  /** Graceful deletion: how long the object lingers with a deletionTimestamp; 0 or undefined deletes at once. */
+  gracePeriodSeconds?(obj: KubeObject, requested: number | undefined): number;
+  /** Deletion waits for something besides metadata.finalizers (a namespace's spec.finalizers). */
+  holdsDeletion?(obj: KubeObject): boolean;
+  /** Called when graceful deletion starts (a namespace turns Terminating). */
+  prepareForDeletion?(obj: KubeObject): void;
+}
+
+function specOf(obj: KubeObject): unknown {
+  const copy: Record<string, unknown> = { ...obj };
+  delete copy.metadata;
+  delete copy.status;
+  delete copy.apiVersion;
+  delete copy.kind;
+  return copy;
+}
+
+/**
+ * For kinds with a status subresource: the main resource ignores status
+ * changes, and metadata.generation counts changes to everything else.
+ */
+export const specStatusStrategy: Strategy = {
+  prepareForCreate(obj) {
+    obj.metadata.generation = 1;
+  },
+  prepareForUpdate(obj, old) {
+    if (old.status === undefined) delete obj.status;
+    else obj.status = old.status;
+    const gen = old.metadata.generation ?? 1;
+    obj.metadata.generation = JSON.stringify(specOf(obj)) !== JSON.stringify(specOf(old)) ? gen + 1 : gen;
+  },
+};
+
+/** Kinds without status: generation is bumped on any change but metadata. */
+export const plainStrategy: Strategy = {
+  allowUnconditionalUpdate: true,
+};

@@ -1,0 +1,190 @@
+// The API server: authentication, routing to discovery, health, OpenAPI and
+// the generic resource handlers. The HTTP listener is in listen.ts; this is
+// the request handler so it can be driven in-process too.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { TLSSocket } from 'node:tls';
+import { NotFoundError, UnauthorizedError } from '../api/errors.js';
+import { builtinResources, type ResourceInfo } from '../api/resources.js';
+import type { Backend } from '../storage/backend.js';
+import { aggregatedDiscovery, apiGroup, apiGroupList, apiResourceList, apiVersions } from './discovery.js';
+import { handleResource } from './handlers/resource.js';
+import type { Semantics } from './handlers/semantics.js';
+import { parseRequestInfo } from './http/request-info.js';
+import { sendError, sendJson, sendText } from './http/respond.js';
+import { strategyFor } from './registry/kinds.js';
+import { GenericStore, type WritePipeline } from './registry/store.js';
+import type { Strategy } from './registry/strategy.js';
+import { CustomResourceRegistry } from './custom-resources.js';
+
+export const kubernetesVersion = { major: '1', minor: '33', gitVersion: 'v1.33.0-nami.0.1.0' };
+
+export interface User {
+  name: string;
+  groups: string[];
+}
+
+export interface ApiServerOptions {
+  backend: Backend;
+  semantics: Semantics;
+  pipeline?: WritePipeline;
+  /** host:port clients use, for /api's serverAddressByClientCIDRs. */
+  advertiseAddress: string;
+  /** Bearer tokens accepted besides client certificates. */
+  tokens?: Map<string, User>;
+  /** Lets requests without credentials through as this user (tests of the handler only). */
+  anonymousAs?: User;
+  /** Extra GET endpoints (OpenAPI documents ...), path -> handler. */
+  extraRoutes?: Map<string, (req: IncomingMessage, res: ServerResponse, query: URLSearchParams) => void | Promise<void>>;
+}
+
+const aggregatedTypes = [
+  { version: 'v2', type: 'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList' },
+  { version: 'v2beta1', type: 'application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList' },
+];
+
+/** Which aggregated discovery version the Accept header asks for first, if any. */
+function wantsAggregated(accept: string | undefined): { version: string; type: string } | undefined {
+  if (!accept) return undefined;
+  for (const clause of accept.split(',')) {
+    const c = clause.replace(/\s+/g, '');
+    if (!c.includes('as=APIGroupDiscoveryList')) {
+      if (c.startsWith('application/json') || c.startsWith('*/*')) return undefined;
+      continue;
+    }
+    for (const t of aggregatedTypes) if (c.includes(`v=${t.version};`) || c.endsWith(`v=${t.version}`)) return t;
+  }
+  return undefined;
+}
+
+export class ApiServer {
+  private readonly stores = new Map<string, GenericStore>();
+  private readonly resources: ResourceInfo[] = [];
+  private ready = false;
+
+  constructor(private readonly opts: ApiServerOptions) {
+    for (const info of builtinResources) this.register(info);
+  }
+
+  private storeKey(group: string, version: string, plural: string): string {
+    return `${group}/${version}/${plural}`;
+  }
+
+  register(info: ResourceInfo, strategy: Strategy = strategyFor(info)): GenericStore {
+    const store = new GenericStore(info, this.opts.backend, strategy, this.opts.pipeline);
+    for (const v of info.versions) this.stores.set(this.storeKey(info.group, v, info.plural), store);
+    this.resources.push(info);
+    if (this.ready) void store.cache.start();
+    return store;
+  }
+
+  unregister(info: ResourceInfo): void {
+    const idx = this.resources.indexOf(info);
+    if (idx >= 0) this.resources.splice(idx, 1);
+    for (const v of info.versions) {
+      const key = this.storeKey(info.group, v, info.plural);
+      this.stores.get(key)?.cache.stop();
+      this.stores.delete(key);
+    }
+  }
+
+  get servedResources(): readonly ResourceInfo[] {
+    return this.resources;
+  }
+
+  storeFor(group: string, version: string, plural: string): GenericStore | undefined {
+    return this.stores.get(this.storeKey(group, version, plural));
+  }
+
+  /** Fills every watch cache; the server is ready when they are. */
+  async start(): Promise<void> {
+    await Promise.all([...new Set(this.stores.values())].map((s) => s.cache.start()));
+    const crds = this.storeFor('apiextensions.k8s.io', 'v1', 'customresourcedefinitions')!;
+    await new CustomResourceRegistry(this, crds, this.opts.backend).start();
+    await Promise.all([...new Set(this.stores.values())].map((s) => s.cache.start()));
+    this.ready = true;
+  }
+
+  stop(): void {
+    for (const s of new Set(this.stores.values())) s.cache.stop();
+  }
+
+  private authenticate(req: IncomingMessage): User {
+    const auth = req.headers.authorization;
+    if (auth?.startsWith('Bearer ')) {
+      const user = this.opts.tokens?.get(auth.slice(7).trim());
+      if (user) return user;
+      throw new UnauthorizedError();
+    }
+    const socket = req.socket as Partial<TLSSocket>;
+    if (socket.authorized && socket.getPeerCertificate) {
+      const cert = socket.getPeerCertificate();
+      const subject = cert.subject as unknown as Record<string, string | string[]> | undefined;
+      const cn = subject?.CN;
+      const o = subject?.O;
+      if (cn) return { name: Array.isArray(cn) ? cn[0]! : cn, groups: o === undefined ? [] : Array.isArray(o) ? o : [o] };
+    }
+    if (this.opts.anonymousAs) return this.opts.anonymousAs;
+    throw new UnauthorizedError();
+  }
+
+  readonly handle = (req: IncomingMessage, res: ServerResponse): void => {
+    this.route(req, res).catch((err: unknown) => sendError(res, err));
+  };
+
+  private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'https://nami.invalid');
+    const path = url.pathname.replace(/\/+$/, '') || '/';
+    const query = url.searchParams;
+    this.authenticate(req);
+    if (req.method === 'GET' || req.method === 'HEAD') {
+      const served = this.serveStatic(req, res, path, query);
+      if (served === true) return;
+      if (served) return served;
+    }
+    const info = parseRequestInfo(req.method ?? 'GET', path, query);
+    if (!info.isResourceRequest || !info.resource) throw new NotFoundError({ group: '', resource: '' }, 'the server could not find the requested resource');
+    const store = this.storeFor(info.group, info.version, info.resource);
+    if (!store) throw new NotFoundError({ group: info.group, resource: info.resource }, 'the server could not find the requested resource');
+    await handleResource({ req, res, info, query, store, semantics: this.opts.semantics });
+  }
+
+  private serveStatic(req: IncomingMessage, res: ServerResponse, path: string, query: URLSearchParams): Promise<void> | true | undefined {
+    switch (path) {
+      case '/healthz':
+      case '/livez':
+      case '/readyz':
+        if (path === '/readyz' && !this.ready) {
+          sendText(res, 500, '[-]informer-sync failed: watch caches are not filled yet\nreadyz check failed\n');
+        } else {
+          sendText(res, 200, query.has('verbose') ? `[+]ping ok\n[+]etcd ok\n[+]informer-sync ok\n${path.slice(1)} check passed\n` : 'ok');
+        }
+        return true;
+      case '/version':
+        sendJson(res, 200, { ...kubernetesVersion, gitCommit: '', gitTreeState: 'clean', buildDate: '2026-01-01T00:00:00Z', goVersion: 'nami', compiler: 'nami', platform: `${process.platform}/${process.arch}` });
+        return true;
+      case '/api':
+      case '/apis': {
+        const agg = wantsAggregated(req.headers.accept);
+        if (agg) {
+          sendJson(res, 200, aggregatedDiscovery(this.resources, path === '/api', `apidiscovery.k8s.io/${agg.version}`), agg.type);
+        } else {
+          sendJson(res, 200, path === '/api' ? apiVersions(this.opts.advertiseAddress) : apiGroupList(this.resources));
+        }
+        return true;
+      }
+    }
+    const extra = this.opts.extraRoutes?.get(path);
+    if (extra) return Promise.resolve(extra(req, res, query));
+    const parts = path.split('/').filter(Boolean);
+    if (parts[0] === 'api' && parts.length === 2) return this.sendOr404(res, apiResourceList(this.resources, '', parts[1]!));
+    if (parts[0] === 'apis' && parts.length === 2) return this.sendOr404(res, apiGroup(this.resources, parts[1]!));
+    if (parts[0] === 'apis' && parts.length === 3) return this.sendOr404(res, apiResourceList(this.resources, parts[1]!, parts[2]!));
+    return undefined;
+  }
+
+  private sendOr404(res: ServerResponse, body: object | undefined): true {
+    if (!body) throw new NotFoundError({ group: '', resource: '' }, 'the server could not find the requested resource');
+    sendJson(res, 200, body);
+    return true;
+  }
+}

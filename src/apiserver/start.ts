@@ -1,0 +1,68 @@
+// Brings up the API server on a data dir: storage, certificates, kubeconfig, HTTPS.
+import { mkdirSync, writeFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Server } from 'node:https';
+import type { Backend } from '../storage/backend.js';
+import { ensureClusterPki } from './pki.js';
+import { renderKubeconfig } from './kubeconfig.js';
+import { listenHttps } from './listen.js';
+import { ApiServer } from './server.js';
+import { namiSemantics } from './semantics-impl.js';
+
+export interface StartOptions {
+  dataDir: string;
+  host: string;
+  port: number;
+  backend: Backend;
+  log?: (line: string) => void;
+}
+
+export interface RunningApiServer {
+  api: ApiServer;
+  server: Server;
+  url: string;
+  kubeconfigPath: string;
+  close(): Promise<void>;
+}
+
+export async function startApiServer(opts: StartOptions): Promise<RunningApiServer> {
+  mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 });
+  const ipAddresses = ['127.0.0.1', '::1'];
+  if (opts.host !== '0.0.0.0' && opts.host !== 'localhost' && /^[0-9.]+$/.test(opts.host) && !ipAddresses.includes(opts.host)) ipAddresses.push(opts.host);
+  const pki = await ensureClusterPki(opts.dataDir, { dnsNames: ['localhost', 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc'], ipAddresses });
+  const api = new ApiServer({ backend: opts.backend, semantics: namiSemantics, advertiseAddress: `${opts.host}:${opts.port}` });
+  const cacheFill = api.start();
+  const { server, port } = await listenHttps(api, pki, { host: opts.host, port: opts.port });
+  const hostForUrl = opts.host === '0.0.0.0' ? '127.0.0.1' : opts.host.includes(':') ? `[${opts.host}]` : opts.host;
+  const url = `https://${hostForUrl}:${port}`;
+  const kubeconfigPath = join(opts.dataDir, 'admin.kubeconfig');
+  const kubeconfig = renderKubeconfig({ server: url, caPem: pki.ca.certPem, user: 'nami-admin', clientCertPem: pki.admin.certPem, clientKeyPem: pki.admin.keyPem });
+  writeFileSync(kubeconfigPath, kubeconfig, { mode: 0o600 });
+  await cacheFill;
+  await ensureDefaultNamespaces(api);
+  return {
+    api,
+    server,
+    url,
+    kubeconfigPath,
+    async close() {
+      api.stop();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/** default, kube-system, kube-public and kube-node-lease exist in every cluster. */
+async function ensureDefaultNamespaces(api: ApiServer): Promise<void> {
+  const namespaces = api.storeFor('', 'v1', 'namespaces')!;
+  for (const name of ['default', 'kube-system', 'kube-public', 'kube-node-lease']) {
+    if (!(await namespaces.getCached(undefined, name))) {
+      await namespaces.create(undefined, { metadata: { name } }, { fieldManager: 'nami-apiserver' }).catch(() => undefined);
+    }
+  }
+}
+
+export function dataDirHasState(dataDir: string): boolean {
+  return existsSync(join(dataDir, 'pki', 'ca.crt'));
+}

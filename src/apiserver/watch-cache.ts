@@ -1,0 +1,231 @@
+// One cache per resource, fed by a single storage watch, as kube-apiserver's
+// cacher does: lists and watches are served from memory, and storage sees one
+// watch per resource however many clients watch.
+import type { Backend, KeyValue, Watch, WatchEvent } from '../storage/backend.js';
+import type { KubeObject } from '../api/object.js';
+
+export type EventType = 'ADDED' | 'MODIFIED' | 'DELETED';
+
+/** An object as the cache holds it: parsed once, serialized once. */
+export interface CachedObject {
+  key: string;
+  object: KubeObject;
+  json: string;
+  revision: number;
+}
+
+export interface CacheEvent {
+  type: EventType;
+  key: string;
+  current: CachedObject;
+  /** The object before this event (for MODIFIED and DELETED); used to tell whether it left a watcher's filter. */
+  previous?: CachedObject;
+  revision: number;
+}
+
+export interface CacheWatcher {
+  /** Events in revision order; return false to stop. */
+  onEvent(ev: CacheEvent): void;
+  /** The cache had to drop this watcher (it fell too far behind or the store watch failed). */
+  onTerminate(reason: Error): void;
+}
+
+/** Decodes a stored value and stamps the revision into metadata.resourceVersion. */
+export function decodeStored(kv: KeyValue): CachedObject {
+  const object = JSON.parse(kv.value) as KubeObject;
+  object.metadata.resourceVersion = String(kv.modRevision);
+  return { key: kv.key, object, json: JSON.stringify(object), revision: kv.modRevision };
+}
+
+export class TooOldResourceVersionError extends Error {
+  override readonly name = 'TooOldResourceVersionError';
+  constructor(readonly requested: number, readonly oldest: number) {
+    super(`too old resource version: ${requested} (${oldest})`);
+  }
+}
+
+export interface WatchCacheOptions {
+  /** How many recent events are kept for watches that resume from a revision. */
+  historySize?: number;
+}
+
+export class WatchCache {
+  private readonly items = new Map<string, CachedObject>();
+  private sortedKeys: string[] | undefined;
+  private readonly history: CacheEvent[] = [];
+  private readonly historySize: number;
+  /** Revision the cache reflects; 0 until started. */
+  private rev = 0;
+  /** Oldest revision a watch may resume from with no gap. */
+  private oldestResumable = 0;
+  private storeWatch: Watch | undefined;
+  private readonly watchers = new Set<CacheWatcher>();
+  private waiters: { rev: number; resolve: () => void }[] = [];
+  private ready: Promise<void> | undefined;
+  private failure: Error | undefined;
+  private lastWrite = 0;
+
+  constructor(
+    private readonly backend: Backend,
+    readonly prefix: string,
+    opts: WatchCacheOptions = {},
+  ) {
+    this.historySize = opts.historySize ?? 2000;
+  }
+
+  get revision(): number {
+    return this.rev;
+  }
+
+  start(): Promise<void> {
+    this.ready ??= this.load();
+    return this.ready;
+  }
+
+  private async load(): Promise<void> {
+    const listing = await this.backend.range(this.prefix);
+    for (const kv of listing.kvs) this.items.set(kv.key, decodeStored(kv));
+    this.sortedKeys = undefined;
+    this.rev = listing.revision;
+    this.oldestResumable = listing.revision;
+    this.storeWatch = this.backend.watch(
+      this.prefix,
+      { afterRevision: listing.revision },
+      (events) => this.apply(events),
+      (err) => this.fail(err),
+    );
+  }
+
+  private fail(err: Error): void {
+    // The store watch broke (compaction raced us, backend restart): drop every
+    // watcher so clients re-list, and reload from scratch.
+    this.failure = err;
+    for (const w of this.watchers) w.onTerminate(err);
+    this.watchers.clear();
+    this.items.clear();
+    this.history.length = 0;
+    this.ready = undefined;
+    this.storeWatch = undefined;
+    void this.start().then(
+      () => {
+        this.failure = undefined;
+        this.releaseWaiters();
+      },
+      () => undefined,
+    );
+  }
+
+  private apply(events: WatchEvent[]): void {
+    for (const ev of events) {
+      let cacheEvent: CacheEvent;
+      if (ev.type === 'put') {
+        const current = decodeStored(ev.kv);
+        const previous = this.items.get(ev.kv.key);
+        if (!previous) this.sortedKeys = undefined;
+        this.items.set(ev.kv.key, current);
+        cacheEvent = { type: previous ? 'MODIFIED' : 'ADDED', key: ev.kv.key, current, previous, revision: ev.kv.modRevision };
+      } else {
+        const previous = this.items.get(ev.key) ?? decodeStored(ev.prev);
+        this.items.delete(ev.key);
+        this.sortedKeys = undefined;
+        // A DELETED event carries the last state with the deletion's revision, as Kubernetes sends it.
+        const last = { ...previous, object: { ...previous.object, metadata: { ...previous.object.metadata, resourceVersion: String(ev.revision) } }, revision: ev.revision };
+        last.json = JSON.stringify(last.object);
+        cacheEvent = { type: 'DELETED', key: ev.key, current: last, previous, revision: ev.revision };
+      }
+      this.history.push(cacheEvent);
+      if (this.history.length > this.historySize) {
+        const dropped = this.history.shift()!;
+        this.oldestResumable = dropped.revision;
+      }
+      this.rev = cacheEvent.revision;
+      for (const w of this.watchers) w.onEvent(cacheEvent);
+    }
+    this.releaseWaiters();
+  }
+
+  private releaseWaiters(): void {
+    if (this.waiters.length === 0) return;
+    const still: typeof this.waiters = [];
+    for (const w of this.waiters) (w.rev <= this.rev ? w.resolve() : still.push(w));
+    this.waiters = still;
+  }
+
+  /** Resolves once the cache reflects at least this revision. */
+  async waitFor(rev: number, timeoutMs = 3000): Promise<void> {
+    await this.start();
+    if (rev <= this.rev) return;
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiters = this.waiters.filter((w) => w.resolve !== done);
+        reject(new Error(`timed out waiting for resource version ${rev} (cache is at ${this.rev})`));
+      }, timeoutMs);
+      const done = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      this.waiters.push({ rev, resolve: done });
+    });
+  }
+
+  /** Records a write this server made, so reads that follow it see it. */
+  noteWrite(revision: number): void {
+    if (revision > this.lastWrite) this.lastWrite = revision;
+  }
+
+  /**
+   * Waits until the cache holds every write this server has acknowledged
+   * for the resource: a read after a write sees the write. Writes made
+   * through other API servers arrive through the store watch.
+   */
+  async sync(): Promise<void> {
+    await this.start();
+    if (this.lastWrite > this.rev) await this.waitFor(this.lastWrite);
+  }
+
+  get(key: string): CachedObject | undefined {
+    return this.items.get(key);
+  }
+
+  /** Objects whose key starts with prefix, in key order. */
+  list(prefix: string): CachedObject[] {
+    if (!this.sortedKeys) this.sortedKeys = [...this.items.keys()].sort();
+    const out: CachedObject[] = [];
+    const keys = this.sortedKeys;
+    let lo = 0;
+    let hi = keys.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (keys[mid]! < prefix) lo = mid + 1;
+      else hi = mid;
+    }
+    for (let i = lo; i < keys.length && keys[i]!.startsWith(prefix); i++) {
+      const item = this.items.get(keys[i]!);
+      if (item) out.push(item);
+    }
+    return out;
+  }
+
+  /**
+   * Registers a watcher for events after fromRevision. Events already in the
+   * history are replayed first. Throws TooOldResourceVersionError when the
+   * history no longer reaches back that far.
+   */
+  watch(fromRevision: number, watcher: CacheWatcher): () => void {
+    if (this.failure) throw this.failure;
+    if (fromRevision < this.oldestResumable) throw new TooOldResourceVersionError(fromRevision, this.oldestResumable);
+    for (const ev of this.history) if (ev.revision > fromRevision) watcher.onEvent(ev);
+    this.watchers.add(watcher);
+    return () => this.watchers.delete(watcher);
+  }
+
+  get watcherCount(): number {
+    return this.watchers.size;
+  }
+
+  stop(): void {
+    this.storeWatch?.cancel();
+    for (const w of this.watchers) w.onTerminate(new Error('cache stopped'));
+    this.watchers.clear();
+  }
+}

@@ -1,0 +1,36 @@
+// The `nami` command.
+import { Command } from 'commander';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+
+const program = new Command();
+program.name('nami').description('Nami: a Kubernetes-compatible container platform with a small footprint').version('0.1.0');
+
+const defaultDataDir = process.env.NAMI_DATA_DIR ?? join(homedir(), '.nami');
+
+program
+  .command('server')
+  .description('run the control plane: the API server on an embedded store (or etcd)')
+  .option('--data-dir <dir>', 'where state, certificates and the admin kubeconfig live', defaultDataDir)
+  .option('--listen <host:port>', 'address the API server listens on', '127.0.0.1:6443')
+  .option('--storage <spec>', 'sqlite (default), memory, or etcd://host:2379[,host:2379...]', 'sqlite')
+  .action(async (opts: { dataDir: string; listen: string; storage: string }) => {
+    const { runServer } = await import('./server-command.js');
+    await runServer(opts);
+  });
+
+program
+  .command('up')
+  .description('bring up a one-machine cluster (today: the control plane; the node agent joins in a later release)')
+  .option('--data-dir <dir>', 'where state, certificates and the admin kubeconfig live', defaultDataDir)
+  .option('--listen <host:port>', 'address the API server listens on', '127.0.0.1:6443')
+  .option('--storage <spec>', 'sqlite (default), memory, or etcd://host:2379[,host:2379...]', 'sqlite')
+  .action(async (opts: { dataDir: string; listen: string; storage: string }) => {
+    const { runServer } = await import('./server-command.js');
+    await runServer(opts);
+  });
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  console.error(`nami: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+});

@@ -1,0 +1,166 @@
+// End-to-end harness: runs `bin/nami server` as a user would and drives it
+// with real kubectl binaries.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+const namiBin = join(repoRoot, 'bin', 'nami');
+
+export interface RunningNami {
+  url: string;
+  kubeconfig: string;
+  dataDir: string;
+  process: ChildProcess;
+  stop(): Promise<void>;
+}
+
+export async function startNami(extraArgs: string[] = [], opts: { dataDir?: string } = {}): Promise<RunningNami> {
+  const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'nami-e2e-'));
+  const child = spawn(process.execPath, [namiBin, 'server', '--data-dir', dataDir, '--listen', '127.0.0.1:0', ...extraArgs], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stderr!.on('data', (c: Buffer) => (err += c.toString()));
+  const url = await new Promise<string>((resolveUrl, reject) => {
+    const timer = setTimeout(() => reject(new Error(`nami server did not become ready in 30 s\nstdout: ${out}\nstderr: ${err}`)), 30_000);
+    child.stdout!.on('data', (c: Buffer) => {
+      out += c.toString();
+      const m = /ready at (https:\/\/\S+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolveUrl(m[1]!);
+      }
+    });
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`nami server exited with ${code}\nstdout: ${out}\nstderr: ${err}`));
+    });
+  });
+  child.removeAllListeners('exit');
+  return {
+    url,
+    kubeconfig: join(dataDir, 'admin.kubeconfig'),
+    dataDir,
+    process: child,
+    async stop() {
+      if (child.exitCode === null) {
+        const exited = new Promise((r) => child.once('exit', r));
+        child.kill('SIGTERM');
+        await exited;
+      }
+      if (!opts.dataDir) rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface Kubectl {
+  version: string;
+  path: string;
+}
+
+function whichKubectl(): string | undefined {
+  const r = spawnSync('sh', ['-c', 'command -v kubectl'], { encoding: 'utf8' });
+  const p = r.stdout.trim();
+  return p ? realpathSync(p) : undefined;
+}
+
+/**
+ * The kubectl versions the suite drives: 1.27 and 1.33 sit beside the
+ * machine's kubectl as kubectl.1.XX; 1.20 is Debian's kubernetes-client,
+ * unpacked into .cache/kubectl-1.20 by scripts/fetch-kubectl-1.20.sh.
+ */
+export function findKubectl(version: string): Kubectl | undefined {
+  if (version === '1.20') {
+    const p = join(repoRoot, '.cache', 'kubectl-1.20', 'usr', 'bin', 'kubectl');
+    return existsSync(p) ? { version, path: p } : undefined;
+  }
+  const base = whichKubectl();
+  if (!base) return undefined;
+  const p = join(dirname(base), `kubectl.${version}`);
+  return existsSync(p) ? { version, path: p } : undefined;
+}
+
+/** A kubectl that is required: missing means skip locally (with why), fail under CI. */
+export function kubectlOrSkip(version: string): { kubectl?: Kubectl; skip: string | false } {
+  const k = findKubectl(version);
+  if (k) return { kubectl: k, skip: false };
+  const why = version === '1.20' ? 'kubectl 1.20 not found: run scripts/fetch-kubectl-1.20.sh (Debian package kubernetes-client)' : `kubectl ${version} not found beside the kubectl on PATH (kubectl.${version})`;
+  if (process.env.CI === 'true') throw new Error(why);
+  return { skip: why };
+}
+
+export interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export class KubectlRunner {
+  private readonly home: string;
+  constructor(
+    readonly kubectl: Kubectl,
+    readonly kubeconfig: string,
+  ) {
+    // A private HOME keeps kubectl's discovery cache per test run.
+    this.home = mkdtempSync(join(tmpdir(), 'nami-kubectl-home-'));
+  }
+
+  run(args: string[], opts: { input?: string; env?: Record<string, string> } = {}): Promise<RunResult> {
+    return new Promise((resolveRun) => {
+      const child = spawn(this.kubectl.path, ['--kubeconfig', this.kubeconfig, ...args], {
+        env: { PATH: process.env.PATH ?? '', HOME: this.home, ...opts.env },
+        stdio: ['pipe', 'pipe', 'pipe'],
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+      child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+      child.on('close', (code) => resolveRun({ code: code ?? -1, stdout, stderr }));
+      child.stdin.end(opts.input ?? '');
+    });
+  }
+
+  /** Runs and fails with kubectl's own output unless it exits 0. */
+  async ok(args: string[], opts: { input?: string; env?: Record<string, string> } = {}): Promise<string> {
+    const r = await this.run(args, opts);
+    if (r.code !== 0) throw new Error(`kubectl ${this.kubectl.version} ${args.join(' ')} exited ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
+    return r.stdout;
+  }
+
+  /** Starts a long-running kubectl (get -w) and collects its output. */
+  spawn(args: string[]): { child: ChildProcess; output: () => string } {
+    const child = spawn(this.kubectl.path, ['--kubeconfig', this.kubeconfig, ...args], { env: { PATH: process.env.PATH ?? '', HOME: this.home }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
+    child.stderr!.on('data', (c: Buffer) => (out += c.toString()));
+    return { child, output: () => out };
+  }
+
+  writeFile(name: string, content: string): string {
+    const p = join(this.home, name);
+    writeFileSync(p, content);
+    return p;
+  }
+
+  cleanup(): void {
+    rmSync(this.home, { recursive: true, force: true });
+  }
+}
+
+/** Polls until check returns a value (not undefined), or fails after timeoutMs with the last state. */
+export async function eventually<T>(what: string, check: () => Promise<T | undefined> | T | undefined, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await check();
+      if (v !== undefined) return v;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
