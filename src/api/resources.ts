@@ -1,5 +1,6 @@
 // The catalogue of built-in resources: how each kind is named and served,
 // as kube-apiserver advertises them in discovery.
+import type { KubeObject } from './object.js';
 
 export interface ResourceInfo {
   /** API group, '' for the core group. */
@@ -18,6 +19,8 @@ export interface ResourceInfo {
   verbs: string[];
   /** Custom resources: the CRD's additionalPrinterColumns for kubectl get. */
   printerColumns?: PrinterColumn[];
+  /** Custom resources: the CustomResourceDefinition they are served from (schema, selectable fields). */
+  crd?: KubeObject;
 }
 
 export interface PrinterColumn {

@@ -69,7 +69,7 @@ export class CustomResourceRegistry {
       void this.remove(crd);
       return;
     }
-    const info = crdResourceInfo(spec);
+    const info: ResourceInfo = { ...crdResourceInfo(spec), crd };
     const previous = this.served.get(name);
     if (previous) this.registrar.unregister(previous);
     this.registrar.register(info, customResourceStrategy(crd, info));

@@ -1,65 +1,79 @@
-// Nami's Semantics: selectors, tables, patches and apply wired to the api/ modules.
-import { BadRequestError } from '../api/errors.js';
-import { isPlainObject, cloneJson, type KubeObject } from '../api/object.js';
+// Nami's Semantics: selectors, tables, patches, apply and field validation,
+// wired to the api/ modules and the resource's type knowledge.
+import { UnsupportedMediaTypeError } from '../api/errors.js';
+import type { KubeObject } from '../api/object.js';
+import { isPlainObject } from '../api/object.js';
 import type { ResourceInfo } from '../api/resources.js';
+import { parseLabelSelector } from '../api/labels/index.js';
+import { convertFieldSelector, fieldsOf, parseFieldSelector, type SelectableFieldOptions } from '../api/fields/index.js';
+import { applyJsonPatch, applyMergePatch, applyStrategicMergePatch } from '../api/patch/index.js';
+import { serverSideApply } from '../api/apply/index.js';
+import { unknownFields } from '../api/schema/unknown-fields.js';
 import type { Semantics, TableData } from './handlers/semantics.js';
 import type { ObjectFilter } from './registry/store.js';
 import { crdTable, tableFor } from './printers/index.js';
+import { typesFor } from './resource-types.js';
 
-function mergePatch(target: unknown, patch: unknown): unknown {
-  if (!isPlainObject(patch)) return cloneJson(patch);
-  const out: Record<string, unknown> = isPlainObject(target) ? { ...target } : {};
-  for (const [k, v] of Object.entries(patch)) {
-    if (v === null) delete out[k];
-    else out[k] = mergePatch(out[k], v);
+/** A CRD's selectableFields of its storage version. */
+function selectableFieldOptions(info: ResourceInfo): SelectableFieldOptions {
+  const opts: SelectableFieldOptions = { namespaced: info.namespaced };
+  const spec = info.crd && isPlainObject(info.crd.spec) ? info.crd.spec : undefined;
+  const versions = spec && Array.isArray(spec.versions) ? spec.versions.filter(isPlainObject) : [];
+  const entry = versions.find((v) => v.name === info.versions[0]);
+  if (entry && Array.isArray(entry.selectableFields)) {
+    opts.selectableFields = entry.selectableFields.filter(isPlainObject).map((f) => String(f.jsonPath ?? ''));
   }
-  return out;
+  return opts;
 }
 
-function simpleLabelFilter(selector: string): (labels: Record<string, string>) => boolean {
-  const reqs = selector.split(',').map((s) => s.trim()).filter(Boolean).map((part) => {
-    const m = /^([^!=]+?)\s*(==|=|!=)\s*(.*)$/.exec(part);
-    if (!m) {
-      if (part.startsWith('!')) return (l: Record<string, string>) => !(part.slice(1) in l);
-      return (l: Record<string, string>) => part in l;
-    }
-    const [, key, op, value] = m;
-    return op === '!=' ? (l: Record<string, string>) => l[key!] !== value : (l: Record<string, string>) => l[key!] === value;
-  });
-  return (labels) => reqs.every((r) => r(labels));
-}
+const patchContentTypes = ['application/json-patch+json', 'application/merge-patch+json', 'application/apply-patch+yaml'];
 
 export const namiSemantics: Semantics = {
-  listFilter(_info: ResourceInfo, labelSelector, fieldSelector): ObjectFilter | undefined {
+  listFilter(info, labelSelector, fieldSelector): ObjectFilter | undefined {
     const filters: ObjectFilter[] = [];
     if (labelSelector) {
-      const m = simpleLabelFilter(labelSelector);
-      filters.push((o) => m(o.metadata.labels ?? {}));
+      const selector = parseLabelSelector(labelSelector);
+      if (!selector.empty()) filters.push((o) => selector.matches(o.metadata.labels ?? {}));
     }
     if (fieldSelector) {
-      for (const part of fieldSelector.split(',').filter(Boolean)) {
-        const mm = /^([^!=]+?)(==|=|!=)(.*)$/.exec(part);
-        if (!mm) throw new BadRequestError(`invalid field selector: ${part}`);
-        const [, field, op, value] = mm;
-        const get = (o: KubeObject) => field!.split('.').reduce<unknown>((acc, k) => (isPlainObject(acc) ? acc[k] : undefined), o);
-        filters.push(op === '!=' ? (o) => String(get(o) ?? '') !== value : (o) => String(get(o) ?? '') === value);
-      }
+      const options = selectableFieldOptions(info);
+      const selector = convertFieldSelector(info.group, info.kind, parseFieldSelector(fieldSelector), options);
+      if (!selector.empty()) filters.push((o) => selector.matches(fieldsOf(info.group, info.kind, o, options)));
     }
     if (filters.length === 0) return undefined;
+    if (filters.length === 1) return filters[0];
     return (o) => filters.every((f) => f(o));
   },
   table(info, objects, now): TableData {
-    if (info.printerColumns) return crdTable(info.printerColumns, objects, now);
+    if (info.crd) return crdTable(info.printerColumns ?? [], objects, now);
     return tableFor({ group: info.group, kind: info.kind }, objects, now);
   },
-  patch(_info, current, type, patch) {
-    if (type === 'json') throw new BadRequestError('json patch is not supported yet');
-    return mergePatch(current, patch) as KubeObject;
+  patch(info, current, type, patch) {
+    switch (type) {
+      case 'json':
+        return applyJsonPatch(current, patch) as KubeObject;
+      case 'merge':
+        return applyMergePatch(current, patch) as KubeObject;
+      case 'strategic': {
+        const types = typesFor(info);
+        // As Kubernetes: custom resources have no Go types to carry patch strategies.
+        if (!types.builtIn) throw new UnsupportedMediaTypeError('application/strategic-merge-patch+json', patchContentTypes);
+        return applyStrategicMergePatch(current, patch, types.patchMeta) as KubeObject;
+      }
+    }
   },
-  apply(_info, live, applied) {
-    return mergePatch(live ?? {}, applied) as KubeObject;
+  apply(info, live, applied, manager, force, subresource) {
+    const types = typesFor(info);
+    const version = info.versions[0]!;
+    const { object } = serverSideApply(live, applied, manager, force, types.typeInfo, new Date(), {
+      ignoredFields: types.resetFields(subresource),
+      subresource: subresource || undefined,
+      expectedKind: { group: info.group, version, kind: info.kind },
+    });
+    return object;
   },
-  unknownFields() {
-    return [];
+  unknownFields(info, obj) {
+    const types = typesFor(info);
+    return unknownFields(types.definitions, types.definitionName, obj);
   },
 };

@@ -15,8 +15,10 @@ import { strategyFor } from './registry/kinds.js';
 import { GenericStore, type WritePipeline } from './registry/store.js';
 import type { Strategy } from './registry/strategy.js';
 import { CustomResourceRegistry } from './custom-resources.js';
+import { OpenAPIService } from './openapi-service.js';
+import { kubernetesVersion } from './version.js';
 
-export const kubernetesVersion = { major: '1', minor: '33', gitVersion: 'v1.33.0-nami.0.1.0' };
+export { kubernetesVersion } from './version.js';
 
 export interface User {
   name: string;
@@ -60,6 +62,7 @@ export class ApiServer {
   private readonly stores = new Map<string, GenericStore>();
   private readonly resources: ResourceInfo[] = [];
   private ready = false;
+  private readonly openapi = new OpenAPIService(() => this.resources);
 
   constructor(private readonly opts: ApiServerOptions) {
     for (const info of builtinResources) this.register(info);
@@ -73,6 +76,7 @@ export class ApiServer {
     const store = new GenericStore(info, this.opts.backend, strategy, this.opts.pipeline);
     for (const v of info.versions) this.stores.set(this.storeKey(info.group, v, info.plural), store);
     this.resources.push(info);
+    this.openapi.invalidate();
     if (this.ready) void store.cache.start();
     return store;
   }
@@ -80,6 +84,7 @@ export class ApiServer {
   unregister(info: ResourceInfo): void {
     const idx = this.resources.indexOf(info);
     if (idx >= 0) this.resources.splice(idx, 1);
+    this.openapi.invalidate();
     for (const v of info.versions) {
       const key = this.storeKey(info.group, v, info.plural);
       this.stores.get(key)?.cache.stop();
@@ -173,6 +178,7 @@ export class ApiServer {
         return true;
       }
     }
+    if (this.openapi.serve(req, res, path)) return true;
     const extra = this.opts.extraRoutes?.get(path);
     if (extra) return Promise.resolve(extra(req, res, query));
     const parts = path.split('/').filter(Boolean);

@@ -8,6 +8,7 @@ import { renderKubeconfig } from './kubeconfig.js';
 import { listenHttps } from './listen.js';
 import { ApiServer } from './server.js';
 import { namiSemantics } from './semantics-impl.js';
+import { namiWritePipeline } from './write-pipeline.js';
 
 export interface StartOptions {
   dataDir: string;
@@ -30,7 +31,7 @@ export async function startApiServer(opts: StartOptions): Promise<RunningApiServ
   const ipAddresses = ['127.0.0.1', '::1'];
   if (opts.host !== '0.0.0.0' && opts.host !== 'localhost' && /^[0-9.]+$/.test(opts.host) && !ipAddresses.includes(opts.host)) ipAddresses.push(opts.host);
   const pki = await ensureClusterPki(opts.dataDir, { dnsNames: ['localhost', 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc'], ipAddresses });
-  const api = new ApiServer({ backend: opts.backend, semantics: namiSemantics, advertiseAddress: `${opts.host}:${opts.port}` });
+  const api = new ApiServer({ backend: opts.backend, semantics: namiSemantics, pipeline: namiWritePipeline, advertiseAddress: `${opts.host}:${opts.port}` });
   const cacheFill = api.start();
   const { server, port } = await listenHttps(api, pki, { host: opts.host, port: opts.port });
   const hostForUrl = opts.host === '0.0.0.0' ? '127.0.0.1' : opts.host.includes(':') ? `[${opts.host}]` : opts.host;

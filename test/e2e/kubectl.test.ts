@@ -72,7 +72,9 @@ for (const version of versions) {
       assert.match(conflict.stderr, /conflict/i);
       assert.match(conflict.stderr, /\.spec\.replicas/);
       await k.ok(['apply', '--server-side', '--force-conflicts', '--field-manager', 'beta', '-n', ns, '-f', other]);
-      const obj = JSON.parse(await k.ok(['get', '-n', ns, 'deploy', 'ssa', '-o', 'json', '--show-managed-fields'])) as {
+      // kubectl 1.20 always prints managedFields; later versions hide them unless asked.
+      const showManaged = version === '1.20' ? [] : ['--show-managed-fields'];
+      const obj = JSON.parse(await k.ok(['get', '-n', ns, 'deploy', 'ssa', '-o', 'json', ...showManaged])) as {
         spec: { replicas: number };
         metadata: { managedFields: { manager: string }[] };
       };
@@ -121,17 +123,17 @@ for (const version of versions) {
     });
 
     test('get -w sees ADDED, MODIFIED and DELETED', async () => {
-      const watcher = k.spawn(['get', 'cm', '-n', ns, '-w', '--output-watch-events', '-o', 'name', '--field-selector', 'metadata.name=watched']);
+      const watcher = k.spawn(['get', 'cm', '-n', ns, '-w', '--output-watch-events', '--field-selector', 'metadata.name=watched']);
       try {
         await new Promise((r) => setTimeout(r, 500));
         await eventually('the watch to start', async () => {
           await k.run(['create', 'configmap', 'watched', '-n', ns, '--from-literal=a=1']);
-          return watcher.output().includes('ADDED') ? true : undefined;
+          return /^ADDED\s+watched\s+1\s/m.test(watcher.output()) ? true : undefined;
         });
         await k.ok(['label', 'cm', 'watched', '-n', ns, 'changed=yes']);
-        await eventually('MODIFIED', () => (watcher.output().includes('MODIFIED') ? true : undefined));
+        await eventually('MODIFIED', () => (/^MODIFIED\s+watched\s/m.test(watcher.output()) ? true : undefined));
         await k.ok(['delete', 'cm', 'watched', '-n', ns]);
-        await eventually('DELETED', () => (watcher.output().includes('DELETED') ? true : undefined));
+        await eventually('DELETED', () => (/^DELETED\s+watched\s/m.test(watcher.output()) ? true : undefined));
       } finally {
         watcher.child.kill();
       }
@@ -221,7 +223,10 @@ for (const version of versions) {
               served: true,
               storage: true,
               schema: { openAPIV3Schema: { type: 'object', properties: { spec: { type: 'object', properties: { size: { type: 'integer' }, color: { type: 'string', default: 'blue' } } } } } },
-              additionalPrinterColumns: [{ name: 'Size', type: 'integer', jsonPath: '.spec.size' }],
+              additionalPrinterColumns: [
+                { name: 'Size', type: 'integer', jsonPath: '.spec.size' },
+                { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
+              ],
             },
           ],
         },

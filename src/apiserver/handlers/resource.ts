@@ -227,11 +227,11 @@ async function handlePatch(r: ResourceRequest): Promise<void> {
       info.namespace,
       info.name!,
       (live) => {
-        const merged = r.semantics.apply(store.info, live, { ...applied, metadata: { ...applied.metadata, name: info.name } }, manager, force);
+        const merged = r.semantics.apply(store.info, live, { ...applied, metadata: { ...applied.metadata, name: info.name } }, manager, force, sub);
         if (live) merged.metadata.resourceVersion = applied.metadata.resourceVersion;
         return merged;
       },
-      { ...opts, fieldManager: manager, allowCreate: !sub },
+      { ...opts, fieldManager: manager, allowCreate: !sub, managedFieldsSet: true },
     );
     setWarnings(r.res, warnings);
     sendObject(r, created ? 201 : 200, object);

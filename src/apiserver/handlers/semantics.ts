@@ -26,7 +26,7 @@ export interface Semantics {
   /** Applies a json, merge or strategic merge patch to the current object. */
   patch(info: ResourceInfo, current: KubeObject, type: Exclude<PatchType, 'apply'>, patch: unknown): KubeObject;
   /** Server-side apply: merges the applied configuration into the live object (undefined = create). */
-  apply(info: ResourceInfo, live: KubeObject | undefined, applied: KubeObject, manager: string, force: boolean): KubeObject;
+  apply(info: ResourceInfo, live: KubeObject | undefined, applied: KubeObject, manager: string, force: boolean, subresource: string): KubeObject;
   /** Paths of fields the kind's schema does not know, for fieldValidation=Strict|Warn. */
   unknownFields(info: ResourceInfo, obj: KubeObject): string[];
 }

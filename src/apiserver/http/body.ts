@@ -3,6 +3,7 @@
 import type { IncomingMessage } from 'node:http';
 import { parse as parseYaml } from 'yaml';
 import { BadRequestError, RequestEntityTooLargeError, UnsupportedMediaTypeError } from '../../api/errors.js';
+import { decodeKubernetesProtobuf, isKubernetesProtobuf } from '../../api/protobuf/index.js';
 
 /** kube-apiserver's default limit for a request body. */
 export const maxRequestBodyBytes = 3 * 1024 * 1024;
@@ -38,13 +39,14 @@ export function mediaType(header: string | undefined): string {
 
 const objectTypes = ['application/json', 'application/yaml', 'application/vnd.kubernetes.protobuf'];
 
-/** Decodes a create/update body (JSON or YAML) into a JSON object. */
+/** Decodes a create/update body (JSON, YAML or Kubernetes protobuf) into a JSON object. */
 export function decodeObjectBody(raw: Buffer, contentType: string | undefined): unknown {
   const type = mediaType(contentType) || 'application/json';
+  if (isKubernetesProtobuf(type)) return decodeKubernetesProtobuf(raw);
   if (type === 'application/json' || type === 'application/yaml' || type === 'text/yaml' || type === 'application/x-yaml') {
     return decodeDocument(raw, type !== 'application/json');
   }
-  throw new UnsupportedMediaTypeError(type, objectTypes.filter((t) => !t.includes('protobuf')));
+  throw new UnsupportedMediaTypeError(type, objectTypes);
 }
 
 export function decodeDocument(raw: Buffer, yaml: boolean): unknown {

@@ -44,6 +44,8 @@ export interface WriteOptions {
   fieldManager?: string;
   /** The subresource being written ('status', 'scale' ...), '' for the main resource. */
   subresource?: string;
+  /** Server-side apply has already recorded field ownership in metadata.managedFields. */
+  managedFieldsSet?: boolean;
 }
 
 export interface DeleteOptions {
@@ -68,7 +70,7 @@ export interface WritePipeline {
   validate?(info: ResourceInfo, obj: KubeObject, old: KubeObject | undefined): FieldError[];
   /** Admission: may reject (throw ApiError) or mutate. */
   admit?(info: ResourceInfo, operation: 'CREATE' | 'UPDATE' | 'DELETE', obj: KubeObject, old: KubeObject | undefined): Promise<void>;
-  /** Records field ownership in metadata.managedFields. */
+  /** Records field ownership in obj.metadata.managedFields. */
   trackManagedFields?(info: ResourceInfo, old: KubeObject | undefined, obj: KubeObject, manager: string, subresource: string): void;
 }
 
@@ -216,7 +218,7 @@ export class GenericStore {
     if (!meta.name) throw this.invalid(obj, [{ type: 'FieldValueRequired', field: 'metadata.name', detail: 'name or generateName is required' }]);
     await this.pipeline.admit?.(this.info, 'CREATE', obj, undefined);
     this.checkValid(obj, undefined);
-    this.pipeline.trackManagedFields?.(this.info, undefined, obj, opts.fieldManager ?? 'unknown', opts.subresource ?? '');
+    if (!opts.managedFieldsSet) this.pipeline.trackManagedFields?.(this.info, undefined, obj, opts.fieldManager ?? 'unknown', opts.subresource ?? '');
     if (opts.dryRun) return obj;
     const stored = storedForm(obj);
     const result = await this.backend.create(this.key(namespace, meta.name), JSON.stringify(stored));
@@ -257,7 +259,7 @@ export class GenericStore {
       if (sameStoredContent(obj, current)) return { object: current, created: false };
       await this.pipeline.admit?.(this.info, 'UPDATE', obj, current);
       this.checkValid(obj, current);
-      this.pipeline.trackManagedFields?.(this.info, current, obj, opts.fieldManager ?? 'unknown', opts.subresource ?? '');
+      if (!opts.managedFieldsSet) this.pipeline.trackManagedFields?.(this.info, current, obj, opts.fieldManager ?? 'unknown', opts.subresource ?? '');
       if (opts.dryRun) return { object: obj, created: false };
       // Finalizers all gone from an object being deleted: the delete completes.
       if (obj.metadata.deletionTimestamp && (obj.metadata.finalizers ?? []).length === 0 && !this.strategy.gracePeriodSeconds && !this.strategy.holdsDeletion?.(obj)) {
