@@ -21,13 +21,13 @@ function customResourceStrategy(crd: KubeObject, info: ResourceInfo): Strategy {
   return {
     ...base,
     allowUnconditionalUpdate: true,
-    prepareForCreate(obj) {
-      base.prepareForCreate?.(obj);
+    prepareForCreate(obj, ctx) {
+      base.prepareForCreate?.(obj, ctx);
       obj.metadata.generation = 1;
       schema.prune(obj);
     },
-    prepareForUpdate(obj, old) {
-      base.prepareForUpdate?.(obj, old);
+    prepareForUpdate(obj, old, ctx) {
+      base.prepareForUpdate?.(obj, old, ctx);
       if (!info.subresources.includes('status')) {
         const strip = (o: KubeObject) => JSON.stringify({ ...o, metadata: undefined });
         const gen = old.metadata.generation ?? 1;

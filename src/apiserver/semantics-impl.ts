@@ -72,8 +72,8 @@ export const namiSemantics: Semantics = {
     });
     return object;
   },
-  unknownFields(info, obj) {
+  dropUnknownFields(info, obj) {
     const types = typesFor(info);
-    return unknownFields(types.definitions, types.definitionName, obj);
+    return unknownFields(types.definitions, types.definitionName, obj, true);
   },
 };

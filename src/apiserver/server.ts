@@ -58,6 +58,9 @@ function wantsAggregated(accept: string | undefined): { version: string; type: s
   return undefined;
 }
 
+/** The user each TLS connection's client certificate names (null: none usable). */
+const certificateUsers = new WeakMap<object, User | null>();
+
 export class ApiServer {
   private readonly stores = new Map<string, GenericStore>();
   private readonly resources: ResourceInfo[] = [];
@@ -122,11 +125,17 @@ export class ApiServer {
     }
     const socket = req.socket as Partial<TLSSocket>;
     if (socket.authorized && socket.getPeerCertificate) {
-      const cert = socket.getPeerCertificate();
-      const subject = cert.subject as unknown as Record<string, string | string[]> | undefined;
-      const cn = subject?.CN;
-      const o = subject?.O;
-      if (cn) return { name: Array.isArray(cn) ? cn[0]! : cn, groups: o === undefined ? [] : Array.isArray(o) ? o : [o] };
+      // A connection's certificate does not change: read it once per connection.
+      let user = certificateUsers.get(req.socket);
+      if (user === undefined) {
+        const cert = socket.getPeerCertificate();
+        const subject = cert.subject as unknown as Record<string, string | string[]> | undefined;
+        const cn = subject?.CN;
+        const o = subject?.O;
+        user = cn ? { name: Array.isArray(cn) ? cn[0]! : cn, groups: o === undefined ? [] : Array.isArray(o) ? o : [o] } : null;
+        certificateUsers.set(req.socket, user);
+      }
+      if (user) return user;
     }
     if (this.opts.anonymousAs) return this.opts.anonymousAs;
     throw new UnauthorizedError();
@@ -150,7 +159,7 @@ export class ApiServer {
     if (!info.isResourceRequest || !info.resource) throw new NotFoundError({ group: '', resource: '' }, 'the server could not find the requested resource');
     const store = this.storeFor(info.group, info.version, info.resource);
     if (!store) throw new NotFoundError({ group: info.group, resource: info.resource }, 'the server could not find the requested resource');
-    await handleResource({ req, res, info, query, store, semantics: this.opts.semantics });
+    await handleResource({ req, res, info, query, store, semantics: this.opts.semantics, storeFor: (g, v, p) => this.storeFor(g, v, p) });
   }
 
   private serveStatic(req: IncomingMessage, res: ServerResponse, path: string, query: URLSearchParams): Promise<void> | true | undefined {

@@ -8,7 +8,8 @@ import { renderKubeconfig } from './kubeconfig.js';
 import { listenHttps } from './listen.js';
 import { ApiServer } from './server.js';
 import { namiSemantics } from './semantics-impl.js';
-import { namiWritePipeline } from './write-pipeline.js';
+import { createWritePipeline } from './write-pipeline.js';
+import { firstServiceIP } from './registry/service-allocation.js';
 
 export interface StartOptions {
   dataDir: string;
@@ -31,7 +32,8 @@ export async function startApiServer(opts: StartOptions): Promise<RunningApiServ
   const ipAddresses = ['127.0.0.1', '::1'];
   if (opts.host !== '0.0.0.0' && opts.host !== 'localhost' && /^[0-9.]+$/.test(opts.host) && !ipAddresses.includes(opts.host)) ipAddresses.push(opts.host);
   const pki = await ensureClusterPki(opts.dataDir, { dnsNames: ['localhost', 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc'], ipAddresses });
-  const api = new ApiServer({ backend: opts.backend, semantics: namiSemantics, pipeline: namiWritePipeline, advertiseAddress: `${opts.host}:${opts.port}` });
+  const pipeline = createWritePipeline(async (name) => (await api.storeFor('', 'v1', 'namespaces')!.getCached(undefined, name))?.object);
+  const api: ApiServer = new ApiServer({ backend: opts.backend, semantics: namiSemantics, pipeline, advertiseAddress: `${opts.host}:${opts.port}` });
   const cacheFill = api.start();
   const { server, port } = await listenHttps(api, pki, { host: opts.host, port: opts.port });
   const hostForUrl = opts.host === '0.0.0.0' ? '127.0.0.1' : opts.host.includes(':') ? `[${opts.host}]` : opts.host;
@@ -40,7 +42,7 @@ export async function startApiServer(opts: StartOptions): Promise<RunningApiServ
   const kubeconfig = renderKubeconfig({ server: url, caPem: pki.ca.certPem, user: 'nami-admin', clientCertPem: pki.admin.certPem, clientKeyPem: pki.admin.keyPem });
   writeFileSync(kubeconfigPath, kubeconfig, { mode: 0o600 });
   await cacheFill;
-  await ensureDefaultNamespaces(api);
+  await ensureDefaultObjects(api, port);
   return {
     api,
     server,
@@ -54,13 +56,21 @@ export async function startApiServer(opts: StartOptions): Promise<RunningApiServ
   };
 }
 
-/** default, kube-system, kube-public and kube-node-lease exist in every cluster. */
-async function ensureDefaultNamespaces(api: ApiServer): Promise<void> {
+/** default, kube-system, kube-public and kube-node-lease exist in every cluster, and the `kubernetes` Service in default. */
+async function ensureDefaultObjects(api: ApiServer, port: number): Promise<void> {
   const namespaces = api.storeFor('', 'v1', 'namespaces')!;
   for (const name of ['default', 'kube-system', 'kube-public', 'kube-node-lease']) {
     if (!(await namespaces.getCached(undefined, name))) {
       await namespaces.create(undefined, { metadata: { name } }, { fieldManager: 'nami-apiserver' }).catch(() => undefined);
     }
+  }
+  const services = api.storeFor('', 'v1', 'services')!;
+  if (!(await services.getCached('default', 'kubernetes'))) {
+    const kubernetes = {
+      metadata: { name: 'kubernetes', labels: { component: 'apiserver', provider: 'kubernetes' } },
+      spec: { type: 'ClusterIP', clusterIP: firstServiceIP(), ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: port }], sessionAffinity: 'None' },
+    };
+    await services.create('default', kubernetes, { fieldManager: 'nami-apiserver' }).catch(() => undefined);
   }
 }
 

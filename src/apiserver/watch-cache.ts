@@ -90,7 +90,7 @@ export class WatchCache {
     this.oldestResumable = listing.revision;
     this.storeWatch = this.backend.watch(
       this.prefix,
-      { afterRevision: listing.revision },
+      { afterRevision: listing.revision, onProgress: (revision) => this.progress(revision) },
       (events) => this.apply(events),
       (err) => this.fail(err),
     );
@@ -141,6 +141,13 @@ export class WatchCache {
       this.rev = cacheEvent.revision;
       for (const w of this.watchers) w.onEvent(cacheEvent);
     }
+    this.releaseWaiters();
+  }
+
+  /** The store moved on without touching this resource: the cache is current up to revision. */
+  private progress(revision: number): void {
+    if (revision <= this.rev) return;
+    this.rev = revision;
     this.releaseWaiters();
   }
 
@@ -215,8 +222,10 @@ export class WatchCache {
     if (this.failure) throw this.failure;
     if (fromRevision < this.oldestResumable) throw new TooOldResourceVersionError(fromRevision, this.oldestResumable);
     for (const ev of this.history) if (ev.revision > fromRevision) watcher.onEvent(ev);
-    this.watchers.add(watcher);
-    return () => this.watchers.delete(watcher);
+    // Events at or before fromRevision are never the watcher's, even when they arrive later.
+    const own: CacheWatcher = fromRevision < this.rev ? watcher : { onEvent: (ev) => ev.revision > fromRevision && watcher.onEvent(ev), onTerminate: (err) => watcher.onTerminate(err) };
+    this.watchers.add(own);
+    return () => this.watchers.delete(own);
   }
 
   get watcherCount(): number {

@@ -79,15 +79,20 @@ export class RestClient {
     });
   }
 
-  async request<T = unknown>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
+  /** The response body undecoded, with its content type; a 4xx/5xx throws its Status as an ApiError. */
+  async requestText(method: string, path: string, opts: RequestOptions = {}): Promise<{ text: string; contentType: string }> {
     const res = await this.open(method, path, opts);
     const chunks: Buffer[] = [];
     for await (const c of res) chunks.push(c as Buffer);
     const text = Buffer.concat(chunks).toString('utf8');
     const code = res.statusCode ?? 0;
     if (code >= 400) throw errorFromResponse(code, text);
-    const type = res.headers['content-type'] ?? '';
-    return (type.includes('json') && text ? JSON.parse(text) : text) as T;
+    return { text, contentType: res.headers['content-type'] ?? '' };
+  }
+
+  async request<T = unknown>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
+    const { text, contentType } = await this.requestText(method, path, opts);
+    return (contentType.includes('json') && text ? JSON.parse(text) : text) as T;
   }
 
   get<T = KubeObject>(p: ResourcePath, query?: RequestOptions['query']): Promise<T> {

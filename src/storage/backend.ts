@@ -48,6 +48,12 @@ export type WatchEvent =
 export interface WatchOptions {
   /** Deliver every event with revision > afterRevision. Older than the compacted revision -> onError(CompactedError). */
   afterRevision: number;
+  /**
+   * Progress notification, as etcd's: called with a revision once every event
+   * up to it under the prefix has been delivered, also when writes elsewhere
+   * moved the store on. Backends that cannot tell (etcd here) never call it.
+   */
+  onProgress?: (revision: number) => void;
 }
 
 export interface Watch {

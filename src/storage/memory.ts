@@ -90,7 +90,7 @@ export class MemoryBackend implements Backend {
   }
 
   watch(prefix: string, opts: WatchOptions, onEvents: (events: WatchEvent[]) => void, onError: (err: Error) => void): Watch {
-    const sub = new WatchSubscription(prefix, opts.afterRevision, onEvents, onError);
+    const sub = new WatchSubscription(prefix, opts.afterRevision, onEvents, onError, opts.onProgress);
     if (this.closed) {
       queueMicrotask(() => sub.fail(new BackendUnavailableError('memory storage is closed')));
       return sub;
@@ -104,7 +104,7 @@ export class MemoryBackend implements Backend {
     // so history and live events meet with no gap.
     const replay = this.log.slice(this.firstLogIndexAfter(opts.afterRevision));
     this.subscriptions.add(sub);
-    if (replay.length > 0) queueMicrotask(() => sub.deliver(replay));
+    if (replay.length > 0) queueMicrotask(() => sub.deliver(replay, true));
     return {
       cancel: () => {
         sub.cancel();
@@ -153,7 +153,7 @@ export class MemoryBackend implements Backend {
     for (const sub of this.subscriptions) {
       // Delivering from the microtask queue keeps revision order even when a
       // handler writes again, and never calls a handler from inside a write.
-      if (event.type === 'put' ? event.kv.key.startsWith(sub.prefix) : event.key.startsWith(sub.prefix)) queueMicrotask(() => sub.deliver(batch));
+      queueMicrotask(() => sub.deliver(batch, true));
     }
   }
 

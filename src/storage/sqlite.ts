@@ -150,7 +150,7 @@ export class SqliteBackend implements Backend {
   }
 
   watch(prefix: string, opts: WatchOptions, onEvents: (events: WatchEvent[]) => void, onError: (err: Error) => void): Watch {
-    const sub = new WatchSubscription(prefix, opts.afterRevision, onEvents, onError);
+    const sub = new WatchSubscription(prefix, opts.afterRevision, onEvents, onError, opts.onProgress);
     const refusal =
       this.state !== 'open'
         ? (this.failure ?? new BackendUnavailableError('sqlite storage is closed'))
@@ -284,7 +284,7 @@ export class SqliteBackend implements Backend {
       else events.push(outcome.prev ? { type: 'put', kv: outcome.kv, prev: outcome.prev } : { type: 'put', kv: outcome.kv });
       this.notifiedRevision = Math.max(this.notifiedRevision, outcome.revision);
     });
-    if (events.length > 0) for (const sub of this.live) sub.deliver(events);
+    if (events.length > 0) for (const sub of this.live) sub.deliver(events, true);
     outcomes.forEach((outcome, i) => {
       const write = batch[i] as QueuedWrite;
       if (outcome.ok) write.resolve({ ok: true, revision: outcome.revision, kv: outcome.kv });

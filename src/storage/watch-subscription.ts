@@ -22,21 +22,37 @@ export class WatchSubscription implements Watch {
     public cursor: number,
     private readonly onEvents: (events: WatchEvent[]) => void,
     private readonly onError: (err: Error) => void,
+    private readonly onProgress?: (revision: number) => void,
   ) {}
 
   get active(): boolean {
     return !this.finished;
   }
 
-  /** Hands over the events under the prefix that are newer than the cursor. */
-  deliver(events: readonly WatchEvent[]): void {
+  /**
+   * Hands over the events under the prefix that are newer than the cursor.
+   * `live` says the batch is the store's newest writes, all of them, so the
+   * watcher is then up to date with its last revision (progress).
+   */
+  deliver(events: readonly WatchEvent[], live = false): void {
     if (this.finished) return;
     const mine = events.filter((e) => eventRevision(e) > this.cursor && eventKey(e).startsWith(this.prefix));
     const last = mine[mine.length - 1];
-    if (last === undefined) return;
-    this.cursor = eventRevision(last);
+    if (last !== undefined) {
+      this.cursor = eventRevision(last);
+      this.guard(() => this.onEvents(mine));
+    }
+    const top = events[events.length - 1];
+    if (live && this.onProgress && top !== undefined && eventRevision(top) > this.cursor && !this.finished) {
+      this.cursor = eventRevision(top);
+      const revision = this.cursor;
+      this.guard(() => this.onProgress!(revision));
+    }
+  }
+
+  private guard(fn: () => void): void {
     try {
-      this.onEvents(mine);
+      fn();
     } catch (err) {
       // A throwing handler is a bug in the caller; surface it without
       // breaking delivery to the other watchers of this backend.

@@ -1,7 +1,7 @@
 // The REST verbs on one resource: get, list, watch, create, update, patch,
 // delete, deletecollection, with the subresources every kind shares (status, scale).
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { ApiError, BadRequestError, MethodNotAllowedError, NotFoundError, UnsupportedMediaTypeError, type FieldError, InvalidError } from '../../api/errors.js';
+import { ApiError, BadRequestError, MethodNotAllowedError, NotFoundError, ServiceUnavailableError, UnsupportedMediaTypeError, type FieldError, InvalidError } from '../../api/errors.js';
 import { isPlainObject, type KubeObject } from '../../api/object.js';
 import { decodeDocument, decodeObjectBody, mediaType, readBody } from '../http/body.js';
 import type { RequestInfo } from '../http/request-info.js';
@@ -10,6 +10,7 @@ import type { DeleteOptions, GenericStore, WriteOptions } from '../registry/stor
 import { scaleFromObject, applyScaleToObject } from './scale.js';
 import type { PatchType, Semantics } from './semantics.js';
 import { serveWatch } from './watch.js';
+import { handleBinding, handleEviction } from './pod-subresources.js';
 import { tableResponse, listBody } from './output.js';
 
 export interface ResourceRequest {
@@ -19,7 +20,12 @@ export interface ResourceRequest {
   query: URLSearchParams;
   store: GenericStore;
   semantics: Semantics;
+  /** Another served resource's store (the eviction handler reads PodDisruptionBudgets). */
+  storeFor(group: string, version: string, plural: string): GenericStore | undefined;
 }
+
+/** Subresources served by the generic handlers; the others (log, exec, token ...) come with later components. */
+const genericSubresources = new Set(['status', 'scale', 'finalize', 'binding', 'eviction']);
 
 const patchTypes: Record<string, PatchType> = {
   'application/json-patch+json': 'json',
@@ -73,9 +79,8 @@ function fieldValidation(r: ResourceRequest, obj: KubeObject): string[] {
   if (mode !== 'Strict' && mode !== 'Warn' && mode !== 'Ignore') {
     throw new BadRequestError(`fieldValidation parameter unsupported: ${mode}; supported values are Ignore, Warn, Strict`);
   }
-  if (mode === 'Ignore') return [];
-  const unknown = r.semantics.unknownFields(r.store.info, obj);
-  if (unknown.length === 0) return [];
+  const unknown = r.semantics.dropUnknownFields(r.store.info, obj);
+  if (mode === 'Ignore' || unknown.length === 0) return [];
   if (mode === 'Strict') {
     const errs = unknown.map((f) => `unknown field "${f}"`);
     throw new BadRequestError(`strict decoding error: ${errs.join(', ')}`);
@@ -106,8 +111,15 @@ export async function handleResource(r: ResourceRequest): Promise<void> {
   if (!store.info.namespaced && info.namespace) {
     throw new NotFoundError({ group: store.info.group, resource: store.info.plural }, 'the server could not find the requested resource');
   }
+  if (sub && !genericSubresources.has(sub)) {
+    throw new ServiceUnavailableError(`${store.info.plural}/${sub} is not served by this Nami version yet`);
+  }
   const verb = info.verb;
   if (sub === 'scale') return handleScale(r);
+  if (store.info.group === '' && store.info.kind === 'Pod' && (sub === 'binding' || sub === 'eviction')) {
+    if (verb !== 'create') throw new MethodNotAllowedError(verb, store.ref(info.name));
+    return sub === 'binding' ? handleBinding(r) : handleEviction(r, r.storeFor('policy', 'v1', 'poddisruptionbudgets'));
+  }
   switch (verb) {
     case 'get':
       return sendObject(r, 200, await store.get(info.namespace, info.name!));
@@ -288,7 +300,8 @@ async function deleteOptionsFrom(r: ResourceRequest): Promise<DeleteOptions> {
 async function handleDelete(r: ResourceRequest): Promise<void> {
   const opts = await deleteOptionsFrom(r);
   const { object, deleted } = await r.store.delete(r.info.namespace, r.info.name!, opts);
-  sendObject(r, deleted ? 200 : 202, object);
+  // As kube-apiserver: 202 only for a pending delete that asked for orphanDependents=false; 200 otherwise.
+  sendObject(r, !deleted && opts.orphanDependents === false ? 202 : 200, object);
 }
 
 async function handleDeleteCollection(r: ResourceRequest): Promise<void> {

@@ -27,6 +27,6 @@ export interface Semantics {
   patch(info: ResourceInfo, current: KubeObject, type: Exclude<PatchType, 'apply'>, patch: unknown): KubeObject;
   /** Server-side apply: merges the applied configuration into the live object (undefined = create). */
   apply(info: ResourceInfo, live: KubeObject | undefined, applied: KubeObject, manager: string, force: boolean, subresource: string): KubeObject;
-  /** Paths of fields the kind's schema does not know, for fieldValidation=Strict|Warn. */
-  unknownFields(info: ResourceInfo, obj: KubeObject): string[];
+  /** Removes the fields the kind's schema does not know and returns their paths, for fieldValidation=Strict|Warn. */
+  dropUnknownFields(info: ResourceInfo, obj: KubeObject): string[];
 }

@@ -1,7 +1,7 @@
 // Watch: a chunked stream of {"type","object"} lines from the watch cache,
 // with filtering (an object leaving the filter is sent as DELETED), bookmarks,
 // timeouts and back-pressure.
-import { BadRequestError } from '../../api/errors.js';
+import { InvalidError } from '../../api/errors.js';
 import type { KubeObject } from '../../api/object.js';
 import { negotiateOutput } from '../http/respond.js';
 import { parseResourceVersion } from '../registry/store.js';
@@ -23,8 +23,12 @@ export async function serveWatch(r: ResourceRequest): Promise<void> {
     (nameFilter === undefined || obj.metadata.name === nameFilter) && (filter === undefined || filter(obj));
   const rvParam = query.get('resourceVersion') ?? '';
   const sendInitial = query.get('sendInitialEvents');
-  if (sendInitial === 'true' && query.get('resourceVersionMatch') !== 'NotOlderThan') {
-    throw new BadRequestError('sendInitialEvents is only supported with resourceVersionMatch=NotOlderThan');
+  const rvMatch = query.get('resourceVersionMatch');
+  if (sendInitial !== null && rvMatch !== 'NotOlderThan') {
+    throw listOptionsInvalid('resourceVersionMatch', 'sendInitialEvents requires setting resourceVersionMatch to NotOlderThan');
+  }
+  if (rvMatch !== null && sendInitial === null) {
+    throw listOptionsInvalid('resourceVersionMatch', 'resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided');
   }
   const bookmarks = query.get('allowWatchBookmarks') === 'true';
   const timeoutParam = query.get('timeoutSeconds');
@@ -67,9 +71,10 @@ export async function serveWatch(r: ResourceRequest): Promise<void> {
     }
     if (now && (ev.type === 'ADDED' || before)) write(encodeShared(ev, ev.type));
     else if (now && !before) write(encodeShared(ev, 'ADDED'));
-    else if (!now && before) {
-      // It left the filter: the watcher sees it go.
-      write(encode('DELETED', ev.current.object));
+    else if (!now && before && ev.previous) {
+      // It left the filter: the watcher sees its last matching state go, at this event's version.
+      const last = ev.previous.object;
+      write(encode('DELETED', { ...last, metadata: { ...last.metadata, resourceVersion: String(ev.revision) } }));
     }
   };
   // Plain JSON events are encoded from the cache's serialized object, no re-stringify.
@@ -110,7 +115,7 @@ export async function serveWatch(r: ResourceRequest): Promise<void> {
   for (const item of started.snapshot) {
     if (matches(item.object)) write(output.table || output.metadataOnly ? encode('ADDED', item.object) : `{"type":"ADDED","object":${item.json}}\n`);
   }
-  if (sendInitial === 'true') write(bookmark(store.apiVersion, store.info.kind, started.startRevision, true));
+  if (sendInitial === 'true' && bookmarks) write(bookmark(store.apiVersion, store.info.kind, started.startRevision, true));
   const held = pending;
   pending = undefined;
   for (const ev of held) onEvent(ev);
@@ -123,6 +128,10 @@ export async function serveWatch(r: ResourceRequest): Promise<void> {
     timers.push(setTimeout(tick, bookmarkIntervalMs).unref());
   }
   timers.push(setTimeout(finish, timeoutMs).unref());
+}
+
+function listOptionsInvalid(field: string, detail: string): InvalidError {
+  return new InvalidError('ListOptions', 'meta.k8s.io', '', [{ type: 'FieldValueForbidden', field, detail }]);
 }
 
 function bookmark(apiVersion: string, kind: string, revision: number, initialEventsEnd: boolean): string {

@@ -5,6 +5,51 @@ import type { ResourceInfo } from '../../api/resources.js';
 import { plainStrategy, specStatusStrategy, type Strategy } from './strategy.js';
 import { establishedStatus, validateCrd } from '../crd.js';
 import { nowSeconds } from './store.js';
+import { ServiceAllocator } from './service-allocation.js';
+import { controllerUidLabel, jobNameLabel, legacyControllerUidLabel, legacyJobNameLabel } from '../../api/validation/index.js';
+
+const specStatus: Strategy = { ...specStatusStrategy, allowUnconditionalUpdate: true };
+
+/** Each Service store allocates cluster IPs and node ports of its own. */
+function serviceStrategy(): Strategy {
+  const allocator = new ServiceAllocator();
+  return {
+    ...specStatus,
+    prepareForCreate(svc, ctx) {
+      specStatus.prepareForCreate?.(svc, ctx);
+      svc.status = { loadBalancer: {} };
+      allocator.allocate(svc, ctx.existing());
+    },
+    prepareForUpdate(svc, old, ctx) {
+      specStatus.prepareForUpdate?.(svc, old, ctx);
+      allocator.carryOver(svc, old, ctx.existing());
+    },
+  };
+}
+
+/** Jobs without manualSelector get the selector and template labels Kubernetes generates from their uid. */
+const jobStrategy: Strategy = {
+  ...specStatus,
+  prepareForCreate(job, ctx) {
+    specStatus.prepareForCreate?.(job, ctx);
+    job.status = {};
+    const spec = isPlainObject(job.spec) ? job.spec : {};
+    if (spec.manualSelector === true) return;
+    const uid = job.metadata.uid ?? '';
+    const name = job.metadata.name ?? '';
+    const template = isPlainObject(spec.template) ? spec.template : {};
+    const meta = isPlainObject(template.metadata) ? template.metadata : {};
+    const labels = isPlainObject(meta.labels) ? (meta.labels as Record<string, string>) : {};
+    meta.labels = { [jobNameLabel]: name, [legacyJobNameLabel]: name, ...labels, [controllerUidLabel]: uid, [legacyControllerUidLabel]: uid };
+    template.metadata = meta;
+    spec.template = template;
+    // A selector the user gave keeps its terms; a wrong controller-uid then fails validation, as in Kubernetes.
+    const selector = isPlainObject(spec.selector) ? spec.selector : {};
+    const matchLabels = isPlainObject(selector.matchLabels) ? selector.matchLabels : {};
+    spec.selector = { ...selector, matchLabels: { [controllerUidLabel]: uid, ...matchLabels } };
+    job.spec = spec;
+  },
+};
 
 function qosClass(pod: KubeObject): string {
   const spec = isPlainObject(pod.spec) ? pod.spec : {};
@@ -89,8 +134,8 @@ const crdStrategy: Strategy = {
     crd.metadata.generation = 1;
     crd.status = establishedStatus(crd, nowSeconds());
   },
-  prepareForUpdate(crd, old) {
-    specStatusStrategy.prepareForUpdate?.(crd, old);
+  prepareForUpdate(crd, old, ctx) {
+    specStatusStrategy.prepareForUpdate?.(crd, old, ctx);
     crd.status = establishedStatus(crd, nowSeconds());
   },
   validate: validateCrd,
@@ -102,6 +147,8 @@ export function strategyFor(info: ResourceInfo): Strategy {
   if (info.group === 'apiextensions.k8s.io' && info.kind === 'CustomResourceDefinition') return crdStrategy;
   if (info.group === '' && info.kind === 'Pod') return podStrategy;
   if (info.group === '' && info.kind === 'Namespace') return namespaceStrategy;
+  if (info.group === '' && info.kind === 'Service') return serviceStrategy();
+  if (info.group === 'batch' && info.kind === 'Job') return jobStrategy;
   if (statusless.has(info.kind) || !info.subresources.includes('status')) return plainStrategy;
-  return { ...specStatusStrategy, allowUnconditionalUpdate: true };
+  return specStatus;
 }

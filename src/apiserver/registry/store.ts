@@ -2,7 +2,7 @@
 // delete and watch on top of a storage Backend and a WatchCache, parameterised
 // by a Strategy (Kubernetes' genericregistry.Store).
 import { randomUUID } from 'node:crypto';
-import type { Backend } from '../../storage/backend.js';
+import { CompactedError, type Backend } from '../../storage/backend.js';
 import {
   AlreadyExistsError,
   ApiError,
@@ -17,8 +17,8 @@ import {
 } from '../../api/errors.js';
 import { cloneJson, type KubeObject } from '../../api/object.js';
 import type { ResourceInfo } from '../../api/resources.js';
-import { TooOldResourceVersionError, WatchCache, type CachedObject, type CacheWatcher } from '../watch-cache.js';
-import type { Strategy } from './strategy.js';
+import { decodeStored, TooOldResourceVersionError, WatchCache, type CachedObject, type CacheWatcher } from '../watch-cache.js';
+import type { Strategy, StrategyContext } from './strategy.js';
 
 export type ObjectFilter = (obj: KubeObject) => boolean;
 
@@ -67,7 +67,7 @@ export interface WritePipeline {
   /** Fills defaults as Kubernetes' SetDefaults_* do. */
   applyDefaults?(info: ResourceInfo, obj: KubeObject): void;
   /** Kind-independent and kind-specific validation. */
-  validate?(info: ResourceInfo, obj: KubeObject, old: KubeObject | undefined): FieldError[];
+  validate?(info: ResourceInfo, obj: KubeObject, old: KubeObject | undefined, subresource: string): FieldError[];
   /** Admission: may reject (throw ApiError) or mutate. */
   admit?(info: ResourceInfo, operation: 'CREATE' | 'UPDATE' | 'DELETE', obj: KubeObject, old: KubeObject | undefined): Promise<void>;
   /** Records field ownership in obj.metadata.managedFields. */
@@ -87,6 +87,10 @@ export class GenericStore {
     this.keyRoot = `/registry/${info.group ? info.group + '/' : ''}${info.plural}/`;
     this.cache = new WatchCache(backend, this.keyRoot);
   }
+
+  private readonly strategyContext: StrategyContext = {
+    existing: () => this.cache.list(this.keyRoot).map((i) => i.object),
+  };
 
   get version(): string {
     return this.info.versions[0]!;
@@ -124,13 +128,8 @@ export class GenericStore {
     const rvParam = opts.resourceVersion;
     if (rvParam && rvParam !== '0') {
       const rv = parseResourceVersion(rvParam);
-      if (opts.resourceVersionMatch === 'Exact' && rv !== this.cache.revision) await this.cache.start();
-      await this.cache.waitFor(rv).catch((err: Error) => {
-        throw new ApiError(504, 'Timeout', `Too large resource version: ${rv}, current: ${this.cache.revision}: ${err.message}`, {
-          causes: [{ reason: 'ResourceVersionTooLarge', message: 'Too large resource version' }],
-          retryAfterSeconds: 1,
-        });
-      });
+      if (opts.resourceVersionMatch === 'Exact') return this.listExact(namespace, rv, opts);
+      await this.waitForRevision(rv);
     } else if (rvParam === '0') {
       await this.cache.start();
     } else {
@@ -165,6 +164,47 @@ export class GenericStore {
     return result;
   }
 
+  /** Waits (3 s at most) until the cache has reached rv, as kube-apiserver's cacher does; then 504. */
+  private async waitForRevision(rv: number): Promise<void> {
+    await this.cache.waitFor(rv).catch(() => {
+      throw new ApiError(504, 'Timeout', `Too large resource version: ${rv}, current: ${this.cache.revision}`, {
+        causes: [{ reason: 'ResourceVersionTooLarge', message: 'Too large resource version' }],
+        retryAfterSeconds: 1,
+      });
+    });
+  }
+
+  /** resourceVersionMatch=Exact: the list as it was at rv, read from storage; 410 once compacted. */
+  private async listExact(namespace: string | undefined, rv: number, opts: ListOptions): Promise<ListResult> {
+    const prefix = this.listPrefix(namespace);
+    let startKey: string | undefined;
+    if (opts.continue) startKey = decodeContinue(opts.continue, prefix) + '\0';
+    const limit = opts.limit && opts.limit > 0 ? opts.limit : 0;
+    await this.waitForRevision(rv);
+    let listing;
+    try {
+      listing = await this.backend.range(prefix, { revision: rv, startKey, limit: opts.filter ? 0 : limit });
+    } catch (err) {
+      if (err instanceof CompactedError) throw new GoneError('The resourceVersion for the provided list is too old.');
+      throw err;
+    }
+    const items: CachedObject[] = [];
+    let more = false;
+    for (const kv of listing.kvs) {
+      const item = decodeStored(kv);
+      if (opts.filter && !opts.filter(item.object)) continue;
+      if (limit && items.length >= limit) {
+        more = true;
+        break;
+      }
+      items.push(item);
+    }
+    more ||= listing.more;
+    const result: ListResult = { items, resourceVersion: String(rv) };
+    if (more && items.length > 0) result.continue = encodeContinue(items[items.length - 1]!.key, rv);
+    return result;
+  }
+
   /**
    * Registers a watcher; throws 410 Gone when fromRevision is older than the
    * cache's history. With fromRevision undefined the watch starts now and the
@@ -177,6 +217,7 @@ export class GenericStore {
     watcher: CacheWatcher,
   ): Promise<{ stop: () => void; startRevision: number; snapshot: CachedObject[] }> {
     await this.cache.sync();
+    if (fromRevision !== undefined) await this.waitForRevision(fromRevision);
     const start = fromRevision ?? this.cache.revision;
     try {
       const snapshot = fromRevision === undefined ? this.cache.list(prefix) : [];
@@ -191,8 +232,8 @@ export class GenericStore {
     return new InvalidError(this.info.kind, this.info.group, obj.metadata.name ?? '', errors);
   }
 
-  private checkValid(obj: KubeObject, old: KubeObject | undefined): void {
-    const errors = [...(this.pipeline.validate?.(this.info, obj, old) ?? [])];
+  private checkValid(obj: KubeObject, old: KubeObject | undefined, subresource = ''): void {
+    const errors = [...(this.pipeline.validate?.(this.info, obj, old, subresource) ?? [])];
     const own = old ? this.strategy.validateUpdate?.(obj, old) : this.strategy.validate?.(obj);
     if (own) errors.push(...own);
     if (errors.length > 0) throw this.invalid(obj, errors);
@@ -214,7 +255,7 @@ export class GenericStore {
     delete meta.selfLink;
     if (meta.generation !== undefined) delete meta.generation;
     this.pipeline.applyDefaults?.(this.info, obj);
-    this.strategy.prepareForCreate?.(obj);
+    this.strategy.prepareForCreate?.(obj, this.strategyContext);
     if (!meta.name) throw this.invalid(obj, [{ type: 'FieldValueRequired', field: 'metadata.name', detail: 'name or generateName is required' }]);
     await this.pipeline.admit?.(this.info, 'CREATE', obj, undefined);
     this.checkValid(obj, undefined);
@@ -258,7 +299,7 @@ export class GenericStore {
       const obj = this.prepareUpdate(next, current, opts);
       if (sameStoredContent(obj, current)) return { object: current, created: false };
       await this.pipeline.admit?.(this.info, 'UPDATE', obj, current);
-      this.checkValid(obj, current);
+      this.checkValid(obj, current, opts.subresource);
       if (!opts.managedFieldsSet) this.pipeline.trackManagedFields?.(this.info, current, obj, opts.fieldManager ?? 'unknown', opts.subresource ?? '');
       if (opts.dryRun) return { object: obj, created: false };
       // Finalizers all gone from an object being deleted: the delete completes.
@@ -310,7 +351,7 @@ export class GenericStore {
     if (!opts.subresource) this.pipeline.applyDefaults?.(this.info, obj);
     if (opts.subresource === 'status') statusOnly(obj, current);
     else if (opts.subresource === 'finalize') finalizersOnly(obj, current);
-    else if (!opts.subresource) this.strategy.prepareForUpdate?.(obj, current);
+    else if (!opts.subresource) this.strategy.prepareForUpdate?.(obj, current, this.strategyContext);
     return obj;
   }
 
@@ -343,7 +384,8 @@ export class GenericStore {
         const res = await this.backend.delete(key, kv.modRevision);
         if (res.ok) {
           this.cache.noteWrite(res.revision);
-          return { object: current, deleted: true };
+          // The deleted object carries the deletion's resourceVersion, as its DELETED event does.
+          return { object: withRevision(current, res.revision), deleted: true };
         }
       } else {
         if (current.metadata.deletionTimestamp && !this.shortensGrace(current, grace) && sameFinalizers(current, finalizers)) {

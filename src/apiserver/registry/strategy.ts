@@ -3,11 +3,17 @@
 import type { FieldError } from '../../api/errors.js';
 import type { KubeObject } from '../../api/object.js';
 
+/** What a strategy may read of the store it serves. */
+export interface StrategyContext {
+  /** The stored objects of this resource, all namespaces. */
+  existing(): Iterable<KubeObject>;
+}
+
 export interface Strategy {
   /** Called on create after defaulting: set server-owned fields, reset status. */
-  prepareForCreate?(obj: KubeObject): void;
+  prepareForCreate?(obj: KubeObject, ctx: StrategyContext): void;
   /** Called on update of the main resource: carry over what the client may not change here. */
-  prepareForUpdate?(obj: KubeObject, old: KubeObject): void;
+  prepareForUpdate?(obj: KubeObject, old: KubeObject, ctx: StrategyContext): void;
   /** Kind-specific validation beyond the shared metadata and schema checks. */
   validate?(obj: KubeObject): FieldError[];
   validateUpdate?(obj: KubeObject, old: KubeObject): FieldError[];

@@ -1,0 +1,95 @@
+// An in-process Nami API server on 127.0.0.1:0 (HTTPS, client certificates,
+// the memory store), with a REST client and a raw request helper that shows
+// status codes and headers as a client sees them.
+import { mkdtempSync, rmSync } from 'node:fs';
+import type { IncomingHttpHeaders } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startApiServer, type RunningApiServer } from '../../src/apiserver/start.js';
+import { loadKubeconfig, type ClientConfig } from '../../src/client/kubeconfig.js';
+import { RestClient } from '../../src/client/rest.js';
+import { openBackend } from '../../src/storage/open.js';
+
+export interface RawResponse {
+  status: number;
+  headers: IncomingHttpHeaders;
+  text: string;
+  /** The body parsed as JSON (undefined when it is not JSON). */
+  json: Record<string, any> | undefined;
+}
+
+export interface RawRequest {
+  body?: string | Buffer | object;
+  contentType?: string;
+  accept?: string;
+  /** Send no client certificate. */
+  anonymous?: boolean;
+}
+
+export interface TestApiServer {
+  server: RunningApiServer;
+  config: ClientConfig;
+  client: RestClient;
+  raw(method: string, path: string, req?: RawRequest): Promise<RawResponse>;
+  close(): Promise<void>;
+}
+
+export async function startTestApiServer(storage = 'memory'): Promise<TestApiServer> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'nami-apiserver-test-'));
+  const backend = await openBackend(storage, dataDir);
+  const server = await startApiServer({ dataDir, host: '127.0.0.1', port: 0, backend });
+  const config = loadKubeconfig(server.kubeconfigPath);
+  const client = new RestClient(config, 'nami-test');
+  const url = new URL(config.server);
+  const raw = (method: string, path: string, req: RawRequest = {}): Promise<RawResponse> =>
+    new Promise((resolve, reject) => {
+      const body = req.body === undefined ? undefined : typeof req.body === 'string' || Buffer.isBuffer(req.body) ? req.body : JSON.stringify(req.body);
+      const headers: Record<string, string> = { Accept: req.accept ?? 'application/json' };
+      if (body !== undefined) {
+        headers['Content-Type'] = req.contentType ?? 'application/json';
+        headers['Content-Length'] = String(Buffer.byteLength(body));
+      }
+      const r = httpsRequest(
+        {
+          hostname: url.hostname,
+          port: url.port,
+          method,
+          path,
+          headers,
+          ca: config.caPem,
+          ...(req.anonymous ? {} : { cert: config.certPem, key: config.keyPem }),
+          agent: false,
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => {
+            const text = Buffer.concat(chunks).toString('utf8');
+            let json: Record<string, any> | undefined;
+            try {
+              json = JSON.parse(text) as Record<string, any>;
+            } catch {
+              json = undefined;
+            }
+            resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json });
+          });
+          res.on('error', reject);
+        },
+      );
+      r.on('error', reject);
+      r.end(body);
+    });
+  return {
+    server,
+    config,
+    client,
+    raw,
+    async close() {
+      client.close();
+      await server.close();
+      await backend.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,331 @@
+// Requests as a Kubernetes client makes them, through HTTPS: the errors a
+// client gets for bad input, and the write semantics kube-apiserver has
+// (concurrency, dry runs, finalizers, graceful deletion, subresources,
+// allocation of service IPs, generated Job selectors, namespace lifecycle).
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { startTestApiServer, type TestApiServer } from './harness.js';
+
+let api: TestApiServer;
+before(async () => {
+  api = await startTestApiServer();
+  for (const name of ['errors', 'writes', 'subresources']) {
+    const r = await api.raw('POST', '/api/v1/namespaces', { body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name } } });
+    assert.equal(r.status, 201, r.text);
+  }
+});
+after(async () => {
+  await api?.close();
+});
+
+const cm = (name: string, extra: Record<string, unknown> = {}) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, ...extra }, data: { a: '1' } });
+const pod = (name: string, extra: Record<string, unknown> = {}) => ({
+  apiVersion: 'v1',
+  kind: 'Pod',
+  metadata: { name, labels: { app: name } },
+  spec: { containers: [{ name: 'main', image: 'busybox:1.36' }], ...extra },
+});
+
+function assertStatus(r: { status: number; json: Record<string, any> | undefined; text: string }, code: number, reason: string): Record<string, any> {
+  assert.equal(r.status, code, r.text);
+  assert.equal(r.json?.kind, 'Status', r.text);
+  assert.equal(r.json?.status, 'Failure');
+  assert.equal(r.json?.code, code);
+  assert.equal(r.json?.reason, reason);
+  assert.ok(typeof r.json?.message === 'string' && r.json.message.length > 0);
+  return r.json!;
+}
+
+describe('bad requests get a Status, and the server goes on', () => {
+  const cms = '/api/v1/namespaces/errors/configmaps';
+
+  it('refuses requests without credentials with 401', async () => {
+    assertStatus(await api.raw('GET', cms, { anonymous: true }), 401, 'Unauthorized');
+  });
+
+  it('answers malformed JSON with 400', async () => {
+    const s = assertStatus(await api.raw('POST', cms, { body: '{"apiVersion": "v1", "kind": ' }), 400, 'BadRequest');
+    assert.match(s.message, /JSON/);
+  });
+
+  it('answers malformed YAML with 400', async () => {
+    assertStatus(await api.raw('POST', cms, { body: 'metadata:\n  name: [unclosed\n', contentType: 'application/yaml' }), 400, 'BadRequest');
+  });
+
+  it('accepts YAML bodies', async () => {
+    const r = await api.raw('POST', cms, { body: 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: from-yaml\ndata:\n  k: v\n', contentType: 'application/yaml' });
+    assert.equal(r.status, 201, r.text);
+    assert.equal(r.json?.data.k, 'v');
+  });
+
+  it('answers an unknown content type with 415', async () => {
+    assertStatus(await api.raw('POST', cms, { body: 'hello', contentType: 'text/plain' }), 415, 'UnsupportedMediaType');
+  });
+
+  it('answers a patch with an unknown patch type with 415', async () => {
+    assert.equal((await api.raw('POST', cms, { body: cm('patch-me') })).status, 201);
+    assertStatus(await api.raw('PATCH', `${cms}/patch-me`, { body: '{}', contentType: 'application/xml' }), 415, 'UnsupportedMediaType');
+  });
+
+  it('answers a body over 3 MiB with 413', async () => {
+    const big = JSON.stringify(cm('big', {})).replace('"a":"1"', `"a":"${'x'.repeat(3 * 1024 * 1024)}"`);
+    assertStatus(await api.raw('POST', cms, { body: big }), 413, 'RequestEntityTooLarge');
+  });
+
+  it('answers an invalid name with 422 and the field that is wrong', async () => {
+    const s = assertStatus(await api.raw('POST', cms, { body: cm('Not_A_Name') }), 422, 'Invalid');
+    assert.equal(s.details.kind, 'ConfigMap');
+    assert.ok(s.details.causes.some((c: { field: string }) => c.field === 'metadata.name'), JSON.stringify(s.details));
+  });
+
+  it('rejects unknown fields under fieldValidation=Strict, naming them', async () => {
+    const body = { ...pod('strict'), spec: { containers: [{ name: 'main', image: 'busybox', bogus: 1 }] }, extra: true };
+    const s = assertStatus(await api.raw('POST', '/api/v1/namespaces/errors/pods?fieldValidation=Strict', { body }), 400, 'BadRequest');
+    assert.match(s.message, /unknown field "spec\.containers\[0\]\.bogus"/);
+    assert.match(s.message, /unknown field "extra"/);
+  });
+
+  it('warns about unknown fields by default and drops them', async () => {
+    const body = { ...pod('warned'), spec: { containers: [{ name: 'main', image: 'busybox', bogus: 1 }] } };
+    const r = await api.raw('POST', '/api/v1/namespaces/errors/pods', { body });
+    assert.equal(r.status, 201, r.text);
+    assert.match(String(r.headers.warning), /unknown field \\"spec\.containers\[0\]\.bogus\\"/);
+    assert.equal(r.json?.spec.containers[0].bogus, undefined);
+    const ignored = await api.raw('POST', '/api/v1/namespaces/errors/pods?fieldValidation=Ignore', { body: { ...body, metadata: { name: 'ignored' } } });
+    assert.equal(ignored.status, 201, ignored.text);
+    assert.equal(ignored.headers.warning, undefined);
+  });
+
+  it('answers a bad label selector and an unsupported field selector with 400', async () => {
+    assertStatus(await api.raw('GET', `${cms}?labelSelector=${encodeURIComponent('a in (b')}`), 400, 'BadRequest');
+    const s = assertStatus(await api.raw('GET', `/api/v1/namespaces/errors/pods?fieldSelector=${encodeURIComponent('spec.bogus=x')}`), 400, 'BadRequest');
+    assert.match(s.message, /field label not supported: spec\.bogus/);
+  });
+
+  it('answers a body of another kind with 400', async () => {
+    assertStatus(await api.raw('POST', cms, { body: { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'x' } } }), 400, 'BadRequest');
+  });
+
+  it('answers unknown paths and resources with 404', async () => {
+    assertStatus(await api.raw('GET', '/api/v1/namespaces/errors/widgets'), 404, 'NotFound');
+    assertStatus(await api.raw('GET', `${cms}/nope`), 404, 'NotFound');
+  });
+
+  it('is still serving after all of that', async () => {
+    const r = await api.raw('GET', '/readyz');
+    assert.equal(r.status, 200);
+    assert.equal(r.text, 'ok');
+  });
+});
+
+describe('writes', () => {
+  const cms = '/api/v1/namespaces/writes/configmaps';
+
+  it('answers an update with a stale resourceVersion with 409 Conflict', async () => {
+    const created = await api.raw('POST', cms, { body: cm('occ') });
+    const first = await api.raw('PUT', `${cms}/occ`, { body: { ...created.json, data: { a: '2' } } });
+    assert.equal(first.status, 200, first.text);
+    assert.notEqual(first.json?.metadata.resourceVersion, created.json?.metadata.resourceVersion);
+    const s = assertStatus(await api.raw('PUT', `${cms}/occ`, { body: { ...created.json, data: { a: '3' } } }), 409, 'Conflict');
+    assert.match(s.message, /the object has been modified/);
+  });
+
+  it('names objects from generateName', async () => {
+    const r = await api.raw('POST', cms, { body: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { generateName: 'gen-' } } });
+    assert.equal(r.status, 201, r.text);
+    assert.match(r.json?.metadata.name, /^gen-[a-z0-9]{5}$/);
+  });
+
+  it('stores nothing on dryRun=All', async () => {
+    const r = await api.raw('POST', `${cms}?dryRun=All`, { body: cm('dry') });
+    assert.equal(r.status, 201, r.text);
+    assert.equal(r.json?.metadata.name, 'dry');
+    assertStatus(await api.raw('GET', `${cms}/dry`), 404, 'NotFound');
+    assertStatus(await api.raw('POST', `${cms}?dryRun=Some`, { body: cm('dry') }), 400, 'BadRequest');
+  });
+
+  it('pages lists with limit and continue', async () => {
+    for (let i = 0; i < 5; i++) await api.raw('POST', '/api/v1/namespaces/writes/secrets', { body: { apiVersion: 'v1', kind: 'Secret', metadata: { name: `page-${i}` } } });
+    const names: string[] = [];
+    let cont = '';
+    let pages = 0;
+    do {
+      const r = await api.raw('GET', `/api/v1/namespaces/writes/secrets?limit=2${cont ? `&continue=${encodeURIComponent(cont)}` : ''}`);
+      assert.equal(r.status, 200, r.text);
+      assert.ok(r.json!.items.length <= 2);
+      if (pages === 0) assert.equal(r.json!.metadata.remainingItemCount, 3);
+      names.push(...r.json!.items.map((i: { metadata: { name: string } }) => i.metadata.name));
+      cont = r.json!.metadata.continue ?? '';
+      pages++;
+    } while (cont);
+    assert.deepEqual(names, ['page-0', 'page-1', 'page-2', 'page-3', 'page-4']);
+    assert.equal(pages, 3);
+  });
+
+  it('keeps an object with finalizers until they are removed', async () => {
+    await api.raw('POST', cms, { body: cm('held', { finalizers: ['example.com/hold'] }) });
+    const del = await api.raw('DELETE', `${cms}/held`);
+    assert.equal(del.status, 200, del.text);
+    assert.ok(del.json?.metadata.deletionTimestamp, 'the object is marked for deletion');
+    const still = await api.raw('GET', `${cms}/held`);
+    assert.equal(still.status, 200);
+    assert.deepEqual(still.json?.metadata.finalizers, ['example.com/hold']);
+    const patched = await api.raw('PATCH', `${cms}/held`, { body: { metadata: { finalizers: null } }, contentType: 'application/merge-patch+json' });
+    assert.equal(patched.status, 200, patched.text);
+    assertStatus(await api.raw('GET', `${cms}/held`), 404, 'NotFound');
+  });
+
+  it('rejects an unknown propagationPolicy with 422', async () => {
+    await api.raw('POST', cms, { body: cm('policy') });
+    assertStatus(await api.raw('DELETE', `${cms}/policy?propagationPolicy=Sometimes`), 422, 'Invalid');
+    assert.equal((await api.raw('DELETE', `${cms}/policy?propagationPolicy=Background`)).status, 200);
+  });
+
+  it('refuses new objects in a missing or terminating namespace', async () => {
+    const s = assertStatus(await api.raw('POST', '/api/v1/namespaces/nowhere/configmaps', { body: cm('x') }), 404, 'NotFound');
+    assert.match(s.message, /namespaces "nowhere" not found/);
+    await api.raw('POST', '/api/v1/namespaces', { body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'closing' } } });
+    await api.raw('POST', '/api/v1/namespaces/closing/configmaps', { body: cm('inside') });
+    const del = await api.raw('DELETE', '/api/v1/namespaces/closing');
+    assert.equal(del.json?.status?.phase, 'Terminating', del.text);
+    const f = assertStatus(await api.raw('POST', '/api/v1/namespaces/closing/configmaps', { body: cm('late') }), 403, 'Forbidden');
+    assert.match(f.message, /unable to create new content in namespace closing because it is being terminated/);
+  });
+
+  it('allocates distinct cluster IPs and node ports, and keeps them on update', async () => {
+    const svcs = '/api/v1/namespaces/writes/services';
+    const spec = (type: string) => ({ type, selector: { app: 'x' }, ports: [{ port: 80, targetPort: 8080 }] });
+    const a = await api.raw('POST', svcs, { body: { apiVersion: 'v1', kind: 'Service', metadata: { name: 'a' }, spec: spec('ClusterIP') } });
+    const b = await api.raw('POST', svcs, { body: { apiVersion: 'v1', kind: 'Service', metadata: { name: 'b' }, spec: spec('NodePort') } });
+    assert.equal(a.status, 201, a.text);
+    assert.equal(b.status, 201, b.text);
+    for (const svc of [a.json!, b.json!]) {
+      assert.match(svc.spec.clusterIP, /^10\.(9[6-9]|10[0-9]|11[01])\.\d+\.\d+$/, 'an address of 10.96.0.0/12');
+      assert.deepEqual(svc.spec.clusterIPs, [svc.spec.clusterIP]);
+    }
+    assert.notEqual(a.json!.spec.clusterIP, b.json!.spec.clusterIP);
+    const nodePort = b.json!.spec.ports[0].nodePort as number;
+    assert.ok(nodePort >= 30000 && nodePort <= 32767, String(nodePort));
+    const kubernetes = await api.raw('GET', '/api/v1/namespaces/default/services/kubernetes');
+    assert.equal(kubernetes.json?.spec.clusterIP, '10.96.0.1');
+    // A PUT of the manifest without the allocated values keeps them.
+    const put = await api.raw('PUT', `${svcs}/b`, { body: { apiVersion: 'v1', kind: 'Service', metadata: { name: 'b' }, spec: spec('NodePort') } });
+    assert.equal(put.status, 200, put.text);
+    assert.equal(put.json?.spec.clusterIP, b.json!.spec.clusterIP);
+    assert.equal(put.json?.spec.ports[0].nodePort, nodePort);
+    const taken = await api.raw('POST', svcs, { body: { apiVersion: 'v1', kind: 'Service', metadata: { name: 'c' }, spec: { ...spec('ClusterIP'), clusterIP: a.json!.spec.clusterIP } } });
+    assertStatus(taken, 422, 'Invalid');
+    assert.match(taken.json!.message, /provided IP is already allocated/);
+  });
+
+  it('generates a Job selector and template labels from its uid', async () => {
+    const body = { apiVersion: 'batch/v1', kind: 'Job', metadata: { name: 'once' }, spec: { template: { spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'busybox' }] } } } };
+    const r = await api.raw('POST', '/apis/batch/v1/namespaces/writes/jobs', { body });
+    assert.equal(r.status, 201, r.text);
+    const uid = r.json!.metadata.uid as string;
+    assert.deepEqual(r.json!.spec.selector, { matchLabels: { 'batch.kubernetes.io/controller-uid': uid } });
+    assert.equal(r.json!.spec.template.metadata.labels['batch.kubernetes.io/job-name'], 'once');
+    assert.equal(r.json!.spec.template.metadata.labels['controller-uid'], uid);
+    const manual = await api.raw('POST', '/apis/batch/v1/namespaces/writes/jobs', {
+      body: { ...body, metadata: { name: 'manual' }, spec: { ...body.spec, manualSelector: true } },
+    });
+    assertStatus(manual, 422, 'Invalid');
+    assert.ok(manual.json!.details.causes.some((c: { field: string }) => c.field === 'spec.selector'), manual.text);
+  });
+
+  it('records field managers on ordinary writes', async () => {
+    const r = await api.raw('POST', `${cms}?fieldManager=tester`, { body: cm('managed') });
+    const entry = r.json!.metadata.managedFields.find((m: { manager: string }) => m.manager === 'tester');
+    assert.equal(entry.operation, 'Update');
+    assert.deepEqual(Object.keys(entry.fieldsV1).sort(), ['f:data']);
+  });
+});
+
+describe('subresources', () => {
+  const pods = '/api/v1/namespaces/subresources/pods';
+  const deploys = '/apis/apps/v1/namespaces/subresources/deployments';
+
+  it('binds a pod to a node once', async () => {
+    await api.raw('POST', pods, { body: pod('bound') });
+    const binding = { apiVersion: 'v1', kind: 'Binding', metadata: { name: 'bound' }, target: { apiVersion: 'v1', kind: 'Node', name: 'node-1' } };
+    const r = await api.raw('POST', `${pods}/bound/binding`, { body: binding });
+    assert.equal(r.status, 201, r.text);
+    assert.equal(r.json?.status, 'Success');
+    const got = await api.raw('GET', `${pods}/bound`);
+    assert.equal(got.json?.spec.nodeName, 'node-1');
+    assert.ok(got.json?.status.conditions.some((c: { type: string; status: string }) => c.type === 'PodScheduled' && c.status === 'True'));
+    const again = assertStatus(await api.raw('POST', `${pods}/bound/binding`, { body: { ...binding, target: { kind: 'Node', name: 'node-2' } } }), 409, 'Conflict');
+    assert.match(again.message, /already assigned to node "node-1"/);
+  });
+
+  it('deletes a pod on a node gracefully', async () => {
+    await api.raw('POST', pods, { body: pod('graceful', { nodeName: 'node-1' }) });
+    const del = await api.raw('DELETE', `${pods}/graceful`);
+    assert.equal(del.status, 200, del.text);
+    assert.equal(del.json?.metadata.deletionGracePeriodSeconds, 30);
+    assert.equal((await api.raw('GET', `${pods}/graceful`)).status, 200, 'the pod stays until its node confirms or the grace is cut');
+    const now = await api.raw('DELETE', `${pods}/graceful?gracePeriodSeconds=0`);
+    assert.equal(now.status, 200, now.text);
+    assertStatus(await api.raw('GET', `${pods}/graceful`), 404, 'NotFound');
+  });
+
+  it('evicts a pod only while its disruption budget allows it', async () => {
+    await api.raw('POST', pods, { body: { ...pod('evictee', { nodeName: 'node-1' }), metadata: { name: 'evictee', labels: { app: 'guarded' } } } });
+    const pdbs = '/apis/policy/v1/namespaces/subresources/poddisruptionbudgets';
+    const pdb = await api.raw('POST', pdbs, { body: { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', metadata: { name: 'guard' }, spec: { minAvailable: 1, selector: { matchLabels: { app: 'guarded' } } } } });
+    assert.equal(pdb.status, 201, pdb.text);
+    const eviction = { apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name: 'evictee' } };
+    const refused = assertStatus(await api.raw('POST', `${pods}/evictee/eviction`, { body: eviction }), 429, 'TooManyRequests');
+    assert.match(refused.message, /disruption budget/);
+    const status = { observedGeneration: 1, disruptionsAllowed: 1, currentHealthy: 2, desiredHealthy: 1, expectedPods: 2 };
+    const put = await api.raw('PUT', `${pdbs}/guard/status`, { body: { ...pdb.json, status } });
+    assert.equal(put.status, 200, put.text);
+    const ok = await api.raw('POST', `${pods}/evictee/eviction`, { body: eviction });
+    assert.equal(ok.status, 201, ok.text);
+    assert.ok((await api.raw('GET', `${pods}/evictee`)).json?.metadata.deletionTimestamp, 'the evicted pod is being deleted');
+    assert.equal((await api.raw('GET', `${pdbs}/guard`)).json?.status.disruptionsAllowed, 0);
+  });
+
+  it('scales a Deployment through /scale, changing only its spec', async () => {
+    const d = {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'web' },
+      spec: { replicas: 1, selector: { matchLabels: { app: 'web' } }, template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'c', image: 'busybox' }] } } },
+    };
+    const created = await api.raw('POST', deploys, { body: d });
+    assert.equal(created.status, 201, created.text);
+    const scale = await api.raw('GET', `${deploys}/web/scale`);
+    assert.equal(scale.json?.kind, 'Scale');
+    assert.equal(scale.json?.spec.replicas, 1);
+    assert.equal(scale.json?.status.selector, 'app=web');
+    const put = await api.raw('PUT', `${deploys}/web/scale`, { body: { ...scale.json, spec: { replicas: 4 } } });
+    assert.equal(put.status, 200, put.text);
+    const after = await api.raw('GET', `${deploys}/web`);
+    assert.equal(after.json?.spec.replicas, 4);
+    assert.equal(after.json?.metadata.generation, 2);
+    assert.deepEqual(after.json?.status ?? {}, created.json?.status ?? {});
+  });
+
+  it('keeps status and spec apart between the main resource and /status', async () => {
+    const before = await api.raw('GET', `${deploys}/web`);
+    const main = await api.raw('PUT', `${deploys}/web`, { body: { ...before.json, status: { replicas: 99 } } });
+    assert.equal(main.status, 200, main.text);
+    assert.notEqual(main.json?.status?.replicas, 99, 'the main resource ignores status');
+    const status = await api.raw('PUT', `${deploys}/web/status`, { body: { ...main.json, spec: { ...main.json!.spec, replicas: 9 }, status: { replicas: 3 } } });
+    assert.equal(status.status, 200, status.text);
+    assert.equal(status.json?.status.replicas, 3);
+    assert.equal(status.json?.spec.replicas, 4, '/status ignores spec');
+    assert.equal(status.json?.metadata.generation, main.json?.metadata.generation, 'a status write is not a new generation');
+  });
+
+  it('selects pods by spec.nodeName and secrets by type', async () => {
+    const r = await api.raw('GET', `${pods}?fieldSelector=${encodeURIComponent('spec.nodeName=node-1')}`);
+    const names = r.json!.items.map((p: { metadata: { name: string } }) => p.metadata.name).sort();
+    assert.ok(names.includes('bound') && !names.includes('never-bound'), JSON.stringify(names));
+    await api.raw('POST', '/api/v1/namespaces/subresources/secrets', { body: { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'tls' }, type: 'kubernetes.io/tls', data: { 'tls.crt': '', 'tls.key': '' } } });
+    await api.raw('POST', '/api/v1/namespaces/subresources/secrets', { body: { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'plain' } } });
+    const tls = await api.raw('GET', `/api/v1/namespaces/subresources/secrets?fieldSelector=${encodeURIComponent('type=kubernetes.io/tls')}`);
+    assert.deepEqual(tls.json!.items.map((s: { metadata: { name: string } }) => s.metadata.name), ['tls']);
+  });
+});
