@@ -17,7 +17,7 @@ export interface ResourceTypes {
   resetFields(subresource: string): FieldSet | undefined;
 }
 
-const memo = new WeakMap<ResourceInfo, ResourceTypes>();
+const memo = new WeakMap<ResourceInfo, Map<string, ResourceTypes>>();
 
 const statusOnly = FieldSet.fromPaths([fieldPath('status')]);
 const specOnly = FieldSet.fromPaths([fieldPath('spec')]);
@@ -27,10 +27,15 @@ export function customResourceDefinitions(info: ResourceInfo, version: string, o
   return { ...loadDefinitions(), ...definitionsForCRD(info.crd!, version, { openAPIVersion }) };
 }
 
-export function typesFor(info: ResourceInfo): ResourceTypes {
-  let t = memo.get(info);
+/** The types of the resource at `version` (by default its storage version). */
+export function typesFor(info: ResourceInfo, version: string = info.versions[0]!): ResourceTypes {
+  let byVersion = memo.get(info);
+  if (!byVersion) {
+    byVersion = new Map();
+    memo.set(info, byVersion);
+  }
+  let t = byVersion.get(version);
   if (t) return t;
-  const version = info.versions[0]!;
   const builtIn = info.crd === undefined;
   const definitions = builtIn ? loadDefinitions() : customResourceDefinitions(info, version, 'v3');
   const name = builtIn ? definitionNameForKind({ group: info.group, version, kind: info.kind }, definitions) : crdDefinitionName(info.group, version, info.kind);
@@ -48,6 +53,6 @@ export function typesFor(info: ResourceInfo): ResourceTypes {
       return subresource === '' ? statusOnly : undefined;
     },
   };
-  memo.set(info, t);
+  byVersion.set(version, t);
   return t;
 }

@@ -48,23 +48,22 @@ export const namiSemantics: Semantics = {
     if (info.crd) return crdTable(info.printerColumns ?? [], objects, now);
     return tableFor({ group: info.group, kind: info.kind }, objects, now);
   },
-  patch(info, current, type, patch) {
+  patch(info, version, current, type, patch) {
     switch (type) {
       case 'json':
         return applyJsonPatch(current, patch) as KubeObject;
       case 'merge':
         return applyMergePatch(current, patch) as KubeObject;
       case 'strategic': {
-        const types = typesFor(info);
+        const types = typesFor(info, version);
         // As Kubernetes: custom resources have no Go types to carry patch strategies.
         if (!types.builtIn) throw new UnsupportedMediaTypeError('application/strategic-merge-patch+json', patchContentTypes);
         return applyStrategicMergePatch(current, patch, types.patchMeta) as KubeObject;
       }
     }
   },
-  apply(info, live, applied, manager, force, subresource) {
-    const types = typesFor(info);
-    const version = info.versions[0]!;
+  apply(info, version, live, applied, manager, force, subresource) {
+    const types = typesFor(info, version);
     const { object } = serverSideApply(live, applied, manager, force, types.typeInfo, new Date(), {
       ignoredFields: types.resetFields(subresource),
       subresource: subresource || undefined,
@@ -72,8 +71,8 @@ export const namiSemantics: Semantics = {
     });
     return object;
   },
-  dropUnknownFields(info, obj) {
-    const types = typesFor(info);
+  dropUnknownFields(info, version, obj) {
+    const types = typesFor(info, version);
     return unknownFields(types.definitions, types.definitionName, obj, true);
   },
 };

@@ -8,6 +8,7 @@ import { builtinResources, type ResourceInfo } from '../api/resources.js';
 import type { Backend } from '../storage/backend.js';
 import { aggregatedDiscovery, apiGroup, apiGroupList, apiResourceList, apiVersions } from './discovery.js';
 import { handleResource } from './handlers/resource.js';
+import { VersionView } from './handlers/versions.js';
 import type { Semantics } from './handlers/semantics.js';
 import { parseRequestInfo } from './http/request-info.js';
 import { sendError, sendJson, sendText } from './http/respond.js';
@@ -159,7 +160,7 @@ export class ApiServer {
     if (!info.isResourceRequest || !info.resource) throw new NotFoundError({ group: '', resource: '' }, 'the server could not find the requested resource');
     const store = this.storeFor(info.group, info.version, info.resource);
     if (!store) throw new NotFoundError({ group: info.group, resource: info.resource }, 'the server could not find the requested resource');
-    await handleResource({ req, res, info, query, store, semantics: this.opts.semantics, storeFor: (g, v, p) => this.storeFor(g, v, p) });
+    await handleResource({ req, res, info, query, store, semantics: this.opts.semantics, storeFor: (g, v, p) => this.storeFor(g, v, p), versions: new VersionView(store.info, info.version, store.version) });
   }
 
   private serveStatic(req: IncomingMessage, res: ServerResponse, path: string, query: URLSearchParams): Promise<void> | true | undefined {

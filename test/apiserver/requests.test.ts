@@ -329,3 +329,72 @@ describe('subresources', () => {
     assert.deepEqual(tls.json!.items.map((s: { metadata: { name: string } }) => s.metadata.name), ['tls']);
   });
 });
+
+describe('versions', () => {
+  const v1 = '/apis/autoscaling/v1/namespaces/writes/horizontalpodautoscalers';
+  const v2 = '/apis/autoscaling/v2/namespaces/writes/horizontalpodautoscalers';
+  const target = { apiVersion: 'apps/v1', kind: 'Deployment', name: 'web' };
+
+  it('serves a HorizontalPodAutoscaler written at autoscaling/v1 at v2, and back', async () => {
+    const created = await api.raw('POST', v1, {
+      body: { apiVersion: 'autoscaling/v1', kind: 'HorizontalPodAutoscaler', metadata: { name: 'cpu' }, spec: { scaleTargetRef: target, maxReplicas: 5, targetCPUUtilizationPercentage: 50 } },
+    });
+    assert.equal(created.status, 201, created.text);
+    assert.equal(created.json?.apiVersion, 'autoscaling/v1');
+    assert.equal(created.json?.spec.targetCPUUtilizationPercentage, 50);
+    assert.equal(created.json?.spec.minReplicas, 1);
+    const atV2 = await api.raw('GET', `${v2}/cpu`);
+    assert.equal(atV2.json?.apiVersion, 'autoscaling/v2');
+    assert.deepEqual(atV2.json?.spec.metrics, [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 50 } } }]);
+    const list = await api.raw('GET', v1);
+    assert.equal(list.json?.apiVersion, 'autoscaling/v1');
+    assert.equal(list.json?.items[0].spec.targetCPUUtilizationPercentage, 50);
+    assert.equal(list.json?.items[0].metadata.annotations, undefined);
+  });
+
+  it('keeps what v1 cannot say in annotations, and a v1 update does not lose it', async () => {
+    const memory = { type: 'Resource', resource: { name: 'memory', target: { type: 'AverageValue', averageValue: '100Mi' } } };
+    const created = await api.raw('POST', v2, {
+      body: { apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler', metadata: { name: 'mem' }, spec: { scaleTargetRef: target, maxReplicas: 3, metrics: [memory] } },
+    });
+    assert.equal(created.status, 201, created.text);
+    const atV1 = await api.raw('GET', `${v1}/mem`);
+    assert.deepEqual(JSON.parse(atV1.json?.metadata.annotations['autoscaling.alpha.kubernetes.io/metrics']), [memory]);
+    const put = await api.raw('PUT', `${v1}/mem`, { body: { ...atV1.json, spec: { ...atV1.json!.spec, maxReplicas: 7 } } });
+    assert.equal(put.status, 200, put.text);
+    const back = await api.raw('GET', `${v2}/mem`);
+    assert.equal(back.json?.spec.maxReplicas, 7);
+    assert.deepEqual(back.json?.spec.metrics, [memory]);
+    assert.equal(back.json?.metadata.annotations, undefined);
+  });
+
+  it('serves every version of a custom resource', async () => {
+    const schema = { openAPIV3Schema: { type: 'object', properties: { spec: { type: 'object', properties: { size: { type: 'integer' } } } } } };
+    const crd = {
+      apiVersion: 'apiextensions.k8s.io/v1',
+      kind: 'CustomResourceDefinition',
+      metadata: { name: 'gadgets.versions.nami.test' },
+      spec: {
+        group: 'versions.nami.test',
+        scope: 'Namespaced',
+        names: { plural: 'gadgets', singular: 'gadget', kind: 'Gadget' },
+        versions: [
+          { name: 'v1', served: true, storage: true, schema },
+          { name: 'v2', served: true, storage: false, schema },
+        ],
+      },
+    };
+    assert.equal((await api.raw('POST', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', { body: crd })).status, 201);
+    const path = (v: string) => `/apis/versions.nami.test/${v}/namespaces/writes/gadgets`;
+    let created: Awaited<ReturnType<TestApiServer['raw']>> | undefined;
+    for (let i = 0; i < 200 && created?.status !== 201; i++) {
+      created = await api.raw('POST', path('v2'), { body: { apiVersion: 'versions.nami.test/v2', kind: 'Gadget', metadata: { name: 'g' }, spec: { size: 2 } } });
+      if (created.status !== 201) await new Promise((r) => setTimeout(r, 20));
+    }
+    assert.equal(created?.status, 201, created?.text);
+    assert.equal(created?.json?.apiVersion, 'versions.nami.test/v2');
+    const atV1 = await api.raw('GET', `${path('v1')}/g`);
+    assert.equal(atV1.json?.apiVersion, 'versions.nami.test/v1');
+    assert.equal(atV1.json?.spec.size, 2);
+  });
+});

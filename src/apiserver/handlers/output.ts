@@ -4,21 +4,22 @@ import type { KubeObject } from '../../api/object.js';
 import type { AcceptedOutput } from '../http/respond.js';
 import type { GenericStore, ListResult } from '../registry/store.js';
 import type { Semantics } from './semantics.js';
+import type { VersionView } from './versions.js';
 
 export function partialMetadata(obj: KubeObject): KubeObject {
   return { kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: obj.metadata };
 }
 
 /** A list body as a string: each item's JSON was made once, when the cache took it in. */
-export function listBody(store: GenericStore, result: ListResult, output: AcceptedOutput): string {
+export function listBody(store: GenericStore, versions: VersionView, result: ListResult, output: AcceptedOutput): string {
   const meta: Record<string, unknown> = { resourceVersion: result.resourceVersion };
   if (result.continue) meta.continue = result.continue;
   if (result.remainingItemCount !== undefined) meta.remainingItemCount = result.remainingItemCount;
   if (output.metadataOnly) {
     return JSON.stringify({ kind: 'PartialObjectMetadataList', apiVersion: 'meta.k8s.io/v1', metadata: meta, items: result.items.map((i) => partialMetadata(i.object)) });
   }
-  const head = `{"kind":${JSON.stringify(store.info.listKind)},"apiVersion":${JSON.stringify(store.apiVersion)},"metadata":${JSON.stringify(meta)},"items":[`;
-  return head + result.items.map((i) => i.json).join(',') + ']}';
+  const head = `{"kind":${JSON.stringify(store.info.listKind)},"apiVersion":${JSON.stringify(versions.apiVersion)},"metadata":${JSON.stringify(meta)},"items":[`;
+  return head + result.items.map((i) => versions.json(i)).join(',') + ']}';
 }
 
 export interface TableContext {

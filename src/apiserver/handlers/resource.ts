@@ -12,6 +12,7 @@ import type { PatchType, Semantics } from './semantics.js';
 import { serveWatch } from './watch.js';
 import { handleBinding, handleEviction } from './pod-subresources.js';
 import { tableResponse, listBody } from './output.js';
+import type { VersionView } from './versions.js';
 
 export interface ResourceRequest {
   req: IncomingMessage;
@@ -22,6 +23,8 @@ export interface ResourceRequest {
   semantics: Semantics;
   /** Another served resource's store (the eviction handler reads PodDisruptionBudgets). */
   storeFor(group: string, version: string, plural: string): GenericStore | undefined;
+  /** The request's version of the resource. */
+  versions: VersionView;
 }
 
 /** Subresources served by the generic handlers; the others (log, exec, token ...) come with later components. */
@@ -56,7 +59,7 @@ function requireObject(body: unknown): KubeObject {
 }
 
 /** Checks apiVersion and kind of a body against the endpoint it was sent to. */
-function checkTypeMeta(obj: KubeObject, store: GenericStore, expectedKind = store.info.kind, expectedApiVersion = store.apiVersion): void {
+function checkTypeMeta(obj: KubeObject, store: GenericStore, expectedApiVersion: string, expectedKind = store.info.kind): void {
   if (obj.kind !== undefined && obj.kind !== expectedKind) {
     throw new BadRequestError(`the API version in the data (${String(obj.apiVersion)}) does not match the expected API version (${expectedApiVersion})` + (obj.kind !== expectedKind ? `; kind ${String(obj.kind)} is not ${expectedKind}` : ''));
   }
@@ -79,7 +82,7 @@ function fieldValidation(r: ResourceRequest, obj: KubeObject): string[] {
   if (mode !== 'Strict' && mode !== 'Warn' && mode !== 'Ignore') {
     throw new BadRequestError(`fieldValidation parameter unsupported: ${mode}; supported values are Ignore, Warn, Strict`);
   }
-  const unknown = r.semantics.dropUnknownFields(r.store.info, obj);
+  const unknown = r.semantics.dropUnknownFields(r.store.info, r.versions.version, obj);
   if (mode === 'Ignore' || unknown.length === 0) return [];
   if (mode === 'Strict') {
     const errs = unknown.map((f) => `unknown field "${f}"`);
@@ -92,8 +95,10 @@ function setWarnings(res: ServerResponse, warnings: string[]): void {
   if (warnings.length) res.setHeader('Warning', warnings.map((w) => `299 - ${JSON.stringify(w)}`));
 }
 
-function sendObject(r: ResourceRequest, code: number, obj: KubeObject, out?: AcceptedOutput): void {
+/** Sends a stored object at the request's version (as a Table when asked). */
+function sendObject(r: ResourceRequest, code: number, stored: KubeObject, out?: AcceptedOutput): void {
   const output = out ?? negotiateOutput(r.req);
+  const obj = r.versions.out(stored);
   if (output.table) {
     sendJson(r.res, code, tableResponse(r, [obj], output));
     return;
@@ -166,7 +171,7 @@ async function handleList(r: ResourceRequest): Promise<void> {
     sendJson(r.res, 200, table);
     return;
   }
-  sendJson(r.res, 200, listBody(r.store, result, output));
+  sendJson(r.res, 200, listBody(r.store, r.versions, result, output));
 }
 
 function listMeta(result: { resourceVersion: string; continue?: string; remainingItemCount?: number }): Record<string, unknown> {
@@ -184,11 +189,11 @@ async function readObject(r: ResourceRequest): Promise<KubeObject> {
 async function handleCreate(r: ResourceRequest): Promise<void> {
   const { store, info } = r;
   const obj = await readObject(r);
-  checkTypeMeta(obj, store);
+  checkTypeMeta(obj, store, r.versions.apiVersion);
   checkNamespace(obj, info.namespace, store);
   if (store.info.namespaced && !info.namespace) throw new BadRequestError('the server could not find the requested resource: a namespaced resource is created under /namespaces/{namespace}/');
   const warnings = fieldValidation(r, obj);
-  const created = await store.create(info.namespace, obj, writeOptions(r.query, '', managerFromUserAgent(r.req)));
+  const created = await store.create(info.namespace, r.versions.in(obj), writeOptions(r.query, '', managerFromUserAgent(r.req)));
   setWarnings(r.res, warnings);
   sendObject(r, 201, created);
 }
@@ -197,14 +202,15 @@ async function handleUpdate(r: ResourceRequest): Promise<void> {
   const { store, info } = r;
   const sub = info.subresource ?? '';
   const obj = await readObject(r);
-  checkTypeMeta(obj, store);
+  checkTypeMeta(obj, store, r.versions.apiVersion);
   checkNamespace(obj, info.namespace, store);
   if (obj.metadata.name !== undefined && obj.metadata.name !== info.name) {
     throw new BadRequestError(`the name of the object (${obj.metadata.name}) does not match the name on the URL (${info.name})`);
   }
   const warnings = fieldValidation(r, obj);
   const opts = writeOptions(r.query, sub, managerFromUserAgent(r.req));
-  const { object, created } = await store.update(info.namespace, info.name!, () => obj, { ...opts, allowCreate: !sub && (store.strategy.allowCreateOnUpdate ?? false) });
+  const stored = r.versions.in(obj);
+  const { object, created } = await store.update(info.namespace, info.name!, () => stored, { ...opts, allowCreate: !sub && (store.strategy.allowCreateOnUpdate ?? false) });
   setWarnings(r.res, warnings);
   sendObject(r, created ? 201 : 200, object);
 }
@@ -229,7 +235,7 @@ async function handlePatch(r: ResourceRequest): Promise<void> {
     if (!manager) throw new BadRequestError('PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch');
     const force = r.query.get('force') === 'true';
     const applied = requireObject(patchDoc);
-    checkTypeMeta(applied, store);
+    checkTypeMeta(applied, store, r.versions.apiVersion);
     checkNamespace(applied, info.namespace, store);
     if (applied.metadata.name !== undefined && applied.metadata.name !== info.name) {
       throw new BadRequestError(`the name of the object (${applied.metadata.name}) does not match the name on the URL (${info.name})`);
@@ -239,9 +245,10 @@ async function handlePatch(r: ResourceRequest): Promise<void> {
       info.namespace,
       info.name!,
       (live) => {
-        const merged = r.semantics.apply(store.info, live, { ...applied, metadata: { ...applied.metadata, name: info.name } }, manager, force, sub);
+        const view = r.versions;
+        const merged = r.semantics.apply(store.info, view.version, live && view.out(live), { ...applied, metadata: { ...applied.metadata, name: info.name } }, manager, force, sub);
         if (live) merged.metadata.resourceVersion = applied.metadata.resourceVersion;
-        return merged;
+        return view.in(merged);
       },
       { ...opts, fieldManager: manager, allowCreate: !sub, managedFieldsSet: true },
     );
@@ -255,13 +262,13 @@ async function handlePatch(r: ResourceRequest): Promise<void> {
     (current) => {
       if (!current) throw new NotFoundError(store.ref(info.name));
       const pinned = isPlainObject(patchDoc) && isPlainObject(patchDoc.metadata) ? patchDoc.metadata.resourceVersion : undefined;
-      const patched = r.semantics.patch(store.info, current, type, patchDoc);
+      const patched = r.semantics.patch(store.info, r.versions.version, r.versions.out(current), type, patchDoc);
       if (!isPlainObject(patched) || !isPlainObject(patched.metadata)) throw new BadRequestError('the patch produced an object without metadata');
       // A patch only pins the version when it names one itself.
       if (typeof pinned === 'string') patched.metadata.resourceVersion = pinned;
       else delete patched.metadata.resourceVersion;
       warnings = fieldValidation(r, patched);
-      return patched;
+      return r.versions.in(patched);
     },
     opts,
   );
@@ -317,7 +324,7 @@ async function handleDeleteCollection(r: ResourceRequest): Promise<void> {
       if (!(err instanceof ApiError && err.code === 404)) throw err;
     }
   }
-  sendJson(r.res, 200, { apiVersion: r.store.apiVersion, kind: r.store.info.listKind, metadata: { resourceVersion: String(r.store.cache.revision) }, items });
+  sendJson(r.res, 200, { apiVersion: r.versions.apiVersion, kind: r.store.info.listKind, metadata: { resourceVersion: String(r.store.cache.revision) }, items: items.map((o) => r.versions.out(o)) });
 }
 
 async function handleScale(r: ResourceRequest): Promise<void> {
@@ -332,7 +339,7 @@ async function handleScale(r: ResourceRequest): Promise<void> {
   let patchDoc: unknown;
   if (info.verb === 'update') {
     requested = await readObject(r);
-    checkTypeMeta(requested, store, 'Scale', 'autoscaling/v1');
+    checkTypeMeta(requested, store, 'autoscaling/v1', 'Scale');
   } else if (info.verb === 'patch') {
     patchType = patchTypeOf(r);
     if (patchType === 'apply') throw new BadRequestError('server-side apply on the scale subresource is not supported');
@@ -346,7 +353,7 @@ async function handleScale(r: ResourceRequest): Promise<void> {
     (current) => {
       if (!current) throw new NotFoundError(store.ref(info.name));
       const scale = scaleFromObject(current);
-      const wanted = requested ?? r.semantics.patch(store.info, scale, patchType as Exclude<PatchType, 'apply'>, patchDoc);
+      const wanted = requested ?? r.semantics.patch(store.info, 'v1', scale, patchType as Exclude<PatchType, 'apply'>, patchDoc);
       // The scale's resourceVersion (when given) is a precondition on the whole object.
       const rv = wanted.metadata.resourceVersion;
       if (rv) current.metadata.resourceVersion = rv;

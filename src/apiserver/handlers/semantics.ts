@@ -23,10 +23,10 @@ export interface Semantics {
   /** Builds a filter from the labelSelector and fieldSelector query parameters; throws 400 on bad input. */
   listFilter(info: ResourceInfo, labelSelector: string | undefined, fieldSelector: string | undefined): ObjectFilter | undefined;
   table(info: ResourceInfo, objects: KubeObject[], now: Date): TableData;
-  /** Applies a json, merge or strategic merge patch to the current object. */
-  patch(info: ResourceInfo, current: KubeObject, type: Exclude<PatchType, 'apply'>, patch: unknown): KubeObject;
-  /** Server-side apply: merges the applied configuration into the live object (undefined = create). */
-  apply(info: ResourceInfo, live: KubeObject | undefined, applied: KubeObject, manager: string, force: boolean, subresource: string): KubeObject;
-  /** Removes the fields the kind's schema does not know and returns their paths, for fieldValidation=Strict|Warn. */
-  dropUnknownFields(info: ResourceInfo, obj: KubeObject): string[];
+  /** Applies a json, merge or strategic merge patch to the current object, which is at `version`. */
+  patch(info: ResourceInfo, version: string, current: KubeObject, type: Exclude<PatchType, 'apply'>, patch: unknown): KubeObject;
+  /** Server-side apply at `version`: merges the applied configuration into the live object (undefined = create). */
+  apply(info: ResourceInfo, version: string, live: KubeObject | undefined, applied: KubeObject, manager: string, force: boolean, subresource: string): KubeObject;
+  /** Removes the fields the kind's schema (at `version`) does not know and returns their paths, for fieldValidation=Strict|Warn. */
+  dropUnknownFields(info: ResourceInfo, version: string, obj: KubeObject): string[];
 }

@@ -42,7 +42,7 @@ export async function serveWatch(r: ResourceRequest): Promise<void> {
   let lastRevision = 0;
   let columnsSent = false;
   const encode = (type: string, obj: KubeObject): string => {
-    let object: unknown = obj;
+    let object: unknown = r.versions.out(obj);
     if (output.table) {
       object = tableResponse(r, [obj], output, !columnsSent);
       columnsSent = true;
@@ -79,7 +79,7 @@ export async function serveWatch(r: ResourceRequest): Promise<void> {
   };
   // Plain JSON events are encoded from the cache's serialized object, no re-stringify.
   const encodeShared = (ev: CacheEvent, type: string): string =>
-    output.table || output.metadataOnly ? encode(type, ev.current.object) : `{"type":"${type}","object":${ev.current.json}}\n`;
+    output.table || output.metadataOnly ? encode(type, ev.current.object) : `{"type":"${type}","object":${r.versions.json(ev.current)}}\n`;
 
   let stopWatch: (() => void) | undefined;
   const timers: NodeJS.Timeout[] = [];
@@ -113,16 +113,16 @@ export async function serveWatch(r: ResourceRequest): Promise<void> {
   stopWatch = started.stop;
   lastRevision = started.startRevision;
   for (const item of started.snapshot) {
-    if (matches(item.object)) write(output.table || output.metadataOnly ? encode('ADDED', item.object) : `{"type":"ADDED","object":${item.json}}\n`);
+    if (matches(item.object)) write(output.table || output.metadataOnly ? encode('ADDED', item.object) : `{"type":"ADDED","object":${r.versions.json(item)}}\n`);
   }
-  if (sendInitial === 'true' && bookmarks) write(bookmark(store.apiVersion, store.info.kind, started.startRevision, true));
+  if (sendInitial === 'true' && bookmarks) write(bookmark(r.versions.apiVersion, store.info.kind, started.startRevision, true));
   const held = pending;
   pending = undefined;
   for (const ev of held) onEvent(ev);
   if (closed) return;
   if (bookmarks) {
     const tick = () => {
-      write(bookmark(store.apiVersion, store.info.kind, Math.max(lastRevision, store.cache.revision), false));
+      write(bookmark(r.versions.apiVersion, store.info.kind, Math.max(lastRevision, store.cache.revision), false));
       timers.push(setTimeout(tick, bookmarkIntervalMs).unref());
     };
     timers.push(setTimeout(tick, bookmarkIntervalMs).unref());
