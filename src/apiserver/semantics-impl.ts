@@ -9,7 +9,8 @@ import { convertFieldSelector, fieldsOf, parseFieldSelector, type SelectableFiel
 import { applyJsonPatch, applyMergePatch, applyStrategicMergePatch } from '../api/patch/index.js';
 import { serverSideApply } from '../api/apply/index.js';
 import { unknownFields } from '../api/schema/unknown-fields.js';
-import type { Semantics, TableData } from './handlers/semantics.js';
+import type { Semantics } from './handlers/semantics.js';
+import type { Table } from './printers/table.js';
 import type { ObjectFilter } from './registry/store.js';
 import { crdTable, tableFor } from './printers/index.js';
 import { typesFor } from './resource-types.js';
@@ -44,7 +45,7 @@ export const namiSemantics: Semantics = {
     if (filters.length === 1) return filters[0];
     return (o) => filters.every((f) => f(o));
   },
-  table(info, objects, now): TableData {
+  table(info, objects, now): Table {
     if (info.crd) return crdTable(info.printerColumns ?? [], objects, now);
     return tableFor({ group: info.group, kind: info.kind }, objects, now);
   },

@@ -8,27 +8,22 @@ program.name('nami').description('Nami: a Kubernetes-compatible container platfo
 
 const defaultDataDir = process.env.NAMI_DATA_DIR ?? join(homedir(), '.nami');
 
-program
-  .command('server')
-  .description('run the control plane: the API server on an embedded store (or etcd)')
-  .option('--data-dir <dir>', 'where state, certificates and the admin kubeconfig live', defaultDataDir)
-  .option('--listen <host:port>', 'address the API server listens on', '127.0.0.1:6443')
-  .option('--storage <spec>', 'sqlite (default), memory, or etcd://host:2379[,host:2379...]', 'sqlite')
-  .action(async (opts: { dataDir: string; listen: string; storage: string }) => {
-    const { runServer } = await import('./server-command.js');
-    await runServer(opts);
-  });
+/** `server` and `up` run the same control plane today; `up` adds a node agent once there is one. */
+function serverCommand(name: string, description: string): void {
+  program
+    .command(name)
+    .description(description)
+    .option('--data-dir <dir>', 'where state, certificates and the admin kubeconfig live', defaultDataDir)
+    .option('--listen <host:port>', 'address the API server listens on', '127.0.0.1:6443')
+    .option('--storage <spec>', 'sqlite (default), memory, or etcd://host:2379[,host:2379...]', 'sqlite')
+    .action(async (opts: { dataDir: string; listen: string; storage: string }) => {
+      const { runServer } = await import('./server-command.js');
+      await runServer(opts);
+    });
+}
 
-program
-  .command('up')
-  .description('bring up a one-machine cluster (today: the control plane; the node agent joins in a later release)')
-  .option('--data-dir <dir>', 'where state, certificates and the admin kubeconfig live', defaultDataDir)
-  .option('--listen <host:port>', 'address the API server listens on', '127.0.0.1:6443')
-  .option('--storage <spec>', 'sqlite (default), memory, or etcd://host:2379[,host:2379...]', 'sqlite')
-  .action(async (opts: { dataDir: string; listen: string; storage: string }) => {
-    const { runServer } = await import('./server-command.js');
-    await runServer(opts);
-  });
+serverCommand('server', 'run the control plane: the API server on an embedded store (or etcd)');
+serverCommand('up', 'bring up a one-machine cluster (today: the control plane; the node agent joins in a later release)');
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   console.error(`nami: ${err instanceof Error ? err.message : String(err)}`);

@@ -3,26 +3,14 @@
 import type { KubeObject } from '../../api/object.js';
 import type { ResourceInfo } from '../../api/resources.js';
 import type { ObjectFilter } from '../registry/store.js';
-
-export interface TableColumnDefinition {
-  name: string;
-  type: string;
-  format: string;
-  description: string;
-  priority: number;
-}
-
-export interface TableData {
-  columnDefinitions: TableColumnDefinition[];
-  rows: { cells: unknown[]; conditions?: { type: string; status: string; reason?: string; message?: string }[]; object: KubeObject }[];
-}
+import type { Table } from '../printers/table.js';
 
 export type PatchType = 'json' | 'merge' | 'strategic' | 'apply';
 
 export interface Semantics {
   /** Builds a filter from the labelSelector and fieldSelector query parameters; throws 400 on bad input. */
   listFilter(info: ResourceInfo, labelSelector: string | undefined, fieldSelector: string | undefined): ObjectFilter | undefined;
-  table(info: ResourceInfo, objects: KubeObject[], now: Date): TableData;
+  table(info: ResourceInfo, objects: KubeObject[], now: Date): Table;
   /** Applies a json, merge or strategic merge patch to the current object, which is at `version`. */
   patch(info: ResourceInfo, version: string, current: KubeObject, type: Exclude<PatchType, 'apply'>, patch: unknown): KubeObject;
   /** Server-side apply at `version`: merges the applied configuration into the live object (undefined = create). */

@@ -2,6 +2,7 @@
 // served CustomResourceDefinition version, as apiextensions-apiserver's
 // tableconvertor builds them.
 import type { KubeObject } from '../../api/object.js';
+import type { PrinterColumn } from '../../api/resources.js';
 import { fieldDocs } from './field-docs.js';
 import { jsonPathText } from './go-text.js';
 import { parseTimestamp, timestampSince } from './human-duration.js';
@@ -9,14 +10,7 @@ import { JsonPathEvaluationError, JsonPathSyntaxError, evaluateJsonPath, parseJs
 import { nameColumn, type Table, type TableColumnDefinition } from './table.js';
 
 /** apiextensions.k8s.io/v1 CustomResourceColumnDefinition. */
-export interface CustomResourceColumnDefinition {
-  name: string;
-  type: string;
-  format?: string;
-  description?: string;
-  priority?: number;
-  jsonPath: string;
-}
+export type CustomResourceColumnDefinition = PrinterColumn;
 
 // What a CRD version without printer columns shows.
 const defaultCustomResourceColumns: CustomResourceColumnDefinition[] = [

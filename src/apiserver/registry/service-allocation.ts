@@ -73,6 +73,17 @@ export class ServiceAllocator {
     throw new InternalError('failed to allocate a nodePort: range is full');
   }
 
+  /** Gives every port without a nodePort a free one. */
+  private assignNodePorts(spec: Record<string, unknown>, taken: Set<number>): void {
+    for (const p of portsOf(spec)) {
+      if (p.nodePort) continue;
+      const port = this.pickPort(taken);
+      taken.add(port);
+      this.recentPorts.set(port, Date.now());
+      p.nodePort = port;
+    }
+  }
+
   /** Fills spec.clusterIP(s) and node ports a new Service asks for but did not name; `existing` are the stored Services. */
   allocate(svc: KubeObject, existing: Iterable<KubeObject>): void {
     const spec = specOf(svc);
@@ -90,15 +101,7 @@ export class ServiceAllocator {
         { type: 'FieldValueInvalid', field: 'spec.clusterIPs', value: [spec.clusterIP], detail: `failed to allocate IP ${spec.clusterIP}: provided IP is already allocated` },
       ]);
     }
-    if (wantsPorts) {
-      for (const p of portsOf(spec)) {
-        if (p.nodePort) continue;
-        const port = this.pickPort(taken.ports);
-        taken.ports.add(port);
-        this.recentPorts.set(port, Date.now());
-        p.nodePort = port;
-      }
-    }
+    if (wantsPorts) this.assignNodePorts(spec, taken.ports);
     if (spec.clusterIP && spec.clusterIP !== 'None') {
       spec.ipFamilies ??= ['IPv4'];
       spec.ipFamilyPolicy ??= 'SingleStack';
@@ -122,16 +125,7 @@ export class ServiceAllocator {
         const same = oldPorts.find((o) => o.port === p.port && (o.protocol ?? 'TCP') === (p.protocol ?? 'TCP') && typeof o.nodePort === 'number');
         if (same) p.nodePort = same.nodePort;
       }
-      if (portsOf(spec).some((p) => !p.nodePort)) {
-        const taken = this.taken(existing);
-        for (const p of portsOf(spec)) {
-          if (p.nodePort) continue;
-          const port = this.pickPort(taken.ports);
-          taken.ports.add(port);
-          this.recentPorts.set(port, Date.now());
-          p.nodePort = port;
-        }
-      }
+      if (portsOf(spec).some((p) => !p.nodePort)) this.assignNodePorts(spec, this.taken(existing).ports);
     }
   }
 }
