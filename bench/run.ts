@@ -1,7 +1,9 @@
 // `npm run bench`: every benchmark, one after the other, in one run.
 import { runApiBench } from './api.js';
 import { runStorageBench } from './storage.js';
+import { runManagedFieldsBench } from './managed-fields.js';
 
 console.log(`Nami benchmarks — ${new Date().toISOString()} — node ${process.version}, ${(await import('node:os')).cpus().length} cores`);
 await runStorageBench();
+await runManagedFieldsBench();
 await runApiBench();

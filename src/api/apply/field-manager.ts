@@ -11,9 +11,11 @@ import { fieldPath } from './field-path.js';
 import { FieldSet } from './field-set.js';
 import { LAST_APPLIED_ANNOTATION, SERVER_SIDE_KUBECTL, fieldsStillAsLastApplied, followLastApplied } from './last-applied.js';
 import { compareStrings } from './json-value.js';
-import { decodeManagedFields, emptyManaged, encodeManagedFields, formatTime, managerIdentifier } from './managed-fields.js';
-import type { Managed } from './managed-fields.js';
+import { EncodedFieldSet, decodeManagedFields, decodeManagedFieldsForWrite, emptyManaged, encodeManagedFields, formatTime, managerIdentifier } from './managed-fields.js';
+import type { Managed, VersionedFieldSet } from './managed-fields.js';
+import { sharedEmptyObject } from './type-info.js';
 import type { TypeInfo } from './type-info.js';
+import { addedFieldsV1, compareForUpdate } from './typed-compare.js';
 import { ApplyConflicts, InvalidAppliedConfigError, applyOwnership, updateOwnership } from './updater.js';
 import type { UpdaterContext } from './updater.js';
 
@@ -142,6 +144,64 @@ function recordUpdate(oldValue: unknown, newValue: unknown, managedIn: Managed, 
   return managed;
 }
 
+/** Whether a manager's set has a path in common with another set; an entry read as it is written is not decoded for it. */
+function entryOverlaps(vs: VersionedFieldSet, other: FieldSet): boolean {
+  if (other.isEmpty()) return false;
+  return vs instanceof EncodedFieldSet ? other.overlapsFieldsV1(vs.fieldsV1) : vs.set.overlaps(other);
+}
+
+function entryContains(vs: VersionedFieldSet, other: FieldSet): boolean {
+  return vs instanceof EncodedFieldSet ? other.isSubsetOfFieldsV1(vs.fieldsV1) : other.isSubsetOf(vs.set);
+}
+
+function entryIsEmpty(vs: VersionedFieldSet): boolean {
+  return vs instanceof EncodedFieldSet ? vs.isEmpty() : vs.set.isEmpty();
+}
+
+/**
+ * recordUpdate in one pass, for managed fields decoded for this write only
+ * (updated in place): one comparison that skips the ignored fields and
+ * equal values; a manager's set is recomputed only when the write touches
+ * it, so that the others are written back as they were read; without other
+ * managers (a create), nothing to take away and no removals to collect.
+ */
+function recordUpdateFast(oldValue: unknown, newValue: unknown, managed: Managed, managerId: string, ctx: UpdaterContext, now: Date): Managed {
+  const { changed, removed } = compareForUpdate(oldValue, newValue, ctx.type, ctx.ignored, managed.fields.size > 0);
+  // The current operation owns what changed (ignored fields already left out), bar unmanaged metadata.
+  const own = changed.differenceSharing(unmanagedMetadata);
+  // recordUpdate takes what changed from the manager's own entry too, then
+  // gives it back with what it owns now: that leaves the entry as it was when
+  // the entry has all of it, loses nothing removed, and has none of the
+  // unmanaged fields that changed.
+  const previous = own.isEmpty() ? undefined : managed.fields.get(managerId);
+  const keepsPrevious =
+    previous !== undefined && entryContains(previous, own) && !entryOverlaps(previous, removed) && !entryOverlaps(previous, unmanagedMetadata.intersection(changed));
+  // What takeFromOthers does, everyone being someone else to the current operation.
+  for (const [id, vs] of managed.fields) {
+    if (keepsPrevious && id === managerId) continue;
+    const loses = entryOverlaps(vs, changed);
+    const drops = entryOverlaps(vs, removed);
+    if (!loses && !drops) {
+      if (entryIsEmpty(vs)) managed.fields.delete(id);
+      continue;
+    }
+    let set = vs.set;
+    if (loses) set = set.difference(changed);
+    if (drops) set = set.difference(removed);
+    if (set.isEmpty()) managed.fields.delete(id);
+    else managed.fields.set(id, { set, apiVersion: vs.apiVersion, applied: vs.applied });
+  }
+  if (!own.isEmpty()) {
+    if (!keepsPrevious) {
+      const left = managed.fields.get(managerId);
+      managed.fields.set(managerId, { set: left ? own.union(left.set) : own, apiVersion: ctx.apiVersion, applied: false });
+    }
+    managed.times.set(managerId, formatTime(now));
+  }
+  capUpdateManagers(managed);
+  return managed;
+}
+
 /** `managedFields: []` or `[{}]` in a request: the client asks to drop all ownership records. */
 function isManagedFieldsReset(entries: unknown): boolean {
   if (!Array.isArray(entries)) return false;
@@ -150,9 +210,11 @@ function isManagedFieldsReset(entries: unknown): boolean {
   return entries.length === 1 && isPlainObject(only) && Object.values(only).every((v) => v === undefined || v === null || v === '');
 }
 
-function decodeOrEmpty(entries: unknown): Managed {
+type Decoder = (entries: unknown) => Managed;
+
+function decodeOrEmpty(entries: unknown, decode: Decoder = decodeManagedFields): Managed {
   try {
-    return decodeManagedFields(entries);
+    return decode(entries);
   } catch {
     return emptyManaged();
   }
@@ -163,13 +225,13 @@ function decodeOrEmpty(entries: unknown): Managed {
  * subresource; otherwise the ones the client sent (so clients can edit or
  * reset them), or the stored ones when it sent none or unreadable ones.
  */
-function startingManaged(oldObj: KubeObject | undefined, newObj: KubeObject, subresource: string | undefined): Managed {
+function startingManaged(oldObj: KubeObject | undefined, newObj: KubeObject, subresource: string | undefined, decode: Decoder): Managed {
   const stored = oldObj?.metadata?.managedFields;
-  if (subresource) return decodeOrEmpty(stored);
+  if (subresource) return decodeOrEmpty(stored, decode);
   const sent = newObj.metadata?.managedFields;
   if (isManagedFieldsReset(sent)) return emptyManaged();
-  const managed = decodeOrEmpty(sent);
-  return managed.fields.size > 0 ? managed : decodeOrEmpty(stored);
+  const managed = decodeOrEmpty(sent, decode);
+  return managed.fields.size > 0 ? managed : decodeOrEmpty(stored, decode);
 }
 
 /**
@@ -191,23 +253,77 @@ export function updateManagedFields(
   subresource?: string,
   options: FieldManagerOptions = {},
 ): KubeObject {
-  const result: KubeObject = { ...newObj, metadata: { ...newObj.metadata } };
-  delete result.metadata.managedFields;
+  return trackUpdate(oldObj, newObj, manager, operation, typeInfo, now, subresource, options, true);
+}
+
+/**
+ * updateManagedFields the straightforward way, step by step as
+ * structured-merge-diff takes them, each on fresh sets, every entry encoded
+ * anew. Not for use: the reference updateManagedFields is tested against.
+ * @internal
+ */
+export function updateManagedFieldsGeneral(
+  oldObj: KubeObject | undefined,
+  newObj: KubeObject,
+  manager: string,
+  operation: 'Update',
+  typeInfo: TypeInfo,
+  now: Date,
+  subresource?: string,
+  options: FieldManagerOptions = {},
+): KubeObject {
+  return trackUpdate(oldObj, newObj, manager, operation, typeInfo, now, subresource, options, false);
+}
+
+function trackUpdate(
+  oldObj: KubeObject | undefined,
+  newObj: KubeObject,
+  manager: string,
+  operation: 'Update',
+  typeInfo: TypeInfo,
+  now: Date,
+  subresource: string | undefined,
+  options: FieldManagerOptions,
+  fast: boolean,
+): KubeObject {
+  // A copy of the metadata without managedFields (set again last, as before: the key order is kept).
+  const { managedFields: _sent, ...metadata } = newObj.metadata ?? {};
+  const result: KubeObject = { ...newObj, metadata };
   try {
-    let managed = startingManaged(oldObj, newObj, subresource);
+    let managed = startingManaged(oldObj, newObj, subresource, fast ? decodeManagedFieldsForWrite : decodeManagedFields);
     if (managed.fields.size === 0 && oldObj !== undefined) return result;
     const apiVersion = newObj.apiVersion ?? oldObj?.apiVersion ?? '';
     if (apiVersion === '') throw new Error('object has no apiVersion');
     const ctx: UpdaterContext = { type: typeInfo.root, apiVersion, ignored: options.ignoredFields };
-    const oldValue = withoutManagedFields(oldObj ?? typeInfo.emptyObject());
     const id = managerIdentifier({ manager: manager || 'unknown', operation, apiVersion, subresource });
-    managed = recordUpdate(oldValue, withoutManagedFields(newObj), managed, id, ctx, now);
+    const newValue = withoutManagedFields(newObj);
+    if (!fast) managed = recordUpdate(withoutManagedFields(oldObj ?? typeInfo.emptyObject()), newValue, managed, id, ctx, now);
+    else if (oldObj === undefined && managed.fields.size === 0 && createFromNothing(newValue, typeInfo, managed, id, ctx, now)) {
+      // Recorded.
+    } else managed = recordUpdateFast(withoutManagedFields(oldObj ?? sharedEmptyObject(typeInfo)), newValue, managed, id, ctx, now);
     setManagedFields(result, encodeManagedFields(managed));
   } catch {
     const stored = oldObj?.metadata?.managedFields;
     if (stored !== undefined) result.metadata.managedFields = stored;
   }
   return result;
+}
+
+/**
+ * A create with no ownership records to start from, of a kind whose empty
+ * object is {}: the manager owns everything the object sets (bar ignored and
+ * unmanaged fields), encoded as it is found. False when that does not apply.
+ */
+function createFromNothing(newValue: Record<string, unknown>, typeInfo: TypeInfo, managed: Managed, managerId: string, ctx: UpdaterContext, now: Date): boolean {
+  for (const _ in sharedEmptyObject(typeInfo)) return false;
+  const fields = addedFieldsV1(newValue, ctx.type, ctx.ignored, unmanagedMetadata);
+  if (fields === undefined) return false;
+  for (const _ in fields) {
+    managed.fields.set(managerId, new EncodedFieldSet(fields, fields, ctx.apiVersion, false));
+    managed.times.set(managerId, formatTime(now));
+    break;
+  }
+  return true;
 }
 
 function groupVersionKindString(apiVersion: unknown, kind: unknown): string {

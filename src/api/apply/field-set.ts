@@ -4,7 +4,7 @@
 // owned) apart from which have children; "." in FieldsV1 marks a node that is both.
 import { comparePathElements, parsePathElement, serializePathElement } from './field-path.js';
 import type { FieldPath, PathElement } from './field-path.js';
-import { isJsonMap } from './json-value.js';
+import { compareStrings, isJsonMap } from './json-value.js';
 
 interface ChildNode {
   readonly element: PathElement;
@@ -53,7 +53,18 @@ export class FieldSet {
   /** Decodes a managedFields entry's fieldsV1. Unknown element prefixes are skipped. */
   static fromFieldsV1(fields: unknown): FieldSet {
     if (!isJsonMap(fields)) throw new FieldsV1DecodeError('fieldsV1 must be an object');
-    return FieldSet.decodeNode(fields).set ?? new FieldSet();
+    const state = { isMember: false };
+    return FieldSet.decodeNode(fields, state) ?? new FieldSet();
+  }
+
+  /**
+   * A fresh copy of fieldsV1 when it is exactly what toFieldsV1 writes for
+   * the set it decodes to (the same keys in the same order, nothing
+   * skipped); undefined when it is not, or does not decode. For writing an
+   * entry back without encoding its set again.
+   */
+  static canonicalCopy(fields: unknown): Record<string, unknown> | undefined {
+    return isJsonMap(fields) ? canonicalNode(fields, true) : undefined;
   }
 
   isEmpty(): boolean {
@@ -79,6 +90,92 @@ export class FieldSet {
 
   hasMember(pe: PathElement): boolean {
     return this.members.has(serializePathElement(pe));
+  }
+
+  /** hasMember for an element already serialized (serializePathElement). */
+  hasMemberKey(key: string): boolean {
+    return this.ownMembers !== undefined && this.ownMembers.has(key);
+  }
+
+  /** The node below a serialized element, undefined when there is none. Not to be modified. */
+  childAt(key: string): FieldSet | undefined {
+    return this.ownChildren?.get(key)?.set;
+  }
+
+  /** Whether the two sets have a path in common (the intersection is not empty), without building it. */
+  overlaps(other: FieldSet): boolean {
+    const m = this.ownMembers;
+    const om = other.ownMembers;
+    if (m && om) {
+      const [small, large] = m.size <= om.size ? [m, om] : [om, m];
+      for (const k of small.keys()) if (large.has(k)) return true;
+    }
+    const c = this.ownChildren;
+    const oc = other.ownChildren;
+    if (c && oc) {
+      const [small, large] = c.size <= oc.size ? [c, oc] : [oc, c];
+      for (const [k, node] of small) {
+        const o = large.get(k);
+        if (o && node.set.overlaps(o.set)) return true;
+      }
+    }
+    return false;
+  }
+
+  /** Whether every path of this set is in the other. */
+  isSubsetOf(other: FieldSet): boolean {
+    if (this.ownMembers) for (const k of this.ownMembers.keys()) if (!other.hasMemberKey(k)) return false;
+    if (this.ownChildren) {
+      for (const [k, node] of this.ownChildren) {
+        const o = other.childAt(k);
+        if (o ? !node.set.isSubsetOf(o) : !node.set.isEmpty()) return false;
+      }
+    }
+    return true;
+  }
+
+  /** overlaps with the set a canonical fieldsV1 (see canonicalCopy) encodes, without decoding it. */
+  overlapsFieldsV1(fields: Record<string, unknown>): boolean {
+    if (this.ownMembers) for (const k of this.ownMembers.keys()) if (isEncodedMember(fields, k)) return true;
+    if (this.ownChildren) {
+      for (const [k, node] of this.ownChildren) {
+        const below = encodedChild(fields, k);
+        if (below && node.set.overlapsFieldsV1(below)) return true;
+      }
+    }
+    return false;
+  }
+
+  /** isSubsetOf the set a canonical fieldsV1 (see canonicalCopy) encodes, without decoding it. */
+  isSubsetOfFieldsV1(fields: Record<string, unknown>): boolean {
+    if (this.ownMembers) for (const k of this.ownMembers.keys()) if (!isEncodedMember(fields, k)) return false;
+    if (this.ownChildren) {
+      for (const [k, node] of this.ownChildren) {
+        const below = encodedChild(fields, k);
+        if (below ? !node.set.isSubsetOfFieldsV1(below) : !node.set.isEmpty()) return false;
+      }
+    }
+    return true;
+  }
+
+  /**
+   * difference, sharing with this set the parts the other does not reach
+   * instead of copying them (this set itself when they have nothing in
+   * common): for sets that are no longer modified.
+   */
+  differenceSharing(other: FieldSet): FieldSet {
+    if (!this.overlaps(other)) return this;
+    const out = new FieldSet();
+    if (this.ownMembers) for (const [k, pe] of this.ownMembers) if (!other.hasMemberKey(k)) out.writableMembers().set(k, pe);
+    if (this.ownChildren) {
+      for (const [k, node] of this.ownChildren) {
+        const o = other.childAt(k);
+        const rest = o ? node.set.differenceSharing(o) : node.set;
+        if (rest === node.set) out.writableChildren().set(k, node);
+        else if (!rest.isEmpty()) out.writableChildren().set(k, { element: node.element, set: rest });
+      }
+    }
+    return out;
   }
 
   /** The paths below an element, relative to it (empty when there are none). */
@@ -191,11 +288,20 @@ export class FieldSet {
 
   /** Only for building sets: puts a (non-empty) set below an element; the set is taken, not copied. */
   attach(pe: PathElement, child: FieldSet): void {
+    this.attachAt(serializePathElement(pe), pe, child);
+  }
+
+  /** addMember for an element already serialized: key must be serializePathElement(pe). */
+  addMemberAt(key: string, pe: PathElement): void {
+    this.writableMembers().set(key, pe);
+  }
+
+  /** attach for an element already serialized: key must be serializePathElement(pe). */
+  attachAt(key: string, pe: PathElement, child: FieldSet): void {
     if (child.isEmpty()) return;
-    const k = serializePathElement(pe);
-    const mine = this.children.get(k);
+    const mine = this.children.get(key);
     if (mine) mine.set.addAll(child);
-    else this.writableChildren().set(k, { element: pe, set: child });
+    else this.writableChildren().set(key, { element: pe, set: child });
   }
 
   private addAll(other: FieldSet): void {
@@ -214,36 +320,149 @@ export class FieldSet {
 
   private encode(includeSelf: boolean): Record<string, unknown> {
     const out: Record<string, unknown> = {};
+    const members = this.ownMembers;
+    const children = this.ownChildren;
     if (includeSelf && !this.isEmpty()) out['.'] = {};
-    const keys = new Map<string, PathElement>(this.members);
-    for (const [k, node] of this.children) keys.set(k, node.element);
-    const sorted = [...keys.entries()].sort((a, b) => comparePathElements(a[1], b[1]));
-    for (const [k] of sorted) {
-      const node = this.children.get(k);
-      out[k] = node ? node.set.encode(this.members.has(k)) : {};
+    const keys: string[] = [];
+    // Field names ("f:...") sort among themselves by name, which their spellings share a prefix before.
+    let onlyFields = true;
+    if (members) {
+      for (const k of members.keys()) {
+        keys.push(k);
+        if (k.charCodeAt(0) !== fieldPrefixCode) onlyFields = false;
+      }
+    }
+    if (children) {
+      for (const k of children.keys()) {
+        if (members?.has(k)) continue;
+        keys.push(k);
+        if (k.charCodeAt(0) !== fieldPrefixCode) onlyFields = false;
+      }
+    }
+    if (onlyFields) keys.sort(compareStrings);
+    else {
+      const element = (k: string): PathElement => (children?.get(k)?.element ?? members?.get(k)) as PathElement;
+      keys.sort((a, b) => comparePathElements(element(a), element(b)));
+    }
+    for (const k of keys) {
+      const node = children?.get(k);
+      out[k] = node ? node.set.encode(members !== undefined && members.has(k)) : {};
     }
     return out;
   }
 
-  private static decodeNode(fields: Record<string, unknown>): { set: FieldSet | undefined; isMember: boolean } {
+  /** The set a FieldsV1 node holds (undefined for none) and, in state, whether the node itself is a member. */
+  private static decodeNode(fields: Record<string, unknown>, state: { isMember: boolean }): FieldSet | undefined {
     let set: FieldSet | undefined;
     let isMember = false;
-    for (const [k, v] of Object.entries(fields)) {
+    for (const k of Object.keys(fields)) {
       if (k === '.') {
         isMember = true;
         continue;
       }
-      const pe = parsePathElement(k);
-      if (!pe) continue;
+      let pe: PathElement | undefined;
+      let key = k;
+      // A field's spelling is "f:" and its name: no need to spell it again.
+      if (isFieldKey(k)) pe = { field: k.slice(2) };
+      else {
+        pe = parsePathElement(k);
+        if (!pe) continue;
+        key = serializePathElement(pe);
+      }
+      const v = fields[k];
       if (!isJsonMap(v)) throw new FieldsV1DecodeError(`value of ${JSON.stringify(k)} must be an object`);
-      const child = FieldSet.decodeNode(v);
-      if (child.isMember) (set ??= new FieldSet()).addMember(pe);
-      if (child.set) {
+      const childSet = FieldSet.decodeNode(v, state);
+      if (state.isMember) (set ??= new FieldSet()).writableMembers().set(key, pe);
+      if (childSet) {
         set ??= new FieldSet();
-        set.writableChildren().set(serializePathElement(pe), { element: pe, set: child.set });
+        set.writableChildren().set(key, { element: pe, set: childSet });
       }
     }
-    if (!set) isMember = true;
-    return { set, isMember };
+    state.isMember = isMember || !set;
+    return set;
   }
+}
+
+const fieldPrefixCode = 'f'.charCodeAt(0);
+const colonCode = ':'.charCodeAt(0);
+
+function isFieldKey(k: string): boolean {
+  return k.charCodeAt(0) === fieldPrefixCode && k.charCodeAt(1) === colonCode;
+}
+
+function hasNoKeys(o: Record<string, unknown>): boolean {
+  for (const _ in o) return false;
+  return true;
+}
+
+/** In canonical FieldsV1, whether a key of a node is a member: its value is {} or starts with ".". */
+function isEncodedMember(fields: Record<string, unknown>, key: string): boolean {
+  if (!Object.hasOwn(fields, key)) return false;
+  const v = fields[key] as Record<string, unknown>;
+  return Object.hasOwn(v, '.') || hasNoKeys(v);
+}
+
+/** In canonical FieldsV1, the node below a key, if the key has children. */
+function encodedChild(fields: Record<string, unknown>, key: string): Record<string, unknown> | undefined {
+  if (!Object.hasOwn(fields, key)) return undefined;
+  return fields[key] as Record<string, unknown>;
+}
+
+/** Keys other than fields seen in FieldsV1 (list items, mostly the same few), with their element when canonical. */
+const canonicalElements = new Map<string, PathElement | null>();
+
+/** The element a non-field key names when the key is its canonical spelling; throws as parsePathElement does. */
+function canonicalElement(k: string): PathElement | undefined {
+  let pe = canonicalElements.get(k);
+  if (pe === undefined) {
+    const parsed = parsePathElement(k);
+    pe = parsed && serializePathElement(parsed) === k ? parsed : null;
+    if (canonicalElements.size >= 4096) canonicalElements.clear();
+    canonicalElements.set(k, pe);
+  }
+  return pe ?? undefined;
+}
+
+/**
+ * A copy of a FieldsV1 node that encoding what it decodes to would give
+ * back, undefined for any other: "." only first, as {}, and not alone nor at
+ * the top; every other key a known element spelled as serializePathElement
+ * spells it, in comparePathElements order; every value an object, itself canonical.
+ */
+function canonicalNode(fields: Record<string, unknown>, top: boolean): Record<string, unknown> | undefined {
+  const out: Record<string, unknown> = {};
+  let first = true;
+  let self = false;
+  let elements = 0;
+  let previousField: string | undefined;
+  let previousOther: PathElement | undefined;
+  for (const k of Object.keys(fields)) {
+    const v = fields[k];
+    if (!isJsonMap(v)) return undefined;
+    if (k === '.') {
+      if (top || !first || !hasNoKeys(v)) return undefined;
+      first = false;
+      self = true;
+      out['.'] = {};
+      continue;
+    }
+    first = false;
+    if (isFieldKey(k)) {
+      // Fields come first, sorted by name (their spellings share the prefix).
+      if (previousOther !== undefined || (previousField !== undefined && compareStrings(previousField, k) >= 0)) return undefined;
+      previousField = k;
+    } else {
+      const pe = canonicalElement(k);
+      if (!pe) return undefined;
+      if (previousOther !== undefined && comparePathElements(previousOther, pe) >= 0) return undefined;
+      previousOther = pe;
+    }
+    const child = canonicalNode(v, false);
+    if (!child) return undefined;
+    out[k] = child;
+    elements++;
+  }
+  // A lone "." decodes to a member without children, written {}.
+  if (self && elements === 0) return undefined;
+  return out;
 }

@@ -11,23 +11,44 @@ export function isJsonMap(v: unknown): v is JsonMap {
 
 export function jsonEqual(a: unknown, b: unknown): boolean {
   if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
   if (Array.isArray(a)) {
     if (!Array.isArray(b) || a.length !== b.length) return false;
-    return a.every((item, i) => jsonEqual(item, b[i]));
+    for (let i = 0; i < a.length; i++) if (!jsonEqual(a[i], b[i])) return false;
+    return true;
   }
-  if (isJsonMap(a)) {
-    if (!isJsonMap(b)) return false;
-    const aKeys = Object.keys(a).filter((k) => a[k] !== undefined);
-    const bKeys = Object.keys(b).filter((k) => b[k] !== undefined);
-    if (aKeys.length !== bKeys.length) return false;
-    return aKeys.every((k) => Object.hasOwn(b, k) && jsonEqual(a[k], b[k]));
+  if (Array.isArray(b)) return false;
+  const am = a as JsonMap;
+  const bm = b as JsonMap;
+  // Keys holding undefined do not count, as if absent.
+  let aCount = 0;
+  for (const k of Object.keys(am)) {
+    const v = am[k];
+    if (v === undefined) continue;
+    aCount++;
+    if (!Object.hasOwn(bm, k) || !jsonEqual(v, bm[k])) return false;
   }
-  return false;
+  let bCount = 0;
+  for (const k of Object.keys(bm)) if (bm[k] !== undefined) bCount++;
+  return aCount === bCount;
 }
 
 /** Byte order of the UTF-8 encodings, as Go's strings.Compare orders them. */
 export function compareStrings(a: string, b: string): number {
   if (a === b) return 0;
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x === y) continue;
+    // Below the surrogates UTF-16 code units order as code points do (and so as UTF-8 bytes do).
+    if (x < 0xd800 && y < 0xd800) return x < y ? -1 : 1;
+    return compareCodePoints(a, b);
+  }
+  return a.length < b.length ? -1 : a.length > b.length ? 1 : 0;
+}
+
+function compareCodePoints(a: string, b: string): number {
   const n = Math.min(a.length, b.length);
   for (let i = 0; i < n; i++) {
     const x = a.codePointAt(i) ?? 0;

@@ -40,6 +40,22 @@ export function cloneManaged(m: Managed): Managed {
 
 /** The identifier kube-apiserver builds: the entry's JSON without fields, time, and an applier's apiVersion. */
 export function managerIdentifier(id: ManagerIdentity): string {
+  const { manager, operation, apiVersion, subresource } = id;
+  if (!isStringOrFalsy(manager) || typeof operation !== 'string' || !isStringOrFalsy(apiVersion) || !isStringOrFalsy(subresource)) return identifierOfObject(id);
+  // What JSON.stringify makes of the object identifierOfObject builds, spelled out.
+  let s = '{';
+  if (id.manager) s += '"manager":' + JSON.stringify(id.manager) + ',';
+  s += '"operation":' + JSON.stringify(id.operation);
+  if (id.operation === 'Update' && id.apiVersion) s += ',"apiVersion":' + JSON.stringify(id.apiVersion);
+  if (id.subresource) s += ',"subresource":' + JSON.stringify(id.subresource);
+  return s + '}';
+}
+
+function isStringOrFalsy(v: unknown): boolean {
+  return typeof v === 'string' || !v;
+}
+
+function identifierOfObject(id: ManagerIdentity): string {
   const o: Record<string, string> = {};
   if (id.manager) o.manager = id.manager;
   o.operation = id.operation;
@@ -67,6 +83,56 @@ export function parseManagerIdentifier(identifier: string): ManagerIdentity {
 
 /** Reads managedFields; throws with kube-apiserver's words when an entry is malformed. */
 export function decodeManagedFields(entries: unknown): Managed {
+  return decode(entries, false);
+}
+
+/**
+ * An entry read for a write whose fieldsV1 is exactly how
+ * encodeManagedFields writes its set: the set is decoded only when asked
+ * for, and as long as it is not, the entry is written back as a copy of
+ * what was read. The fieldsV1 read must not change before the entry is written.
+ */
+export class EncodedFieldSet implements VersionedFieldSet {
+  private decoded: FieldSet | undefined;
+  private copy: Record<string, unknown> | undefined;
+
+  constructor(
+    /** The fieldsV1 read, canonical. */
+    readonly fieldsV1: Record<string, unknown>,
+    copy: Record<string, unknown>,
+    readonly apiVersion: string,
+    readonly applied: boolean,
+  ) {
+    this.copy = copy;
+  }
+
+  get set(): FieldSet {
+    return (this.decoded ??= FieldSet.fromFieldsV1(this.fieldsV1));
+  }
+
+  isEmpty(): boolean {
+    for (const _ in this.fieldsV1) return false;
+    return true;
+  }
+
+  /** The fieldsV1 to write: the copy made on reading, the first time; another copy after. */
+  encode(): Record<string, unknown> {
+    const copy = this.copy ?? copyFieldsV1(this.fieldsV1);
+    this.copy = undefined;
+    return copy;
+  }
+}
+
+/**
+ * decodeManagedFields for a write that encodes the result with
+ * encodeManagedFields before the entries it read can change: entries read
+ * in canonical form are EncodedFieldSets.
+ */
+export function decodeManagedFieldsForWrite(entries: unknown): Managed {
+  return decode(entries, true);
+}
+
+function decode(entries: unknown, forWrite: boolean): Managed {
   const managed = emptyManaged();
   if (entries === undefined || entries === null) return managed;
   if (!Array.isArray(entries)) throw new ManagedFieldsDecodeError('managedFields must be a list');
@@ -78,29 +144,62 @@ export function decodeManagedFields(entries: unknown): Managed {
     if (entry.fieldsType === undefined || (entry.fieldsType as string) === '') throw new ManagedFieldsDecodeError(`missing fieldsType in managed fields entry ${i}`);
     if (entry.fieldsType !== 'FieldsV1') throw new ManagedFieldsDecodeError(`invalid fieldsType ${JSON.stringify(entry.fieldsType)} in managed fields entry ${i}`);
     const id = managerIdentifier({ manager: entry.manager ?? '', operation: entry.operation, apiVersion: entry.apiVersion, subresource: entry.subresource });
-    let set: FieldSet;
+    const applied = entry.operation === 'Apply';
+    let vs: VersionedFieldSet;
     try {
-      set = entry.fieldsV1 === undefined || entry.fieldsV1 === null ? new FieldSet() : FieldSet.fromFieldsV1(entry.fieldsV1);
+      const fields = entry.fieldsV1;
+      const copy = forWrite && fields !== undefined && fields !== null ? FieldSet.canonicalCopy(fields) : undefined;
+      if (copy) vs = new EncodedFieldSet(fields as Record<string, unknown>, copy, entry.apiVersion, applied);
+      else vs = { set: fields === undefined || fields === null ? new FieldSet() : FieldSet.fromFieldsV1(fields), apiVersion: entry.apiVersion, applied };
     } catch (err) {
       throw new ManagedFieldsDecodeError(`error decoding versioned set: ${(err as Error).message}`);
     }
-    managed.fields.set(id, { set, apiVersion: entry.apiVersion, applied: entry.operation === 'Apply' });
+    managed.fields.set(id, vs);
     managed.times.set(id, typeof entry.time === 'string' ? entry.time : undefined);
   });
   return managed;
 }
 
+/** A fresh copy of a FieldsV1 object, whose values are all objects. */
+function copyFieldsV1(fields: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(fields)) out[k] = copyFieldsV1(fields[k] as Record<string, unknown>);
+  return out;
+}
+
+/** parseManagerIdentifier of the identifiers encodeManagedFields sees again and again (read only). */
+const parsedIdentifiers = new Map<string, Readonly<ManagerIdentity>>();
+
+function parsedIdentifier(id: string): Readonly<ManagerIdentity> {
+  let identity = parsedIdentifiers.get(id);
+  if (identity === undefined) {
+    if (parsedIdentifiers.size >= 1024) parsedIdentifiers.clear();
+    identity = parseManagerIdentifier(id);
+    parsedIdentifiers.set(id, identity);
+  }
+  return identity;
+}
+
+/** Seconds of the times seen lately (an object's entries share a few). */
+const secondsOfTime = new Map<string, number>();
+
 function unixSeconds(time: string | undefined): number {
   if (time === undefined) return 0;
-  const ms = Date.parse(time);
-  return Number.isNaN(ms) ? 0 : Math.floor(ms / 1000);
+  let seconds = secondsOfTime.get(time);
+  if (seconds === undefined) {
+    const ms = Date.parse(time);
+    seconds = Number.isNaN(ms) ? 0 : Math.floor(ms / 1000);
+    if (secondsOfTime.size >= 1024) secondsOfTime.clear();
+    secondsOfTime.set(time, seconds);
+  }
+  return seconds;
 }
 
 /** The entries to store, sorted as kube-apiserver sorts them: Apply first, then by time, manager, version, subresource. */
 export function encodeManagedFields(managed: Managed): ManagedFieldsEntry[] {
   const entries: ManagedFieldsEntry[] = [];
   for (const [id, vs] of managed.fields) {
-    const identity = parseManagerIdentifier(id);
+    const identity = parsedIdentifier(id);
     const entry: ManagedFieldsEntry = {};
     if (identity.manager) entry.manager = identity.manager;
     entry.operation = vs.applied ? 'Apply' : identity.operation;
@@ -108,7 +207,7 @@ export function encodeManagedFields(managed: Managed): ManagedFieldsEntry[] {
     const time = managed.times.get(id);
     if (time !== undefined) entry.time = time;
     entry.fieldsType = 'FieldsV1';
-    entry.fieldsV1 = vs.set.toFieldsV1();
+    entry.fieldsV1 = vs instanceof EncodedFieldSet ? vs.encode() : vs.set.toFieldsV1();
     if (identity.subresource) entry.subresource = identity.subresource;
     entries.push(entry);
   }
@@ -122,7 +221,15 @@ export function encodeManagedFields(managed: Managed): ManagedFieldsEntry[] {
   );
 }
 
+let lastSecond = NaN;
+let lastFormatted = '';
+
 /** metav1.Time's wire form: RFC 3339 in UTC, whole seconds. */
 export function formatTime(now: Date): string {
-  return now.toISOString().replace(/\.\d+Z$/, 'Z');
+  const second = Math.floor(now.getTime() / 1000);
+  if (second === lastSecond) return lastFormatted;
+  const formatted = now.toISOString().replace(/\.\d+Z$/, 'Z');
+  lastSecond = second;
+  lastFormatted = formatted;
+  return formatted;
 }

@@ -96,6 +96,15 @@ const builtInKeyDefaults: Record<string, Record<string, unknown>> = {
 };
 
 const schemaless: TypeInfo = { root: deduced, emptyObject: () => ({}) };
+const emptyOfSchemaless: Record<string, unknown> = {};
+/** The empty object of each TypeInfo made here, uncopied. */
+const sharedEmptyObjects = new WeakMap<TypeInfo, () => Record<string, unknown>>([[schemaless, () => emptyOfSchemaless]]);
+
+/** info.emptyObject() without the copy, for callers that only read it. */
+export function sharedEmptyObject(info: TypeInfo): Readonly<Record<string, unknown>> {
+  return sharedEmptyObjects.get(info)?.() ?? info.emptyObject();
+}
+
 const built = new WeakMap<Definitions, { builder: TypeBuilder; infos: Map<string, TypeInfo> }>();
 
 /**
@@ -116,10 +125,12 @@ export function typeInfoFor(defs: Definitions, rootDefinitionName: string | unde
   if (!info) {
     const rootType = entry.builder.build({ $ref: `#/definitions/${rootDefinitionName}` });
     let empty: Record<string, unknown> | undefined;
+    const shared = (): Record<string, unknown> => (empty ??= builtIn && rootType.kind === 'map' ? zeroStruct(rootType, 0) : {});
     info = {
       root: rootType,
-      emptyObject: () => structuredClone((empty ??= builtIn && rootType.kind === 'map' ? zeroStruct(rootType, 0) : {})),
+      emptyObject: () => structuredClone(shared()),
     };
+    sharedEmptyObjects.set(info, shared);
     entry.infos.set(cacheKey, info);
   }
   return info;

@@ -2,9 +2,10 @@
 // TypedValue.Compare reports them. Leaves (scalars, atomic values, empty maps
 // and lists) are compared by value; a map, list or item that appears or
 // disappears is reported itself too, which is where "." entries come from.
+import { comparePathElements } from './field-path.js';
 import type { PathElement } from './field-path.js';
 import { FieldSet } from './field-set.js';
-import { isJsonMap, jsonEqual } from './json-value.js';
+import { compareStrings, isJsonMap, jsonEqual } from './json-value.js';
 import { indexList } from './list-items.js';
 import { shapeOf } from './type-info.js';
 import type { ListType, MapType, TypeNode } from './type-info.js';
@@ -79,5 +80,149 @@ function descend(lhs: unknown, rhs: unknown, shape: ListType | MapType, below: C
   if (shape.relationship === 'atomic' || (Object.keys(l).length === 0 && Object.keys(r).length === 0)) return false;
   const keys = new Set([...Object.keys(l), ...Object.keys(r)]);
   for (const key of keys) child(below, { field: key }, l[key], r[key], shape.field(key) ?? shape.element ?? { kind: 'deduced' });
+  return true;
+}
+
+/** What an Update needs of a comparison: added and modified together, and removed. */
+export interface UpdateComparison {
+  /** compareValues' added and modified, less the ignored fields. */
+  readonly changed: FieldSet;
+  /** compareValues' removed, less the ignored fields; empty unless asked for. */
+  readonly removed: FieldSet;
+}
+
+interface Diff {
+  changed: FieldSet | undefined;
+  removed: FieldSet | undefined;
+}
+
+const deducedType: TypeNode = { kind: 'deduced' };
+
+/**
+ * filterComparison(compareValues(lhs, rhs, type), ignored) with added and
+ * modified in one set, computed in one walk: ignored subtrees are not
+ * visited, equal subtrees not descended into, and sets only made for
+ * nodes that change. Without withRemoved, what was removed is not collected.
+ */
+export function compareForUpdate(lhs: unknown, rhs: unknown, type: TypeNode, ignored: FieldSet | undefined, withRemoved: boolean): UpdateComparison {
+  const d: Diff = { changed: undefined, removed: undefined };
+  diffWalk(lhs, rhs, type, d, ignored && !ignored.isEmpty() ? ignored : undefined, withRemoved);
+  return { changed: d.changed ?? new FieldSet(), removed: d.removed ?? new FieldSet() };
+}
+
+/** walk, into a Diff. */
+function diffWalk(lhs: unknown, rhs: unknown, type: TypeNode, below: Diff, ignored: FieldSet | undefined, withRemoved: boolean): Change {
+  if (lhs === undefined && rhs === undefined) return undefined;
+  const lShape = lhs === undefined ? undefined : shapeOf(type, lhs);
+  const rShape = rhs === undefined ? undefined : shapeOf(type, rhs);
+  if (lShape && rShape && lShape.kind !== rShape.kind) {
+    if (lShape.kind !== 'scalar' && withRemoved) diffDescend(lhs, undefined, lShape, below, ignored, withRemoved);
+    if (rShape.kind !== 'scalar') diffDescend(undefined, rhs, rShape, below, ignored, withRemoved);
+    return 'modified';
+  }
+  const shape = (rShape ?? lShape)!;
+  if (shape.kind === 'scalar' || !diffDescend(lhs, rhs, shape, below, ignored, withRemoved)) return leaf(lhs, rhs);
+  return lhs === undefined ? 'added' : rhs === undefined ? 'removed' : undefined;
+}
+
+/** child, into a Diff; key is serializePathElement(element). */
+function diffChild(below: Diff, key: string, element: PathElement, lhs: unknown, rhs: unknown, type: TypeNode, ignored: FieldSet | undefined, withRemoved: boolean): void {
+  let ignoredBelow: FieldSet | undefined;
+  if (ignored) {
+    // filterComparison drops an ignored member with everything below it.
+    if (ignored.hasMemberKey(key)) return;
+    ignoredBelow = ignored.childAt(key);
+  }
+  // Only removals below (and of) a value that is gone.
+  if (rhs === undefined && !withRemoved) return;
+  // Nothing changes at or below equal values.
+  if (lhs !== undefined && rhs !== undefined && jsonEqual(lhs, rhs)) return;
+  const inner: Diff = { changed: undefined, removed: undefined };
+  const change = diffWalk(lhs, rhs, type, inner, ignoredBelow, withRemoved);
+  if (inner.changed) (below.changed ??= new FieldSet()).attachAt(key, element, inner.changed);
+  if (inner.removed) (below.removed ??= new FieldSet()).attachAt(key, element, inner.removed);
+  if (change === 'added' || change === 'modified') (below.changed ??= new FieldSet()).addMemberAt(key, element);
+  else if (change === 'removed') (below.removed ??= new FieldSet()).addMemberAt(key, element);
+}
+
+/** descend, into a Diff. */
+function diffDescend(lhs: unknown, rhs: unknown, shape: ListType | MapType, below: Diff, ignored: FieldSet | undefined, withRemoved: boolean): boolean {
+  if (shape.kind === 'list') {
+    const l = Array.isArray(lhs) ? lhs : [];
+    const r = Array.isArray(rhs) ? rhs : [];
+    if (shape.relationship === 'atomic' || (l.length === 0 && r.length === 0)) return false;
+    const li = indexList(shape, l);
+    const ri = indexList(shape, r);
+    for (const item of ri.items) diffChild(below, item.id, item.element, li.byId.get(item.id)?.item, item.item, shape.element, ignored, withRemoved);
+    if (withRemoved) for (const item of li.items) if (!ri.byId.has(item.id)) diffChild(below, item.id, item.element, item.item, undefined, shape.element, ignored, withRemoved);
+    return true;
+  }
+  const l = isJsonMap(lhs) ? lhs : {};
+  const r = isJsonMap(rhs) ? rhs : {};
+  if (shape.relationship === 'atomic') return false;
+  const rKeys = Object.keys(r);
+  const lKeys = Object.keys(l);
+  if (lKeys.length === 0 && rKeys.length === 0) return false;
+  for (const key of rKeys) diffChild(below, 'f:' + key, { field: key }, l[key], r[key], shape.field(key) ?? shape.element ?? deducedType, ignored, withRemoved);
+  for (const key of lKeys) {
+    if (Object.hasOwn(r, key)) continue;
+    diffChild(below, 'f:' + key, { field: key }, l[key], r[key], shape.field(key) ?? shape.element ?? deducedType, ignored, withRemoved);
+  }
+  return true;
+}
+
+/** Thrown where a key would read something off Object.prototype, which compareValues then compares against. */
+const inheritedKey: unique symbol = Symbol('inheritedKey');
+const noKeys: Record<string, unknown> = {};
+
+/**
+ * The FieldsV1 (as FieldSet.toFieldsV1 writes it) of what a create from
+ * nothing changes: compareForUpdate({}, rhs, type, ignored, false).changed
+ * less the members of `unmanaged`, built directly, without sets: everything
+ * in a value that is added is itself added. Undefined for the rare object
+ * this does not apply to (a key named like a property of Object.prototype).
+ */
+export function addedFieldsV1(rhs: unknown, type: TypeNode, ignored: FieldSet | undefined, unmanaged: FieldSet | undefined): Record<string, unknown> | undefined {
+  try {
+    return addedNode(rhs, type, ignored && !ignored.isEmpty() ? ignored : undefined, unmanaged, false) ?? {};
+  } catch (err) {
+    if (err === inheritedKey) return undefined;
+    throw err;
+  }
+}
+
+/** The encoded node below an added value, "." first when self; undefined when nothing is below it. */
+function addedNode(value: unknown, type: TypeNode, ignored: FieldSet | undefined, unmanaged: FieldSet | undefined, self: boolean): Record<string, unknown> | undefined {
+  const shape = shapeOf(type, value);
+  if (shape.kind === 'scalar' || shape.relationship === 'atomic') return undefined;
+  const out: Record<string, unknown> = self ? { '.': {} } : {};
+  let count = 0;
+  if (shape.kind === 'list') {
+    if (!Array.isArray(value) || value.length === 0) return undefined;
+    const items = indexList(shape, value).items;
+    if (items.length > 1) items.sort((a, b) => comparePathElements(a.element, b.element));
+    for (const item of items) if (addedChild(out, item.id, item.item, shape.element, ignored, unmanaged)) count++;
+  } else {
+    if (!isJsonMap(value)) return undefined;
+    const keys = Object.keys(value);
+    if (keys.length > 1) keys.sort(compareStrings);
+    for (const key of keys) {
+      const child = value[key];
+      if (child === undefined) continue;
+      if (noKeys[key] !== undefined) throw inheritedKey;
+      if (addedChild(out, 'f:' + key, child, shape.field(key) ?? shape.element ?? deducedType, ignored, unmanaged)) count++;
+    }
+  }
+  return count > 0 ? out : undefined;
+}
+
+/** Writes an added child's entry into out; false when it has none (ignored, or unmanaged and nothing below). */
+function addedChild(out: Record<string, unknown>, key: string, value: unknown, type: TypeNode, ignored: FieldSet | undefined, unmanaged: FieldSet | undefined): boolean {
+  if (ignored?.hasMemberKey(key)) return false;
+  const member = !unmanaged?.hasMemberKey(key);
+  const below = addedNode(value, type, ignored?.childAt(key), unmanaged?.childAt(key), member);
+  if (below) out[key] = below;
+  else if (member) out[key] = {};
+  else return false;
   return true;
 }

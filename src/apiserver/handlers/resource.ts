@@ -11,7 +11,7 @@ import { scaleFromObject, applyScaleToObject } from './scale.js';
 import type { PatchType, Semantics } from './semantics.js';
 import { serveWatch } from './watch.js';
 import { handleBinding, handleEviction } from './pod-subresources.js';
-import { tableResponse, listBody } from './output.js';
+import { listBody, partialMetadata, tableResponse } from './output.js';
 import type { VersionView } from './versions.js';
 
 export interface ResourceRequest {
@@ -99,11 +99,9 @@ function setWarnings(res: ServerResponse, warnings: string[]): void {
 function sendObject(r: ResourceRequest, code: number, stored: KubeObject, out?: AcceptedOutput): void {
   const output = out ?? negotiateOutput(r.req);
   const obj = r.versions.out(stored);
-  if (output.table) {
-    sendJson(r.res, code, tableResponse(r, [obj], output));
-    return;
-  }
-  sendJson(r.res, code, obj);
+  if (output.table) sendJson(r.res, code, tableResponse(r, [obj], output));
+  else if (output.metadataOnly) sendJson(r.res, code, partialMetadata(obj));
+  else sendJson(r.res, code, obj);
 }
 
 export async function handleResource(r: ResourceRequest): Promise<void> {
@@ -127,7 +125,7 @@ export async function handleResource(r: ResourceRequest): Promise<void> {
   }
   switch (verb) {
     case 'get':
-      return sendObject(r, 200, await store.get(info.namespace, info.name!));
+      return handleGet(r);
     case 'list':
       return handleList(r);
     case 'watch':
@@ -146,6 +144,16 @@ export async function handleResource(r: ResourceRequest): Promise<void> {
     default:
       throw new MethodNotAllowedError(verb, store.ref(info.name));
   }
+}
+
+async function handleGet(r: ResourceRequest): Promise<void> {
+  const { store, info } = r;
+  const output = negotiateOutput(r.req);
+  const hit = await store.getCached(info.namespace, info.name!);
+  if (!hit) throw new NotFoundError(store.ref(info.name));
+  // The cache serialized the object once; a plain read sends that text.
+  if (!output.table && !output.metadataOnly) sendJson(r.res, 200, r.versions.json(hit));
+  else sendObject(r, 200, hit.object, output);
 }
 
 async function handleList(r: ResourceRequest): Promise<void> {
