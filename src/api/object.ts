@@ -67,6 +67,27 @@ export function isPlainObject(v: unknown): v is Record<string, unknown> {
 }
 
 /** Deep copy of JSON data. */
+/**
+ * A deep copy of a JSON value, as JSON.parse(JSON.stringify(v)) makes it
+ * (undefined members dropped, undefined array items as null), several times faster.
+ */
 export function cloneJson<T>(v: T): T {
-  return v === undefined ? v : (JSON.parse(JSON.stringify(v)) as T);
+  if (v === null || typeof v !== 'object') return v;
+  if (Array.isArray(v)) {
+    const out = new Array<unknown>(v.length);
+    for (let i = 0; i < v.length; i++) {
+      const item: unknown = v[i];
+      out[i] = item === undefined ? null : cloneJson(item);
+    }
+    return out as T;
+  }
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(v)) {
+    const value = (v as Record<string, unknown>)[key];
+    if (value === undefined || typeof value === 'function') continue;
+    // A "__proto__" member is data, as JSON.parse makes it, never the prototype.
+    if (key === '__proto__') Object.defineProperty(out, key, { value: cloneJson(value), enumerable: true, writable: true, configurable: true });
+    else out[key] = cloneJson(value);
+  }
+  return out as T;
 }

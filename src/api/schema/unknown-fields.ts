@@ -5,8 +5,25 @@ import { isPlainObject } from '../object.js';
 import { dereference } from './index.js';
 import type { Definitions, Schema } from './types.js';
 
+const dereferenced = new WeakMap<Definitions, WeakMap<Schema, Schema>>();
+
+/** dereference(), remembered: the same schemas are walked on every write. */
+function resolved(schema: Schema, defs: Definitions): Schema {
+  let memo = dereferenced.get(defs);
+  if (!memo) {
+    memo = new WeakMap();
+    dereferenced.set(defs, memo);
+  }
+  let s = memo.get(schema);
+  if (!s) {
+    s = dereference(schema, defs);
+    memo.set(schema, s);
+  }
+  return s;
+}
+
 function walk(value: unknown, schema: Schema, defs: Definitions, path: string, out: string[], remove: boolean): void {
-  const s = dereference(schema, defs);
+  const s = resolved(schema, defs);
   if (s['x-kubernetes-preserve-unknown-fields'] || s['x-kubernetes-int-or-string']) {
     if (!s.properties || !isPlainObject(value)) return;
   }

@@ -10,16 +10,18 @@ export function partialMetadata(obj: KubeObject): KubeObject {
   return { kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: obj.metadata };
 }
 
-/** A list body as a string: each item's JSON was made once, when the cache took it in. */
-export function listBody(store: GenericStore, versions: VersionView, result: ListResult, output: AcceptedOutput): string {
+/** Pieces of a list body, written one after another: each item's JSON was made once, when the cache took it in. */
+export function listBodyParts(store: GenericStore, versions: VersionView, result: ListResult, output: AcceptedOutput): string[] {
   const meta: Record<string, unknown> = { resourceVersion: result.resourceVersion };
   if (result.continue) meta.continue = result.continue;
   if (result.remainingItemCount !== undefined) meta.remainingItemCount = result.remainingItemCount;
   if (output.metadataOnly) {
-    return JSON.stringify({ kind: 'PartialObjectMetadataList', apiVersion: 'meta.k8s.io/v1', metadata: meta, items: result.items.map((i) => partialMetadata(i.object)) });
+    return [JSON.stringify({ kind: 'PartialObjectMetadataList', apiVersion: 'meta.k8s.io/v1', metadata: meta, items: result.items.map((i) => partialMetadata(i.object)) })];
   }
-  const head = `{"kind":${JSON.stringify(store.info.listKind)},"apiVersion":${JSON.stringify(versions.apiVersion)},"metadata":${JSON.stringify(meta)},"items":[`;
-  return head + result.items.map((i) => versions.json(i)).join(',') + ']}';
+  const parts = [`{"kind":${JSON.stringify(store.info.listKind)},"apiVersion":${JSON.stringify(versions.apiVersion)},"metadata":${JSON.stringify(meta)},"items":[`];
+  result.items.forEach((item, i) => parts.push(i === 0 ? versions.json(item) : ',' + versions.json(item)));
+  parts.push(']}');
+  return parts;
 }
 
 export interface TableContext {

@@ -5,13 +5,13 @@ import { ApiError, BadRequestError, MethodNotAllowedError, NotFoundError, Servic
 import { isPlainObject, type KubeObject } from '../../api/object.js';
 import { decodeDocument, decodeObjectBody, mediaType, readBody } from '../http/body.js';
 import type { RequestInfo } from '../http/request-info.js';
-import { negotiateOutput, sendJson, type AcceptedOutput } from '../http/respond.js';
+import { negotiateOutput, sendJson, sendJsonParts, type AcceptedOutput } from '../http/respond.js';
 import type { DeleteOptions, GenericStore, WriteOptions } from '../registry/store.js';
 import { scaleFromObject, applyScaleToObject } from './scale.js';
 import type { PatchType, Semantics } from './semantics.js';
 import { serveWatch } from './watch.js';
 import { handleBinding, handleEviction } from './pod-subresources.js';
-import { listBody, partialMetadata, tableResponse } from './output.js';
+import { listBodyParts, partialMetadata, tableResponse } from './output.js';
 import type { VersionView } from './versions.js';
 
 export interface ResourceRequest {
@@ -179,7 +179,7 @@ async function handleList(r: ResourceRequest): Promise<void> {
     sendJson(r.res, 200, table);
     return;
   }
-  sendJson(r.res, 200, listBody(r.store, r.versions, result, output));
+  await sendJsonParts(r.res, 200, listBodyParts(r.store, r.versions, result, output));
 }
 
 function listMeta(result: { resourceVersion: string; continue?: string; remainingItemCount?: number }): Record<string, unknown> {

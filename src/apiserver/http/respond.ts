@@ -8,6 +8,41 @@ export function sendJson(res: ServerResponse, code: number, body: unknown, conte
   res.end(text);
 }
 
+/** Bytes gathered into one write of a streamed body. */
+const streamChunkBytes = 256 * 1024;
+
+/**
+ * Sends a large JSON body made of parts, in chunks that wait for the socket
+ * to drain: encryption and sending overlap with the client's reading, and the
+ * whole body never exists as one string.
+ */
+export async function sendJsonParts(res: ServerResponse, code: number, parts: readonly string[]): Promise<void> {
+  res.writeHead(code, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private' });
+  let pending: string[] = [];
+  let size = 0;
+  for (const part of parts) {
+    pending.push(part);
+    size += part.length;
+    if (size < streamChunkBytes) continue;
+    const ok = res.write(pending.join(''));
+    pending = [];
+    size = 0;
+    if (!ok) {
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          res.off('drain', done);
+          res.off('close', done);
+          resolve();
+        };
+        res.on('drain', done);
+        res.on('close', done);
+      });
+      if (res.destroyed) return;
+    }
+  }
+  res.end(pending.join(''));
+}
+
 export function sendText(res: ServerResponse, code: number, text: string): void {
   res.writeHead(code, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': Buffer.byteLength(text), 'X-Content-Type-Options': 'nosniff' });
   res.end(text);

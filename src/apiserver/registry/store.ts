@@ -272,6 +272,8 @@ export class GenericStore {
    * Read-modify-write with optimistic concurrency, retried on conflicts when
    * the caller did not pin a resourceVersion (as Kubernetes' GuaranteedUpdate).
    * mutate receives a private copy of the current object (undefined if absent).
+   * The first try starts from the watch cache, as kube-apiserver's does; a
+   * stale guess fails the compare-and-swap and is retried from storage.
    */
   async update(
     namespace: string | undefined,
@@ -280,9 +282,22 @@ export class GenericStore {
     opts: WriteOptions & { allowCreate?: boolean } = {},
   ): Promise<{ object: KubeObject; created: boolean }> {
     const key = this.key(namespace, name);
+    let fromStorage = false;
     for (let attempt = 0; ; attempt++) {
-      const { kv } = await this.backend.get(key);
-      const current = kv ? withRevision(JSON.parse(kv.value) as KubeObject, kv.modRevision) : undefined;
+      const cached = fromStorage ? undefined : await this.getCached(namespace, name);
+      fromStorage ||= cached === undefined;
+      let current: KubeObject | undefined;
+      let modRevision = 0;
+      if (cached) {
+        current = cloneJson(cached.object);
+        modRevision = cached.revision;
+      } else {
+        const { kv } = await this.backend.get(key);
+        if (kv) {
+          current = withRevision(JSON.parse(kv.value) as KubeObject, kv.modRevision);
+          modRevision = kv.modRevision;
+        }
+      }
       const next = await mutate(current ? cloneJson(current) : undefined);
       if (!current) {
         if (!opts.allowCreate) throw new NotFoundError(this.ref(name));
@@ -291,33 +306,43 @@ export class GenericStore {
       }
       const pinned = next.metadata.resourceVersion;
       if (pinned && pinned !== current.metadata.resourceVersion) {
+        if (!fromStorage) {
+          fromStorage = true;
+          continue;
+        }
         throw new ConflictError(this.ref(name), 'the object has been modified; please apply your changes to the latest version and try again');
       }
       if (!pinned && !(this.strategy.allowUnconditionalUpdate ?? true) && !opts.subresource) {
         throw this.invalid(next, [{ type: 'FieldValueInvalid', field: 'metadata.resourceVersion', value: '', detail: 'must be specified for an update' }]);
       }
       const obj = this.prepareUpdate(next, current, opts);
-      if (sameStoredContent(obj, current)) return { object: current, created: false };
+      if (sameStoredContent(obj, current)) {
+        // Nothing to write, unless the cached state was stale: then look again in storage.
+        if (fromStorage) return { object: current, created: false };
+        fromStorage = true;
+        continue;
+      }
       await this.pipeline.admit?.(this.info, 'UPDATE', obj, current);
       this.checkValid(obj, current, opts.subresource);
       if (!opts.managedFieldsSet) this.pipeline.trackManagedFields?.(this.info, current, obj, opts.fieldManager ?? 'unknown', opts.subresource ?? '');
       if (opts.dryRun) return { object: obj, created: false };
       // Finalizers all gone from an object being deleted: the delete completes.
       if (obj.metadata.deletionTimestamp && (obj.metadata.finalizers ?? []).length === 0 && !this.strategy.gracePeriodSeconds && !this.strategy.holdsDeletion?.(obj)) {
-        const del = await this.backend.delete(key, kv!.modRevision);
+        const del = await this.backend.delete(key, modRevision);
         if (del.ok) {
           this.cache.noteWrite(del.revision);
           return { object: withRevision(storedForm(obj), del.revision), created: false };
         }
       } else {
         const stored = storedForm(obj);
-        const result = await this.backend.update(key, JSON.stringify(stored), kv!.modRevision);
+        const result = await this.backend.update(key, JSON.stringify(stored), modRevision);
         if (result.ok) {
           this.cache.noteWrite(result.revision);
           return { object: withRevision(stored, result.revision), created: false };
         }
       }
-      if (pinned) throw new ConflictError(this.ref(name), 'the object has been modified; please apply your changes to the latest version and try again');
+      if (pinned && fromStorage) throw new ConflictError(this.ref(name), 'the object has been modified; please apply your changes to the latest version and try again');
+      fromStorage = true;
       if (attempt > 20) throw new InternalError(`too many concurrent updates to ${name}`);
     }
   }
