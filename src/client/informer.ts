@@ -25,9 +25,20 @@ export function objectKey(obj: KubeObject): string {
 
 class Gone extends Error {}
 
+/** Maps an object to the index values it is found under (client-go's IndexFunc). */
+export type IndexFunc = (obj: KubeObject) => string[];
+
+/** The namespace index every informer has. */
+export const namespaceIndex = 'namespace';
+
 export class Informer {
   private readonly items = new Map<string, KubeObject>();
   private readonly handlers: InformerHandlers[] = [];
+  private readonly indexers = new Map<string, IndexFunc>([[namespaceIndex, (o) => [o.metadata.namespace ?? '']]]);
+  /** index name -> value -> keys */
+  private readonly indexes = new Map<string, Map<string, Set<string>>>([[namespaceIndex, new Map()]]);
+  private hasSynced = false;
+  private running = false;
   private resourceVersion = '';
   private stopped = false;
   private current: { stop(): void } | undefined;
@@ -43,8 +54,10 @@ export class Informer {
     this.synced = new Promise((resolve) => (this.syncedResolve = resolve));
   }
 
+  /** Adds handlers; once the informer has synced, they first get an add for every cached object. */
   on(handlers: InformerHandlers): void {
     this.handlers.push(handlers);
+    if (this.hasSynced) for (const obj of this.items.values()) handlers.add?.(obj);
   }
 
   get(key: string): KubeObject | undefined {
@@ -55,7 +68,50 @@ export class Informer {
     return [...this.items.values()];
   }
 
+  /** True once the first list has been taken in. */
+  get synchronized(): boolean {
+    return this.hasSynced;
+  }
+
+  /** Indexes the cache by fn's values (for example pods by spec.nodeName); add before start(). */
+  addIndex(name: string, fn: IndexFunc): void {
+    this.indexers.set(name, fn);
+    const index = new Map<string, Set<string>>();
+    this.indexes.set(name, index);
+    for (const [key, obj] of this.items) for (const v of fn(obj)) addTo(index, v, key);
+  }
+
+  /** The cached objects found under value in the named index. */
+  byIndex(name: string, value: string): KubeObject[] {
+    const keys = this.indexes.get(name)?.get(value);
+    if (!keys) return [];
+    const out: KubeObject[] = [];
+    for (const key of keys) {
+      const obj = this.items.get(key);
+      if (obj) out.push(obj);
+    }
+    return out;
+  }
+
+  /** The cached objects in one namespace. */
+  inNamespace(namespace: string): KubeObject[] {
+    return this.byIndex(namespaceIndex, namespace);
+  }
+
+  private store(key: string, obj: KubeObject | undefined): KubeObject | undefined {
+    const old = this.items.get(key);
+    if (old) for (const [name, fn] of this.indexers) for (const v of fn(old)) this.indexes.get(name)!.get(v)?.delete(key);
+    if (obj) {
+      this.items.set(key, obj);
+      for (const [name, fn] of this.indexers) for (const v of fn(obj)) addTo(this.indexes.get(name)!, v, key);
+    } else this.items.delete(key);
+    return old;
+  }
+
+  /** Starts listing and watching (once; later calls just wait for the sync). */
   start(): Promise<void> {
+    if (this.running) return this.synced;
+    this.running = true;
     void this.run();
     if (this.opts.resyncMs) {
       this.resyncTimer = setInterval(() => {
@@ -106,17 +162,17 @@ export class Informer {
     for (const item of list.items) {
       const key = objectKey(item);
       seen.add(key);
-      const old = this.items.get(key);
-      this.items.set(key, item);
+      const old = this.store(key, item);
       for (const h of this.handlers) (old ? h.update?.(old, item) : h.add?.(item));
     }
-    for (const [key, old] of this.items) {
+    for (const [key, old] of [...this.items]) {
       if (!seen.has(key)) {
-        this.items.delete(key);
+        this.store(key, undefined);
         for (const h of this.handlers) h.delete?.(old);
       }
     }
     this.resourceVersion = list.metadata.resourceVersion ?? '';
+    this.hasSynced = true;
     this.syncedResolve?.();
   }
 
@@ -132,17 +188,60 @@ export class Informer {
       if (obj.metadata?.resourceVersion) this.resourceVersion = obj.metadata.resourceVersion;
       if (type === 'BOOKMARK') return;
       const key = objectKey(obj);
-      const old = this.items.get(key);
       if (type === 'DELETED') {
-        this.items.delete(key);
+        this.store(key, undefined);
         for (const h of this.handlers) h.delete?.(obj);
         return;
       }
-      this.items.set(key, obj);
+      const old = this.store(key, obj);
       for (const h of this.handlers) (old ? h.update?.(old, obj) : h.add?.(obj));
     });
     this.current = handle;
     await handle.done;
     if (gone) throw new Gone('watch expired');
+  }
+}
+
+function addTo(index: Map<string, Set<string>>, value: string, key: string): void {
+  let keys = index.get(value);
+  if (!keys) {
+    keys = new Set();
+    index.set(value, keys);
+  }
+  keys.add(key);
+}
+
+/**
+ * One informer per resource (and selector), shared by every controller of a
+ * process, as client-go's SharedInformerFactory.
+ */
+export class InformerFactory {
+  private readonly informers = new Map<string, Informer>();
+  private started = false;
+
+  constructor(
+    readonly client: RestClient,
+    private readonly opts: Pick<InformerOptions, 'resyncMs' | 'log'> = {},
+  ) {}
+
+  informer(resource: ResourcePath, selectors: Pick<InformerOptions, 'labelSelector' | 'fieldSelector'> = {}): Informer {
+    const key = JSON.stringify([resource.group, resource.version, resource.plural, resource.namespace ?? '', selectors.labelSelector ?? '', selectors.fieldSelector ?? '']);
+    let informer = this.informers.get(key);
+    if (!informer) {
+      informer = new Informer(this.client, resource, { ...this.opts, ...selectors });
+      this.informers.set(key, informer);
+      if (this.started) void informer.start();
+    }
+    return informer;
+  }
+
+  /** Starts every informer asked for so far (and later ones as they are asked for); resolves when all have synced. */
+  async start(): Promise<void> {
+    this.started = true;
+    await Promise.all([...this.informers.values()].map((i) => i.start()));
+  }
+
+  stop(): void {
+    for (const i of this.informers.values()) i.stop();
   }
 }
