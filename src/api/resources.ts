@@ -21,6 +21,8 @@ export interface ResourceInfo {
   printerColumns?: PrinterColumn[];
   /** Custom resources: the CustomResourceDefinition they are served from (schema, selectable fields). */
   crd?: KubeObject;
+  /** Kept in another resource's store and converted (events.k8s.io Events live with core Events). */
+  storedWith?: { group: string; version: string; plural: string };
 }
 
 export interface PrinterColumn {
@@ -44,6 +46,7 @@ interface Spec {
   categories?: string[];
   subresources?: string[];
   verbs?: string[];
+  storedWith?: ResourceInfo['storedWith'];
 }
 
 function resource(spec: Spec): ResourceInfo {
@@ -61,6 +64,7 @@ function resource(spec: Spec): ResourceInfo {
     categories: spec.categories ?? [],
     subresources: spec.subresources ?? [],
     verbs: spec.verbs ?? allVerbs,
+    ...(spec.storedWith ? { storedWith: spec.storedWith } : {}),
   };
 }
 
@@ -100,7 +104,7 @@ export const builtinResources: ResourceInfo[] = [
   resource({ group: 'rbac.authorization.k8s.io', kind: 'RoleBinding' }),
   resource({ group: 'rbac.authorization.k8s.io', kind: 'ClusterRoleBinding', namespaced: false }),
   resource({ group: 'storage.k8s.io', kind: 'StorageClass', namespaced: false, shortNames: ['sc'] }),
-  resource({ group: 'events.k8s.io', kind: 'Event', shortNames: ['ev'] }),
+  resource({ group: 'events.k8s.io', kind: 'Event', shortNames: ['ev'], storedWith: { group: '', version: 'v1', plural: 'events' } }),
   resource({ group: 'scheduling.k8s.io', kind: 'PriorityClass', namespaced: false, shortNames: ['pc'] }),
   resource({ group: 'policy', kind: 'PodDisruptionBudget', shortNames: ['pdb'], subresources: ['status'] }),
   resource({ group: 'apiextensions.k8s.io', kind: 'CustomResourceDefinition', namespaced: false, shortNames: ['crd', 'crds'], categories: ['api-extensions'], subresources: ['status'] }),

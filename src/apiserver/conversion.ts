@@ -98,14 +98,49 @@ function hpaV1ToV2(hpa: KubeObject): KubeObject {
   return out;
 }
 
+/** core/v1 field <-> events.k8s.io/v1 field, as Kubernetes converts Events. */
+const eventFieldPairs: [string, string][] = [
+  ['involvedObject', 'regarding'],
+  ['message', 'note'],
+  ['source', 'deprecatedSource'],
+  ['firstTimestamp', 'deprecatedFirstTimestamp'],
+  ['lastTimestamp', 'deprecatedLastTimestamp'],
+  ['count', 'deprecatedCount'],
+  ['reportingComponent', 'reportingController'],
+];
+
+function renameFields(o: KubeObject, apiVersion: string, pairs: [string, string][]): KubeObject {
+  const out: KubeObject = { ...o, apiVersion };
+  for (const [from, to] of pairs) {
+    delete out[from];
+    if (o[from] !== undefined) out[to] = o[from];
+  }
+  return out;
+}
+
 function versionOf(apiVersion: unknown): string {
   const s = typeof apiVersion === 'string' ? apiVersion : '';
   return s.slice(s.lastIndexOf('/') + 1);
 }
 
-/** The object at `version` of the resource; the object's own apiVersion says what it is now. */
+function groupOf(apiVersion: unknown): string {
+  const s = typeof apiVersion === 'string' ? apiVersion : '';
+  const slash = s.lastIndexOf('/');
+  return slash < 0 ? '' : s.slice(0, slash);
+}
+
+/**
+ * The object as resource `info` at `version` has it; the object's own
+ * apiVersion says what it is now. Events convert between core/v1 and
+ * events.k8s.io/v1, which share one store as in Kubernetes.
+ */
 export function convertObject(info: ResourceInfo, o: KubeObject, version: string): KubeObject {
   const from = versionOf(o.apiVersion);
+  const fromGroup = groupOf(o.apiVersion);
+  if (info.kind === 'Event' && fromGroup !== info.group) {
+    if (info.group === 'events.k8s.io') return renameFields(o, `events.k8s.io/${version}`, eventFieldPairs);
+    return renameFields(o, version, eventFieldPairs.map(([a, b]) => [b, a]));
+  }
   if (from === version) return o;
   if (info.group === 'autoscaling' && info.kind === 'HorizontalPodAutoscaler') {
     if (version === 'v1') return hpaV2ToV1(from === 'v2' ? o : hpaV1ToV2(o));

@@ -64,6 +64,8 @@ const certificateUsers = new WeakMap<object, User | null>();
 
 export class ApiServer {
   private readonly stores = new Map<string, GenericStore>();
+  /** The resource each group/version/plural names (events.k8s.io Events are kept in the core Event store). */
+  private readonly infos = new Map<string, ResourceInfo>();
   private readonly resources: ResourceInfo[] = [];
   private ready = false;
   private readonly openapi = new OpenAPIService(() => this.resources);
@@ -77,8 +79,12 @@ export class ApiServer {
   }
 
   register(info: ResourceInfo, strategy: Strategy = strategyFor(info)): GenericStore {
-    const store = new GenericStore(info, this.opts.backend, strategy, this.opts.pipeline);
-    for (const v of info.versions) this.stores.set(this.storeKey(info.group, v, info.plural), store);
+    const shared = info.storedWith && this.storeFor(info.storedWith.group, info.storedWith.version, info.storedWith.plural);
+    const store = shared || new GenericStore(info, this.opts.backend, strategy, this.opts.pipeline);
+    for (const v of info.versions) {
+      this.stores.set(this.storeKey(info.group, v, info.plural), store);
+      this.infos.set(this.storeKey(info.group, v, info.plural), info);
+    }
     this.resources.push(info);
     this.openapi.invalidate();
     if (this.ready) void store.cache.start();
@@ -93,6 +99,7 @@ export class ApiServer {
       const key = this.storeKey(info.group, v, info.plural);
       this.stores.get(key)?.cache.stop();
       this.stores.delete(key);
+      this.infos.delete(key);
     }
   }
 
@@ -160,7 +167,7 @@ export class ApiServer {
     if (!info.isResourceRequest || !info.resource) throw new NotFoundError({ group: '', resource: '' }, 'the server could not find the requested resource');
     const store = this.storeFor(info.group, info.version, info.resource);
     if (!store) throw new NotFoundError({ group: info.group, resource: info.resource }, 'the server could not find the requested resource');
-    await handleResource({ req, res, info, query, store, semantics: this.opts.semantics, storeFor: (g, v, p) => this.storeFor(g, v, p), versions: new VersionView(store.info, info.version, store.version) });
+    await handleResource({ req, res, info, query, store, semantics: this.opts.semantics, storeFor: (g, v, p) => this.storeFor(g, v, p), versions: new VersionView(this.infos.get(this.storeKey(info.group, info.version, info.resource)) ?? store.info, info.version, store.info, store.version) });
   }
 
   private serveStatic(req: IncomingMessage, res: ServerResponse, path: string, query: URLSearchParams): Promise<void> | true | undefined {

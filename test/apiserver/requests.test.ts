@@ -398,3 +398,54 @@ describe('versions', () => {
     assert.equal(atV1.json?.spec.size, 2);
   });
 });
+
+describe('events', () => {
+  it('keeps core/v1 and events.k8s.io/v1 Events in one store, each shaped as its version says', async () => {
+    const core = await api.raw('POST', '/api/v1/namespaces/writes/events', {
+      body: {
+        apiVersion: 'v1',
+        kind: 'Event',
+        metadata: { name: 'pod-a.1' },
+        involvedObject: { kind: 'Pod', name: 'pod-a', namespace: 'writes' },
+        reason: 'Started',
+        message: 'Started container main',
+        type: 'Normal',
+        count: 2,
+        source: { component: 'kubelet' },
+      },
+    });
+    assert.equal(core.status, 201, core.text);
+    const asNew = await api.raw('GET', '/apis/events.k8s.io/v1/namespaces/writes/events/pod-a.1');
+    assert.equal(asNew.status, 200, asNew.text);
+    assert.equal(asNew.json?.apiVersion, 'events.k8s.io/v1');
+    assert.equal(asNew.json?.note, 'Started container main');
+    assert.deepEqual(asNew.json?.regarding, { kind: 'Pod', name: 'pod-a', namespace: 'writes' });
+    assert.equal(asNew.json?.deprecatedCount, 2);
+    assert.equal(asNew.json?.message, undefined);
+
+    const created = await api.raw('POST', '/apis/events.k8s.io/v1/namespaces/writes/events', {
+      body: {
+        apiVersion: 'events.k8s.io/v1',
+        kind: 'Event',
+        metadata: { name: 'pod-b.1' },
+        eventTime: '2026-01-01T00:00:00.000000Z',
+        reportingController: 'example.com/ctl',
+        reportingInstance: 'ctl-1',
+        action: 'Scaling',
+        regarding: { kind: 'Pod', name: 'pod-b', namespace: 'writes' },
+        reason: 'Scaled',
+        note: 'scaled up',
+        type: 'Normal',
+      },
+    });
+    assert.equal(created.status, 201, created.text);
+    const list = await api.raw('GET', '/api/v1/namespaces/writes/events');
+    const b = list.json!.items.find((e: { metadata: { name: string } }) => e.metadata.name === 'pod-b.1');
+    assert.equal(b.apiVersion, 'v1');
+    assert.equal(b.message, 'scaled up');
+    assert.equal(b.involvedObject.name, 'pod-b');
+    assert.equal(b.reportingComponent, 'example.com/ctl');
+    const described = await api.raw('GET', `/api/v1/namespaces/writes/events?fieldSelector=${encodeURIComponent('involvedObject.name=pod-b')}`);
+    assert.deepEqual(described.json!.items.map((e: { metadata: { name: string } }) => e.metadata.name), ['pod-b.1']);
+  });
+});

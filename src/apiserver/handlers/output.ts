@@ -25,14 +25,15 @@ export function listBodyParts(store: GenericStore, versions: VersionView, result
 }
 
 export interface TableContext {
-  store: GenericStore;
   semantics: Semantics;
   query: URLSearchParams;
+  versions: VersionView;
 }
 
-/** A meta.k8s.io Table; row objects follow includeObject (None, Metadata by default, Object). */
-export function tableResponse(ctx: TableContext, objects: KubeObject[], output: AcceptedOutput, withColumns = true): object {
-  const data = ctx.semantics.table(ctx.store.info, objects, new Date());
+/** A meta.k8s.io Table of stored objects, printed at the request's version; row objects follow includeObject (None, Metadata by default, Object). */
+export function tableResponse(ctx: TableContext, stored: KubeObject[], output: AcceptedOutput, withColumns = true): object {
+  const objects = ctx.versions.same ? stored : stored.map((o) => ctx.versions.out(o));
+  const data = ctx.semantics.table(ctx.versions.info, objects, new Date());
   const include = ctx.query.get('includeObject') ?? 'Metadata';
   const rows = data.rows.map((row) => {
     const out: Record<string, unknown> = { cells: row.cells };

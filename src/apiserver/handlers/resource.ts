@@ -6,7 +6,7 @@ import { isPlainObject, type KubeObject } from '../../api/object.js';
 import { decodeDocument, decodeObjectBody, mediaType, readBody } from '../http/body.js';
 import type { RequestInfo } from '../http/request-info.js';
 import { negotiateOutput, sendJson, sendJsonParts, type AcceptedOutput } from '../http/respond.js';
-import type { DeleteOptions, GenericStore, WriteOptions } from '../registry/store.js';
+import type { DeleteOptions, GenericStore, ObjectFilter, WriteOptions } from '../registry/store.js';
 import { scaleFromObject, applyScaleToObject } from './scale.js';
 import type { PatchType, Semantics } from './semantics.js';
 import { serveWatch } from './watch.js';
@@ -82,7 +82,7 @@ function fieldValidation(r: ResourceRequest, obj: KubeObject): string[] {
   if (mode !== 'Strict' && mode !== 'Warn' && mode !== 'Ignore') {
     throw new BadRequestError(`fieldValidation parameter unsupported: ${mode}; supported values are Ignore, Warn, Strict`);
   }
-  const unknown = r.semantics.dropUnknownFields(r.store.info, r.versions.version, obj);
+  const unknown = r.semantics.dropUnknownFields(r.versions.info, r.versions.version, obj);
   if (mode === 'Ignore' || unknown.length === 0) return [];
   if (mode === 'Strict') {
     const errs = unknown.map((f) => `unknown field "${f}"`);
@@ -99,7 +99,7 @@ function setWarnings(res: ServerResponse, warnings: string[]): void {
 function sendObject(r: ResourceRequest, code: number, stored: KubeObject, out?: AcceptedOutput): void {
   const output = out ?? negotiateOutput(r.req);
   const obj = r.versions.out(stored);
-  if (output.table) sendJson(r.res, code, tableResponse(r, [obj], output));
+  if (output.table) sendJson(r.res, code, tableResponse(r, [stored], output));
   else if (output.metadataOnly) sendJson(r.res, code, partialMetadata(obj));
   else sendJson(r.res, code, obj);
 }
@@ -146,6 +146,16 @@ export async function handleResource(r: ResourceRequest): Promise<void> {
   }
 }
 
+/**
+ * The labelSelector and fieldSelector of the request as a filter on stored
+ * objects; selectors name fields of the request's resource and version.
+ */
+export function requestFilter(r: ResourceRequest): ObjectFilter | undefined {
+  const filter = r.semantics.listFilter(r.versions.info, r.query.get('labelSelector') ?? undefined, r.query.get('fieldSelector') ?? undefined);
+  if (!filter || r.versions.same) return filter;
+  return (o) => filter(r.versions.out(o));
+}
+
 async function handleGet(r: ResourceRequest): Promise<void> {
   const { store, info } = r;
   const output = negotiateOutput(r.req);
@@ -159,7 +169,7 @@ async function handleGet(r: ResourceRequest): Promise<void> {
 async function handleList(r: ResourceRequest): Promise<void> {
   const q = r.query;
   const output = negotiateOutput(r.req);
-  const filter = r.semantics.listFilter(r.store.info, q.get('labelSelector') ?? undefined, q.get('fieldSelector') ?? undefined);
+  const filter = requestFilter(r);
   const limit = q.get('limit');
   const result = await r.store.list(r.info.namespace, {
     filter,
@@ -254,7 +264,7 @@ async function handlePatch(r: ResourceRequest): Promise<void> {
       info.name!,
       (live) => {
         const view = r.versions;
-        const merged = r.semantics.apply(store.info, view.version, live && view.out(live), { ...applied, metadata: { ...applied.metadata, name: info.name } }, manager, force, sub);
+        const merged = r.semantics.apply(view.info, view.version, live && view.out(live), { ...applied, metadata: { ...applied.metadata, name: info.name } }, manager, force, sub);
         if (live) merged.metadata.resourceVersion = applied.metadata.resourceVersion;
         return view.in(merged);
       },
@@ -270,7 +280,7 @@ async function handlePatch(r: ResourceRequest): Promise<void> {
     (current) => {
       if (!current) throw new NotFoundError(store.ref(info.name));
       const pinned = isPlainObject(patchDoc) && isPlainObject(patchDoc.metadata) ? patchDoc.metadata.resourceVersion : undefined;
-      const patched = r.semantics.patch(store.info, r.versions.version, r.versions.out(current), type, patchDoc);
+      const patched = r.semantics.patch(r.versions.info, r.versions.version, r.versions.out(current), type, patchDoc);
       if (!isPlainObject(patched) || !isPlainObject(patched.metadata)) throw new BadRequestError('the patch produced an object without metadata');
       // A patch only pins the version when it names one itself.
       if (typeof pinned === 'string') patched.metadata.resourceVersion = pinned;
@@ -321,7 +331,7 @@ async function handleDelete(r: ResourceRequest): Promise<void> {
 
 async function handleDeleteCollection(r: ResourceRequest): Promise<void> {
   const opts = await deleteOptionsFrom(r);
-  const filter = r.semantics.listFilter(r.store.info, r.query.get('labelSelector') ?? undefined, r.query.get('fieldSelector') ?? undefined);
+  const filter = requestFilter(r);
   const listing = await r.store.list(r.info.namespace, { filter, filtered: filter !== undefined });
   const items: KubeObject[] = [];
   for (const item of listing.items) {

@@ -10,13 +10,18 @@ export class VersionView {
   /** The request's version is the storage version: nothing to convert. */
   readonly same: boolean;
 
+  /**
+   * `info` is the resource the request named; `storage` the one whose store
+   * holds it (another for events.k8s.io Events, kept with core Events).
+   */
   constructor(
-    private readonly info: ResourceInfo,
+    readonly info: ResourceInfo,
     readonly version: string,
+    private readonly storage: ResourceInfo,
     private readonly storageVersion: string,
   ) {
     this.apiVersion = info.group ? `${info.group}/${version}` : version;
-    this.same = version === storageVersion;
+    this.same = info === storage && version === storageVersion;
   }
 
   out(obj: KubeObject): KubeObject {
@@ -29,6 +34,6 @@ export class VersionView {
   }
 
   in(obj: KubeObject): KubeObject {
-    return this.same ? obj : convertObject(this.info, obj, this.storageVersion);
+    return this.same ? obj : convertObject(this.storage, obj, this.storageVersion);
   }
 }

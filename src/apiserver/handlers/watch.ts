@@ -7,7 +7,7 @@ import { negotiateOutput } from '../http/respond.js';
 import { parseResourceVersion } from '../registry/store.js';
 import type { CacheEvent } from '../watch-cache.js';
 import { partialMetadata, tableResponse } from './output.js';
-import type { ResourceRequest } from './resource.js';
+import { requestFilter, type ResourceRequest } from './resource.js';
 
 /** Bytes buffered for a slow watcher before it is dropped (it re-lists and re-watches). */
 const maxBufferedBytes = 16 * 1024 * 1024;
@@ -16,7 +16,7 @@ const bookmarkIntervalMs = 30_000;
 export async function serveWatch(r: ResourceRequest): Promise<void> {
   const { req, res, store, query } = r;
   const output = negotiateOutput(req);
-  const filter = r.semantics.listFilter(store.info, query.get('labelSelector') ?? undefined, query.get('fieldSelector') ?? undefined);
+  const filter = requestFilter(r);
   const nameFilter = r.info.name;
   const prefix = store.listPrefix(r.info.namespace);
   const matches = (obj: KubeObject) =>
