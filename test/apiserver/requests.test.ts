@@ -449,3 +449,24 @@ describe('events', () => {
     assert.deepEqual(described.json!.items.map((e: { metadata: { name: string } }) => e.metadata.name), ['pod-b.1']);
   });
 });
+
+describe('status writes', () => {
+  const pods = '/api/v1/namespaces/subresources/pods';
+
+  it('keep a container that ended under restartPolicy Never ended, and let labels through', async () => {
+    await api.raw('POST', pods, { body: pod('ended', { restartPolicy: 'Never', nodeName: 'node-1' }) });
+    const terminated = { phase: 'Failed', containerStatuses: [{ name: 'main', image: 'busybox:1.36', imageID: '', ready: false, restartCount: 0, state: { terminated: { exitCode: 1, reason: 'Error' } } }] };
+    const first = await api.raw('PATCH', `${pods}/ended/status`, { body: { metadata: { labels: { seen: 'yes' } }, status: terminated }, contentType: 'application/merge-patch+json' });
+    assert.equal(first.status, 200, first.text);
+    assert.equal(first.json?.metadata.labels.seen, 'yes', 'labels written through /status are kept');
+    const running = { status: { phase: 'Running', containerStatuses: [{ ...terminated.containerStatuses[0], state: { running: { startedAt: '2026-01-01T00:00:00Z' } } }] } };
+    const back = assertStatus(await api.raw('PATCH', `${pods}/ended/status`, { body: running, contentType: 'application/merge-patch+json' }), 422, 'Invalid');
+    assert.match(back.message, /may not be transitioned to non-terminated state/);
+  });
+
+  it('gives Nodes no generation', async () => {
+    const node = await api.raw('POST', '/api/v1/nodes', { body: { apiVersion: 'v1', kind: 'Node', metadata: { name: 'gen-node' } } });
+    assert.equal(node.status, 201, node.text);
+    assert.equal(node.json?.metadata.generation, undefined);
+  });
+});

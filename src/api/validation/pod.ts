@@ -242,3 +242,38 @@ export function validatePodUpdate(pod: KubeObject, old: KubeObject): FieldError[
   if (!semanticEqual(munged, oldSpec)) errs.push(forbidden('spec', `${podUpdateForbiddenMessage}\n${describeDifferences('core.PodSpec', oldSpec, munged)}`));
   return errs;
 }
+
+/** Whether a container of this restart policy that ended with exitCode may run again (Kubernetes' ValidateContainerStateTransition). */
+function mayRestart(restartPolicy: string, exitCode: number | undefined): boolean {
+  if (restartPolicy === 'Never') return false;
+  if (restartPolicy === 'OnFailure') return exitCode !== 0;
+  return true;
+}
+
+function stateTransitionErrors(statuses: unknown, oldStatuses: unknown, path: string, restartPolicy: string): FieldError[] {
+  const errs: FieldError[] = [];
+  const previous = new Map(objectsOf(oldStatuses).map((s) => [asString(s['name']), s]));
+  objectsOf(statuses).forEach((s, i) => {
+    const old = previous.get(asString(s['name']));
+    const oldTerminated = asObject(asObject(old?.['state'])?.['terminated']);
+    if (!oldTerminated) return;
+    if (asObject(asObject(s['state'])?.['terminated'])) return;
+    if (!mayRestart(restartPolicy, asNumber(oldTerminated['exitCode']))) {
+      errs.push(forbidden(child(index(path, i), 'state'), 'may not be transitioned to non-terminated state'));
+    }
+  });
+  return errs;
+}
+
+/** ValidatePodStatusUpdate: metadata as for any update, and containers that ended for good stay ended. */
+export function validatePodStatusUpdate(pod: KubeObject, old: KubeObject): FieldError[] {
+  const errs = validateObjectMetaUpdate(pod.metadata, old.metadata);
+  const spec = asObject(old['spec']) ?? {};
+  const restartPolicy = asString(spec['restartPolicy']) || 'Always';
+  const status = asObject(pod['status']) ?? {};
+  const oldStatus = asObject(old['status']) ?? {};
+  errs.push(...stateTransitionErrors(status['containerStatuses'], oldStatus['containerStatuses'], 'status.containerStatuses', restartPolicy));
+  // Init containers only restart under restartPolicy Always when they failed, as regular ones under OnFailure.
+  errs.push(...stateTransitionErrors(status['initContainerStatuses'], oldStatus['initContainerStatuses'], 'status.initContainerStatuses', restartPolicy === 'Never' ? 'Never' : 'OnFailure'));
+  return errs;
+}

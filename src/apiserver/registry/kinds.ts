@@ -143,11 +143,21 @@ const crdStrategy: Strategy = {
   allowUnconditionalUpdate: true,
 };
 
+/** Nodes keep status apart like other kinds, but have no metadata.generation. */
+const nodeStrategy: Strategy = {
+  allowUnconditionalUpdate: true,
+  prepareForUpdate(node, old) {
+    if (old.status === undefined) delete node.status;
+    else node.status = old.status;
+  },
+};
+
 export function strategyFor(info: ResourceInfo): Strategy {
   if (info.group === 'apiextensions.k8s.io' && info.kind === 'CustomResourceDefinition') return crdStrategy;
   if (info.group === '' && info.kind === 'Pod') return podStrategy;
   if (info.group === '' && info.kind === 'Namespace') return namespaceStrategy;
   if (info.group === '' && info.kind === 'Service') return serviceStrategy();
+  if (info.group === '' && info.kind === 'Node') return nodeStrategy;
   if (info.group === 'batch' && info.kind === 'Job') return jobStrategy;
   if (statusless.has(info.kind) || !info.subresources.includes('status')) return plainStrategy;
   return specStatus;

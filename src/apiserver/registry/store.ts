@@ -449,14 +449,23 @@ function sameFinalizers(obj: KubeObject, set: Set<string>): boolean {
 }
 
 /** The status subresource keeps everything but status from the stored object. */
+/**
+ * A status subresource write changes status, and labels and annotations as
+ * Kubernetes' status strategies let through (the kubelet keeps node labels so);
+ * spec and the rest of metadata stay as stored.
+ */
 function statusOnly(obj: KubeObject, current: KubeObject): void {
   const status = obj.status;
-  const managedFields = obj.metadata.managedFields;
+  const { managedFields, labels, annotations } = obj.metadata;
   for (const k of Object.keys(obj)) delete obj[k];
   Object.assign(obj, cloneJson(current));
   if (status === undefined) delete obj.status;
   else obj.status = status;
   if (managedFields) obj.metadata.managedFields = managedFields;
+  if (labels) obj.metadata.labels = labels;
+  else delete obj.metadata.labels;
+  if (annotations) obj.metadata.annotations = annotations;
+  else delete obj.metadata.annotations;
 }
 
 /** The finalize subresource (namespaces) changes spec.finalizers only. */
