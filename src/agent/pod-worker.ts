@@ -1,0 +1,460 @@
+// A node's pod worker: turns the pods bound to the node into sandboxes and
+// containers through the runtime, restarts containers per restartPolicy with
+// the kubelet's crash-loop back-off, reports each pod's status, and on
+// deletion stops the containers, reports the final status and removes the
+// pod from the API server (DELETE with gracePeriodSeconds=0 and a UID
+// precondition), as the kubelet's pod workers and status manager do.
+//
+// Work on one pod runs as that pod's own task (the kubelet's per-pod
+// goroutine), so a slow image pull or a long grace period holds up no other
+// pod. A sync of a pod whose task is running asks for one more run after it.
+import { ApiError } from '../api/errors.js';
+import type { KubeObject } from '../api/object.js';
+import type { EventRecorder } from '../client/events.js';
+import type { RestClient } from '../client/rest.js';
+import {
+  formatPod,
+  gracePeriodOf,
+  initContainers,
+  isHostNetwork,
+  isSidecar,
+  isTerminalPhase,
+  phaseOf,
+  regularContainers,
+  restartPolicyOf,
+  type ContainerSpec,
+} from './pod-spec.js';
+import { generatePodStatus, type Json, type WaitingReason } from './pod-status.js';
+import { ContainerStartError, type ContainerKind, type PodSandboxConfig, type Runtime, type RuntimeContainer, type RuntimePod } from './runtime.js';
+import type { PodStatusWriter } from './status-writer.js';
+import { apiTime, goDuration } from './timestamps.js';
+import type { WriteLimiter } from './write-limiter.js';
+
+const pods = { group: '', version: 'v1', plural: 'pods' };
+
+/**
+ * Where the agent says what it decided ('info': a pod started, adopted,
+ * deleted) and what went wrong ('warning', the default: a write failed and is
+ * retried). Many nodes make many info lines; a command shows them on request.
+ */
+export type AgentLog = (line: string, level?: 'info' | 'warning') => void;
+
+export interface CrashLoopBackOff {
+  /** The first wait before restarting a container that exited again (10 s in the kubelet). */
+  initialMs: number;
+  /** The longest wait (5 min in the kubelet). */
+  maxMs: number;
+}
+
+export const kubeletCrashLoopBackOff: CrashLoopBackOff = { initialMs: 10_000, maxMs: 300_000 };
+
+export interface PodWorkerDeps {
+  nodeName: string;
+  hostIPs: string[];
+  runtime: Runtime;
+  client: RestClient;
+  limiter: WriteLimiter;
+  statusWriter: PodStatusWriter;
+  /** The pod as the informer holds it now. */
+  getPod(key: string): KubeObject | undefined;
+  /** Asks for another sync of the pod, at once or after a while. */
+  requeue(key: string, afterMs?: number): void;
+  backOff?: CrashLoopBackOff;
+  /** Pods the node takes at once (allocatable pods); more are rejected with OutOfpods, as the kubelet's admission does. */
+  podCapacity?: number;
+  events?: EventRecorder;
+  log?: AgentLog;
+}
+
+/** client-go's flowcontrol.Backoff entry for one container. */
+interface BackOffEntry {
+  delayMs: number;
+  lastUpdate: number;
+}
+
+type Action = { type: 'start'; container: ContainerSpec; kind: ContainerKind; attempt: number } | { type: 'wait'; ms: number } | { type: 'none' };
+
+function latestRun(rp: RuntimePod, name: string): RuntimeContainer | undefined {
+  let best: RuntimeContainer | undefined;
+  for (const c of rp.containers) if (c.name === name && (!best || c.attempt > best.attempt || (c.attempt === best.attempt && c.createdAt > best.createdAt))) best = c;
+  return best;
+}
+
+export class PodWorker {
+  /** pod key -> the UID this worker runs under that name */
+  private readonly uids = new Map<string, string>();
+  /** UID -> pod key, to route runtime events */
+  private readonly keys = new Map<string, string>();
+  private readonly tasks = new Map<string, Promise<void>>();
+  private readonly again = new Set<string>();
+  private readonly backOffs = new Map<string, BackOffEntry>();
+  private readonly waiting = new Map<string, Map<string, WaitingReason>>();
+  /** UIDs whose deletion this worker finished (DELETE sent). */
+  private readonly deleted = new Set<string>();
+  private readonly failures = new Map<string, number>();
+  /** UIDs of the pods admitted to the node and not finished. */
+  private readonly admitted = new Set<string>();
+  private stopped = false;
+  private readonly backOff: CrashLoopBackOff;
+  private readonly log: AgentLog;
+
+  constructor(private readonly deps: PodWorkerDeps) {
+    this.backOff = deps.backOff ?? kubeletCrashLoopBackOff;
+    this.log = deps.log ?? (() => undefined);
+    deps.runtime.onPodEvent((uid) => {
+      const key = this.keys.get(uid);
+      if (key) deps.requeue(key);
+    });
+  }
+
+  get nodeName(): string {
+    return this.deps.nodeName;
+  }
+
+  /** Pods this worker currently looks after. */
+  get podCount(): number {
+    return this.uids.size;
+  }
+
+  /** Starts (or asks for another run of) the pod's task; returns at once. */
+  sync(key: string): void {
+    if (this.stopped) return;
+    if (this.tasks.has(key)) {
+      this.again.add(key);
+      return;
+    }
+    const task = this.work(key)
+      .then(
+        () => {
+          this.failures.delete(key);
+        },
+        (err: unknown) => {
+          const n = (this.failures.get(key) ?? 0) + 1;
+          this.failures.set(key, n);
+          const delay = Math.min(100 * 2 ** n, 30_000);
+          this.log(`node ${this.nodeName}: pod ${key}: ${(err as Error).message}; retrying in ${delay} ms`);
+          this.deps.requeue(key, delay);
+        },
+      )
+      .finally(() => {
+        this.tasks.delete(key);
+        if (this.again.delete(key)) this.sync(key);
+      });
+    this.tasks.set(key, task);
+  }
+
+  /** Stops and forgets what the runtime runs for pods that are not among the node's pods in the API. */
+  async removeOrphans(apiPods: KubeObject[]): Promise<void> {
+    const wanted = new Set(apiPods.map((p) => p.metadata.uid));
+    for (const rp of await this.deps.runtime.listPods()) {
+      if (wanted.has(rp.uid) || this.keys.has(rp.uid)) continue;
+      await this.deps.runtime.stopPodSandbox(rp.uid, 0);
+      await this.deps.runtime.removePod(rp.uid);
+      this.log(`node ${this.nodeName}: removed orphaned pod ${rp.namespace}/${rp.name} (${rp.uid}) from the runtime`, 'info');
+    }
+  }
+
+  /** Stops taking work and waits for the running tasks; pods keep running in the runtime. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.again.clear();
+    await Promise.allSettled([...this.tasks.values()]);
+  }
+
+  private async work(key: string): Promise<void> {
+    const pod = this.deps.getPod(key);
+    const uid = pod?.metadata.uid;
+    const previous = this.uids.get(key);
+    if (previous && previous !== uid) await this.teardown(key, previous);
+    if (!pod || !uid) return;
+    this.uids.set(key, uid);
+    this.keys.set(uid, key);
+    if (isTerminalPhase(phaseOf(pod))) return this.finished(pod);
+    if (pod.metadata.deletionTimestamp) return this.terminate(pod);
+    if (!this.admitted.has(uid)) {
+      if (!this.admit(pod)) return;
+      this.admitted.add(uid);
+    }
+    await this.converge(key, uid);
+  }
+
+  /**
+   * The kubelet's admission, for the pod count only: a pod no agent has started
+   * yet is rejected when the node already runs as many as it may.
+   * Resources are the scheduler's to fit.
+   */
+  private admit(pod: KubeObject): boolean {
+    const capacity = this.deps.podCapacity;
+    const status = (pod.status ?? {}) as Json;
+    const startedBefore = typeof status.startTime === 'string' || Array.isArray(status.containerStatuses);
+    if (capacity === undefined || startedBefore || this.admitted.size < capacity) return true;
+    const message = `Node didn't have enough resource: pods, requested: 1, used: ${this.admitted.size}, capacity: ${capacity}`;
+    this.log(`node ${this.nodeName}: pod ${pod.metadata.namespace}/${pod.metadata.name} rejected: ${message}`);
+    void this.deps.events?.record(pod, 'Warning', 'OutOfpods', message);
+    void this.deps.statusWriter.set(pod, { phase: 'Failed', reason: 'OutOfpods', message: `Pod was rejected: ${message}`, startTime: apiTime() });
+    return false;
+  }
+
+  /** The pod is gone from the API (or its name went to a new pod): forget it everywhere. */
+  private async teardown(key: string, uid: string): Promise<void> {
+    await this.deps.runtime.stopPodSandbox(uid, 0);
+    await this.deps.runtime.removePod(uid);
+    this.uids.delete(key);
+    this.keys.delete(uid);
+    this.admitted.delete(uid);
+    this.waiting.delete(uid);
+    this.deleted.delete(uid);
+    for (const k of [...this.backOffs.keys()]) if (k.startsWith(`${uid}/`)) this.backOffs.delete(k);
+    this.deps.statusWriter.forget(uid);
+    this.log(`node ${this.nodeName}: pod ${key} (${uid}) removed`, 'info');
+  }
+
+  private sandboxConfig(pod: KubeObject): PodSandboxConfig {
+    const spec = (pod.spec ?? {}) as Json;
+    return {
+      uid: pod.metadata.uid ?? '',
+      namespace: pod.metadata.namespace ?? '',
+      name: pod.metadata.name ?? '',
+      hostname: typeof spec.hostname === 'string' ? spec.hostname : (pod.metadata.name ?? ''),
+      hostNetwork: isHostNetwork(pod),
+      labels: pod.metadata.labels ?? {},
+      annotations: pod.metadata.annotations ?? {},
+      pod,
+    };
+  }
+
+  /** The runtime's view of the pod, taking it back from the reported status after an agent restart when the runtime supports that. */
+  private async runtimePod(pod: KubeObject): Promise<RuntimePod | undefined> {
+    const uid = pod.metadata.uid ?? '';
+    const rp = await this.deps.runtime.podStatus(uid);
+    if (rp || !this.deps.runtime.restore) return rp;
+    const restored = await this.deps.runtime.restore(this.sandboxConfig(pod), (pod.status ?? {}) as Json);
+    if (restored) this.log(`node ${this.nodeName}: pod ${pod.metadata.namespace}/${pod.metadata.name}: adopted from its reported status`, 'info');
+    return restored;
+  }
+
+  private waitingOf(uid: string): Map<string, WaitingReason> {
+    let m = this.waiting.get(uid);
+    if (!m) {
+      m = new Map();
+      this.waiting.set(uid, m);
+    }
+    return m;
+  }
+
+  private report(pod: KubeObject, rp: RuntimePod | undefined, podIsTerminal: boolean): Promise<void> {
+    const uid = pod.metadata.uid ?? '';
+    const status = generatePodStatus({
+      pod,
+      oldStatus: this.deps.statusWriter.baseStatus(pod),
+      runtimePod: rp,
+      runtimeType: this.deps.runtime.type,
+      hostIPs: this.deps.hostIPs,
+      waitingReasons: this.waiting.get(uid),
+      podIsTerminal,
+      now: Date.now(),
+    });
+    return this.deps.statusWriter.set(pod, status);
+  }
+
+  /** Brings the runtime in line with the pod: sandbox, init containers in order, then the regular ones, restarts with back-off. */
+  private async converge(key: string, uid: string): Promise<void> {
+    const { runtime } = this.deps;
+    for (let step = 0; step < 64 && !this.stopped; step++) {
+      const pod = this.deps.getPod(key);
+      if (!pod || pod.metadata.uid !== uid || pod.metadata.deletionTimestamp || isTerminalPhase(phaseOf(pod))) {
+        this.deps.requeue(key);
+        return;
+      }
+      const rp = await this.runtimePod(pod);
+      if (!rp?.sandbox || rp.sandbox.state !== 'ready') {
+        if (rp?.sandbox) {
+          // A sandbox that stopped under a pod that did not finish: the kubelet makes a new one and starts over.
+          this.log(`node ${this.nodeName}: pod ${key}: sandbox not ready, creating a new one`, 'info');
+        }
+        void this.report(pod, rp, false);
+        try {
+          await runtime.runPodSandbox(this.sandboxConfig(pod));
+        } catch (err) {
+          void this.deps.events?.record(pod, 'Warning', 'FailedCreatePodSandBox', `Failed to create pod sandbox: ${(err as Error).message}`);
+          throw err;
+        }
+        continue;
+      }
+      const action = this.nextAction(pod, rp);
+      if (action.type === 'start') {
+        const { container, kind, attempt } = action;
+        try {
+          await runtime.startContainer(uid, { name: container.name, image: container.image, kind, attempt, spec: container });
+          this.waiting.get(uid)?.delete(container.name);
+          if (this.deps.events) {
+            void this.deps.events.record(pod, 'Normal', 'Pulled', `Container image ${JSON.stringify(container.image)} already present on machine`);
+            void this.deps.events.record(pod, 'Normal', 'Created', `Created container: ${container.name}`);
+            void this.deps.events.record(pod, 'Normal', 'Started', `Started container ${container.name}`);
+          }
+        } catch (err) {
+          if (!(err instanceof ContainerStartError)) throw err;
+          this.waitingOf(uid).set(container.name, { reason: err.reason, message: err.message });
+          void this.deps.events?.record(pod, 'Warning', 'Failed', `Error: ${err.message}`);
+          const entry = this.nextBackOff(`${uid}/${container.name}`, Date.now());
+          this.deps.requeue(key, entry.delayMs);
+          break;
+        }
+        continue;
+      }
+      if (action.type === 'wait') this.deps.requeue(key, action.ms);
+      break;
+    }
+    const pod = this.deps.getPod(key);
+    if (!pod || pod.metadata.uid !== uid) return;
+    let rp = await runtime.podStatus(uid);
+    const status = generatePodStatus({
+      pod,
+      oldStatus: this.deps.statusWriter.baseStatus(pod),
+      runtimePod: rp,
+      runtimeType: runtime.type,
+      hostIPs: this.deps.hostIPs,
+      waitingReasons: this.waiting.get(uid),
+      podIsTerminal: false,
+      now: Date.now(),
+    });
+    if (isTerminalPhase(status.phase)) {
+      // Finished on its own (restartPolicy Never or OnFailure): the sandbox goes, the pod stays until deleted.
+      await runtime.stopPodSandbox(uid, 0);
+      rp = await runtime.podStatus(uid);
+      this.log(`node ${this.nodeName}: pod ${key} ${String(status.phase)}`, 'info');
+      await this.report(pod, rp, true);
+      return;
+    }
+    void this.report(pod, rp, false);
+  }
+
+  /** What to do next for the pod, the kubelet's computePodActions one step at a time. */
+  private nextAction(pod: KubeObject, rp: RuntimePod): Action {
+    const uid = pod.metadata.uid ?? '';
+    const policy = restartPolicyOf(pod);
+    const regular = regularContainers(pod);
+    const initialized = regular.some((c) => latestRun(rp, c.name));
+    let wait: number | undefined;
+    for (const c of initContainers(pod)) {
+      const run = latestRun(rp, c.name);
+      if (isSidecar(c)) {
+        if (!run) return { type: 'start', container: c, kind: 'sidecar', attempt: 0 };
+        if (run.state === 'exited') {
+          const a = this.restartOrWait(pod, c, 'sidecar', run);
+          if (a.type === 'start') return a;
+          if (a.type === 'wait') {
+            wait = Math.min(wait ?? a.ms, a.ms);
+            if (!initialized) return a;
+          }
+        } else if (run.state !== 'running' && !initialized) return { type: 'none' };
+        continue;
+      }
+      if (initialized) continue;
+      if (!run) return { type: 'start', container: c, kind: 'init', attempt: 0 };
+      if (run.state !== 'exited') return { type: 'none' };
+      if (run.exitCode === 0) continue;
+      if (policy === 'Never') return { type: 'none' };
+      return this.restartOrWait(pod, c, 'init', run);
+    }
+    for (const c of regular) {
+      const run = latestRun(rp, c.name);
+      if (!run) return { type: 'start', container: c, kind: 'regular', attempt: 0 };
+      if (run.state !== 'exited') continue;
+      const restart = policy === 'Always' || (policy === 'OnFailure' && run.exitCode !== 0);
+      if (!restart) {
+        this.waiting.get(uid)?.delete(c.name);
+        continue;
+      }
+      const a = this.restartOrWait(pod, c, 'regular', run);
+      if (a.type === 'start') return a;
+      if (a.type === 'wait') wait = Math.min(wait ?? a.ms, a.ms);
+    }
+    return wait === undefined ? { type: 'none' } : { type: 'wait', ms: wait };
+  }
+
+  /** client-go Backoff.Next: double the wait, or start over when the last exit is long past. */
+  private nextBackOff(id: string, eventTime: number): BackOffEntry {
+    const entry = this.backOffs.get(id);
+    const next: BackOffEntry =
+      !entry || eventTime - entry.lastUpdate > 2 * this.backOff.maxMs
+        ? { delayMs: this.backOff.initialMs, lastUpdate: eventTime }
+        : { delayMs: Math.min(entry.delayMs * 2, this.backOff.maxMs), lastUpdate: eventTime };
+    this.backOffs.set(id, next);
+    return next;
+  }
+
+  /** The kubelet's doBackOff: restart at once the first time, then wait 10 s, 20 s ... after each exit. */
+  private restartOrWait(pod: KubeObject, c: ContainerSpec, kind: ContainerKind, run: RuntimeContainer): Action {
+    const uid = pod.metadata.uid ?? '';
+    const id = `${uid}/${c.name}`;
+    const finishedAt = run.finishedAt ?? Date.now();
+    const entry = this.backOffs.get(id);
+    const now = Date.now();
+    if (entry && now - entry.lastUpdate <= 2 * this.backOff.maxMs && now - finishedAt < entry.delayMs) {
+      const message = `back-off ${goDuration(entry.delayMs)} restarting failed container=${c.name} pod=${formatPod(pod)}`;
+      const known = this.waiting.get(uid)?.get(c.name);
+      if (known?.message !== message) {
+        this.waitingOf(uid).set(c.name, { reason: 'CrashLoopBackOff', message });
+        void this.deps.events?.record(pod, 'Warning', 'BackOff', `Back-off restarting failed container ${c.name} in pod ${formatPod(pod)}`);
+      }
+      return { type: 'wait', ms: Math.max(1, entry.delayMs - (now - finishedAt)) };
+    }
+    this.nextBackOff(id, finishedAt);
+    return { type: 'start', container: c, kind, attempt: run.attempt + 1 };
+  }
+
+  /** Deletion requested: stop the containers, report the final status, then remove the pod from the API. */
+  private async terminate(pod: KubeObject): Promise<void> {
+    const { runtime } = this.deps;
+    const uid = pod.metadata.uid ?? '';
+    const key = `${pod.metadata.namespace}/${pod.metadata.name}`;
+    if (this.deleted.has(uid)) return;
+    this.admitted.delete(uid);
+    const grace = gracePeriodOf(pod);
+    const rp = await this.runtimePod(pod);
+    if (rp) {
+      const running = (names: string[]) => rp.containers.filter((c) => names.includes(c.name) && (c.state === 'running' || c.state === 'created'));
+      // Regular containers first, then sidecars in reverse order, as the kubelet stops them.
+      const regular = running(regularContainers(pod).map((c) => c.name));
+      for (const c of regular) void this.deps.events?.record(pod, 'Normal', 'Killing', `Stopping container ${c.name}`);
+      await Promise.all(regular.map((c) => runtime.stopContainer(uid, c.id, grace)));
+      for (const s of initContainers(pod).filter(isSidecar).reverse()) {
+        for (const c of running([s.name])) {
+          void this.deps.events?.record(pod, 'Normal', 'Killing', `Stopping container ${c.name}`);
+          await runtime.stopContainer(uid, c.id, grace);
+        }
+      }
+      await runtime.stopPodSandbox(uid, grace);
+    }
+    const latest = this.deps.getPod(key) ?? pod;
+    if (latest.metadata.uid !== uid) return;
+    await this.report(latest, await runtime.podStatus(uid), true);
+    await this.deletePod(latest);
+  }
+
+  /** A finished pod runs nothing; if it is being deleted (finalizers held it), complete that. */
+  private async finished(pod: KubeObject): Promise<void> {
+    const uid = pod.metadata.uid ?? '';
+    this.admitted.delete(uid);
+    const rp = await this.deps.runtime.podStatus(uid);
+    if (rp?.sandbox?.state === 'ready' || rp?.containers.some((c) => c.state === 'running')) await this.deps.runtime.stopPodSandbox(uid, 0);
+    if (pod.metadata.deletionTimestamp) await this.deletePod(pod);
+  }
+
+  private async deletePod(pod: KubeObject): Promise<void> {
+    const uid = pod.metadata.uid ?? '';
+    if (this.deleted.has(uid)) return;
+    try {
+      await this.deps.limiter.run(
+        () => this.deps.client.delete({ ...pods, namespace: pod.metadata.namespace, name: pod.metadata.name }, { kind: 'DeleteOptions', apiVersion: 'v1', gracePeriodSeconds: 0, preconditions: { uid } }),
+        'pods',
+      );
+      this.log(`node ${this.nodeName}: pod ${pod.metadata.namespace}/${pod.metadata.name} terminated and deleted`, 'info');
+    } catch (err) {
+      // Already gone, or the name now belongs to a new pod: either way this one is done.
+      if (!(err instanceof ApiError && (err.code === 404 || err.code === 409))) throw err;
+    }
+    this.deleted.add(uid);
+  }
+}

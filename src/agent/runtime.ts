@@ -1,0 +1,118 @@
+// The container runtime contract the node agent drives, modelled on the
+// kubelet's CRI use: one sandbox per pod (its network and IPs), containers
+// created and started inside it, stopped with a grace period, and a status the
+// agent turns into the pod's API status. Implementations: FakeRuntime (hollow
+// nodes, nothing runs); issue 4 adds runc (OCI containers) and process (plain
+// host processes).
+import type { KubeObject } from '../api/object.js';
+
+/** What a runtime is told about the pod whose sandbox it creates. */
+export interface PodSandboxConfig {
+  uid: string;
+  namespace: string;
+  name: string;
+  /** spec.hostname, or the pod's name. */
+  hostname: string;
+  /** spec.hostNetwork: the pod shares the node's network and IPs. */
+  hostNetwork: boolean;
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  /** The pod as the API server holds it, for what a runtime needs beyond the above (volumes, DNS, security context). */
+  pod: KubeObject;
+}
+
+/** Init containers run to completion one after another; sidecars are init containers with restartPolicy Always. */
+export type ContainerKind = 'init' | 'sidecar' | 'regular';
+
+export interface ContainerConfig {
+  name: string;
+  image: string;
+  kind: ContainerKind;
+  /** 0 for a container's first run; each restart counts one up (the pod's restartCount). */
+  attempt: number;
+  /** The container as the pod spec has it (command, args, env, resources ...). */
+  spec: Record<string, unknown>;
+}
+
+export type RuntimeContainerState = 'created' | 'running' | 'exited' | 'unknown';
+
+/** One run (attempt) of a container. */
+export interface RuntimeContainer {
+  /** The runtime's own ID; the pod status shows it as `${runtime.type}://${id}`. */
+  id: string;
+  name: string;
+  attempt: number;
+  /** The image as the runtime resolved it ("docker.io/library/nginx:latest"). */
+  image: string;
+  /** The image's content reference, reported as imageID ("docker.io/library/nginx@sha256:..."). */
+  imageRef: string;
+  state: RuntimeContainerState;
+  /** Epoch milliseconds. */
+  createdAt: number;
+  startedAt?: number;
+  finishedAt?: number;
+  exitCode?: number;
+  /** "Completed", "Error", "OOMKilled" ... for exited containers. */
+  reason?: string;
+  message?: string;
+}
+
+export interface RuntimeSandbox {
+  id: string;
+  /** A ready sandbox has its network set up; a stopped one has released it. */
+  state: 'ready' | 'notready';
+  /** The pod's IPs, first one primary; empty for host-network pods (they take the node's). */
+  ips: string[];
+  createdAt: number;
+}
+
+/** Everything a runtime knows about one pod. */
+export interface RuntimePod {
+  uid: string;
+  namespace: string;
+  name: string;
+  sandbox: RuntimeSandbox | undefined;
+  /** The runs of each container the runtime still keeps: at least the latest, usually the one before it too. */
+  containers: RuntimeContainer[];
+}
+
+/** A container that could not be started, with the waiting reason the pod status shows (ErrImagePull, CreateContainerError ...). */
+export class ContainerStartError extends Error {
+  override readonly name = 'ContainerStartError';
+  constructor(
+    readonly reason: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+export interface Runtime {
+  /** The scheme of container IDs in pod status: "fake" gives fake://<id>. */
+  readonly type: string;
+  /** nodeInfo.containerRuntimeVersion shows `${type}://${version}`. */
+  readonly version: string;
+  /** Creates the pod's sandbox (network, IPs); a pod that has one keeps it. */
+  runPodSandbox(config: PodSandboxConfig): Promise<RuntimeSandbox>;
+  /** Creates and starts one container in the pod's sandbox, fetching its image first if needed. Throws ContainerStartError. */
+  startContainer(uid: string, config: ContainerConfig): Promise<RuntimeContainer>;
+  /** Stops a running container, giving it gracePeriodSeconds before killing it. */
+  stopContainer(uid: string, containerId: string, gracePeriodSeconds: number): Promise<void>;
+  /** Stops every container still running in the pod and releases its network. */
+  stopPodSandbox(uid: string, gracePeriodSeconds: number): Promise<void>;
+  /** Forgets the pod: its sandbox and every container run. */
+  removePod(uid: string): Promise<void>;
+  podStatus(uid: string): Promise<RuntimePod | undefined>;
+  listPods(): Promise<RuntimePod[]>;
+  /** Tells the agent that a pod changed on its own (a container exited, finished starting). */
+  onPodEvent(listener: (uid: string) => void): void;
+  /**
+   * For runtimes whose state does not outlive the process (fake): takes the pod
+   * back as the API server last showed it, so that an agent restart neither
+   * starts it again nor counts a restart. Runtimes with real state leave it out
+   * and find their pods again through listPods().
+   */
+  restore?(config: PodSandboxConfig, reportedStatus: Record<string, unknown>): Promise<RuntimePod | undefined>;
+  close(): Promise<void>;
+}
