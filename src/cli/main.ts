@@ -22,6 +22,27 @@ function serverCommand(name: string, description: string): void {
     });
 }
 
+const defaultKubeconfig = join(defaultDataDir, 'admin.kubeconfig');
+
+program
+  .command('hollow')
+  .description('register simulated nodes that run pods without running anything (for scale tests, like kwok)')
+  .option('--kubeconfig <file>', 'credentials of the cluster to join', defaultKubeconfig)
+  .option('--nodes <n>', 'how many nodes', '10')
+  .option('--pods-per-node <n>', 'pod capacity of each node', '110')
+  .option('--cpu <quantity>', 'cpu capacity of each node', '4')
+  .option('--memory <quantity>', 'memory capacity of each node', '16Gi')
+  .action(async (opts: { kubeconfig: string; nodes: string; podsPerNode: string; cpu: string; memory: string }) => {
+    const { runHollowCommand } = await import('../agent/index.js');
+    await runHollowCommand({ kubeconfig: opts.kubeconfig, nodes: positiveInt('--nodes', opts.nodes), podsPerNode: positiveInt('--pods-per-node', opts.podsPerNode), cpu: opts.cpu, memory: opts.memory });
+  });
+
+function positiveInt(flag: string, value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) throw new Error(`${flag} must be a positive whole number, got "${value}"`);
+  return n;
+}
+
 serverCommand('server', 'run the control plane: the API server on an embedded store (or etcd)');
 serverCommand('up', 'bring up a one-machine cluster (today: the control plane; the node agent joins in a later release)');
 
