@@ -158,6 +158,8 @@ export function strategyFor(info: ResourceInfo): Strategy {
   if (info.group === '' && info.kind === 'Namespace') return namespaceStrategy;
   if (info.group === '' && info.kind === 'Service') return serviceStrategy();
   if (info.group === '' && info.kind === 'Node') return nodeStrategy;
+  // core/v1 ReplicationControllers orphan their pods unless told otherwise, as in Kubernetes.
+  if (info.group === '' && info.kind === 'ReplicationController') return { ...specStatus, defaultGarbageCollectionPolicy: 'Orphan' };
   if (info.group === 'batch' && info.kind === 'Job') return jobStrategy;
   if (statusless.has(info.kind) || !info.subresources.includes('status')) return plainStrategy;
   return specStatus;

@@ -327,7 +327,8 @@ export class GenericStore {
       if (!opts.managedFieldsSet) this.pipeline.trackManagedFields?.(this.info, current, obj, opts.fieldManager ?? 'unknown', opts.subresource ?? '');
       if (opts.dryRun) return { object: obj, created: false };
       // Finalizers all gone from an object being deleted: the delete completes.
-      if (obj.metadata.deletionTimestamp && (obj.metadata.finalizers ?? []).length === 0 && !this.strategy.gracePeriodSeconds && !this.strategy.holdsDeletion?.(obj)) {
+      // (A pod still in its grace period is deleted by its node, which deletes it again with grace 0.)
+      if (obj.metadata.deletionTimestamp && (obj.metadata.finalizers ?? []).length === 0 && (obj.metadata.deletionGracePeriodSeconds ?? 0) === 0 && !this.strategy.holdsDeletion?.(obj)) {
         const del = await this.backend.delete(key, modRevision);
         if (del.ok) {
           this.cache.noteWrite(del.revision);
@@ -399,9 +400,19 @@ export class GenericStore {
       await this.pipeline.admit?.(this.info, 'DELETE', current, current);
       const next = cloneJson(current);
       const finalizers = new Set(next.metadata.finalizers ?? []);
-      const policy = opts.propagationPolicy ?? (opts.orphanDependents ? 'Orphan' : undefined);
-      if (policy === 'Orphan') finalizers.add('orphan');
-      if (policy === 'Foreground') finalizers.add('foregroundDeletion');
+      // The policy asked for replaces the one an earlier delete set, as Kubernetes' deletion finalizers do.
+      const asked = opts.propagationPolicy ?? (opts.orphanDependents === undefined ? undefined : opts.orphanDependents ? 'Orphan' : 'Background');
+      const policy = asked ?? (current.metadata.deletionTimestamp ? undefined : this.strategy.defaultGarbageCollectionPolicy);
+      if (policy === 'Orphan') {
+        finalizers.add('orphan');
+        finalizers.delete('foregroundDeletion');
+      } else if (policy === 'Foreground') {
+        finalizers.add('foregroundDeletion');
+        finalizers.delete('orphan');
+      } else if (policy === 'Background') {
+        finalizers.delete('orphan');
+        finalizers.delete('foregroundDeletion');
+      }
       const grace = this.strategy.gracePeriodSeconds?.(current, opts.gracePeriodSeconds) ?? 0;
       const graceful = grace > 0 || finalizers.size > 0 || (this.strategy.holdsDeletion?.(current) ?? false);
       if (!graceful) {

@@ -25,6 +25,8 @@ export interface Strategy {
   gracePeriodSeconds?(obj: KubeObject, requested: number | undefined): number;
   /** Deletion waits for something besides metadata.finalizers (a namespace's spec.finalizers). */
   holdsDeletion?(obj: KubeObject): boolean;
+  /** What a delete without propagationPolicy does with dependents (Kubernetes' DefaultGarbageCollectionPolicy). */
+  defaultGarbageCollectionPolicy?: 'Orphan';
   /** Called when graceful deletion starts (a namespace turns Terminating). */
   prepareForDeletion?(obj: KubeObject): void;
 }
