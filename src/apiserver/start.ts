@@ -8,7 +8,8 @@ import { renderKubeconfig } from './kubeconfig.js';
 import { listenHttps } from './listen.js';
 import { ApiServer } from './server.js';
 import { namiSemantics } from './semantics-impl.js';
-import { createWritePipeline } from './write-pipeline.js';
+import { createWritePipeline, systemPriorityClasses } from './write-pipeline.js';
+import type { KubeObject } from '../api/object.js';
 import { firstServiceIP } from './registry/service-allocation.js';
 
 export interface StartOptions {
@@ -32,7 +33,18 @@ export async function startApiServer(opts: StartOptions): Promise<RunningApiServ
   const ipAddresses = ['127.0.0.1', '::1'];
   if (opts.host !== '0.0.0.0' && opts.host !== 'localhost' && /^[0-9.]+$/.test(opts.host) && !ipAddresses.includes(opts.host)) ipAddresses.push(opts.host);
   const pki = await ensureClusterPki(opts.dataDir, { dnsNames: ['localhost', 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc'], ipAddresses });
-  const pipeline = createWritePipeline(async (name) => (await api.storeFor('', 'v1', 'namespaces')!.getCached(undefined, name))?.object);
+  const storeOf = (group: string, plural: string) => api.servedResources.find((r) => r.group === group && r.plural === plural);
+  const pipeline = createWritePipeline({
+    async get(group, plural, namespace, name) {
+      const info = storeOf(group, plural);
+      return info && (await api.storeFor(group, info.versions[0]!, plural)?.getCached(namespace, name))?.object;
+    },
+    async list(group, plural) {
+      const info = storeOf(group, plural);
+      const store = info && api.storeFor(group, info.versions[0]!, plural);
+      return store ? (await store.list(undefined)).items.map((i) => i.object) : [];
+    },
+  });
   const api: ApiServer = new ApiServer({ backend: opts.backend, semantics: namiSemantics, pipeline, advertiseAddress: `${opts.host}:${opts.port}` });
   const cacheFill = api.start();
   const { server, port } = await listenHttps(api, pki, { host: opts.host, port: opts.port });
@@ -56,13 +68,19 @@ export async function startApiServer(opts: StartOptions): Promise<RunningApiServ
   };
 }
 
-/** default, kube-system, kube-public and kube-node-lease exist in every cluster, and the `kubernetes` Service in default. */
+/** default, kube-system, kube-public and kube-node-lease exist in every cluster, the system PriorityClasses, and the `kubernetes` Service in default. */
 async function ensureDefaultObjects(api: ApiServer, port: number): Promise<void> {
   const namespaces = api.storeFor('', 'v1', 'namespaces')!;
   for (const name of ['default', 'kube-system', 'kube-public', 'kube-node-lease']) {
     if (!(await namespaces.getCached(undefined, name))) {
       await namespaces.create(undefined, { metadata: { name } }, { fieldManager: 'nami-apiserver' }).catch(() => undefined);
     }
+  }
+  const priorityClasses = api.storeFor('scheduling.k8s.io', 'v1', 'priorityclasses')!;
+  for (const [name, value] of Object.entries(systemPriorityClasses)) {
+    if (await priorityClasses.getCached(undefined, name)) continue;
+    const description = name === 'system-node-critical' ? 'Used for system critical pods that must not be moved from their current node.' : 'Used for system critical pods that must run in the cluster, but can be moved to another node if necessary.';
+    await priorityClasses.create(undefined, { metadata: { name }, value, description, preemptionPolicy: 'PreemptLowerPriority' } as KubeObject, { fieldManager: 'nami-apiserver' }).catch(() => undefined);
   }
   const services = api.storeFor('', 'v1', 'services')!;
   if (!(await services.getCached('default', 'kubernetes'))) {

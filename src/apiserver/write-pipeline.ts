@@ -9,10 +9,50 @@ import { validateObject, validatePodStatusUpdate } from '../api/validation/index
 import type { WritePipeline } from './registry/store.js';
 import { typesFor } from './resource-types.js';
 
-/** Reads a namespace as the API server has it (undefined when absent). */
-export type NamespaceLookup = (name: string) => Promise<KubeObject | undefined>;
+/** What admission reads of other objects, as the API server has them. */
+export interface ClusterReader {
+  get(group: string, plural: string, namespace: string | undefined, name: string): Promise<KubeObject | undefined>;
+  list(group: string, plural: string): Promise<KubeObject[]>;
+}
 
-export function createWritePipeline(namespaceOf: NamespaceLookup): WritePipeline {
+/** Built-in classes every cluster has (Kubernetes' scheduling API defaults). */
+export const systemPriorityClasses: Record<string, number> = { 'system-node-critical': 2000001000, 'system-cluster-critical': 2000000000 };
+
+/**
+ * The Priority admission plugin: spec.priority (and preemptionPolicy) from the
+ * pod's PriorityClass, or from the global default class; a priority the pod
+ * names itself is refused unless it agrees.
+ */
+async function admitPriority(pod: KubeObject, reader: ClusterReader): Promise<void> {
+  const spec = (isPlainObject(pod.spec) ? pod.spec : {}) as Record<string, unknown>;
+  const className = typeof spec.priorityClassName === 'string' ? spec.priorityClassName : '';
+  let priority = 0;
+  let preemptionPolicy: unknown;
+  const forbidden = (message: string) => new ForbiddenError({ group: '', resource: 'pods', name: pod.metadata.name }, `pods "${pod.metadata.name ?? ''}" is forbidden: ${message}`);
+  if (className) {
+    const pc = await reader.get('scheduling.k8s.io', 'priorityclasses', undefined, className);
+    if (pc) {
+      priority = typeof pc.value === 'number' ? pc.value : 0;
+      preemptionPolicy = pc.preemptionPolicy;
+    } else if (className in systemPriorityClasses) priority = systemPriorityClasses[className]!;
+    else throw forbidden(`no PriorityClass with name ${className} was found`);
+  } else {
+    const global = (await reader.list('scheduling.k8s.io', 'priorityclasses')).find((pc) => pc.globalDefault === true);
+    if (global) {
+      priority = typeof global.value === 'number' ? global.value : 0;
+      preemptionPolicy = global.preemptionPolicy;
+      spec.priorityClassName = global.metadata.name;
+    }
+  }
+  if (spec.priority !== undefined && spec.priority !== null && spec.priority !== priority) {
+    throw forbidden(`the integer value of priority (${String(spec.priority)}) must not be provided in pod spec; priority admission controller computed ${priority} from the given PriorityClass name`);
+  }
+  spec.priority = priority;
+  spec.preemptionPolicy = spec.preemptionPolicy ?? preemptionPolicy ?? 'PreemptLowerPriority';
+  pod.spec = spec;
+}
+
+export function createWritePipeline(reader: ClusterReader): WritePipeline {
   return {
     applyDefaults(info, obj) {
       if (info.crd) return;
@@ -28,7 +68,7 @@ export function createWritePipeline(namespaceOf: NamespaceLookup): WritePipeline
     async admit(info, operation, obj) {
       if (operation !== 'CREATE' || !info.namespaced) return;
       const name = obj.metadata.namespace ?? '';
-      const ns = await namespaceOf(name);
+      const ns = await reader.get('', 'namespaces', undefined, name);
       if (!ns) throw new NotFoundError({ group: '', resource: 'namespaces', name });
       const phase = isPlainObject(ns.status) ? ns.status.phase : undefined;
       if (phase === 'Terminating' || ns.metadata.deletionTimestamp) {
@@ -39,6 +79,7 @@ export function createWritePipeline(namespaceOf: NamespaceLookup): WritePipeline
         err.details!.causes = [{ reason: 'NamespaceTerminating', message: `namespace ${name} is being terminated`, field: 'metadata.namespace' }];
         throw err;
       }
+      if (info.group === '' && info.kind === 'Pod') await admitPriority(obj, reader);
     },
     trackManagedFields(info, old, obj, manager, subresource) {
       const types = typesFor(info);

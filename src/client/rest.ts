@@ -1,6 +1,7 @@
 // A small REST client for the Kubernetes API: JSON requests, Status errors
 // turned back into typed ApiErrors, and streaming watches.
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { createSecureContext } from 'node:tls';
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { ApiError, type Status, type StatusReason } from '../api/errors.js';
 import type { KubeList, KubeObject } from '../api/object.js';
@@ -47,9 +48,15 @@ export class RestClient {
     readonly userAgent = 'nami',
   ) {
     this.url = new URL(config.server);
+    // One TLS context for every connection: building one per connection costs about 1 ms of CPU each.
     this.agent =
       this.url.protocol === 'https:'
-        ? new HttpsAgent({ keepAlive: true, maxSockets: 256, ca: config.caPem, cert: config.certPem, key: config.keyPem, rejectUnauthorized: !config.insecureSkipTlsVerify })
+        ? new HttpsAgent({
+            keepAlive: true,
+            maxSockets: 256,
+            secureContext: createSecureContext({ ca: config.caPem, cert: config.certPem, key: config.keyPem }),
+            rejectUnauthorized: !config.insecureSkipTlsVerify,
+          })
         : new HttpAgent({ keepAlive: true, maxSockets: 256 });
   }
 
@@ -103,8 +110,9 @@ export class RestClient {
     return this.request<T>('GET', resourceUrlPath({ ...p, name: undefined }), { query });
   }
 
+  /** POST to the collection, or to a named object's subresource (pods/NAME/binding, pods/NAME/eviction). */
   create<T = KubeObject>(p: ResourcePath, body: unknown, query?: RequestOptions['query']): Promise<T> {
-    return this.request<T>('POST', resourceUrlPath({ ...p, name: undefined }), { body, query });
+    return this.request<T>('POST', resourceUrlPath(p.subresource ? p : { ...p, name: undefined }), { body, query });
   }
 
   update<T = KubeObject>(p: ResourcePath, body: unknown, query?: RequestOptions['query']): Promise<T> {

@@ -470,3 +470,23 @@ describe('status writes', () => {
     assert.equal(node.json?.metadata.generation, undefined);
   });
 });
+
+describe('priority admission', () => {
+  const pods = '/api/v1/namespaces/writes/pods';
+
+  it('fills spec.priority from the PriorityClass, the global default, or the system classes', async () => {
+    const pc = await api.raw('POST', '/apis/scheduling.k8s.io/v1/priorityclasses', { body: { apiVersion: 'scheduling.k8s.io/v1', kind: 'PriorityClass', metadata: { name: 'high' }, value: 1000, preemptionPolicy: 'Never' } });
+    assert.equal(pc.status, 201, pc.text);
+    const high = await api.raw('POST', pods, { body: pod('prio-high', { priorityClassName: 'high' }) });
+    assert.equal(high.json?.spec.priority, 1000, high.text);
+    assert.equal(high.json?.spec.preemptionPolicy, 'Never');
+    const system = await api.raw('POST', pods, { body: pod('prio-system', { priorityClassName: 'system-cluster-critical' }) });
+    assert.equal(system.json?.spec.priority, 2000000000, system.text);
+    const plain = await api.raw('POST', pods, { body: pod('prio-none') });
+    assert.equal(plain.json?.spec.priority, 0);
+    const missing = assertStatus(await api.raw('POST', pods, { body: pod('prio-missing', { priorityClassName: 'nope' }) }), 403, 'Forbidden');
+    assert.match(missing.message, /no PriorityClass with name nope was found/);
+    const forged = assertStatus(await api.raw('POST', pods, { body: pod('prio-forged', { priorityClassName: 'high', priority: 5 }) }), 403, 'Forbidden');
+    assert.match(forged.message, /must not be provided in pod spec/);
+  });
+});
