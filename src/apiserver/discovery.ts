@@ -98,8 +98,11 @@ export function apiResourceList(resources: ResourceInfo[], group: string, versio
     for (const sub of r.subresources) {
       const s = subresourceShape(r, sub, version);
       const entry: Record<string, unknown> = { name: `${r.plural}/${sub}`, singularName: '', namespaced: r.namespaced, kind: s.kind, verbs: s.verbs };
-      if (s.group !== r.group) entry.group = s.group;
-      if (s.version !== version) entry.version = s.version;
+      // A subresource of another kind names its group and version both, as kube-apiserver does (kubectl drain looks for them on pods/eviction).
+      if (s.group !== r.group || s.version !== version) {
+        entry.group = s.group;
+        entry.version = s.version;
+      }
       list.push(entry);
     }
   }

@@ -52,6 +52,36 @@ async function admitPriority(pod: KubeObject, reader: ClusterReader): Promise<vo
   pod.spec = spec;
 }
 
+interface Toleration {
+  key?: string;
+  operator?: string;
+  effect?: string;
+  tolerationSeconds?: number;
+}
+
+/** DefaultTolerationSeconds: pods ride out 5 minutes of a not-ready or unreachable node unless they say otherwise. */
+function admitDefaultTolerations(pod: KubeObject): void {
+  const spec = pod.spec as { tolerations?: Toleration[] } | undefined;
+  if (!spec) return;
+  const tolerations = spec.tolerations ?? [];
+  const tolerates = (key: string) => tolerations.some((t) => (t.operator === 'Exists' && !t.key) || (t.key === key && (!t.effect || t.effect === 'NoExecute')));
+  const added: Toleration[] = [];
+  for (const key of ['node.kubernetes.io/not-ready', 'node.kubernetes.io/unreachable']) {
+    if (!tolerates(key)) added.push({ key, operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 });
+  }
+  if (added.length > 0) spec.tolerations = [...tolerations, ...added];
+}
+
+/** DefaultStorageClass: a claim that names no class gets the cluster's default one. */
+async function admitDefaultStorageClass(pvc: KubeObject, reader: ClusterReader): Promise<void> {
+  const spec = pvc.spec as { storageClassName?: string | null } | undefined;
+  if (!spec || (spec.storageClassName !== undefined && spec.storageClassName !== null)) return;
+  const defaults = (await reader.list('storage.k8s.io', 'storageclasses')).filter((sc) => sc.metadata.annotations?.['storageclass.kubernetes.io/is-default-class'] === 'true');
+  // The newest default wins when there are several, as in Kubernetes.
+  defaults.sort((a, b) => (b.metadata.creationTimestamp ?? '').localeCompare(a.metadata.creationTimestamp ?? '') || (a.metadata.name ?? '').localeCompare(b.metadata.name ?? ''));
+  if (defaults[0]) spec.storageClassName = defaults[0].metadata.name;
+}
+
 export function createWritePipeline(reader: ClusterReader): WritePipeline {
   return {
     applyDefaults(info, obj) {
@@ -64,9 +94,10 @@ export function createWritePipeline(reader: ClusterReader): WritePipeline {
       if (subresource === 'status' && old && info.group === '' && info.kind === 'Pod') return validatePodStatusUpdate(obj, old);
       return validateObject({ group: info.group, version: info.versions[0]!, kind: info.kind }, obj, old, { namespaced: info.namespaced });
     },
-    // NamespaceLifecycle: nothing new in a namespace that is missing or being deleted.
     async admit(info, operation, obj) {
-      if (operation !== 'CREATE' || !info.namespaced) return;
+      if (operation !== 'CREATE') return;
+      if (!info.namespaced) return;
+      // NamespaceLifecycle: nothing new in a namespace that is missing or being deleted.
       const name = obj.metadata.namespace ?? '';
       const ns = await reader.get('', 'namespaces', undefined, name);
       if (!ns) throw new NotFoundError({ group: '', resource: 'namespaces', name });
@@ -79,7 +110,11 @@ export function createWritePipeline(reader: ClusterReader): WritePipeline {
         err.details!.causes = [{ reason: 'NamespaceTerminating', message: `namespace ${name} is being terminated`, field: 'metadata.namespace' }];
         throw err;
       }
-      if (info.group === '' && info.kind === 'Pod') await admitPriority(obj, reader);
+      if (info.group === '' && info.kind === 'Pod') {
+        await admitPriority(obj, reader);
+        admitDefaultTolerations(obj);
+      }
+      if (info.group === '' && info.kind === 'PersistentVolumeClaim') await admitDefaultStorageClass(obj, reader);
     },
     trackManagedFields(info, old, obj, manager, subresource) {
       const types = typesFor(info);

@@ -55,6 +55,8 @@ export function validatePersistentVolumeClaim(pvc: KubeObject, old?: KubeObject)
     const copy: JsonObject = { ...s, volumeAttributesClassName: undefined };
     // Binding fills volumeName; a bound claim may grow its storage request.
     if (!asString(oldSpec['volumeName'])) copy['volumeName'] = undefined;
+    // A claim without a class may be given one (the default class, set later: Kubernetes 1.28+).
+    if (oldSpec['storageClassName'] === undefined || oldSpec['storageClassName'] === null) copy['storageClassName'] = undefined;
     if (bound) copy['resources'] = { ...(asObject(s['resources']) ?? {}), requests: undefined };
     return copy;
   };

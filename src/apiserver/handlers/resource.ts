@@ -298,7 +298,7 @@ async function deleteOptionsFrom(r: ResourceRequest): Promise<DeleteOptions> {
   const raw = await readBody(r.req);
   const opts: DeleteOptions = {};
   if (raw.length > 0 && raw.toString('utf8').trim() !== '') {
-    const body = decodeDocument(raw, mediaType(r.req.headers['content-type']) !== 'application/json' && mediaType(r.req.headers['content-type']) !== '');
+    const body = decodeObjectBody(raw, r.req.headers['content-type']);
     if (!isPlainObject(body)) throw new BadRequestError('DeleteOptions must be an object');
     if (typeof body.gracePeriodSeconds === 'number') opts.gracePeriodSeconds = body.gracePeriodSeconds;
     if (typeof body.propagationPolicy === 'string') opts.propagationPolicy = body.propagationPolicy as DeleteOptions['propagationPolicy'];

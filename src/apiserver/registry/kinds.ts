@@ -143,6 +143,15 @@ const crdStrategy: Strategy = {
   allowUnconditionalUpdate: true,
 };
 
+/** Volumes and claims start Pending, whatever status the client sent. */
+const volumeStrategy: Strategy = {
+  ...specStatus,
+  prepareForCreate(obj, ctx) {
+    specStatus.prepareForCreate?.(obj, ctx);
+    obj.status = { phase: 'Pending' };
+  },
+};
+
 /** Nodes keep status apart like other kinds, but have no metadata.generation. */
 const nodeStrategy: Strategy = {
   allowUnconditionalUpdate: true,
@@ -158,6 +167,7 @@ export function strategyFor(info: ResourceInfo): Strategy {
   if (info.group === '' && info.kind === 'Namespace') return namespaceStrategy;
   if (info.group === '' && info.kind === 'Service') return serviceStrategy();
   if (info.group === '' && info.kind === 'Node') return nodeStrategy;
+  if (info.group === '' && (info.kind === 'PersistentVolume' || info.kind === 'PersistentVolumeClaim')) return volumeStrategy;
   // core/v1 ReplicationControllers orphan their pods unless told otherwise, as in Kubernetes.
   if (info.group === '' && info.kind === 'ReplicationController') return { ...specStatus, defaultGarbageCollectionPolicy: 'Orphan' };
   if (info.group === 'batch' && info.kind === 'Job') return jobStrategy;

@@ -47,6 +47,8 @@ function specOf(obj: KubeObject): unknown {
 export const specStatusStrategy: Strategy = {
   prepareForCreate(obj) {
     obj.metadata.generation = 1;
+    // Status is the controllers' to write: what a client sends with a create is dropped.
+    delete obj.status;
   },
   prepareForUpdate(obj, old) {
     if (old.status === undefined) delete obj.status;
