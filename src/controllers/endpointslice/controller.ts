@@ -1,0 +1,222 @@
+// The endpointslice controller: keeps the discovery.k8s.io/v1 EndpointSlices
+// of every Service with a selector equal to the pods it selects (Kubernetes'
+// pkg/controller/endpointslice). Its slices carry the labels
+// kubernetes.io/service-name and endpointslice.kubernetes.io/managed-by and
+// are owned by their Service; slices of other managers are never touched.
+import { ApiError } from '../../api/errors.js';
+import type { KubeObject } from '../../api/object.js';
+import { semanticEqual } from '../../api/validation/index.js';
+import { objectKey, type Informer, type InformerFactory } from '../../client/informer.js';
+import type { RestClient } from '../../client/rest.js';
+import { WorkQueue, runWorkers } from '../../client/work-queue.js';
+import { isApiServerService, isHeadless, serviceSelector, servicesSelectingPod, type Pod, type Service } from '../endpoints/pods.js';
+import {
+  controllerName,
+  desiredEndpointGroups,
+  managedByLabel,
+  normalizeEndpoint,
+  normalizePorts,
+  planSlices,
+  serviceNameLabel,
+  zoneLabel,
+  type SliceEndpoint,
+  type SlicePort,
+  type SliceState,
+} from './slices.js';
+
+const servicesResource = { group: '', version: 'v1', plural: 'services' };
+const podsResource = { group: '', version: 'v1', plural: 'pods' };
+const nodesResource = { group: '', version: 'v1', plural: 'nodes' };
+const slicesResource = { group: 'discovery.k8s.io', version: 'v1', plural: 'endpointslices' };
+const headlessLabel = 'service.kubernetes.io/headless';
+/** The slices of this controller, by "namespace/service". */
+const serviceIndex = 'endpointslice-controller.service';
+/** How long a write of ours may take to show in the informer before we stop waiting for it. */
+const staleCacheLimitMs = 30_000;
+
+export interface EndpointSliceControllerOptions {
+  log?: (line: string) => void;
+  workers?: number;
+  /** At most this many endpoints per slice (100, as Kubernetes' --max-endpoints-per-slice). */
+  maxEndpointsPerSlice?: number;
+}
+
+function isOurs(slice: KubeObject): boolean {
+  return slice.metadata.labels?.[managedByLabel] === controllerName && !!slice.metadata.labels?.[serviceNameLabel];
+}
+
+function rvAtLeast(seen: string | undefined, wrote: string): boolean {
+  if (seen === undefined) return false;
+  if (/^\d+$/.test(seen) && /^\d+$/.test(wrote)) return BigInt(seen) >= BigInt(wrote);
+  return seen === wrote;
+}
+
+export class EndpointSliceController {
+  private readonly client: RestClient;
+  private readonly services: Informer;
+  private readonly pods: Informer;
+  private readonly slices: Informer;
+  private readonly nodes: Informer;
+  private readonly queue = new WorkQueue();
+  private readonly log: (line: string) => void;
+  /**
+   * Our writes the informer may not show yet, per service: slice name ->
+   * resourceVersion written, or null for deleted (the endpointSliceTracker).
+   * Syncing on a cache that misses them would create duplicate slices.
+   */
+  private readonly expected = new Map<string, { since: number; slices: Map<string, string | null> }>();
+
+  constructor(
+    factory: InformerFactory,
+    private readonly opts: EndpointSliceControllerOptions = {},
+  ) {
+    this.client = factory.client;
+    this.log = opts.log ?? (() => undefined);
+    this.services = factory.informer(servicesResource);
+    this.pods = factory.informer(podsResource);
+    this.slices = factory.informer(slicesResource);
+    this.nodes = factory.informer(nodesResource);
+    this.slices.addIndex(serviceIndex, (s) => (isOurs(s) ? [`${s.metadata.namespace}/${s.metadata.labels![serviceNameLabel]}`] : []));
+
+    const enqueue = (obj: KubeObject) => this.queue.add(objectKey(obj));
+    this.services.on({ add: enqueue, update: (_old, svc) => enqueue(svc), delete: enqueue });
+    this.pods.on({
+      add: (pod) => this.enqueueServicesOf(pod),
+      update: (old, pod) => this.enqueueServicesOf(old, pod),
+      delete: (pod) => this.enqueueServicesOf(pod),
+    });
+    const enqueueSlice = (...slices: KubeObject[]) => {
+      for (const s of slices) if (isOurs(s)) this.queue.add(`${s.metadata.namespace}/${s.metadata.labels![serviceNameLabel]}`);
+    };
+    this.slices.on({ add: enqueueSlice, update: enqueueSlice, delete: enqueueSlice });
+  }
+
+  async start(): Promise<void> {
+    await Promise.all([this.services.start(), this.pods.start(), this.slices.start(), this.nodes.start()]);
+    // Slices of services deleted while no controller ran.
+    for (const s of this.slices.list()) if (isOurs(s)) this.queue.add(`${s.metadata.namespace}/${s.metadata.labels![serviceNameLabel]}`);
+    void runWorkers(this.queue, this.opts.workers ?? 2, (key) => this.sync(key), this.log);
+  }
+
+  stop(): void {
+    this.queue.shutDown();
+  }
+
+  private enqueueServicesOf(...pods: KubeObject[]): void {
+    for (const pod of pods) {
+      for (const key of servicesSelectingPod(pod, this.services.inNamespace(pod.metadata.namespace ?? '') as Service[])) this.queue.add(key);
+    }
+  }
+
+  /** False while a write of ours has not reached the informer yet. */
+  private cacheCaughtUp(key: string, namespace: string): boolean {
+    const pending = this.expected.get(key);
+    if (!pending) return true;
+    if (Date.now() - pending.since > staleCacheLimitMs) {
+      this.expected.delete(key);
+      return true;
+    }
+    for (const [name, rv] of pending.slices) {
+      const seen = this.slices.get(`${namespace}/${name}`);
+      const fresh = rv === null ? seen === undefined : rvAtLeast(seen?.metadata.resourceVersion, rv);
+      if (!fresh) return false;
+    }
+    this.expected.delete(key);
+    return true;
+  }
+
+  private expect(key: string, name: string, rv: string | null): void {
+    let pending = this.expected.get(key);
+    if (!pending) this.expected.set(key, (pending = { since: Date.now(), slices: new Map() }));
+    pending.slices.set(name, rv);
+  }
+
+  async sync(key: string): Promise<void> {
+    const [namespace = '', serviceName = ''] = key.split('/');
+    if (!this.cacheCaughtUp(key, namespace)) {
+      // The informer event for our write enqueues the service again; this is a fallback.
+      this.queue.addAfter(key, 200);
+      return;
+    }
+    const owned = this.slices.byIndex(serviceIndex, key);
+    const svc = this.services.get(key) as Service | undefined;
+    if (svc && isApiServerService(svc)) return;
+    const selector = svc ? serviceSelector(svc) : undefined;
+    if (!svc || !selector) {
+      // The service is gone, lost its selector or became ExternalName: our slices go.
+      for (const s of owned) await this.deleteSlice(key, s);
+      return;
+    }
+
+    const pods = this.pods.inNamespace(namespace).filter((p) => selector.matches(p.metadata.labels ?? {})) as Pod[];
+    const zoneOf = (node: string) => this.nodes.get(node)?.metadata.labels?.[zoneLabel];
+    const desired = desiredEndpointGroups(svc, pods, zoneOf);
+    const existing: SliceState[] = owned.map((s) => ({
+      name: s.metadata.name ?? '',
+      ports: normalizePorts(s.ports),
+      endpoints: (Array.isArray(s.endpoints) ? (s.endpoints as Record<string, unknown>[]) : []).map(normalizeEndpoint),
+    }));
+    const plan = planSlices(existing, desired, this.opts.maxEndpointsPerSlice);
+
+    const labels = this.sliceLabels(svc);
+    const ownerReferences = [{ apiVersion: 'v1', kind: 'Service', name: serviceName, uid: svc.metadata.uid ?? '', controller: true, blockOwnerDeletion: true }];
+    const updates = new Map(plan.update.map((u) => [u.name, u]));
+    const deletes = new Set(plan.delete);
+    // A slice whose endpoints are right but whose labels or owner are not is rewritten too.
+    for (const s of existing) {
+      if (updates.has(s.name) || deletes.has(s.name)) continue;
+      const raw = owned.find((o) => o.metadata.name === s.name)!;
+      if (!semanticEqual(raw.metadata.labels ?? {}, labels) || !semanticEqual(raw.metadata.ownerReferences ?? [], ownerReferences)) updates.set(s.name, s);
+    }
+
+    for (const c of plan.create) {
+      const body = this.sliceBody({ generateName: `${serviceName}-`, namespace, labels, ownerReferences }, c.ports, c.endpoints);
+      const created = await this.client.create<KubeObject>({ ...slicesResource, namespace }, body).catch((err: unknown) => {
+        if (err instanceof ApiError && err.code === 403 && (err.details?.causes ?? []).some((cause) => cause.reason === 'NamespaceTerminating')) return undefined;
+        throw err;
+      });
+      if (!created) return;
+      this.expect(key, created.metadata.name ?? '', created.metadata.resourceVersion ?? '');
+    }
+    for (const u of updates.values()) {
+      const raw = owned.find((o) => o.metadata.name === u.name)!;
+      const body = this.sliceBody({ ...raw.metadata, labels, ownerReferences }, u.ports, u.endpoints);
+      const updated = await this.client.update<KubeObject>({ ...slicesResource, namespace, name: u.name }, body);
+      this.expect(key, u.name, updated.metadata.resourceVersion ?? '');
+    }
+    for (const name of plan.delete) {
+      const raw = owned.find((o) => o.metadata.name === name);
+      if (raw) await this.deleteSlice(key, raw);
+    }
+    if (plan.create.length + updates.size + plan.delete.length > 0) {
+      const total = desired.reduce((n, g) => n + g.endpoints.length, 0);
+      this.log(`endpointslices ${key}: ${plan.create.length} created, ${updates.size} updated, ${plan.delete.length} deleted (${total} endpoints)`);
+    }
+  }
+
+  private sliceLabels(svc: Service): Record<string, string> {
+    const labels: Record<string, string> = {};
+    for (const [k, v] of Object.entries(svc.metadata.labels ?? {})) if (k !== serviceNameLabel && k !== managedByLabel) labels[k] = v;
+    if (isHeadless(svc)) labels[headlessLabel] = '';
+    else delete labels[headlessLabel];
+    labels[serviceNameLabel] = svc.metadata.name ?? '';
+    labels[managedByLabel] = controllerName;
+    return labels;
+  }
+
+  private sliceBody(metadata: Record<string, unknown>, ports: SlicePort[] | undefined, endpoints: SliceEndpoint[]): Record<string, unknown> {
+    const body: Record<string, unknown> = { apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', metadata, addressType: 'IPv4', endpoints };
+    if (ports !== undefined) body.ports = ports;
+    return body;
+  }
+
+  private async deleteSlice(key: string, slice: KubeObject): Promise<void> {
+    const name = slice.metadata.name ?? '';
+    try {
+      await this.client.delete({ ...slicesResource, namespace: slice.metadata.namespace, name }, { preconditions: { uid: slice.metadata.uid } });
+    } catch (err) {
+      if (!(err instanceof ApiError && (err.code === 404 || err.code === 409))) throw err;
+    }
+    this.expect(key, name, null);
+  }
+}
