@@ -1,0 +1,3 @@
+// The DaemonSet controller's public surface.
+export { DaemonSetController, daemonSetsResource, type DaemonSet, type DaemonSetControllerOptions } from './controller.js';
+export { nodeShouldRunDaemonPod, daemonPodTolerations, type Placement } from './eligibility.js';
