@@ -117,6 +117,8 @@ export interface HollowCommandOptions {
   podsPerNode: number;
   cpu: string;
   memory: string;
+  /** Node names are this prefix and a number ("hollow-node-"). */
+  namePrefix?: string;
   /** Also print what the nodes decide (pods started, deleted ...), not only what fails. */
   verbose?: boolean;
 }
@@ -139,6 +141,7 @@ export async function runHollowCommand(opts: HollowCommandOptions, out: (line: s
       podsPerNode: opts.podsPerNode,
       cpu: opts.cpu,
       memory: opts.memory,
+      ...(opts.namePrefix ? { namePrefix: opts.namePrefix } : {}),
       log: (line, level = 'warning') => {
         if (level === 'warning' || opts.verbose) process.stderr.write(`${line}\n`);
       },

@@ -2,6 +2,8 @@
 import { Command } from 'commander';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import type { ServerCommandOptions } from './server-command.js';
+import { positiveInt } from './flags.js';
 
 const program = new Command();
 program.name('nami').description('Nami: a Kubernetes-compatible container platform with a small footprint').version('0.1.0');
@@ -16,7 +18,10 @@ function serverCommand(name: string, description: string): void {
     .option('--data-dir <dir>', 'where state, certificates and the admin kubeconfig live', defaultDataDir)
     .option('--listen <host:port>', 'address the API server listens on', '127.0.0.1:6443')
     .option('--storage <spec>', 'sqlite (default), memory, or etcd://host:2379[,host:2379...]', 'sqlite')
-    .action(async (opts: { dataDir: string; listen: string; storage: string }) => {
+    .option('--no-scheduler', 'do not run the scheduler here (run `nami scheduler` elsewhere)')
+    .option('--no-controllers', 'do not run the controllers here (run `nami controllers` elsewhere)')
+    .option('--node-monitor-grace-period <seconds>', 'how long a node may go unheard before it is marked NotReady/Unknown', '40')
+    .action(async (opts: ServerCommandOptions) => {
       const { runServer } = await import('./server-command.js');
       await runServer(opts);
     });
@@ -32,16 +37,34 @@ program
   .option('--pods-per-node <n>', 'pod capacity of each node', '110')
   .option('--cpu <quantity>', 'cpu capacity of each node', '4')
   .option('--memory <quantity>', 'memory capacity of each node', '16Gi')
-  .action(async (opts: { kubeconfig: string; nodes: string; podsPerNode: string; cpu: string; memory: string }) => {
+  .option('--name-prefix <prefix>', 'node names are this prefix and a number', 'hollow-node-')
+  .action(async (opts: { kubeconfig: string; nodes: string; podsPerNode: string; cpu: string; memory: string; namePrefix: string }) => {
     const { runHollowCommand } = await import('../agent/index.js');
-    await runHollowCommand({ kubeconfig: opts.kubeconfig, nodes: positiveInt('--nodes', opts.nodes), podsPerNode: positiveInt('--pods-per-node', opts.podsPerNode), cpu: opts.cpu, memory: opts.memory });
+    await runHollowCommand({
+      kubeconfig: opts.kubeconfig,
+      nodes: positiveInt('--nodes', opts.nodes),
+      podsPerNode: positiveInt('--pods-per-node', opts.podsPerNode),
+      cpu: opts.cpu,
+      memory: opts.memory,
+      namePrefix: opts.namePrefix,
+    });
   });
 
-function positiveInt(flag: string, value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0) throw new Error(`${flag} must be a positive whole number, got "${value}"`);
-  return n;
+/** `scheduler` and `controllers`: one part of the control plane, against any API server. */
+function componentCommand(name: 'scheduler' | 'controllers', description: string): void {
+  program
+    .command(name)
+    .description(description)
+    .option('--kubeconfig <file>', 'credentials of the cluster', defaultKubeconfig)
+    .option('--node-monitor-grace-period <seconds>', 'how long a node may go unheard before it is marked NotReady/Unknown', '40')
+    .action(async (opts: { kubeconfig: string; nodeMonitorGracePeriod: string }) => {
+      const { runComponentsCommand } = await import('./components-command.js');
+      await runComponentsCommand(name, opts);
+    });
 }
+
+componentCommand('scheduler', 'run the scheduler against an API server (leader-elected on the kube-scheduler Lease)');
+componentCommand('controllers', 'run the controller manager against an API server (leader-elected on the kube-controller-manager Lease)');
 
 serverCommand('server', 'run the control plane: the API server on an embedded store (or etcd)');
 serverCommand('up', 'bring up a one-machine cluster (today: the control plane; the node agent joins in a later release)');

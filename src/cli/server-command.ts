@@ -2,14 +2,20 @@
 import { resolve } from 'node:path';
 import { openBackend } from '../storage/index.js';
 import { startApiServer } from '../apiserver/start.js';
-import { loadKubeconfig } from '../client/kubeconfig.js';
-import { RestClient } from '../client/rest.js';
-import { NamespaceController } from '../controllers/namespace/controller.js';
+import { Worker } from 'node:worker_threads';
+import type { ControlPlaneWorkerData } from './control-plane-worker.js';
+import { secondsFlag } from './flags.js';
 
 export interface ServerCommandOptions {
   dataDir: string;
   listen: string;
   storage: string;
+  /** Run the scheduler (on by default; --no-scheduler to run it elsewhere). */
+  scheduler?: boolean;
+  /** Run the controller manager (on by default; --no-controllers). */
+  controllers?: boolean;
+  /** Seconds a node may go unheard before it is marked Unknown (40). */
+  nodeMonitorGracePeriod?: string;
 }
 
 export function parseListen(listen: string): { host: string; port: number } {
@@ -25,13 +31,7 @@ export async function runServer(opts: ServerCommandOptions): Promise<void> {
   const backend = await openBackend(opts.storage, dataDir);
   const running = await startApiServer({ dataDir, host, port, backend });
   const verbose = process.env.NAMI_LOG === 'debug';
-  const log = (line: string) => {
-    if (verbose) process.stderr.write(`${new Date().toISOString()} ${line}\n`);
-  };
-  // Controllers are API clients like any other, here over loopback HTTPS.
-  const client = new RestClient(loadKubeconfig(running.kubeconfigPath), 'nami-controller-manager');
-  const namespaceController = new NamespaceController(client, log);
-  await namespaceController.start();
+  const components = startComponentsWorker(running.kubeconfigPath, opts, verbose);
   const ms = Date.now() - started;
   process.stdout.write(
     `Nami API server ready at ${running.url} in ${ms} ms (storage: ${backend.name})\n` +
@@ -43,13 +43,38 @@ export async function runServer(opts: ServerCommandOptions): Promise<void> {
     if (stopping) return;
     stopping = true;
     process.stdout.write(`received ${signal}, shutting down\n`);
-    namespaceController.stop();
-    client.close();
-    void running
-      .close()
+    void (components?.stop() ?? Promise.resolve())
+      .then(() => running.close())
       .then(() => backend.close())
       .finally(() => process.exit(0));
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+/** The scheduler and controllers on a worker thread; stop() lets them hand back their Leases first. */
+function startComponentsWorker(kubeconfig: string, opts: ServerCommandOptions, verbose: boolean): { stop(): Promise<void> } | undefined {
+  const scheduler = opts.scheduler ?? true;
+  const controllers = opts.controllers ?? true;
+  if (!scheduler && !controllers) return undefined;
+  const data: ControlPlaneWorkerData = {
+    kubeconfig,
+    options: { scheduler, controllers, nodeMonitorGracePeriodMs: secondsFlag('--node-monitor-grace-period', opts.nodeMonitorGracePeriod) },
+    verbose,
+  };
+  const worker = new Worker(new URL('./control-plane-worker.js', import.meta.url), { workerData: data });
+  worker.on('error', (err) => process.stderr.write(`nami: the scheduler and controllers stopped: ${err.message}\n`));
+  worker.unref();
+  return {
+    async stop() {
+      const stopped = new Promise<void>((resolve) => {
+        worker.once('message', () => resolve());
+        worker.once('exit', () => resolve());
+        setTimeout(resolve, 3000).unref();
+      });
+      worker.postMessage('stop');
+      await stopped;
+      await worker.terminate();
+    },
+  };
 }

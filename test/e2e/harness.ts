@@ -164,3 +164,39 @@ export async function eventually<T>(what: string, check: () => Promise<T | undef
     await new Promise((r) => setTimeout(r, 100));
   }
 }
+
+export interface RunningHollow {
+  process: ChildProcess;
+  stop(): Promise<void>;
+}
+
+/** Runs `nami hollow` against a cluster until stop(); resolves once its nodes are registered. */
+export async function startHollow(kubeconfig: string, args: string[]): Promise<RunningHollow> {
+  const child = spawn(process.execPath, [namiBin, 'hollow', '--kubeconfig', kubeconfig, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stderr!.on('data', (c: Buffer) => (out += c.toString()));
+  await new Promise<void>((resolveReady, reject) => {
+    const timer = setTimeout(() => reject(new Error(`nami hollow did not register its nodes in 60 s\n${out}`)), 60_000);
+    child.stdout!.on('data', (c: Buffer) => {
+      out += c.toString();
+      if (/registered \d+ hollow nodes/.test(out)) {
+        clearTimeout(timer);
+        resolveReady();
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`nami hollow exited with ${code}\n${out}`));
+    });
+  });
+  child.removeAllListeners('exit');
+  return {
+    process: child,
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGKILL');
+      await exited;
+    },
+  };
+}

@@ -4,7 +4,7 @@
 import { ApiError } from '../../api/errors.js';
 import type { KubeList, KubeObject } from '../../api/object.js';
 import { discoverResources, type DiscoveredResource } from '../../client/discovery.js';
-import { Informer } from '../../client/informer.js';
+import type { Informer, InformerFactory } from '../../client/informer.js';
 import type { RestClient } from '../../client/rest.js';
 import { WorkQueue, runWorkers } from '../../client/work-queue.js';
 
@@ -12,29 +12,37 @@ const namespaces = { group: '', version: 'v1', plural: 'namespaces' };
 /** How soon to look again at a namespace whose content is still going away. */
 const recheckMs = 1000;
 
+export interface NamespaceControllerOptions {
+  log?: (line: string) => void;
+  workers?: number;
+}
+
 export class NamespaceController {
+  private readonly client: RestClient;
   private readonly informer: Informer;
   private readonly queue = new WorkQueue();
+  private readonly log: (line: string) => void;
 
   constructor(
-    private readonly client: RestClient,
-    private readonly log: (line: string) => void = () => undefined,
+    factory: InformerFactory,
+    private readonly opts: NamespaceControllerOptions = {},
   ) {
-    this.informer = new Informer(client, namespaces, { log });
+    this.client = factory.client;
+    this.log = opts.log ?? (() => undefined);
+    this.informer = factory.informer(namespaces);
     const enqueue = (ns: KubeObject) => {
       if (ns.metadata.deletionTimestamp) this.queue.add(ns.metadata.name!);
     };
     this.informer.on({ add: enqueue, update: (_old, ns) => enqueue(ns) });
   }
 
-  async start(workers = 2): Promise<void> {
+  async start(): Promise<void> {
     await this.informer.start();
-    void runWorkers(this.queue, workers, (key) => this.sync(key), this.log);
+    void runWorkers(this.queue, this.opts.workers ?? 2, (key) => this.sync(key), this.log);
   }
 
   stop(): void {
     this.queue.shutDown();
-    this.informer.stop();
   }
 
   private async sync(name: string): Promise<void> {
