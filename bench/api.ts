@@ -1,93 +1,11 @@
 // API server benchmark: cold start, idle memory, and create/get/list/watch
 // throughput and latency with 64 concurrent clients, through the sqlite
 // store and through a real etcd in the same run.
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { loadKubeconfig } from '../src/client/kubeconfig.js';
 import { RestClient, resourceUrlPath } from '../src/client/rest.js';
 import type { KubeObject } from '../src/api/object.js';
 import { etcdMissingMessage, findEtcd, startEtcd } from '../test/storage/etcd-server.js';
-
-const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const nami = join(repoRoot, 'bin', 'nami');
-
-interface Server {
-  url: string;
-  kubeconfig: string;
-  pid: number;
-  readyMs: number;
-  stop(): Promise<void>;
-}
-
-async function startServer(storage: string): Promise<Server> {
-  const dir = mkdtempSync(join(tmpdir(), 'nami-bench-'));
-  const t0 = performance.now();
-  const child = spawn(process.execPath, [nami, 'server', '--data-dir', dir, '--listen', '127.0.0.1:0', '--storage', storage], { stdio: ['ignore', 'pipe', 'inherit'] });
-  let out = '';
-  const url = await new Promise<string>((res, rej) => {
-    child.stdout!.on('data', (c: Buffer) => {
-      out += c.toString();
-      const m = /ready at (\S+)/.exec(out);
-      if (m) res(m[1]!);
-    });
-    child.on('exit', (code) => rej(new Error(`server exited ${code}: ${out}`)));
-  });
-  const readyMs = performance.now() - t0;
-  return {
-    url,
-    kubeconfig: join(dir, 'admin.kubeconfig'),
-    pid: child.pid!,
-    readyMs,
-    async stop() {
-      child.removeAllListeners('exit');
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      await exited;
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
-
-function rssMb(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
-  return kb / 1024;
-}
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-}
-
-interface Figures {
-  ops: number;
-  perSecond: number;
-  p50: number;
-  p99: number;
-}
-
-async function measure(total: number, concurrency: number, op: (i: number) => Promise<unknown>): Promise<Figures> {
-  const latencies: number[] = [];
-  let next = 0;
-  const start = performance.now();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      for (;;) {
-        const i = next++;
-        if (i >= total) return;
-        const t = performance.now();
-        await op(i);
-        latencies.push(performance.now() - t);
-      }
-    }),
-  );
-  const seconds = (performance.now() - start) / 1000;
-  latencies.sort((a, b) => a - b);
-  return { ops: total, perSecond: total / seconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99) };
-}
+import { measure, percentile, rssMb, row, startServer } from './common.js';
 
 function pod(name: string): KubeObject {
   return {
@@ -100,9 +18,8 @@ function pod(name: string): KubeObject {
 
 const podsPath = (namespace: string, name?: string) => ({ group: '', version: 'v1', plural: 'pods', namespace, name });
 
-function row(label: string, f: Figures): string {
-  return `${label.padEnd(34)} ${f.perSecond.toFixed(0).padStart(8)}/s   p50 ${f.p50.toFixed(2).padStart(7)} ms   p99 ${f.p99.toFixed(2).padStart(7)} ms`;
-}
+/** The API server alone: no scheduler or controllers reacting to the benchmark's pods. */
+const apiServerOnly = ['--no-scheduler', '--no-controllers'];
 
 export async function runApiBench(opts: { pods?: number } = {}): Promise<void> {
   const listSize = opts.pods ?? 10_000;
@@ -112,7 +29,7 @@ export async function runApiBench(opts: { pods?: number } = {}): Promise<void> {
   // Cold start: three fresh data dirs, process spawn to "ready" line.
   const starts: number[] = [];
   for (let i = 0; i < 3; i++) {
-    const s = await startServer('sqlite');
+    const s = await startServer('sqlite', apiServerOnly);
     starts.push(s.readyMs);
     await s.stop();
   }
@@ -126,7 +43,7 @@ export async function runApiBench(opts: { pods?: number } = {}): Promise<void> {
 
   const createRates: Record<string, number> = {};
   for (const b of backends) {
-    const server = await startServer(b.spec);
+    const server = await startServer(b.spec, apiServerOnly);
     const client = new RestClient(loadKubeconfig(server.kubeconfig), 'nami-bench');
     try {
       await new Promise((r) => setTimeout(r, 1000));

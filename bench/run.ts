@@ -2,8 +2,10 @@
 import { runApiBench } from './api.js';
 import { runStorageBench } from './storage.js';
 import { runManagedFieldsBench } from './managed-fields.js';
+import { runSchedulerBench } from './scheduler.js';
 
 console.log(`Nami benchmarks — ${new Date().toISOString()} — node ${process.version}, ${(await import('node:os')).cpus().length} cores`);
 await runStorageBench();
 await runManagedFieldsBench();
 await runApiBench();
+await runSchedulerBench();

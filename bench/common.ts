@@ -1,0 +1,89 @@
+// What the benchmarks share: a `nami server` process of their own, memory
+// of a process, and latency distributions.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const nami = join(repoRoot, 'bin', 'nami');
+
+export interface Server {
+  url: string;
+  kubeconfig: string;
+  pid: number;
+  readyMs: number;
+  stop(): Promise<void>;
+}
+
+export async function startServer(storage: string, extraArgs: string[] = []): Promise<Server> {
+  const dir = mkdtempSync(join(tmpdir(), 'nami-bench-'));
+  const t0 = performance.now();
+  const child = spawn(process.execPath, [nami, 'server', '--data-dir', dir, '--listen', '127.0.0.1:0', '--storage', storage, ...extraArgs], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  const url = await new Promise<string>((res, rej) => {
+    child.stdout!.on('data', (c: Buffer) => {
+      out += c.toString();
+      const m = /ready at (\S+)/.exec(out);
+      if (m) res(m[1]!);
+    });
+    child.on('exit', (code) => rej(new Error(`server exited ${code}: ${out}`)));
+  });
+  const readyMs = performance.now() - t0;
+  return {
+    url,
+    kubeconfig: join(dir, 'admin.kubeconfig'),
+    pid: child.pid!,
+    readyMs,
+    async stop() {
+      child.removeAllListeners('exit');
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await exited;
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export function rssMb(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+  return kb / 1024;
+}
+
+export function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+export interface Figures {
+  ops: number;
+  perSecond: number;
+  p50: number;
+  p99: number;
+}
+
+export async function measure(total: number, concurrency: number, op: (i: number) => Promise<unknown>): Promise<Figures> {
+  const latencies: number[] = [];
+  let next = 0;
+  const start = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      for (;;) {
+        const i = next++;
+        if (i >= total) return;
+        const t = performance.now();
+        await op(i);
+        latencies.push(performance.now() - t);
+      }
+    }),
+  );
+  const seconds = (performance.now() - start) / 1000;
+  latencies.sort((a, b) => a - b);
+  return { ops: total, perSecond: total / seconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99) };
+}
+
+export function row(label: string, f: Figures): string {
+  return `${label.padEnd(34)} ${f.perSecond.toFixed(0).padStart(8)}/s   p50 ${f.p50.toFixed(2).padStart(7)} ms   p99 ${f.p99.toFixed(2).padStart(7)} ms`;
+}
