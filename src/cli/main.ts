@@ -50,6 +50,50 @@ program
     });
   });
 
+const image = program.command('image').description('the node\'s image store (DATA-DIR/images, an OCI layout)');
+const imageStore = async (dataDir: string) => {
+  const { ImageStore } = await import('../agent/images/index.js');
+  return ImageStore.open(join(dataDir, 'images'));
+};
+image
+  .command('import <file>')
+  .description('import an OCI layout (directory or tar) or a docker-archive tar (docker save)')
+  .option('--data-dir <dir>', 'the node\'s data directory', defaultDataDir)
+  .option('--name <reference>', 'name the image (for archives that carry no name)')
+  .action(async (file: string, opts: { dataDir: string; name?: string }) => {
+    const store = await imageStore(opts.dataDir);
+    for (const img of await store.importPath(file, opts.name ? { reference: opts.name } : {})) console.log(`imported ${img.reference} ${img.digest}`);
+  });
+image
+  .command('ls')
+  .description('list the images in the store')
+  .option('--data-dir <dir>', 'the node\'s data directory', defaultDataDir)
+  .action(async (opts: { dataDir: string }) => {
+    const store = await imageStore(opts.dataDir);
+    const rows = (await store.list()).map((i) => [i.reference, i.id.replace(/^sha256:/, '').slice(0, 12), `${(i.size / 1e6).toFixed(1)}MB`]);
+    const widths = [0, 1, 2].map((c) => Math.max(['IMAGE', 'ID', 'SIZE'][c]!.length, ...rows.map((r) => r[c]!.length)));
+    for (const r of [['IMAGE', 'ID', 'SIZE'], ...rows]) console.log(r.map((cell, c) => cell.padEnd(widths[c]!)).join('   ').trimEnd());
+  });
+image
+  .command('rm <reference>')
+  .description('remove an image name (an ID removes every name of the image); unused layers go too')
+  .option('--data-dir <dir>', 'the node\'s data directory', defaultDataDir)
+  .action(async (reference: string, opts: { dataDir: string }) => {
+    const store = await imageStore(opts.dataDir);
+    for (const name of (await store.remove(reference)).removed) console.log(`removed ${name}`);
+  });
+image
+  .command('busybox')
+  .description('build a small busybox image from Debian\'s busybox-static (/bin/busybox) into the store')
+  .option('--data-dir <dir>', 'the node\'s data directory', defaultDataDir)
+  .option('--tag <reference...>', 'names to give it (default nami.dev/busybox:latest and busybox:<version>)')
+  .action(async (opts: { dataDir: string; tag?: string[] }) => {
+    const { buildBusyboxImage } = await import('../agent/images/index.js');
+    const store = await imageStore(opts.dataDir);
+    const built = await buildBusyboxImage(store, opts.tag ? { tags: opts.tag } : {});
+    console.log(`built busybox ${built.version}: ${built.references.join(', ')} (${built.digest})`);
+  });
+
 /** `scheduler` and `controllers`: one part of the control plane, against any API server. */
 function componentCommand(name: 'scheduler' | 'controllers', description: string): void {
   program
