@@ -3,19 +3,33 @@
 // status, pod worker - whose runtime is the FakeRuntime, so the pod status
 // they report comes from the same code a real node's does.
 import { loadKubeconfig } from '../client/kubeconfig.js';
-import type { InformerFactory } from '../client/informer.js';
 import { RestClient } from '../client/rest.js';
 import { FakeRuntime, ipv4ToString } from './fake-runtime.js';
 import { derivedMachineId, derivedSystemUuid, goArch, processBootId, type NodeConfig } from './node-status.js';
 import { startNodeAgents, type NodeAgentOptions } from './node-agent.js';
-import type { AgentLog, CrashLoopBackOff } from './pod-worker.js';
 
 /** Label on every hollow node, to tell them apart (kubectl get nodes -l nami.dev/hollow-node=true). */
 export const hollowNodeLabel = 'nami.dev/hollow-node';
 /** Hollow nodes can be numbered up to this many (one /24 pod range each in 10.128.0.0/9). */
 export const maxHollowNodes = 32_768;
 
-export interface HollowNodesOptions {
+/** The node agent settings hollow nodes pass on to their agents (as NodeAgentOptions has them). */
+const agentOptionKeys = [
+  'leaseDurationSeconds',
+  'leaseRenewIntervalMs',
+  'nodeStatusUpdateFrequencyMs',
+  'nodeStatusReportFrequencyMs',
+  'writeConcurrency',
+  'crashLoopBackOff',
+  'events',
+  'informers',
+  'onRegistered',
+  'log',
+] as const satisfies readonly (keyof NodeAgentOptions)[];
+type HollowAgentOptions = Pick<NodeAgentOptions, (typeof agentOptionKeys)[number]>;
+
+/** Hollow nodes' own settings, and the node agents' (tuning, mostly for tests; the defaults are the kubelet's, but events are off unless asked). */
+export interface HollowNodesOptions extends HollowAgentOptions {
   nodes: number;
   /** Node names are `${namePrefix}${index}`; "hollow-node-" by default. */
   namePrefix?: string;
@@ -33,18 +47,6 @@ export interface HollowNodesOptions {
   labels?: Record<string, string>;
   /** Fake container start-up time (0: running at once). */
   startupDelayMs?: number;
-  log?: AgentLog;
-  /** Called as nodes finish registering, for progress. */
-  onRegistered?: (registered: number, total: number) => void;
-  // Tuning, mostly for tests; the defaults are the kubelet's.
-  leaseDurationSeconds?: number;
-  leaseRenewIntervalMs?: number;
-  nodeStatusUpdateFrequencyMs?: number;
-  nodeStatusReportFrequencyMs?: number;
-  writeConcurrency?: number;
-  crashLoopBackOff?: CrashLoopBackOff;
-  events?: boolean;
-  informers?: InformerFactory;
 }
 
 export interface HollowNodes {
@@ -94,17 +96,9 @@ export async function startHollowNodes(client: RestClient, opts: HollowNodesOpti
     return { config, runtime: new FakeRuntime({ podCidr: config.podCIDR!, startupDelayMs: opts.startupDelayMs }) };
   });
   const agentOpts: NodeAgentOptions = {
-    leaseDurationSeconds: opts.leaseDurationSeconds,
-    leaseRenewIntervalMs: opts.leaseRenewIntervalMs,
-    nodeStatusUpdateFrequencyMs: opts.nodeStatusUpdateFrequencyMs,
-    nodeStatusReportFrequencyMs: opts.nodeStatusReportFrequencyMs,
-    writeConcurrency: opts.writeConcurrency,
-    crashLoopBackOff: opts.crashLoopBackOff,
+    ...(Object.fromEntries(agentOptionKeys.map((k) => [k, opts[k]])) as HollowAgentOptions),
     // Events would double the writes of every pod start; hollow nodes leave them out unless asked.
     events: opts.events ?? false,
-    informers: opts.informers,
-    onRegistered: opts.onRegistered,
-    log: opts.log,
   };
   // One informer for all the nodes, of scheduled pods only: pods waiting for the scheduler are nobody's here.
   const group = await startNodeAgents(client, nodes, { ...agentOpts, podFieldSelector: 'spec.nodeName!=' });

@@ -125,6 +125,13 @@ function hasAnyRegularContainerStarted(pod: KubeObject, statuses: Json[]): boole
   });
 }
 
+/** A container's status as getPhase reads it: the status, its state and its last state (undefined when it has none yet). */
+function phaseView(statuses: Json[], name: string): { s: Json; state: Json; last: Json } | undefined {
+  const s = statusByName(statuses, name);
+  if (!s) return undefined;
+  return { s, state: stateOf(s), last: isPlainObject(s.lastState) ? s.lastState : {} };
+}
+
 /** The kubelet's getPhase. */
 export function podPhase(pod: KubeObject, statuses: Json[], podIsTerminal: boolean, podHasInitialized: boolean): string {
   const policy = restartPolicyOf(pod);
@@ -133,13 +140,12 @@ export function podPhase(pod: KubeObject, statuses: Json[], podIsTerminal: boole
   let failedInitialization = 0;
   for (const c of initContainers(pod)) {
     if (isSidecar(c)) continue;
-    const s = statusByName(statuses, c.name);
-    if (!s) {
+    const view = phaseView(statuses, c.name);
+    if (!view) {
       pendingRegularInit++;
       continue;
     }
-    const state = stateOf(s);
-    const last = isPlainObject(s.lastState) ? s.lastState : {};
+    const { state, last } = view;
     if (isPlainObject(state.running)) pendingRegularInit++;
     else if (isPlainObject(state.terminated)) {
       if (state.terminated.exitCode !== 0) failedInitialization++;
@@ -156,13 +162,12 @@ export function podPhase(pod: KubeObject, statuses: Json[], podIsTerminal: boole
   let succeeded = 0;
   for (const c of initContainers(pod)) {
     if (!isSidecar(c)) continue;
-    const s = statusByName(statuses, c.name);
-    if (!s) {
+    const view = phaseView(statuses, c.name);
+    if (!view) {
       unknown++;
       continue;
     }
-    const state = stateOf(s);
-    const last = isPlainObject(s.lastState) ? s.lastState : {};
+    const { s, state, last } = view;
     if (isPlainObject(state.running)) {
       if (s.started !== true) pendingRestartableInit++;
       running++;
@@ -179,13 +184,12 @@ export function podPhase(pod: KubeObject, statuses: Json[], podIsTerminal: boole
     }
   }
   for (const c of regularContainers(pod)) {
-    const s = statusByName(statuses, c.name);
-    if (!s) {
+    const view = phaseView(statuses, c.name);
+    if (!view) {
       unknown++;
       continue;
     }
-    const state = stateOf(s);
-    const last = isPlainObject(s.lastState) ? s.lastState : {};
+    const { state, last } = view;
     if (isPlainObject(state.running)) running++;
     else if (isPlainObject(state.terminated)) {
       stopped++;

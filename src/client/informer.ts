@@ -23,6 +23,17 @@ export function objectKey(obj: KubeObject): string {
   return obj.metadata.namespace ? `${obj.metadata.namespace}/${obj.metadata.name}` : (obj.metadata.name ?? '');
 }
 
+/**
+ * Whether a cached object's resourceVersion is at least the one a write
+ * returned, i.e. the cache shows that write (numeric revisions compare; other
+ * ones must be equal).
+ */
+export function rvAtLeast(seen: string | undefined, wrote: string): boolean {
+  if (seen === undefined) return false;
+  if (/^\d+$/.test(seen) && /^\d+$/.test(wrote)) return BigInt(seen) >= BigInt(wrote);
+  return seen === wrote;
+}
+
 class Gone extends Error {}
 
 /** Maps an object to the index values it is found under (client-go's IndexFunc). */

@@ -2,6 +2,7 @@
 // thresholds) and pods bound to nodes as a scheduler binds them.
 import type { KubeList, KubeObject } from '../../src/api/object.js';
 import type { RestClient } from '../../src/client/rest.js';
+import { waitFor } from '../apiserver/harness.js';
 
 export const waitTimeoutMs = 90_000;
 
@@ -9,20 +10,9 @@ export const podsIn = (namespace: string) => ({ group: '', version: 'v1', plural
 export const nodesPath = { group: '', version: 'v1', plural: 'nodes' };
 export const leasesPath = { group: 'coordination.k8s.io', version: 'v1', plural: 'leases', namespace: 'kube-node-lease' };
 
-/** Polls probe until it returns something other than undefined/false; the last state goes into the timeout message. */
-export async function eventually<T>(what: string, probe: () => Promise<T | undefined | false>, intervalMs = 25): Promise<T> {
-  const deadline = Date.now() + waitTimeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await probe();
-      if (v !== undefined && v !== false) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `; last error: ${(last as Error).message}` : ''}`);
-    await new Promise((r) => setTimeout(r, intervalMs));
-  }
+/** Polls probe until it returns something other than undefined/false (waitFor with the node agent tests' timeout). */
+export function eventually<T>(what: string, probe: () => Promise<T | undefined | false>, intervalMs = 25): Promise<T> {
+  return waitFor(what, probe, waitTimeoutMs, intervalMs);
 }
 
 export function sleep(ms: number): Promise<void> {

@@ -35,6 +35,31 @@ export interface TestApiServer {
   close(): Promise<void>;
 }
 
+/**
+ * Polls fn until it gives something other than undefined/false (a throw
+ * counts as not yet); fails after timeoutMs naming what it waited for and
+ * the last error. The timeout only bounds a broken component.
+ */
+export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 30_000, intervalMs = 25): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v !== undefined && v !== false) return v;
+    } catch (err) {
+      lastError = err;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${lastError ? `: ${(lastError as Error).message}` : ''}`);
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
+
+/** waitFor for a condition that holds or not. */
+export async function waitUntil(what: string, probe: () => boolean, timeoutMs?: number): Promise<void> {
+  await waitFor(what, probe, timeoutMs);
+}
+
 export async function startTestApiServer(storage = 'memory'): Promise<TestApiServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'nami-apiserver-test-'));
   const backend = await openBackend(storage, dataDir);

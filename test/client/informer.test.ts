@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { KubeObject } from '../../src/api/object.js';
 import { InformerFactory } from '../../src/client/informer.js';
-import { startTestApiServer, type TestApiServer } from '../apiserver/harness.js';
+import { startTestApiServer, waitUntil, type TestApiServer } from '../apiserver/harness.js';
 
 let api: TestApiServer;
 before(async () => {
@@ -14,14 +14,6 @@ before(async () => {
 after(async () => {
   await api?.close();
 });
-
-async function until(what: string, probe: () => boolean): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  while (!probe()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 const pods = { group: '', version: 'v1', plural: 'pods' };
 const pod = (name: string, nodeName?: string) => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name }, spec: { containers: [{ name: 'c', image: 'busybox' }], ...(nodeName ? { nodeName } : {}) } });
@@ -36,11 +28,11 @@ test('indexes follow adds, updates and deletes; late handlers see the cache; the
   await factory.start();
   await api.client.create({ ...pods, namespace: 'default' }, pod('b', 'n1'));
   await api.client.create({ ...pods, namespace: 'kube-system' }, pod('c', 'n2'));
-  await until('three pods cached', () => informer.list().length === 3);
+  await waitUntil('three pods cached', () => informer.list().length === 3);
   assert.deepEqual(names(informer.byIndex('node', 'n1')), ['a', 'b']);
   assert.deepEqual(names(informer.inNamespace('kube-system')), ['c']);
   await api.client.delete({ ...pods, namespace: 'default', name: 'b' }, { gracePeriodSeconds: 0 });
-  await until('b gone from the index', () => informer.byIndex('node', 'n1').length === 1);
+  await waitUntil('b gone from the index', () => informer.byIndex('node', 'n1').length === 1);
   const late: string[] = [];
   informer.on({ add: (o) => late.push(o.metadata.name!) });
   assert.deepEqual(late.sort(), ['a', 'c'], 'a handler added after the sync hears of every cached object');

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { LeaderElector } from '../../src/client/leader-election.js';
-import { startTestApiServer, type TestApiServer } from '../apiserver/harness.js';
+import { startTestApiServer, waitUntil, type TestApiServer } from '../apiserver/harness.js';
 
 let api: TestApiServer;
 before(async () => {
@@ -12,14 +12,6 @@ before(async () => {
 after(async () => {
   await api?.close();
 });
-
-async function until(what: string, probe: () => boolean): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  while (!probe()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 function candidate(identity: string, events: string[]): LeaderElector {
   return new LeaderElector(api.client, { name: 'test-lock', identity, leaseDurationSeconds: 1, renewDeadlineMs: 600, retryPeriodMs: 100 }, {
@@ -33,15 +25,15 @@ test('one candidate leads; another takes over when it stops, and the lease recor
   const a = candidate('a', events);
   const b = candidate('b', events);
   a.start();
-  await until('a to lead', () => a.isLeader);
+  await waitUntil('a to lead', () => a.isLeader);
   b.start();
   // b keeps trying while a renews: several retry periods pass without b leading.
   const before = Date.now();
-  await until('b to have tried for a while', () => Date.now() - before > 1500);
+  await waitUntil('b to have tried for a while', () => Date.now() - before > 1500);
   assert.equal(b.isLeader, false);
   assert.equal(a.isLeader, true);
   await a.stop();
-  await until('b to lead', () => b.isLeader);
+  await waitUntil('b to lead', () => b.isLeader);
   assert.deepEqual(events, ['a started', 'a stopped', 'b started']);
   const lease = await api.client.get<{ spec: { holderIdentity: string; leaseTransitions: number } }>({ group: 'coordination.k8s.io', version: 'v1', plural: 'leases', namespace: 'kube-system', name: 'test-lock' });
   assert.equal(lease.spec.holderIdentity, 'b');

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import type { KubeList, KubeObject } from '../../src/api/object.js';
 import type { RestClient } from '../../src/client/rest.js';
 import { CronJobController } from '../../src/controllers/cronjob/controller.js';
-import { container, createNamespace, startEnv, waitFor } from './workload-nodes.js';
+import { container, createNamespace, startEnv, waitFor } from './workloads-harness.js';
 
 const cronJobs = { group: 'batch', version: 'v1', plural: 'cronjobs' };
 const jobs = { group: 'batch', version: 'v1', plural: 'jobs' };

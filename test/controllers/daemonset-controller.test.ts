@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { KubeList, KubeObject } from '../../src/api/object.js';
 import { DaemonSetController } from '../../src/controllers/daemonset/controller.js';
-import { bindPod, container, createNamespace, finishDeletions, listPods, markRunningReady, nodesPath, startEnv, waitFor } from './workload-nodes.js';
+import { bindPod, container, createNamespace, finishDeletions, listPods, markRunningReady, nodesPath, startEnv, waitFor } from './workloads-harness.js';
 
 const daemonSets = { group: 'apps', version: 'v1', plural: 'daemonsets' };
 const revisions = { group: 'apps', version: 'v1', plural: 'controllerrevisions' };

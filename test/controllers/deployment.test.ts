@@ -23,7 +23,7 @@ import {
   type Deployment,
   type ReplicaSet,
 } from '../../src/controllers/deployment/util.js';
-import { createNamespace, deployments, eventually, FakeNodes, imageOf, isReady, listPods, podTemplate, replicaSets, startCluster, type Cluster, pods as podsResource } from './workloads-harness.js';
+import { createNamespace, deployments, eventually, FakeNodes, imageOf, isReady, listPods, podTemplate, replicaSets, startCluster, type Cluster, podsPath as podsResource } from './workloads-harness.js';
 
 const T0 = Date.parse('2024-05-01T12:00:00Z');
 const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d+Z$/, 'Z');

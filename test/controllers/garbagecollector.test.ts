@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { ApiError } from '../../src/api/errors.js';
 import type { KubeList, KubeObject, OwnerReference } from '../../src/api/object.js';
 import { decide } from '../../src/controllers/garbagecollector/decide.js';
-import { createNamespace, deployments, eventually, listPods, podTemplate, replicaSets, startCluster, type Cluster, pods as podsResource } from './workloads-harness.js';
+import { createNamespace, deployments, eventually, listPods, podTemplate, replicaSets, startCluster, type Cluster, podsPath as podsResource } from './workloads-harness.js';
 
 const ref = (uid: string, block = false): OwnerReference => ({ apiVersion: 'v1', kind: 'ConfigMap', name: uid, uid, ...(block ? { blockOwnerDeletion: true } : {}) });
 

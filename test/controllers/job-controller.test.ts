@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import type { KubeList, KubeObject } from '../../src/api/object.js';
 import type { RestClient } from '../../src/client/rest.js';
 import { JobController, type Job, type JobCondition } from '../../src/controllers/job/controller.js';
-import { bindPod, container, createNamespace, finishDeletions, isActivePod, listPods, markFinished, markRunningReady, podPhase, startEnv, waitFor, type Env } from './workload-nodes.js';
+import { bindPod, container, createNamespace, finishDeletions, isActivePod, listPods, markFinished, markRunningReady, podPhase, startEnv, waitFor, type Env } from './workloads-harness.js';
 
 const jobs = { group: 'batch', version: 'v1', plural: 'jobs' };
 const events = { group: '', version: 'v1', plural: 'events' };

@@ -4,10 +4,10 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { KubeObject } from '../../src/api/object.js';
-import { Expectations } from '../../src/controllers/replicaset/expectations.js';
+import { Expectations } from '../../src/controllers/workload-common/expectations.js';
 import { deletesBefore, isPodAvailable, podFromTemplate, podsToDelete, slowStartBatch, type Pod } from '../../src/controllers/replicaset/pods.js';
 import { calculateReplicaStatus, replicaStatusCurrent } from '../../src/controllers/replicaset/status.js';
-import { createNamespace, eventually, FakeNodes, isReady, listPods, podTemplate, replicaSets, replicationControllers, startCluster, type Cluster, pods as podsResource } from './workloads-harness.js';
+import { createNamespace, eventually, FakeNodes, isReady, listPods, podTemplate, replicaSets, replicationControllers, startCluster, type Cluster, podsPath as podsResource } from './workloads-harness.js';
 
 const NOW = Date.parse('2024-05-01T12:00:00Z');
 const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d+Z$/, 'Z');

@@ -3,23 +3,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { KubeList, KubeObject } from '../../src/api/object.js';
-import { StatefulSetController } from '../../src/controllers/statefulset/controller.js';
-import { bindPod, container, createNamespace, finishDeletions, listPods, markRunningReady, startEnv, waitFor } from './workload-nodes.js';
+import { StatefulSetController, type StatefulSetStatus } from '../../src/controllers/statefulset/controller.js';
+import { bindPod, container, createNamespace, finishDeletions, listPods, markRunningReady, startEnv, waitFor } from './workloads-harness.js';
 
 const statefulSets = { group: 'apps', version: 'v1', plural: 'statefulsets' };
 const claims = { group: '', version: 'v1', plural: 'persistentvolumeclaims' };
 const revisions = { group: 'apps', version: 'v1', plural: 'controllerrevisions' };
-
-interface StsStatus {
-  observedGeneration?: number;
-  replicas?: number;
-  readyReplicas?: number;
-  currentReplicas?: number;
-  updatedReplicas?: number;
-  availableReplicas?: number;
-  currentRevision?: string;
-  updateRevision?: string;
-}
 
 function statefulSet(name: string, replicas: number, extra: Record<string, unknown> = {}): KubeObject {
   return {
@@ -36,7 +25,7 @@ function statefulSet(name: string, replicas: number, extra: Record<string, unkno
   };
 }
 
-async function getSet(client: import('../../src/client/rest.js').RestClient, ns: string, name: string): Promise<KubeObject & { status?: StsStatus; spec?: Record<string, unknown> }> {
+async function getSet(client: import('../../src/client/rest.js').RestClient, ns: string, name: string): Promise<KubeObject & { status?: StatefulSetStatus; spec?: Record<string, unknown> }> {
   return client.get({ ...statefulSets, namespace: ns, name });
 }
 

@@ -1,39 +1,20 @@
 // A small cluster for scheduler tests: the in-process API server, Node
 // objects made by hand (capacity, Ready condition, labels, taints), pods,
 // and a running Scheduler.
-import { startTestApiServer, type TestApiServer } from '../apiserver/harness.js';
+import { startTestApiServer, waitFor, type TestApiServer } from '../apiserver/harness.js';
 import { InformerFactory } from '../../src/client/informer.js';
 import type { KubeList, KubeObject } from '../../src/api/object.js';
-import type { Pod, Taint } from '../../src/api/scheduling/index.js';
+import type { Pod } from '../../src/api/scheduling/index.js';
 import { Scheduler, type SchedulerOptions } from '../../src/scheduler/index.js';
+import { node, type TestNode } from './fixtures.js';
 
 export const nodesPath = { group: '', version: 'v1', plural: 'nodes' };
 export const podsIn = (namespace: string) => ({ group: '', version: 'v1', plural: 'pods', namespace });
 
-export interface NodeOptions {
-  cpu?: string;
-  memory?: string;
-  pods?: string;
-  labels?: Record<string, string>;
-  taints?: Taint[];
-  unschedulable?: boolean;
-  /** Extra allocatable resources (nvidia.com/gpu ...). */
-  extra?: Record<string, string>;
-}
-
-export function nodeObject(name: string, o: NodeOptions = {}): KubeObject {
-  const resources = { cpu: o.cpu ?? '4', memory: o.memory ?? '8Gi', pods: o.pods ?? '110', 'ephemeral-storage': '100Gi', ...(o.extra ?? {}) };
-  return {
-    apiVersion: 'v1',
-    kind: 'Node',
-    metadata: { name, labels: { 'kubernetes.io/hostname': name, 'kubernetes.io/os': 'linux', ...(o.labels ?? {}) } },
-    spec: { ...(o.taints ? { taints: o.taints } : {}), ...(o.unschedulable ? { unschedulable: true } : {}) },
-    status: {
-      capacity: resources,
-      allocatable: resources,
-      conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'kubelet is posting ready status' }],
-    },
-  };
+/** A Node as a kubelet would post it: node() of the unit tests, with the OS label, 100Gi of ephemeral storage and the Ready condition. */
+export function nodeObject(name: string, o: TestNode = {}): KubeObject {
+  const n = node(name, { ...o, labels: { 'kubernetes.io/os': 'linux', ...(o.labels ?? {}) }, extra: { 'ephemeral-storage': '100Gi', ...(o.extra ?? {}) } });
+  return { ...n, status: { ...n.status, conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'kubelet is posting ready status' }] } };
 }
 
 export interface PodOptions {
@@ -65,28 +46,13 @@ export interface TestCluster {
   scheduler: Scheduler;
   factory: InformerFactory;
   lines: string[];
-  addNode(name: string, o?: NodeOptions): Promise<KubeObject>;
+  addNode(name: string, o?: TestNode): Promise<KubeObject>;
   addPod(namespace: string, name: string, o?: PodOptions): Promise<KubeObject>;
   getPod(namespace: string, name: string): Promise<Pod>;
   /** Waits until the pod is bound and returns its node. */
   nodeOf(namespace: string, name: string, timeoutMs?: number): Promise<string>;
   events(namespace: string, podName: string): Promise<KubeObject[]>;
   close(): Promise<void>;
-}
-
-export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v !== undefined && v !== false) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
 }
 
 export async function startCluster(opts: SchedulerOptions = {}, start = true): Promise<TestCluster> {

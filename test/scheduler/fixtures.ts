@@ -14,6 +14,7 @@ export interface TestNode {
   labels?: Record<string, string>;
   taints?: Taint[];
   unschedulable?: boolean;
+  /** Extra allocatable resources (nvidia.com/gpu ...). */
   extra?: Record<string, string>;
 }
 

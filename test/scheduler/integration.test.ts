@@ -3,7 +3,8 @@
 // condition and events; requeueing; preemption; schedulerName.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { nodesPath as nodes, podScheduledCondition, podsIn, startCluster, waitFor } from './cluster.js';
+import { waitFor } from '../apiserver/harness.js';
+import { nodesPath as nodes, podScheduledCondition, podsIn, startCluster } from './cluster.js';
 
 const nodesPath = (name: string) => ({ ...nodes, name });
 import type { Pod } from '../../src/api/scheduling/index.js';

@@ -8,7 +8,12 @@ import { isQualifiedName } from './identifiers.js';
 import { asObject, type JsonObject } from './json-values.js';
 
 const standardContainerResources = new Set(['cpu', 'memory', 'ephemeral-storage']);
-const standardResources = new Set([
+/**
+ * The compute resources a quota limits for pods (Kubernetes'
+ * podComputeQuotaResources): cpu, memory and ephemeral-storage, bare (as
+ * requests) and as requests.* and limits.*.
+ */
+export const computeQuotaResources: readonly string[] = [
   'cpu',
   'memory',
   'ephemeral-storage',
@@ -18,6 +23,9 @@ const standardResources = new Set([
   'limits.cpu',
   'limits.memory',
   'limits.ephemeral-storage',
+];
+const standardResources = new Set([
+  ...computeQuotaResources,
   'pods',
   'services',
   'replicationcontrollers',

@@ -50,6 +50,18 @@ export interface DaemonSet extends KubeObject {
   status?: DaemonSetStatus;
 }
 
+/** What one sync of a DaemonSet works from: its pods by node, where it should run, its current template and revision. */
+interface DaemonSetSync {
+  key: string;
+  ds: DaemonSet;
+  template: PodTemplate;
+  nodeToPods: Map<string, Pod[]>;
+  placements: Map<string, Placement>;
+  hash: string;
+  generation: string | undefined;
+  now: number;
+}
+
 export interface DaemonSetControllerOptions {
   log?: (line: string) => void;
   workers?: number;
@@ -204,8 +216,9 @@ export class DaemonSetController {
     if (this.expectations.satisfied(key)) {
       observed = true;
       try {
-        await this.manage(key, ds, template, nodeToPods, placements, hash, generation, now);
-        if (spec.updateStrategy?.type !== 'OnDelete' && this.expectations.satisfied(key)) await this.rollingUpdate(key, ds, template, nodeToPods, placements, hash, generation, now);
+        const c: DaemonSetSync = { key, ds, template, nodeToPods, placements, hash, generation, now };
+        await this.manage(c);
+        if (spec.updateStrategy?.type !== 'OnDelete' && this.expectations.satisfied(key)) await this.rollingUpdate(c);
         const live = new Set<string>([cur.metadata.name ?? '']);
         const liveHashes = new Set(pods.map((p) => p.metadata.labels?.[revisionHashLabel] ?? ''));
         for (const r of ownedRevisions(this.revisions, ds)) if (liveHashes.has(r.metadata.labels?.[revisionHashLabel] ?? '\u0000')) live.add(r.metadata.name ?? '');
@@ -230,16 +243,8 @@ export class DaemonSetController {
     if ((spec.minReadySeconds ?? 0) > 0 && counts.numberReady !== counts.numberAvailable) this.queue.addAfter(key, (spec.minReadySeconds ?? 0) * 1000);
   }
 
-  private async manage(
-    key: string,
-    ds: DaemonSet,
-    template: PodTemplate,
-    nodeToPods: Map<string, Pod[]>,
-    placements: Map<string, Placement>,
-    hash: string,
-    generation: string | undefined,
-    now: number,
-  ): Promise<void> {
+  private async manage(c: DaemonSetSync): Promise<void> {
+    const { key, ds, nodeToPods, placements, hash, generation, now } = c;
     const allowsSurge = ds.spec?.updateStrategy?.type !== 'OnDelete' && scaledValue(ds.spec?.updateStrategy?.rollingUpdate?.maxSurge, 1, true) > 0;
     const createOn: string[] = [];
     const deletes: Pod[] = [];
@@ -281,20 +286,12 @@ export class DaemonSetController {
       if (placements.has(node)) continue;
       for (const pod of list) if (!pod.metadata.deletionTimestamp) (pod.spec?.nodeName ? forceDeletes : deletes).push(pod);
     }
-    await this.syncNodes(key, ds, template, deletes, forceDeletes, createOn, hash, generation);
+    await this.syncNodes(c, deletes, forceDeletes, createOn);
     if (retryAfter > 0) this.queue.addAfter(key, retryAfter);
   }
 
-  private async rollingUpdate(
-    key: string,
-    ds: DaemonSet,
-    template: PodTemplate,
-    nodeToPods: Map<string, Pod[]>,
-    placements: Map<string, Placement>,
-    hash: string,
-    generation: string | undefined,
-    now: number,
-  ): Promise<void> {
+  private async rollingUpdate(c: DaemonSetSync): Promise<void> {
+    const { key, ds, nodeToPods, placements, hash, generation, now } = c;
     const wanted = new Map<string, Pod[]>();
     for (const [node, pods] of nodeToPods) wanted.set(node, pods);
     let desired = 0;
@@ -318,11 +315,12 @@ export class DaemonSetController {
       shouldRun: (node) => placements.get(node)?.shouldRun ?? false,
     });
     if (plan.deletes.length + plan.createOn.length > 0) this.log(`daemonset ${key}: rolling update replaces ${plan.deletes.length} pods, surges onto ${plan.createOn.length} nodes`);
-    await this.syncNodes(key, ds, template, plan.deletes, [], plan.createOn, hash, generation);
+    await this.syncNodes(c, plan.deletes, [], plan.createOn);
   }
 
   /** syncNodes: creates a pod for each node and deletes the pods, minding expectations. */
-  private async syncNodes(key: string, ds: DaemonSet, template: PodTemplate, deletes: Pod[], forceDeletes: Pod[], createOn: string[], hash: string, generation: string | undefined): Promise<void> {
+  private async syncNodes(c: DaemonSetSync, deletes: Pod[], forceDeletes: Pod[], createOn: string[]): Promise<void> {
+    const { key, ds, template, hash, generation } = c;
     const namespace = ds.metadata.namespace ?? '';
     const creates = createOn.slice(0, burstReplicas);
     const dels = [...deletes.map((pod) => ({ pod, force: false })), ...forceDeletes.map((pod) => ({ pod, force: true }))].slice(0, burstReplicas);

@@ -13,6 +13,8 @@ import { EventRecorder } from '../../client/events.js';
 import { objectKey, type Informer, type InformerFactory } from '../../client/informer.js';
 import type { RestClient } from '../../client/rest.js';
 import { WorkQueue, runWorkers } from '../../client/work-queue.js';
+import { claimControlled, ownersSelecting, resolveControllerRef, sameLabels } from '../workload-common/owners.js';
+import { controllerRefOf, controllerUidIndex, controllerUidIndexFunc, newControllerRef } from '../workload-common/pods.js';
 import {
   byRevision,
   calculateStatus,
@@ -62,15 +64,6 @@ export const deploymentsResource = { group: 'apps', version: 'v1', plural: 'depl
 export const replicaSetsResource = { group: 'apps', version: 'v1', plural: 'replicasets' };
 export const podsResource = { group: '', version: 'v1', plural: 'pods' };
 
-const controllerUidIndex = 'controller-uid';
-function controllerRefOf(obj: KubeObject): OwnerReference | undefined {
-  return (obj.metadata.ownerReferences ?? []).find((r) => r.controller === true);
-}
-function controllerUidOf(obj: KubeObject): string[] {
-  const ref = controllerRefOf(obj);
-  return ref ? [ref.uid] : [];
-}
-
 export interface DeploymentControllerOptions {
   log?: (line: string) => void;
   workers?: number;
@@ -96,13 +89,6 @@ function isNamespaceTerminating(err: unknown): boolean {
   return err instanceof ApiError && (err.details?.causes ?? []).some((c) => c.reason === 'NamespaceTerminating');
 }
 
-function sameLabels(a: KubeObject, b: KubeObject): boolean {
-  const la = a.metadata.labels ?? {};
-  const lb = b.metadata.labels ?? {};
-  const ka = Object.keys(la);
-  return ka.length === Object.keys(lb).length && ka.every((k) => la[k] === lb[k]);
-}
-
 /** Restarts the sync: the deployment changed under it (a newer generation was written). */
 class Superseded extends Error {}
 
@@ -125,7 +111,7 @@ export class DeploymentController {
     this.deployments = factory.informer(deploymentsResource);
     this.replicaSets = factory.informer(replicaSetsResource);
     this.pods = factory.informer(podsResource);
-    this.pods.addIndex(controllerUidIndex, controllerUidOf);
+    this.pods.addIndex(controllerUidIndex, controllerUidIndexFunc);
 
     const enqueue = (obj: KubeObject) => this.queue.add(objectKey(obj));
     this.deployments.on({ add: enqueue, update: (_old, cur) => enqueue(cur), delete: enqueue });
@@ -149,21 +135,12 @@ export class DeploymentController {
   // ------------------------------------------------------------ event handlers (enqueue only)
 
   private resolveControllerRef(namespace: string, ref: OwnerReference): Deployment | undefined {
-    if (ref.kind !== 'Deployment' || !ref.apiVersion.startsWith('apps/')) return undefined;
-    const d = this.deployments.get(`${namespace}/${ref.name}`);
-    return d && d.metadata.uid === ref.uid ? (d as Deployment) : undefined;
+    return resolveControllerRef<Deployment>(this.deployments, namespace, ref, 'Deployment', 'apps');
   }
 
   /** getDeploymentsForReplicaSet: deployments whose selector matches an orphan replica set. */
   private deploymentsSelecting(rs: ReplicaSet): Deployment[] {
-    return (this.deployments.inNamespace(rs.metadata.namespace ?? '') as Deployment[]).filter((d) => {
-      try {
-        const selector = selectorFromLabelSelector(d.spec?.selector);
-        return !selector.empty() && selector.matches(rs.metadata.labels ?? {});
-      } catch {
-        return false;
-      }
-    });
+    return ownersSelecting<Deployment>(this.deployments, rs, (d) => selectorFromLabelSelector(d.spec?.selector));
   }
 
   private addReplicaSet(rs: ReplicaSet): void {
@@ -260,46 +237,18 @@ export class DeploymentController {
     } catch (err) {
       throw new Error(`deployment ${d.metadata.namespace}/${d.metadata.name} has invalid label selector: ${errorMessage(err)}`);
     }
-    const claimed: ReplicaSet[] = [];
-    const errors: string[] = [];
-    let canAdopt: Promise<void> | undefined;
-    for (const rs of this.replicaSets.inNamespace(d.metadata.namespace ?? '') as ReplicaSet[]) {
-      const ref = controllerRefOf(rs);
-      const matches = selector.matches(rs.metadata.labels ?? {});
-      const path = { ...replicaSetsResource, namespace: rs.metadata.namespace, name: rs.metadata.name };
-      if (ref) {
-        if (ref.uid !== d.metadata.uid) continue;
-        if (matches) {
-          claimed.push(cloneJson(rs));
-          continue;
-        }
-        if (d.metadata.deletionTimestamp) continue;
-        try {
-          await this.client.patch(path, { metadata: { ownerReferences: [{ $patch: 'delete', uid: d.metadata.uid }], uid: rs.metadata.uid } }, 'strategic');
-        } catch (err) {
-          if (!isNotFound(err) && !(err instanceof ApiError && err.code === 422)) errors.push(errorMessage(err));
-        }
-        continue;
-      }
-      if (d.metadata.deletionTimestamp || !matches || rs.metadata.deletionTimestamp) continue;
-      try {
-        canAdopt ??= this.recheckDeletion(d);
-        await canAdopt;
-        const ownerRef = { apiVersion: 'apps/v1', kind: 'Deployment', name: d.metadata.name ?? '', uid: d.metadata.uid ?? '', controller: true, blockOwnerDeletion: true };
-        const adopted = (await this.client.patch(path, { metadata: { ownerReferences: [ownerRef], uid: rs.metadata.uid } }, 'strategic')) as ReplicaSet;
-        claimed.push(adopted);
-      } catch (err) {
-        if (!isNotFound(err)) errors.push(`can't adopt ReplicaSet ${rs.metadata.namespace}/${rs.metadata.name} (${rs.metadata.uid}): ${errorMessage(err)}`);
-      }
-    }
-    if (errors.length > 0) throw new Error(errors.join(', '));
-    return claimed;
-  }
-
-  private async recheckDeletion(d: Deployment): Promise<void> {
-    const fresh = await this.client.get({ ...deploymentsResource, namespace: d.metadata.namespace, name: d.metadata.name });
-    if (fresh.metadata.uid !== d.metadata.uid) throw new Error(`original Deployment ${d.metadata.namespace}/${d.metadata.name} is gone: got uid ${fresh.metadata.uid}, wanted ${d.metadata.uid}`);
-    if (fresh.metadata.deletionTimestamp) throw new Error(`${d.metadata.namespace}/${d.metadata.name} has just been deleted at ${fresh.metadata.deletionTimestamp}`);
+    const claimed = await claimControlled(this.replicaSets.inNamespace(d.metadata.namespace ?? '') as ReplicaSet[], {
+      client: this.client,
+      resource: replicaSetsResource,
+      dependentKind: 'ReplicaSet',
+      owner: d,
+      ownerResource: deploymentsResource,
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      selector,
+    });
+    // The sync edits the replica sets it works on: copies, not the informer's objects.
+    return claimed.map(cloneJson);
   }
 
   /** Pods of the deployment's replica sets by replica set uid (getPodMapForDeployment). */
@@ -412,7 +361,7 @@ export class DeploymentController {
       metadata: {
         name: `${d.metadata.name}-${hash}`,
         namespace: d.metadata.namespace,
-        ownerReferences: [{ apiVersion: 'apps/v1', kind: 'Deployment', name: d.metadata.name ?? '', uid: d.metadata.uid ?? '', controller: true, blockOwnerDeletion: true }],
+        ownerReferences: [newControllerRef(d, 'apps/v1', 'Deployment')],
         labels: { ...template.metadata.labels },
       },
       spec: { replicas: 0, minReadySeconds: d.spec.minReadySeconds ?? 0, selector, template },

@@ -5,10 +5,10 @@
 import { ApiError } from '../../api/errors.js';
 import type { KubeObject } from '../../api/object.js';
 import { semanticEqual } from '../../api/validation/index.js';
-import { objectKey, type Informer, type InformerFactory } from '../../client/informer.js';
+import { objectKey, rvAtLeast, type Informer, type InformerFactory } from '../../client/informer.js';
 import type { RestClient } from '../../client/rest.js';
 import { WorkQueue, runWorkers } from '../../client/work-queue.js';
-import { isApiServerService, isHeadless, serviceSelector, servicesSelectingPod, type Pod, type Service } from './pods.js';
+import { isApiServerService, isHeadless, serviceSelector, enqueueServicesOfPods, selectedPods, type Service } from './pods.js';
 import { desiredSubsets, overCapacityAnnotation } from './subsets.js';
 
 export const servicesResource = { group: '', version: 'v1', plural: 'services' };
@@ -27,13 +27,6 @@ export interface EndpointsControllerOptions {
 
 /** How long a write of ours may take to show in the informer before we stop waiting for it. */
 const staleCacheLimitMs = 30_000;
-
-/** Whether the informer's resourceVersion is at least the one we wrote (numeric revisions compare; others must be equal). */
-function rvAtLeast(seen: string | undefined, wrote: string): boolean {
-  if (seen === undefined) return false;
-  if (/^\d+$/.test(seen) && /^\d+$/.test(wrote)) return BigInt(seen) >= BigInt(wrote);
-  return seen === wrote;
-}
 
 /** The error a write into a namespace being deleted gets (cause NamespaceTerminating). */
 export function isNamespaceTerminating(err: unknown): boolean {
@@ -65,12 +58,7 @@ export class EndpointsController {
 
     const enqueue = (obj: KubeObject) => this.queue.add(objectKey(obj));
     this.services.on({ add: enqueue, update: (_old, svc) => enqueue(svc), delete: enqueue });
-    this.pods.on({
-      add: (pod) => this.enqueueServicesOf(pod),
-      // Both label sets: a pod that stopped matching must leave the old service's endpoints.
-      update: (old, pod) => this.enqueueServicesOf(old, pod),
-      delete: (pod) => this.enqueueServicesOf(pod),
-    });
+    enqueueServicesOfPods(this.pods, this.services, (key) => this.queue.add(key));
     // Endpoints deleted by someone else are recreated for services that still need them;
     // a write of ours showing up lets a sync that waited for it go on.
     const caughtUp = (ep: KubeObject) => {
@@ -90,12 +78,6 @@ export class EndpointsController {
 
   stop(): void {
     this.queue.shutDown();
-  }
-
-  private enqueueServicesOf(...pods: KubeObject[]): void {
-    for (const pod of pods) {
-      for (const key of servicesSelectingPod(pod, this.services.inNamespace(pod.metadata.namespace ?? '') as Service[])) this.queue.add(key);
-    }
   }
 
   /** False while our last write to the key has not reached the informer. */
@@ -134,7 +116,7 @@ export class EndpointsController {
     const selector = serviceSelector(svc);
     if (!selector) return;
 
-    const pods = this.pods.inNamespace(namespace).filter((p) => selector.matches(p.metadata.labels ?? {})) as Pod[];
+    const pods = selectedPods(this.pods, namespace, selector);
     const { subsets, truncated } = desiredSubsets(svc, pods);
     const current = this.endpoints.get(key);
 

@@ -4,6 +4,7 @@
 // they are ready, a service port's target port on a pod, and hostnames.
 import type { KubeObject } from '../../api/object.js';
 import { Selector } from '../../api/labels/index.js';
+import type { Informer } from '../../client/informer.js';
 
 export interface ServicePort {
   name?: string;
@@ -160,4 +161,27 @@ export function servicesSelectingPod(pod: KubeObject, services: Service[]): stri
     if (selector && selector.matches(pod.metadata.labels ?? {})) out.push(`${svc.metadata.namespace}/${svc.metadata.name}`);
   }
   return out;
+}
+
+/** The pods in the namespace the service selector selects. */
+export function selectedPods(pods: Informer, namespace: string, selector: Selector): Pod[] {
+  return pods.inNamespace(namespace).filter((p) => selector.matches(p.metadata.labels ?? {})) as Pod[];
+}
+
+/**
+ * Feeds the keys of the services selecting a pod to `enqueue` whenever the
+ * pod is added, changed or deleted. A changed pod counts under its old labels
+ * too: a pod that stopped matching must leave the old service's endpoints.
+ */
+export function enqueueServicesOfPods(pods: Informer, services: Informer, enqueue: (key: string) => void): void {
+  const enqueueServicesOf = (...changed: KubeObject[]) => {
+    for (const pod of changed) {
+      for (const key of servicesSelectingPod(pod, services.inNamespace(pod.metadata.namespace ?? '') as Service[])) enqueue(key);
+    }
+  };
+  pods.on({
+    add: (pod) => enqueueServicesOf(pod),
+    update: (old, pod) => enqueueServicesOf(old, pod),
+    delete: (pod) => enqueueServicesOf(pod),
+  });
 }

@@ -6,10 +6,10 @@
 import { ApiError } from '../../api/errors.js';
 import type { KubeObject } from '../../api/object.js';
 import { semanticEqual } from '../../api/validation/index.js';
-import { objectKey, type Informer, type InformerFactory } from '../../client/informer.js';
+import { objectKey, rvAtLeast, type Informer, type InformerFactory } from '../../client/informer.js';
 import type { RestClient } from '../../client/rest.js';
 import { WorkQueue, runWorkers } from '../../client/work-queue.js';
-import { isApiServerService, isHeadless, serviceSelector, servicesSelectingPod, type Pod, type Service } from '../endpoints/pods.js';
+import { isApiServerService, isHeadless, serviceSelector, enqueueServicesOfPods, selectedPods, type Service } from '../endpoints/pods.js';
 import {
   controllerName,
   desiredEndpointGroups,
@@ -45,12 +45,6 @@ function isOurs(slice: KubeObject): boolean {
   return slice.metadata.labels?.[managedByLabel] === controllerName && !!slice.metadata.labels?.[serviceNameLabel];
 }
 
-function rvAtLeast(seen: string | undefined, wrote: string): boolean {
-  if (seen === undefined) return false;
-  if (/^\d+$/.test(seen) && /^\d+$/.test(wrote)) return BigInt(seen) >= BigInt(wrote);
-  return seen === wrote;
-}
-
 export class EndpointSliceController {
   private readonly client: RestClient;
   private readonly services: Informer;
@@ -80,11 +74,7 @@ export class EndpointSliceController {
 
     const enqueue = (obj: KubeObject) => this.queue.add(objectKey(obj));
     this.services.on({ add: enqueue, update: (_old, svc) => enqueue(svc), delete: enqueue });
-    this.pods.on({
-      add: (pod) => this.enqueueServicesOf(pod),
-      update: (old, pod) => this.enqueueServicesOf(old, pod),
-      delete: (pod) => this.enqueueServicesOf(pod),
-    });
+    enqueueServicesOfPods(this.pods, this.services, (key) => this.queue.add(key));
     const enqueueSlice = (...slices: KubeObject[]) => {
       for (const s of slices) if (isOurs(s)) this.queue.add(`${s.metadata.namespace}/${s.metadata.labels![serviceNameLabel]}`);
     };
@@ -100,12 +90,6 @@ export class EndpointSliceController {
 
   stop(): void {
     this.queue.shutDown();
-  }
-
-  private enqueueServicesOf(...pods: KubeObject[]): void {
-    for (const pod of pods) {
-      for (const key of servicesSelectingPod(pod, this.services.inNamespace(pod.metadata.namespace ?? '') as Service[])) this.queue.add(key);
-    }
   }
 
   /** False while a write of ours has not reached the informer yet. */
@@ -148,7 +132,7 @@ export class EndpointSliceController {
       return;
     }
 
-    const pods = this.pods.inNamespace(namespace).filter((p) => selector.matches(p.metadata.labels ?? {})) as Pod[];
+    const pods = selectedPods(this.pods, namespace, selector);
     const zoneOf = (node: string) => this.nodes.get(node)?.metadata.labels?.[zoneLabel];
     const desired = desiredEndpointGroups(svc, pods, zoneOf);
     const existing: SliceState[] = owned.map((s) => ({

@@ -320,51 +320,50 @@ export class GarbageCollector {
    * kinds without strategic merge patch).
    */
   private async patchOwnerRefs(found: Found, change: (ref: OwnerReference) => OwnerReference | undefined): Promise<void> {
-    const path = this.pathOf(found.resource, found.obj);
-    for (let attempt = 0; ; attempt++) {
-      let latest: KubeObject;
-      try {
-        latest = await this.client.get(path);
-      } catch (err) {
-        if (isStatus(err, 404)) return;
-        throw err;
-      }
-      if (latest.metadata.uid !== found.obj.metadata.uid) return;
+    await this.patchLive(found, (latest) => {
       const refs = refsOf(latest);
       const next = refs.map(change).filter((r): r is OwnerReference => r !== undefined);
-      if (JSON.stringify(next) === JSON.stringify(refs)) return;
-      try {
-        await this.client.patch(path, { metadata: { ownerReferences: next.length > 0 ? next : null, resourceVersion: latest.metadata.resourceVersion, uid: latest.metadata.uid } }, 'merge');
-        return;
-      } catch (err) {
-        if (isStatus(err, 404)) return;
-        if (isStatus(err, 409) && attempt < 5) continue;
-        throw err;
-      }
-    }
+      if (JSON.stringify(next) === JSON.stringify(refs)) return undefined;
+      return { ownerReferences: next.length > 0 ? next : null, uid: latest.metadata.uid };
+    });
   }
 
   /** removeFinalizer: drops one finalizer from the live object, retrying on conflicts. */
   private async removeFinalizer(found: Found, finalizer: string): Promise<void> {
+    const removed = await this.patchLive(found, (latest) => {
+      const finalizers = latest.metadata.finalizers ?? [];
+      if (!finalizers.includes(finalizer)) return undefined;
+      const next = finalizers.filter((f) => f !== finalizer);
+      return { finalizers: next.length > 0 ? next : null };
+    });
+    if (removed) this.log(`garbage collector: removed finalizer ${finalizer} from ${found.resource.plural} ${found.obj.metadata.namespace ?? ''}/${found.obj.metadata.name}`);
+  }
+
+  /**
+   * Reads the live object and writes the metadata `change` makes of it as a
+   * JSON merge patch pinned to the resourceVersion read, again on a conflict
+   * (up to five times). Nothing is written when the object is gone or is
+   * another one under the name by now, or when `change` has nothing to do
+   * (undefined). True when the patch was written.
+   */
+  private async patchLive(found: Found, change: (latest: KubeObject) => Record<string, unknown> | undefined): Promise<boolean> {
     const path = this.pathOf(found.resource, found.obj);
     for (let attempt = 0; ; attempt++) {
       let latest: KubeObject;
       try {
         latest = await this.client.get(path);
       } catch (err) {
-        if (isStatus(err, 404)) return;
+        if (isStatus(err, 404)) return false;
         throw err;
       }
-      if (latest.metadata.uid !== found.obj.metadata.uid) return;
-      const finalizers = latest.metadata.finalizers ?? [];
-      if (!finalizers.includes(finalizer)) return;
-      const next = finalizers.filter((f) => f !== finalizer);
+      if (latest.metadata.uid !== found.obj.metadata.uid) return false;
+      const metadata = change(latest);
+      if (!metadata) return false;
       try {
-        await this.client.patch(path, { metadata: { finalizers: next.length > 0 ? next : null, resourceVersion: latest.metadata.resourceVersion } }, 'merge');
-        this.log(`garbage collector: removed finalizer ${finalizer} from ${found.resource.plural} ${found.obj.metadata.namespace ?? ''}/${found.obj.metadata.name}`);
-        return;
+        await this.client.patch(path, { metadata: { ...metadata, resourceVersion: latest.metadata.resourceVersion } }, 'merge');
+        return true;
       } catch (err) {
-        if (isStatus(err, 404)) return;
+        if (isStatus(err, 404)) return false;
         if (isStatus(err, 409) && attempt < 5) continue;
         throw err;
       }

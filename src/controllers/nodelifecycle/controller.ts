@@ -13,7 +13,7 @@
 import { ApiError } from '../../api/errors.js';
 import type { KubeObject } from '../../api/object.js';
 import { EventRecorder } from '../../client/events.js';
-import type { Informer, InformerFactory } from '../../client/informer.js';
+import { rvAtLeast, type Informer, type InformerFactory } from '../../client/informer.js';
 import type { RestClient } from '../../client/rest.js';
 import { WorkQueue, runWorkers } from '../../client/work-queue.js';
 import { evictionDecision, type TimedTaint } from './eviction.js';
@@ -49,12 +49,6 @@ type Pod = KubeObject & {
 
 /** How long a write of ours may take to show in the informer before we stop waiting for it. */
 const staleCacheLimitMs = 30_000;
-
-function rvAtLeast(seen: string | undefined, wrote: string): boolean {
-  if (seen === undefined) return false;
-  if (/^\d+$/.test(seen) && /^\d+$/.test(wrote)) return BigInt(seen) >= BigInt(wrote);
-  return seen === wrote;
-}
 
 function nowTimestamp(now = Date.now()): string {
   return new Date(now).toISOString().replace(/\.\d+Z$/, 'Z');

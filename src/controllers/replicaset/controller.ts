@@ -14,33 +14,15 @@ import { EventRecorder } from '../../client/events.js';
 import { objectKey, type Informer, type InformerFactory } from '../../client/informer.js';
 import type { ResourcePath, RestClient } from '../../client/rest.js';
 import { WorkQueue, runWorkers } from '../../client/work-queue.js';
-import { Expectations } from './expectations.js';
-import {
-  controllerRefOf,
-  groupOf,
-  isPodActive,
-  isPodReady,
-  msUntilAvailable,
-  newControllerRef,
-  podFromTemplate,
-  podKey,
-  podsToDelete,
-  slowStartBatch,
-  type Pod,
-  type PodTemplate,
-} from './pods.js';
+import { Expectations } from '../workload-common/expectations.js';
+import { claimControlled, ownersSelecting, resolveControllerRef, sameLabels } from '../workload-common/owners.js';
+import { controllerRefOf, controllerUidIndex, controllerUidIndexFunc, newControllerRef } from '../workload-common/pods.js';
+import { isPodActive, isPodReady, msUntilAvailable, podFromTemplate, podsToDelete, slowStartBatch, type Pod, type PodTemplate } from './pods.js';
 import { calculateReplicaStatus, replicaStatusCurrent, type ReplicaStatus } from './status.js';
 
 export const podsResource = { group: '', version: 'v1', plural: 'pods' };
 export const replicaSetsResource = { group: 'apps', version: 'v1', plural: 'replicasets' };
 export const replicationControllersResource = { group: '', version: 'v1', plural: 'replicationcontrollers' };
-
-/** The pod informer index by controller uid, shared by the workload controllers. */
-export const controllerUidIndex = 'controller-uid';
-export function controllerUidOf(obj: KubeObject): string[] {
-  const ref = controllerRefOf(obj);
-  return ref ? [ref.uid] : [];
-}
 
 /** Kubernetes' SlowStartInitialBatchSize. */
 export const slowStartInitialBatchSize = 1;
@@ -95,19 +77,8 @@ function isNotFound(err: unknown): boolean {
   return err instanceof ApiError && err.code === 404;
 }
 
-function isInvalid(err: unknown): boolean {
-  return err instanceof ApiError && err.code === 422;
-}
-
 function isNamespaceTerminating(err: unknown): boolean {
   return err instanceof ApiError && (err.details?.causes ?? []).some((c) => c.reason === 'NamespaceTerminating');
-}
-
-function sameLabels(a: KubeObject, b: KubeObject): boolean {
-  const la = a.metadata.labels ?? {};
-  const lb = b.metadata.labels ?? {};
-  const ka = Object.keys(la);
-  return ka.length === Object.keys(lb).length && ka.every((k) => la[k] === lb[k]);
 }
 
 function sameRef(a: OwnerReference | undefined, b: OwnerReference | undefined): boolean {
@@ -137,14 +108,14 @@ class ReplicaManager {
     this.recorder = new EventRecorder(this.client, kind.component);
     this.owners = factory.informer(kind.resource);
     this.pods = factory.informer(podsResource);
-    this.pods.addIndex(controllerUidIndex, controllerUidOf);
+    this.pods.addIndex(controllerUidIndex, controllerUidIndexFunc);
 
     const enqueue = (obj: KubeObject) => this.queue.add(objectKey(obj));
     this.owners.on({
       add: enqueue,
       update: (_old, cur) => enqueue(cur),
       delete: (obj) => {
-        this.expectations.delete(objectKey(obj));
+        this.expectations.forget(objectKey(obj));
         enqueue(obj);
       },
     });
@@ -166,25 +137,12 @@ class ReplicaManager {
 
   /** The owner a controller reference points at, if it is one of ours and still the same object. */
   private resolveControllerRef(namespace: string, ref: OwnerReference): ReplicaOwner | undefined {
-    if (ref.kind !== this.kind.kind || groupOf(ref.apiVersion) !== this.kind.resource.group) return undefined;
-    const owner = this.owners.get(`${namespace}/${ref.name}`);
-    return owner && owner.metadata.uid === ref.uid ? (owner as ReplicaOwner) : undefined;
+    return resolveControllerRef<ReplicaOwner>(this.owners, namespace, ref, this.kind.kind, this.kind.resource.group);
   }
 
   /** Owners whose selector matches an orphan pod (getPodReplicaSets). */
   private ownersSelecting(pod: Pod): ReplicaOwner[] {
-    const out: ReplicaOwner[] = [];
-    for (const owner of this.owners.inNamespace(pod.metadata.namespace ?? '') as ReplicaOwner[]) {
-      let selector: Selector;
-      try {
-        selector = this.kind.selector(owner);
-      } catch {
-        continue;
-      }
-      if (selector.empty() || !selector.matches(pod.metadata.labels ?? {})) continue;
-      out.push(owner);
-    }
-    return out;
+    return ownersSelecting<ReplicaOwner>(this.owners, pod, this.kind.selector);
   }
 
   private addPod(pod: Pod): void {
@@ -239,14 +197,14 @@ class ReplicaManager {
     const owner = this.resolveControllerRef(pod.metadata.namespace ?? '', ref);
     if (!owner) return;
     const key = objectKey(owner);
-    this.expectations.deletionObserved(key, podKey(pod));
+    this.expectations.deletionObserved(key, pod.metadata.uid ?? '');
     this.queue.add(key);
   }
 
   async sync(key: string): Promise<void> {
     const cached = this.owners.get(key) as ReplicaOwner | undefined;
     if (!cached) {
-      this.expectations.delete(key);
+      this.expectations.forget(key);
       return;
     }
     const owner = cloneJson(cached);
@@ -287,70 +245,17 @@ class ReplicaManager {
    * adopting orphans its selector matches and releasing its pods that no
    * longer match.
    */
-  private async claimPods(owner: ReplicaOwner, selector: Selector, pods: Pod[]): Promise<Pod[]> {
-    const claimed: Pod[] = [];
-    const errors: string[] = [];
-    let canAdopt: Promise<void> | undefined;
-    const uid = owner.metadata.uid;
-    for (const pod of pods) {
-      const ref = controllerRefOf(pod);
-      const matches = selector.matches(pod.metadata.labels ?? {});
-      if (ref) {
-        if (ref.uid !== uid) continue;
-        if (matches) {
-          claimed.push(pod);
-          continue;
-        }
-        if (owner.metadata.deletionTimestamp) continue;
-        try {
-          await this.releasePod(owner, pod);
-        } catch (err) {
-          if (!isNotFound(err)) errors.push(errorMessage(err));
-        }
-        continue;
-      }
-      if (owner.metadata.deletionTimestamp || !matches || pod.metadata.deletionTimestamp) continue;
-      if (pod.metadata.namespace !== owner.metadata.namespace) continue;
-      try {
-        canAdopt ??= this.recheckDeletion(owner);
-        await canAdopt;
-        await this.adoptPod(owner, pod);
-        claimed.push(pod);
-      } catch (err) {
-        if (!isNotFound(err)) errors.push(`can't adopt Pod ${pod.metadata.namespace}/${pod.metadata.name} (${pod.metadata.uid}): ${errorMessage(err)}`);
-      }
-    }
-    if (errors.length > 0) throw new Error(errors.length === 1 ? errors[0] : `[${errors.join(', ')}]`);
-    return claimed;
-  }
-
-  /** RecheckDeletionTimestamp: adoption needs a fresh read showing the owner is the same and not being deleted. */
-  private async recheckDeletion(owner: ReplicaOwner): Promise<void> {
-    const fresh = await this.client.get({ ...this.kind.resource, namespace: owner.metadata.namespace, name: owner.metadata.name });
-    if (fresh.metadata.uid !== owner.metadata.uid) {
-      throw new Error(`original ${this.kind.kind} ${owner.metadata.namespace}/${owner.metadata.name} is gone: got uid ${fresh.metadata.uid}, wanted ${owner.metadata.uid}`);
-    }
-    if (fresh.metadata.deletionTimestamp) throw new Error(`${owner.metadata.namespace}/${owner.metadata.name} has just been deleted at ${fresh.metadata.deletionTimestamp}`);
-  }
-
-  private async adoptPod(owner: ReplicaOwner, pod: Pod): Promise<void> {
-    const ref = newControllerRef(owner, this.kind.apiVersion, this.kind.kind);
-    // The pod's uid in the patch is a precondition: a pod deleted and recreated under the name is not adopted.
-    await this.client.patch({ ...podsResource, namespace: pod.metadata.namespace, name: pod.metadata.name }, { metadata: { ownerReferences: [ref], uid: pod.metadata.uid } }, 'strategic');
-  }
-
-  private async releasePod(owner: ReplicaOwner, pod: Pod): Promise<void> {
-    try {
-      await this.client.patch(
-        { ...podsResource, namespace: pod.metadata.namespace, name: pod.metadata.name },
-        { metadata: { ownerReferences: [{ $patch: 'delete', uid: owner.metadata.uid }], uid: pod.metadata.uid } },
-        'strategic',
-      );
-    } catch (err) {
-      // Gone, or recreated under the name (uid precondition), or no owner reference left: nothing to release.
-      if (isNotFound(err) || isInvalid(err)) return;
-      throw err;
-    }
+  private claimPods(owner: ReplicaOwner, selector: Selector, pods: Pod[]): Promise<Pod[]> {
+    return claimControlled(pods, {
+      client: this.client,
+      resource: podsResource,
+      dependentKind: 'Pod',
+      owner,
+      ownerResource: this.kind.resource,
+      apiVersion: this.kind.apiVersion,
+      kind: this.kind.kind,
+      selector,
+    });
   }
 
   /** manageReplicas: create or delete pods so that the owner has spec.replicas active pods. */
@@ -372,13 +277,13 @@ class ReplicaManager {
     if (diff > 0) {
       diff = Math.min(diff, this.burstReplicas);
       const victims = podsToDelete(pods, this.relatedPods(owner), diff, Date.now());
-      this.expectations.expectDeletions(key, victims.map(podKey));
+      this.expectations.expectDeletions(key, victims.map((pod) => pod.metadata.uid ?? ''));
       const results = await Promise.allSettled(victims.map((pod) => this.deletePodOf(owner, pod)));
       let firstError: unknown;
       results.forEach((r, i) => {
         if (r.status === 'fulfilled') return;
         // A delete that failed will never be observed.
-        this.expectations.deletionObserved(key, podKey(victims[i]!));
+        this.expectations.deletionObserved(key, victims[i]!.metadata.uid ?? '');
         if (!isNotFound(r.reason)) firstError ??= r.reason;
       });
       if (firstError) throw firstError;

@@ -24,23 +24,6 @@ export interface Pod extends KubeObject {
   status?: PodStatus;
 }
 
-/** metav1.GetControllerOf: the owner reference with controller=true. */
-export function controllerRefOf(obj: KubeObject): OwnerReference | undefined {
-  return (obj.metadata.ownerReferences ?? []).find((r) => r.controller === true);
-}
-
-/** The API group of an apiVersion ("apps/v1" -> "apps", "v1" -> ""). */
-export function groupOf(apiVersion: string | undefined): string {
-  const v = apiVersion ?? '';
-  const slash = v.indexOf('/');
-  return slash < 0 ? '' : v.slice(0, slash);
-}
-
-/** controller.PodKey / cache key of a namespaced object. */
-export function podKey(pod: KubeObject): string {
-  return `${pod.metadata.namespace ?? ''}/${pod.metadata.name ?? ''}`;
-}
-
 /** controller.IsPodActive: not terminal and not being deleted. */
 export function isPodActive(pod: Pod): boolean {
   const phase = pod.status?.phase;
@@ -211,11 +194,6 @@ export async function slowStartBatch(count: number, initialBatchSize: number, fn
     remaining -= batch;
   }
   return { successes };
-}
-
-/** metav1.NewControllerRef. */
-export function newControllerRef(owner: KubeObject, apiVersion: string, kind: string): OwnerReference {
-  return { apiVersion, kind, name: owner.metadata.name ?? '', uid: owner.metadata.uid ?? '', controller: true, blockOwnerDeletion: true };
 }
 
 export interface PodTemplate {

@@ -8,7 +8,7 @@
 import type { KubeObject } from '../../api/object.js';
 import { Quantity } from '../../api/quantity.js';
 import { discoverResources, type DiscoveredResource } from '../../client/discovery.js';
-import { objectKey, type Informer, type InformerFactory } from '../../client/informer.js';
+import { objectKey, rvAtLeast, type Informer, type InformerFactory } from '../../client/informer.js';
 import type { ResourcePath, RestClient } from '../../client/rest.js';
 import { WorkQueue, runWorkers } from '../../client/work-queue.js';
 import { quotaUsage, sourceKey, usageSource, type QuotaSpec, type UsageSource } from './usage.js';
@@ -26,12 +26,6 @@ const builtin: Record<string, ResourcePath> = {
 };
 /** How long a write of ours may take to show in the informer before we stop waiting for it. */
 const staleCacheLimitMs = 30_000;
-
-function rvAtLeast(seen: string | undefined, wrote: string): boolean {
-  if (seen === undefined) return false;
-  if (/^\d+$/.test(seen) && /^\d+$/.test(wrote)) return BigInt(seen) >= BigInt(wrote);
-  return seen === wrote;
-}
 
 /** How long a sync waits for the informer of a newly counted kind. */
 const informerSyncWaitMs = 10_000;

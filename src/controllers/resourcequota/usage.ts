@@ -4,6 +4,7 @@
 // and the used amounts of a quota. Pure functions.
 import type { KubeObject } from '../../api/object.js';
 import { Quantity } from '../../api/quantity.js';
+import { computeQuotaResources } from '../../api/validation/resources.js';
 
 /** Where the usage of one quota resource name comes from. */
 export type UsageSource =
@@ -15,19 +16,7 @@ export type UsageSource =
 
 export const storageClassSuffix = '.storageclass.storage.k8s.io/';
 
-const podComputeResources = new Set([
-  'pods',
-  'count/pods',
-  'cpu',
-  'memory',
-  'ephemeral-storage',
-  'requests.cpu',
-  'requests.memory',
-  'requests.ephemeral-storage',
-  'limits.cpu',
-  'limits.memory',
-  'limits.ephemeral-storage',
-]);
+const podComputeResources = new Set(['pods', 'count/pods', ...computeQuotaResources]);
 const serviceResources = new Set(['services', 'count/services', 'services.loadbalancers', 'services.nodeports']);
 const claimResources = new Set(['persistentvolumeclaims', 'count/persistentvolumeclaims', 'requests.storage']);
 /** The object counts that predate count/<resource>. */

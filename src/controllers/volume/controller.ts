@@ -18,7 +18,7 @@ import { ApiError } from '../../api/errors.js';
 import type { KubeObject } from '../../api/object.js';
 import { semanticEqual } from '../../api/validation/index.js';
 import { EventRecorder } from '../../client/events.js';
-import type { Informer, InformerFactory } from '../../client/informer.js';
+import { rvAtLeast, type Informer, type InformerFactory } from '../../client/informer.js';
 import type { RestClient } from '../../client/rest.js';
 import { WorkQueue, runWorkers } from '../../client/work-queue.js';
 import {
@@ -40,6 +40,7 @@ import {
   annStorageProvisioner,
   betaStorageClassAnnotation,
   claimClass,
+  claimRefTo,
   findBestMatch,
   isVolumeBoundToClaim,
   volumeMismatch,
@@ -69,12 +70,6 @@ const classKey = 'default-class';
 
 /** How long a write of ours may take to show in the informer before we stop waiting for it. */
 const staleCacheLimitMs = 30_000;
-
-function rvAtLeast(seen: string | undefined, wrote: string): boolean {
-  if (seen === undefined) return false;
-  if (/^\d+$/.test(seen) && /^\d+$/.test(wrote)) return BigInt(seen) >= BigInt(wrote);
-  return seen === wrote;
-}
 
 function nowTimestamp(): string {
   return new Date().toISOString().replace(/\.\d+Z$/, 'Z');
@@ -293,18 +288,10 @@ export class VolumeController {
     if (refIsWrong || setBoundByController) {
       const annotations = { ...(volume.metadata.annotations ?? {}) };
       if (setBoundByController) annotations[annBoundByController] = 'yes';
-      const claimRefValue = {
-        kind: 'PersistentVolumeClaim',
-        namespace: claim.metadata.namespace,
-        name: claim.metadata.name,
-        uid: claim.metadata.uid,
-        apiVersion: 'v1',
-        resourceVersion: claim.metadata.resourceVersion,
-      };
       volume = await this.writeVolume(volume, {
         ...volume,
         metadata: { ...volume.metadata, annotations },
-        spec: { ...volume.spec, claimRef: claimRefValue },
+        spec: { ...volume.spec, claimRef: claimRefTo(claim) },
       });
     }
     volume = await this.setVolumePhase(volume, 'Bound');

@@ -12,7 +12,7 @@
 // removing it once the volume object is deleted, is the node agent's work:
 // it creates the directory when it sets up a pod that mounts the volume.
 import type { KubeObject } from '../../api/object.js';
-import { annProvisionedBy, claimRequest, type PersistentVolume, type PersistentVolumeClaim } from './matching.js';
+import { annProvisionedBy, claimRefTo, claimRequest, type PersistentVolume, type PersistentVolumeClaim } from './matching.js';
 
 export const localPathProvisioner = 'nami.dev/local-path';
 export const localPathClassName = 'local-path';
@@ -77,14 +77,7 @@ export function provisionedVolume(claim: PersistentVolumeClaim, sc: StorageClass
     persistentVolumeReclaimPolicy: sc.reclaimPolicy ?? 'Delete',
     storageClassName: sc.metadata.name,
     volumeMode: claim.spec?.volumeMode ?? 'Filesystem',
-    claimRef: {
-      kind: 'PersistentVolumeClaim',
-      namespace: claim.metadata.namespace,
-      name: claim.metadata.name,
-      uid: claim.metadata.uid,
-      apiVersion: 'v1',
-      resourceVersion: claim.metadata.resourceVersion,
-    },
+    claimRef: claimRefTo(claim),
   };
   if (sc.mountOptions && sc.mountOptions.length > 0) spec.mountOptions = sc.mountOptions;
   if (node) {

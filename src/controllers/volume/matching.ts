@@ -87,6 +87,18 @@ export function volumeCapacity(volume: PersistentVolume): Quantity {
   return Quantity.tryParse(volume.spec?.capacity?.storage) ?? Quantity.zero();
 }
 
+/** reference.GetReference(claim): the claimRef a volume bound to the claim carries. */
+export function claimRefTo(claim: PersistentVolumeClaim): ClaimRef {
+  return {
+    kind: 'PersistentVolumeClaim',
+    namespace: claim.metadata.namespace,
+    name: claim.metadata.name,
+    uid: claim.metadata.uid,
+    apiVersion: 'v1',
+    resourceVersion: claim.metadata.resourceVersion,
+  };
+}
+
 /** pvutil.IsVolumeBoundToClaim: the claimRef names the claim (and its uid, when it has one). */
 export function isVolumeBoundToClaim(volume: PersistentVolume, claim: PersistentVolumeClaim): boolean {
   const ref = volume.spec?.claimRef;

@@ -3,6 +3,9 @@
 // a sync that ran on the stale cache would create or delete again. A key's
 // expectations are "satisfied" once every write it made has been seen come
 // back through the informer (or after a timeout, in case an event was lost).
+// Deletions are tracked by pod uid (UIDTrackingControllerExpectations): a
+// deletion counts once, whether seen as a deletionTimestamp or as the delete
+// itself.
 
 interface Expected {
   adds: number;
@@ -19,12 +22,15 @@ const defaultTimeoutMs = 5 * 60_000;
 export class Expectations {
   private readonly byKey = new Map<string, Expected>();
 
-  constructor(private readonly timeoutMs = defaultTimeoutMs) {}
+  constructor(
+    private readonly timeoutMs = defaultTimeoutMs,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   private entry(key: string): Expected {
     let e = this.byKey.get(key);
     if (!e) {
-      e = { adds: 0, deletes: new Set(), finalizers: new Set(), setAt: Date.now() };
+      e = { adds: 0, deletes: new Set(), finalizers: new Set(), setAt: this.now() };
       this.byKey.set(key, e);
     }
     return e;
@@ -33,7 +39,7 @@ export class Expectations {
   expectCreations(key: string, n: number): void {
     const e = this.entry(key);
     e.adds += n;
-    e.setAt = Date.now();
+    e.setAt = this.now();
   }
 
   creationObserved(key: string): void {
@@ -44,7 +50,7 @@ export class Expectations {
   expectDeletions(key: string, uids: readonly string[]): void {
     const e = this.entry(key);
     for (const uid of uids) e.deletes.add(uid);
-    e.setAt = Date.now();
+    e.setAt = this.now();
   }
 
   deletionObserved(key: string, uid: string): void {
@@ -70,12 +76,18 @@ export class Expectations {
     const e = this.byKey.get(key);
     if (!e) return true;
     if (e.adds <= 0 && e.deletes.size === 0) return true;
-    if (Date.now() - e.setAt > this.timeoutMs) {
+    if (this.now() - e.setAt > this.timeoutMs) {
       e.adds = 0;
       e.deletes.clear();
       return true;
     }
     return false;
+  }
+
+  /** What is still awaited (for tests and logs). */
+  pending(key: string): { adds: number; deletes: number } | undefined {
+    const e = this.byKey.get(key);
+    return e && { adds: e.adds, deletes: e.deletes.size };
   }
 
   forget(key: string): void {

@@ -83,7 +83,8 @@ export function isPodAvailable(pod: Pod, minReadySeconds: number, nowMs: number)
   if (ready?.status !== 'True') return false;
   if (!minReadySeconds) return true;
   const since = ready.lastTransitionTime ? Date.parse(ready.lastTransitionTime) : NaN;
-  return !Number.isNaN(since) && since + minReadySeconds * 1000 <= nowMs;
+  // Strictly after, as Kubernetes' IsPodAvailable.
+  return !Number.isNaN(since) && since + minReadySeconds * 1000 < nowMs;
 }
 
 export function isRunningAndReady(pod: Pod): boolean {
@@ -134,6 +135,13 @@ export function compareForDeletion(a: Pod, b: Pod): number {
 
 export function controllerRefOf(obj: KubeObject): OwnerReference | undefined {
   return obj.metadata.ownerReferences?.find((r) => r.controller === true);
+}
+
+/** The API group of an apiVersion ("apps/v1" -> "apps", "v1" -> ""). */
+export function groupOf(apiVersion: string | undefined): string {
+  const v = apiVersion ?? '';
+  const slash = v.indexOf('/');
+  return slash < 0 ? '' : v.slice(0, slash);
 }
 
 /** metav1.NewControllerRef. */
