@@ -286,6 +286,16 @@ describe('subresources', () => {
     assert.equal((await api.raw('GET', `${pdbs}/guard`)).json?.status.disruptionsAllowed, 0);
   });
 
+  it('takes concurrent evictions from the budget one by one', async () => {
+    for (const name of ['c-0', 'c-1', 'c-2']) await api.raw('POST', pods, { body: { ...pod(name), metadata: { name, labels: { app: 'concurrent' } } } });
+    const pdbs = '/apis/policy/v1/namespaces/subresources/poddisruptionbudgets';
+    const pdb = await api.raw('POST', pdbs, { body: { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', metadata: { name: 'concurrent' }, spec: { minAvailable: 1, selector: { matchLabels: { app: 'concurrent' } } } } });
+    await api.raw('PUT', `${pdbs}/concurrent/status`, { body: { ...pdb.json, status: { observedGeneration: 1, disruptionsAllowed: 2, currentHealthy: 3, desiredHealthy: 1, expectedPods: 3 } } });
+    const evict = (name: string) => api.raw('POST', `${pods}/${name}/eviction`, { body: { apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name } } });
+    const codes = (await Promise.all(['c-0', 'c-1', 'c-2'].map(evict))).map((r) => r.status).sort();
+    assert.deepEqual(codes, [201, 201, 429]);
+  });
+
   it('scales a Deployment through /scale, changing only its spec', async () => {
     const d = {
       apiVersion: 'apps/v1',

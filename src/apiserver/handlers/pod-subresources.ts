@@ -113,6 +113,8 @@ async function spendDisruption(budgets: GenericStore, pdb: KubeObject, pod: Kube
         disruptionsAllowed: allowed - 1,
         disruptedPods: { ...disrupted, [pod.metadata.name!]: new Date().toISOString().replace(/\.\d+Z$/, 'Z') },
       };
+      // Not pinned: concurrent evictions retry against the budget as it is then, instead of failing with a conflict.
+      delete current.metadata.resourceVersion;
       return current;
     },
     { fieldManager: 'nami-apiserver', subresource: 'status' },
