@@ -1,0 +1,543 @@
+// RuncRuntime: pods as runc containers. Each pod gets a sandbox container (busybox `sleep` loop
+// as "pause") owning the pod's network (loopback only for now), IPC and UTS namespaces; app
+// containers join them. Every container run is an OCI bundle under
+//   <root>/pods/<uid>/<name>-<attempt>/   (sandbox: <root>/pods/<uid>/sandbox/)
+// with an overlayfs rootfs over the image's unpacked layers, watched by a detached monitor
+// process (monitor.ts) that writes the CRI log and records start and exit, so that state
+// survives an agent restart. runc's own state lives in <root>/runc (`runc --root`).
+import { spawn, execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { buildBusyboxImage, ImageNotFoundError, overlayLowerdir, unpackLayers, type ImageStore, type ResolvedImage } from '../../images/index.js';
+import type { ContainerConfig, PodSandboxConfig, Runtime, RuntimeContainer, RuntimePod, RuntimeSandbox } from '../../runtime.js';
+import { ContainerStartError } from '../../runtime.js';
+import { buildSpec, containerArgs, containerCapabilities, containerEnv, containerResources, containerUser, expandVars, SpecError } from './spec.js';
+import { files, monitorAlive, readJson, readRecord, writeFileAtomic, type ExitRecord, type MonitorConfig, type StartedRecord } from './state-files.js';
+
+const run = promisify(execFile);
+type Json = Record<string, unknown>;
+
+export const defaultPauseImage = 'nami.dev/busybox:latest';
+
+export interface RuncRuntimeOptions {
+  /** State root: pods/, runc/ (runc --root). */
+  root: string;
+  images: ImageStore;
+  /** Default /usr/sbin/runc, or `runc` on PATH. */
+  runc?: string;
+  /** The sandbox image; the default one is built from /bin/busybox when missing. */
+  pauseImage?: string;
+  /** pids.max for every container (default: none). */
+  pidsLimit?: number;
+  /** How often running containers are checked for exits (default 1000 ms). */
+  pollMs?: number;
+  /** How long a container may take to start (default 30 s). */
+  startTimeoutMs?: number;
+  /** File copied as the pods' /etc/resolv.conf (default /etc/resolv.conf). */
+  resolvConf?: string;
+}
+
+/** What the runtime records about a pod (pod.json). */
+interface PodRecord {
+  uid: string;
+  namespace: string;
+  name: string;
+  hostname: string;
+  hostNetwork: boolean;
+  createdAt: number;
+}
+
+/** What the runtime records about one container run (container.json). */
+interface RunMeta {
+  id: string;
+  name: string;
+  attempt: number;
+  image: string;
+  imageRef: string;
+  createdAt: number;
+  logPath: string;
+  sandbox?: boolean;
+}
+
+export function cgroupV2(): boolean {
+  return existsSync('/sys/fs/cgroup/cgroup.controllers');
+}
+
+function swapLimitable(): boolean {
+  return cgroupV2() ? true : existsSync('/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes');
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+function safeName(s: string): string {
+  return s.replace(/[^A-Za-z0-9_.-]/g, '_');
+}
+
+/** Mount points at or under `dir` in the host's mount table, deepest first. */
+export function mountsUnder(dir: string): string[] {
+  const out: string[] = [];
+  for (const line of readFileSync('/proc/mounts', 'utf8').split('\n')) {
+    const target = line.split(' ')[1]?.replace(/\\(\d{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
+    if (target && (target === dir || target.startsWith(`${dir}/`))) out.push(target);
+  }
+  return out.sort((a, b) => b.length - a.length);
+}
+
+export class RuncRuntime implements Runtime {
+  readonly type = 'runc';
+  version = 'unknown';
+  private readonly runc: string;
+  private readonly runcRoot: string;
+  private readonly podsDir: string;
+  private readonly monitorJs = fileURLToPath(new URL('./monitor.js', import.meta.url));
+  private readonly listeners: ((uid: string) => void)[] = [];
+  /** Run dirs seen running, by pod, to notice exits. */
+  private readonly watched = new Map<string, { uid: string; dir: string }>();
+  private timer: NodeJS.Timeout | undefined;
+  private closed = false;
+  private readonly locks = new Map<string, Promise<unknown>>();
+
+  private constructor(private readonly opts: RuncRuntimeOptions) {
+    this.runc = opts.runc ?? (existsSync('/usr/sbin/runc') ? '/usr/sbin/runc' : 'runc');
+    this.runcRoot = join(opts.root, 'runc');
+    this.podsDir = join(opts.root, 'pods');
+  }
+
+  static async open(opts: RuncRuntimeOptions): Promise<RuncRuntime> {
+    const rt = new RuncRuntime(opts);
+    await mkdir(rt.runcRoot, { recursive: true, mode: 0o700 });
+    await mkdir(rt.podsDir, { recursive: true, mode: 0o711 });
+    try {
+      const { stdout } = await run(rt.runc, ['--version']);
+      rt.version = /runc version (\S+)/.exec(stdout)?.[1] ?? 'unknown';
+    } catch (e) {
+      throw new Error(`cannot run ${rt.runc}: ${(e as Error).message}`);
+    }
+    // Watch what was running before an agent restart.
+    for (const pod of await rt.listPods()) for (const c of pod.containers) if (c.state === 'running' || c.state === 'created') rt.watch(pod.uid, join(rt.podsDir, pod.uid, `${safeName(c.name)}-${c.attempt}`));
+    return rt;
+  }
+
+  onPodEvent(listener: (uid: string) => void): void {
+    this.listeners.push(listener);
+  }
+
+  private emit(uid: string): void {
+    if (this.closed) return;
+    for (const l of this.listeners) l(uid);
+  }
+
+  /** Serializes work on one pod. */
+  private withPod<T>(uid: string, fn: () => Promise<T>): Promise<T> {
+    const prev = this.locks.get(uid) ?? Promise.resolve();
+    const next = prev.then(fn, fn);
+    const settled = next.catch(() => undefined);
+    this.locks.set(uid, settled);
+    void settled.then(() => {
+      if (this.locks.get(uid) === settled) this.locks.delete(uid);
+    });
+    return next;
+  }
+
+  private watch(uid: string, dir: string): void {
+    this.watched.set(dir, { uid, dir });
+    if (this.timer || this.closed) return;
+    this.timer = setInterval(() => this.pollExits(), this.opts.pollMs ?? 1000);
+    this.timer.unref();
+  }
+
+  private pollExits(): void {
+    for (const [key, w] of this.watched) {
+      if (existsSync(join(w.dir, files.exit)) || !existsSync(w.dir) || !monitorAlive(w.dir)) {
+        this.watched.delete(key);
+        this.emit(w.uid);
+      }
+    }
+    if (this.watched.size === 0 && this.timer) {
+      clearInterval(this.timer);
+      this.timer = undefined;
+    }
+  }
+
+  podDir(uid: string): string {
+    return join(this.podsDir, safeName(uid));
+  }
+
+  /** The CRI log of a container run: <root>/pods/<uid>/logs/<name>/<attempt>.log, as the kubelet's /var/log/pods. */
+  logPath(uid: string, name: string, attempt: number): string {
+    return join(this.podDir(uid), 'logs', safeName(name), `${attempt}.log`);
+  }
+
+  // --- images ---
+
+  private async resolveImage(ref: string): Promise<ResolvedImage> {
+    try {
+      return await this.opts.images.resolve(ref);
+    } catch (e) {
+      if (e instanceof ImageNotFoundError && ref === (this.opts.pauseImage ?? defaultPauseImage) && ref === defaultPauseImage) {
+        await buildBusyboxImage(this.opts.images);
+        return this.opts.images.resolve(ref);
+      }
+      throw e;
+    }
+  }
+
+  private imageRefOf(img: ResolvedImage): string {
+    const ref = img.reference;
+    const at = ref.indexOf('@');
+    const repo = at >= 0 ? ref.slice(0, at) : ref.replace(/:[^:/]+$/, '');
+    return `${repo}@${img.digest}`;
+  }
+
+  // --- sandbox ---
+
+  async runPodSandbox(config: PodSandboxConfig): Promise<RuntimeSandbox> {
+    return this.withPod(config.uid, async () => {
+      const dir = this.podDir(config.uid);
+      const existing = await this.sandboxOf(dir);
+      if (existing?.state === 'ready') return existing;
+      await mkdir(dir, { recursive: true, mode: 0o711 });
+      const hostname = config.hostname.slice(0, 63).replace(/[-.]+$/, '') || 'localhost';
+      const rec: PodRecord = { uid: config.uid, namespace: config.namespace, name: config.name, hostname, hostNetwork: config.hostNetwork, createdAt: Date.now() };
+      writeFileAtomic(join(dir, 'pod.json'), JSON.stringify(rec));
+      writeFileAtomic(join(dir, 'podspec.json'), JSON.stringify(config.pod.spec ?? {}));
+      await this.writeEtcFiles(dir, rec);
+      const sbDir = join(dir, 'sandbox');
+      if (existsSync(sbDir)) await this.destroyRun(sbDir);
+      let img: ResolvedImage;
+      try {
+        img = await this.resolveImage(this.opts.pauseImage ?? defaultPauseImage);
+      } catch (e) {
+        throw new ContainerStartError('FailedCreatePodSandBox', `sandbox image: ${(e as Error).message}`, { cause: e });
+      }
+      const id = randomBytes(32).toString('hex');
+      const spec = buildSpec({
+        args: ['/bin/sh', '-c', 'trap "exit 0" TERM INT; while :; do sleep 2147483647 & wait $!; done'],
+        env: ['PATH=/usr/sbin:/usr/bin:/sbin:/bin'],
+        cwd: '/',
+        user: { uid: 0, gid: 0 },
+        capabilities: [],
+        privileged: false,
+        noNewPrivileges: true,
+        readonlyRootfs: true,
+        hostname: config.hostNetwork ? undefined : hostname,
+        hostNetwork: config.hostNetwork,
+        resources: { devices: [{ allow: false, access: 'rwm' }] },
+        cgroupsPath: this.cgroupsPath(id),
+        binds: [],
+        annotations: { 'io.kubernetes.cri.container-type': 'sandbox', 'io.kubernetes.pod.uid': config.uid },
+      });
+      const meta: RunMeta = { id, name: 'POD', attempt: 0, image: img.reference, imageRef: this.imageRefOf(img), createdAt: Date.now(), logPath: join(sbDir, 'pause.log'), sandbox: true };
+      await this.startRun(config.uid, sbDir, img, spec, meta, 'FailedCreatePodSandBox');
+      const sb = await this.sandboxOf(dir);
+      if (!sb) throw new ContainerStartError('FailedCreatePodSandBox', 'the sandbox vanished after it started');
+      return sb;
+    });
+  }
+
+  private cgroupsPath(id: string): string {
+    return `nami/${id}`;
+  }
+
+  private async writeEtcFiles(dir: string, rec: PodRecord): Promise<void> {
+    const etc = join(dir, 'etc');
+    await mkdir(etc, { recursive: true });
+    const hostHostname = rec.hostNetwork ? readFileSync('/proc/sys/kernel/hostname', 'utf8').trim() : rec.hostname;
+    await writeFile(join(etc, 'hostname'), `${hostHostname}\n`);
+    let hosts = '# Kubernetes-managed hosts file.\n127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\nfe00::0\tip6-mcastprefix\nfe00::1\tip6-allnodes\nfe00::2\tip6-allrouters\n';
+    if (rec.hostNetwork) hosts = await readFile('/etc/hosts', 'utf8').catch(() => hosts);
+    await writeFile(join(etc, 'hosts'), hosts);
+    const resolv = await readFile(this.opts.resolvConf ?? '/etc/resolv.conf', 'utf8').catch(() => '');
+    await writeFile(join(etc, 'resolv.conf'), resolv);
+  }
+
+  private async sandboxOf(dir: string): Promise<RuntimeSandbox | undefined> {
+    const sbDir = join(dir, 'sandbox');
+    const meta = readRecord<RunMeta>(sbDir, files.meta);
+    if (!meta) return undefined;
+    const st = this.runState(sbDir);
+    return { id: meta.id, state: st.state === 'running' ? 'ready' : 'notready', ips: [], createdAt: meta.createdAt };
+  }
+
+  // --- container runs ---
+
+  /** Mounts the rootfs, writes config.json and starts the monitor; waits until runc has started the container. */
+  private async startRun(uid: string, dir: string, img: ResolvedImage, spec: Json | ((rootfs: string) => Promise<Json>), meta: RunMeta, failReason: string): Promise<void> {
+    await mkdir(dir, { recursive: true, mode: 0o711 });
+    const rootfs = join(dir, files.rootfs);
+    try {
+      const layers = await unpackLayers(this.opts.images, img, { whiteouts: 'overlay' });
+      await mkdir(join(dir, files.upper), { recursive: true });
+      await mkdir(join(dir, files.work), { recursive: true });
+      await mkdir(rootfs, { recursive: true });
+      await run('mount', ['-t', 'overlay', 'overlay', '-o', `lowerdir=${overlayLowerdir(layers)},upperdir=${join(dir, files.upper)},workdir=${join(dir, files.work)}`, rootfs]);
+      const full = typeof spec === 'function' ? await spec(rootfs) : spec;
+      writeFileAtomic(join(dir, files.config), JSON.stringify(full, null, 2));
+      await mkdir(join(meta.logPath, '..'), { recursive: true });
+      const mc: MonitorConfig = { runc: this.runc, runcRoot: this.runcRoot, id: meta.id, logPath: meta.logPath };
+      writeFileAtomic(join(dir, files.monitorConfig), JSON.stringify(mc));
+      writeFileAtomic(join(dir, files.meta), JSON.stringify(meta));
+    } catch (e) {
+      await this.destroyRun(dir);
+      const reason = e instanceof SpecError ? 'CreateContainerConfigError' : failReason;
+      throw new ContainerStartError(reason, (e as Error).message, { cause: e });
+    }
+    const { openSync, closeSync } = await import('node:fs');
+    const errFd = openSync(join(dir, files.monitorLog), 'a');
+    const child = spawn(process.execPath, [this.monitorJs, dir], { detached: true, stdio: ['ignore', 'ignore', errFd], cwd: dir });
+    closeSync(errFd);
+    child.unref();
+    const deadline = Date.now() + (this.opts.startTimeoutMs ?? 30_000);
+    for (;;) {
+      const exit = readRecord<ExitRecord>(dir, files.exit);
+      if (exit?.startError !== undefined) {
+        await this.destroyRun(dir);
+        throw new ContainerStartError(failReason, exit.startError);
+      }
+      if (exit || existsSync(join(dir, files.started))) break;
+      if (Date.now() > deadline) {
+        await this.runcQuiet(['kill', meta.id, 'KILL']);
+        throw new ContainerStartError(failReason, `the container did not start within ${(this.opts.startTimeoutMs ?? 30_000) / 1000}s`);
+      }
+      if (child.exitCode !== null && !existsSync(join(dir, files.exit))) {
+        const log = await readFile(join(dir, files.monitorLog), 'utf8').catch(() => '');
+        await this.destroyRun(dir);
+        throw new ContainerStartError(failReason, `the container monitor failed: ${log.trim().split('\n')[0] ?? ''}`);
+      }
+      await sleep(10);
+    }
+    this.watch(uid, dir);
+  }
+
+  async startContainer(uid: string, config: ContainerConfig): Promise<RuntimeContainer> {
+    return this.withPod(uid, async () => {
+      const podDir = this.podDir(uid);
+      const pod = readJson<PodRecord>(join(podDir, 'pod.json'));
+      const sbDir = join(podDir, 'sandbox');
+      const sbState = this.runState(sbDir);
+      const sbStarted = readRecord<StartedRecord>(sbDir, files.started);
+      if (!pod || sbState.state !== 'running' || !sbStarted) throw new ContainerStartError('CreateContainerError', `the sandbox of pod ${uid} is not ready`);
+      let img: ResolvedImage;
+      try {
+        img = await this.resolveImage(config.image);
+      } catch (e) {
+        if (e instanceof ImageNotFoundError) throw new ContainerStartError('ErrImagePull', `image ${JSON.stringify(config.image)} is not in the node's image store (pulling is not supported yet)`, { cause: e });
+        throw new ContainerStartError('InvalidImageName', (e as Error).message, { cause: e });
+      }
+      const dir = join(podDir, `${safeName(config.name)}-${config.attempt}`);
+      if (existsSync(dir)) await this.destroyRun(dir);
+      const id = randomBytes(32).toString('hex');
+      const spec = config.spec as Json;
+      const podSpec = readJson<Json>(join(podDir, 'podspec.json')) ?? {};
+      const sc = (spec.securityContext ?? {}) as Json;
+      const build = async (rootfs: string): Promise<Json> => {
+        const accounts = {
+          passwd: await readFile(join(rootfs, 'etc/passwd'), 'utf8').catch(() => undefined),
+          group: await readFile(join(rootfs, 'etc/group'), 'utf8').catch(() => undefined),
+        };
+        const { env, vars } = containerEnv(spec, img.config, pod.hostname);
+        const args = containerArgs(spec, img.config).map((a) => expandVars(a, vars));
+        if (args.length === 0) throw new SpecError('no command specified');
+        const etc = join(podDir, 'etc');
+        return buildSpec({
+          args,
+          env,
+          cwd: typeof spec.workingDir === 'string' && spec.workingDir ? spec.workingDir : img.config.WorkingDir || '/',
+          user: containerUser(spec, podSpec, img.config, accounts),
+          capabilities: containerCapabilities(spec, Number(readFileSync('/proc/sys/kernel/cap_last_cap', 'utf8').trim()) || undefined),
+          privileged: sc.privileged === true,
+          noNewPrivileges: sc.allowPrivilegeEscalation === false,
+          readonlyRootfs: sc.readOnlyRootFilesystem === true,
+          sandboxPid: sbStarted.pid,
+          hostNetwork: pod.hostNetwork,
+          resources: containerResources(spec, { limitSwap: swapLimitable(), pidsLimit: this.opts.pidsLimit }),
+          cgroupsPath: this.cgroupsPath(id),
+          binds: [
+            { source: join(etc, 'hostname'), destination: '/etc/hostname' },
+            { source: join(etc, 'hosts'), destination: '/etc/hosts' },
+            { source: join(etc, 'resolv.conf'), destination: '/etc/resolv.conf' },
+          ],
+          annotations: { 'io.kubernetes.cri.container-type': 'container', 'io.kubernetes.cri.container-name': config.name, 'io.kubernetes.pod.uid': uid },
+        });
+      };
+      const logPath = this.logPath(uid, config.name, config.attempt);
+      const meta: RunMeta = { id, name: config.name, attempt: config.attempt, image: img.reference, imageRef: this.imageRefOf(img), createdAt: Date.now(), logPath };
+      await this.startRun(uid, dir, img, build, meta, 'RunContainerError');
+      await this.pruneRuns(podDir, config.name);
+      const c = this.containerOf(dir);
+      if (!c) throw new ContainerStartError('RunContainerError', 'the container vanished after it started');
+      return c;
+    });
+  }
+
+  /** Keeps the latest two runs of a container, as the kubelet's container GC does by default. */
+  private async pruneRuns(podDir: string, name: string): Promise<void> {
+    const runs = (await this.runDirs(podDir)).map((d) => ({ d, m: readRecord<RunMeta>(d, files.meta) })).filter((r) => r.m?.name === name);
+    runs.sort((a, b) => a.m!.attempt - b.m!.attempt);
+    for (const r of runs.slice(0, -2)) if (this.runState(r.d).state === 'exited') await this.destroyRun(r.d);
+  }
+
+  private async runDirs(podDir: string): Promise<string[]> {
+    const names = await readdir(podDir).catch(() => [] as string[]);
+    return names.filter((n) => n !== 'sandbox' && n !== 'etc' && n !== 'logs' && !n.endsWith('.json')).map((n) => join(podDir, n)).filter((d) => existsSync(join(d, files.meta)));
+  }
+
+  /** The state of a run from its files; a run whose monitor died without an exit record gets one. */
+  private runState(dir: string): { state: 'created' | 'running' | 'exited' | 'unknown'; started?: StartedRecord; exit?: ExitRecord } {
+    const exit = readRecord<ExitRecord>(dir, files.exit);
+    const started = readRecord<StartedRecord>(dir, files.started);
+    if (exit) return { state: 'exited', started, exit };
+    if (!existsSync(join(dir, files.meta))) return { state: 'unknown' };
+    if (monitorAlive(dir)) return { state: started ? 'running' : 'created', started };
+    // Re-read: the monitor may have just finished.
+    const late = readRecord<ExitRecord>(dir, files.exit);
+    if (late) return { state: 'exited', started, exit: late };
+    const meta = readRecord<RunMeta>(dir, files.meta);
+    if (started && meta && this.processAlive(started.pid)) return { state: 'running', started };
+    const rec: ExitRecord = { exitCode: 255, finishedAt: Date.now(), oomKilled: false, message: 'the container monitor is gone; the exit status is unknown' };
+    try {
+      writeFileAtomic(join(dir, files.exit), JSON.stringify(rec));
+    } catch {
+      /* dir going away */
+    }
+    return { state: 'exited', started, exit: rec };
+  }
+
+  private processAlive(pid: number): boolean {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      return !/\) [ZX] /.test(stat);
+    } catch {
+      return false;
+    }
+  }
+
+  private containerOf(dir: string): RuntimeContainer | undefined {
+    const meta = readRecord<RunMeta>(dir, files.meta);
+    if (!meta) return undefined;
+    const st = this.runState(dir);
+    const c: RuntimeContainer = { id: meta.id, name: meta.name, attempt: meta.attempt, image: meta.image, imageRef: meta.imageRef, state: st.state, createdAt: meta.createdAt };
+    if (st.started) c.startedAt = st.started.startedAt;
+    if (st.exit) {
+      c.exitCode = st.exit.exitCode;
+      c.finishedAt = st.exit.finishedAt;
+      c.startedAt ??= st.exit.finishedAt;
+      c.reason = st.exit.oomKilled ? 'OOMKilled' : st.exit.exitCode === 0 ? 'Completed' : 'Error';
+      if (st.exit.message) c.message = st.exit.message;
+    }
+    return c;
+  }
+
+  private async runcQuiet(args: string[]): Promise<{ ok: boolean; stderr: string }> {
+    try {
+      await run(this.runc, ['--root', this.runcRoot, ...args]);
+      return { ok: true, stderr: '' };
+    } catch (e) {
+      return { ok: false, stderr: String((e as { stderr?: string }).stderr ?? (e as Error).message) };
+    }
+  }
+
+  /** SIGTERM (or the image's stop signal), the grace period, SIGKILL; then runc delete. */
+  private async stopRun(dir: string, graceSeconds: number): Promise<void> {
+    const meta = readRecord<RunMeta>(dir, files.meta);
+    if (!meta) return;
+    const done = () => this.runState(dir).state === 'exited' || this.runState(dir).state === 'unknown';
+    if (!done()) {
+      if (graceSeconds > 0) {
+        await this.runcQuiet(['kill', meta.id, 'TERM']);
+        const deadline = Date.now() + graceSeconds * 1000;
+        while (!done() && Date.now() < deadline) await sleep(50);
+      }
+      if (!done()) {
+        await this.runcQuiet(['kill', '--all', meta.id, 'KILL']);
+        const deadline = Date.now() + 10_000;
+        while (!done() && Date.now() < deadline) await sleep(50);
+      }
+    }
+    await this.runcQuiet(['delete', '--force', meta.id]);
+  }
+
+  async stopContainer(uid: string, containerId: string, gracePeriodSeconds: number): Promise<void> {
+    const podDir = this.podDir(uid);
+    const dir = (await this.runDirs(podDir)).find((d) => readRecord<RunMeta>(d, files.meta)?.id === containerId);
+    if (!dir) return;
+    await this.stopRun(dir, gracePeriodSeconds);
+    this.emit(uid);
+  }
+
+  async stopPodSandbox(uid: string, gracePeriodSeconds: number): Promise<void> {
+    const podDir = this.podDir(uid);
+    if (!existsSync(podDir)) return;
+    await Promise.all((await this.runDirs(podDir)).map((d) => this.stopRun(d, gracePeriodSeconds)));
+    await this.stopRun(join(podDir, 'sandbox'), Math.min(gracePeriodSeconds, 2));
+  }
+
+  /** Kills what is left, unmounts the rootfs, removes the run dir. */
+  private async destroyRun(dir: string): Promise<void> {
+    const meta = readRecord<RunMeta>(dir, files.meta) ?? readRecord<{ id: string }>(dir, files.monitorConfig);
+    if (meta) {
+      await this.runcQuiet(['kill', '--all', meta.id, 'KILL']);
+      const deadline = Date.now() + 5000;
+      while (monitorAlive(dir) && Date.now() < deadline) await sleep(20);
+      await this.runcQuiet(['delete', '--force', meta.id]);
+    }
+    if (monitorAlive(dir)) {
+      try {
+        process.kill(Number(readFileSync(join(dir, files.monitorPid), 'utf8').trim()), 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+    }
+    for (const m of mountsUnder(dir)) await run('umount', [m]).catch(() => run('umount', ['-l', m]).catch(() => undefined));
+    await rm(dir, { recursive: true, force: true });
+    this.watched.delete(dir);
+  }
+
+  async removePod(uid: string): Promise<void> {
+    return this.withPod(uid, async () => {
+      const podDir = this.podDir(uid);
+      if (!existsSync(podDir)) return;
+      for (const d of await this.runDirs(podDir)) await this.destroyRun(d);
+      await this.destroyRun(join(podDir, 'sandbox'));
+      for (const m of mountsUnder(podDir)) await run('umount', ['-l', m]).catch(() => undefined);
+      await rm(podDir, { recursive: true, force: true });
+    });
+  }
+
+  async podStatus(uid: string): Promise<RuntimePod | undefined> {
+    const podDir = this.podDir(uid);
+    const rec = readJson<PodRecord>(join(podDir, 'pod.json'));
+    if (!rec) return undefined;
+    const containers: RuntimeContainer[] = [];
+    for (const d of await this.runDirs(podDir)) {
+      const c = this.containerOf(d);
+      if (c) containers.push(c);
+    }
+    containers.sort((a, b) => a.createdAt - b.createdAt);
+    return { uid: rec.uid, namespace: rec.namespace, name: rec.name, sandbox: await this.sandboxOf(podDir), containers };
+  }
+
+  async listPods(): Promise<RuntimePod[]> {
+    const out: RuntimePod[] = [];
+    for (const name of await readdir(this.podsDir).catch(() => [] as string[])) {
+      const rec = readJson<PodRecord>(join(this.podsDir, name, 'pod.json'));
+      if (!rec) continue;
+      const p = await this.podStatus(rec.uid);
+      if (p) out.push(p);
+    }
+    return out;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    await Promise.allSettled([...this.locks.values()]);
+  }
+}

@@ -1,0 +1,128 @@
+// The files a container run's directory holds, shared by the runtime and its monitor process.
+import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** Written by the runtime before it starts the monitor. */
+export interface MonitorConfig {
+  runc: string;
+  runcRoot: string;
+  /** runc's container ID */
+  id: string;
+  /** The CRI log file (appended to). */
+  logPath: string;
+}
+
+/** Written by the monitor once runc has created the container. */
+export interface StartedRecord {
+  startedAt: number;
+  pid: number;
+}
+
+/** Written by the monitor when the container's process is gone. */
+export interface ExitRecord {
+  exitCode: number;
+  finishedAt: number;
+  oomKilled: boolean;
+  /** runc could not create or start the container: its error. */
+  startError?: string;
+  /** Set when the exit status was not seen (the monitor died). */
+  message?: string;
+}
+
+export const files = {
+  monitorConfig: 'monitor.json',
+  monitorPid: 'monitor.pid',
+  monitorLog: 'monitor.log',
+  runcLog: 'runc.log',
+  containerPid: 'container.pid',
+  started: 'started.json',
+  exit: 'exit.json',
+  meta: 'container.json',
+  config: 'config.json',
+  rootfs: 'rootfs',
+  upper: 'upper',
+  work: 'work',
+} as const;
+
+/** Writes a file so that readers see the old or the new content, never a part (and it survives a crash). */
+export function writeFileAtomic(path: string, data: string): void {
+  const tmp = `${path}.tmp-${process.pid}`;
+  const fd = openSync(tmp, 'w', 0o644);
+  try {
+    writeSync(fd, data);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, path);
+}
+
+export function readJson<T>(path: string): T | undefined {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as T;
+  } catch {
+    return undefined;
+  }
+}
+
+export function readRecord<T>(dir: string, name: string): T | undefined {
+  return readJson<T>(join(dir, name));
+}
+
+/** The last error runc logged (its --log file, JSON lines). */
+export function lastRuncError(dir: string): string | undefined {
+  let text = '';
+  try {
+    text = readFileSync(join(dir, files.runcLog), 'utf8');
+  } catch {
+    return undefined;
+  }
+  let msg: string | undefined;
+  for (const line of text.split('\n')) {
+    if (!line.trim()) continue;
+    try {
+      const l = JSON.parse(line) as { level?: string; msg?: string };
+      if ((l.level === 'error' || l.level === 'fatal') && l.msg) msg = l.msg;
+    } catch {
+      msg = line;
+    }
+  }
+  return msg;
+}
+
+/** Whether the monitor of this run directory is still alive (pid checked against its command line). */
+export function monitorAlive(dir: string): boolean {
+  let pid: number;
+  try {
+    pid = Number(readFileSync(join(dir, files.monitorPid), 'utf8').trim());
+  } catch {
+    return false;
+  }
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    if (!cmdline.split('\0').includes(dir)) return false;
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return !/\) [ZX] /.test(stat);
+  } catch {
+    return false;
+  }
+}
+
+/** The OOM kill count of a cgroup (v1 memory.oom_control, v2 memory.events), from runc's state.json. */
+export function oomKillCount(runcRoot: string, id: string): number {
+  const state = readJson<{ cgroup_paths?: Record<string, string> }>(join(runcRoot, id, 'state.json'));
+  const paths = state?.cgroup_paths ?? {};
+  const candidates: string[] = [];
+  if (paths.memory) candidates.push(join(paths.memory, 'memory.oom_control'));
+  if (paths['']) candidates.push(join(paths[''], 'memory.events'));
+  for (const file of candidates) {
+    try {
+      const m = /^oom_kill (\d+)$/m.exec(readFileSync(file, 'utf8'));
+      if (m) return Number(m[1]);
+    } catch {
+      /* next */
+    }
+  }
+  return 0;
+}
