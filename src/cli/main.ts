@@ -50,6 +50,18 @@ program
     });
   });
 
+program
+  .command('agent')
+  .description('run this machine as a node: pods as runc containers (root), or with --runtime fake')
+  .option('--kubeconfig <file>', 'credentials of the cluster to join', defaultKubeconfig)
+  .option('--name <node>', 'the node name (default: the host name)')
+  .option('--data-dir <dir>', 'images (DATA-DIR/images) and container state (DATA-DIR/runtime)', defaultDataDir)
+  .option('--runtime <runc|fake>', 'how pods run', 'runc')
+  .action(async (opts: { kubeconfig: string; name?: string; dataDir: string; runtime: string }) => {
+    const { runAgentCommand } = await import('./agent-command.js');
+    await runAgentCommand(opts);
+  });
+
 const image = program.command('image').description('the node\'s image store (DATA-DIR/images, an OCI layout)');
 const imageStore = async (dataDir: string) => {
   const { ImageStore } = await import('../agent/images/index.js');

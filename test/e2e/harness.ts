@@ -200,3 +200,53 @@ export async function startHollow(kubeconfig: string, args: string[]): Promise<R
     },
   };
 }
+
+/** Why tests that run real containers cannot run here (not root, no runc, no busybox-static), or undefined. */
+export function containerSkipReason(): string | undefined {
+  const missing: string[] = [];
+  if (process.getuid?.() !== 0) missing.push('root');
+  if (spawnSync('sh', ['-c', 'command -v runc']).status !== 0) missing.push('runc (Debian package runc)');
+  if (!existsSync('/bin/busybox')) missing.push('/bin/busybox (Debian package busybox-static)');
+  if (missing.length === 0) return undefined;
+  const why = `needs ${missing.join(', ')}`;
+  if (process.env.CI === 'true') throw new Error(why);
+  return why;
+}
+
+/** Runs `nami` with arguments to completion, failing with its output unless it exits 0. */
+export function namiOk(args: string[]): string {
+  const r = spawnSync(process.execPath, [namiBin, ...args], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`nami ${args.join(' ')} exited ${r.status}\n${r.stdout}\n${r.stderr}`);
+  return r.stdout;
+}
+
+/** Runs `nami agent` until stop(); resolves once its node is registered. */
+export async function startAgent(kubeconfig: string, args: string[]): Promise<RunningHollow> {
+  const child = spawn(process.execPath, [namiBin, 'agent', '--kubeconfig', kubeconfig, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stderr!.on('data', (c: Buffer) => (out += c.toString()));
+  await new Promise<void>((resolveReady, reject) => {
+    const timer = setTimeout(() => reject(new Error(`nami agent did not register in 60 s\n${out}`)), 60_000);
+    child.stdout!.on('data', (c: Buffer) => {
+      out += c.toString();
+      if (/registered/.test(out)) {
+        clearTimeout(timer);
+        resolveReady();
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`nami agent exited with ${code}\n${out}`));
+    });
+  });
+  child.removeAllListeners('exit');
+  return {
+    process: child,
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}

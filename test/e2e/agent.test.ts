@@ -1,0 +1,81 @@
+// Real containers: `nami server` and `nami agent` (runc) on this machine,
+// a busybox image from Debian's busybox-static, pods created with real kubectl.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { containerSkipReason, eventually, KubectlRunner, kubectlOrSkip, namiOk, startAgent, startNami, type RunningHollow, type RunningNami } from './harness.js';
+
+const { kubectl, skip: noKubectl } = kubectlOrSkip('1.33');
+const skip = noKubectl || containerSkipReason() || false;
+const image = 'nami.dev/busybox:latest';
+
+describe('pods as runc containers on nami agent', { skip }, () => {
+  let nami: RunningNami;
+  let agent: RunningHollow;
+  let k: KubectlRunner;
+  let nodeDir: string;
+
+  before(async () => {
+    nami = await startNami();
+    nodeDir = mkdtempSync(join(tmpdir(), 'nami-node-'));
+    namiOk(['image', 'busybox', '--data-dir', nodeDir]);
+    agent = await startAgent(nami.kubeconfig, ['--data-dir', nodeDir, '--name', 'node-1']);
+    k = new KubectlRunner(kubectl!, nami.kubeconfig);
+  });
+  after(async () => {
+    await k?.run(['delete', 'pods', '--all', '--wait=true', '--timeout=30s']);
+    await agent?.stop();
+    await nami?.stop();
+    k?.cleanup();
+    if (nodeDir) rmSync(nodeDir, { recursive: true, force: true });
+  });
+
+  const jsonpath = (pod: string, path: string) => k.ok(['get', 'pod', pod, '-o', `jsonpath=${path}`]);
+
+  test('a pod runs to completion and reports its exit code', async () => {
+    await k.ok(['run', 'ok', `--image=${image}`, '--image-pull-policy=IfNotPresent', '--restart=Never', '--', 'sh', '-c', 'echo hello']);
+    await eventually('ok to succeed', async () => ((await jsonpath('ok', '{.status.phase}')) === 'Succeeded' ? true : undefined), 60_000);
+    assert.equal(await jsonpath('ok', '{.status.containerStatuses[0].state.terminated.reason}'), 'Completed');
+    assert.match(await jsonpath('ok', '{.status.containerStatuses[0].containerID}'), /^runc:\/\/[0-9a-f]{64}$/);
+    await k.ok(['run', 'fails', `--image=${image}`, '--image-pull-policy=IfNotPresent', '--restart=Never', '--', 'sh', '-c', 'exit 3']);
+    await eventually('fails to fail', async () => ((await jsonpath('fails', '{.status.phase}')) === 'Failed' ? true : undefined), 60_000);
+    assert.equal(await jsonpath('fails', '{.status.containerStatuses[0].state.terminated.exitCode}'), '3');
+  });
+
+  test('containers of one pod reach each other on 127.0.0.1', async () => {
+    const pod = {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'pair' },
+      spec: {
+        restartPolicy: 'Never',
+        containers: [
+          { name: 'server', image, imagePullPolicy: 'IfNotPresent', command: ['sh', '-c', 'echo pong | nc -l -p 8080'] },
+          { name: 'client', image, imagePullPolicy: 'IfNotPresent', command: ['sh', '-c', 'for i in $(seq 50); do r=$(nc 127.0.0.1 8080 </dev/null) && [ "$r" = pong ] && exit 0; sleep 0.2; done; exit 1'] },
+        ],
+      },
+    };
+    await k.ok(['apply', '-f', k.writeFile('pair.json', JSON.stringify(pod))]);
+    await eventually('the client to get its answer', async () => {
+      const codes = await jsonpath('pair', '{range .status.containerStatuses[*]}{.name}={.state.terminated.exitCode}{" "}{end}');
+      return /client=0/.test(codes) ? codes : undefined;
+    }, 60_000);
+  });
+
+  test('a memory hog over its limit is OOMKilled', async () => {
+    const pod = {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'hog' },
+      spec: {
+        restartPolicy: 'Never',
+        containers: [{ name: 'hog', image, imagePullPolicy: 'IfNotPresent', command: ['sh', '-c', 'head -c 200m /dev/zero | tail'], resources: { limits: { memory: '16Mi' } } }],
+      },
+    };
+    await k.ok(['apply', '-f', k.writeFile('hog.json', JSON.stringify(pod))]);
+    const reason = await eventually('the hog to be killed', async () => (await jsonpath('hog', '{.status.containerStatuses[0].state.terminated.reason}')) || undefined, 60_000);
+    assert.equal(reason, 'OOMKilled');
+  });
+});
