@@ -1,6 +1,7 @@
 // `nami agent`: this machine as a node of a cluster, running pods as real
 // containers with runc (root), or with the fake runtime.
-import { join, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { delimiter, join, resolve } from 'node:path';
 import { loadKubeconfig } from '../client/kubeconfig.js';
 import { RestClient } from '../client/rest.js';
 import { FakeRuntime, localNodeConfig, startNodeAgent, type Runtime } from '../agent/index.js';
@@ -22,7 +23,14 @@ async function openRuntime(kind: string, dataDir: string, podCidr: string): Prom
   return RuncRuntime.open({ root: join(dataDir, 'runtime'), images });
 }
 
-export async function runAgentCommand(opts: AgentCommandOptions): Promise<void> {
+/** Whether real containers can run here: root and runc on PATH. */
+export function canRunContainers(): boolean {
+  if (process.getuid?.() !== 0) return false;
+  return (process.env.PATH ?? '').split(delimiter).some((dir) => dir !== '' && existsSync(join(dir, 'runc')));
+}
+
+/** Registers this machine as a node and runs its pods; stop() stops the agent (pods keep running under runc). */
+export async function startLocalAgent(opts: AgentCommandOptions): Promise<{ node: string; stop(): Promise<void> }> {
   const dataDir = resolve(opts.dataDir);
   const config = localNodeConfig(opts.name ? { name: opts.name } : {});
   const runtime = await openRuntime(opts.runtime, dataDir, config.podCIDR ?? '10.244.0.0/24');
@@ -34,14 +42,22 @@ export async function runAgentCommand(opts: AgentCommandOptions): Promise<void> 
       if (level === 'warning' || verbose) process.stderr.write(`${line}\n`);
     },
   });
-  process.stdout.write(`nami agent: node ${config.name} registered (runtime ${opts.runtime}) with ${client.config.server}\n`);
+  return {
+    node: config.name,
+    async stop() {
+      await agent.stop();
+      client.close();
+    },
+  };
+}
+
+export async function runAgentCommand(opts: AgentCommandOptions): Promise<void> {
+  const agent = await startLocalAgent(opts);
+  process.stdout.write(`nami agent: node ${agent.node} registered (runtime ${opts.runtime})\n`);
   const keepAlive = setInterval(() => undefined, 1 << 30);
   const stop = () => {
     clearInterval(keepAlive);
-    void agent.stop().finally(() => {
-      client.close();
-      process.exit(0);
-    });
+    void agent.stop().finally(() => process.exit(0));
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);

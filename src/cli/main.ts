@@ -11,7 +11,7 @@ program.name('nami').description('Nami: a Kubernetes-compatible container platfo
 const defaultDataDir = process.env.NAMI_DATA_DIR ?? join(homedir(), '.nami');
 
 /** `server` and `up` run the same control plane today; `up` adds a node agent once there is one. */
-function serverCommand(name: string, description: string): void {
+function serverCommand(name: 'server' | 'up', description: string): void {
   program
     .command(name)
     .description(description)
@@ -23,7 +23,7 @@ function serverCommand(name: string, description: string): void {
     .option('--node-monitor-grace-period <seconds>', 'how long a node may go unheard before it is marked NotReady/Unknown', '40')
     .action(async (opts: ServerCommandOptions) => {
       const { runServer } = await import('./server-command.js');
-      await runServer(opts);
+      await runServer({ ...opts, agent: name === 'up' });
     });
 }
 
@@ -123,7 +123,7 @@ componentCommand('scheduler', 'run the scheduler against an API server (leader-e
 componentCommand('controllers', 'run the controller manager against an API server (leader-elected on the kube-controller-manager Lease)');
 
 serverCommand('server', 'run the control plane: the API server on an embedded store (or etcd)');
-serverCommand('up', 'bring up a one-machine cluster (today: the control plane; the node agent joins in a later release)');
+serverCommand('up', 'bring up a one-machine cluster: the control plane and this machine as its node (runc containers when root)');
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   console.error(`nami: ${err instanceof Error ? err.message : String(err)}`);

@@ -1,8 +1,9 @@
 // `nami server` / `nami up`: start the control plane and keep it running until a signal.
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { openBackend } from '../storage/index.js';
 import { startApiServer } from '../apiserver/start.js';
 import { Worker } from 'node:worker_threads';
+import { existsSync } from 'node:fs';
 import type { ControlPlaneWorkerData } from './control-plane-worker.js';
 import { secondsFlag } from './flags.js';
 
@@ -16,6 +17,8 @@ export interface ServerCommandOptions {
   controllers?: boolean;
   /** Seconds a node may go unheard before it is marked Unknown (40). */
   nodeMonitorGracePeriod?: string;
+  /** `nami up`: also run this machine as a node. */
+  agent?: boolean;
 }
 
 export function parseListen(listen: string): { host: string; port: number } {
@@ -38,12 +41,14 @@ export async function runServer(opts: ServerCommandOptions): Promise<void> {
       `  kubeconfig: ${running.kubeconfigPath}\n` +
       `  try: KUBECONFIG=${running.kubeconfigPath} kubectl get namespaces\n`,
   );
+  const agent = opts.agent ? await startUpAgent(running.kubeconfigPath, dataDir) : undefined;
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
     process.stdout.write(`received ${signal}, shutting down\n`);
-    void (components?.stop() ?? Promise.resolve())
+    void (agent?.stop() ?? Promise.resolve())
+      .then(() => components?.stop())
       .then(() => running.close())
       .then(() => backend.close())
       .finally(() => process.exit(0));
@@ -77,4 +82,29 @@ function startComponentsWorker(kubeconfig: string, opts: ServerCommandOptions, v
       await worker.terminate();
     },
   };
+}
+
+/**
+ * The node of `nami up`: runc when this machine can run containers, else the
+ * fake runtime, said loudly. A busybox image is built into its store at first start.
+ */
+async function startUpAgent(kubeconfig: string, dataDir: string): Promise<{ stop(): Promise<void> }> {
+  const { canRunContainers, startLocalAgent } = await import('./agent-command.js');
+  const nodeDir = join(dataDir, 'node');
+  const runtime = canRunContainers() ? 'runc' : 'fake';
+  if (runtime === 'runc') {
+    const { ImageStore, buildBusyboxImage } = await import('../agent/images/index.js');
+    const store = await ImageStore.open(join(nodeDir, 'images'));
+    if (!(await store.list()).some((i) => i.reference === 'nami.dev/busybox:latest') && existsSync('/bin/busybox')) {
+      await buildBusyboxImage(store, {});
+    }
+  } else {
+    process.stderr.write(
+      'nami up: WARNING: not root, or runc is missing: this node runs the FAKE runtime, pods are reported Running but nothing runs.\n' +
+        '  For real containers run `nami up` as root with Debian\'s runc installed (apt-get install runc busybox-static).\n',
+    );
+  }
+  const agent = await startLocalAgent({ kubeconfig, dataDir: nodeDir, runtime });
+  process.stdout.write(`  node: ${agent.node} (runtime ${runtime})\n`);
+  return agent;
 }

@@ -79,3 +79,23 @@ describe('pods as runc containers on nami agent', { skip }, () => {
     assert.equal(reason, 'OOMKilled');
   });
 });
+
+describe('nami up', { skip }, () => {
+  test('brings up the control plane and this machine as a Ready node running runc containers', async () => {
+    const nami = await startNami([], { command: 'up' });
+    const k = new KubectlRunner(kubectl!, nami.kubeconfig);
+    try {
+      const nodes = await eventually('a Ready node', async () => {
+        const out = await k.ok(['get', 'nodes', '-o', 'jsonpath={range .items[*]}{.metadata.name}={.status.conditions[?(@.type=="Ready")].status} {.status.nodeInfo.containerRuntimeVersion}{"\\n"}{end}']);
+        return /=True runc:\/\//.test(out) ? out : undefined;
+      }, 60_000);
+      assert.equal(nodes.trim().split('\n').length, 1);
+      await k.ok(['run', 'up-ok', `--image=${image}`, '--image-pull-policy=IfNotPresent', '--restart=Never', '--', 'true']);
+      await eventually('the pod to succeed', async () => ((await k.ok(['get', 'pod', 'up-ok', '-o', 'jsonpath={.status.phase}'])) === 'Succeeded' ? true : undefined), 60_000);
+      await k.ok(['delete', 'pod', 'up-ok', '--wait=true', '--timeout=30s']);
+    } finally {
+      await nami.stop();
+      k.cleanup();
+    }
+  });
+});

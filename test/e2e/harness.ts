@@ -17,9 +17,9 @@ export interface RunningNami {
   stop(): Promise<void>;
 }
 
-export async function startNami(extraArgs: string[] = [], opts: { dataDir?: string } = {}): Promise<RunningNami> {
+export async function startNami(extraArgs: string[] = [], opts: { dataDir?: string; command?: 'server' | 'up' } = {}): Promise<RunningNami> {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'nami-e2e-'));
-  const child = spawn(process.execPath, [namiBin, 'server', '--data-dir', dataDir, '--listen', '127.0.0.1:0', ...extraArgs], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [namiBin, opts.command ?? 'server', '--data-dir', dataDir, '--listen', '127.0.0.1:0', ...extraArgs], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   child.stderr!.on('data', (c: Buffer) => (err += c.toString()));

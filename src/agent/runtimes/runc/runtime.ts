@@ -431,6 +431,11 @@ export class RuncRuntime implements Runtime {
       c.reason = st.exit.oomKilled ? 'OOMKilled' : st.exit.exitCode === 0 ? 'Completed' : 'Error';
       if (st.exit.message) c.message = st.exit.message;
     }
+    // The monitor may record a quick container's start after its exit: times stay in order.
+    if (c.startedAt !== undefined) {
+      c.startedAt = Math.max(c.startedAt, c.createdAt);
+      if (c.finishedAt !== undefined) c.startedAt = Math.min(c.startedAt, c.finishedAt);
+    }
     return c;
   }
 
