@@ -9,3 +9,6 @@ export { buildBusyboxImage, type BusyboxImage, type BusyboxImageOptions } from '
 export { normalizeReference, parseReference, InvalidReferenceError, type ParsedReference } from './reference.js';
 export { readTar, writeTar, type TarEntry, type TarHeader, type TarWriteEntry } from './tar.js';
 export { MediaType, hostPlatform, type ContainerConfig, type Descriptor, type ImageConfigFile, type ImageIndex, type ImageManifest, type Platform } from './oci.js';
+export { pullImage, ImagePullError, manifestAccept, type PullOptions, type PullProgress, type PulledImage, type ImagePullReason } from './pull.js';
+export { pushImage, ImagePushError, type PushOptions, type PushedImage } from './push.js';
+export { RegistryClient, RegistryError, parseChallenges, isLoopbackHost, type RegistryAuth, type RegistryClientOptions, type RegistryErrorCode } from './registry-client.js';
