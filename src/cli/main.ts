@@ -94,6 +94,46 @@ image
     const store = await imageStore(opts.dataDir);
     for (const name of (await store.remove(reference)).removed) console.log(`removed ${name}`);
   });
+function registryAuth(opts: { username?: string; password?: string }): { auth?: { username: string; password: string } } {
+  if (opts.username === undefined) return {};
+  return { auth: { username: opts.username, password: opts.password ?? process.env.NAMI_REGISTRY_PASSWORD ?? '' } };
+}
+image
+  .command('pull <reference>')
+  .description('pull an image from an OCI distribution registry into the store')
+  .option('--data-dir <dir>', 'the node\'s data directory', defaultDataDir)
+  .option('--username <name>', 'registry user (password from --password or NAMI_REGISTRY_PASSWORD)')
+  .option('--password <password>', 'registry password')
+  .option('--insecure', 'plain http (loopback registries only)')
+  .action(async (reference: string, opts: { dataDir: string; username?: string; password?: string; insecure?: boolean }) => {
+    const { pullImage } = await import('../agent/images/index.js');
+    const store = await imageStore(opts.dataDir);
+    let shown = 0;
+    const pulled = await pullImage(store, reference, {
+      ...registryAuth(opts),
+      insecure: opts.insecure ?? false,
+      onProgress: (p) => {
+        if (Date.now() - shown < 1000) return;
+        shown = Date.now();
+        console.log(`  ${p.layer.slice(7, 19)}: ${(p.downloaded / 1e6).toFixed(1)}/${(p.total / 1e6).toFixed(1)} MB`);
+      },
+    });
+    console.log(`pulled ${pulled.reference} ${pulled.digest}`);
+  });
+image
+  .command('push <reference>')
+  .description('push an image of the store to an OCI distribution registry')
+  .option('--data-dir <dir>', 'the node\'s data directory', defaultDataDir)
+  .option('--username <name>', 'registry user (password from --password or NAMI_REGISTRY_PASSWORD)')
+  .option('--password <password>', 'registry password')
+  .option('--insecure', 'plain http (loopback registries only)')
+  .option('--source <reference>', 'the image in the store to push (default: the same reference)')
+  .action(async (reference: string, opts: { dataDir: string; username?: string; password?: string; insecure?: boolean; source?: string }) => {
+    const { pushImage } = await import('../agent/images/index.js');
+    const store = await imageStore(opts.dataDir);
+    const pushed = await pushImage(store, reference, { ...registryAuth(opts), insecure: opts.insecure ?? false, ...(opts.source ? { source: opts.source } : {}) });
+    console.log(`pushed ${pushed.reference} ${pushed.digest}`);
+  });
 image
   .command('busybox')
   .description('build a small busybox image from Debian\'s busybox-static (/bin/busybox) into the store')
