@@ -1,6 +1,9 @@
 // RuncRuntime: pods as runc containers. Each pod gets a sandbox container (busybox `sleep` loop
-// as "pause") owning the pod's network (loopback only for now), IPC and UTS namespaces; app
-// containers join them. Every container run is an OCI bundle under
+// as "pause") owning the pod's network, IPC and UTS namespaces; app containers join them.
+// With the `network` option the sandbox's network namespace gets eth0 on the node's pod bridge
+// with an address of the node's pod CIDR (../../network/), set up right after the sandbox starts
+// and torn down (veth deleted, address freed) when the sandbox is stopped or the pod removed;
+// without it pods have loopback only. Every container run is an OCI bundle under
 //   <root>/pods/<uid>/<name>-<attempt>/   (sandbox: <root>/pods/<uid>/sandbox/)
 // with an overlayfs rootfs over the image's unpacked layers, watched by a detached monitor
 // process (monitor.ts) that writes the CRI log and records start and exit, so that state
@@ -15,6 +18,7 @@ import { promisify } from 'node:util';
 import { buildBusyboxImage, ImageNotFoundError, overlayLowerdir, unpackLayers, type ImageStore, type ResolvedImage } from '../../images/index.js';
 import type { ContainerConfig, PodSandboxConfig, Runtime, RuntimeContainer, RuntimePod, RuntimeSandbox } from '../../runtime.js';
 import { ContainerStartError } from '../../runtime.js';
+import { PodNetwork } from '../../network/index.js';
 import { buildSpec, containerArgs, containerCapabilities, containerEnv, containerResources, containerUser, expandVars, SpecError } from './spec.js';
 import { files, monitorAlive, readJson, readRecord, writeFileAtomic, type ExitRecord, type MonitorConfig, type StartedRecord } from './state-files.js';
 
@@ -39,6 +43,28 @@ export interface RuncRuntimeOptions {
   startTimeoutMs?: number;
   /** File copied as the pods' /etc/resolv.conf (default /etc/resolv.conf). */
   resolvConf?: string;
+  /** The pod network: a bridge (default nami0) with the gateway of podCidr, one veth and address per pod. Without it pods have loopback only. */
+  network?: RuncNetworkOptions;
+}
+
+export interface RuncNetworkOptions {
+  /** The node's pod range, "10.244.0.0/24". */
+  podCidr: string;
+  /** Default nami0. */
+  bridge?: string;
+  /** Masquerade pod traffic leaving clusterCidr (default off). */
+  masquerade?: boolean;
+  /** All nodes' pod ranges (default podCidr): not masqueraded. */
+  clusterCidr?: string;
+  /** net.ipv4.ip_forward=1 and FORWARD accept rules for the bridge (default off); needed for several nodes and the outside. */
+  forwarding?: boolean;
+  mtu?: number;
+}
+
+/** What the runtime records about a pod's network (network.json). */
+interface NetworkRecord {
+  ip: string;
+  hostVeth: string;
 }
 
 /** What the runtime records about a pod (pod.json). */
@@ -102,6 +128,8 @@ export class RuncRuntime implements Runtime {
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
   private readonly locks = new Map<string, Promise<unknown>>();
+  /** The pod network, when the network option is given. */
+  network: PodNetwork | undefined;
 
   private constructor(private readonly opts: RuncRuntimeOptions) {
     this.runc = opts.runc ?? (existsSync('/usr/sbin/runc') ? '/usr/sbin/runc' : 'runc');
@@ -118,6 +146,11 @@ export class RuncRuntime implements Runtime {
       rt.version = /runc version (\S+)/.exec(stdout)?.[1] ?? 'unknown';
     } catch (e) {
       throw new Error(`cannot run ${rt.runc}: ${(e as Error).message}`);
+    }
+    if (opts.network) {
+      rt.network = await PodNetwork.open({ ...opts.network, stateDir: join(opts.root, 'network') });
+      // Addresses of pods that are gone (removed while the agent was down) go back.
+      await rt.network.releaseUnknown((uid) => existsSync(join(rt.podDir(uid), 'pod.json')));
     }
     // Watch what was running before an agent restart.
     for (const pod of await rt.listPods()) for (const c of pod.containers) if (c.state === 'running' || c.state === 'created') rt.watch(pod.uid, join(rt.podsDir, pod.uid, `${safeName(c.name)}-${c.attempt}`));
@@ -207,7 +240,15 @@ export class RuncRuntime implements Runtime {
       const rec: PodRecord = { uid: config.uid, namespace: config.namespace, name: config.name, hostname, hostNetwork: config.hostNetwork, createdAt: Date.now() };
       writeFileAtomic(join(dir, 'pod.json'), JSON.stringify(rec));
       writeFileAtomic(join(dir, 'podspec.json'), JSON.stringify(config.pod.spec ?? {}));
-      await this.writeEtcFiles(dir, rec);
+      let podIp: string | undefined;
+      if (this.network && !config.hostNetwork) {
+        try {
+          podIp = this.network.allocate(config.uid);
+        } catch (e) {
+          throw new ContainerStartError('FailedCreatePodSandBox', `pod IP: ${(e as Error).message}`, { cause: e });
+        }
+      }
+      await this.writeEtcFiles(dir, rec, podIp);
       const sbDir = join(dir, 'sandbox');
       if (existsSync(sbDir)) await this.destroyRun(sbDir);
       let img: ResolvedImage;
@@ -234,24 +275,54 @@ export class RuncRuntime implements Runtime {
         annotations: { 'io.kubernetes.cri.container-type': 'sandbox', 'io.kubernetes.pod.uid': config.uid },
       });
       const meta: RunMeta = { id, name: 'POD', attempt: 0, image: img.reference, imageRef: this.imageRefOf(img), createdAt: Date.now(), logPath: join(sbDir, 'pause.log'), sandbox: true };
-      await this.startRun(config.uid, sbDir, img, spec, meta, 'FailedCreatePodSandBox');
+      try {
+        await this.startRun(config.uid, sbDir, img, spec, meta, 'FailedCreatePodSandBox');
+      } catch (e) {
+        await this.teardownNetwork(config.uid);
+        throw e;
+      }
+      if (this.network && !config.hostNetwork) await this.setupNetwork(config.uid, dir, sbDir);
       const sb = await this.sandboxOf(dir);
       if (!sb) throw new ContainerStartError('FailedCreatePodSandBox', 'the sandbox vanished after it started');
       return sb;
     });
   }
 
+  /** Connects the running sandbox's network namespace to the bridge; on failure the sandbox goes and the address is freed. */
+  private async setupNetwork(uid: string, dir: string, sbDir: string): Promise<void> {
+    const net = this.network!;
+    const started = readRecord<StartedRecord>(sbDir, files.started);
+    try {
+      if (!started || this.runState(sbDir).state !== 'running') throw new Error('the sandbox is not running');
+      const a = await net.attach(uid, started.pid);
+      const rec: NetworkRecord = { ip: a.ip, hostVeth: a.hostVeth };
+      writeFileAtomic(join(dir, 'network.json'), JSON.stringify(rec));
+    } catch (e) {
+      await this.destroyRun(sbDir);
+      await this.teardownNetwork(uid);
+      throw new ContainerStartError('FailedCreatePodSandBox', `pod network: ${(e as Error).message}`, { cause: e });
+    }
+  }
+
+  /** Deletes the pod's veth and frees its address. */
+  private async teardownNetwork(uid: string): Promise<void> {
+    if (!this.network) return;
+    await this.network.detach(uid);
+    await rm(join(this.podDir(uid), 'network.json'), { force: true });
+  }
+
   private cgroupsPath(id: string): string {
     return `nami/${id}`;
   }
 
-  private async writeEtcFiles(dir: string, rec: PodRecord): Promise<void> {
+  private async writeEtcFiles(dir: string, rec: PodRecord, podIp?: string): Promise<void> {
     const etc = join(dir, 'etc');
     await mkdir(etc, { recursive: true });
     const hostHostname = rec.hostNetwork ? readFileSync('/proc/sys/kernel/hostname', 'utf8').trim() : rec.hostname;
     await writeFile(join(etc, 'hostname'), `${hostHostname}\n`);
     let hosts = '# Kubernetes-managed hosts file.\n127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\nfe00::0\tip6-mcastprefix\nfe00::1\tip6-allnodes\nfe00::2\tip6-allrouters\n';
     if (rec.hostNetwork) hosts = await readFile('/etc/hosts', 'utf8').catch(() => hosts);
+    else if (podIp) hosts += `${podIp}\t${rec.hostname}\n`;
     await writeFile(join(etc, 'hosts'), hosts);
     const resolv = await readFile(this.opts.resolvConf ?? '/etc/resolv.conf', 'utf8').catch(() => '');
     await writeFile(join(etc, 'resolv.conf'), resolv);
@@ -262,7 +333,9 @@ export class RuncRuntime implements Runtime {
     const meta = readRecord<RunMeta>(sbDir, files.meta);
     if (!meta) return undefined;
     const st = this.runState(sbDir);
-    return { id: meta.id, state: st.state === 'running' ? 'ready' : 'notready', ips: [], createdAt: meta.createdAt };
+    const ready = st.state === 'running';
+    const net = ready ? readJson<NetworkRecord>(join(dir, 'network.json')) : undefined;
+    return { id: meta.id, state: ready ? 'ready' : 'notready', ips: net?.ip ? [net.ip] : [], createdAt: meta.createdAt };
   }
 
   // --- container runs ---
@@ -481,6 +554,7 @@ export class RuncRuntime implements Runtime {
     if (!existsSync(podDir)) return;
     await Promise.all((await this.runDirs(podDir)).map((d) => this.stopRun(d, gracePeriodSeconds)));
     await this.stopRun(join(podDir, 'sandbox'), Math.min(gracePeriodSeconds, 2));
+    await this.teardownNetwork(uid);
   }
 
   /** Kills what is left, unmounts the rootfs, removes the run dir. */
@@ -507,9 +581,10 @@ export class RuncRuntime implements Runtime {
   async removePod(uid: string): Promise<void> {
     return this.withPod(uid, async () => {
       const podDir = this.podDir(uid);
-      if (!existsSync(podDir)) return;
+      if (!existsSync(podDir)) return this.teardownNetwork(uid);
       for (const d of await this.runDirs(podDir)) await this.destroyRun(d);
       await this.destroyRun(join(podDir, 'sandbox'));
+      await this.teardownNetwork(uid);
       for (const m of mountsUnder(podDir)) await run('umount', ['-l', m]).catch(() => undefined);
       await rm(podDir, { recursive: true, force: true });
     });

@@ -1,0 +1,3 @@
+export { broadcast, contains, gateway, intToIp, ipToInt, parseCidr, podRange, type Cidr } from './cidr.js';
+export { HostLocalIpam, IpamExhaustedError } from './ipam.js';
+export { defaultBridge, hostVethName, NetworkSetupError, PodNetwork, type PodAttachment, type PodNetworkOptions } from './pod-network.js';
