@@ -114,5 +114,11 @@ export interface Runtime {
    * and find their pods again through listPods().
    */
   restore?(config: PodSandboxConfig, reportedStatus: Record<string, unknown>): Promise<RuntimePod | undefined>;
+  /**
+   * The CRI-format log file (`<RFC3339Nano> stdout|stderr F|P <text>` lines) of
+   * one container run, as the kubelet's /var/log/pods; runtimes that keep no
+   * logs (fake) leave it out. The agent's containerLogs endpoint reads it.
+   */
+  containerLogPath?(podUid: string, container: string, attempt: number): string;
   close(): Promise<void>;
 }

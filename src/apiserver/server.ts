@@ -8,6 +8,7 @@ import { builtinResources, type ResourceInfo } from '../api/resources.js';
 import type { Backend } from '../storage/backend.js';
 import { aggregatedDiscovery, apiGroup, apiGroupList, apiResourceList, apiVersions } from './discovery.js';
 import { handleResource } from './handlers/resource.js';
+import type { KubeletClientConfig } from './handlers/pod-log.js';
 import { VersionView } from './handlers/versions.js';
 import type { Semantics } from './handlers/semantics.js';
 import { parseRequestInfo } from './http/request-info.js';
@@ -36,6 +37,8 @@ export interface ApiServerOptions {
   tokens?: Map<string, User>;
   /** Lets requests without credentials through as this user (tests of the handler only). */
   anonymousAs?: User;
+  /** The client certificate the API server presents to node agents (pods/log); pods/log answers 503 without it. */
+  kubeletClient?: KubeletClientConfig;
   /** Extra GET endpoints (OpenAPI documents ...), path -> handler. */
   extraRoutes?: Map<string, (req: IncomingMessage, res: ServerResponse, query: URLSearchParams) => void | Promise<void>>;
 }
@@ -167,7 +170,7 @@ export class ApiServer {
     if (!info.isResourceRequest || !info.resource) throw new NotFoundError({ group: '', resource: '' }, 'the server could not find the requested resource');
     const store = this.storeFor(info.group, info.version, info.resource);
     if (!store) throw new NotFoundError({ group: info.group, resource: info.resource }, 'the server could not find the requested resource');
-    await handleResource({ req, res, info, query, store, semantics: this.opts.semantics, storeFor: (g, v, p) => this.storeFor(g, v, p), versions: new VersionView(this.infos.get(this.storeKey(info.group, info.version, info.resource)) ?? store.info, info.version, store.info, store.version) });
+    await handleResource({ req, res, info, query, store, semantics: this.opts.semantics, storeFor: (g, v, p) => this.storeFor(g, v, p), versions: new VersionView(this.infos.get(this.storeKey(info.group, info.version, info.resource)) ?? store.info, info.version, store.info, store.version), kubeletClient: this.opts.kubeletClient });
   }
 
   private serveStatic(req: IncomingMessage, res: ServerResponse, path: string, query: URLSearchParams): Promise<void> | true | undefined {

@@ -45,7 +45,7 @@ export async function startApiServer(opts: StartOptions): Promise<RunningApiServ
       return store ? (await store.list(undefined)).items.map((i) => i.object) : [];
     },
   });
-  const api: ApiServer = new ApiServer({ backend: opts.backend, semantics: namiSemantics, pipeline, advertiseAddress: `${opts.host}:${opts.port}` });
+  const api: ApiServer = new ApiServer({ backend: opts.backend, semantics: namiSemantics, pipeline, advertiseAddress: `${opts.host}:${opts.port}`, kubeletClient: { certPem: pki.admin.certPem, keyPem: pki.admin.keyPem } });
   const cacheFill = api.start();
   const { server, port } = await listenHttps(api, pki, { host: opts.host, port: opts.port });
   const hostForUrl = opts.host === '0.0.0.0' ? '127.0.0.1' : opts.host.includes(':') ? `[${opts.host}]` : opts.host;

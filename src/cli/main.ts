@@ -57,9 +57,15 @@ program
   .option('--name <node>', 'the node name (default: the host name)')
   .option('--data-dir <dir>', 'images (DATA-DIR/images) and container state (DATA-DIR/runtime)', defaultDataDir)
   .option('--runtime <runc|fake>', 'how pods run', 'runc')
-  .action(async (opts: { kubeconfig: string; name?: string; dataDir: string; runtime: string }) => {
+  .option('--address <ip>', 'the node\'s InternalIP, where the API server reaches it for logs', '127.0.0.1')
+  .option('--port <n>', 'the agent\'s HTTPS port (default 10250, or any free one when that is taken; 0: any free one)')
+  .option('--pod-cidr <cidr>', 'the node\'s pod range', '10.244.0.0/24')
+  .option('--bridge <name>', 'the node\'s pod bridge', 'nami0')
+  .action(async (opts: { kubeconfig: string; name?: string; dataDir: string; runtime: string; address: string; port?: string; podCidr: string; bridge: string }) => {
     const { runAgentCommand } = await import('./agent-command.js');
-    await runAgentCommand(opts);
+    const port = opts.port === undefined ? undefined : Number(opts.port);
+    if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) throw new Error(`--port must be 0..65535, got "${opts.port}"`);
+    await runAgentCommand({ ...opts, port });
   });
 
 const image = program.command('image').description('the node\'s image store (DATA-DIR/images, an OCI layout)');

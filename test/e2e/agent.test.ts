@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { containerSkipReason, eventually, KubectlRunner, kubectlOrSkip, namiOk, startAgent, startNami, type RunningHollow, type RunningNami } from './harness.js';
+import { containerSkipReason, deleteLink, eventually, KubectlRunner, kubectlOrSkip, linkExists, namiOk, startAgent, startNami, type RunningHollow, type RunningNami } from './harness.js';
 
 const { kubectl, skip: noKubectl } = kubectlOrSkip('1.33');
 const skip = noKubectl || containerSkipReason() || false;
@@ -21,7 +21,7 @@ describe('pods as runc containers on nami agent', { skip }, () => {
     nami = await startNami();
     nodeDir = mkdtempSync(join(tmpdir(), 'nami-node-'));
     namiOk(['image', 'busybox', '--data-dir', nodeDir]);
-    agent = await startAgent(nami.kubeconfig, ['--data-dir', nodeDir, '--name', 'node-1']);
+    agent = await startAgent(nami.kubeconfig, ['--data-dir', nodeDir, '--name', 'node-1', '--bridge', 'nami-e2e1', '--pod-cidr', '10.198.1.0/24']);
     k = new KubectlRunner(kubectl!, nami.kubeconfig);
   });
   after(async () => {
@@ -30,6 +30,7 @@ describe('pods as runc containers on nami agent', { skip }, () => {
     await nami?.stop();
     k?.cleanup();
     if (nodeDir) rmSync(nodeDir, { recursive: true, force: true });
+    deleteLink('nami-e2e1');
   });
 
   const jsonpath = (pod: string, path: string) => k.ok(['get', 'pod', pod, '-o', `jsonpath=${path}`]);
@@ -39,6 +40,10 @@ describe('pods as runc containers on nami agent', { skip }, () => {
     await eventually('ok to succeed', async () => ((await jsonpath('ok', '{.status.phase}')) === 'Succeeded' ? true : undefined), 60_000);
     assert.equal(await jsonpath('ok', '{.status.containerStatuses[0].state.terminated.reason}'), 'Completed');
     assert.match(await jsonpath('ok', '{.status.containerStatuses[0].containerID}'), /^runc:\/\/[0-9a-f]{64}$/);
+    await k.ok(['run', 'addr', `--image=${image}`, '--image-pull-policy=IfNotPresent', '--restart=Never', '--', 'sleep', '60']);
+    const ip = await eventually('a running pod with an IP', async () => ((await jsonpath('addr', '{.status.phase}')) === 'Running' ? (await jsonpath('addr', '{.status.podIP}')) || undefined : undefined), 60_000);
+    assert.match(ip, /^10\.198\.1\.\d+$/, 'the pod got an IP of the node\'s pod range');
+    await k.ok(['delete', 'pod', 'addr', '--grace-period=1', '--wait=false']);
     await k.ok(['run', 'fails', `--image=${image}`, '--image-pull-policy=IfNotPresent', '--restart=Never', '--', 'sh', '-c', 'exit 3']);
     await eventually('fails to fail', async () => ((await jsonpath('fails', '{.status.phase}')) === 'Failed' ? true : undefined), 60_000);
     assert.equal(await jsonpath('fails', '{.status.containerStatuses[0].state.terminated.exitCode}'), '3');
@@ -82,6 +87,7 @@ describe('pods as runc containers on nami agent', { skip }, () => {
 
 describe('nami up', { skip }, () => {
   test('brings up the control plane and this machine as a Ready node running runc containers', async () => {
+    const bridgeWasThere = linkExists('nami0');
     const nami = await startNami([], { command: 'up' });
     const k = new KubectlRunner(kubectl!, nami.kubeconfig);
     try {
@@ -96,6 +102,7 @@ describe('nami up', { skip }, () => {
     } finally {
       await nami.stop();
       k.cleanup();
+      if (!bridgeWasThere) deleteLink('nami0');
     }
   });
 });

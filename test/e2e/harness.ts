@@ -250,3 +250,13 @@ export async function startAgent(kubeconfig: string, args: string[]): Promise<Ru
     },
   };
 }
+
+/** Removes a network link (a test's pod bridge) if it exists. */
+export function deleteLink(name: string): void {
+  spawnSync('ip', ['link', 'del', name], { stdio: 'ignore' });
+}
+
+/** Whether a network link exists. */
+export function linkExists(name: string): boolean {
+  return spawnSync('ip', ['link', 'show', name], { stdio: 'ignore' }).status === 0;
+}

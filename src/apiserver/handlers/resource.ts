@@ -11,6 +11,7 @@ import { scaleFromObject, applyScaleToObject } from './scale.js';
 import type { PatchType, Semantics } from './semantics.js';
 import { serveWatch } from './watch.js';
 import { handleBinding, handleEviction } from './pod-subresources.js';
+import { handlePodLog, type KubeletClientConfig } from './pod-log.js';
 import { listBodyParts, partialMetadata, tableResponse } from './output.js';
 import type { VersionView } from './versions.js';
 
@@ -25,10 +26,12 @@ export interface ResourceRequest {
   storeFor(group: string, version: string, plural: string): GenericStore | undefined;
   /** The request's version of the resource. */
   versions: VersionView;
+  /** How to reach node agents (pods/log); pods/log answers 503 without it. */
+  kubeletClient?: KubeletClientConfig;
 }
 
 /** Subresources served by the generic handlers; the others (log, exec, token ...) come with later components. */
-const genericSubresources = new Set(['status', 'scale', 'finalize', 'binding', 'eviction']);
+const genericSubresources = new Set(['status', 'scale', 'finalize', 'binding', 'eviction', 'log']);
 
 const patchTypes: Record<string, PatchType> = {
   'application/json-patch+json': 'json',
@@ -116,6 +119,10 @@ export async function handleResource(r: ResourceRequest): Promise<void> {
   }
   if (sub && !genericSubresources.has(sub)) {
     throw new ServiceUnavailableError(`${store.info.plural}/${sub} is not served by this Nami version yet`);
+  }
+  if (sub === 'log') {
+    if (store.info.group !== '' || store.info.kind !== 'Pod') throw new ServiceUnavailableError(`${store.info.plural}/${sub} is not served by this Nami version yet`);
+    return handlePodLog(r, r.kubeletClient);
   }
   const verb = info.verb;
   if (sub === 'scale') return handleScale(r);

@@ -1,0 +1,155 @@
+// The agent's HTTPS endpoint, as the kubelet's port 10250: the API server
+// reaches it for `kubectl logs` (GET /containerLogs/<namespace>/<pod>/<container>).
+// Only callers with a client certificate signed by the cluster CA get in
+// (the kubelet's x509 authentication); anonymous requests get 401.
+import { createServer, type Server } from 'node:https';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { TLSSocket } from 'node:tls';
+import type { Runtime, RuntimeContainer, RuntimePod } from '../runtime.js';
+import { streamContainerLog, type ContainerLogOptions } from './container-logs.js';
+
+export interface KubeletServerOptions {
+  runtime: Runtime;
+  /** The cluster CA: client certificates must be signed by it. */
+  clientCaPem: string;
+  /** The serving certificate and key. */
+  certPem: string;
+  keyPem: string;
+  /** Listen address (default 0.0.0.0). */
+  host?: string;
+  /** 0 picks a free port. */
+  port: number;
+  log?: (line: string) => void;
+}
+
+export interface RunningKubeletServer {
+  server: Server;
+  port: number;
+  close(): Promise<void>;
+}
+
+class HttpError extends Error {
+  constructor(
+    readonly code: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The CRI log path of a container run, for runtimes that keep logs; RuncRuntime's logPath serves until it names it containerLogPath. */
+export function logPathOf(runtime: Runtime): ((uid: string, container: string, attempt: number) => string) | undefined {
+  if (runtime.containerLogPath) return runtime.containerLogPath.bind(runtime);
+  const legacy = (runtime as unknown as { logPath?: unknown }).logPath;
+  if (typeof legacy === 'function') return (uid, container, attempt) => (legacy as (u: string, c: string, a: number) => string).call(runtime, uid, container, attempt);
+  return undefined;
+}
+
+function boolParam(q: URLSearchParams, name: string): boolean {
+  const v = q.get(name);
+  return v === 'true' || v === '1';
+}
+
+function intParam(q: URLSearchParams, name: string, min: number): number | undefined {
+  const v = q.get(name);
+  if (v === null || v === '') return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min) throw new HttpError(400, `${name}: invalid value ${JSON.stringify(v)}`);
+  return n;
+}
+
+/** The pod the runtime knows by namespace and name: the newest when a deleted one lingers. */
+function findPod(pods: RuntimePod[], namespace: string, name: string): RuntimePod | undefined {
+  const matching = pods.filter((p) => p.namespace === namespace && p.name === name);
+  matching.sort((a, b) => (b.sandbox?.state === 'ready' ? 1 : 0) - (a.sandbox?.state === 'ready' ? 1 : 0) || (b.sandbox?.createdAt ?? 0) - (a.sandbox?.createdAt ?? 0));
+  return matching[0];
+}
+
+const live = (c: RuntimeContainer | undefined) => c?.state === 'running' || c?.state === 'created';
+
+async function serveContainerLogs(opts: KubeletServerOptions, req: IncomingMessage, res: ServerResponse, namespace: string, podName: string, container: string, q: URLSearchParams): Promise<void> {
+  const logPath = logPathOf(opts.runtime);
+  if (!logPath) throw new HttpError(400, `the ${opts.runtime.type} runtime keeps no container logs`);
+  const pod = findPod(await opts.runtime.listPods(), namespace, podName);
+  if (!pod) throw new HttpError(404, `pod "${podName}" does not exist`);
+  const runs = pod.containers.filter((c) => c.name === container).sort((a, b) => b.attempt - a.attempt);
+  const previous = boolParam(q, 'previous');
+  const run = previous ? runs[1] : runs[0];
+  if (!run) {
+    if (previous) throw new HttpError(400, `previous terminated container "${container}" in pod "${podName}" not found`);
+    throw new HttpError(400, `container "${container}" in pod "${podName}" is waiting to start: ContainerCreating`);
+  }
+  const logOpts: ContainerLogOptions = {
+    tailLines: intParam(q, 'tailLines', 0),
+    limitBytes: intParam(q, 'limitBytes', 1),
+    timestamps: boolParam(q, 'timestamps'),
+    follow: boolParam(q, 'follow') && !previous,
+  };
+  const sinceSeconds = intParam(q, 'sinceSeconds', 1);
+  const sinceTime = q.get('sinceTime');
+  if (sinceSeconds !== undefined) logOpts.sinceMs = Date.now() - sinceSeconds * 1000;
+  else if (sinceTime) {
+    const ms = Date.parse(sinceTime);
+    if (Number.isNaN(ms)) throw new HttpError(400, `sinceTime: invalid value ${JSON.stringify(sinceTime)}`);
+    logOpts.sinceMs = ms;
+  }
+  logOpts.stillRunning = async () => live((await opts.runtime.podStatus(pod.uid))?.containers.find((c) => c.name === container && c.attempt === run.attempt));
+  let closed = false;
+  res.on('close', () => (closed = true));
+  req.on('close', () => (closed = true));
+  res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8' });
+  if (logOpts.follow) res.flushHeaders();
+  try {
+    await streamContainerLog(logPath(pod.uid, container, run.attempt), logOpts, {
+      write: (text) => res.write(text),
+      closed: () => closed || res.destroyed,
+    });
+  } finally {
+    res.end();
+  }
+}
+
+async function handle(opts: KubeletServerOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const socket = req.socket as TLSSocket;
+  if (!socket.authorized) throw new HttpError(401, 'Unauthorized');
+  const url = new URL(req.url ?? '/', 'https://agent.invalid');
+  if (req.method !== 'GET' && req.method !== 'HEAD') throw new HttpError(405, 'Method Not Allowed');
+  const parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
+  if (url.pathname === '/healthz') {
+    res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8' }).end('ok');
+    return;
+  }
+  if (parts[0] === 'containerLogs' && parts.length === 4) return serveContainerLogs(opts, req, res, parts[1]!, parts[2]!, parts[3]!, url.searchParams);
+  throw new HttpError(404, '404 page not found');
+}
+
+export async function startKubeletServer(opts: KubeletServerOptions): Promise<RunningKubeletServer> {
+  const server = createServer({ cert: opts.certPem, key: opts.keyPem, ca: opts.clientCaPem, requestCert: true, rejectUnauthorized: false }, (req, res) => {
+    handle(opts, req, res).catch((err: unknown) => {
+      const code = err instanceof HttpError ? err.code : 500;
+      if (!(err instanceof HttpError)) opts.log?.(`containerLogs: ${(err as Error).message}`);
+      if (res.headersSent) {
+        res.destroy();
+        return;
+      }
+      res.writeHead(code, { 'Content-Type': 'text/plain; charset=utf-8' }).end(`${(err as Error).message}\n`);
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port, opts.host ?? '0.0.0.0', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : opts.port;
+  return {
+    server,
+    port,
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
