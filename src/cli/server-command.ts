@@ -95,8 +95,10 @@ async function startUpAgent(kubeconfig: string, dataDir: string): Promise<{ stop
   if (runtime === 'runc') {
     const { ImageStore, buildBusyboxImage } = await import('../agent/images/index.js');
     const store = await ImageStore.open(join(nodeDir, 'images'));
-    if (!(await store.list()).some((i) => i.reference === 'nami.dev/busybox:latest') && existsSync('/bin/busybox')) {
+    if (!(await store.list()).some((i) => i.reference === 'nami.dev/busybox:1') && existsSync('/bin/busybox')) {
       await buildBusyboxImage(store, {});
+      // A tag other than latest: pods use it as present (imagePullPolicy IfNotPresent), with no registry to ask.
+      await store.tag('nami.dev/busybox:latest', 'nami.dev/busybox:1');
     }
   } else {
     process.stderr.write(
