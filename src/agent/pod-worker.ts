@@ -282,6 +282,11 @@ export class PodWorker {
         continue;
       }
       const action = this.nextAction(pod, rp);
+      const pullWait = action.type === 'start' ? this.pullBackOff(pod, action.container) : undefined;
+      if (pullWait !== undefined) {
+        this.deps.requeue(key, pullWait);
+        break;
+      }
       if (action.type === 'start') {
         const { container, kind, attempt } = action;
         try {
@@ -297,7 +302,8 @@ export class PodWorker {
           this.waitingOf(uid).set(container.name, { reason: err.reason, message: err.message });
           void this.deps.events?.record(pod, 'Warning', 'Failed', `Error: ${err.message}`);
           const entry = this.nextBackOff(`${uid}/${container.name}`, Date.now());
-          this.deps.requeue(key, entry.delayMs);
+          // A failed pull: ErrImagePull now, ImagePullBackOff from the next sync until the back-off ends.
+          this.deps.requeue(key, err.reason === 'ErrImagePull' ? Math.max(1, Math.floor(entry.delayMs / 2)) : entry.delayMs);
           break;
         }
         continue;
@@ -371,6 +377,21 @@ export class PodWorker {
       if (a.type === 'wait') wait = Math.min(wait ?? a.ms, a.ms);
     }
     return wait === undefined ? { type: 'none' } : { type: 'wait', ms: wait };
+  }
+
+  /** The ms left of a container's image pull back-off (its waiting reason then turns ImagePullBackOff), or undefined when it may pull. */
+  private pullBackOff(pod: KubeObject, c: ContainerSpec): number | undefined {
+    const uid = pod.metadata.uid ?? '';
+    const w = this.waiting.get(uid)?.get(c.name);
+    if (w?.reason !== 'ErrImagePull' && w?.reason !== 'ImagePullBackOff') return undefined;
+    const entry = this.backOffs.get(`${uid}/${c.name}`);
+    const left = entry ? entry.lastUpdate + entry.delayMs - Date.now() : 0;
+    if (left <= 0) return undefined;
+    if (w.reason !== 'ImagePullBackOff') {
+      this.waitingOf(uid).set(c.name, { reason: 'ImagePullBackOff', message: `Back-off pulling image ${JSON.stringify(c.image)}` });
+      void this.deps.events?.record(pod, 'Normal', 'BackOff', `Back-off pulling image ${JSON.stringify(c.image)}`);
+    }
+    return left;
   }
 
   /** client-go Backoff.Next: double the wait, or start over when the last exit is long past. */

@@ -4,6 +4,8 @@ import { existsSync } from 'node:fs';
 import { delimiter, join, resolve } from 'node:path';
 import { loadKubeconfig } from '../client/kubeconfig.js';
 import { RestClient } from '../client/rest.js';
+import { ApiError } from '../api/errors.js';
+import type { KubeObject } from '../api/object.js';
 import { FakeRuntime, localNodeConfig, startNodeAgent, type Runtime } from '../agent/index.js';
 import { startKubeletServer, type RunningKubeletServer } from '../agent/server/kubelet-server.js';
 import { ensureServingCert } from '../agent/server/serving-cert.js';
@@ -24,7 +26,17 @@ export interface AgentCommandOptions {
   bridge?: string;
 }
 
-async function openRuntime(kind: string, dataDir: string, podCidr: string, bridge: string): Promise<Runtime> {
+/** A namespaced object from the API server, or undefined when it does not exist. */
+async function getOrUndefined(client: RestClient, plural: string, namespace: string, name: string): Promise<KubeObject | undefined> {
+  try {
+    return await client.get({ group: '', version: 'v1', plural, namespace, name });
+  } catch (err) {
+    if (err instanceof ApiError && err.code === 404) return undefined;
+    throw err;
+  }
+}
+
+async function openRuntime(kind: string, dataDir: string, podCidr: string, bridge: string, client: RestClient): Promise<Runtime> {
   if (kind === 'fake') return new FakeRuntime({ podCidr });
   if (kind !== 'runc') throw new Error(`--runtime must be runc or fake, got "${kind}" (the process runtime comes later)`);
   if (process.getuid?.() !== 0) throw new Error('the runc runtime needs root: run as root, or use --runtime fake');
@@ -32,7 +44,25 @@ async function openRuntime(kind: string, dataDir: string, podCidr: string, bridg
   const { RuncRuntime } = await import('../agent/runtimes/runc/index.js');
   const images = await ImageStore.open(join(dataDir, 'images'));
   // Pods on the node's bridge; forwarding and masquerading (host-wide settings) stay off.
-  return RuncRuntime.open({ root: join(dataDir, 'runtime'), images, network: { podCidr, bridge } });
+  /** The object's data ({} when it has none), or undefined when the object does not exist. */
+  const data = async (plural: string, ns: string, name: string) => {
+    const obj = await getOrUndefined(client, plural, ns, name);
+    return obj ? ((obj.data as Record<string, string> | undefined) ?? {}) : undefined;
+  };
+  return RuncRuntime.open({
+    root: join(dataDir, 'runtime'),
+    images,
+    network: { podCidr, bridge },
+    // ConfigMap and Secret data for volumes and env, and imagePullSecrets, read when a container starts.
+    volumeSource: {
+      configMap: (ns, name) => data('configmaps', ns, name),
+      secret: (ns, name) => data('secrets', ns, name),
+    },
+    pullSecrets: async (pod, names) => {
+      const found = await Promise.all(names.map((name) => getOrUndefined(client, 'secrets', pod.namespace, name).catch(() => undefined)));
+      return found.filter((s): s is KubeObject => s !== undefined) as unknown as Record<string, unknown>[];
+    },
+  });
 }
 
 /** Whether real containers can run here: root and runc on PATH. */
@@ -72,9 +102,9 @@ export async function startLocalAgent(opts: AgentCommandOptions): Promise<{ node
   const address = opts.address ?? (process.env.NAMI_AGENT_ADDRESS || '127.0.0.1');
   const podCIDR = opts.podCidr ?? '10.244.0.0/24';
   const config = localNodeConfig({ ...(opts.name ? { name: opts.name } : {}), internalIP: address, podCIDR });
-  const runtime = await openRuntime(opts.runtime, dataDir, podCIDR, opts.bridge ?? 'nami0');
   const clientConfig = loadKubeconfig(opts.kubeconfig);
   const client = new RestClient(clientConfig, 'nami-agent');
+  const runtime = await openRuntime(opts.runtime, dataDir, podCIDR, opts.bridge ?? 'nami0', client);
   const verbose = process.env.NAMI_LOG === 'debug';
   const kubelet = await startAgentEndpoint(opts, clientConfig.caPem, dataDir, config.name, config.internalIP, address, runtime);
   if (kubelet) config.kubeletPort = kubelet.port;

@@ -69,6 +69,36 @@ describe('pods as runc containers on nami agent', { skip }, () => {
     }, 60_000);
   });
 
+  test('a pod reads a ConfigMap as a volume and as env, and shares an emptyDir between its containers', async () => {
+    await k.ok(['create', 'configmap', 'settings', '--from-literal=color=blue']);
+    const pod = {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'reader' },
+      spec: {
+        restartPolicy: 'Never',
+        volumes: [{ name: 'cfg', configMap: { name: 'settings' } }, { name: 'shared', emptyDir: {} }],
+        initContainers: [{ name: 'writer', image, imagePullPolicy: 'IfNotPresent', command: ['sh', '-c', 'echo from-init > /shared/note'], volumeMounts: [{ name: 'shared', mountPath: '/shared' }] }],
+        containers: [
+          {
+            name: 'reader',
+            image,
+            imagePullPolicy: 'IfNotPresent',
+            command: ['sh', '-c', 'echo "file=$(cat /cfg/color) env=$COLOR pod=$POD note=$(cat /shared/note)"'],
+            env: [
+              { name: 'COLOR', valueFrom: { configMapKeyRef: { name: 'settings', key: 'color' } } },
+              { name: 'POD', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+            ],
+            volumeMounts: [{ name: 'cfg', mountPath: '/cfg' }, { name: 'shared', mountPath: '/shared' }],
+          },
+        ],
+      },
+    };
+    await k.ok(['apply', '-f', k.writeFile('reader.json', JSON.stringify(pod))]);
+    await eventually('reader to succeed', async () => ((await jsonpath('reader', '{.status.phase}')) === 'Succeeded' ? true : undefined), 60_000);
+    assert.equal((await k.ok(['logs', 'reader'])).trim(), 'file=blue env=blue pod=reader note=from-init');
+  });
+
   test('a memory hog over its limit is OOMKilled', async () => {
     const pod = {
       apiVersion: 'v1',

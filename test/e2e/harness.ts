@@ -170,23 +170,28 @@ export interface RunningHollow {
   stop(): Promise<void>;
 }
 
-/** Runs `nami hollow` against a cluster until stop(); resolves once its nodes are registered. */
-export async function startHollow(kubeconfig: string, args: string[]): Promise<RunningHollow> {
-  const child = spawn(process.execPath, [namiBin, 'hollow', '--kubeconfig', kubeconfig, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+/**
+ * Runs a long-lived `nami` command (hollow, agent) until stop(); resolves once
+ * its output matches `ready`. stop() sends `signal` (SIGKILL: the process just
+ * vanishes, as a crashed node does).
+ */
+async function startNamiProcess(args: string[], ready: RegExp, signal: NodeJS.Signals): Promise<RunningHollow> {
+  const what = `nami ${args[0]}`;
+  const child = spawn(process.execPath, [namiBin, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stderr!.on('data', (c: Buffer) => (out += c.toString()));
   await new Promise<void>((resolveReady, reject) => {
-    const timer = setTimeout(() => reject(new Error(`nami hollow did not register its nodes in 60 s\n${out}`)), 60_000);
+    const timer = setTimeout(() => reject(new Error(`${what} was not ready in 60 s\n${out}`)), 60_000);
     child.stdout!.on('data', (c: Buffer) => {
       out += c.toString();
-      if (/registered \d+ hollow nodes/.test(out)) {
+      if (ready.test(out)) {
         clearTimeout(timer);
         resolveReady();
       }
     });
     child.once('exit', (code) => {
       clearTimeout(timer);
-      reject(new Error(`nami hollow exited with ${code}\n${out}`));
+      reject(new Error(`${what} exited with ${code}\n${out}`));
     });
   });
   child.removeAllListeners('exit');
@@ -195,10 +200,15 @@ export async function startHollow(kubeconfig: string, args: string[]): Promise<R
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;
       const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGKILL');
+      child.kill(signal);
       await exited;
     },
   };
+}
+
+/** Runs `nami hollow` against a cluster until stop(); resolves once its nodes are registered. */
+export function startHollow(kubeconfig: string, args: string[]): Promise<RunningHollow> {
+  return startNamiProcess(['hollow', '--kubeconfig', kubeconfig, ...args], /registered \d+ hollow nodes/, 'SIGKILL');
 }
 
 /** Why tests that run real containers cannot run here (not root, no runc, no busybox-static), or undefined. */
@@ -221,34 +231,8 @@ export function namiOk(args: string[]): string {
 }
 
 /** Runs `nami agent` until stop(); resolves once its node is registered. */
-export async function startAgent(kubeconfig: string, args: string[]): Promise<RunningHollow> {
-  const child = spawn(process.execPath, [namiBin, 'agent', '--kubeconfig', kubeconfig, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stderr!.on('data', (c: Buffer) => (out += c.toString()));
-  await new Promise<void>((resolveReady, reject) => {
-    const timer = setTimeout(() => reject(new Error(`nami agent did not register in 60 s\n${out}`)), 60_000);
-    child.stdout!.on('data', (c: Buffer) => {
-      out += c.toString();
-      if (/registered/.test(out)) {
-        clearTimeout(timer);
-        resolveReady();
-      }
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`nami agent exited with ${code}\n${out}`));
-    });
-  });
-  child.removeAllListeners('exit');
-  return {
-    process: child,
-    async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      await exited;
-    },
-  };
+export function startAgent(kubeconfig: string, args: string[]): Promise<RunningHollow> {
+  return startNamiProcess(['agent', '--kubeconfig', kubeconfig, ...args], /registered/, 'SIGTERM');
 }
 
 /** Removes a network link (a test's pod bridge) if it exists. */

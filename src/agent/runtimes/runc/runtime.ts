@@ -12,6 +12,7 @@ import { spawn, execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -19,7 +20,9 @@ import { buildBusyboxImage, ImageNotFoundError, overlayLowerdir, unpackLayers, t
 import type { ContainerConfig, PodSandboxConfig, Runtime, RuntimeContainer, RuntimePod, RuntimeSandbox } from '../../runtime.js';
 import { ContainerStartError } from '../../runtime.js';
 import { PodNetwork } from '../../network/index.js';
-import { buildSpec, containerArgs, containerCapabilities, containerEnv, containerResources, containerUser, expandVars, SpecError } from './spec.js';
+import { ensureImage, pullPolicyOf } from './image-pull.js';
+import { buildSpec, containerArgs, containerCapabilities, containerEnv, containerResources, containerUser, envReferences, expandVars, SpecError, type EnvContext } from './spec.js';
+import { decodeSecret, prepareVolumes, volumeBinds, type PreparedVolume, type VolumeSource } from './volumes.js';
 import { files, monitorAlive, readJson, readRecord, writeFileAtomic, type ExitRecord, type MonitorConfig, type StartedRecord } from './state-files.js';
 
 const run = promisify(execFile);
@@ -43,8 +46,15 @@ export interface RuncRuntimeOptions {
   startTimeoutMs?: number;
   /** File copied as the pods' /etc/resolv.conf (default /etc/resolv.conf). */
   resolvConf?: string;
+  /** Config map and secret data for configMap/secret/projected volumes and env valueFrom / envFrom (the agent reads them from the API). Without it pods that use them fail with CreateContainerConfigError. */
+  volumeSource?: VolumeSource;
   /** The pod network: a bridge (default nami0) with the gateway of podCidr, one veth and address per pod. Without it pods have loopback only. */
   network?: RuncNetworkOptions;
+  /**
+   * The pod's imagePullSecrets (Secret objects, kubernetes.io/dockerconfigjson or dockercfg) by
+   * name, asked for on every pull; without it images are pulled anonymously.
+   */
+  pullSecrets?: (pod: { uid: string; namespace: string; name: string }, names: string[]) => Promise<Record<string, unknown>[]>;
 }
 
 export interface RuncNetworkOptions {
@@ -221,6 +231,32 @@ export class RuncRuntime implements Runtime {
     }
   }
 
+  /** A container's image by its imagePullPolicy: from the store, or pulled (with the pod's imagePullSecrets). Throws ContainerStartError. */
+  private async ensureContainerImage(pod: { uid: string; namespace: string; name: string }, config: ContainerConfig): Promise<ResolvedImage> {
+    const spec = config.spec as Json;
+    const policy = pullPolicyOf(spec, config.image);
+    // nami.dev/ images are the node's own (built locally, as the busybox one): never pulled.
+    if (config.image.startsWith('nami.dev/')) {
+      try {
+        return await this.resolveImage(config.image);
+      } catch (e) {
+        if (e instanceof ImageNotFoundError) throw new ContainerStartError('ErrImageNeverPull', `Container image ${JSON.stringify(config.image)} is not present and nami.dev/ images are never pulled`, { cause: e });
+        throw new ContainerStartError('InvalidImageName', (e as Error).message, { cause: e });
+      }
+    }
+    let secrets: Json[] = [];
+    const podSpec = readJson<Json>(join(this.podDir(pod.uid), 'podspec.json')) ?? {};
+    const names = (Array.isArray(podSpec.imagePullSecrets) ? podSpec.imagePullSecrets : []).map((s) => (s as Json)?.name).filter((n): n is string => typeof n === 'string' && n !== '');
+    if (names.length > 0 && this.opts.pullSecrets) {
+      try {
+        secrets = await this.opts.pullSecrets({ uid: pod.uid, namespace: pod.namespace, name: pod.name }, names);
+      } catch {
+        secrets = []; // the kubelet pulls without the secrets it cannot get
+      }
+    }
+    return (await ensureImage(this.opts.images, config.image, { policy, secrets })).image;
+  }
+
   private imageRefOf(img: ResolvedImage): string {
     const ref = img.reference;
     const at = ref.indexOf('@');
@@ -240,6 +276,7 @@ export class RuncRuntime implements Runtime {
       const rec: PodRecord = { uid: config.uid, namespace: config.namespace, name: config.name, hostname, hostNetwork: config.hostNetwork, createdAt: Date.now() };
       writeFileAtomic(join(dir, 'pod.json'), JSON.stringify(rec));
       writeFileAtomic(join(dir, 'podspec.json'), JSON.stringify(config.pod.spec ?? {}));
+      writeFileAtomic(join(dir, 'podobj.json'), JSON.stringify(config.pod));
       let podIp: string | undefined;
       if (this.network && !config.hostNetwork) {
         try {
@@ -396,25 +433,29 @@ export class RuncRuntime implements Runtime {
       const sbState = this.runState(sbDir);
       const sbStarted = readRecord<StartedRecord>(sbDir, files.started);
       if (!pod || sbState.state !== 'running' || !sbStarted) throw new ContainerStartError('CreateContainerError', `the sandbox of pod ${uid} is not ready`);
-      let img: ResolvedImage;
-      try {
-        img = await this.resolveImage(config.image);
-      } catch (e) {
-        if (e instanceof ImageNotFoundError) throw new ContainerStartError('ErrImagePull', `image ${JSON.stringify(config.image)} is not in the node's image store (pulling is not supported yet)`, { cause: e });
-        throw new ContainerStartError('InvalidImageName', (e as Error).message, { cause: e });
-      }
+      const img = await this.ensureContainerImage(pod, config);
       const dir = join(podDir, `${safeName(config.name)}-${config.attempt}`);
       if (existsSync(dir)) await this.destroyRun(dir);
       const id = randomBytes(32).toString('hex');
       const spec = config.spec as Json;
       const podSpec = readJson<Json>(join(podDir, 'podspec.json')) ?? {};
       const sc = (spec.securityContext ?? {}) as Json;
+      const podObj = readJson<Json>(join(podDir, 'podobj.json')) ?? { metadata: { name: pod.name, namespace: pod.namespace, uid }, spec: podSpec };
+      let envCtx: EnvContext;
+      let volumes: Map<string, PreparedVolume>;
+      try {
+        envCtx = await this.envContext(podDir, podObj, spec);
+        volumes = await prepareVolumes(podDir, envCtx, this.volumeSource);
+      } catch (e) {
+        throw new ContainerStartError('CreateContainerConfigError', (e as Error).message, { cause: e });
+      }
       const build = async (rootfs: string): Promise<Json> => {
         const accounts = {
           passwd: await readFile(join(rootfs, 'etc/passwd'), 'utf8').catch(() => undefined),
           group: await readFile(join(rootfs, 'etc/group'), 'utf8').catch(() => undefined),
         };
-        const { env, vars } = containerEnv(spec, img.config, pod.hostname);
+        const { env, vars } = containerEnv(spec, img.config, pod.hostname, envCtx);
+        const volumeMounts = await volumeBinds(spec, volumes, vars);
         const args = containerArgs(spec, img.config).map((a) => expandVars(a, vars));
         if (args.length === 0) throw new SpecError('no command specified');
         const etc = join(podDir, 'etc');
@@ -435,7 +476,7 @@ export class RuncRuntime implements Runtime {
             { source: join(etc, 'hostname'), destination: '/etc/hostname' },
             { source: join(etc, 'hosts'), destination: '/etc/hosts' },
             { source: join(etc, 'resolv.conf'), destination: '/etc/resolv.conf' },
-          ],
+          ].filter((b) => !volumeMounts.some((v) => v.destination === b.destination)).concat(volumeMounts),
           annotations: { 'io.kubernetes.cri.container-type': 'container', 'io.kubernetes.cri.container-name': config.name, 'io.kubernetes.pod.uid': uid },
         });
       };
@@ -612,6 +653,60 @@ export class RuncRuntime implements Runtime {
       if (p) out.push(p);
     }
     return out;
+  }
+
+  // --- volumes and env data ---
+
+  private volumeSourceOverride: VolumeSource | undefined;
+
+  /** Where config map and secret data come from (the volumeSource option, or what was set here). */
+  get volumeSource(): VolumeSource | undefined {
+    return this.volumeSourceOverride ?? this.opts.volumeSource;
+  }
+
+  setVolumeSource(source: VolumeSource | undefined): void {
+    this.volumeSourceOverride = source;
+  }
+
+  /** The pod and the config map / secret data a container's env names, for containerEnv and downward API files. */
+  private async envContext(podDir: string, podObj: Json, container: Json | undefined): Promise<EnvContext> {
+    const ns = String(((podObj.metadata ?? {}) as Json).namespace ?? 'default');
+    const status = (podObj.status ?? {}) as Json;
+    const hostIP = typeof status.hostIP === 'string' ? status.hostIP : undefined;
+    const rec = readJson<PodRecord>(join(podDir, 'pod.json'));
+    const net = readJson<NetworkRecord>(join(podDir, 'network.json'));
+    const ctx: EnvContext = {
+      pod: podObj,
+      podIP: net?.ip ?? (rec?.hostNetwork ? hostIP : undefined),
+      hostIP,
+      configMaps: {},
+      secrets: {},
+      nodeAllocatable: { cpu: cpus().length * 1000, memory: totalmem() },
+    };
+    if (container) {
+      const refs = envReferences(container);
+      const src = this.volumeSource;
+      if ((refs.configMaps.length > 0 || refs.secrets.length > 0) && !src) throw new SpecError('env refers to config maps or secrets, but this node has no source for them');
+      for (const n of refs.configMaps) ctx.configMaps![n] = await src!.configMap(ns, n);
+      for (const n of refs.secrets) ctx.secrets![n] = decodeSecret(await src!.secret(ns, n));
+    }
+    return ctx;
+  }
+
+  /**
+   * Rewrites the pod's configMap / secret / downwardAPI / projected volumes from the current data
+   * (atomically: containers see the old or the new files), e.g. after a ConfigMap or label change.
+   * `pod` replaces the stored pod object when given.
+   */
+  async updatePodVolumes(uid: string, pod?: PodSandboxConfig['pod']): Promise<void> {
+    return this.withPod(uid, async () => {
+      const podDir = this.podDir(uid);
+      if (!existsSync(join(podDir, 'pod.json'))) return;
+      if (pod) writeFileAtomic(join(podDir, 'podobj.json'), JSON.stringify(pod));
+      const podObj = readJson<Json>(join(podDir, 'podobj.json'));
+      if (!podObj) return;
+      await prepareVolumes(podDir, await this.envContext(podDir, podObj, undefined), this.volumeSource, true);
+    });
   }
 
   async close(): Promise<void> {

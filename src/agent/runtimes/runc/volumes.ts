@@ -1,0 +1,305 @@
+// Pod volumes for the runc runtime, as the kubelet's volume plugins lay them out on the node:
+//   emptyDir     <podDir>/volumes/empty-dir/<name>   (medium Memory: a tmpfs mounted there, sizeLimit)
+//   hostPath     the host path itself (type checks: DirectoryOrCreate, Directory, FileOrCreate, File, Socket, CharDevice, BlockDevice)
+//   configMap, secret, downwardAPI, projected
+//                <podDir>/volumes/<kind>/<name>, written with the kubelet's atomic-writer layout:
+//                ..<timestamp>/ holds the files, ..data -> ..<timestamp>, and every top-level entry
+//                <key> -> ..data/<key>; an update writes a new timestamped dir and renames a new
+//                ..data symlink over the old one, so readers see the old or the new set, never a mix.
+// volumeMounts become bind mounts in config.json (readOnly, subPath). Everything lives under the
+// pod dir and goes with the pod (the runtime unmounts what is mounted under it).
+import { execFile } from 'node:child_process';
+import { existsSync, lstatSync, readFileSync, statSync } from 'node:fs';
+import { chmod, mkdir, readdir, readlink, rename, rm, symlink, writeFile } from 'node:fs/promises';
+import { dirname, isAbsolute, join, normalize } from 'node:path';
+import { promisify } from 'node:util';
+import { resourceAmount } from '../../../api/scheduling/resources.js';
+import { expandVars, fieldRefValue, resourceFieldValue, SpecError, type EnvContext } from './spec.js';
+
+const run = promisify(execFile);
+type Json = Record<string, unknown>;
+
+/** Where the runtime gets config map and secret data (the agent answers from the API server). */
+export interface VolumeSource {
+  /** The config map's data (binaryData base64-decoded into it is up to the source), or undefined when it does not exist. */
+  configMap(namespace: string, name: string): Promise<Record<string, string> | undefined>;
+  /** The secret's `data` as the API has it (base64), or undefined when it does not exist. */
+  secret(namespace: string, name: string): Promise<Record<string, string> | undefined>;
+}
+
+/** A volume as prepared on the node. */
+export interface PreparedVolume {
+  name: string;
+  path: string;
+  /** configMap/secret/downwardAPI/projected volumes are read-only in containers, as in Kubernetes. */
+  readOnly?: boolean;
+}
+
+export class VolumeError extends SpecError {}
+
+export function decodeSecret(data: Record<string, string> | undefined): Record<string, string> | undefined {
+  if (!data) return undefined;
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(data)) out[k] = Buffer.from(v, 'base64').toString('utf8');
+  return out;
+}
+
+function isMounted(dir: string): boolean {
+  for (const line of readFileSync('/proc/mounts', 'utf8').split('\n')) if (line.split(' ')[1] === dir) return true;
+  return false;
+}
+
+/** A relative path without `..` (subPath, item paths). */
+export function safeRelative(p: string, what: string): string {
+  if (isAbsolute(p) || p.split('/').includes('..')) throw new VolumeError(`${what} ${JSON.stringify(p)} must be a relative path without '..'`);
+  return normalize(p);
+}
+
+async function hostPathVolume(name: string, hp: Json): Promise<string> {
+  const path = String(hp.path ?? '');
+  if (!isAbsolute(path)) throw new VolumeError(`hostPath volume ${name}: path ${JSON.stringify(path)} is not absolute`);
+  const type = typeof hp.type === 'string' ? hp.type : '';
+  const st = () => {
+    try {
+      return statSync(path);
+    } catch {
+      return undefined;
+    }
+  };
+  const fail = (what: string) => new VolumeError(`MountVolume.SetUp failed for volume "${name}" : hostPath type check failed: ${path} is not ${what}`);
+  switch (type) {
+    case '':
+      break;
+    case 'DirectoryOrCreate':
+      if (!st()) await mkdir(path, { recursive: true, mode: 0o755 });
+      if (!st()?.isDirectory()) throw fail('a directory');
+      break;
+    case 'Directory':
+      if (!st()?.isDirectory()) throw fail('a directory');
+      break;
+    case 'FileOrCreate':
+      if (!st()) {
+        await mkdir(dirname(path), { recursive: true, mode: 0o755 });
+        await writeFile(path, '', { mode: 0o644, flag: 'a' });
+      }
+      if (!st()?.isFile()) throw fail('a file');
+      break;
+    case 'File':
+      if (!st()?.isFile()) throw fail('a file');
+      break;
+    case 'Socket':
+      if (!st()?.isSocket()) throw fail('a socket file');
+      break;
+    case 'CharDevice':
+      if (!st()?.isCharacterDevice()) throw fail('a character device');
+      break;
+    case 'BlockDevice':
+      if (!st()?.isBlockDevice()) throw fail('a block device');
+      break;
+    default:
+      throw new VolumeError(`hostPath volume ${name}: unknown type ${JSON.stringify(type)}`);
+  }
+  return path;
+}
+
+/** One file of a projected-style volume. */
+interface FileEntry {
+  path: string;
+  content: string;
+  mode: number;
+}
+
+function itemsOf(data: Record<string, string>, items: unknown, defaultMode: number, what: string, optional: boolean): FileEntry[] {
+  if (!Array.isArray(items) || items.length === 0) return Object.keys(data).sort().map((k) => ({ path: k, content: data[k]!, mode: defaultMode }));
+  const out: FileEntry[] = [];
+  for (const it of items as Json[]) {
+    const key = String(it.key ?? '');
+    if (!(key in data)) {
+      if (optional) continue;
+      throw new VolumeError(`configuration error: ${what} has no key ${JSON.stringify(key)}`);
+    }
+    out.push({ path: safeRelative(String(it.path ?? key), 'item path'), content: data[key]!, mode: typeof it.mode === 'number' ? it.mode : defaultMode });
+  }
+  return out;
+}
+
+/** The files of a configMap / secret / downwardAPI / projected volume source. undefined: not a data volume. */
+export async function dataVolumeFiles(vol: Json, ctx: EnvContext, source: VolumeSource | undefined): Promise<FileEntry[] | undefined> {
+  const ns = String(((ctx.pod.metadata ?? {}) as Json).namespace ?? 'default');
+  const modeOf = (src: Json, fallback: number) => (typeof src.defaultMode === 'number' ? src.defaultMode : fallback);
+  const fromConfigMap = async (cm: Json, defaultMode: number): Promise<FileEntry[]> => {
+    const name = String(cm.name ?? '');
+    if (!source) throw new VolumeError(`configmap "${name}": this node has no config map source`);
+    const data = await source.configMap(ns, name);
+    if (!data) {
+      if (cm.optional === true) return [];
+      throw new VolumeError(`configmap "${name}" not found`);
+    }
+    return itemsOf(data, cm.items, defaultMode, `configmap ${name}`, cm.optional === true);
+  };
+  const fromSecret = async (sec: Json, defaultMode: number): Promise<FileEntry[]> => {
+    const name = String(sec.secretName ?? sec.name ?? '');
+    if (!source) throw new VolumeError(`secret "${name}": this node has no secret source`);
+    const data = decodeSecret(await source.secret(ns, name));
+    if (!data) {
+      if (sec.optional === true) return [];
+      throw new VolumeError(`secret "${name}" not found`);
+    }
+    return itemsOf(data, sec.items, defaultMode, `secret ${name}`, sec.optional === true);
+  };
+  const fromDownward = (d: Json, defaultMode: number): FileEntry[] =>
+    (Array.isArray(d.items) ? (d.items as Json[]) : []).map((it) => {
+      let content: string;
+      if (it.fieldRef) content = fieldRefValue(String((it.fieldRef as Json).fieldPath ?? ''), ctx);
+      else if (it.resourceFieldRef) {
+        const ref = it.resourceFieldRef as Json;
+        const spec = (ctx.pod.spec ?? {}) as Json;
+        const c = [...((spec.containers ?? []) as Json[]), ...((spec.initContainers ?? []) as Json[])].find((x) => x.name === ref.containerName);
+        content = resourceFieldValue(ref, c, ctx);
+      } else throw new VolumeError(`downwardAPI item ${JSON.stringify(it.path)} has neither fieldRef nor resourceFieldRef`);
+      return { path: safeRelative(String(it.path ?? ''), 'item path'), content, mode: typeof it.mode === 'number' ? it.mode : defaultMode };
+    });
+  if (vol.configMap) return fromConfigMap(vol.configMap as Json, modeOf(vol.configMap as Json, 0o644));
+  if (vol.secret) return fromSecret(vol.secret as Json, modeOf(vol.secret as Json, 0o644));
+  if (vol.downwardAPI) return fromDownward(vol.downwardAPI as Json, modeOf(vol.downwardAPI as Json, 0o644));
+  if (vol.projected) {
+    const p = vol.projected as Json;
+    const mode = modeOf(p, 0o644);
+    const out: FileEntry[] = [];
+    for (const s of (Array.isArray(p.sources) ? p.sources : []) as Json[]) {
+      if (s.configMap) out.push(...(await fromConfigMap(s.configMap as Json, mode)));
+      else if (s.secret) out.push(...(await fromSecret(s.secret as Json, mode)));
+      else if (s.downwardAPI) out.push(...fromDownward(s.downwardAPI as Json, mode));
+      // serviceAccountToken / clusterTrustBundle: not supported yet (left out).
+    }
+    return out;
+  }
+  return undefined;
+}
+
+function timestampDirName(): string {
+  const d = new Date();
+  const p = (n: number, w = 2) => String(n).padStart(w, '0');
+  const ts = `${d.getUTCFullYear()}_${p(d.getUTCMonth() + 1)}_${p(d.getUTCDate())}_${p(d.getUTCHours())}_${p(d.getUTCMinutes())}_${p(d.getUTCSeconds())}.${p(d.getUTCMilliseconds(), 3)}`;
+  return `..${ts}${Math.random().toString(36).slice(2, 8)}`;
+}
+
+/**
+ * The kubelet's AtomicWriter: writes the files into a new ..<timestamp> dir, points ..data at it
+ * with a rename (atomic), keeps one <top-level> -> ..data/<top-level> symlink per entry, removes
+ * entries that are gone and the old timestamped dir.
+ */
+export async function writeAtomic(dir: string, entries: FileEntry[]): Promise<void> {
+  await mkdir(dir, { recursive: true, mode: 0o755 });
+  const dataLink = join(dir, '..data');
+  const old = existsSync(dataLink) ? await readlink(dataLink) : undefined;
+  const tsName = timestampDirName();
+  const tsDir = join(dir, tsName);
+  await mkdir(tsDir, { mode: 0o755 });
+  await chmod(tsDir, 0o755);
+  for (const e of entries) {
+    const f = join(tsDir, e.path);
+    await mkdir(dirname(f), { recursive: true, mode: 0o755 });
+    await writeFile(f, e.content, { mode: e.mode & 0o7777 });
+    await chmod(f, e.mode & 0o7777);
+  }
+  const tmpLink = join(dir, '..data_tmp');
+  await rm(tmpLink, { force: true });
+  await symlink(tsName, tmpLink);
+  await rename(tmpLink, dataLink);
+  const top = new Set(entries.map((e) => e.path.split('/')[0]!));
+  for (const t of top) {
+    const link = join(dir, t);
+    let isLink = false;
+    try {
+      isLink = lstatSync(link).isSymbolicLink();
+    } catch {
+      /* missing */
+    }
+    if (!isLink) {
+      await rm(link, { recursive: true, force: true });
+      await symlink(join('..data', t), link);
+    }
+  }
+  for (const name of await readdir(dir)) {
+    if (name.startsWith('..')) {
+      if (name !== '..data' && name !== tsName && (name === old || /^\.\.\d{4}_/.test(name))) await rm(join(dir, name), { recursive: true, force: true });
+    } else if (!top.has(name)) await rm(join(dir, name), { recursive: true, force: true });
+  }
+}
+
+/** Volume host dirs of a pod: <podDir>/volumes/<kind>/<name>. */
+export function volumeDir(podDir: string, kind: string, name: string): string {
+  return join(podDir, 'volumes', kind, name.replace(/[^A-Za-z0-9_.-]/g, '_'));
+}
+
+function dataKind(vol: Json): string | undefined {
+  return vol.configMap ? 'configmap' : vol.secret ? 'secret' : vol.downwardAPI ? 'downward-api' : vol.projected ? 'projected' : undefined;
+}
+
+/**
+ * Sets up every volume of the pod (idempotent: an emptyDir keeps its data, a tmpfs is mounted
+ * once, data volumes written once — `refresh` rewrites them). Returns them by name.
+ */
+export async function prepareVolumes(podDir: string, ctx: EnvContext, source: VolumeSource | undefined, refresh = false): Promise<Map<string, PreparedVolume>> {
+  const out = new Map<string, PreparedVolume>();
+  const errors: string[] = [];
+  const spec = (ctx.pod.spec ?? {}) as Json;
+  for (const vol of (Array.isArray(spec.volumes) ? spec.volumes : []) as Json[]) {
+    const name = String(vol.name ?? '');
+    if (!name) continue;
+    if (vol.emptyDir !== undefined) {
+      const ed = (vol.emptyDir ?? {}) as Json;
+      const dir = volumeDir(podDir, 'empty-dir', name);
+      await mkdir(dir, { recursive: true, mode: 0o777 });
+      await chmod(dir, 0o777);
+      if (ed.medium === 'Memory' && !isMounted(dir)) {
+        const size = resourceAmount('memory', ed.sizeLimit as string | undefined) || ctx.nodeAllocatable?.memory || 0;
+        const opts = ['mode=1777', ...(size > 0 ? [`size=${size}`] : [])];
+        await run('mount', ['-t', 'tmpfs', '-o', opts.join(','), 'tmpfs', dir]);
+      }
+      out.set(name, { name, path: dir });
+    } else if (vol.hostPath) {
+      out.set(name, { name, path: await hostPathVolume(name, vol.hostPath as Json) });
+    } else {
+      const kind = dataKind(vol);
+      if (!kind) throw new VolumeError(`volume ${name}: unsupported volume type (${Object.keys(vol).filter((k) => k !== 'name').join(', ')})`);
+      const dir = volumeDir(podDir, kind, name);
+      if (refresh || !existsSync(join(dir, '..data'))) {
+        try {
+          await writeAtomic(dir, (await dataVolumeFiles(vol, ctx, source))!);
+        } catch (e) {
+          // On a refresh the other volumes still get updated; this one keeps its old files.
+          if (!refresh) throw e;
+          errors.push(`volume ${name}: ${(e as Error).message}`);
+        }
+      }
+      out.set(name, { name, path: dir, readOnly: true });
+    }
+  }
+  if (errors.length > 0) throw new VolumeError(errors.join('; '));
+  return out;
+}
+
+/** A container's volumeMounts as bind mounts (subPath dirs are created as the kubelet does). */
+export async function volumeBinds(container: Json, volumes: Map<string, PreparedVolume>, vars?: Map<string, string>): Promise<{ source: string; destination: string; readonly?: boolean }[]> {
+  const out: { source: string; destination: string; readonly?: boolean }[] = [];
+  for (const m of (Array.isArray(container.volumeMounts) ? container.volumeMounts : []) as Json[]) {
+    const vol = volumes.get(String(m.name ?? ''));
+    if (!vol) throw new VolumeError(`volumeMount ${JSON.stringify(m.name)}: no such volume in the pod`);
+    const dest = String(m.mountPath ?? '');
+    if (!isAbsolute(dest)) throw new VolumeError(`volumeMount ${vol.name}: mountPath ${JSON.stringify(dest)} is not absolute`);
+    let source = vol.path;
+    let sub = typeof m.subPath === 'string' ? m.subPath : '';
+    if (!sub && typeof m.subPathExpr === 'string' && vars) sub = expandVars(m.subPathExpr, vars);
+    if (sub) {
+      source = join(vol.path, safeRelative(sub, 'subPath'));
+      if (!existsSync(source)) {
+        if (vol.readOnly) throw new VolumeError(`subPath ${JSON.stringify(sub)} does not exist in volume ${vol.name}`);
+        await mkdir(source, { recursive: true, mode: 0o755 });
+      }
+    }
+    out.push({ source, destination: dest, readonly: m.readOnly === true || vol.readOnly === true });
+  }
+  return out;
+}
