@@ -52,6 +52,8 @@ export interface NodeAgentOptions {
   health?: (node: string) => NodeHealth;
   /** Called as nodes finish registering. */
   onRegistered?: (registered: number, total: number) => void;
+  /** How often running pods' configMap/secret/downwardAPI volumes are refreshed (the kubelet's sync period; 10 s). */
+  volumeRefreshIntervalMs?: number;
   log?: AgentLog;
 }
 
@@ -336,6 +338,23 @@ export async function startNodeAgents(client: RestClient, nodes: NodeSpecAndRunt
   }
   leaseTicker.start();
   statusTicker.start();
+  // ConfigMap and Secret changes reach mounted files, as the kubelet's periodic pod sync makes them.
+  const refreshVolumes = async () => {
+    for (const agent of agents.values()) {
+      if (!agent.runtime.updatePodVolumes) continue;
+      for (const pod of informer.byIndex(podsByNodeIndex, agent.name)) {
+        if (pod.metadata.deletionTimestamp || !hasDataVolumes(pod)) continue;
+        await agent.runtime.updatePodVolumes(pod.metadata.uid!, pod).catch((err: unknown) => log(`refreshing volumes of ${objectKey(pod)}: ${(err as Error).message}`));
+      }
+    }
+  };
+  let refreshing = false;
+  const volumeTimer = setInterval(() => {
+    if (refreshing || stopped) return;
+    refreshing = true;
+    void refreshVolumes().finally(() => (refreshing = false));
+  }, opts.volumeRefreshIntervalMs ?? 10_000);
+  volumeTimer.unref();
 
   const workersDone = runWorkers(
     queue,
@@ -362,6 +381,7 @@ export async function startNodeAgents(client: RestClient, nodes: NodeSpecAndRunt
       stopped = true;
       leaseTicker.stop();
       statusTicker.stop();
+      clearInterval(volumeTimer);
       queue.shutDown();
       if (ownsFactory) factory.stop();
       statusWriter.stop();
@@ -372,6 +392,12 @@ export async function startNodeAgents(client: RestClient, nodes: NodeSpecAndRunt
       log(`stopped ${agents.size} node(s)`, 'info');
     },
   };
+}
+
+/** Whether a pod has volumes whose content comes from the API (configMap, secret, downwardAPI, projected). */
+function hasDataVolumes(pod: KubeObject): boolean {
+  const volumes = ((pod.spec as { volumes?: Record<string, unknown>[] } | undefined)?.volumes ?? []);
+  return volumes.some((v) => v.configMap || v.secret || v.downwardAPI || v.projected);
 }
 
 /** One node agent for the machine it runs on: pods are watched with spec.nodeName=<node>. */

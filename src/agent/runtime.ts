@@ -120,5 +120,7 @@ export interface Runtime {
    * logs (fake) leave it out. The agent's containerLogs endpoint reads it.
    */
   containerLogPath?(podUid: string, container: string, attempt: number): string;
+  /** Rewrites a running pod's configMap, secret, downwardAPI and projected volumes from current data (atomically). */
+  updatePodVolumes?(podUid: string, pod?: KubeObject): Promise<void>;
   close(): Promise<void>;
 }

@@ -99,6 +99,25 @@ describe('pods as runc containers on nami agent', { skip }, () => {
     assert.equal((await k.ok(['logs', 'reader'])).trim(), 'file=blue env=blue pod=reader note=from-init');
   });
 
+  test('a ConfigMap change shows up in the mounted file', async () => {
+    await k.ok(['create', 'configmap', 'live', '--from-literal=color=red']);
+    const pod = {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'watcher' },
+      spec: {
+        terminationGracePeriodSeconds: 1,
+        volumes: [{ name: 'cfg', configMap: { name: 'live' } }],
+        containers: [{ name: 'watcher', image, imagePullPolicy: 'IfNotPresent', command: ['sh', '-c', 'while true; do cat /cfg/color; echo; sleep 0.5; done'], volumeMounts: [{ name: 'cfg', mountPath: '/cfg' }] }],
+      },
+    };
+    await k.ok(['apply', '-f', k.writeFile('watcher.json', JSON.stringify(pod))]);
+    await eventually('the first value', async () => (/^red$/m.test(await k.ok(['logs', 'watcher'])) ? true : undefined), 60_000);
+    await k.ok(['patch', 'configmap', 'live', '--type=merge', '-p', '{"data":{"color":"green"}}']);
+    await eventually('the new value in the file', async () => (/^green$/m.test(await k.ok(['logs', 'watcher', '--tail=5'])) ? true : undefined), 90_000);
+    await k.ok(['delete', 'pod', 'watcher', '--wait=false']);
+  });
+
   test('a memory hog over its limit is OOMKilled', async () => {
     const pod = {
       apiVersion: 'v1',
