@@ -16,6 +16,7 @@ import { contains, hostVethName, parseCidr, PodNetwork } from '../../../src/agen
 import { RuncRuntime, mountsUnder, parseCriLog } from '../../../src/agent/runtimes/runc/index.js';
 import type { KubeObject } from '../../../src/api/object.js';
 import type { PodSandboxConfig, RuntimeContainer } from '../../../src/agent/runtime.js';
+import { waitFor } from '../../apiserver/harness.js';
 
 function onPath(cmd: string): boolean {
   return spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
@@ -45,15 +46,6 @@ function sh(script: string): Record<string, unknown> {
   return { name: 'c', image, command: ['sh', '-c', script] };
 }
 
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, ms = 20_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 function linkExists(name: string): boolean {
   return spawnSync('ip', ['link', 'show', 'dev', name], { stdio: 'ignore' }).status === 0;

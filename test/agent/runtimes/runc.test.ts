@@ -12,6 +12,7 @@ import { ImageStore, buildBusyboxImage } from '../../../src/agent/images/index.j
 import { RuncRuntime, mountsUnder, parseCriLog } from '../../../src/agent/runtimes/runc/index.js';
 import type { KubeObject } from '../../../src/api/object.js';
 import type { PodSandboxConfig, RuntimeContainer } from '../../../src/agent/runtime.js';
+import { waitFor } from '../../apiserver/harness.js';
 
 const runcBin = ['/usr/sbin/runc', '/usr/bin/runc'].find((p) => existsSync(p)) ?? (spawnSync('sh', ['-c', 'command -v runc'], { encoding: 'utf8' }).stdout.trim() || undefined);
 const missing = process.getuid?.() !== 0 ? 'not root' : !runcBin ? 'runc not found' : !existsSync('/bin/busybox') ? '/bin/busybox (busybox-static) missing' : undefined;
@@ -31,15 +32,6 @@ function sh(script: string, extra: Record<string, unknown> = {}): Record<string,
   return { name: 'c', image, command: ['sh', '-c', script], ...extra };
 }
 
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, ms = 20_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe('RuncRuntime (real runc)', { skip, concurrency: false }, () => {
   let root: string;

@@ -13,6 +13,7 @@ import { ImageStore, buildBusyboxImage } from '../../../src/agent/images/index.j
 import { containerEnv, envReferences, fieldRefValue, mountsUnder, parseCriLog, resourceFieldValue, RuncRuntime, SpecError, writeAtomic, type EnvContext, type VolumeSource } from '../../../src/agent/runtimes/runc/index.js';
 import type { KubeObject } from '../../../src/api/object.js';
 import type { PodSandboxConfig, RuntimeContainer } from '../../../src/agent/runtime.js';
+import { waitFor } from '../../apiserver/harness.js';
 
 const podObj = {
   metadata: { name: 'web', namespace: 'prod', uid: 'u-1', labels: { app: 'web', tier: 'fe' }, annotations: { note: 'a "q"' } },
@@ -101,15 +102,6 @@ const skip = missing ? `needs root, runc and busybox-static: ${missing}` : false
 const image = 'nami.dev/busybox:latest';
 let seq = 0;
 
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, ms = 20_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe('RuncRuntime volumes and env (real runc)', { skip, concurrency: false }, () => {
   let root: string;
