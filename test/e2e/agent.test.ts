@@ -2,6 +2,7 @@
 // a busybox image from Debian's busybox-static, pods created with real kubectl.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -10,6 +11,20 @@ import { containerSkipReason, deleteLink, eventually, KubectlRunner, kubectlOrSk
 const { kubectl, skip: noKubectl } = kubectlOrSkip('1.33');
 const skip = noKubectl || containerSkipReason() || false;
 const image = 'nami.dev/busybox:latest';
+
+/** The body of GET / from host:port, or undefined when nothing answers yet. */
+function httpGet(host: string, port: number): Promise<string | undefined> {
+  return new Promise((done) => {
+    const req = request({ host, port, path: '/', timeout: 2000 }, (res) => {
+      let body = '';
+      res.on('data', (c: Buffer) => (body += c.toString()));
+      res.on('end', () => done(res.statusCode === 200 ? body : undefined));
+    });
+    req.on('error', () => done(undefined));
+    req.on('timeout', () => req.destroy());
+    req.end();
+  });
+}
 
 describe('pods as runc containers on nami agent', { skip }, () => {
   let nami: RunningNami;
@@ -116,6 +131,40 @@ describe('pods as runc containers on nami agent', { skip }, () => {
     await k.ok(['patch', 'configmap', 'live', '--type=merge', '-p', '{"data":{"color":"green"}}']);
     await eventually('the new value in the file', async () => (/^green$/m.test(await k.ok(['logs', 'watcher', '--tail=5'])) ? true : undefined), 90_000);
     await k.ok(['delete', 'pod', 'watcher', '--wait=false']);
+  });
+
+  test('a Deployment of busybox httpd scales to 20 pods and every pod answers on its pod IP', async () => {
+    const deployment = {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'web' },
+      spec: {
+        replicas: 20,
+        selector: { matchLabels: { app: 'web' } },
+        template: {
+          metadata: { labels: { app: 'web' } },
+          spec: {
+            terminationGracePeriodSeconds: 1,
+            containers: [{ name: 'httpd', image, imagePullPolicy: 'IfNotPresent', command: ['sh', '-c', 'mkdir -p /www && hostname > /www/index.html && exec httpd -f -p 8080 -h /www'] }],
+          },
+        },
+      },
+    };
+    await k.ok(['apply', '-f', k.writeFile('web.json', JSON.stringify(deployment))]);
+    await k.ok(['rollout', 'status', 'deployment/web', '--timeout=180s']);
+    const rows = (await k.ok(['get', 'pods', '-l', 'app=web', '-o', 'jsonpath={range .items[*]}{.metadata.name} {.status.podIP}{"\\n"}{end}'])).trim().split('\n');
+    assert.equal(rows.length, 20);
+    const ips = new Set<string>();
+    for (const row of rows) {
+      const [name, ip] = row.split(' ');
+      assert.match(ip ?? '', /^10\.198\.1\.\d+$/, row);
+      ips.add(ip!);
+      // The host reaches each pod on its IP, and the pod answers with its own name.
+      const body = await eventually(`${name} to answer on ${ip}`, () => httpGet(ip!, 8080), 30_000);
+      assert.equal(body.trim(), name);
+    }
+    assert.equal(ips.size, 20, 'every pod has an IP of its own');
+    await k.ok(['delete', 'deployment', 'web', '--wait=false']);
   });
 
   test('a memory hog over its limit is OOMKilled', async () => {
