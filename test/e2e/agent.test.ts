@@ -31,12 +31,14 @@ describe('pods as runc containers on nami agent', { skip }, () => {
   let agent: RunningHollow;
   let k: KubectlRunner;
   let nodeDir: string;
+  let agentArgs: string[];
 
   before(async () => {
     nami = await startNami();
     nodeDir = mkdtempSync(join(tmpdir(), 'nami-node-'));
     namiOk(['image', 'busybox', '--data-dir', nodeDir]);
-    agent = await startAgent(nami.kubeconfig, ['--data-dir', nodeDir, '--name', 'node-1', '--bridge', 'nami-e2e1', '--pod-cidr', '10.198.1.0/24']);
+    agentArgs = ['--data-dir', nodeDir, '--name', 'node-1', '--bridge', 'nami-e2e1', '--pod-cidr', '10.198.1.0/24'];
+    agent = await startAgent(nami.kubeconfig, agentArgs);
     k = new KubectlRunner(kubectl!, nami.kubeconfig);
   });
   after(async () => {
@@ -165,6 +167,21 @@ describe('pods as runc containers on nami agent', { skip }, () => {
     }
     assert.equal(ips.size, 20, 'every pod has an IP of its own');
     await k.ok(['delete', 'deployment', 'web', '--wait=false']);
+  });
+
+  test('an agent restart keeps running pods as they were', async () => {
+    await k.ok(['run', 'keeper', `--image=${image}`, '--image-pull-policy=IfNotPresent', '--restart=Never', '--', 'sleep', '600']);
+    const before = await eventually('keeper running', async () => ((await jsonpath('keeper', '{.status.phase}')) === 'Running' ? jsonpath('keeper', '{.status.containerStatuses[0].containerID} {.status.podIP} {.status.startTime}') : undefined), 60_000);
+    await agent.stop();
+    agent = await startAgent(nami.kubeconfig, agentArgs);
+    // Give the restarted agent a moment to look at its pods; nothing about them may change.
+    await eventually('the node Ready again', async () => ((await k.ok(['get', 'node', 'node-1', '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}'])) === 'True' ? true : undefined), 60_000);
+    await k.ok(['run', 'after-restart', `--image=${image}`, '--image-pull-policy=IfNotPresent', '--restart=Never', '--', 'true']);
+    await eventually('a new pod to run on the restarted agent', async () => ((await jsonpath('after-restart', '{.status.phase}')) === 'Succeeded' ? true : undefined), 60_000);
+    assert.equal(await jsonpath('keeper', '{.status.containerStatuses[0].containerID} {.status.podIP} {.status.startTime}'), before);
+    assert.equal(await jsonpath('keeper', '{.status.containerStatuses[0].restartCount}'), '0');
+    assert.equal(await jsonpath('keeper', '{.status.phase}'), 'Running');
+    await k.ok(['delete', 'pod', 'keeper', '--grace-period=1', '--wait=false']);
   });
 
   test('a memory hog over its limit is OOMKilled', async () => {
