@@ -1,0 +1,102 @@
+// Pod startup on a real node: `nami server` and `nami agent` (runc) as
+// separate processes, 100 pods whose image is already on the node, each timed
+// from its create request to the watch event that shows it Running. Needs root
+// and runc. Run alone with `node dist/bench/pods.js`.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { KubeObject } from '../src/api/object.js';
+import { loadKubeconfig } from '../src/client/kubeconfig.js';
+import { RestClient } from '../src/client/rest.js';
+import { measure, percentile, startServer } from './common.js';
+
+const nami = join(resolve(dirname(fileURLToPath(import.meta.url)), '..', '..'), 'bin', 'nami');
+const bridge = 'nami-bench0';
+
+async function startAgent(kubeconfig: string, dataDir: string): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [nami, 'agent', '--kubeconfig', kubeconfig, '--data-dir', dataDir, '--name', 'bench-node', '--bridge', bridge, '--pod-cidr', '10.197.0.0/24'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  await new Promise<void>((res, rej) => {
+    child.stdout!.on('data', (c: Buffer) => {
+      out += c.toString();
+      if (/registered/.test(out)) res();
+    });
+    child.once('exit', (code) => rej(new Error(`nami agent exited ${code}: ${out}`)));
+  });
+  child.removeAllListeners('exit');
+  return child;
+}
+
+function pod(name: string): KubeObject {
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, labels: { app: 'startup-bench' } },
+    spec: { terminationGracePeriodSeconds: 0, containers: [{ name: 'main', image: 'nami.dev/busybox:1', imagePullPolicy: 'IfNotPresent', command: ['sleep', '3600'] }] },
+  };
+}
+
+export async function runPodsBench(count = 100): Promise<void> {
+  console.log(`\n== Pod startup on a runc node (${count} pods, image present) ==`);
+  const runc = spawnSync('sh', ['-c', 'command -v runc']).status === 0;
+  if (process.getuid?.() !== 0 || !runc) {
+    console.log('skipped: needs root and runc (Debian package runc)');
+    return;
+  }
+  const server = await startServer('sqlite');
+  const nodeDir = mkdtempSync(join(tmpdir(), 'nami-bench-node-'));
+  const client = new RestClient(loadKubeconfig(server.kubeconfig), 'nami-bench');
+  let agent: ChildProcess | undefined;
+  try {
+    spawnSync(process.execPath, [nami, 'image', 'busybox', '--data-dir', nodeDir, '--tag', 'nami.dev/busybox:1']);
+    agent = await startAgent(server.kubeconfig, nodeDir);
+    const path = { group: '', version: 'v1', plural: 'pods', namespace: 'default' };
+    const sent = new Map<string, number>();
+    const running = new Map<string, number>();
+    let allRunning: () => void = () => undefined;
+    const done = new Promise<void>((r) => (allRunning = r));
+    const watch = client.watch(path, { labelSelector: 'app=startup-bench' }, (type, obj) => {
+      const name = obj.metadata.name!;
+      if (type === 'ERROR' || type === 'BOOKMARK' || running.has(name)) return;
+      if ((obj.status as { phase?: string } | undefined)?.phase === 'Running') {
+        running.set(name, performance.now());
+        if (running.size === count) allRunning();
+      }
+    });
+    await new Promise((r) => setTimeout(r, 300));
+    const start = performance.now();
+    await measure(count, 16, async (i) => {
+      const name = `start-${i}`;
+      sent.set(name, performance.now());
+      await client.create(path, pod(name));
+    });
+    const timeout = setTimeout(allRunning, 300_000);
+    await done;
+    clearTimeout(timeout);
+    watch.stop();
+    const latencies = [...running].map(([name, at]) => at - (sent.get(name) ?? at)).sort((a, b) => a - b);
+    const seconds = (Math.max(...running.values()) - start) / 1000;
+    console.log(`create -> Running: p50 ${percentile(latencies, 50).toFixed(0)} ms, p99 ${percentile(latencies, 99).toFixed(0)} ms (${running.size}/${count} pods, 16 clients)`);
+    console.log(`containers started: ${(running.size / seconds).toFixed(1)}/s (${running.size} in ${seconds.toFixed(1)} s)`);
+    // Clean up: the pods go, then the node.
+    await client.request('DELETE', '/api/v1/namespaces/default/pods', { query: { labelSelector: 'app=startup-bench', gracePeriodSeconds: 0 } });
+    const deadline = Date.now() + 120_000;
+    while (Date.now() < deadline && ((await client.list(path, { labelSelector: 'app=startup-bench' })).items.length > 0)) await new Promise((r) => setTimeout(r, 500));
+  } finally {
+    client.close();
+    if (agent) {
+      const exited = new Promise((r) => agent!.once('exit', r));
+      agent.kill('SIGTERM');
+      await exited;
+    }
+    await server.stop();
+    spawnSync('ip', ['link', 'del', bridge]);
+    rmSync(nodeDir, { recursive: true, force: true });
+  }
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  await runPodsBench();
+}
