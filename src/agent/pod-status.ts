@@ -31,6 +31,8 @@ export interface PodStatusInput {
   /** The pod is being torn down or has finished: its containers will not start again. */
   podIsTerminal: boolean;
   now: number;
+  /** The probe manager's started / ready of a running container run; without it a running container is started and ready. */
+  probeState?: (container: ContainerSpec, containerId: string) => { started: boolean; ready: boolean };
 }
 
 function asObjects(v: unknown): Json[] {
@@ -61,7 +63,7 @@ function terminatedOf(c: RuntimeContainer, containerID: string): Json {
   return t;
 }
 
-/** The kubelet's convertToAPIContainerStatuses (without probes: a running container is started and ready). */
+/** The kubelet's convertToAPIContainerStatuses, with started / ready from the probe manager. */
 function containerStatuses(input: PodStatusInput, containers: ContainerSpec[], oldStatuses: Json[], isInit: boolean): Json[] {
   const hasInit = initContainers(input.pod).length > 0;
   const defaultWaiting = hasInit ? 'PodInitializing' : 'ContainerCreating';
@@ -101,13 +103,15 @@ function containerStatuses(input: PodStatusInput, containers: ContainerSpec[], o
       if (isPlainObject(current.terminated)) status.lastState = { terminated: current.terminated };
       status.state = { waiting: { reason: waiting.reason, message: waiting.message } };
     }
-    // The probe manager's part (no probes run yet): started while running; ready as below.
+    // The probe manager's part: started and ready follow the startup and readiness probes of the running run.
     const running = isPlainObject(stateOf(status).running);
-    status.started = running;
+    const probed = running && latest && input.probeState ? input.probeState(spec, latest.id) : { started: running, ready: running };
+    status.started = probed.started;
     if (isInit && !isSidecar(spec)) {
       const t = stateOf(status).terminated;
       status.ready = isPlainObject(t) && t.exitCode === 0;
-    } else status.ready = running;
+      status.started = running;
+    } else status.ready = probed.ready;
     return status;
   });
 }

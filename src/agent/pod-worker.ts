@@ -25,6 +25,7 @@ import {
   type ContainerSpec,
 } from './pod-spec.js';
 import { generatePodStatus, type Json, type WaitingReason } from './pod-status.js';
+import { ProbeManager, realProber, type ContainerView, type ProbeClock, type Prober } from './probes.js';
 import { ContainerStartError, type ContainerKind, type PodSandboxConfig, type Runtime, type RuntimeContainer, type RuntimePod } from './runtime.js';
 import type { PodStatusWriter } from './status-writer.js';
 import { apiTime, goDuration } from './timestamps.js';
@@ -64,6 +65,15 @@ export interface PodWorkerDeps {
   podCapacity?: number;
   events?: EventRecorder;
   log?: AgentLog;
+  /**
+   * Runs liveness, readiness and startup probes. Default: when the runtime can
+   * exec in containers (real ones); runtimes without exec (fake, hollow nodes)
+   * skip probes and report running containers as started and ready.
+   */
+  probes?: boolean;
+  /** For tests: what runs a probe (default exec through the runtime, HTTP and TCP to the pod IP) and the probe clock. */
+  prober?: Prober;
+  probeClock?: ProbeClock;
 }
 
 /** client-go's flowcontrol.Backoff entry for one container. */
@@ -97,10 +107,23 @@ export class PodWorker {
   private stopped = false;
   private readonly backOff: CrashLoopBackOff;
   private readonly log: AgentLog;
+  private readonly probes: ProbeManager | undefined;
 
   constructor(private readonly deps: PodWorkerDeps) {
     this.backOff = deps.backOff ?? kubeletCrashLoopBackOff;
     this.log = deps.log ?? (() => undefined);
+    const exec = deps.runtime.exec?.bind(deps.runtime);
+    if (deps.probes ?? !!exec) {
+      this.probes = new ProbeManager({
+        prober: deps.prober ?? realProber(exec),
+        clock: deps.probeClock,
+        onChange: (uid) => {
+          const key = this.keys.get(uid);
+          if (key) deps.requeue(key);
+        },
+        onUnhealthy: (pod, message) => void deps.events?.record(pod, 'Warning', 'Unhealthy', message),
+      });
+    }
     deps.runtime.onPodEvent((uid) => {
       const key = this.keys.get(uid);
       if (key) deps.requeue(key);
@@ -158,6 +181,7 @@ export class PodWorker {
   async stop(): Promise<void> {
     this.stopped = true;
     this.again.clear();
+    this.probes?.stop();
     await Promise.allSettled([...this.tasks.values()]);
   }
 
@@ -204,6 +228,7 @@ export class PodWorker {
     this.admitted.delete(uid);
     this.waiting.delete(uid);
     this.deleted.delete(uid);
+    this.probes?.removePod(uid);
     for (const k of [...this.backOffs.keys()]) if (k.startsWith(`${uid}/`)) this.backOffs.delete(k);
     this.deps.statusWriter.forget(uid);
     this.log(`node ${this.nodeName}: pod ${key} (${uid}) removed`, 'info');
@@ -253,6 +278,7 @@ export class PodWorker {
       waitingReasons: this.waiting.get(uid),
       podIsTerminal,
       now: Date.now(),
+      probeState: this.probeState(),
     });
     return this.deps.statusWriter.set(pod, status);
   }
@@ -281,6 +307,7 @@ export class PodWorker {
         }
         continue;
       }
+      if (await this.killUnhealthy(pod, rp)) continue;
       const action = this.nextAction(pod, rp);
       const pullWait = action.type === 'start' ? this.pullBackOff(pod, action.container) : undefined;
       if (pullWait !== undefined) {
@@ -323,8 +350,11 @@ export class PodWorker {
       waitingReasons: this.waiting.get(uid),
       podIsTerminal: false,
       now: Date.now(),
+      probeState: this.probeState(),
     });
+    this.syncProbes(pod, rp);
     if (isTerminalPhase(status.phase)) {
+      this.probes?.removePod(uid);
       // Finished on its own (restartPolicy Never or OnFailure): the sandbox goes, the pod stays until deleted.
       await runtime.stopPodSandbox(uid, 0);
       rp = await runtime.podStatus(uid);
@@ -333,6 +363,42 @@ export class PodWorker {
       return;
     }
     void this.report(pod, rp, false);
+  }
+
+  private probeState(): ((c: ContainerSpec, id: string) => { started: boolean; ready: boolean }) | undefined {
+    const probes = this.probes;
+    return probes ? (c, id) => probes.containerState(c, id, true) : undefined;
+  }
+
+  /** Hands the latest run of each probed container (regular and sidecar) to the probe manager. */
+  private syncProbes(pod: KubeObject, rp: RuntimePod | undefined): void {
+    if (!this.probes || !rp) return;
+    const containers = [...initContainers(pod).filter(isSidecar), ...regularContainers(pod)];
+    const views = new Map<string, ContainerView>();
+    for (const c of containers) {
+      const run = latestRun(rp, c.name);
+      if (run && (run.state === 'running' || run.state === 'exited')) views.set(c.name, { id: run.id, running: run.state === 'running', startedAt: run.startedAt ?? run.createdAt });
+    }
+    const podIP = isHostNetwork(pod) ? this.deps.hostIPs[0] : rp.sandbox?.ips[0];
+    this.probes.sync(pod, containers, views, podIP);
+  }
+
+  /** The kubelet's computePodActions for probes: a running container whose liveness or startup probe failed is killed (and restarted per restartPolicy). */
+  private async killUnhealthy(pod: KubeObject, rp: RuntimePod): Promise<boolean> {
+    if (!this.probes) return false;
+    const uid = pod.metadata.uid ?? '';
+    for (const c of [...initContainers(pod).filter(isSidecar), ...regularContainers(pod)]) {
+      const run = latestRun(rp, c.name);
+      if (!run || run.state !== 'running') continue;
+      const failed = this.probes.shouldKill(c, run.id);
+      if (!failed) continue;
+      const message = `Container ${c.name} failed ${failed.type} probe, will be restarted`;
+      this.log(`node ${this.nodeName}: pod ${formatPod(pod)}: ${message}`, 'info');
+      void this.deps.events?.record(pod, 'Normal', 'Killing', message);
+      await this.deps.runtime.stopContainer(uid, run.id, failed.spec.terminationGracePeriodSeconds ?? gracePeriodOf(pod));
+      return true;
+    }
+    return false;
   }
 
   /** What to do next for the pod, the kubelet's computePodActions one step at a time. */
@@ -353,7 +419,7 @@ export class PodWorker {
             wait = Math.min(wait ?? a.ms, a.ms);
             if (!initialized) return a;
           }
-        } else if (run.state !== 'running' && !initialized) return { type: 'none' };
+        } else if (!initialized && (run.state !== 'running' || (this.probes && !this.probes.containerState(c, run.id, true).started))) return { type: 'none' };
         continue;
       }
       if (initialized) continue;
@@ -432,6 +498,7 @@ export class PodWorker {
     const key = `${pod.metadata.namespace}/${pod.metadata.name}`;
     if (this.deleted.has(uid)) return;
     this.admitted.delete(uid);
+    this.probes?.removePod(uid);
     const grace = gracePeriodOf(pod);
     const rp = await this.runtimePod(pod);
     if (rp) {
@@ -458,6 +525,7 @@ export class PodWorker {
   private async finished(pod: KubeObject): Promise<void> {
     const uid = pod.metadata.uid ?? '';
     this.admitted.delete(uid);
+    this.probes?.removePod(uid);
     const rp = await this.deps.runtime.podStatus(uid);
     if (rp?.sandbox?.state === 'ready' || rp?.containers.some((c) => c.state === 'running')) await this.deps.runtime.stopPodSandbox(uid, 0);
     if (pod.metadata.deletionTimestamp) await this.deletePod(pod);

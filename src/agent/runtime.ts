@@ -120,6 +120,13 @@ export interface Runtime {
    * logs (fake) leave it out. The agent's containerLogs endpoint reads it.
    */
   containerLogPath?(podUid: string, container: string, attempt: number): string;
+  /**
+   * Runs a command in a running container (the CRI's ExecSync), for exec
+   * probes: its exit code and its stdout and stderr together. A command still
+   * running after timeoutMs is killed and the promise rejects. Runtimes that
+   * cannot (fake) leave it out, and the agent then runs no probes.
+   */
+  exec?(podUid: string, containerId: string, command: string[], timeoutMs: number): Promise<{ exitCode: number; output: string }>;
   /** Rewrites a running pod's configMap, secret, downwardAPI and projected volumes from current data (atomically). */
   updatePodVolumes?(podUid: string, pod?: KubeObject): Promise<void>;
   close(): Promise<void>;

@@ -184,6 +184,64 @@ describe('pods as runc containers on nami agent', { skip }, () => {
     await k.ok(['delete', 'pod', 'keeper', '--grace-period=1', '--wait=false']);
   });
 
+  test('probes: a failing exec liveness probe restarts the container; an httpGet readiness probe holds Ready until it passes', async () => {
+    const live = {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'live' },
+      spec: {
+        terminationGracePeriodSeconds: 1,
+        containers: [
+          {
+            name: 'live',
+            image,
+            imagePullPolicy: 'IfNotPresent',
+            command: ['sh', '-c', 'touch /tmp/healthy; sleep 3; rm -f /tmp/healthy; exec sleep 600'],
+            livenessProbe: { exec: { command: ['cat', '/tmp/healthy'] }, periodSeconds: 1, failureThreshold: 2 },
+          },
+        ],
+      },
+    };
+    const ready = {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'ready' },
+      spec: {
+        terminationGracePeriodSeconds: 1,
+        containers: [
+          {
+            name: 'web',
+            image,
+            imagePullPolicy: 'IfNotPresent',
+            ports: [{ name: 'http', containerPort: 8080 }],
+            command: ['sh', '-c', 'sleep 6; mkdir -p /www && echo ok > /www/index.html && exec httpd -f -p 8080 -h /www'],
+            readinessProbe: { httpGet: { port: 'http', path: '/index.html' }, periodSeconds: 1 },
+          },
+        ],
+      },
+    };
+    await k.ok(['apply', '-f', k.writeFile('live.json', JSON.stringify(live))]);
+    await k.ok(['apply', '-f', k.writeFile('ready.json', JSON.stringify(ready))]);
+    // Readiness: running but not Ready while httpd is not up yet.
+    await eventually('ready to run', async () => ((await jsonpath('ready', '{.status.phase}')) === 'Running' ? true : undefined), 60_000);
+    assert.equal(await jsonpath('ready', '{.status.conditions[?(@.type=="Ready")].status} {.status.containerStatuses[0].ready} {.status.containerStatuses[0].started}'), 'False false true');
+    await eventually('ready to become Ready', async () => ((await jsonpath('ready', '{.status.conditions[?(@.type=="Ready")].status} {.status.conditions[?(@.type=="ContainersReady")].status} {.status.containerStatuses[0].ready}')) === 'True True true' ? true : undefined), 60_000);
+    // Liveness: the file goes after 3 s, two failed probes later the container is killed and started again.
+    const restarts = await eventually('live to be restarted', async () => {
+      const n = Number(await jsonpath('live', '{.status.containerStatuses[0].restartCount}'));
+      return n >= 1 ? n : undefined;
+    }, 60_000);
+    assert.ok(restarts >= 1);
+    assert.equal(await jsonpath('live', '{.status.containerStatuses[0].lastState.terminated.exitCode}'), '137', 'killed (sh as pid 1 ignores SIGTERM)');
+    const events = await eventually('the Unhealthy and Killing events', async () => {
+      const out = await k.ok(['get', 'events', '--field-selector', 'involvedObject.name=live', '-o', 'jsonpath={range .items[*]}{.type} {.reason} {.message}{"\\n"}{end}']);
+      return /Killing/.test(out) && /Unhealthy/.test(out) ? out : undefined;
+    }, 30_000);
+    assert.match(events, /^Warning Unhealthy Liveness probe failed: cat: can't open '\/tmp\/healthy': No such file or directory/m);
+    assert.match(events, /^Normal Killing Container live failed liveness probe, will be restarted$/m);
+    await k.ok(['delete', 'pod', 'live', 'ready', '--grace-period=1', '--wait=false']);
+  });
+
   test('a memory hog over its limit is OOMKilled', async () => {
     const pod = {
       apiVersion: 'v1',

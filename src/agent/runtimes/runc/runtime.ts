@@ -107,6 +107,8 @@ function swapLimitable(): boolean {
   return cgroupV2() ? true : existsSync('/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes');
 }
 
+const signalNumbers: Partial<Record<NodeJS.Signals, number>> = { SIGHUP: 1, SIGINT: 2, SIGKILL: 9, SIGTERM: 15 };
+
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
@@ -588,6 +590,36 @@ export class RuncRuntime implements Runtime {
     if (!dir) return;
     await this.stopRun(dir, gracePeriodSeconds);
     this.emit(uid);
+  }
+
+  /** `runc exec` in the container's runc container (its process spec: env, user, cwd), output capped at 10 KiB. */
+  async exec(uid: string, containerId: string, command: string[], timeoutMs: number): Promise<{ exitCode: number; output: string }> {
+    const dir = (await this.runDirs(this.podDir(uid))).find((d) => readRecord<RunMeta>(d, files.meta)?.id === containerId);
+    if (!dir || this.runState(dir).state !== 'running') throw new Error(`container ${containerId} is not running`);
+    if (command.length === 0) throw new Error('no command');
+    return new Promise((done, fail) => {
+      const child = spawn(this.runc, ['--root', this.runcRoot, 'exec', containerId, ...command], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let output = '';
+      const add = (c: Buffer) => {
+        if (output.length < 10 * 1024) output += c.toString();
+      };
+      child.stdout.on('data', add);
+      child.stderr.on('data', add);
+      const timer = setTimeout(() => {
+        // runc passes SIGTERM on to the command; SIGKILL (runc itself) if that does not end it.
+        child.kill('SIGTERM');
+        setTimeout(() => child.kill('SIGKILL'), 1000).unref();
+        fail(new Error(`command ${JSON.stringify(command.join(' '))} timed out`));
+      }, timeoutMs);
+      child.on('error', (e) => {
+        clearTimeout(timer);
+        fail(e);
+      });
+      child.on('close', (code, signal) => {
+        clearTimeout(timer);
+        done({ exitCode: code ?? (signal ? 128 + (signalNumbers[signal] ?? 9) : 1), output: output.slice(0, 10 * 1024) });
+      });
+    });
   }
 
   async stopPodSandbox(uid: string, gracePeriodSeconds: number): Promise<void> {
