@@ -2,6 +2,7 @@
 // changes, late handlers told about what is already cached, one informer per
 // resource through the factory.
 import assert from 'node:assert/strict';
+import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
 import type { KubeObject } from '../../src/api/object.js';
 import { InformerFactory } from '../../src/client/informer.js';
@@ -36,5 +37,24 @@ test('indexes follow adds, updates and deletes; late handlers see the cache; the
   const late: string[] = [];
   informer.on({ add: (o) => late.push(o.metadata.name!) });
   assert.deepEqual(late.sort(), ['a', 'c'], 'a handler added after the sync hears of every cached object');
+  factory.stop();
+});
+
+test('an informer whose watch is gone too long relists after 410 Gone and misses nothing', async () => {
+  const factory = new InformerFactory(api.client);
+  const configmaps = { group: '', version: 'v1', plural: 'configmaps' };
+  const informer = factory.informer(configmaps);
+  await factory.start();
+  const before = informer.list().length;
+  // The API server stops answering; meanwhile more changes happen than its watch cache keeps (2,000 events).
+  const https = api.server.server;
+  const { port } = https.address() as AddressInfo;
+  https.close();
+  https.closeAllConnections();
+  const store = api.server.api.storeFor('', 'v1', 'configmaps')!;
+  for (let i = 0; i < 2100; i++) await store.create('default', { metadata: { name: `gone-${i}` }, data: { i: String(i) } });
+  await new Promise<void>((resolve) => https.listen(port, '127.0.0.1', resolve));
+  await waitUntil('the informer to hold every configmap again', () => informer.list().length === before + 2100, 60_000);
+  assert.equal((informer.get('default/gone-2099')?.data as Record<string, string> | undefined)?.i, '2099');
   factory.stop();
 });
