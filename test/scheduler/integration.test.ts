@@ -388,3 +388,24 @@ test('a second scheduler schedules only the pods that name it', async () => {
     await c.close();
   }
 });
+
+test('a claim whose class waits for its first consumer is told the node the pod goes to', async () => {
+  const c = await startCluster();
+  try {
+    await c.addNode('n1', { cpu: '1' });
+    await c.api.client.create({ group: 'storage.k8s.io', version: 'v1', plural: 'storageclasses' }, { apiVersion: 'storage.k8s.io/v1', kind: 'StorageClass', metadata: { name: 'wait' }, provisioner: 'nami.dev/local-path', volumeBindingMode: 'WaitForFirstConsumer' });
+    const claims = { group: '', version: 'v1', plural: 'persistentvolumeclaims', namespace: ns };
+    await c.api.client.create(claims, { apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: 'data' }, spec: { storageClassName: 'wait', accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } } });
+    await c.api.client.create(podsIn(ns), {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'db' },
+      spec: { containers: [{ name: 'db', image: 'busybox' }], volumes: [{ name: 'data', persistentVolumeClaim: { claimName: 'data' } }] },
+    });
+    assert.equal(await c.nodeOf(ns, 'db'), 'n1');
+    const claim = await c.api.client.get<{ metadata: { annotations?: Record<string, string> } }>({ ...claims, name: 'data' });
+    assert.equal(claim.metadata.annotations?.['volume.kubernetes.io/selected-node'], 'n1');
+  } finally {
+    await c.close();
+  }
+});

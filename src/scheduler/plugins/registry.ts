@@ -15,6 +15,7 @@ import { PodTopologySpread } from './pod-topology-spread.js';
 import { PrioritySort } from './queue-sort.js';
 import { SchedulingGates } from './scheduling-gates.js';
 import { TaintToleration } from './taint-toleration.js';
+import { VolumeBinding } from './volume-binding.js';
 
 export const defaultScoreWeights: Record<string, number> = {
   TaintToleration: 3,
@@ -48,6 +49,7 @@ export function defaultPlugins(deps: DefaultPluginDeps): Plugin[] {
     new InterPodAffinity(deps.handle),
     new DefaultPreemption(deps.handle, deps.framework, deps.preemption, deps.preemptionOptions),
     new NodeResourcesBalancedAllocation(),
+    new VolumeBinding(deps.client),
     new DefaultBinder(deps.client),
   ];
 }
