@@ -3,7 +3,7 @@
 // from its create request to the watch event that shows it Running. Needs root
 // and runc. Run alone with `node dist/bench/pods.js`.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -36,6 +36,23 @@ function pod(name: string): KubeObject {
     metadata: { name, labels: { app: 'startup-bench' } },
     spec: { terminationGracePeriodSeconds: 0, containers: [{ name: 'main', image: 'nami.dev/busybox:1', imagePullPolicy: 'IfNotPresent', command: ['sleep', '3600'] }] },
   };
+}
+
+/**
+ * Whatever a failed run left on the node: runc containers still running under
+ * its runtime root, and mounts below its directory (deepest first).
+ */
+function removeNodeLeftovers(nodeDir: string): void {
+  const runcRoot = join(nodeDir, 'runtime', 'runc');
+  const ids = spawnSync('runc', ['--root', runcRoot, 'list', '-q'], { encoding: 'utf8' }).stdout?.split('\n').filter(Boolean) ?? [];
+  for (const id of ids) spawnSync('runc', ['--root', runcRoot, 'kill', id, 'KILL']);
+  for (const id of ids) spawnSync('runc', ['--root', runcRoot, 'delete', '-f', id]);
+  const mounts = readFileSync('/proc/mounts', 'utf8')
+    .split('\n')
+    .map((line) => line.split(' ')[1] ?? '')
+    .filter((m) => m.startsWith(nodeDir + '/'))
+    .sort((a, b) => b.length - a.length);
+  for (const m of mounts) spawnSync('umount', ['-l', m]);
 }
 
 export async function runPodsBench(count = 100): Promise<void> {
@@ -92,6 +109,7 @@ export async function runPodsBench(count = 100): Promise<void> {
       await exited;
     }
     await server.stop();
+    removeNodeLeftovers(nodeDir);
     spawnSync('ip', ['link', 'del', bridge]);
     rmSync(nodeDir, { recursive: true, force: true });
   }
