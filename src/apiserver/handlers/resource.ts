@@ -3,6 +3,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ApiError, BadRequestError, MethodNotAllowedError, NotFoundError, ServiceUnavailableError, UnsupportedMediaTypeError, type FieldError, InvalidError } from '../../api/errors.js';
 import { isPlainObject, type KubeObject } from '../../api/object.js';
+import { fieldManagerFromUserAgent } from '../../api/apply/index.js';
 import { decodeDocument, decodeObjectBody, mediaType, readBody } from '../http/body.js';
 import type { RequestInfo } from '../http/request-info.js';
 import { negotiateOutput, sendJson, sendJsonParts, type AcceptedOutput } from '../http/respond.js';
@@ -47,10 +48,9 @@ function writeOptions(q: URLSearchParams, subresource: string, defaultManager: s
   return { dryRun: dryRun.length > 0, fieldManager: q.get('fieldManager') ?? defaultManager, subresource };
 }
 
-/** kubectl's user agent "kubectl/v1.33.0 (linux/amd64) kubernetes/abcdef" gives the default manager "kubectl". */
+/** kubectl's user agent "kubectl/v1.33.0 (linux/amd64) kubernetes/abcdef" gives the default manager "kubectl", as Kubernetes derives it. */
 function managerFromUserAgent(req: IncomingMessage): string {
-  const ua = req.headers['user-agent'] ?? 'unknown';
-  return ua.split('/')[0] || 'unknown';
+  return fieldManagerFromUserAgent(req.headers['user-agent'] ?? '') || 'unknown';
 }
 
 function requireObject(body: unknown): KubeObject {
