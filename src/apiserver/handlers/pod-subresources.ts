@@ -6,7 +6,7 @@ import { isPlainObject, type KubeObject } from '../../api/object.js';
 import { selectorFromLabelSelector, type LabelSelector } from '../../api/labels/index.js';
 import { decodeObjectBody, readBody } from '../http/body.js';
 import { sendJson } from '../http/respond.js';
-import type { GenericStore } from '../registry/store.js';
+import { nowSeconds, type GenericStore } from '../registry/store.js';
 import type { ResourceRequest } from './resource.js';
 
 function successStatus(code: number): object {
@@ -49,7 +49,7 @@ export async function handleBinding(r: ResourceRequest): Promise<void> {
       if (Object.keys(annotations).length > 0) pod.metadata.annotations = { ...(pod.metadata.annotations ?? {}), ...annotations };
       const status = isPlainObject(pod.status) ? pod.status : {};
       const conditions = (Array.isArray(status.conditions) ? status.conditions : []).filter((c) => !(isPlainObject(c) && c.type === 'PodScheduled'));
-      conditions.push({ type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: new Date().toISOString().replace(/\.\d+Z$/, 'Z') });
+      conditions.push({ type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: nowSeconds() });
       pod.status = { ...status, conditions };
       delete pod.metadata.resourceVersion;
       return pod;
@@ -111,7 +111,7 @@ async function spendDisruption(budgets: GenericStore, pdb: KubeObject, pod: Kube
       current.status = {
         ...status,
         disruptionsAllowed: allowed - 1,
-        disruptedPods: { ...disrupted, [pod.metadata.name!]: new Date().toISOString().replace(/\.\d+Z$/, 'Z') },
+        disruptedPods: { ...disrupted, [pod.metadata.name!]: nowSeconds() },
       };
       // Not pinned: concurrent evictions retry against the budget as it is then, instead of failing with a conflict.
       delete current.metadata.resourceVersion;
