@@ -5,7 +5,10 @@ export { startHollowNodes, runHollowCommand, hollowNodeConfig, hollowNodeLabel, 
 export { FakeRuntime, fakeExitCodeAnnotation, fakeExitAfterAnnotation, normalizeImage, type FakeRuntimeOptions } from './fake-runtime.js';
 export {
   ContainerStartError,
+  ExecStartError,
   type ContainerConfig,
+  type ExecProcess,
+  type StreamOptions,
   type ContainerKind,
   type PodSandboxConfig,
   type Runtime,

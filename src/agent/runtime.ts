@@ -4,6 +4,7 @@
 // agent turns into the pod's API status. Implementations: FakeRuntime (hollow
 // nodes, nothing runs); issue 4 adds runc (OCI containers) and process (plain
 // host processes).
+import type { Readable, Writable } from 'node:stream';
 import type { KubeObject } from '../api/object.js';
 
 /** What a runtime is told about the pod whose sandbox it creates. */
@@ -88,6 +89,33 @@ export class ContainerStartError extends Error {
   }
 }
 
+/** Options of an interactive exec or attach: whether the client sends stdin, whether it wants a terminal. */
+export interface StreamOptions {
+  stdin: boolean;
+  tty: boolean;
+}
+
+/** A command running in a container for `kubectl exec` (or an attachment to the container's own process). */
+export interface ExecProcess {
+  /** Present when stdin was asked for; ending it closes the command's stdin. */
+  stdin?: Writable;
+  /** The command's output (with a terminal: everything the terminal shows). */
+  stdout: Readable;
+  /** Absent with a terminal (it merges both). */
+  stderr?: Readable;
+  /** Sets the terminal size (columns, rows); a no-op without a terminal. */
+  resize(cols: number, rows: number): void;
+  /** The exit code once the command ended (attach: once the container ended or detach() was called). Rejects with ExecStartError when it never started. */
+  exited: Promise<number>;
+  /** Ends the command (attach: stops attaching, the container runs on). */
+  kill(): void;
+}
+
+/** The command could not be started at all (no such executable ...): the CRI's exec error, not an exit code. */
+export class ExecStartError extends Error {
+  override readonly name = 'ExecStartError';
+}
+
 export interface Runtime {
   /** The scheme of container IDs in pod status: "fake" gives fake://<id>. */
   readonly type: string;
@@ -127,6 +155,17 @@ export interface Runtime {
    * cannot (fake) leave it out, and the agent then runs no probes.
    */
   exec?(podUid: string, containerId: string, command: string[], timeoutMs: number): Promise<{ exitCode: number; output: string }>;
+  /**
+   * Runs a command in a running container with its stdio streamed (the CRI's
+   * Exec, for `kubectl exec`); with tty it runs under a terminal. Throws when
+   * the container is not running. Runtimes that cannot (fake) leave it out.
+   */
+  execStream?(podUid: string, containerId: string, command: string[], opts: StreamOptions): Promise<ExecProcess>;
+  /**
+   * Attaches to a running container's own process (the CRI's Attach): its
+   * output from now on, and its stdin when the container spec has `stdin: true`.
+   */
+  attach?(podUid: string, containerId: string, opts: StreamOptions): Promise<ExecProcess>;
   /** Rewrites a running pod's configMap, secret, downwardAPI and projected volumes from current data (atomically). */
   updatePodVolumes?(podUid: string, pod?: KubeObject): Promise<void>;
   close(): Promise<void>;

@@ -4,9 +4,10 @@
 // container started (started.json) and how it ended (exit.json: code, time, OOM kill), then
 // deletes the runc container and unmounts its rootfs. It outlives the agent, so an agent restart
 // finds running containers still monitored and exits recorded.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcessByStdio } from 'node:child_process';
 import { existsSync, openSync, readFileSync, writeSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Readable } from 'node:stream';
 import { CriLineSplitter } from './cri-log.js';
 import { files, lastRuncError, oomKillCount, readRecord, writeFileAtomic, type ExitRecord, type MonitorConfig, type StartedRecord } from './state-files.js';
 
@@ -32,8 +33,9 @@ async function main(dir: string): Promise<void> {
   const pidFile = join(dir, files.containerPid);
   const child = spawn(cfg.runc, ['--root', cfg.runcRoot, '--log', join(dir, files.runcLog), '--log-format', 'json', 'run', '--keep', '--bundle', dir, '--pid-file', pidFile, cfg.id], {
     cwd: dir,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+    // Held open read-write, the FIFO never reaches end-of-file: attachers come and go.
+    stdio: [cfg.stdin ? openSync(join(dir, files.stdin), 'r+') : 'ignore', 'pipe', 'pipe'],
+  }) as ChildProcessByStdio<null, Readable, Readable>;
   let started = false;
   const checkStarted = () => {
     if (started || !existsSync(pidFile)) return;

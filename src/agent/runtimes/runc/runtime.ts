@@ -17,10 +17,12 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { buildBusyboxImage, ImageNotFoundError, overlayLowerdir, unpackLayers, type ImageStore, type ResolvedImage } from '../../images/index.js';
-import type { ContainerConfig, PodSandboxConfig, Runtime, RuntimeContainer, RuntimePod, RuntimeSandbox } from '../../runtime.js';
+import type { ContainerConfig, ExecProcess, PodSandboxConfig, Runtime, RuntimeContainer, RuntimePod, RuntimeSandbox, StreamOptions } from '../../runtime.js';
 import { ContainerStartError } from '../../runtime.js';
 import { PodNetwork } from '../../network/index.js';
 import { ensureImage, pullPolicyOf } from './image-pull.js';
+import { runcAttach } from './attach.js';
+import { runcExecStream } from './exec-stream.js';
 import { buildSpec, containerArgs, containerCapabilities, containerEnv, containerResources, containerUser, envReferences, expandVars, SpecError, type EnvContext } from './spec.js';
 import { decodeSecret, prepareVolumes, volumeBinds, type PreparedVolume, type VolumeSource } from './volumes.js';
 import { files, monitorAlive, readJson, readRecord, writeFileAtomic, type ExitRecord, type MonitorConfig, type StartedRecord } from './state-files.js';
@@ -97,6 +99,8 @@ interface RunMeta {
   createdAt: number;
   logPath: string;
   sandbox?: boolean;
+  /** The container has a stdin FIFO (spec `stdin: true`). */
+  stdin?: boolean;
 }
 
 export function cgroupV2(): boolean {
@@ -393,6 +397,10 @@ export class RuncRuntime implements Runtime {
       writeFileAtomic(join(dir, files.config), JSON.stringify(full, null, 2));
       await mkdir(join(meta.logPath, '..'), { recursive: true });
       const mc: MonitorConfig = { runc: this.runc, runcRoot: this.runcRoot, id: meta.id, logPath: meta.logPath };
+      if (meta.stdin) {
+        await run('mkfifo', ['-m', '0600', join(dir, files.stdin)]);
+        mc.stdin = true;
+      }
       writeFileAtomic(join(dir, files.monitorConfig), JSON.stringify(mc));
       writeFileAtomic(join(dir, files.meta), JSON.stringify(meta));
     } catch (e) {
@@ -484,6 +492,7 @@ export class RuncRuntime implements Runtime {
       };
       const logPath = this.logPath(uid, config.name, config.attempt);
       const meta: RunMeta = { id, name: config.name, attempt: config.attempt, image: img.reference, imageRef: this.imageRefOf(img), createdAt: Date.now(), logPath };
+      if (spec.stdin === true) meta.stdin = true;
       await this.startRun(uid, dir, img, build, meta, 'RunContainerError');
       await this.pruneRuns(podDir, config.name);
       const c = this.containerOf(dir);
@@ -620,6 +629,26 @@ export class RuncRuntime implements Runtime {
         done({ exitCode: code ?? (signal ? 128 + (signalNumbers[signal] ?? 9) : 1), output: output.slice(0, 10 * 1024) });
       });
     });
+  }
+
+  /** The run dir of a running container, or an error saying it does not run. */
+  private async runningRun(uid: string, containerId: string): Promise<{ dir: string; meta: RunMeta }> {
+    const dir = (await this.runDirs(this.podDir(uid))).find((d) => readRecord<RunMeta>(d, files.meta)?.id === containerId);
+    const meta = dir ? readRecord<RunMeta>(dir, files.meta) : undefined;
+    if (!dir || !meta || this.runState(dir).state !== 'running') throw new Error(`container ${containerId} is not running`);
+    return { dir, meta };
+  }
+
+  /** `runc exec` with streamed stdio, under a terminal for tty (exec-stream.ts). */
+  async execStream(uid: string, containerId: string, command: string[], opts: StreamOptions): Promise<ExecProcess> {
+    await this.runningRun(uid, containerId);
+    return runcExecStream({ runc: this.runc, runcRoot: this.runcRoot, id: containerId }, command, opts);
+  }
+
+  /** The container's output from now on, and its stdin FIFO when it has one (attach.ts). */
+  async attach(uid: string, containerId: string, opts: StreamOptions): Promise<ExecProcess> {
+    const { dir, meta } = await this.runningRun(uid, containerId);
+    return runcAttach({ logPath: meta.logPath, stdinFifo: meta.stdin ? join(dir, files.stdin) : undefined, running: () => this.runState(dir).state === 'running' }, opts);
   }
 
   async stopPodSandbox(uid: string, gracePeriodSeconds: number): Promise<void> {

@@ -10,6 +10,8 @@ export interface MonitorConfig {
   id: string;
   /** The CRI log file (appended to). */
   logPath: string;
+  /** The container has a stdin (spec `stdin: true`): the FIFO files.stdin, which `attach` writes to. */
+  stdin?: boolean;
 }
 
 /** Written by the monitor once runc has created the container. */
@@ -35,6 +37,7 @@ export const files = {
   monitorLog: 'monitor.log',
   runcLog: 'runc.log',
   containerPid: 'container.pid',
+  stdin: 'stdin.fifo',
   started: 'started.json',
   exit: 'exit.json',
   meta: 'container.json',

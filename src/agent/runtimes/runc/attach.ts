@@ -1,0 +1,111 @@
+// `kubectl attach` to a runc container's own process: its output from now on,
+// read from the CRI log file the monitor writes (records after the file's
+// current end, stdout and stderr kept apart), and its stdin when the container
+// was started with one (spec `stdin: true`): a FIFO in the run dir that the
+// monitor holds open and hands to runc as the container's stdin. Attaching
+// writes to that FIFO; detaching closes only the attacher's end, so the
+// container's stdin stays open for the next attach.
+import { constants } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
+import { PassThrough, Writable } from 'node:stream';
+import { parseCriLog } from './cri-log.js';
+import type { ExecProcess, StreamOptions } from '../../runtime.js';
+
+export interface RuncAttachTarget {
+  /** The run's CRI log file. */
+  logPath: string;
+  /** The run's stdin FIFO, when the container has one. */
+  stdinFifo?: string;
+  /** Whether the container still runs. */
+  running(): boolean;
+  /** How often the log is read again (default 100 ms). */
+  pollMs?: number;
+}
+
+async function sizeOf(fh: FileHandle): Promise<number> {
+  return (await fh.stat()).size;
+}
+
+/** A writable onto the container's stdin FIFO (non-blocking open: the monitor holds the reading end). */
+async function fifoWriter(path: string): Promise<Writable> {
+  const fh = await open(path, constants.O_WRONLY | constants.O_NONBLOCK);
+  return new Writable({
+    write(chunk: Buffer, _enc, done) {
+      // The pipe is full while the container does not read: wait, as a blocking write would.
+      const writeAll = async (rest: Buffer): Promise<void> => {
+        while (rest.length > 0) {
+          try {
+            const { bytesWritten } = await fh.write(rest);
+            rest = rest.subarray(bytesWritten);
+          } catch (e) {
+            if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
+            await new Promise((r) => setTimeout(r, 20));
+          }
+        }
+      };
+      writeAll(chunk).then(() => done(), done);
+    },
+    final(done) {
+      fh.close().then(() => done(), done);
+    },
+    destroy(_err, done) {
+      fh.close().then(() => done(null), () => done(null));
+    },
+  });
+}
+
+export async function runcAttach(target: RuncAttachTarget, opts: StreamOptions): Promise<ExecProcess> {
+  const stdout = new PassThrough();
+  const stderr = opts.tty ? undefined : new PassThrough();
+  const stdin = opts.stdin && target.stdinFifo ? await fifoWriter(target.stdinFifo) : undefined;
+  stdin?.on('error', () => {});
+  const fh = await open(target.logPath, 'r').catch(() => undefined);
+  let offset = fh ? await sizeOf(fh) : 0;
+  let rest = '';
+  let detached = false;
+  const readMore = async (): Promise<void> => {
+    if (!fh) return;
+    const size = await sizeOf(fh);
+    if (size <= offset) return;
+    const buf = Buffer.alloc(size - offset);
+    const { bytesRead } = await fh.read(buf, 0, buf.length, offset);
+    offset += bytesRead;
+    const text = rest + buf.subarray(0, bytesRead).toString('utf8');
+    const nl = text.lastIndexOf('\n');
+    rest = text.slice(nl + 1);
+    for (const rec of parseCriLog(text.slice(0, nl + 1))) {
+      const out = rec.stream === 'stderr' && stderr ? stderr : stdout;
+      out.write(rec.content + (rec.tag === 'F' ? '\n' : ''));
+    }
+  };
+  let wake: (() => void) | undefined;
+  const exited = (async () => {
+    try {
+      for (;;) {
+        const running = target.running();
+        await readMore();
+        if (!running || detached) return 0;
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+          setTimeout(resolve, target.pollMs ?? 100);
+        });
+      }
+    } finally {
+      await fh?.close();
+      stdout.end();
+      stderr?.end();
+      stdin?.destroy();
+    }
+  })();
+  return {
+    stdin,
+    stdout,
+    stderr,
+    resize: () => {},
+    exited,
+    kill: () => {
+      detached = true;
+      wake?.();
+    },
+  };
+}
