@@ -1,12 +1,15 @@
 // The agent's HTTPS endpoint, as the kubelet's port 10250: the API server
-// reaches it for `kubectl logs` (GET /containerLogs/<namespace>/<pod>/<container>).
-// Only callers with a client certificate signed by the cluster CA get in
+// reaches it for `kubectl logs` (GET /containerLogs/<namespace>/<pod>/<container>)
+// and, through connection upgrades, for `kubectl exec`, `attach` and `cp`
+// (/exec/..., /attach/...: exec-attach.ts). Only callers with a client certificate signed by the cluster CA get in
 // (the kubelet's x509 authentication); anonymous requests get 401.
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import type { Runtime, RuntimeContainer, RuntimePod } from '../runtime.js';
 import { streamContainerLog, type ContainerLogOptions } from './container-logs.js';
+import { refuseUpgrade, remoteCommandTarget, serveExecAttachUpgrade, UpgradeError } from './exec-attach.js';
 
 export interface KubeletServerOptions {
   runtime: Runtime;
@@ -20,6 +23,8 @@ export interface KubeletServerOptions {
   /** 0 picks a free port. */
   port: number;
   log?: (line: string) => void;
+  /** How long exec and attach clients may take to open their SPDY streams (default 30 s, the kubelet's). */
+  streamCreationTimeoutMs?: number;
 }
 
 export interface RunningKubeletServer {
@@ -113,6 +118,8 @@ async function handle(opts: KubeletServerOptions, req: IncomingMessage, res: Ser
   const socket = req.socket as TLSSocket;
   if (!socket.authorized) throw new HttpError(401, 'Unauthorized');
   const url = new URL(req.url ?? '/', 'https://agent.invalid');
+  // exec and attach need a connection upgrade (the 'upgrade' event); plain requests are told so.
+  if (remoteCommandTarget(url.pathname)) throw new HttpError(400, 'Upgrade request required');
   if (req.method !== 'GET' && req.method !== 'HEAD') throw new HttpError(405, 'Method Not Allowed');
   const parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
   if (url.pathname === '/healthz') {
@@ -121,6 +128,26 @@ async function handle(opts: KubeletServerOptions, req: IncomingMessage, res: Ser
   }
   if (parts[0] === 'containerLogs' && parts.length === 4) return serveContainerLogs(opts, req, res, parts[1]!, parts[2]!, parts[3]!, url.searchParams);
   throw new HttpError(404, '404 page not found');
+}
+
+/** Upgrade requests: exec and attach; anything else is refused before upgrading. */
+function handleUpgrade(opts: KubeletServerOptions, req: IncomingMessage, socket: Duplex, head: Buffer): void {
+  socket.on('error', () => socket.destroy());
+  const run = async () => {
+    if (!(socket as TLSSocket).authorized) throw new UpgradeError(401, 'Unauthorized');
+    const target = remoteCommandTarget(new URL(req.url ?? '/', 'https://agent.invalid').pathname);
+    if (!target) throw new UpgradeError(404, '404 page not found');
+    if (req.method !== 'GET' && req.method !== 'POST') throw new UpgradeError(405, 'Method Not Allowed');
+    await serveExecAttachUpgrade({ runtime: opts.runtime, log: opts.log, streamCreationTimeoutMs: opts.streamCreationTimeoutMs }, target, req, socket, head);
+  };
+  run().catch((err: unknown) => {
+    if (err instanceof UpgradeError) {
+      refuseUpgrade(socket, err.code, err.message);
+      return;
+    }
+    opts.log?.(`${req.url?.split('?')[0] ?? ''}: ${(err as Error).message}`);
+    socket.destroy();
+  });
 }
 
 export async function startKubeletServer(opts: KubeletServerOptions): Promise<RunningKubeletServer> {
@@ -134,6 +161,13 @@ export async function startKubeletServer(opts: KubeletServerOptions): Promise<Ru
       }
       res.writeHead(code, { 'Content-Type': 'text/plain; charset=utf-8' }).end(`${(err as Error).message}\n`);
     });
+  });
+  // Upgraded connections are not the server's any more: close() ends them itself.
+  const upgraded = new Set<Duplex>();
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    upgraded.add(socket);
+    socket.once('close', () => upgraded.delete(socket));
+    handleUpgrade(opts, req, socket, head);
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -149,6 +183,7 @@ export async function startKubeletServer(opts: KubeletServerOptions): Promise<Ru
     port,
     async close() {
       server.closeAllConnections();
+      for (const s of upgraded) s.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
