@@ -4,7 +4,7 @@
 // agent turns into the pod's API status. Implementations: FakeRuntime (hollow
 // nodes, nothing runs); issue 4 adds runc (OCI containers) and process (plain
 // host processes).
-import type { Readable, Writable } from 'node:stream';
+import type { Duplex, Readable, Writable } from 'node:stream';
 import type { KubeObject } from '../api/object.js';
 
 /** What a runtime is told about the pod whose sandbox it creates. */
@@ -166,6 +166,12 @@ export interface Runtime {
    * output from now on, and its stdin when the container spec has `stdin: true`.
    */
   attach?(podUid: string, containerId: string, opts: StreamOptions): Promise<ExecProcess>;
+  /**
+   * Opens a TCP connection to `port` on the pod's own 127.0.0.1 (inside its
+   * network namespace), for port-forward; rejects with the reason when nothing
+   * listens there. Runtimes that cannot (fake) leave it out.
+   */
+  portForward?(podUid: string, port: number): Promise<Duplex>;
   /** Rewrites a running pod's configMap, secret, downwardAPI and projected volumes from current data (atomically). */
   updatePodVolumes?(podUid: string, pod?: KubeObject): Promise<void>;
   close(): Promise<void>;

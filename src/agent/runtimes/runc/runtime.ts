@@ -12,14 +12,16 @@ import { spawn, execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { connect as connectTcp } from 'node:net';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
+import type { Duplex } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { buildBusyboxImage, ImageNotFoundError, overlayLowerdir, unpackLayers, type ImageStore, type ResolvedImage } from '../../images/index.js';
 import type { ContainerConfig, ExecProcess, PodSandboxConfig, Runtime, RuntimeContainer, RuntimePod, RuntimeSandbox, StreamOptions } from '../../runtime.js';
 import { ContainerStartError } from '../../runtime.js';
-import { PodNetwork } from '../../network/index.js';
+import { connectInNetns, PodNetwork } from '../../network/index.js';
 import { ensureImage, pullPolicyOf } from './image-pull.js';
 import { runcAttach } from './attach.js';
 import { runcExecStream } from './exec-stream.js';
@@ -649,6 +651,23 @@ export class RuncRuntime implements Runtime {
   async attach(uid: string, containerId: string, opts: StreamOptions): Promise<ExecProcess> {
     const { dir, meta } = await this.runningRun(uid, containerId);
     return runcAttach({ logPath: meta.logPath, stdinFifo: meta.stdin ? join(dir, files.stdin) : undefined, running: () => this.runState(dir).state === 'running' }, opts);
+  }
+
+  /** A connection to the pod's 127.0.0.1:port, made from inside the sandbox's network namespace (the node's for host-network pods). */
+  async portForward(uid: string, port: number): Promise<Duplex> {
+    const rec = readJson<PodRecord>(join(this.podDir(uid), 'pod.json'));
+    if (!rec) throw new Error(`pod ${uid} is not on this node`);
+    if (rec.hostNetwork) {
+      return new Promise((resolve, reject) => {
+        const socket = connectTcp({ host: '127.0.0.1', port, allowHalfOpen: true });
+        socket.once('connect', () => resolve(socket));
+        socket.once('error', (e: NodeJS.ErrnoException) => reject(new Error(e.code === 'ECONNREFUSED' ? `dial tcp4 127.0.0.1:${port}: connect: connection refused` : e.message)));
+      });
+    }
+    const pid = readRecord<StartedRecord>(join(this.podDir(uid), 'sandbox'), files.started)?.pid;
+    const netns = pid ? `/proc/${pid}/ns/net` : undefined;
+    if (!netns || !existsSync(netns) || this.runState(join(this.podDir(uid), 'sandbox')).state !== 'running') throw new Error('the pod sandbox is not running');
+    return connectInNetns(netns, '127.0.0.1', port);
   }
 
   async stopPodSandbox(uid: string, gracePeriodSeconds: number): Promise<void> {
