@@ -22,6 +22,8 @@ export function listenHttps(api: ApiServer, pki: ClusterPki, opts: ListenOptions
     },
     api.handle,
   );
+  // exec, attach and portforward upgrade the connection (SPDY/3.1 or WebSocket).
+  server.on('upgrade', api.handleUpgrade);
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 70_000;
   // Watches are long-lived; the handler ends them itself.

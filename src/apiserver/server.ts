@@ -1,7 +1,9 @@
 // The API server: authentication, routing to discovery, health, OpenAPI and
 // the generic resource handlers. The HTTP listener is in listen.ts; this is
 // the request handler so it can be driven in-process too.
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ServerResponse, type IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import { NotFoundError, UnauthorizedError } from '../api/errors.js';
 import { builtinResources, type ResourceInfo } from '../api/resources.js';
@@ -9,6 +11,7 @@ import type { Backend } from '../storage/backend.js';
 import { aggregatedDiscovery, apiGroup, apiGroupList, apiResourceList, apiVersions } from './discovery.js';
 import { handleResource } from './handlers/resource.js';
 import type { KubeletClientConfig } from './handlers/pod-log.js';
+import { connectSubresources, proxyPodConnect } from './handlers/pod-connect.js';
 import { VersionView } from './handlers/versions.js';
 import type { Semantics } from './handlers/semantics.js';
 import { parseRequestInfo } from './http/request-info.js';
@@ -155,6 +158,44 @@ export class ApiServer {
   readonly handle = (req: IncomingMessage, res: ServerResponse): void => {
     this.route(req, res).catch((err: unknown) => sendError(res, err));
   };
+
+  /**
+   * The listener's 'upgrade' event: exec, attach and portforward are proxied
+   * to the pod's node agent (after the same authentication as every request);
+   * any other request that merely carries an Upgrade header is answered as a
+   * plain one. Errors before the upgrade are Status responses.
+   */
+  readonly handleUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    socket.on('error', () => socket.destroy());
+    this.routeUpgrade(req, socket, head).catch((err: unknown) => sendError(this.responseOn(req, socket), err));
+  };
+
+  /** An HTTP response written straight to an upgrade request's socket, which closes after it. */
+  private responseOn(req: IncomingMessage, socket: Duplex): ServerResponse {
+    const res = new ServerResponse(req);
+    res.shouldKeepAlive = false;
+    res.assignSocket(socket as Socket);
+    res.on('finish', () => {
+      res.detachSocket(socket as Socket);
+      socket.end();
+    });
+    return res;
+  }
+
+  private async routeUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    const url = new URL(req.url ?? '/', 'https://nami.invalid');
+    const path = url.pathname.replace(/\/+$/, '') || '/';
+    const info = parseRequestInfo(req.method ?? 'GET', path, url.searchParams);
+    const sub = info.subresource ?? '';
+    if (!(info.isResourceRequest && info.group === '' && info.resource === 'pods' && connectSubresources.has(sub) && info.namespace && info.name)) {
+      this.handle(req, this.responseOn(req, socket));
+      return;
+    }
+    this.authenticate(req);
+    const pods = this.storeFor('', info.version, 'pods');
+    if (!pods) throw new NotFoundError({ group: '', resource: 'pods' }, 'the server could not find the requested resource');
+    await proxyPodConnect({ subresource: sub, method: req.method ?? 'GET', namespace: info.namespace, name: info.name, query: url.searchParams, pods, storeFor: (g, v, p) => this.storeFor(g, v, p) }, this.opts.kubeletClient, req, socket, head);
+  }
 
   private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'https://nami.invalid');

@@ -9,6 +9,7 @@ import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import type { Runtime, RuntimeContainer, RuntimePod } from '../runtime.js';
 import { streamContainerLog, type ContainerLogOptions } from './container-logs.js';
+import { acceptPortForward } from './streaming/port-forward.js';
 import { refuseUpgrade, remoteCommandTarget, serveExecAttachUpgrade, UpgradeError } from './exec-attach.js';
 
 export interface KubeletServerOptions {
@@ -119,7 +120,7 @@ async function handle(opts: KubeletServerOptions, req: IncomingMessage, res: Ser
   if (!socket.authorized) throw new HttpError(401, 'Unauthorized');
   const url = new URL(req.url ?? '/', 'https://agent.invalid');
   // exec and attach need a connection upgrade (the 'upgrade' event); plain requests are told so.
-  if (remoteCommandTarget(url.pathname)) throw new HttpError(400, 'Upgrade request required');
+  if (remoteCommandTarget(url.pathname) || portForwardTarget(url.pathname)) throw new HttpError(400, 'Upgrade request required');
   if (req.method !== 'GET' && req.method !== 'HEAD') throw new HttpError(405, 'Method Not Allowed');
   const parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
   if (url.pathname === '/healthz') {
@@ -130,12 +131,30 @@ async function handle(opts: KubeletServerOptions, req: IncomingMessage, res: Ser
   throw new HttpError(404, '404 page not found');
 }
 
-/** Upgrade requests: exec and attach; anything else is refused before upgrading. */
+/** /portForward/<namespace>/<pod> (or the kubelet's /portForward/<namespace>/<pod>/<uid>). */
+function portForwardTarget(pathname: string): { namespace: string; pod: string } | undefined {
+  const parts = pathname.split('/').filter(Boolean).map(decodeURIComponent);
+  if (parts[0] !== 'portForward' || (parts.length !== 3 && parts.length !== 4)) return undefined;
+  return { namespace: parts[1]!, pod: parts[2]! };
+}
+
+async function servePortForwardUpgrade(opts: KubeletServerOptions, t: { namespace: string; pod: string }, req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+  const runtime = opts.runtime;
+  if (!runtime.portForward) throw new UpgradeError(400, `the ${runtime.type} runtime cannot port-forward`);
+  const pod = findPod(await runtime.listPods(), t.namespace, t.pod);
+  if (!pod) throw new UpgradeError(404, 'pod does not exist');
+  acceptPortForward(req, socket, head, { name: t.pod, uid: pod.uid, connect: (port) => runtime.portForward!(pod.uid, port) }, { log: opts.log, streamCreationTimeoutMs: opts.streamCreationTimeoutMs });
+}
+
+/** Upgrade requests: exec, attach and port-forward; anything else is refused before upgrading. */
 function handleUpgrade(opts: KubeletServerOptions, req: IncomingMessage, socket: Duplex, head: Buffer): void {
   socket.on('error', () => socket.destroy());
   const run = async () => {
     if (!(socket as TLSSocket).authorized) throw new UpgradeError(401, 'Unauthorized');
-    const target = remoteCommandTarget(new URL(req.url ?? '/', 'https://agent.invalid').pathname);
+    const pathname = new URL(req.url ?? '/', 'https://agent.invalid').pathname;
+    const forward = portForwardTarget(pathname);
+    if (forward) return servePortForwardUpgrade(opts, forward, req, socket, head);
+    const target = remoteCommandTarget(pathname);
     if (!target) throw new UpgradeError(404, '404 page not found');
     if (req.method !== 'GET' && req.method !== 'POST') throw new UpgradeError(405, 'Method Not Allowed');
     await serveExecAttachUpgrade({ runtime: opts.runtime, log: opts.log, streamCreationTimeoutMs: opts.streamCreationTimeoutMs }, target, req, socket, head);

@@ -9,39 +9,14 @@ import type { IncomingMessage } from 'node:http';
 import { ApiError, BadRequestError, InternalError, MethodNotAllowedError, type StatusReason } from '../../api/errors.js';
 import { isPlainObject, type KubeObject } from '../../api/object.js';
 import type { ResourceRequest } from './resource.js';
+import { containerFor, hostPort, podAgentLocation, podNodeName, type KubeletClientConfig } from './pod-node.js';
 
-/** How the API server authenticates to node agents (--kubelet-client-certificate/-key). */
-export interface KubeletClientConfig {
-  certPem: string;
-  keyPem: string;
-  /** Verify the agents' serving certificates with this CA; unset skips verification. */
-  caPem?: string;
-}
+export type { KubeletClientConfig } from './pod-node.js';
 
 type Json = Record<string, unknown>;
 
 const reasons: Record<number, StatusReason> = { 400: 'BadRequest', 401: 'Unauthorized', 403: 'Forbidden', 404: 'NotFound', 405: 'MethodNotAllowed', 409: 'Conflict', 429: 'TooManyRequests', 503: 'ServiceUnavailable' };
 
-function names(list: unknown): string[] {
-  return (Array.isArray(list) ? list : []).filter(isPlainObject).map((c) => String(c.name));
-}
-
-/** The container to read: the query's, or the pod's only one (Kubernetes' message otherwise). */
-function containerFor(pod: KubeObject, podName: string, requested: string | null): string {
-  const spec = isPlainObject(pod.spec) ? pod.spec : {};
-  const regular = names(spec.containers);
-  const init = names(spec.initContainers);
-  const ephemeral = names(spec.ephemeralContainers);
-  if (requested) {
-    if (![...regular, ...init, ...ephemeral].includes(requested)) throw new BadRequestError(`container ${requested} is not valid for pod ${podName}`);
-    return requested;
-  }
-  if (regular.length === 1) return regular[0]!;
-  let msg = `a container name must be specified for pod ${podName}, choose one of: [${regular.join(' ')}]`;
-  if (init.length) msg += ` or one of the init containers: [${init.join(' ')}]`;
-  if (ephemeral.length) msg += ` or one of the ephemeral containers: [${ephemeral.join(' ')}]`;
-  throw new BadRequestError(msg);
-}
 
 /** The container's status in the pod, from any of the three lists. */
 function containerStatus(pod: KubeObject, container: string): Json | undefined {
@@ -87,18 +62,6 @@ function checkParams(q: URLSearchParams): void {
   if (since && Number.isNaN(Date.parse(since))) throw new BadRequestError(`couldn't parse sinceTime "${since}"`);
 }
 
-/** Where the node agent listens: its InternalIP (else any address) and daemonEndpoints port. */
-function nodeLocation(node: KubeObject): { host: string; port: number } {
-  const status = isPlainObject(node.status) ? node.status : {};
-  const addresses = (Array.isArray(status.addresses) ? status.addresses : []).filter(isPlainObject);
-  const pick = (type: string) => addresses.find((a) => a.type === type && typeof a.address === 'string')?.address as string | undefined;
-  const host = pick('InternalIP') ?? pick('Hostname') ?? pick('ExternalIP');
-  const endpoints = isPlainObject(status.daemonEndpoints) && isPlainObject(status.daemonEndpoints.kubeletEndpoint) ? status.daemonEndpoints.kubeletEndpoint : {};
-  const port = typeof endpoints.Port === 'number' && endpoints.Port > 0 ? endpoints.Port : 10250;
-  if (!host) throw new InternalError(`node "${String(node.metadata.name)}" has no address`);
-  return { host, port };
-}
-
 function readText(res: IncomingMessage, limit = 64 * 1024): Promise<string> {
   return new Promise((resolve) => {
     let text = '';
@@ -119,14 +82,10 @@ export async function handlePodLog(r: ResourceRequest, kubelet: KubeletClientCon
   const pod = await store.get(info.namespace, podName);
   checkParams(query);
   const container = containerFor(pod, podName, query.get('container'));
-  const nodeName = isPlainObject(pod.spec) && typeof pod.spec.nodeName === 'string' ? pod.spec.nodeName : '';
-  if (!nodeName) throw new BadRequestError(`pod ${podName} does not have a host assigned`);
+  podNodeName(pod, podName);
   const previous = query.get('previous') === 'true';
   checkContainerState(pod, podName, container, previous);
-  const nodes = r.storeFor('', 'v1', 'nodes');
-  if (!nodes) throw new InternalError('no node store');
-  const node = await nodes.get(undefined, nodeName);
-  const { host, port } = nodeLocation(node);
+  const { host, port } = await podAgentLocation(pod, podName, r.storeFor);
 
   const params = new URLSearchParams();
   for (const name of ['follow', 'previous', 'timestamps']) if (query.get(name) === 'true') params.set(name, 'true');
@@ -135,12 +94,11 @@ export async function handlePodLog(r: ResourceRequest, kubelet: KubeletClientCon
     if (v) params.set(name, v);
   }
   const path = `/containerLogs/${encodeURIComponent(info.namespace!)}/${encodeURIComponent(podName)}/${encodeURIComponent(container)}${params.size ? `?${params}` : ''}`;
-  const hostForUrl = host.includes(':') ? `[${host}]` : host;
-  const location = `https://${hostForUrl}:${port}${path}`;
+  const location = `https://${hostPort(host, port)}${path}`;
 
   const upstream = await new Promise<IncomingMessage>((resolve, reject) => {
     const req = httpsRequest({ host, port, path, method: 'GET', cert: kubelet.certPem, key: kubelet.keyPem, ca: kubelet.caPem, rejectUnauthorized: kubelet.caPem !== undefined }, resolve);
-    req.on('error', (err: NodeJS.ErrnoException) => reject(new InternalError(`Get "${location}": ${err.code === 'ECONNREFUSED' ? `dial tcp ${hostForUrl}:${port}: connect: connection refused` : err.message}`, { cause: err })));
+    req.on('error', (err: NodeJS.ErrnoException) => reject(new InternalError(`Get "${location}": ${err.code === 'ECONNREFUSED' ? `dial tcp ${hostPort(host, port)}: connect: connection refused` : err.message}`, { cause: err })));
     // The client went away before the agent answered.
     r.res.on('close', () => req.destroy());
     req.end();

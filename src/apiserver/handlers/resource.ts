@@ -13,6 +13,7 @@ import type { PatchType, Semantics } from './semantics.js';
 import { serveWatch } from './watch.js';
 import { handleBinding, handleEviction } from './pod-subresources.js';
 import { handlePodLog, type KubeletClientConfig } from './pod-log.js';
+import { connectSubresources, refuseWithoutUpgrade } from './pod-connect.js';
 import { listBodyParts, partialMetadata, tableResponse } from './output.js';
 import type { VersionView } from './versions.js';
 
@@ -32,7 +33,7 @@ export interface ResourceRequest {
 }
 
 /** Subresources served by the generic handlers; the others (log, exec, token ...) come with later components. */
-const genericSubresources = new Set(['status', 'scale', 'finalize', 'binding', 'eviction', 'log']);
+const genericSubresources = new Set(['status', 'scale', 'finalize', 'binding', 'eviction', 'log', 'exec', 'attach', 'portforward']);
 
 const patchTypes: Record<string, PatchType> = {
   'application/json-patch+json': 'json',
@@ -123,6 +124,11 @@ export async function handleResource(r: ResourceRequest): Promise<void> {
   if (sub === 'log') {
     if (store.info.group !== '' || store.info.kind !== 'Pod') throw new ServiceUnavailableError(`${store.info.plural}/${sub} is not served by this Nami version yet`);
     return handlePodLog(r, r.kubeletClient);
+  }
+  if (connectSubresources.has(sub)) {
+    if (store.info.group !== '' || store.info.kind !== 'Pod') throw new ServiceUnavailableError(`${store.info.plural}/${sub} is not served by this Nami version yet`);
+    // Upgrade requests reach proxyPodConnect through the server's 'upgrade' event; this is a plain request.
+    return refuseWithoutUpgrade({ subresource: sub, method: r.req.method ?? 'GET', namespace: info.namespace!, name: info.name!, query: r.query, pods: store, storeFor: r.storeFor }, r.kubeletClient);
   }
   const verb = info.verb;
   if (sub === 'scale') return handleScale(r);

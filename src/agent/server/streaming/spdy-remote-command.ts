@@ -32,6 +32,8 @@ export function expectedStreamTypes(protocol: string, opts: RemoteCommandOptions
 class SpdyRemoteCommandSession implements RemoteCommandSession {
   readonly closed: Promise<void>;
   private readonly resizes: ((size: TerminalSize) => void)[] = [];
+  /** The latest size, for listeners that come later (the client sends the first one at once). */
+  private size: TerminalSize | undefined;
 
   constructor(
     private readonly session: SpdySession,
@@ -42,6 +44,7 @@ class SpdyRemoteCommandSession implements RemoteCommandSession {
     const resize = streams.get('resize');
     if (resize) {
       const decoder = new ResizeDecoder((size) => {
+        this.size = size;
         for (const l of this.resizes) l(size);
       });
       resize.on('data', (c: Buffer) => decoder.push(c));
@@ -61,6 +64,7 @@ class SpdyRemoteCommandSession implements RemoteCommandSession {
 
   onResize(listener: (size: TerminalSize) => void): void {
     this.resizes.push(listener);
+    if (this.size) listener(this.size);
   }
 
   async finish(outcome: CommandOutcome): Promise<void> {

@@ -55,7 +55,10 @@ class WebSocketSession implements RemoteCommandSession {
   readonly stderr?: Writable;
   readonly closed: Promise<void>;
   private readonly resizes: ((size: TerminalSize) => void)[] = [];
+  /** The latest size, for listeners that come later (the client sends the first one at once). */
+  private size: TerminalSize | undefined;
   private readonly resize = new ResizeDecoder((size) => {
+    this.size = size;
     for (const l of this.resizes) l(size);
   });
 
@@ -87,6 +90,7 @@ class WebSocketSession implements RemoteCommandSession {
 
   onResize(listener: (size: TerminalSize) => void): void {
     this.resizes.push(listener);
+    if (this.size) listener(this.size);
   }
 
   async finish(outcome: CommandOutcome): Promise<void> {
