@@ -276,8 +276,9 @@ export class SpdySession extends EventEmitter {
     super();
     this.nextStreamId = opts.server ? 2 : 1;
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
-    socket.on('end', () => this.teardown());
-    socket.on('close', () => this.teardown());
+    // Frames that arrived before the end are handled first (the peer may send its last DATA and close at once).
+    socket.on('end', () => (this.incoming = this.incoming.then(() => this.teardown())));
+    socket.on('close', () => (this.incoming = this.incoming.then(() => this.teardown())));
     socket.on('error', () => this.teardown());
   }
 
