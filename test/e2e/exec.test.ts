@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -98,9 +99,10 @@ describe('kubectl exec, attach and cp with runc containers', { skip }, () => {
     await k.ok(['apply', '-f', k.writeFile('two.json', pod('two', [{ name: 'a', script: 'exec sleep 3600', env: { WHO: 'first' } }, { name: 'b', script: 'exec sleep 3600', env: { WHO: 'second' } }]))]);
     await k.ok(['apply', '-f', k.writeFile('ticker.json', pod('ticker', [{ name: 'tick', script: 'i=0; while true; do echo tick $i; i=$((i+1)); sleep 0.5; done' }]))]);
     await k.ok(['apply', '-f', k.writeFile('reader.json', pod('reader', [{ name: 'cat', script: 'exec cat', stdin: true }]))]);
+    await k.ok(['apply', '-f', k.writeFile('server.json', pod('server', [{ name: 'nc', script: 'while true; do echo pong | nc -l -p 8080; done' }]))]);
     await k.ok(['apply', '-f', k.writeFile('done.json', pod('done', [{ name: 'main', script: 'true' }]))]);
     const phase = (name: string) => k.ok(['get', 'pod', name, '-o', 'jsonpath={.status.phase}']);
-    for (const name of ['shell', 'two', 'ticker', 'reader']) await eventually(`${name} to run`, async () => ((await phase(name)) === 'Running' ? true : undefined), 60_000);
+    for (const name of ['shell', 'two', 'ticker', 'reader', 'server']) await eventually(`${name} to run`, async () => ((await phase(name)) === 'Running' ? true : undefined), 60_000);
     await eventually('done to finish', async () => ((await phase('done')) === 'Succeeded' ? true : undefined), 60_000);
   });
   after(async () => {
@@ -207,6 +209,26 @@ describe('kubectl exec, attach and cp with runc containers', { skip }, () => {
           }, 30_000);
         } finally {
           await stop(attached.child);
+        }
+      });
+
+      test('port-forward reaches the pod through the same proxy', async () => {
+        const forward = spawnKubectl(kc, home, ['port-forward', 'pod/server', ':8080']);
+        try {
+          const port = Number(await eventually('the local port', () => /Forwarding from 127\.0\.0\.1:(\d+) -> 8080/.exec(forward.output())?.[1], 30_000));
+          const answer = await eventually('pong', async () => {
+            const got = await new Promise<string>((resolve) => {
+              let text = '';
+              const s = connect({ host: '127.0.0.1', port }, () => s.end());
+              s.on('data', (c: Buffer) => (text += c.toString()));
+              s.on('close', () => resolve(text));
+              s.on('error', () => resolve(''));
+            });
+            return got.includes('pong') ? got : undefined;
+          }, 30_000);
+          assert.equal(answer, 'pong\n');
+        } finally {
+          await stop(forward.child);
         }
       });
 
