@@ -20,7 +20,8 @@ const skip = noKubectl || containerSkipReason() || noTmux || false;
 const image = 'nami.dev/busybox:latest';
 const clients: Kubectl[] = [kubectl, findKubectl('1.27'), findKubectl('1.20')].filter((k): k is Kubectl => k !== undefined);
 const bridge = 'nami-x1';
-const tmuxSocket = `nami-exec-${process.pid}`;
+/** tmux's server socket, in the suite's temp dir (removed with it). */
+let tmuxSocket = '';
 
 interface ContainerSpec {
   name: string;
@@ -50,7 +51,7 @@ function pod(name: string, containers: ContainerSpec[], restartPolicy = 'Never')
 }
 
 function tmux(...args: string[]): string {
-  const r = spawnSync('tmux', ['-L', tmuxSocket, ...args], { encoding: 'utf8' });
+  const r = spawnSync('tmux', ['-S', tmuxSocket, ...args], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`tmux ${args.join(' ')}: ${r.stderr}`);
   return r.stdout;
 }
@@ -82,6 +83,7 @@ describe('kubectl exec, attach and cp with runc containers', { skip }, () => {
     nami = await startNami();
     nodeDir = mkdtempSync(join(tmpdir(), 'nami-node-'));
     home = mkdtempSync(join(tmpdir(), 'nami-exec-home-'));
+    tmuxSocket = join(home, 'tmux.sock');
     namiOk(['image', 'busybox', '--data-dir', nodeDir]);
     const saved = { port: process.env.NAMI_AGENT_PORT, address: process.env.NAMI_AGENT_ADDRESS };
     process.env.NAMI_AGENT_PORT = '0';
@@ -106,7 +108,7 @@ describe('kubectl exec, attach and cp with runc containers', { skip }, () => {
     await eventually('done to finish', async () => ((await phase('done')) === 'Succeeded' ? true : undefined), 60_000);
   });
   after(async () => {
-    spawnSync('tmux', ['-L', tmuxSocket, 'kill-server'], { stdio: 'ignore' });
+    spawnSync('tmux', ['-S', tmuxSocket, 'kill-server'], { stdio: 'ignore' });
     await k?.run(['delete', 'pods', '--all', '--wait=true', '--timeout=30s']);
     await agent?.stop();
     await nami?.stop();
@@ -167,7 +169,7 @@ describe('kubectl exec, attach and cp with runc containers', { skip }, () => {
         } catch (e) {
           throw new Error(`${(e as Error).message}\nthe terminal showed:\n${tmux('capture-pane', '-p', '-J', '-S', '-200', '-t', session)}`);
         } finally {
-          spawnSync('tmux', ['-L', tmuxSocket, 'kill-session', '-t', session], { stdio: 'ignore' });
+          spawnSync('tmux', ['-S', tmuxSocket, 'kill-session', '-t', session], { stdio: 'ignore' });
           rmSync(kubeconfigDir, { recursive: true, force: true });
         }
       });
