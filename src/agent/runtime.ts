@@ -134,6 +134,8 @@ export interface Runtime {
    * listens there. Runtimes that cannot (fake) leave it out.
    */
   portForward?(podUid: string, port: number): Promise<Duplex>;
+  /** The images the runtime holds, for node.status.images (names: repo@digest and repo:tag). Runtimes without images (fake) leave it out. */
+  listImages?(): Promise<{ names: string[]; sizeBytes: number }[]>;
   /** Rewrites a running pod's configMap, secret, downwardAPI and projected volumes from current data (atomically). */
   updatePodVolumes?(podUid: string, pod?: KubeObject): Promise<void>;
   close(): Promise<void>;

@@ -10,6 +10,7 @@ import { FakeRuntime, localNodeConfig, startNodeAgent, type Runtime } from '../a
 import { startKubeletServer, type RunningKubeletServer } from '../agent/server/kubelet-server.js';
 import { ensureServingCert } from '../agent/server/serving-cert.js';
 import { defaultKubeletPort } from '../agent/node-status.js';
+import { NodeMonitor } from '../agent/node-monitor.js';
 
 export interface AgentCommandOptions {
   kubeconfig: string;
@@ -106,18 +107,26 @@ export async function startLocalAgent(opts: AgentCommandOptions): Promise<{ node
   const client = new RestClient(clientConfig, 'nami-agent');
   const runtime = await openRuntime(opts.runtime, dataDir, podCIDR, opts.bridge ?? 'nami0', client);
   const verbose = process.env.NAMI_LOG === 'debug';
+  // Real capacity, pressure conditions and images for a node running real pods; the fake runtime keeps its static figures.
+  const monitor = opts.runtime === 'fake' ? undefined : new NodeMonitor({ dataDir, listImages: runtime.listImages?.bind(runtime) });
+  if (monitor) {
+    await monitor.start();
+    Object.assign(config, monitor.resources());
+  }
   const kubelet = await startAgentEndpoint(opts, clientConfig.caPem, dataDir, config.name, config.internalIP, address, runtime);
   if (kubelet) config.kubeletPort = kubelet.port;
   const agent = await (async () => {
     try {
       return await startNodeAgent(client, config, runtime, {
         events: true,
+        ...(monitor ? { health: () => monitor.health(), images: () => monitor.images() } : {}),
         log: (line, level = 'warning') => {
           if (level === 'warning' || verbose) process.stderr.write(`${line}\n`);
         },
       });
     } catch (err) {
       await kubelet?.close();
+      monitor?.stop();
       throw err;
     }
   })();
@@ -125,6 +134,7 @@ export async function startLocalAgent(opts: AgentCommandOptions): Promise<{ node
     node: config.name,
     async stop() {
       await agent.stop();
+      monitor?.stop();
       await kubelet?.close();
       client.close();
     },

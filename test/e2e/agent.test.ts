@@ -269,6 +269,14 @@ describe('nami up', { skip }, () => {
         return /=True runc:\/\//.test(out) ? out : undefined;
       }, 60_000);
       assert.equal(nodes.trim().split('\n').length, 1);
+      // The node says what the machine has: images held, its filesystem's size, memory less the eviction threshold.
+      const node = JSON.parse(await k.ok(['get', 'nodes', '-o', 'json'])).items[0];
+      const imageNames = (node.status.images as { names: string[] }[]).flatMap((i) => i.names);
+      assert.ok(imageNames.includes('nami.dev/busybox:1'), `status.images lists the busybox image: ${imageNames.join(' ')}`);
+      assert.ok(imageNames.some((n) => n.startsWith('nami.dev/busybox@sha256:')));
+      assert.notEqual(node.status.capacity['ephemeral-storage'], '100Gi');
+      assert.ok(parseInt(node.status.allocatable.memory, 10) < parseInt(node.status.capacity.memory, 10));
+      assert.equal(node.status.conditions.find((c: { type: string }) => c.type === 'MemoryPressure').reason, 'KubeletHasSufficientMemory');
       await k.ok(['run', 'up-ok', `--image=${image}`, '--image-pull-policy=IfNotPresent', '--restart=Never', '--', 'true']);
       await eventually('the pod to succeed', async () => ((await k.ok(['get', 'pod', 'up-ok', '-o', 'jsonpath={.status.phase}'])) === 'Succeeded' ? true : undefined), 60_000);
       await k.ok(['delete', 'pod', 'up-ok', '--wait=true', '--timeout=30s']);

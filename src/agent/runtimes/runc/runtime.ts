@@ -223,6 +223,16 @@ export class RuncRuntime implements Runtime {
 
   // --- images ---
 
+  /** Every tagged image of the store, with the names the kubelet reports (repo@digest, repo:tag). */
+  async listImages(): Promise<{ names: string[]; sizeBytes: number }[]> {
+    return (await this.opts.images.list()).map((i) => {
+      const slash = i.reference.lastIndexOf('/');
+      const colon = i.reference.lastIndexOf(':');
+      const repo = colon > slash ? i.reference.slice(0, colon) : i.reference;
+      return { names: [`${repo}@${i.digest}`, i.reference], sizeBytes: i.size };
+    });
+  }
+
   private async resolveImage(ref: string): Promise<ResolvedImage> {
     try {
       return await this.opts.images.resolve(ref);
