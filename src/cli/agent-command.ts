@@ -11,6 +11,7 @@ import { startKubeletServer, type RunningKubeletServer } from '../agent/server/k
 import { ensureServingCert } from '../agent/server/serving-cert.js';
 import { defaultKubeletPort } from '../agent/node-status.js';
 import { NodeMonitor } from '../agent/node-monitor.js';
+import { startRouteController } from '../agent/route-controller.js';
 
 export interface AgentCommandOptions {
   kubeconfig: string;
@@ -113,6 +114,8 @@ export async function startLocalAgent(opts: AgentCommandOptions): Promise<{ node
     await monitor.start();
     Object.assign(config, monitor.resources());
   }
+  // Routes to other nodes' pod ranges (several nodes on one flat network).
+  const routes = opts.runtime === 'runc' ? startRouteController(client, { node: config.name, nodeIP: config.internalIP, log: (line) => process.stderr.write(`nami agent: ${line}\n`) }) : undefined;
   const kubelet = await startAgentEndpoint(opts, clientConfig.caPem, dataDir, config.name, config.internalIP, address, runtime);
   if (kubelet) config.kubeletPort = kubelet.port;
   const agent = await (async () => {
@@ -127,6 +130,7 @@ export async function startLocalAgent(opts: AgentCommandOptions): Promise<{ node
     } catch (err) {
       await kubelet?.close();
       monitor?.stop();
+      routes?.stop();
       throw err;
     }
   })();
@@ -135,6 +139,7 @@ export async function startLocalAgent(opts: AgentCommandOptions): Promise<{ node
     async stop() {
       await agent.stop();
       monitor?.stop();
+      routes?.stop();
       await kubelet?.close();
       client.close();
     },
