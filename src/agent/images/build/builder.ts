@@ -146,6 +146,7 @@ export async function buildImage(store: ImageStore, opts: BuildOptions): Promise
             if (e instanceof RunStepError) throw new BuildStepError(stepName, e.message, { cause: e });
             throw e;
           });
+          if (opts.signal?.aborted) throw new BuildStepError(stepName, 'the build was interrupted');
           if (r.exitCode !== 0) throw new RunFailedError(stepName, r.exitCode, r.output);
         } else {
           let owner: { uid: number; gid: number } | undefined;
