@@ -148,11 +148,11 @@ describe('nami image build', { skip, concurrency: false }, () => {
     assert.deepEqual(readdirSync(store.root).filter((n) => n.includes('runc')), []);
   });
 
-  it('RUN has only a loopback network and runs as the image USER', async () => {
-    await writeFile(join(ctx, 'Net'), 'FROM nami.dev/busybox\nUSER nobody\nRUN id -u; ip -o link | sed "s/^[0-9]*: \\([a-z0-9]*\\).*/\\1/"; ip -o addr show lo | grep -c 127.0.0.1\n');
+  it('RUN has only a loopback network and runs as the image USER, with its HOME', async () => {
+    await writeFile(join(ctx, 'Net'), 'FROM nami.dev/busybox\nUSER nobody\nRUN id -u; echo $HOME; ip -o link | sed "s/^[0-9]*: \\([a-z0-9]*\\).*/\\1/"; ip -o addr show lo | grep -c 127.0.0.1\n');
     let output = '';
     await buildImage(store, { context: ctx, file: join(ctx, 'Net'), tags: ['localhost/net:1'], runc: runcBin!, onOutput: (c) => (output += c) });
-    assert.equal(output, '65534\nlo\n1\n');
+    assert.equal(output, '65534\n/nonexistent\nlo\n1\n');
   });
 
   it('FROM scratch with COPY makes a one-layer image', async () => {

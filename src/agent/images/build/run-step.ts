@@ -50,10 +50,20 @@ export async function accountFiles(rootfs: string): Promise<{ passwd?: string; g
   return { ...(passwd !== undefined ? { passwd } : {}), ...(group !== undefined ? { group } : {}) };
 }
 
+/** The user's home directory from /etc/passwd, else "/" ("/root" for root), as Docker sets HOME for RUN. */
+export function homeOf(uid: number, passwd: string | undefined): string {
+  for (const line of (passwd ?? '').split('\n')) {
+    const f = line.split(':');
+    if (f[2] === String(uid) && f[5]) return f[5];
+  }
+  return uid === 0 ? '/root' : '/';
+}
+
 export async function runStep(opts: RunStepOptions): Promise<RunStepResult> {
   let user;
+  const files = await accountFiles(opts.rootfs);
   try {
-    user = resolveImageUser(opts.user || undefined, await accountFiles(opts.rootfs));
+    user = resolveImageUser(opts.user || undefined, files);
   } catch (e) {
     if (e instanceof SpecError) throw new RunStepError(`USER ${opts.user}: ${e.message}`);
     throw e;
@@ -65,9 +75,10 @@ export async function runStep(opts: RunStepOptions): Promise<RunStepResult> {
   for (const m of mountPoints) if (!(await lstat(join(opts.rootfs, m)).catch(() => undefined))) created.push(m);
 
   const id = `nami-build-${process.pid}-${randomBytes(6).toString('hex')}`;
+  const env = opts.env.some((e) => e.startsWith('HOME=')) ? opts.env : [...opts.env, `HOME=${homeOf(user.uid, files.passwd)}`];
   const spec = buildSpec({
     args: opts.args,
-    env: opts.env,
+    env,
     cwd: opts.cwd,
     user,
     capabilities: defaultCapabilities,
