@@ -152,6 +152,60 @@ image
     console.log(`built busybox ${built.version}: ${built.references.join(', ')} (${built.digest})`);
   });
 
+image
+  .command('build <context>')
+  .description('build an image from a Containerfile (or Dockerfile) in <context>; RUN steps run in runc containers (root)')
+  .requiredOption('-t, --tag <name...>', 'names to give the image (e.g. localhost/hello:1)')
+  .option('-f, --file <file>', 'the Containerfile (default: <context>/Containerfile, else <context>/Dockerfile)')
+  .option('--build-arg <name=value...>', 'values for ARG (NAME alone takes $NAME from the environment)')
+  .option('--data-dir <dir>', 'the node\'s data directory', defaultDataDir)
+  .action(async (context: string, opts: { tag: string[]; file?: string; buildArg?: string[]; dataDir: string }) => {
+    const { buildImage, RunFailedError } = await import('../agent/images/build/index.js');
+    const buildArgs: Record<string, string> = {};
+    for (const a of opts.buildArg ?? []) {
+      const eq = a.indexOf('=');
+      if (eq === 0) throw new Error(`--build-arg ${a}: missing name`);
+      if (eq > 0) buildArgs[a.slice(0, eq)] = a.slice(eq + 1);
+      else if (process.env[a] !== undefined) buildArgs[a] = process.env[a]!;
+    }
+    const store = await imageStore(opts.dataDir);
+    const abort = new AbortController();
+    const interrupt = () => abort.abort();
+    process.once('SIGINT', interrupt);
+    process.once('SIGTERM', interrupt);
+    try {
+      await buildImage(store, {
+        context,
+        tags: opts.tag,
+        ...(opts.file ? { file: opts.file } : {}),
+        buildArgs,
+        signal: abort.signal,
+        onProgress: (line) => console.log(line),
+        onOutput: (chunk) => process.stdout.write(chunk),
+      });
+    } catch (e) {
+      // the command's output was shown as it ran; the build ends with its exit code
+      if (e instanceof RunFailedError) {
+        console.error(`nami: ${e.message}`);
+        process.exit(e.exitCode > 0 && e.exitCode < 256 ? e.exitCode : 1);
+      }
+      throw e;
+    } finally {
+      process.off('SIGINT', interrupt);
+      process.off('SIGTERM', interrupt);
+    }
+  });
+image
+  .command('save <reference> <file>')
+  .description('write an image as an OCI layout tar (skopeo oci-archive:, podman load, nami image import)')
+  .option('--data-dir <dir>', 'the node\'s data directory', defaultDataDir)
+  .action(async (reference: string, file: string, opts: { dataDir: string }) => {
+    const { saveOciArchive } = await import('../agent/images/index.js');
+    const store = await imageStore(opts.dataDir);
+    const saved = await saveOciArchive(store, reference, file);
+    console.log(`saved ${saved.reference} (${saved.digest}) to ${file}`);
+  });
+
 /** `scheduler` and `controllers`: one part of the control plane, against any API server. */
 function componentCommand(name: 'scheduler' | 'controllers', description: string): void {
   program
