@@ -10,7 +10,7 @@
 // Subclasses own the sandbox and how a run is started, stopped and destroyed.
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
-import { readdir, readFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,7 +19,7 @@ import { ContainerStartError, type ContainerConfig, type PodSandboxConfig, type 
 import { envReferences, SpecError, type EnvContext } from './container-env.js';
 import { ensureImage, pullPolicyOf } from './image-pull.js';
 import { files, monitorAlive, readJson, readRecord, writeFileAtomic, type ExitRecord, type StartedRecord } from './run-files.js';
-import { decodeSecret, prepareVolumes, type VolumeSource } from './volumes.js';
+import { decodeSecret, prepareVolumes, type PreparedVolume, type VolumeSource } from './volumes.js';
 
 type Json = Record<string, unknown>;
 
@@ -197,6 +197,50 @@ export abstract class RunDirRuntime {
     const at = ref.indexOf('@');
     const repo = at >= 0 ? ref.slice(0, at) : ref.replace(/:[^:/]+$/, '');
     return `${repo}@${img.digest}`;
+  }
+
+  /** Writes what the runtime keeps about a new pod (pod.json, podspec.json, podobj.json). */
+  protected async recordPod(config: PodSandboxConfig): Promise<PodRecord> {
+    const dir = this.podDir(config.uid);
+    await mkdir(dir, { recursive: true, mode: 0o711 });
+    const hostname = config.hostname.slice(0, 63).replace(/[-.]+$/, '') || 'localhost';
+    const rec: PodRecord = { uid: config.uid, namespace: config.namespace, name: config.name, hostname, hostNetwork: config.hostNetwork, createdAt: Date.now() };
+    writeFileAtomic(join(dir, 'pod.json'), JSON.stringify(rec));
+    writeFileAtomic(join(dir, 'podspec.json'), JSON.stringify(config.pod.spec ?? {}));
+    writeFileAtomic(join(dir, 'podobj.json'), JSON.stringify(config.pod));
+    return rec;
+  }
+
+  /** The stored pod object (or one made from the record) and what a container of it needs: its env context and the pod's volumes, set up. */
+  protected async containerContext(podDir: string, pod: PodRecord, container: Json): Promise<{ podSpec: Json; podObj: Json; envCtx: EnvContext; volumes: Map<string, PreparedVolume> }> {
+    const podSpec = readJson<Json>(join(podDir, 'podspec.json')) ?? {};
+    const podObj = readJson<Json>(join(podDir, 'podobj.json')) ?? { metadata: { name: pod.name, namespace: pod.namespace, uid: pod.uid }, spec: podSpec };
+    try {
+      const envCtx = await this.envContext(podDir, podObj, container);
+      const volumes = await prepareVolumes(podDir, envCtx, this.volumeSource);
+      return { podSpec, podObj, envCtx, volumes };
+    } catch (e) {
+      throw new ContainerStartError('CreateContainerConfigError', (e as Error).message, { cause: e });
+    }
+  }
+
+  /** Stops a run: `kill('TERM')`, up to graceSeconds, then `kill('KILL')` and up to 10 s more for the monitor to record the exit. */
+  protected async stopGracefully(dir: string, graceSeconds: number, kill: (signal: 'TERM' | 'KILL') => Promise<void>): Promise<void> {
+    const done = () => {
+      const s = this.runState(dir).state;
+      return s === 'exited' || s === 'unknown';
+    };
+    if (done()) return;
+    if (graceSeconds > 0) {
+      await kill('TERM');
+      const deadline = Date.now() + graceSeconds * 1000;
+      while (!done() && Date.now() < deadline) await sleep(50);
+    }
+    if (!done()) {
+      await kill('KILL');
+      const deadline = Date.now() + 10_000;
+      while (!done() && Date.now() < deadline) await sleep(50);
+    }
   }
 
   /**

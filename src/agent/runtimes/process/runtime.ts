@@ -16,11 +16,10 @@ import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { flattenLayers, unpackLayers } from '../../images/index.js';
 import { ContainerStartError, type ContainerConfig, type PodSandboxConfig, type Runtime, type RuntimeContainer, type RuntimeSandbox } from '../../runtime.js';
-import { containerArgs, containerEnv, expandVars, SpecError, type EnvContext } from '../container-env.js';
+import { containerArgs, containerEnv, expandVars, SpecError } from '../container-env.js';
 import { execCollecting } from '../exec-collecting.js';
 import { RunDirRuntime, sleep, safeName, type PodRecord, type RunDirRuntimeOptions, type RunMeta } from '../run-dir-runtime.js';
 import { files, monitorAlive, readJson, readRecord, writeFileAtomic, type MonitorConfig, type ProcessLaunch, type StartedRecord } from '../run-files.js';
-import { prepareVolumes, type PreparedVolume } from '../volumes.js';
 import { envObject, hostWorkingDir, resolveExecutable, rootfsPath } from './host-command.js';
 import { unsupportedContainerFeatures, unsupportedVolumes, volumeEnvName } from './limits.js';
 
@@ -91,12 +90,7 @@ export class ProcessRuntime extends RunDirRuntime implements Runtime {
       const dir = this.podDir(config.uid);
       const existing = await this.sandboxOf(dir);
       if (existing?.state === 'ready') return existing;
-      await mkdir(dir, { recursive: true, mode: 0o711 });
-      const hostname = config.hostname.slice(0, 63).replace(/[-.]+$/, '') || 'localhost';
-      const rec: PodRecord = { uid: config.uid, namespace: config.namespace, name: config.name, hostname, hostNetwork: config.hostNetwork, createdAt: Date.now() };
-      writeFileAtomic(join(dir, 'pod.json'), JSON.stringify(rec));
-      writeFileAtomic(join(dir, 'podspec.json'), JSON.stringify(config.pod.spec ?? {}));
-      writeFileAtomic(join(dir, 'podobj.json'), JSON.stringify(config.pod));
+      await this.recordPod(config);
       const sb: SandboxRecord = { id: randomBytes(32).toString('hex'), createdAt: Date.now(), ready: true };
       writeFileAtomic(join(dir, 'sandbox.json'), JSON.stringify(sb));
       return (await this.sandboxOf(dir))!;
@@ -125,22 +119,15 @@ export class ProcessRuntime extends RunDirRuntime implements Runtime {
       const pod = readJson<PodRecord>(join(podDir, 'pod.json'));
       if (!pod || (await this.sandboxOf(podDir))?.state !== 'ready') throw new ContainerStartError('CreateContainerError', `the sandbox of pod ${uid} is not ready`);
       const spec = config.spec as Json;
+      // Said before anything is set up: no volume is prepared for a container that cannot run.
       const podSpec = readJson<Json>(join(podDir, 'podspec.json')) ?? {};
-      const podObj = readJson<Json>(join(podDir, 'podobj.json')) ?? { metadata: { name: pod.name, namespace: pod.namespace, uid }, spec: podSpec };
-      const annotations = ((podObj.metadata as Json | undefined)?.annotations ?? {}) as Record<string, string>;
+      const annotations = ((readJson<Json>(join(podDir, 'podobj.json'))?.metadata as Json | undefined)?.annotations ?? {}) as Record<string, string>;
       const cannot = [...unsupportedVolumes(podSpec), ...unsupportedContainerFeatures(spec, podSpec, annotations, this.uid, this.gid)];
       if (cannot.length > 0) throw new ContainerStartError('CreateContainerError', `the process runtime (no isolation) cannot run this container as specified: ${cannot.join('; ')}`);
       const img = await this.ensureContainerImage(pod, config);
       const dir = join(podDir, `${safeName(config.name)}-${config.attempt}`);
       if (existsSync(dir)) await this.destroyRun(dir);
-      let envCtx: EnvContext;
-      let volumes: Map<string, PreparedVolume>;
-      try {
-        envCtx = await this.envContext(podDir, podObj, spec);
-        volumes = await prepareVolumes(podDir, envCtx, this.volumeSource);
-      } catch (e) {
-        throw new ContainerStartError('CreateContainerConfigError', (e as Error).message, { cause: e });
-      }
+      const { envCtx, volumes } = await this.containerContext(podDir, pod, spec);
       const id = randomBytes(32).toString('hex');
       const logPath = this.logPath(uid, config.name, config.attempt);
       const meta: RunMeta = { id, name: config.name, attempt: config.attempt, image: img.reference, imageRef: this.imageRefOf(img), createdAt: Date.now(), logPath };
@@ -188,21 +175,7 @@ export class ProcessRuntime extends RunDirRuntime implements Runtime {
 
   /** SIGTERM to the process group, the grace period, SIGKILL. */
   private async stopRun(dir: string, graceSeconds: number): Promise<void> {
-    const done = () => {
-      const s = this.runState(dir).state;
-      return s === 'exited' || s === 'unknown';
-    };
-    if (done()) return;
-    if (graceSeconds > 0) {
-      this.killRun(dir, 'SIGTERM');
-      const deadline = Date.now() + graceSeconds * 1000;
-      while (!done() && Date.now() < deadline) await sleep(50);
-    }
-    if (!done()) {
-      this.killRun(dir, 'SIGKILL');
-      const deadline = Date.now() + 10_000;
-      while (!done() && Date.now() < deadline) await sleep(50);
-    }
+    await this.stopGracefully(dir, graceSeconds, async (signal) => this.killRun(dir, signal === 'TERM' ? 'SIGTERM' : 'SIGKILL'));
   }
 
   async stopContainer(uid: string, containerId: string, gracePeriodSeconds: number): Promise<void> {

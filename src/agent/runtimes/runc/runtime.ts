@@ -13,16 +13,15 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { overlayLowerdir, unpackLayers, type ResolvedImage } from '../../images/index.js';
 import type { ContainerConfig, PodSandboxConfig, Runtime, RuntimeContainer, RuntimeSandbox } from '../../runtime.js';
 import { ContainerStartError } from '../../runtime.js';
 import { PodNetwork } from '../../network/index.js';
-import { containerArgs, containerEnv, expandVars, SpecError, type EnvContext } from '../container-env.js';
+import { containerArgs, containerEnv, expandVars, SpecError } from '../container-env.js';
 import { buildSpec, containerCapabilities, containerResources, containerUser } from './spec.js';
-import { prepareVolumes, volumeBinds, type PreparedVolume } from '../volumes.js';
-import { files, monitorAlive, readJson, readRecord, writeFileAtomic, type ExitRecord, type MonitorConfig, type StartedRecord } from '../run-files.js';
+import { volumeBinds } from '../volumes.js';
+import { files, monitorAlive, readJson, readRecord, writeFileAtomic, type MonitorConfig, type StartedRecord } from '../run-files.js';
 import { defaultPauseImage, RunDirRuntime, safeName, sleep, type PodRecord, type RunDirRuntimeOptions, type RunMeta } from '../run-dir-runtime.js';
 import { execCollecting } from '../exec-collecting.js';
 
@@ -130,12 +129,7 @@ export class RuncRuntime extends RunDirRuntime implements Runtime {
       const dir = this.podDir(config.uid);
       const existing = await this.sandboxOf(dir);
       if (existing?.state === 'ready') return existing;
-      await mkdir(dir, { recursive: true, mode: 0o711 });
-      const hostname = config.hostname.slice(0, 63).replace(/[-.]+$/, '') || 'localhost';
-      const rec: PodRecord = { uid: config.uid, namespace: config.namespace, name: config.name, hostname, hostNetwork: config.hostNetwork, createdAt: Date.now() };
-      writeFileAtomic(join(dir, 'pod.json'), JSON.stringify(rec));
-      writeFileAtomic(join(dir, 'podspec.json'), JSON.stringify(config.pod.spec ?? {}));
-      writeFileAtomic(join(dir, 'podobj.json'), JSON.stringify(config.pod));
+      const rec = await this.recordPod(config);
       let podIp: string | undefined;
       if (this.network && !config.hostNetwork) {
         try {
@@ -163,7 +157,7 @@ export class RuncRuntime extends RunDirRuntime implements Runtime {
         privileged: false,
         noNewPrivileges: true,
         readonlyRootfs: true,
-        hostname: config.hostNetwork ? undefined : hostname,
+        hostname: config.hostNetwork ? undefined : rec.hostname,
         hostNetwork: config.hostNetwork,
         resources: { devices: [{ allow: false, access: 'rwm' }] },
         cgroupsPath: this.cgroupsPath(id),
@@ -275,17 +269,8 @@ export class RuncRuntime extends RunDirRuntime implements Runtime {
       if (existsSync(dir)) await this.destroyRun(dir);
       const id = randomBytes(32).toString('hex');
       const spec = config.spec as Json;
-      const podSpec = readJson<Json>(join(podDir, 'podspec.json')) ?? {};
       const sc = (spec.securityContext ?? {}) as Json;
-      const podObj = readJson<Json>(join(podDir, 'podobj.json')) ?? { metadata: { name: pod.name, namespace: pod.namespace, uid }, spec: podSpec };
-      let envCtx: EnvContext;
-      let volumes: Map<string, PreparedVolume>;
-      try {
-        envCtx = await this.envContext(podDir, podObj, spec);
-        volumes = await prepareVolumes(podDir, envCtx, this.volumeSource);
-      } catch (e) {
-        throw new ContainerStartError('CreateContainerConfigError', (e as Error).message, { cause: e });
-      }
+      const { podSpec, envCtx, volumes } = await this.containerContext(podDir, pod, spec);
       const build = async (rootfs: string): Promise<Json> => {
         const accounts = {
           passwd: await readFile(join(rootfs, 'etc/passwd'), 'utf8').catch(() => undefined),
@@ -343,19 +328,9 @@ export class RuncRuntime extends RunDirRuntime implements Runtime {
   private async stopRun(dir: string, graceSeconds: number): Promise<void> {
     const meta = readRecord<RunMeta>(dir, files.meta);
     if (!meta) return;
-    const done = () => this.runState(dir).state === 'exited' || this.runState(dir).state === 'unknown';
-    if (!done()) {
-      if (graceSeconds > 0) {
-        await this.runcQuiet(['kill', meta.id, 'TERM']);
-        const deadline = Date.now() + graceSeconds * 1000;
-        while (!done() && Date.now() < deadline) await sleep(50);
-      }
-      if (!done()) {
-        await this.runcQuiet(['kill', '--all', meta.id, 'KILL']);
-        const deadline = Date.now() + 10_000;
-        while (!done() && Date.now() < deadline) await sleep(50);
-      }
-    }
+    await this.stopGracefully(dir, graceSeconds, async (signal) => {
+      await this.runcQuiet(signal === 'TERM' ? ['kill', meta.id, 'TERM'] : ['kill', '--all', meta.id, 'KILL']);
+    });
     await this.runcQuiet(['delete', '--force', meta.id]);
   }
 
