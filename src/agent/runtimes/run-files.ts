@@ -57,9 +57,9 @@ export const files = {
 } as const;
 
 /** Writes a file so that readers see the old or the new content, never a part (and it survives a crash). */
-export function writeFileAtomic(path: string, data: string): void {
+export function writeFileAtomic(path: string, data: string, mode = 0o644): void {
   const tmp = `${path}.tmp-${process.pid}`;
-  const fd = openSync(tmp, 'w', 0o644);
+  const fd = openSync(tmp, 'w', mode);
   try {
     writeSync(fd, data);
     fsyncSync(fd);

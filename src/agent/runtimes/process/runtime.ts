@@ -100,7 +100,8 @@ export class ProcessRuntime extends RunDirRuntime implements Runtime {
   protected async sandboxOf(podDir: string): Promise<RuntimeSandbox | undefined> {
     const sb = readJson<SandboxRecord>(join(podDir, 'sandbox.json'));
     if (!sb) return undefined;
-    return { id: sb.id, state: sb.ready ? 'ready' : 'notready', ips: sb.ready && this.opts.nodeIP ? [this.opts.nodeIP] : [], createdAt: sb.createdAt };
+    // The node's IP is never released: a stopped pod still shows it, as a host-network pod does.
+    return { id: sb.id, state: sb.ready ? 'ready' : 'notready', ips: this.opts.nodeIP ? [this.opts.nodeIP] : [], createdAt: sb.createdAt };
   }
 
   async stopPodSandbox(uid: string, gracePeriodSeconds: number): Promise<void> {
@@ -151,7 +152,8 @@ export class ProcessRuntime extends RunDirRuntime implements Runtime {
         const launch: ProcessLaunch = { file, argv: args, env: envs, cwd };
         await mkdir(join(logPath, '..'), { recursive: true });
         const mc: MonitorConfig = { id, logPath, process: launch };
-        writeFileAtomic(join(dir, files.monitorConfig), JSON.stringify(mc));
+        // The env may hold secret values: for the agent's user only.
+        writeFileAtomic(join(dir, files.monitorConfig), JSON.stringify(mc), 0o600);
         writeFileAtomic(join(dir, files.meta), JSON.stringify(meta));
       } catch (e) {
         await this.destroyRun(dir);
