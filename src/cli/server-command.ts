@@ -4,6 +4,7 @@ import { openBackend } from '../storage/index.js';
 import { startApiServer } from '../apiserver/start.js';
 import { Worker } from 'node:worker_threads';
 import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
 import type { ControlPlaneWorkerData } from './control-plane-worker.js';
 import { secondsFlag } from './flags.js';
 
@@ -36,6 +37,11 @@ export async function runServer(opts: ServerCommandOptions): Promise<void> {
   if (opts.runtime !== undefined) {
     const { parseRuntimeKind } = await import('./agent-command.js');
     parseRuntimeKind(opts.runtime);
+  }
+  try {
+    await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  } catch (err) {
+    throw new Error(`cannot create the data directory ${dataDir} (${(err as Error).message}): give a writable one with --data-dir or NAMI_DATA_DIR`);
   }
   const backend = await openBackend(opts.storage, dataDir);
   const running = await startApiServer({ dataDir, host, port, backend });
