@@ -7,7 +7,8 @@
 //   <root>/pods/<uid>/<name>-<attempt>/   (sandbox: <root>/pods/<uid>/sandbox/)
 // with an overlayfs rootfs over the image's unpacked layers, watched by a detached monitor
 // process (../container-monitor.ts) that writes the CRI log and records start and exit, so that state
-// survives an agent restart. runc's own state lives in <root>/runc (`runc --root`).
+// survives an agent restart (the run-dir bookkeeping shared with the process runtime is
+// ../run-dir-runtime.ts). runc's own state lives in <root>/runc (`runc --root`).
 import { spawn, execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
