@@ -2,8 +2,8 @@
 // kubelet's CRI use: one sandbox per pod (its network and IPs), containers
 // created and started inside it, stopped with a grace period, and a status the
 // agent turns into the pod's API status. Implementations: FakeRuntime (hollow
-// nodes, nothing runs); issue 4 adds runc (OCI containers) and process (plain
-// host processes).
+// nodes, nothing runs), RuncRuntime (OCI containers, runtimes/runc) and
+// ProcessRuntime (plain host processes, no isolation, runtimes/process).
 import type { Duplex } from 'node:stream';
 import type { KubeObject } from '../api/object.js';
 

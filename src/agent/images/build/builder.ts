@@ -11,7 +11,8 @@ import { hostPlatform, MediaType, type ImageConfigFile, type ImageManifest } fro
 import { normalizeReference } from '../reference.js';
 import { sha256, type ImageStore, type LayerInfo } from '../store.js';
 import { unpackLayer } from '../unpack.js';
-import { resolveImageUser, SpecError } from '../../runtimes/runc/spec.js';
+import { SpecError } from '../../runtimes/container-env.js';
+import { resolveImageUser } from '../../runtimes/runc/spec.js';
 import { BuildContext, BuildContextError } from './context.js';
 import { copyIntoRootfs } from './copy.js';
 import { BuildStepError, ContainerfileError, RunFailedError } from './errors.js';

@@ -7,7 +7,8 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { lstat, mkdir, readFile, rmdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { buildSpec, defaultCapabilities, resolveImageUser, SpecError } from '../../runtimes/runc/spec.js';
+import { SpecError } from '../../runtimes/container-env.js';
+import { buildSpec, defaultCapabilities, resolveImageUser } from '../../runtimes/runc/spec.js';
 import { resolveInRoot } from '../unpack.js';
 
 export interface RunStepOptions {
