@@ -21,7 +21,11 @@ function serverCommand(name: 'server' | 'up', description: string): void {
     .option('--no-scheduler', 'do not run the scheduler here (run `nami scheduler` elsewhere)')
     .option('--no-controllers', 'do not run the controllers here (run `nami controllers` elsewhere)')
     .option('--node-monitor-grace-period <seconds>', 'how long a node may go unheard before it is marked NotReady/Unknown', '40');
-  if (name === 'up') cmd.option('--runtime <runc|process|fake>', 'how this node runs pods (default: runc when root and runc are there, else process)');
+  if (name === 'up')
+    cmd
+      .option('--runtime <runc|process|fake>', 'how this node runs pods (default: runc when root and runc are there, else process)')
+      .option('--pod-cidr <cidr>', 'this node\'s pod range', '10.244.0.0/24')
+      .option('--bridge <name>', 'this node\'s pod bridge', 'nami0');
   cmd.action(async (opts: ServerCommandOptions) => {
     const { runServer } = await import('./server-command.js');
     await runServer({ ...opts, agent: name === 'up' });

@@ -22,6 +22,10 @@ export interface ServerCommandOptions {
   agent?: boolean;
   /** `nami up --runtime`: runc, process or fake (default: runc when it can run here, else process). */
   runtime?: string;
+  /** `nami up --pod-cidr`: the node's pod range (10.244.0.0/24). */
+  podCidr?: string;
+  /** `nami up --bridge`: the node's pod bridge (nami0). */
+  bridge?: string;
 }
 
 export function parseListen(listen: string): { host: string; port: number } {
@@ -53,7 +57,7 @@ export async function runServer(opts: ServerCommandOptions): Promise<void> {
       `  kubeconfig: ${running.kubeconfigPath}\n` +
       `  try: KUBECONFIG=${running.kubeconfigPath} kubectl get namespaces\n`,
   );
-  const agent = opts.agent ? await startUpAgent(running.kubeconfigPath, dataDir, opts.runtime) : undefined;
+  const agent = opts.agent ? await startUpAgent(running.kubeconfigPath, dataDir, opts) : undefined;
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
@@ -100,7 +104,8 @@ function startComponentsWorker(kubeconfig: string, opts: ServerCommandOptions, v
  * The node of `nami up`: runc when this machine can run containers, else the process runtime (no
  * isolation), said loudly; `--runtime` chooses. A busybox image is built into its store at first start.
  */
-async function startUpAgent(kubeconfig: string, dataDir: string, chosen: string | undefined): Promise<{ stop(): Promise<void> }> {
+async function startUpAgent(kubeconfig: string, dataDir: string, opts: ServerCommandOptions): Promise<{ stop(): Promise<void> }> {
+  const chosen = opts.runtime;
   const { canRunContainers, parseRuntimeKind, processRuntimeWarning, startLocalAgent } = await import('./agent-command.js');
   const nodeDir = join(dataDir, 'node');
   const runtime = chosen !== undefined ? parseRuntimeKind(chosen) : canRunContainers() ? 'runc' : 'process';
@@ -119,7 +124,7 @@ async function startUpAgent(kubeconfig: string, dataDir: string, chosen: string 
   } else if (runtime === 'fake') {
     process.stderr.write('nami up: WARNING: this node runs the FAKE runtime: pods are reported Running but nothing runs.\n');
   }
-  const agent = await startLocalAgent({ kubeconfig, dataDir: nodeDir, runtime });
+  const agent = await startLocalAgent({ kubeconfig, dataDir: nodeDir, runtime, podCidr: opts.podCidr, bridge: opts.bridge });
   process.stdout.write(`  node: ${agent.node} (runtime ${runtime})\n`);
   return agent;
 }
