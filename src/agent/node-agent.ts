@@ -50,6 +50,8 @@ export interface NodeAgentOptions {
   informers?: InformerFactory;
   /** Each node's health for its conditions; all fine when not given. */
   health?: (node: string) => NodeHealth;
+  /** Each node's status.images (the images its runtime holds); none reported when not given. */
+  images?: (node: string) => { names: string[]; sizeBytes: number }[] | undefined;
   /** Called as nodes finish registering. */
   onRegistered?: (registered: number, total: number) => void;
   /** How often running pods' configMap/secret/downwardAPI volumes are refreshed (the kubelet's sync period; 10 s). */
@@ -75,6 +77,7 @@ interface Shared {
   leaseDurationSeconds: number;
   reportFrequencyMs: number;
   health: (node: string) => NodeHealth;
+  images: (node: string) => { names: string[]; sizeBytes: number }[] | undefined;
   log: AgentLog;
   stopped: () => boolean;
 }
@@ -101,7 +104,7 @@ class NodeAgent {
   }
 
   private status(previousConditions: Json[]): Json {
-    return nodeStatus(this.config, `${this.runtime.type}://${this.runtime.version}`, this.shared.health(this.name), previousConditions, Date.now());
+    return nodeStatus(this.config, `${this.runtime.type}://${this.runtime.version}`, this.shared.health(this.name), previousConditions, Date.now(), this.shared.images(this.name));
   }
 
   private heartbeat<T>(fn: () => Promise<T>): Promise<T> {
@@ -268,6 +271,7 @@ export async function startNodeAgents(client: RestClient, nodes: NodeSpecAndRunt
     leaseDurationSeconds,
     reportFrequencyMs: opts.nodeStatusReportFrequencyMs ?? 300_000,
     health: opts.health ?? (() => healthyNode),
+    images: opts.images ?? (() => undefined),
     log,
     stopped: () => stopped,
   };

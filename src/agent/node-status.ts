@@ -4,6 +4,7 @@
 // allocatable, the pressure and Ready conditions with the kubelet's reasons
 // and messages, addresses, daemon endpoints and system info.
 import { createHash, randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { cpus, hostname as osHostname, networkInterfaces, release, totalmem } from 'node:os';
 import { isPlainObject, type KubeObject } from '../api/object.js';
 import { apiTime } from './timestamps.js';
@@ -119,9 +120,9 @@ export function nodeConditions(health: NodeHealth, previous: Json[], now: number
   });
 }
 
-export function nodeStatus(cfg: NodeConfig, runtimeVersion: string, health: NodeHealth, previousConditions: Json[], now: number): Json {
+export function nodeStatus(cfg: NodeConfig, runtimeVersion: string, health: NodeHealth, previousConditions: Json[], now: number, images?: { names: string[]; sizeBytes: number }[]): Json {
   const addresses = [{ type: 'InternalIP', address: cfg.internalIP }, { type: 'Hostname', address: cfg.hostname ?? cfg.name }];
-  return {
+  const status: Json = {
     capacity: { ...cfg.capacity },
     allocatable: { ...(cfg.allocatable ?? cfg.capacity) },
     conditions: nodeConditions(health, previousConditions, now),
@@ -140,6 +141,8 @@ export function nodeStatus(cfg: NodeConfig, runtimeVersion: string, health: Node
       architecture: cfg.nodeInfo.architecture,
     },
   };
+  if (images) status.images = images.map((i) => ({ names: [...i.names], sizeBytes: i.sizeBytes }));
+  return status;
 }
 
 /** The Node the agent creates when it registers (the kubelet's initialNode, status included). */
@@ -188,6 +191,17 @@ export function derivedSystemUuid(name: string): string {
 /** One boot ID per process: a restarted agent is a rebooted kubelet as far as the API can tell. */
 export const processBootId = randomUUID();
 
+/** PRETTY_NAME of /etc/os-release ("Debian GNU/Linux 12 (bookworm)"), as the kubelet's osImage. */
+function osPrettyName(): string {
+  try {
+    const m = /^PRETTY_NAME="?([^"\n]*)"?$/m.exec(readFileSync('/etc/os-release', 'utf8'));
+    if (m?.[1]) return m[1];
+  } catch {
+    /* none */
+  }
+  return 'Linux';
+}
+
 /** The machine this process runs on, as a node: for an agent running real pods here. */
 export function localNodeConfig(overrides: Partial<NodeConfig> = {}): NodeConfig {
   const name = (overrides.name ?? osHostname()).toLowerCase();
@@ -208,7 +222,7 @@ export function localNodeConfig(overrides: Partial<NodeConfig> = {}): NodeConfig
       systemUUID: derivedSystemUuid(name),
       bootID: processBootId,
       kernelVersion: release(),
-      osImage: 'Nami node',
+      osImage: osPrettyName(),
       operatingSystem: 'linux',
       architecture: goArch(),
     },

@@ -2,8 +2,8 @@
 // kubelet's CRI use: one sandbox per pod (its network and IPs), containers
 // created and started inside it, stopped with a grace period, and a status the
 // agent turns into the pod's API status. Implementations: FakeRuntime (hollow
-// nodes, nothing runs); issue 4 adds runc (OCI containers) and process (plain
-// host processes).
+// nodes, nothing runs), RuncRuntime (OCI containers, runtimes/runc) and
+// ProcessRuntime (plain host processes, no isolation, runtimes/process).
 import type { Duplex, Readable, Writable } from 'node:stream';
 import type { KubeObject } from '../api/object.js';
 
@@ -172,6 +172,8 @@ export interface Runtime {
    * listens there. Runtimes that cannot (fake) leave it out.
    */
   portForward?(podUid: string, port: number): Promise<Duplex>;
+  /** The images the runtime holds, for node.status.images (names: repo@digest and repo:tag). Runtimes without images (fake) leave it out. */
+  listImages?(): Promise<{ names: string[]; sizeBytes: number }[]>;
   /** Rewrites a running pod's configMap, secret, downwardAPI and projected volumes from current data (atomically). */
   updatePodVolumes?(podUid: string, pod?: KubeObject): Promise<void>;
   close(): Promise<void>;

@@ -1,5 +1,6 @@
 // `nami agent`: this machine as a node of a cluster, running pods as real
-// containers with runc (root), or with the fake runtime.
+// containers with runc (root), as plain host processes (process: no isolation,
+// no root needed), or with the fake runtime.
 import { existsSync } from 'node:fs';
 import { delimiter, join, resolve } from 'node:path';
 import { loadKubeconfig } from '../client/kubeconfig.js';
@@ -10,11 +11,14 @@ import { FakeRuntime, localNodeConfig, startNodeAgent, type Runtime } from '../a
 import { startKubeletServer, type RunningKubeletServer } from '../agent/server/kubelet-server.js';
 import { ensureServingCert } from '../agent/server/serving-cert.js';
 import { defaultKubeletPort } from '../agent/node-status.js';
+import { NodeMonitor } from '../agent/node-monitor.js';
+import { startRouteController } from '../agent/route-controller.js';
 
 export interface AgentCommandOptions {
   kubeconfig: string;
   name?: string;
   dataDir: string;
+  /** runc, process or fake. */
   runtime: string;
   /** The HTTPS port the API server reaches for logs (kubelet's 10250; 0 picks one). Default: $NAMI_AGENT_PORT or 10250. */
   port?: number;
@@ -36,33 +40,48 @@ async function getOrUndefined(client: RestClient, plural: string, namespace: str
   }
 }
 
-async function openRuntime(kind: string, dataDir: string, podCidr: string, bridge: string, client: RestClient): Promise<Runtime> {
-  if (kind === 'fake') return new FakeRuntime({ podCidr });
-  if (kind !== 'runc') throw new Error(`--runtime must be runc or fake, got "${kind}" (the process runtime comes later)`);
-  if (process.getuid?.() !== 0) throw new Error('the runc runtime needs root: run as root, or use --runtime fake');
-  const { ImageStore } = await import('../agent/images/index.js');
-  const { RuncRuntime } = await import('../agent/runtimes/runc/index.js');
-  const images = await ImageStore.open(join(dataDir, 'images'));
-  // Pods on the node's bridge; forwarding and masquerading (host-wide settings) stay off.
+/** The runtimes `--runtime` takes. */
+export const runtimeKinds = ['runc', 'process', 'fake'] as const;
+export type RuntimeKind = (typeof runtimeKinds)[number];
+
+export function parseRuntimeKind(kind: string): RuntimeKind {
+  if ((runtimeKinds as readonly string[]).includes(kind)) return kind as RuntimeKind;
+  throw new Error(`--runtime must be one of ${runtimeKinds.join(', ')}, got "${kind}"`);
+}
+
+/** ConfigMap and Secret data for volumes and env, and imagePullSecrets, read from the API server when a container starts. */
+function apiDataSources(client: RestClient) {
   /** The object's data ({} when it has none), or undefined when the object does not exist. */
   const data = async (plural: string, ns: string, name: string) => {
     const obj = await getOrUndefined(client, plural, ns, name);
     return obj ? ((obj.data as Record<string, string> | undefined) ?? {}) : undefined;
   };
-  return RuncRuntime.open({
-    root: join(dataDir, 'runtime'),
-    images,
-    network: { podCidr, bridge },
-    // ConfigMap and Secret data for volumes and env, and imagePullSecrets, read when a container starts.
+  return {
     volumeSource: {
-      configMap: (ns, name) => data('configmaps', ns, name),
-      secret: (ns, name) => data('secrets', ns, name),
+      configMap: (ns: string, name: string) => data('configmaps', ns, name),
+      secret: (ns: string, name: string) => data('secrets', ns, name),
     },
-    pullSecrets: async (pod, names) => {
+    pullSecrets: async (pod: { namespace: string }, names: string[]) => {
       const found = await Promise.all(names.map((name) => getOrUndefined(client, 'secrets', pod.namespace, name).catch(() => undefined)));
       return found.filter((s): s is KubeObject => s !== undefined) as unknown as Record<string, unknown>[];
     },
-  });
+  };
+}
+
+async function openRuntime(kind: RuntimeKind, dataDir: string, podCidr: string, bridge: string, nodeIP: string, client: RestClient): Promise<Runtime> {
+  if (kind === 'fake') return new FakeRuntime({ podCidr });
+  const { ImageStore } = await import('../agent/images/index.js');
+  if (kind === 'process') {
+    const { ProcessRuntime } = await import('../agent/runtimes/process/index.js');
+    const images = await ImageStore.open(join(dataDir, 'images'));
+    // Its own state dir: runc's pods under runtime/ are not processes.
+    return ProcessRuntime.open({ root: join(dataDir, 'process-runtime'), images, nodeIP, ...apiDataSources(client) });
+  }
+  if (process.getuid?.() !== 0) throw new Error('the runc runtime needs root: run as root, or use --runtime process (no isolation) or --runtime fake');
+  const { RuncRuntime } = await import('../agent/runtimes/runc/index.js');
+  const images = await ImageStore.open(join(dataDir, 'images'));
+  // Pods on the node's bridge; forwarding and masquerading (host-wide settings) stay off.
+  return RuncRuntime.open({ root: join(dataDir, 'runtime'), images, network: { podCidr, bridge }, ...apiDataSources(client) });
 }
 
 /** Whether real containers can run here: root and runc on PATH. */
@@ -104,20 +123,31 @@ export async function startLocalAgent(opts: AgentCommandOptions): Promise<{ node
   const config = localNodeConfig({ ...(opts.name ? { name: opts.name } : {}), internalIP: address, podCIDR });
   const clientConfig = loadKubeconfig(opts.kubeconfig);
   const client = new RestClient(clientConfig, 'nami-agent');
-  const runtime = await openRuntime(opts.runtime, dataDir, podCIDR, opts.bridge ?? 'nami0', client);
+  const runtime = await openRuntime(parseRuntimeKind(opts.runtime), dataDir, podCIDR, opts.bridge ?? 'nami0', config.internalIP, client);
   const verbose = process.env.NAMI_LOG === 'debug';
+  // Real capacity, pressure conditions and images for a node running real pods; the fake runtime keeps its static figures.
+  const monitor = opts.runtime === 'fake' ? undefined : new NodeMonitor({ dataDir, listImages: runtime.listImages?.bind(runtime) });
+  if (monitor) {
+    await monitor.start();
+    Object.assign(config, monitor.resources());
+  }
+  // Routes to other nodes' pod ranges (several nodes on one flat network).
+  const routes = opts.runtime === 'runc' ? startRouteController(client, { node: config.name, nodeIP: config.internalIP, log: (line) => process.stderr.write(`nami agent: ${line}\n`) }) : undefined;
   const kubelet = await startAgentEndpoint(opts, clientConfig.caPem, dataDir, config.name, config.internalIP, address, runtime);
   if (kubelet) config.kubeletPort = kubelet.port;
   const agent = await (async () => {
     try {
       return await startNodeAgent(client, config, runtime, {
         events: true,
+        ...(monitor ? { health: () => monitor.health(), images: () => monitor.images() } : {}),
         log: (line, level = 'warning') => {
           if (level === 'warning' || verbose) process.stderr.write(`${line}\n`);
         },
       });
     } catch (err) {
       await kubelet?.close();
+      monitor?.stop();
+      routes?.stop();
       throw err;
     }
   })();
@@ -125,13 +155,21 @@ export async function startLocalAgent(opts: AgentCommandOptions): Promise<{ node
     node: config.name,
     async stop() {
       await agent.stop();
+      monitor?.stop();
+      routes?.stop();
       await kubelet?.close();
       client.close();
     },
   };
 }
 
+/** Said loudly wherever the process runtime is chosen. */
+export const processRuntimeWarning =
+  'WARNING: the process runtime does not isolate containers: they run as plain processes of this user, on this machine\'s network and file system, with no resource limits.\n' +
+  '  Run as root with Debian\'s runc installed (apt-get install runc busybox-static) for real containers.\n';
+
 export async function runAgentCommand(opts: AgentCommandOptions): Promise<void> {
+  if (parseRuntimeKind(opts.runtime) === 'process') process.stderr.write(`nami agent: ${processRuntimeWarning}`);
   const agent = await startLocalAgent(opts);
   process.stdout.write(`nami agent: node ${agent.node} registered (runtime ${opts.runtime})\n`);
   const keepAlive = setInterval(() => undefined, 1 << 30);

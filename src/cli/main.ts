@@ -12,7 +12,7 @@ const defaultDataDir = process.env.NAMI_DATA_DIR ?? join(homedir(), '.nami');
 
 /** `server` and `up` run the same control plane today; `up` adds a node agent once there is one. */
 function serverCommand(name: 'server' | 'up', description: string): void {
-  program
+  const cmd = program
     .command(name)
     .description(description)
     .option('--data-dir <dir>', 'where state, certificates and the admin kubeconfig live', defaultDataDir)
@@ -20,11 +20,16 @@ function serverCommand(name: 'server' | 'up', description: string): void {
     .option('--storage <spec>', 'sqlite (default), memory, or etcd://host:2379[,host:2379...]', 'sqlite')
     .option('--no-scheduler', 'do not run the scheduler here (run `nami scheduler` elsewhere)')
     .option('--no-controllers', 'do not run the controllers here (run `nami controllers` elsewhere)')
-    .option('--node-monitor-grace-period <seconds>', 'how long a node may go unheard before it is marked NotReady/Unknown', '40')
-    .action(async (opts: ServerCommandOptions) => {
-      const { runServer } = await import('./server-command.js');
-      await runServer({ ...opts, agent: name === 'up' });
-    });
+    .option('--node-monitor-grace-period <seconds>', 'how long a node may go unheard before it is marked NotReady/Unknown', '40');
+  if (name === 'up')
+    cmd
+      .option('--runtime <runc|process|fake>', 'how this node runs pods (default: runc when root and runc are there, else process)')
+      .option('--pod-cidr <cidr>', 'this node\'s pod range', '10.244.0.0/24')
+      .option('--bridge <name>', 'this node\'s pod bridge', 'nami0');
+  cmd.action(async (opts: ServerCommandOptions) => {
+    const { runServer } = await import('./server-command.js');
+    await runServer({ ...opts, agent: name === 'up' });
+  });
 }
 
 const defaultKubeconfig = join(defaultDataDir, 'admin.kubeconfig');
@@ -52,11 +57,11 @@ program
 
 program
   .command('agent')
-  .description('run this machine as a node: pods as runc containers (root), or with --runtime fake')
+  .description('run this machine as a node: pods as runc containers (root), as plain processes (--runtime process: no isolation, no root needed), or with --runtime fake')
   .option('--kubeconfig <file>', 'credentials of the cluster to join', defaultKubeconfig)
   .option('--name <node>', 'the node name (default: the host name)')
   .option('--data-dir <dir>', 'images (DATA-DIR/images) and container state (DATA-DIR/runtime)', defaultDataDir)
-  .option('--runtime <runc|fake>', 'how pods run', 'runc')
+  .option('--runtime <runc|process|fake>', 'how pods run: runc containers (root), plain host processes (no isolation), or nothing (fake)', 'runc')
   .option('--address <ip>', 'the node\'s InternalIP, where the API server reaches it for logs', '127.0.0.1')
   .option('--port <n>', 'the agent\'s HTTPS port (default 10250, or any free one when that is taken; 0: any free one)')
   .option('--pod-cidr <cidr>', 'the node\'s pod range', '10.244.0.0/24')
@@ -152,6 +157,60 @@ image
     console.log(`built busybox ${built.version}: ${built.references.join(', ')} (${built.digest})`);
   });
 
+image
+  .command('build <context>')
+  .description('build an image from a Containerfile (or Dockerfile) in <context>; RUN steps run in runc containers (root)')
+  .requiredOption('-t, --tag <name...>', 'names to give the image (e.g. localhost/hello:1)')
+  .option('-f, --file <file>', 'the Containerfile (default: <context>/Containerfile, else <context>/Dockerfile)')
+  .option('--build-arg <name=value...>', 'values for ARG (NAME alone takes $NAME from the environment)')
+  .option('--data-dir <dir>', 'the node\'s data directory', defaultDataDir)
+  .action(async (context: string, opts: { tag: string[]; file?: string; buildArg?: string[]; dataDir: string }) => {
+    const { buildImage, RunFailedError } = await import('../agent/images/build/index.js');
+    const buildArgs: Record<string, string> = {};
+    for (const a of opts.buildArg ?? []) {
+      const eq = a.indexOf('=');
+      if (eq === 0) throw new Error(`--build-arg ${a}: missing name`);
+      if (eq > 0) buildArgs[a.slice(0, eq)] = a.slice(eq + 1);
+      else if (process.env[a] !== undefined) buildArgs[a] = process.env[a]!;
+    }
+    const store = await imageStore(opts.dataDir);
+    const abort = new AbortController();
+    const interrupt = () => abort.abort();
+    process.once('SIGINT', interrupt);
+    process.once('SIGTERM', interrupt);
+    try {
+      await buildImage(store, {
+        context,
+        tags: opts.tag,
+        ...(opts.file ? { file: opts.file } : {}),
+        buildArgs,
+        signal: abort.signal,
+        onProgress: (line) => console.log(line),
+        onOutput: (chunk) => process.stdout.write(chunk),
+      });
+    } catch (e) {
+      // the command's output was shown as it ran; the build ends with its exit code
+      if (e instanceof RunFailedError) {
+        console.error(`nami: ${e.message}`);
+        process.exit(e.exitCode > 0 && e.exitCode < 256 ? e.exitCode : 1);
+      }
+      throw e;
+    } finally {
+      process.off('SIGINT', interrupt);
+      process.off('SIGTERM', interrupt);
+    }
+  });
+image
+  .command('save <reference> <file>')
+  .description('write an image as an OCI layout tar (skopeo oci-archive:, podman load, nami image import)')
+  .option('--data-dir <dir>', 'the node\'s data directory', defaultDataDir)
+  .action(async (reference: string, file: string, opts: { dataDir: string }) => {
+    const { saveOciArchive } = await import('../agent/images/index.js');
+    const store = await imageStore(opts.dataDir);
+    const saved = await saveOciArchive(store, reference, file);
+    console.log(`saved ${saved.reference} (${saved.digest}) to ${file}`);
+  });
+
 /** `scheduler` and `controllers`: one part of the control plane, against any API server. */
 function componentCommand(name: 'scheduler' | 'controllers', description: string): void {
   program
@@ -169,7 +228,7 @@ componentCommand('scheduler', 'run the scheduler against an API server (leader-e
 componentCommand('controllers', 'run the controller manager against an API server (leader-elected on the kube-controller-manager Lease)');
 
 serverCommand('server', 'run the control plane: the API server on an embedded store (or etcd)');
-serverCommand('up', 'bring up a one-machine cluster: the control plane and this machine as its node (runc containers when root)');
+serverCommand('up', 'bring up a one-machine cluster: the control plane and this machine as its node (runc containers when root, else plain processes)');
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   console.error(`nami: ${err instanceof Error ? err.message : String(err)}`);

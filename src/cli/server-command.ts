@@ -4,6 +4,7 @@ import { openBackend } from '../storage/index.js';
 import { startApiServer } from '../apiserver/start.js';
 import { Worker } from 'node:worker_threads';
 import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
 import type { ControlPlaneWorkerData } from './control-plane-worker.js';
 import { secondsFlag } from './flags.js';
 
@@ -19,6 +20,12 @@ export interface ServerCommandOptions {
   nodeMonitorGracePeriod?: string;
   /** `nami up`: also run this machine as a node. */
   agent?: boolean;
+  /** `nami up --runtime`: runc, process or fake (default: runc when it can run here, else process). */
+  runtime?: string;
+  /** `nami up --pod-cidr`: the node's pod range (10.244.0.0/24). */
+  podCidr?: string;
+  /** `nami up --bridge`: the node's pod bridge (nami0). */
+  bridge?: string;
 }
 
 export function parseListen(listen: string): { host: string; port: number } {
@@ -31,6 +38,15 @@ export async function runServer(opts: ServerCommandOptions): Promise<void> {
   const started = Date.now();
   const dataDir = resolve(opts.dataDir);
   const { host, port } = parseListen(opts.listen);
+  if (opts.runtime !== undefined) {
+    const { parseRuntimeKind } = await import('./agent-command.js');
+    parseRuntimeKind(opts.runtime);
+  }
+  try {
+    await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  } catch (err) {
+    throw new Error(`cannot create the data directory ${dataDir} (${(err as Error).message}): give a writable one with --data-dir or NAMI_DATA_DIR`);
+  }
   const backend = await openBackend(opts.storage, dataDir);
   const running = await startApiServer({ dataDir, host, port, backend });
   const verbose = process.env.NAMI_LOG === 'debug';
@@ -41,7 +57,7 @@ export async function runServer(opts: ServerCommandOptions): Promise<void> {
       `  kubeconfig: ${running.kubeconfigPath}\n` +
       `  try: KUBECONFIG=${running.kubeconfigPath} kubectl get namespaces\n`,
   );
-  const agent = opts.agent ? await startUpAgent(running.kubeconfigPath, dataDir) : undefined;
+  const agent = opts.agent ? await startUpAgent(running.kubeconfigPath, dataDir, opts) : undefined;
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
@@ -85,14 +101,15 @@ function startComponentsWorker(kubeconfig: string, opts: ServerCommandOptions, v
 }
 
 /**
- * The node of `nami up`: runc when this machine can run containers, else the
- * fake runtime, said loudly. A busybox image is built into its store at first start.
+ * The node of `nami up`: runc when this machine can run containers, else the process runtime (no
+ * isolation), said loudly; `--runtime` chooses. A busybox image is built into its store at first start.
  */
-async function startUpAgent(kubeconfig: string, dataDir: string): Promise<{ stop(): Promise<void> }> {
-  const { canRunContainers, startLocalAgent } = await import('./agent-command.js');
+async function startUpAgent(kubeconfig: string, dataDir: string, opts: ServerCommandOptions): Promise<{ stop(): Promise<void> }> {
+  const chosen = opts.runtime;
+  const { canRunContainers, parseRuntimeKind, processRuntimeWarning, startLocalAgent } = await import('./agent-command.js');
   const nodeDir = join(dataDir, 'node');
-  const runtime = canRunContainers() ? 'runc' : 'fake';
-  if (runtime === 'runc') {
+  const runtime = chosen !== undefined ? parseRuntimeKind(chosen) : canRunContainers() ? 'runc' : 'process';
+  if (runtime !== 'fake') {
     const { ImageStore, buildBusyboxImage } = await import('../agent/images/index.js');
     const store = await ImageStore.open(join(nodeDir, 'images'));
     if (!(await store.list()).some((i) => i.reference === 'nami.dev/busybox:1') && existsSync('/bin/busybox')) {
@@ -100,13 +117,14 @@ async function startUpAgent(kubeconfig: string, dataDir: string): Promise<{ stop
       // A tag other than latest: pods use it as present (imagePullPolicy IfNotPresent), with no registry to ask.
       await store.tag('nami.dev/busybox:latest', 'nami.dev/busybox:1');
     }
-  } else {
-    process.stderr.write(
-      'nami up: WARNING: not root, or runc is missing: this node runs the FAKE runtime, pods are reported Running but nothing runs.\n' +
-        '  For real containers run `nami up` as root with Debian\'s runc installed (apt-get install runc busybox-static).\n',
-    );
   }
-  const agent = await startLocalAgent({ kubeconfig, dataDir: nodeDir, runtime });
+  if (runtime === 'process') {
+    const why = chosen === undefined ? 'not root, or runc is missing: this node runs the PROCESS runtime.\n  ' : '';
+    process.stderr.write(`nami up: ${why}${processRuntimeWarning}`);
+  } else if (runtime === 'fake') {
+    process.stderr.write('nami up: WARNING: this node runs the FAKE runtime: pods are reported Running but nothing runs.\n');
+  }
+  const agent = await startLocalAgent({ kubeconfig, dataDir: nodeDir, runtime, podCidr: opts.podCidr, bridge: opts.bridge });
   process.stdout.write(`  node: ${agent.node} (runtime ${runtime})\n`);
   return agent;
 }

@@ -260,8 +260,7 @@ describe('pods as runc containers on nami agent', { skip }, () => {
 
 describe('nami up', { skip }, () => {
   test('brings up the control plane and this machine as a Ready node running runc containers', async () => {
-    const bridgeWasThere = linkExists('nami0');
-    const nami = await startNami([], { command: 'up' });
+    const nami = await startNami(['--bridge', 'nami-up1', '--pod-cidr', '10.198.31.0/24'], { command: 'up' });
     const k = new KubectlRunner(kubectl!, nami.kubeconfig);
     try {
       const nodes = await eventually('a Ready node', async () => {
@@ -269,13 +268,26 @@ describe('nami up', { skip }, () => {
         return /=True runc:\/\//.test(out) ? out : undefined;
       }, 60_000);
       assert.equal(nodes.trim().split('\n').length, 1);
+      // The node says what the machine has: images held, its filesystem's size, memory less the eviction threshold.
+      const node = JSON.parse(await k.ok(['get', 'nodes', '-o', 'json'])).items[0];
+      const imageNames = (node.status.images as { names: string[] }[]).flatMap((i) => i.names);
+      assert.ok(imageNames.includes('nami.dev/busybox:1'), `status.images lists the busybox image: ${imageNames.join(' ')}`);
+      assert.ok(imageNames.some((n) => n.startsWith('nami.dev/busybox@sha256:')));
+      assert.notEqual(node.status.capacity['ephemeral-storage'], '100Gi');
+      assert.ok(parseInt(node.status.allocatable.memory, 10) < parseInt(node.status.capacity.memory, 10));
+      assert.equal(node.status.conditions.find((c: { type: string }) => c.type === 'MemoryPressure').reason, 'KubeletHasSufficientMemory');
       await k.ok(['run', 'up-ok', `--image=${image}`, '--image-pull-policy=IfNotPresent', '--restart=Never', '--', 'true']);
       await eventually('the pod to succeed', async () => ((await k.ok(['get', 'pod', 'up-ok', '-o', 'jsonpath={.status.phase}'])) === 'Succeeded' ? true : undefined), 60_000);
+      await k.ok(['run', 'up-ip', `--image=${image}`, '--image-pull-policy=IfNotPresent', '--restart=Never', '--', 'sleep', '30']);
+      const ip = await eventually('a pod IP', async () => (await k.ok(['get', 'pod', 'up-ip', '-o', 'jsonpath={.status.podIP}'])) || undefined, 60_000);
+      assert.match(ip, /^10\.198\.31\.\d+$/, 'the pod got an address of --pod-cidr');
+      await k.ok(['delete', 'pod', 'up-ip', '--grace-period=1', '--wait=false']);
+      assert.ok(linkExists('nami-up1'), 'the node\'s bridge is the one --bridge names');
       await k.ok(['delete', 'pod', 'up-ok', '--wait=true', '--timeout=30s']);
     } finally {
       await nami.stop();
       k.cleanup();
-      if (!bridgeWasThere) deleteLink('nami0');
+      deleteLink('nami-up1');
     }
   });
 });

@@ -155,8 +155,12 @@ describe('kubectl exec, attach and cp with runc containers', { skip }, () => {
           tmux('new-session', '-d', '-s', session, '-x', '120', '-y', '40', script);
           const pane = () => tmux('capture-pane', '-p', '-J', '-S', '-200', '-t', session);
           await eventually('the shell prompt', () => (/[#$] $/m.test(pane()) ? true : undefined), 30_000);
-          tmux('send-keys', '-t', session, 'tty; stty size', 'Enter');
-          await eventually('tty and size', () => (/\/dev\/pts\/\d+\s+40 120/.test(pane()) ? true : undefined), 15_000);
+          // The container's terminal takes a new size when runc handles SIGWINCH, maybe after a command typed at once: ask until it shows.
+          await eventually('tty and size', () => {
+            if (/\/dev\/pts\/\d+\s+40 120/.test(pane())) return true;
+            tmux('send-keys', '-t', session, 'tty; stty size', 'Enter');
+            return undefined;
+          }, 15_000);
           tmux('resize-window', '-t', session, '-x', '100', '-y', '30');
           await eventually('the new size', () => {
             tmux('send-keys', '-t', session, 'stty size', 'Enter');

@@ -4,10 +4,11 @@ export {
   ImageStore, DigestMismatchError, ImageNotFoundError, extractArchive, hashStream, sha256,
   type ImageSummary, type ImportOptions, type ImportedImage, type LayerInfo, type RemoveResult, type ResolvedImage,
 } from './store.js';
-export { unpackLayer, unpackLayers, overlayLowerdir, flattenLayers, extractLayer, defaultWhiteoutFormat, type UnpackOptions, type UnpackStats, type WhiteoutFormat } from './unpack.js';
+export { unpackLayer, unpackLayers, overlayLowerdir, flattenLayers, extractLayer, resolveInRoot, defaultWhiteoutFormat, type UnpackOptions, type UnpackStats, type WhiteoutFormat } from './unpack.js';
 export { buildBusyboxImage, type BusyboxImage, type BusyboxImageOptions } from './busybox.js';
 export { normalizeReference, parseReference, InvalidReferenceError, type ParsedReference } from './reference.js';
-export { readTar, writeTar, type TarEntry, type TarHeader, type TarWriteEntry } from './tar.js';
+export { saveOciArchive, type SavedImage } from './save.js';
+export { readTar, writeTar, tarHeader, tarPadding, tarTrailer, type TarEntry, type TarHeader, type TarWriteEntry } from './tar.js';
 export { MediaType, hostPlatform, type ContainerConfig, type Descriptor, type ImageConfigFile, type ImageIndex, type ImageManifest, type Platform } from './oci.js';
 export { pullImage, ImagePullError, manifestAccept, type PullOptions, type PullProgress, type PulledImage, type ImagePullReason } from './pull.js';
 export { pushImage, ImagePushError, type PushOptions, type PushedImage } from './push.js';

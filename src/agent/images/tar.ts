@@ -289,23 +289,38 @@ function pad(n: number): Buffer {
   return Buffer.alloc(r === 0 ? 0 : BLOCK - r);
 }
 
+/** The header block(s) of one entry (a PAX header first for long or non-ASCII names); `size` is its data length. */
+export function tarHeader(e: TarWriteEntry, size: number): Buffer {
+  let name = e.type === 'dir' && !e.name.endsWith('/') ? `${e.name}/` : e.name;
+  const linkname = e.linkname ?? '';
+  const out: Buffer[] = [];
+  const records: string[] = [];
+  if (Buffer.byteLength(name) > 100 || /[^\x20-\x7e]/.test(name)) records.push(paxRecord('path', name));
+  if (Buffer.byteLength(linkname) > 100 || /[^\x20-\x7e]/.test(linkname)) records.push(paxRecord('linkpath', linkname));
+  if (records.length > 0) {
+    const pax = Buffer.from(records.join(''));
+    out.push(headerBlock(`PaxHeaders/${name.slice(0, 80)}`, 'x', { name, type: 'file', mtime: e.mtime }, pax.length, ''), pax, pad(pax.length));
+    name = name.slice(0, 100);
+  }
+  out.push(headerBlock(name, writeFlags[e.type], e, size, linkname.slice(0, 100)));
+  return Buffer.concat(out);
+}
+
+/** Zero bytes that fill data of `size` bytes up to a whole block. */
+export function tarPadding(size: number): Buffer {
+  return pad(size);
+}
+
+/** The end-of-archive marker (two zero blocks). */
+export const tarTrailer = (): Buffer => Buffer.alloc(BLOCK * 2);
+
 /** A complete tar archive (with the two zero blocks at the end). */
 export function writeTar(entries: TarWriteEntry[]): Buffer {
   const out: Buffer[] = [];
   for (const e of entries) {
-    let name = e.type === 'dir' && !e.name.endsWith('/') ? `${e.name}/` : e.name;
-    const linkname = e.linkname ?? '';
     const data = e.type === 'file' ? (typeof e.data === 'string' ? Buffer.from(e.data) : e.data ?? Buffer.alloc(0)) : Buffer.alloc(0);
-    const records: string[] = [];
-    if (Buffer.byteLength(name) > 100 || /[^\x20-\x7e]/.test(name)) records.push(paxRecord('path', name));
-    if (Buffer.byteLength(linkname) > 100 || /[^\x20-\x7e]/.test(linkname)) records.push(paxRecord('linkpath', linkname));
-    if (records.length > 0) {
-      const pax = Buffer.from(records.join(''));
-      out.push(headerBlock(`PaxHeaders/${name.slice(0, 80)}`, 'x', { name, type: 'file', mtime: e.mtime }, pax.length, ''), pax, pad(pax.length));
-      name = name.slice(0, 100);
-    }
-    out.push(headerBlock(name, writeFlags[e.type], e, data.length, linkname.slice(0, 100)), data, pad(data.length));
+    out.push(tarHeader(e, data.length), data, pad(data.length));
   }
-  out.push(Buffer.alloc(BLOCK * 2));
+  out.push(tarTrailer());
   return Buffer.concat(out);
 }

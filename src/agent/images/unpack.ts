@@ -105,7 +105,7 @@ function cleanLayerPath(name: string): string {
 }
 
 /** Resolves `rel` under `root` the way a chroot would: symlinks are followed but can never leave root. */
-async function resolveInRoot(root: string, rel: string, followLast: boolean): Promise<string> {
+export async function resolveInRoot(root: string, rel: string, followLast: boolean): Promise<string> {
   const parts = rel.split('/').filter((p) => p && p !== '.');
   let cur: string[] = [];
   let links = 0;

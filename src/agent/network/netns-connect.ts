@@ -2,6 +2,7 @@
 // the kubelet's port-forward does) through netns-relay.js run under nsenter,
 // and hands back the connection as a Duplex.
 import { spawn } from 'node:child_process';
+import { connect } from 'node:net';
 import { Duplex } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 
@@ -36,5 +37,14 @@ export function connectInNetns(netnsPath: string, host: string, port: number): P
     child.on('error', (e) => settle(new Error(`cannot run nsenter: ${e.message}`)));
     child.on('exit', (code) => settle(new Error(err.trim() || `relay exited with code ${code}`)));
     child.stdin.on('error', () => undefined);
+  });
+}
+
+/** Connects to this machine's 127.0.0.1:port (host-network pods, the process runtime); rejects with Go's wording for a refused port. */
+export function connectLoopback(port: number): Promise<Duplex> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: '127.0.0.1', port, allowHalfOpen: true });
+    socket.once('connect', () => resolve(socket));
+    socket.once('error', (e: NodeJS.ErrnoException) => reject(new Error(e.code === 'ECONNREFUSED' ? `dial tcp4 127.0.0.1:${port}: connect: connection refused` : e.message)));
   });
 }

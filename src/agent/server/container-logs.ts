@@ -1,4 +1,4 @@
-// Reads a container run's CRI log file (see runtimes/runc/cri-log.ts) the way
+// Reads a container run's CRI log file (see runtimes/cri-log.ts) the way
 // the kubelet's `containerLogs` endpoint does (pkg/kubelet/kuberuntime/logs):
 // partial (P) records are joined into one line, `timestamps` prefixes each line
 // with the time of its first record (RFC3339Nano, trailing zeros trimmed),

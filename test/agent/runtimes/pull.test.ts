@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ImageStore, buildBusyboxImage } from '../../../src/agent/images/index.js';
 import { RuncRuntime, mountsUnder, parseCriLog } from '../../../src/agent/runtimes/runc/index.js';
-import { credentialsFor, ensureImage, pullPolicyOf } from '../../../src/agent/runtimes/runc/image-pull.js';
+import { credentialsFor, ensureImage, pullPolicyOf } from '../../../src/agent/runtimes/image-pull.js';
 import { ContainerStartError, type PodSandboxConfig, type RuntimeContainer } from '../../../src/agent/runtime.js';
 import type { KubeObject } from '../../../src/api/object.js';
 import { hasTool } from '../images/helpers.js';

@@ -90,12 +90,19 @@ describe('RuncRuntime exec and attach (real runc)', { skip, concurrency: false }
     assert.equal(p.stderr, undefined);
     const out = collect(p.stdout);
     p.resize(100, 30);
-    p.stdin!.write('tty; stty size\r');
-    await waitFor('the terminal size', () => (/30 100/.test(out()) ? true : undefined));
+    // runc applies the size when it handles SIGWINCH, which may be after a command typed at once: ask until it shows.
+    await waitFor('the terminal size', () => {
+      if (/30 100/.test(out())) return true;
+      p.stdin!.write('tty; stty size\r');
+      return undefined;
+    }, 30_000, 250);
     assert.match(out(), /\/dev\/pts\/\d+/);
     p.resize(120, 40);
-    p.stdin!.write('stty size\r');
-    await waitFor('the new size', () => (/40 120/.test(out()) ? true : undefined));
+    await waitFor('the new size', () => {
+      if (/40 120/.test(out())) return true;
+      p.stdin!.write('stty size\r');
+      return undefined;
+    }, 30_000, 250);
     p.stdin!.write('exit 5\r');
     assert.equal(await p.exited, 5);
   });

@@ -6,59 +6,47 @@
 // without it pods have loopback only. Every container run is an OCI bundle under
 //   <root>/pods/<uid>/<name>-<attempt>/   (sandbox: <root>/pods/<uid>/sandbox/)
 // with an overlayfs rootfs over the image's unpacked layers, watched by a detached monitor
-// process (monitor.ts) that writes the CRI log and records start and exit, so that state
-// survives an agent restart. runc's own state lives in <root>/runc (`runc --root`).
+// process (../container-monitor.ts) that writes the CRI log and records start and exit, so that state
+// survives an agent restart (the run-dir bookkeeping shared with the process runtime is
+// ../run-dir-runtime.ts). runc's own state lives in <root>/runc (`runc --root`).
 import { spawn, execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { connect as connectTcp } from 'node:net';
-import { cpus, totalmem } from 'node:os';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { buildBusyboxImage, ImageNotFoundError, overlayLowerdir, unpackLayers, type ImageStore, type ResolvedImage } from '../../images/index.js';
-import type { ContainerConfig, ExecProcess, PodSandboxConfig, Runtime, RuntimeContainer, RuntimePod, RuntimeSandbox, StreamOptions } from '../../runtime.js';
+import { overlayLowerdir, unpackLayers, type ResolvedImage } from '../../images/index.js';
+import type { ContainerConfig, ExecProcess, PodSandboxConfig, Runtime, RuntimeContainer, RuntimeSandbox, StreamOptions } from '../../runtime.js';
 import { ContainerStartError } from '../../runtime.js';
-import { connectInNetns, PodNetwork } from '../../network/index.js';
-import { ensureImage, pullPolicyOf } from './image-pull.js';
-import { runcAttach } from './attach.js';
+import { connectInNetns, connectLoopback, PodNetwork } from '../../network/index.js';
+import { containerArgs, containerEnv, expandVars, SpecError } from '../container-env.js';
+import { buildSpec, containerCapabilities, containerResources, containerUser } from './spec.js';
+import { volumeBinds } from '../volumes.js';
+import { files, monitorAlive, readJson, readRecord, writeFileAtomic, type MonitorConfig, type StartedRecord } from '../run-files.js';
+import { defaultPauseImage, RunDirRuntime, safeName, sleep, type PodRecord, type RunDirRuntimeOptions, type RunMeta } from '../run-dir-runtime.js';
+import { execCollecting } from '../exec-collecting.js';
+import { attachToRun } from '../attach.js';
 import { runcExecStream } from './exec-stream.js';
-import { buildSpec, containerArgs, containerCapabilities, containerEnv, containerResources, containerUser, envReferences, expandVars, SpecError, type EnvContext } from './spec.js';
-import { decodeSecret, prepareVolumes, volumeBinds, type PreparedVolume, type VolumeSource } from './volumes.js';
-import { files, monitorAlive, readJson, readRecord, writeFileAtomic, type ExitRecord, type MonitorConfig, type StartedRecord } from './state-files.js';
 
 const run = promisify(execFile);
 type Json = Record<string, unknown>;
 
-export const defaultPauseImage = 'nami.dev/busybox:latest';
+export { defaultPauseImage };
 
-export interface RuncRuntimeOptions {
+export interface RuncRuntimeOptions extends RunDirRuntimeOptions {
   /** State root: pods/, runc/ (runc --root). */
   root: string;
-  images: ImageStore;
   /** Default /usr/sbin/runc, or `runc` on PATH. */
   runc?: string;
-  /** The sandbox image; the default one is built from /bin/busybox when missing. */
-  pauseImage?: string;
   /** pids.max for every container (default: none). */
   pidsLimit?: number;
-  /** How often running containers are checked for exits (default 1000 ms). */
-  pollMs?: number;
   /** How long a container may take to start (default 30 s). */
   startTimeoutMs?: number;
   /** File copied as the pods' /etc/resolv.conf (default /etc/resolv.conf). */
   resolvConf?: string;
-  /** Config map and secret data for configMap/secret/projected volumes and env valueFrom / envFrom (the agent reads them from the API). Without it pods that use them fail with CreateContainerConfigError. */
-  volumeSource?: VolumeSource;
   /** The pod network: a bridge (default nami0) with the gateway of podCidr, one veth and address per pod. Without it pods have loopback only. */
   network?: RuncNetworkOptions;
-  /**
-   * The pod's imagePullSecrets (Secret objects, kubernetes.io/dockerconfigjson or dockercfg) by
-   * name, asked for on every pull; without it images are pulled anonymously.
-   */
-  pullSecrets?: (pod: { uid: string; namespace: string; name: string }, names: string[]) => Promise<Record<string, unknown>[]>;
 }
 
 export interface RuncNetworkOptions {
@@ -81,46 +69,12 @@ interface NetworkRecord {
   hostVeth: string;
 }
 
-/** What the runtime records about a pod (pod.json). */
-interface PodRecord {
-  uid: string;
-  namespace: string;
-  name: string;
-  hostname: string;
-  hostNetwork: boolean;
-  createdAt: number;
-}
-
-/** What the runtime records about one container run (container.json). */
-interface RunMeta {
-  id: string;
-  name: string;
-  attempt: number;
-  image: string;
-  imageRef: string;
-  createdAt: number;
-  logPath: string;
-  sandbox?: boolean;
-  /** The container has a stdin FIFO (spec `stdin: true`). */
-  stdin?: boolean;
-}
-
 export function cgroupV2(): boolean {
   return existsSync('/sys/fs/cgroup/cgroup.controllers');
 }
 
 function swapLimitable(): boolean {
   return cgroupV2() ? true : existsSync('/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes');
-}
-
-const signalNumbers: Partial<Record<NodeJS.Signals, number>> = { SIGHUP: 1, SIGINT: 2, SIGKILL: 9, SIGTERM: 15 };
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
-
-function safeName(s: string): string {
-  return s.replace(/[^A-Za-z0-9_.-]/g, '_');
 }
 
 /** Mount points at or under `dir` in the host's mount table, deepest first. */
@@ -133,26 +87,18 @@ export function mountsUnder(dir: string): string[] {
   return out.sort((a, b) => b.length - a.length);
 }
 
-export class RuncRuntime implements Runtime {
+export class RuncRuntime extends RunDirRuntime implements Runtime {
   readonly type = 'runc';
   version = 'unknown';
   private readonly runc: string;
   private readonly runcRoot: string;
-  private readonly podsDir: string;
-  private readonly monitorJs = fileURLToPath(new URL('./monitor.js', import.meta.url));
-  private readonly listeners: ((uid: string) => void)[] = [];
-  /** Run dirs seen running, by pod, to notice exits. */
-  private readonly watched = new Map<string, { uid: string; dir: string }>();
-  private timer: NodeJS.Timeout | undefined;
-  private closed = false;
-  private readonly locks = new Map<string, Promise<unknown>>();
   /** The pod network, when the network option is given. */
   network: PodNetwork | undefined;
 
   private constructor(private readonly opts: RuncRuntimeOptions) {
+    super(opts);
     this.runc = opts.runc ?? (existsSync('/usr/sbin/runc') ? '/usr/sbin/runc' : 'runc');
     this.runcRoot = join(opts.root, 'runc');
-    this.podsDir = join(opts.root, 'pods');
   }
 
   static async open(opts: RuncRuntimeOptions): Promise<RuncRuntime> {
@@ -170,107 +116,15 @@ export class RuncRuntime implements Runtime {
       // Addresses of pods that are gone (removed while the agent was down) go back.
       await rt.network.releaseUnknown((uid) => existsSync(join(rt.podDir(uid), 'pod.json')));
     }
-    // Watch what was running before an agent restart.
-    for (const pod of await rt.listPods()) for (const c of pod.containers) if (c.state === 'running' || c.state === 'created') rt.watch(pod.uid, join(rt.podsDir, pod.uid, `${safeName(c.name)}-${c.attempt}`));
+    await rt.watchRunning();
     return rt;
   }
 
-  onPodEvent(listener: (uid: string) => void): void {
-    this.listeners.push(listener);
-  }
 
-  private emit(uid: string): void {
-    if (this.closed) return;
-    for (const l of this.listeners) l(uid);
-  }
 
-  /** Serializes work on one pod. */
-  private withPod<T>(uid: string, fn: () => Promise<T>): Promise<T> {
-    const prev = this.locks.get(uid) ?? Promise.resolve();
-    const next = prev.then(fn, fn);
-    const settled = next.catch(() => undefined);
-    this.locks.set(uid, settled);
-    void settled.then(() => {
-      if (this.locks.get(uid) === settled) this.locks.delete(uid);
-    });
-    return next;
-  }
-
-  private watch(uid: string, dir: string): void {
-    this.watched.set(dir, { uid, dir });
-    if (this.timer || this.closed) return;
-    this.timer = setInterval(() => this.pollExits(), this.opts.pollMs ?? 1000);
-    this.timer.unref();
-  }
-
-  private pollExits(): void {
-    for (const [key, w] of this.watched) {
-      if (existsSync(join(w.dir, files.exit)) || !existsSync(w.dir) || !monitorAlive(w.dir)) {
-        this.watched.delete(key);
-        this.emit(w.uid);
-      }
-    }
-    if (this.watched.size === 0 && this.timer) {
-      clearInterval(this.timer);
-      this.timer = undefined;
-    }
-  }
-
-  podDir(uid: string): string {
-    return join(this.podsDir, safeName(uid));
-  }
-
-  /** The CRI log of a container run: <root>/pods/<uid>/logs/<name>/<attempt>.log, as the kubelet's /var/log/pods. */
-  logPath(uid: string, name: string, attempt: number): string {
-    return join(this.podDir(uid), 'logs', safeName(name), `${attempt}.log`);
-  }
 
   // --- images ---
 
-  private async resolveImage(ref: string): Promise<ResolvedImage> {
-    try {
-      return await this.opts.images.resolve(ref);
-    } catch (e) {
-      if (e instanceof ImageNotFoundError && ref === (this.opts.pauseImage ?? defaultPauseImage) && ref === defaultPauseImage) {
-        await buildBusyboxImage(this.opts.images);
-        return this.opts.images.resolve(ref);
-      }
-      throw e;
-    }
-  }
-
-  /** A container's image by its imagePullPolicy: from the store, or pulled (with the pod's imagePullSecrets). Throws ContainerStartError. */
-  private async ensureContainerImage(pod: { uid: string; namespace: string; name: string }, config: ContainerConfig): Promise<ResolvedImage> {
-    const spec = config.spec as Json;
-    const policy = pullPolicyOf(spec, config.image);
-    // nami.dev/ images are the node's own (built locally, as the busybox one): never pulled.
-    if (config.image.startsWith('nami.dev/')) {
-      try {
-        return await this.resolveImage(config.image);
-      } catch (e) {
-        if (e instanceof ImageNotFoundError) throw new ContainerStartError('ErrImageNeverPull', `Container image ${JSON.stringify(config.image)} is not present and nami.dev/ images are never pulled`, { cause: e });
-        throw new ContainerStartError('InvalidImageName', (e as Error).message, { cause: e });
-      }
-    }
-    let secrets: Json[] = [];
-    const podSpec = readJson<Json>(join(this.podDir(pod.uid), 'podspec.json')) ?? {};
-    const names = (Array.isArray(podSpec.imagePullSecrets) ? podSpec.imagePullSecrets : []).map((s) => (s as Json)?.name).filter((n): n is string => typeof n === 'string' && n !== '');
-    if (names.length > 0 && this.opts.pullSecrets) {
-      try {
-        secrets = await this.opts.pullSecrets({ uid: pod.uid, namespace: pod.namespace, name: pod.name }, names);
-      } catch {
-        secrets = []; // the kubelet pulls without the secrets it cannot get
-      }
-    }
-    return (await ensureImage(this.opts.images, config.image, { policy, secrets })).image;
-  }
-
-  private imageRefOf(img: ResolvedImage): string {
-    const ref = img.reference;
-    const at = ref.indexOf('@');
-    const repo = at >= 0 ? ref.slice(0, at) : ref.replace(/:[^:/]+$/, '');
-    return `${repo}@${img.digest}`;
-  }
 
   // --- sandbox ---
 
@@ -279,12 +133,7 @@ export class RuncRuntime implements Runtime {
       const dir = this.podDir(config.uid);
       const existing = await this.sandboxOf(dir);
       if (existing?.state === 'ready') return existing;
-      await mkdir(dir, { recursive: true, mode: 0o711 });
-      const hostname = config.hostname.slice(0, 63).replace(/[-.]+$/, '') || 'localhost';
-      const rec: PodRecord = { uid: config.uid, namespace: config.namespace, name: config.name, hostname, hostNetwork: config.hostNetwork, createdAt: Date.now() };
-      writeFileAtomic(join(dir, 'pod.json'), JSON.stringify(rec));
-      writeFileAtomic(join(dir, 'podspec.json'), JSON.stringify(config.pod.spec ?? {}));
-      writeFileAtomic(join(dir, 'podobj.json'), JSON.stringify(config.pod));
+      const rec = await this.recordPod(config);
       let podIp: string | undefined;
       if (this.network && !config.hostNetwork) {
         try {
@@ -312,7 +161,7 @@ export class RuncRuntime implements Runtime {
         privileged: false,
         noNewPrivileges: true,
         readonlyRootfs: true,
-        hostname: config.hostNetwork ? undefined : hostname,
+        hostname: config.hostNetwork ? undefined : rec.hostname,
         hostNetwork: config.hostNetwork,
         resources: { devices: [{ allow: false, access: 'rwm' }] },
         cgroupsPath: this.cgroupsPath(id),
@@ -373,7 +222,7 @@ export class RuncRuntime implements Runtime {
     await writeFile(join(etc, 'resolv.conf'), resolv);
   }
 
-  private async sandboxOf(dir: string): Promise<RuntimeSandbox | undefined> {
+  protected async sandboxOf(dir: string): Promise<RuntimeSandbox | undefined> {
     const sbDir = join(dir, 'sandbox');
     const meta = readRecord<RunMeta>(sbDir, files.meta);
     if (!meta) return undefined;
@@ -398,7 +247,7 @@ export class RuncRuntime implements Runtime {
       const full = typeof spec === 'function' ? await spec(rootfs) : spec;
       writeFileAtomic(join(dir, files.config), JSON.stringify(full, null, 2));
       await mkdir(join(meta.logPath, '..'), { recursive: true });
-      const mc: MonitorConfig = { runc: this.runc, runcRoot: this.runcRoot, id: meta.id, logPath: meta.logPath };
+      const mc: MonitorConfig = { id: meta.id, logPath: meta.logPath, runc: { bin: this.runc, root: this.runcRoot } };
       if (meta.stdin) {
         await run('mkfifo', ['-m', '0600', join(dir, files.stdin)]);
         mc.stdin = true;
@@ -410,31 +259,9 @@ export class RuncRuntime implements Runtime {
       const reason = e instanceof SpecError ? 'CreateContainerConfigError' : failReason;
       throw new ContainerStartError(reason, (e as Error).message, { cause: e });
     }
-    const { openSync, closeSync } = await import('node:fs');
-    const errFd = openSync(join(dir, files.monitorLog), 'a');
-    const child = spawn(process.execPath, [this.monitorJs, dir], { detached: true, stdio: ['ignore', 'ignore', errFd], cwd: dir });
-    closeSync(errFd);
-    child.unref();
-    const deadline = Date.now() + (this.opts.startTimeoutMs ?? 30_000);
-    for (;;) {
-      const exit = readRecord<ExitRecord>(dir, files.exit);
-      if (exit?.startError !== undefined) {
-        await this.destroyRun(dir);
-        throw new ContainerStartError(failReason, exit.startError);
-      }
-      if (exit || existsSync(join(dir, files.started))) break;
-      if (Date.now() > deadline) {
-        await this.runcQuiet(['kill', meta.id, 'KILL']);
-        throw new ContainerStartError(failReason, `the container did not start within ${(this.opts.startTimeoutMs ?? 30_000) / 1000}s`);
-      }
-      if (child.exitCode !== null && !existsSync(join(dir, files.exit))) {
-        const log = await readFile(join(dir, files.monitorLog), 'utf8').catch(() => '');
-        await this.destroyRun(dir);
-        throw new ContainerStartError(failReason, `the container monitor failed: ${log.trim().split('\n')[0] ?? ''}`);
-      }
-      await sleep(10);
-    }
-    this.watch(uid, dir);
+    await this.startMonitor(uid, dir, failReason, this.opts.startTimeoutMs ?? 30_000, async () => {
+      await this.runcQuiet(['kill', meta.id, 'KILL']);
+    });
   }
 
   async startContainer(uid: string, config: ContainerConfig): Promise<RuntimeContainer> {
@@ -450,17 +277,8 @@ export class RuncRuntime implements Runtime {
       if (existsSync(dir)) await this.destroyRun(dir);
       const id = randomBytes(32).toString('hex');
       const spec = config.spec as Json;
-      const podSpec = readJson<Json>(join(podDir, 'podspec.json')) ?? {};
       const sc = (spec.securityContext ?? {}) as Json;
-      const podObj = readJson<Json>(join(podDir, 'podobj.json')) ?? { metadata: { name: pod.name, namespace: pod.namespace, uid }, spec: podSpec };
-      let envCtx: EnvContext;
-      let volumes: Map<string, PreparedVolume>;
-      try {
-        envCtx = await this.envContext(podDir, podObj, spec);
-        volumes = await prepareVolumes(podDir, envCtx, this.volumeSource);
-      } catch (e) {
-        throw new ContainerStartError('CreateContainerConfigError', (e as Error).message, { cause: e });
-      }
+      const { podSpec, envCtx, volumes } = await this.containerContext(podDir, pod, spec);
       const build = async (rootfs: string): Promise<Json> => {
         const accounts = {
           passwd: await readFile(join(rootfs, 'etc/passwd'), 'utf8').catch(() => undefined),
@@ -503,68 +321,8 @@ export class RuncRuntime implements Runtime {
     });
   }
 
-  /** Keeps the latest two runs of a container, as the kubelet's container GC does by default. */
-  private async pruneRuns(podDir: string, name: string): Promise<void> {
-    const runs = (await this.runDirs(podDir)).map((d) => ({ d, m: readRecord<RunMeta>(d, files.meta) })).filter((r) => r.m?.name === name);
-    runs.sort((a, b) => a.m!.attempt - b.m!.attempt);
-    for (const r of runs.slice(0, -2)) if (this.runState(r.d).state === 'exited') await this.destroyRun(r.d);
-  }
 
-  private async runDirs(podDir: string): Promise<string[]> {
-    const names = await readdir(podDir).catch(() => [] as string[]);
-    return names.filter((n) => n !== 'sandbox' && n !== 'etc' && n !== 'logs' && !n.endsWith('.json')).map((n) => join(podDir, n)).filter((d) => existsSync(join(d, files.meta)));
-  }
 
-  /** The state of a run from its files; a run whose monitor died without an exit record gets one. */
-  private runState(dir: string): { state: 'created' | 'running' | 'exited' | 'unknown'; started?: StartedRecord; exit?: ExitRecord } {
-    const exit = readRecord<ExitRecord>(dir, files.exit);
-    const started = readRecord<StartedRecord>(dir, files.started);
-    if (exit) return { state: 'exited', started, exit };
-    if (!existsSync(join(dir, files.meta))) return { state: 'unknown' };
-    if (monitorAlive(dir)) return { state: started ? 'running' : 'created', started };
-    // Re-read: the monitor may have just finished.
-    const late = readRecord<ExitRecord>(dir, files.exit);
-    if (late) return { state: 'exited', started, exit: late };
-    const meta = readRecord<RunMeta>(dir, files.meta);
-    if (started && meta && this.processAlive(started.pid)) return { state: 'running', started };
-    const rec: ExitRecord = { exitCode: 255, finishedAt: Date.now(), oomKilled: false, message: 'the container monitor is gone; the exit status is unknown' };
-    try {
-      writeFileAtomic(join(dir, files.exit), JSON.stringify(rec));
-    } catch {
-      /* dir going away */
-    }
-    return { state: 'exited', started, exit: rec };
-  }
-
-  private processAlive(pid: number): boolean {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      return !/\) [ZX] /.test(stat);
-    } catch {
-      return false;
-    }
-  }
-
-  private containerOf(dir: string): RuntimeContainer | undefined {
-    const meta = readRecord<RunMeta>(dir, files.meta);
-    if (!meta) return undefined;
-    const st = this.runState(dir);
-    const c: RuntimeContainer = { id: meta.id, name: meta.name, attempt: meta.attempt, image: meta.image, imageRef: meta.imageRef, state: st.state, createdAt: meta.createdAt };
-    if (st.started) c.startedAt = st.started.startedAt;
-    if (st.exit) {
-      c.exitCode = st.exit.exitCode;
-      c.finishedAt = st.exit.finishedAt;
-      c.startedAt ??= st.exit.finishedAt;
-      c.reason = st.exit.oomKilled ? 'OOMKilled' : st.exit.exitCode === 0 ? 'Completed' : 'Error';
-      if (st.exit.message) c.message = st.exit.message;
-    }
-    // The monitor may record a quick container's start after its exit: times stay in order.
-    if (c.startedAt !== undefined) {
-      c.startedAt = Math.max(c.startedAt, c.createdAt);
-      if (c.finishedAt !== undefined) c.startedAt = Math.min(c.startedAt, c.finishedAt);
-    }
-    return c;
-  }
 
   private async runcQuiet(args: string[]): Promise<{ ok: boolean; stderr: string }> {
     try {
@@ -579,25 +337,14 @@ export class RuncRuntime implements Runtime {
   private async stopRun(dir: string, graceSeconds: number): Promise<void> {
     const meta = readRecord<RunMeta>(dir, files.meta);
     if (!meta) return;
-    const done = () => this.runState(dir).state === 'exited' || this.runState(dir).state === 'unknown';
-    if (!done()) {
-      if (graceSeconds > 0) {
-        await this.runcQuiet(['kill', meta.id, 'TERM']);
-        const deadline = Date.now() + graceSeconds * 1000;
-        while (!done() && Date.now() < deadline) await sleep(50);
-      }
-      if (!done()) {
-        await this.runcQuiet(['kill', '--all', meta.id, 'KILL']);
-        const deadline = Date.now() + 10_000;
-        while (!done() && Date.now() < deadline) await sleep(50);
-      }
-    }
+    await this.stopGracefully(dir, graceSeconds, async (signal) => {
+      await this.runcQuiet(signal === 'TERM' ? ['kill', meta.id, 'TERM'] : ['kill', '--all', meta.id, 'KILL']);
+    });
     await this.runcQuiet(['delete', '--force', meta.id]);
   }
 
   async stopContainer(uid: string, containerId: string, gracePeriodSeconds: number): Promise<void> {
-    const podDir = this.podDir(uid);
-    const dir = (await this.runDirs(podDir)).find((d) => readRecord<RunMeta>(d, files.meta)?.id === containerId);
+    const dir = await this.runDirById(uid, containerId);
     if (!dir) return;
     await this.stopRun(dir, gracePeriodSeconds);
     this.emit(uid);
@@ -605,37 +352,20 @@ export class RuncRuntime implements Runtime {
 
   /** `runc exec` in the container's runc container (its process spec: env, user, cwd), output capped at 10 KiB. */
   async exec(uid: string, containerId: string, command: string[], timeoutMs: number): Promise<{ exitCode: number; output: string }> {
-    const dir = (await this.runDirs(this.podDir(uid))).find((d) => readRecord<RunMeta>(d, files.meta)?.id === containerId);
+    const dir = await this.runDirById(uid, containerId);
     if (!dir || this.runState(dir).state !== 'running') throw new Error(`container ${containerId} is not running`);
     if (command.length === 0) throw new Error('no command');
-    return new Promise((done, fail) => {
-      const child = spawn(this.runc, ['--root', this.runcRoot, 'exec', containerId, ...command], { stdio: ['ignore', 'pipe', 'pipe'] });
-      let output = '';
-      const add = (c: Buffer) => {
-        if (output.length < 10 * 1024) output += c.toString();
-      };
-      child.stdout.on('data', add);
-      child.stderr.on('data', add);
-      const timer = setTimeout(() => {
-        // runc passes SIGTERM on to the command; SIGKILL (runc itself) if that does not end it.
-        child.kill('SIGTERM');
-        setTimeout(() => child.kill('SIGKILL'), 1000).unref();
-        fail(new Error(`command ${JSON.stringify(command.join(' '))} timed out`));
-      }, timeoutMs);
-      child.on('error', (e) => {
-        clearTimeout(timer);
-        fail(e);
-      });
-      child.on('close', (code, signal) => {
-        clearTimeout(timer);
-        done({ exitCode: code ?? (signal ? 128 + (signalNumbers[signal] ?? 9) : 1), output: output.slice(0, 10 * 1024) });
-      });
+    const child = spawn(this.runc, ['--root', this.runcRoot, 'exec', containerId, ...command], { stdio: ['ignore', 'pipe', 'pipe'] });
+    return execCollecting(child, command, timeoutMs, () => {
+      // runc passes SIGTERM on to the command; SIGKILL (runc itself) if that does not end it.
+      child.kill('SIGTERM');
+      setTimeout(() => child.kill('SIGKILL'), 1000).unref();
     });
   }
 
   /** The run dir of a running container, or an error saying it does not run. */
   private async runningRun(uid: string, containerId: string): Promise<{ dir: string; meta: RunMeta }> {
-    const dir = (await this.runDirs(this.podDir(uid))).find((d) => readRecord<RunMeta>(d, files.meta)?.id === containerId);
+    const dir = await this.runDirById(uid, containerId);
     const meta = dir ? readRecord<RunMeta>(dir, files.meta) : undefined;
     if (!dir || !meta || this.runState(dir).state !== 'running') throw new Error(`container ${containerId} is not running`);
     return { dir, meta };
@@ -647,23 +377,17 @@ export class RuncRuntime implements Runtime {
     return runcExecStream({ runc: this.runc, runcRoot: this.runcRoot, id: containerId }, command, opts);
   }
 
-  /** The container's output from now on, and its stdin FIFO when it has one (attach.ts). */
+  /** The container's output from now on, and its stdin FIFO when it has one (../attach.ts). */
   async attach(uid: string, containerId: string, opts: StreamOptions): Promise<ExecProcess> {
     const { dir, meta } = await this.runningRun(uid, containerId);
-    return runcAttach({ logPath: meta.logPath, stdinFifo: meta.stdin ? join(dir, files.stdin) : undefined, running: () => this.runState(dir).state === 'running' }, opts);
+    return attachToRun({ logPath: meta.logPath, stdinFifo: meta.stdin ? join(dir, files.stdin) : undefined, running: () => this.runState(dir).state === 'running' }, opts);
   }
 
   /** A connection to the pod's 127.0.0.1:port, made from inside the sandbox's network namespace (the node's for host-network pods). */
   async portForward(uid: string, port: number): Promise<Duplex> {
     const rec = readJson<PodRecord>(join(this.podDir(uid), 'pod.json'));
     if (!rec) throw new Error(`pod ${uid} is not on this node`);
-    if (rec.hostNetwork) {
-      return new Promise((resolve, reject) => {
-        const socket = connectTcp({ host: '127.0.0.1', port, allowHalfOpen: true });
-        socket.once('connect', () => resolve(socket));
-        socket.once('error', (e: NodeJS.ErrnoException) => reject(new Error(e.code === 'ECONNREFUSED' ? `dial tcp4 127.0.0.1:${port}: connect: connection refused` : e.message)));
-      });
-    }
+    if (rec.hostNetwork) return connectLoopback(port);
     const pid = readRecord<StartedRecord>(join(this.podDir(uid), 'sandbox'), files.started)?.pid;
     const netns = pid ? `/proc/${pid}/ns/net` : undefined;
     if (!netns || !existsSync(netns) || this.runState(join(this.podDir(uid), 'sandbox')).state !== 'running') throw new Error('the pod sandbox is not running');
@@ -679,7 +403,7 @@ export class RuncRuntime implements Runtime {
   }
 
   /** Kills what is left, unmounts the rootfs, removes the run dir. */
-  private async destroyRun(dir: string): Promise<void> {
+  protected async destroyRun(dir: string): Promise<void> {
     const meta = readRecord<RunMeta>(dir, files.meta) ?? readRecord<{ id: string }>(dir, files.monitorConfig);
     if (meta) {
       await this.runcQuiet(['kill', '--all', meta.id, 'KILL']);
@@ -711,88 +435,9 @@ export class RuncRuntime implements Runtime {
     });
   }
 
-  async podStatus(uid: string): Promise<RuntimePod | undefined> {
-    const podDir = this.podDir(uid);
-    const rec = readJson<PodRecord>(join(podDir, 'pod.json'));
-    if (!rec) return undefined;
-    const containers: RuntimeContainer[] = [];
-    for (const d of await this.runDirs(podDir)) {
-      const c = this.containerOf(d);
-      if (c) containers.push(c);
-    }
-    containers.sort((a, b) => a.createdAt - b.createdAt);
-    return { uid: rec.uid, namespace: rec.namespace, name: rec.name, sandbox: await this.sandboxOf(podDir), containers };
-  }
-
-  async listPods(): Promise<RuntimePod[]> {
-    const out: RuntimePod[] = [];
-    for (const name of await readdir(this.podsDir).catch(() => [] as string[])) {
-      const rec = readJson<PodRecord>(join(this.podsDir, name, 'pod.json'));
-      if (!rec) continue;
-      const p = await this.podStatus(rec.uid);
-      if (p) out.push(p);
-    }
-    return out;
-  }
-
   // --- volumes and env data ---
 
-  private volumeSourceOverride: VolumeSource | undefined;
 
-  /** Where config map and secret data come from (the volumeSource option, or what was set here). */
-  get volumeSource(): VolumeSource | undefined {
-    return this.volumeSourceOverride ?? this.opts.volumeSource;
-  }
 
-  setVolumeSource(source: VolumeSource | undefined): void {
-    this.volumeSourceOverride = source;
-  }
 
-  /** The pod and the config map / secret data a container's env names, for containerEnv and downward API files. */
-  private async envContext(podDir: string, podObj: Json, container: Json | undefined): Promise<EnvContext> {
-    const ns = String(((podObj.metadata ?? {}) as Json).namespace ?? 'default');
-    const status = (podObj.status ?? {}) as Json;
-    const hostIP = typeof status.hostIP === 'string' ? status.hostIP : undefined;
-    const rec = readJson<PodRecord>(join(podDir, 'pod.json'));
-    const net = readJson<NetworkRecord>(join(podDir, 'network.json'));
-    const ctx: EnvContext = {
-      pod: podObj,
-      podIP: net?.ip ?? (rec?.hostNetwork ? hostIP : undefined),
-      hostIP,
-      configMaps: {},
-      secrets: {},
-      nodeAllocatable: { cpu: cpus().length * 1000, memory: totalmem() },
-    };
-    if (container) {
-      const refs = envReferences(container);
-      const src = this.volumeSource;
-      if ((refs.configMaps.length > 0 || refs.secrets.length > 0) && !src) throw new SpecError('env refers to config maps or secrets, but this node has no source for them');
-      for (const n of refs.configMaps) ctx.configMaps![n] = await src!.configMap(ns, n);
-      for (const n of refs.secrets) ctx.secrets![n] = decodeSecret(await src!.secret(ns, n));
-    }
-    return ctx;
-  }
-
-  /**
-   * Rewrites the pod's configMap / secret / downwardAPI / projected volumes from the current data
-   * (atomically: containers see the old or the new files), e.g. after a ConfigMap or label change.
-   * `pod` replaces the stored pod object when given.
-   */
-  async updatePodVolumes(uid: string, pod?: PodSandboxConfig['pod']): Promise<void> {
-    return this.withPod(uid, async () => {
-      const podDir = this.podDir(uid);
-      if (!existsSync(join(podDir, 'pod.json'))) return;
-      if (pod) writeFileAtomic(join(podDir, 'podobj.json'), JSON.stringify(pod));
-      const podObj = readJson<Json>(join(podDir, 'podobj.json'));
-      if (!podObj) return;
-      await prepareVolumes(podDir, await this.envContext(podDir, podObj, undefined), this.volumeSource, true);
-    });
-  }
-
-  async close(): Promise<void> {
-    this.closed = true;
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
-    await Promise.allSettled([...this.locks.values()]);
-  }
 }

@@ -13,8 +13,8 @@ import { existsSync, lstatSync, readFileSync, statSync } from 'node:fs';
 import { chmod, mkdir, readdir, readlink, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, normalize } from 'node:path';
 import { promisify } from 'node:util';
-import { resourceAmount } from '../../../api/scheduling/resources.js';
-import { expandVars, fieldRefValue, resourceFieldValue, SpecError, type EnvContext } from './spec.js';
+import { resourceAmount } from '../../api/scheduling/resources.js';
+import { expandVars, fieldRefValue, resourceFieldValue, SpecError, type EnvContext } from './container-env.js';
 
 const run = promisify(execFile);
 type Json = Record<string, unknown>;

@@ -1,4 +1,4 @@
-// `kubectl attach` to a runc container's own process: its output from now on,
+// `kubectl attach` to a container's own process (runc; any run-dir runtime): its output from now on,
 // read from the CRI log file the monitor writes (records after the file's
 // current end, stdout and stderr kept apart), and its stdin when the container
 // was started with one (spec `stdin: true`): a FIFO in the run dir that the
@@ -9,9 +9,9 @@ import { constants } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { PassThrough, Writable } from 'node:stream';
 import { parseCriLog } from './cri-log.js';
-import type { ExecProcess, StreamOptions } from '../../runtime.js';
+import type { ExecProcess, StreamOptions } from '../runtime.js';
 
-export interface RuncAttachTarget {
+export interface RunAttachTarget {
   /** The run's CRI log file. */
   logPath: string;
   /** The run's stdin FIFO, when the container has one. */
@@ -54,7 +54,7 @@ async function fifoWriter(path: string): Promise<Writable> {
   });
 }
 
-export async function runcAttach(target: RuncAttachTarget, opts: StreamOptions): Promise<ExecProcess> {
+export async function attachToRun(target: RunAttachTarget, opts: StreamOptions): Promise<ExecProcess> {
   const stdout = new PassThrough();
   const stderr = opts.tty ? undefined : new PassThrough();
   const stdin = opts.stdin && target.stdinFifo ? await fifoWriter(target.stdinFifo) : undefined;

@@ -1,15 +1,18 @@
 // The monitor of one container run: a detached process (one per container, like conmon or a
-// containerd shim) started by RuncRuntime as `node monitor.js <run dir>`. It runs
-// `runc run --keep`, writes the container's stdout/stderr to the CRI log file, records when the
-// container started (started.json) and how it ended (exit.json: code, time, OOM kill), then
-// deletes the runc container and unmounts its rootfs. It outlives the agent, so an agent restart
-// finds running containers still monitored and exits recorded.
+// containerd shim) started by a runtime as `node container-monitor.js <run dir>`. It runs what
+// monitor.json says: `runc run --keep` (runc runtime) or the container's command as a plain host
+// process in a process group of its own (process runtime). It writes the container's
+// stdout/stderr to the CRI log file, records when the container started (started.json) and how it
+// ended (exit.json: code, time, OOM kill), then cleans up: runc deletes the runc container and
+// unmounts its rootfs; a process's group is killed, as a pid namespace's processes die with its
+// first one. It outlives the agent, so an agent restart finds running containers still monitored
+// and exits recorded.
 import { spawn, spawnSync, type ChildProcessByStdio } from 'node:child_process';
+import type { Readable } from 'node:stream';
 import { existsSync, openSync, readFileSync, writeSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
 import { CriLineSplitter } from './cri-log.js';
-import { files, lastRuncError, oomKillCount, readRecord, writeFileAtomic, type ExitRecord, type MonitorConfig, type StartedRecord } from './state-files.js';
+import { files, lastRuncError, oomKillCount, readRecord, writeFileAtomic, type ExitRecord, type MonitorConfig, type StartedRecord } from './run-files.js';
 
 const signals: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGILL: 4, SIGTRAP: 5, SIGABRT: 6, SIGBUS: 7, SIGFPE: 8, SIGKILL: 9, SIGUSR1: 10, SIGSEGV: 11, SIGUSR2: 12, SIGPIPE: 13, SIGALRM: 14, SIGTERM: 15 };
 
@@ -31,11 +34,19 @@ async function main(dir: string): Promise<void> {
   const out = new CriLineSplitter('stdout', write);
   const err = new CriLineSplitter('stderr', write);
   const pidFile = join(dir, files.containerPid);
-  const child = spawn(cfg.runc, ['--root', cfg.runcRoot, '--log', join(dir, files.runcLog), '--log-format', 'json', 'run', '--keep', '--bundle', dir, '--pid-file', pidFile, cfg.id], {
-    cwd: dir,
-    // Held open read-write, the FIFO never reaches end-of-file: attachers come and go.
-    stdio: [cfg.stdin ? openSync(join(dir, files.stdin), 'r+') : 'ignore', 'pipe', 'pipe'],
-  }) as ChildProcessByStdio<null, Readable, Readable>;
+  // Held open read-write, a stdin FIFO never reaches end-of-file: attachers come and go.
+  const stdin = cfg.stdin ? openSync(join(dir, files.stdin), 'r+') : 'ignore';
+  let child: ChildProcessByStdio<null, Readable, Readable>;
+  if (cfg.runc) {
+    child = spawn(cfg.runc.bin, ['--root', cfg.runc.root, '--log', join(dir, files.runcLog), '--log-format', 'json', 'run', '--keep', '--bundle', dir, '--pid-file', pidFile, cfg.id], {
+      cwd: dir,
+      stdio: [stdin, 'pipe', 'pipe'],
+    }) as ChildProcessByStdio<null, Readable, Readable>;
+  } else if (cfg.process) {
+    const p = cfg.process;
+    child = spawn(p.file, p.argv.slice(1), { argv0: p.argv[0], cwd: p.cwd, env: p.env, detached: true, stdio: [stdin, 'pipe', 'pipe'] }) as ChildProcessByStdio<null, Readable, Readable>;
+    child.once('spawn', () => writeFileAtomic(pidFile, `${child.pid}\n`));
+  } else throw new Error(`${files.monitorConfig} in ${dir} names nothing to run`);
   let started = false;
   const checkStarted = () => {
     if (started || !existsSync(pidFile)) return;
@@ -63,17 +74,31 @@ async function main(dir: string): Promise<void> {
   const finishedAt = Date.now();
   clearInterval(poll);
   checkStarted();
-  // Background processes of the container die with its pid namespace, so the pipes close.
+  // Background processes of the container die with its pid namespace (runc) or its process group
+  // (killed here), so the pipes close.
+  if (cfg.process && started) killGroup(Number(readFileSync(pidFile, 'utf8').trim()));
   await Promise.race([streamsDone, new Promise((r) => setTimeout(r, 2000))]);
   out.end();
   err.end();
   closeSync(logFd);
   const exitCode = status.code ?? (status.signal ? 128 + (signals[status.signal] ?? 0) : 255);
-  const rec: ExitRecord = { exitCode, finishedAt, oomKilled: started && oomKillCount(cfg.runcRoot, cfg.id) > 0 };
-  if (!started) rec.startError = lastRuncError(dir) ?? status.error?.message ?? `runc exited with status ${exitCode} before the container started`;
+  const rec: ExitRecord = { exitCode, finishedAt, oomKilled: cfg.runc !== undefined && started && oomKillCount(cfg.runc.root, cfg.id) > 0 };
+  if (!started) rec.startError = (cfg.runc ? lastRuncError(dir) : undefined) ?? status.error?.message ?? `the container exited with status ${exitCode} before it started`;
   writeFileAtomic(join(dir, files.exit), JSON.stringify(rec));
-  spawnSync(cfg.runc, ['--root', cfg.runcRoot, 'delete', '--force', cfg.id], { stdio: 'ignore' });
-  spawnSync('umount', [join(dir, files.rootfs)], { stdio: 'ignore' });
+  if (cfg.runc) {
+    spawnSync(cfg.runc.bin, ['--root', cfg.runc.root, 'delete', '--force', cfg.id], { stdio: 'ignore' });
+    spawnSync('umount', [join(dir, files.rootfs)], { stdio: 'ignore' });
+  }
+}
+
+/** SIGKILL to what is left of a process group. */
+function killGroup(pgid: number): void {
+  if (!(pgid > 0)) return;
+  try {
+    process.kill(-pgid, 'SIGKILL');
+  } catch {
+    /* the group is gone */
+  }
 }
 
 const dir = process.argv[2];

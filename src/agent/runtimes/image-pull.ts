@@ -3,8 +3,8 @@
 // only for loopback registries, credentials from the pod's imagePullSecrets
 // (kubernetes.io/dockerconfigjson and the legacy kubernetes.io/dockercfg), and kubelet reasons:
 // ErrImageNeverPull, ErrImagePull (with the ImagePullError message), InvalidImageName.
-import { ImageNotFoundError, ImagePullError, InvalidReferenceError, isLoopbackHost, parseReference, pullImage, type ImageStore, type PulledImage, type RegistryAuth, type ResolvedImage } from '../../images/index.js';
-import { ContainerStartError } from '../../runtime.js';
+import { ImageNotFoundError, ImagePullError, InvalidReferenceError, isLoopbackHost, parseReference, pullImage, type ImageStore, type PulledImage, type RegistryAuth, type ResolvedImage } from '../images/index.js';
+import { ContainerStartError } from '../runtime.js';
 
 export type ImagePullPolicy = 'Always' | 'IfNotPresent' | 'Never';
 

@@ -1,17 +1,29 @@
-// The files a container run's directory holds, shared by the runtime and its monitor process.
+// The files a container run's directory holds, shared by the runtimes (runc, process) and the monitor process.
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 
-/** Written by the runtime before it starts the monitor. */
+/** Written by the runtime before it starts the monitor: what to run, one of runc or process. */
 export interface MonitorConfig {
-  runc: string;
-  runcRoot: string;
-  /** runc's container ID */
+  /** The container's ID (runc's container ID). */
   id: string;
   /** The CRI log file (appended to). */
   logPath: string;
   /** The container has a stdin (spec `stdin: true`): the FIFO files.stdin, which `attach` writes to. */
   stdin?: boolean;
+  /** `runc run` of the OCI bundle in the run dir (runc --root `root`). */
+  runc?: { bin: string; root: string };
+  /** A plain host process, in a process group of its own (the process runtime). */
+  process?: ProcessLaunch;
+}
+
+/** The container's process for the process runtime: an executable already resolved, argv, env, working dir. */
+export interface ProcessLaunch {
+  /** The executable (an absolute host path). */
+  file: string;
+  /** argv, argv[0] as the pod spec gave it (busybox picks its applet by it). */
+  argv: string[];
+  env: Record<string, string>;
+  cwd: string;
 }
 
 /** Written by the monitor once runc has created the container. */
@@ -48,9 +60,9 @@ export const files = {
 } as const;
 
 /** Writes a file so that readers see the old or the new content, never a part (and it survives a crash). */
-export function writeFileAtomic(path: string, data: string): void {
+export function writeFileAtomic(path: string, data: string, mode = 0o644): void {
   const tmp = `${path}.tmp-${process.pid}`;
-  const fd = openSync(tmp, 'w', 0o644);
+  const fd = openSync(tmp, 'w', mode);
   try {
     writeSync(fd, data);
     fsyncSync(fd);
