@@ -75,6 +75,8 @@ export class ApiServer {
   private readonly resources: ResourceInfo[] = [];
   private ready = false;
   private readonly openapi = new OpenAPIService(() => this.resources);
+  /** Connections handed over by the 'upgrade' event, still open. */
+  private readonly upgraded = new Set<Duplex>();
 
   constructor(private readonly opts: ApiServerOptions) {
     for (const info of builtinResources) this.register(info);
@@ -128,6 +130,8 @@ export class ApiServer {
 
   stop(): void {
     for (const s of new Set(this.stores.values())) s.cache.stop();
+    // Upgraded connections (exec, attach, port-forward) are no longer the HTTP server's to close.
+    for (const socket of this.upgraded) socket.destroy();
   }
 
   private authenticate(req: IncomingMessage): User {
@@ -167,6 +171,8 @@ export class ApiServer {
    */
   readonly handleUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
     socket.on('error', () => socket.destroy());
+    this.upgraded.add(socket);
+    socket.once('close', () => this.upgraded.delete(socket));
     this.routeUpgrade(req, socket, head).catch((err: unknown) => sendError(this.responseOn(req, socket), err));
   };
 

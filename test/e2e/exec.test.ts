@@ -181,7 +181,7 @@ describe('kubectl exec, attach and cp with runc containers', { skip }, () => {
       test('cp copies a file into the pod and back', async () => {
         const dir = mkdtempSync(join(tmpdir(), 'nami-cp-'));
         try {
-          const content = Array.from({ length: 2000 }, (_, i) => `line ${i} of a file for kubectl cp`).join('\n') + '\n';
+          const content = Array.from({ length: 60_000 }, (_, i) => `line ${i} of a file for kubectl cp`).join('\n') + '\n';
           writeFileSync(join(dir, 'in.txt'), content);
           const target = `/tmp/cp-${client.version}.txt`;
           await kc.ok(['cp', join(dir, 'in.txt'), `shell:${target}`]);

@@ -44,10 +44,20 @@ export interface RemoteCommandTarget {
   container: string;
 }
 
+/** The decoded segments of a path; undefined when one does not decode (a bad %-escape). */
+export function pathParts(pathname: string): string[] | undefined {
+  try {
+    return pathname.split('/').filter(Boolean).map(decodeURIComponent);
+  } catch {
+    return undefined;
+  }
+}
+
 /** /exec/... or /attach/... as a target; undefined for other paths. */
 export function remoteCommandTarget(pathname: string): RemoteCommandTarget | undefined {
-  const parts = pathname.split('/').filter(Boolean).map(decodeURIComponent);
-  const kind = parts[0];
+  const parts = pathParts(pathname);
+  const kind = parts?.[0];
+  if (!parts) return undefined;
   if (kind !== 'exec' && kind !== 'attach') return undefined;
   if (parts.length === 4) return { kind, namespace: parts[1]!, pod: parts[2]!, container: parts[3]! };
   if (parts.length === 5) return { kind, namespace: parts[1]!, pod: parts[2]!, container: parts[4]! };

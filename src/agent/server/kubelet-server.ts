@@ -10,7 +10,7 @@ import type { TLSSocket } from 'node:tls';
 import type { Runtime, RuntimeContainer, RuntimePod } from '../runtime.js';
 import { streamContainerLog, type ContainerLogOptions } from './container-logs.js';
 import { acceptPortForward } from './streaming/port-forward.js';
-import { refuseUpgrade, remoteCommandTarget, serveExecAttachUpgrade, UpgradeError } from './exec-attach.js';
+import { pathParts, refuseUpgrade, remoteCommandTarget, serveExecAttachUpgrade, UpgradeError } from './exec-attach.js';
 
 export interface KubeletServerOptions {
   runtime: Runtime;
@@ -133,8 +133,8 @@ async function handle(opts: KubeletServerOptions, req: IncomingMessage, res: Ser
 
 /** /portForward/<namespace>/<pod> (or the kubelet's /portForward/<namespace>/<pod>/<uid>). */
 function portForwardTarget(pathname: string): { namespace: string; pod: string } | undefined {
-  const parts = pathname.split('/').filter(Boolean).map(decodeURIComponent);
-  if (parts[0] !== 'portForward' || (parts.length !== 3 && parts.length !== 4)) return undefined;
+  const parts = pathParts(pathname);
+  if (!parts || parts[0] !== 'portForward' || (parts.length !== 3 && parts.length !== 4)) return undefined;
   return { namespace: parts[1]!, pod: parts[2]! };
 }
 

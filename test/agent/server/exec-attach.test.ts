@@ -290,6 +290,7 @@ describe('exec and attach through the API server and the agent', () => {
       assert.deepEqual(await agentUpgrade('/exec/default/ghost/app?command=echo&output=1'), { status: 404, body: 'pod does not exist\n' });
       assert.deepEqual(await agentUpgrade('/exec/default/web/nope?command=echo&output=1'), { status: 400, body: 'container not found ("nope")\n' });
       assert.deepEqual(await agentUpgrade('/exec/default/web/app?output=1'), { status: 400, body: 'you must specify at least one command for the container\n' });
+      assert.equal((await agentUpgrade('/exec/default/%E0%A4%A/app?command=echo&output=1')).status, 404, 'a path that does not decode is not found, not a crash');
     });
 
     it('closes a session whose client does not open its streams in time', async () => {

@@ -79,7 +79,12 @@ class WebSocketSession implements RemoteCommandSession {
       const id = msg[0]!;
       const body = msg.subarray(1);
       if (id === channel.stdin) {
-        if (this.stdin && !this.stdin.writableEnded && body.length) this.stdin.write(body);
+        const stdin = this.stdin;
+        if (stdin && !stdin.writableEnded && body.length && !stdin.write(body)) {
+          // The command reads slower than the client sends (kubectl cp of a big file): stop reading the socket meanwhile.
+          ws.pause();
+          stdin.once('drain', () => ws.resume());
+        }
       } else if (id === channel.resize) {
         this.resize.push(body);
       } else if (id === channel.close && protocol === protocolV5 && body[0] === channel.stdin) {
