@@ -5,11 +5,22 @@
 // monitor holds open and hands to runc as the container's stdin. Attaching
 // writes to that FIFO; detaching closes only the attacher's end, so the
 // container's stdin stays open for the next attach.
+import { execFile } from 'node:child_process';
 import { constants } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
 import { PassThrough, Writable } from 'node:stream';
+import { promisify } from 'node:util';
 import { parseCriLog } from './cri-log.js';
 import type { ExecProcess, StreamOptions } from '../runtime.js';
+import { files } from './run-files.js';
+
+/** Makes the stdin FIFO of a run dir (before its monitor starts, which then holds it open); its path. */
+export async function makeStdinFifo(dir: string): Promise<string> {
+  const path = join(dir, files.stdin);
+  await promisify(execFile)('mkfifo', ['-m', '0600', path]);
+  return path;
+}
 
 export interface RunAttachTarget {
   /** The run's CRI log file. */

@@ -17,7 +17,9 @@ import type { Duplex } from 'node:stream';
 import { spawn } from 'node:child_process';
 import { flattenLayers, unpackLayers } from '../../images/index.js';
 import { connectLoopback } from '../../network/index.js';
-import { ContainerStartError, type ContainerConfig, type PodSandboxConfig, type Runtime, type RuntimeContainer, type RuntimeSandbox } from '../../runtime.js';
+import { ContainerStartError, ExecStartError, type ContainerConfig, type ExecProcess, type PodSandboxConfig, type Runtime, type RuntimeContainer, type RuntimeSandbox, type StreamOptions } from '../../runtime.js';
+import { attachToRun, makeStdinFifo } from '../attach.js';
+import { hostExecStream } from '../host-exec-stream.js';
 import { containerArgs, containerEnv, expandVars, SpecError } from '../container-env.js';
 import { execCollecting } from '../exec-collecting.js';
 import { RunDirRuntime, sleep, safeName, type PodRecord, type RunDirRuntimeOptions, type RunMeta } from '../run-dir-runtime.js';
@@ -154,6 +156,10 @@ export class ProcessRuntime extends RunDirRuntime implements Runtime {
         const launch: ProcessLaunch = { file, argv: args, env: envs, cwd };
         await mkdir(join(logPath, '..'), { recursive: true });
         const mc: MonitorConfig = { id, logPath, process: launch };
+        if (spec.stdin === true) {
+          await makeStdinFifo(dir);
+          mc.stdin = meta.stdin = true;
+        }
         // The env may hold secret values: for the agent's user only.
         writeFileAtomic(join(dir, files.monitorConfig), JSON.stringify(mc), 0o600);
         writeFileAtomic(join(dir, files.meta), JSON.stringify(meta));
@@ -208,6 +214,30 @@ export class ProcessRuntime extends RunDirRuntime implements Runtime {
     return execCollecting(child, command, timeoutMs, () => {
       if (child.pid) signalGroup(child.pid, 'SIGKILL');
     });
+  }
+
+  /** The run dir, meta and launch record of a running container. */
+  private async runningLaunch(uid: string, containerId: string): Promise<{ dir: string; meta: RunMeta; launch: ProcessLaunch }> {
+    const dir = await this.runDirById(uid, containerId);
+    const meta = dir ? readRecord<RunMeta>(dir, files.meta) : undefined;
+    const launch = dir ? readRecord<MonitorConfig>(dir, files.monitorConfig)?.process : undefined;
+    if (!dir || !meta || !launch || this.runState(dir).state !== 'running') throw new Error(`container ${containerId} is not running`);
+    return { dir, meta, launch };
+  }
+
+  /** `kubectl exec`: the command as a host process with the container's env and working dir (../host-exec-stream.ts). */
+  async execStream(uid: string, containerId: string, command: string[], opts: StreamOptions): Promise<ExecProcess> {
+    const { dir, launch } = await this.runningLaunch(uid, containerId);
+    if (command.length === 0) throw new ExecStartError('no command given');
+    const file = resolveExecutable(command[0]!, join(dir, files.rootfs), launch.env.PATH ?? '', launch.cwd);
+    if (!file) throw new ExecStartError(`exec: ${JSON.stringify(command[0])}: executable file not found in $PATH`);
+    return hostExecStream({ file, argv: command, env: launch.env, cwd: launch.cwd }, opts);
+  }
+
+  /** `kubectl attach`: the container's output from now on, its stdin FIFO when it has one (../attach.ts). */
+  async attach(uid: string, containerId: string, opts: StreamOptions): Promise<ExecProcess> {
+    const { dir, meta } = await this.runningLaunch(uid, containerId);
+    return attachToRun({ logPath: meta.logPath, stdinFifo: meta.stdin ? join(dir, files.stdin) : undefined, running: () => this.runState(dir).state === 'running' }, opts);
   }
 
   /** Kills what is left of the run (its process group, its monitor) and removes its dir. */

@@ -26,7 +26,7 @@ import { volumeBinds } from '../volumes.js';
 import { files, monitorAlive, readJson, readRecord, writeFileAtomic, type MonitorConfig, type StartedRecord } from '../run-files.js';
 import { defaultPauseImage, RunDirRuntime, safeName, sleep, type PodRecord, type RunDirRuntimeOptions, type RunMeta } from '../run-dir-runtime.js';
 import { execCollecting } from '../exec-collecting.js';
-import { attachToRun } from '../attach.js';
+import { attachToRun, makeStdinFifo } from '../attach.js';
 import { runcExecStream } from './exec-stream.js';
 
 const run = promisify(execFile);
@@ -249,7 +249,7 @@ export class RuncRuntime extends RunDirRuntime implements Runtime {
       await mkdir(join(meta.logPath, '..'), { recursive: true });
       const mc: MonitorConfig = { id: meta.id, logPath: meta.logPath, runc: { bin: this.runc, root: this.runcRoot } };
       if (meta.stdin) {
-        await run('mkfifo', ['-m', '0600', join(dir, files.stdin)]);
+        await makeStdinFifo(dir);
         mc.stdin = true;
       }
       writeFileAtomic(join(dir, files.monitorConfig), JSON.stringify(mc));
