@@ -267,6 +267,15 @@ describe('kubectl exec, attach and cp with runc containers', { skip }, () => {
     assert.match(r.stderr, /executable file not found in \$PATH/);
   });
 
+  test('a pod no node took yet cannot be exec-ed into', async () => {
+    const spec = JSON.parse(pod('nowhere', [{ name: 'main', script: 'sleep 3600' }])) as { spec: Record<string, unknown> };
+    spec.spec.nodeSelector = { 'nami.dev/no-such-label': 'x' };
+    await k.ok(['apply', '-f', k.writeFile('nowhere.json', JSON.stringify(spec))]);
+    const r = await k.run(['exec', 'nowhere', '--', 'true']);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /pod nowhere does not have a host assigned/);
+  });
+
   test('the agent port refuses an anonymous exec', async () => {
     const port = Number(await k.ok(['get', 'node', 'node-exec', '-o', 'jsonpath={.status.daemonEndpoints.kubeletEndpoint.Port}']));
     const code = await new Promise<number>((resolve, reject) => {
