@@ -26,6 +26,11 @@ export interface FakeRuntimeOptions {
   podCidr: string;
   /** Milliseconds a container spends created before it runs (0: running at once). */
   startupDelayMs?: number;
+  /**
+   * For tests: what `exec` in a container answers. Without it the fake runtime
+   * has no exec, and the agent runs no probes and no lifecycle hooks.
+   */
+  exec?: NonNullable<Runtime['exec']>;
 }
 
 interface FakePod extends RuntimePod {
@@ -117,9 +122,11 @@ export class FakeRuntime implements Runtime {
   private readonly usedIps = new Set<number>();
   private nextIp = 2;
   private closed = false;
+  exec?: Runtime['exec'];
 
   constructor(private readonly opts: FakeRuntimeOptions) {
     this.range = parseCidr(opts.podCidr);
+    if (opts.exec) this.exec = opts.exec;
   }
 
   onPodEvent(listener: (uid: string) => void): void {
