@@ -338,7 +338,11 @@ export class PodWorker {
         } catch (err) {
           if (!(err instanceof ContainerStartError)) throw err;
           this.waitingOf(uid).set(container.name, { reason: err.reason, message: err.message });
-          void this.deps.events?.record(pod, 'Warning', 'Failed', `Error: ${err.message}`);
+          void this.deps.events?.record(pod, 'Warning', err.event?.reason ?? 'Failed', err.event?.message ?? `Error: ${err.message}`);
+          if (err.retryAfterMs !== undefined) {
+            this.deps.requeue(key, err.retryAfterMs);
+            break;
+          }
           const entry = this.nextBackOff(`${uid}/${container.name}`, Date.now());
           // A failed pull: ErrImagePull now, ImagePullBackOff from the next sync until the back-off ends.
           this.deps.requeue(key, err.reason === 'ErrImagePull' ? Math.max(1, Math.floor(entry.delayMs / 2)) : entry.delayMs);

@@ -79,12 +79,18 @@ export interface RuntimePod {
 /** A container that could not be started, with the waiting reason the pod status shows (ErrImagePull, CreateContainerError ...). */
 export class ContainerStartError extends Error {
   override readonly name = 'ContainerStartError';
+  /** The Warning event the agent records (default: Failed "Error: <message>"). */
+  readonly event?: { reason: string; message: string };
+  /** Try again after this long instead of the crash-loop back-off (a volume that is not ready yet). */
+  readonly retryAfterMs?: number;
   constructor(
     readonly reason: string,
     message: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; event?: { reason: string; message: string }; retryAfterMs?: number },
   ) {
     super(message, options);
+    if (options?.event) this.event = options.event;
+    if (options?.retryAfterMs !== undefined) this.retryAfterMs = options.retryAfterMs;
   }
 }
 

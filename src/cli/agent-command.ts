@@ -26,8 +26,8 @@ export interface AgentCommandOptions {
   bridge?: string;
 }
 
-/** A namespaced object from the API server, or undefined when it does not exist. */
-async function getOrUndefined(client: RestClient, plural: string, namespace: string, name: string): Promise<KubeObject | undefined> {
+/** A core object from the API server (cluster-scoped without a namespace), or undefined when it does not exist. */
+async function getOrUndefined(client: RestClient, plural: string, namespace: string | undefined, name: string): Promise<KubeObject | undefined> {
   try {
     return await client.get({ group: '', version: 'v1', plural, namespace, name });
   } catch (err) {
@@ -53,10 +53,12 @@ async function openRuntime(kind: string, dataDir: string, podCidr: string, bridg
     root: join(dataDir, 'runtime'),
     images,
     network: { podCidr, bridge },
-    // ConfigMap and Secret data for volumes and env, and imagePullSecrets, read when a container starts.
+    // ConfigMap and Secret data for volumes and env, claims and their volumes, and imagePullSecrets, read when a container starts.
     volumeSource: {
       configMap: (ns, name) => data('configmaps', ns, name),
       secret: (ns, name) => data('secrets', ns, name),
+      persistentVolumeClaim: async (ns, name) => getOrUndefined(client, 'persistentvolumeclaims', ns, name),
+      persistentVolume: async (name) => getOrUndefined(client, 'persistentvolumes', undefined, name),
     },
     pullSecrets: async (pod, names) => {
       const found = await Promise.all(names.map((name) => getOrUndefined(client, 'secrets', pod.namespace, name).catch(() => undefined)));

@@ -22,7 +22,7 @@ import { ContainerStartError } from '../../runtime.js';
 import { PodNetwork } from '../../network/index.js';
 import { ensureImage, pullPolicyOf } from './image-pull.js';
 import { buildSpec, containerArgs, containerCapabilities, containerEnv, containerResources, containerUser, envReferences, expandVars, SpecError, type EnvContext } from './spec.js';
-import { decodeSecret, prepareVolumes, volumeBinds, type PreparedVolume, type VolumeSource } from './volumes.js';
+import { decodeSecret, prepareVolumes, volumeBinds, VolumeNotReadyError, volumeNotReadyStartError, type PreparedVolume, type VolumeSource } from './volumes.js';
 import { files, monitorAlive, readJson, readRecord, writeFileAtomic, type ExitRecord, type MonitorConfig, type StartedRecord } from './state-files.js';
 
 const run = promisify(execFile);
@@ -449,6 +449,7 @@ export class RuncRuntime implements Runtime {
         envCtx = await this.envContext(podDir, podObj, spec);
         volumes = await prepareVolumes(podDir, envCtx, this.volumeSource);
       } catch (e) {
+        if (e instanceof VolumeNotReadyError) throw volumeNotReadyStartError(e);
         throw new ContainerStartError('CreateContainerConfigError', (e as Error).message, { cause: e });
       }
       const build = async (rootfs: string): Promise<Json> => {
