@@ -23,6 +23,7 @@ import { PodNetwork } from '../../network/index.js';
 import { ensureImage, pullPolicyOf } from './image-pull.js';
 import { buildSpec, containerArgs, containerCapabilities, containerEnv, containerResources, containerUser, envReferences, expandVars, SpecError, type EnvContext } from './spec.js';
 import { decodeSecret, prepareVolumes, volumeBinds, VolumeNotReadyError, volumeNotReadyStartError, type PreparedVolume, type VolumeSource } from './volumes.js';
+import { cgroupV2, ensurePodCgroup, podCgroupConfig, podCgroupParent, qosClassOf, removePodCgroup } from './cgroups.js';
 import { files, monitorAlive, readJson, readRecord, writeFileAtomic, type ExitRecord, type MonitorConfig, type StartedRecord } from './state-files.js';
 
 const run = promisify(execFile);
@@ -85,6 +86,8 @@ interface PodRecord {
   hostname: string;
   hostNetwork: boolean;
   createdAt: number;
+  /** The pod's cgroup by QoS class (cgroups.ts); pods made before it have none and run under nami/. */
+  cgroupParent?: string;
 }
 
 /** What the runtime records about one container run (container.json). */
@@ -99,9 +102,7 @@ interface RunMeta {
   sandbox?: boolean;
 }
 
-export function cgroupV2(): boolean {
-  return existsSync('/sys/fs/cgroup/cgroup.controllers');
-}
+export { cgroupV2 };
 
 function swapLimitable(): boolean {
   return cgroupV2() ? true : existsSync('/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes');
@@ -275,7 +276,11 @@ export class RuncRuntime implements Runtime {
       if (existing?.state === 'ready') return existing;
       await mkdir(dir, { recursive: true, mode: 0o711 });
       const hostname = config.hostname.slice(0, 63).replace(/[-.]+$/, '') || 'localhost';
-      const rec: PodRecord = { uid: config.uid, namespace: config.namespace, name: config.name, hostname, hostNetwork: config.hostNetwork, createdAt: Date.now() };
+      const cgroupParent = podCgroupParent(qosClassOf(config.pod), config.uid);
+      await ensurePodCgroup(cgroupParent, podCgroupConfig(config.pod)).catch((e: unknown) => {
+        throw new ContainerStartError('FailedCreatePodSandBox', `pod cgroup ${cgroupParent}: ${(e as Error).message}`, { cause: e });
+      });
+      const rec: PodRecord = { uid: config.uid, namespace: config.namespace, name: config.name, hostname, hostNetwork: config.hostNetwork, createdAt: Date.now(), cgroupParent };
       writeFileAtomic(join(dir, 'pod.json'), JSON.stringify(rec));
       writeFileAtomic(join(dir, 'podspec.json'), JSON.stringify(config.pod.spec ?? {}));
       writeFileAtomic(join(dir, 'podobj.json'), JSON.stringify(config.pod));
@@ -309,7 +314,7 @@ export class RuncRuntime implements Runtime {
         hostname: config.hostNetwork ? undefined : hostname,
         hostNetwork: config.hostNetwork,
         resources: { devices: [{ allow: false, access: 'rwm' }] },
-        cgroupsPath: this.cgroupsPath(id),
+        cgroupsPath: this.cgroupsPath(id, config.uid),
         binds: [],
         annotations: { 'io.kubernetes.cri.container-type': 'sandbox', 'io.kubernetes.pod.uid': config.uid },
       });
@@ -350,8 +355,10 @@ export class RuncRuntime implements Runtime {
     await rm(join(this.podDir(uid), 'network.json'), { force: true });
   }
 
-  private cgroupsPath(id: string): string {
-    return `nami/${id}`;
+  /** A container's cgroup: under its pod's QoS cgroup. */
+  private cgroupsPath(id: string, uid: string): string {
+    const parent = readJson<PodRecord>(join(this.podDir(uid), 'pod.json'))?.cgroupParent;
+    return parent ? `${parent}/${id}` : `nami/${id}`;
   }
 
   private async writeEtcFiles(dir: string, rec: PodRecord, podIp?: string): Promise<void> {
@@ -474,7 +481,7 @@ export class RuncRuntime implements Runtime {
           sandboxPid: sbStarted.pid,
           hostNetwork: pod.hostNetwork,
           resources: containerResources(spec, { limitSwap: swapLimitable(), pidsLimit: this.opts.pidsLimit }),
-          cgroupsPath: this.cgroupsPath(id),
+          cgroupsPath: this.cgroupsPath(id, uid),
           binds: [
             { source: join(etc, 'hostname'), destination: '/etc/hostname' },
             { source: join(etc, 'hosts'), destination: '/etc/hosts' },
@@ -659,6 +666,8 @@ export class RuncRuntime implements Runtime {
       for (const d of await this.runDirs(podDir)) await this.destroyRun(d);
       await this.destroyRun(join(podDir, 'sandbox'));
       await this.teardownNetwork(uid);
+      const cgroupParent = readJson<PodRecord>(join(podDir, 'pod.json'))?.cgroupParent;
+      if (cgroupParent) await removePodCgroup(cgroupParent);
       for (const m of mountsUnder(podDir)) await run('umount', ['-l', m]).catch(() => undefined);
       await rm(podDir, { recursive: true, force: true });
     });
