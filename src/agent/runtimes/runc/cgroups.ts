@@ -133,6 +133,8 @@ function ownCgroup(controller: string): string {
  */
 export function cgroupDir(relative: string, mountDir = ''): string {
   if (mountDir === '') return join(cgroupMount, dirname(ownCgroup('')), relative);
+  // The v2 hierarchy beside the v1 ones (hybrid mode), where runc makes the container's cgroup too.
+  if (mountDir === 'unified') return join(cgroupMount, mountDir, ownCgroup(''), relative);
   return join(cgroupMount, mountDir, ownCgroup(mountDir === 'systemd' ? 'name=systemd' : mountDir), relative);
 }
 
@@ -177,7 +179,7 @@ export async function removePodCgroup(parent: string): Promise<void> {
   const dirs = cgroupV2()
     ? [cgroupDir(parent)]
     : readdirSync(cgroupMount)
-        .filter((c) => !c.includes(',') && c !== 'unified')
+        .filter((c) => !c.includes(','))
         .map((c) => cgroupDir(parent, c));
   for (const d of dirs) {
     if (!existsSync(d)) continue;
