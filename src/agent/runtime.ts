@@ -76,6 +76,52 @@ export interface RuntimePod {
   containers: RuntimeContainer[];
 }
 
+/** Cumulative cpu and current memory figures of a cgroup (a container's or a pod's), as cAdvisor reads them. */
+export interface CgroupUsage {
+  /** Epoch ms of the reading. */
+  time: number;
+  /** Total cpu time used, ns (cpuacct.usage; v2 cpu.stat usage_usec). */
+  cpuUsageNanoSeconds?: number;
+  memoryUsageBytes?: number;
+  /** Usage less inactive file pages: what the kubelet evicts on. */
+  memoryWorkingSetBytes?: number;
+  memoryRssBytes?: number;
+  memoryPageFaults?: number;
+  memoryMajorPageFaults?: number;
+}
+
+export interface NetworkInterfaceUsage {
+  name: string;
+  rxBytes: number;
+  rxErrors: number;
+  txBytes: number;
+  txErrors: number;
+}
+
+/** The latest run of one container, for the agent's /stats/summary. */
+export interface ContainerUsage extends CgroupUsage {
+  name: string;
+  id: string;
+  startedAt: number;
+  /** Bytes the container wrote to its root filesystem (its writable layer). */
+  rootfsUsedBytes?: number;
+  /** Bytes of its log. */
+  logsUsedBytes?: number;
+}
+
+/** One pod's figures: its cgroup, its running containers, its network namespace, its volumes. */
+export interface PodUsage extends CgroupUsage {
+  uid: string;
+  namespace: string;
+  name: string;
+  createdAt: number;
+  containers: ContainerUsage[];
+  /** From the sandbox's network namespace (/proc/<pid>/net/dev); absent for host-network pods. */
+  network?: NetworkInterfaceUsage[];
+  /** Volumes whose bytes are the pod's own (emptyDir). */
+  volumes?: { name: string; usedBytes: number }[];
+}
+
 /** A container that could not be started, with the waiting reason the pod status shows (ErrImagePull, CreateContainerError ...). */
 export class ContainerStartError extends Error {
   override readonly name = 'ContainerStartError';
@@ -133,6 +179,12 @@ export interface Runtime {
    * cannot (fake) leave it out, and the agent then runs no probes.
    */
   exec?(podUid: string, containerId: string, command: string[], timeoutMs: number): Promise<{ exitCode: number; output: string }>;
+  /**
+   * Usage figures of the pods with a ready sandbox, for /stats/summary (cpu
+   * rates are the agent's to compute from two readings). Runtimes that run
+   * nothing report zeros or leave it out.
+   */
+  usage?(): Promise<PodUsage[]>;
   /** Rewrites a running pod's configMap, secret, downwardAPI and projected volumes from current data (atomically). */
   updatePodVolumes?(podUid: string, pod?: KubeObject): Promise<void>;
   close(): Promise<void>;

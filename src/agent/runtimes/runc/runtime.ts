@@ -17,13 +17,14 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { buildBusyboxImage, ImageNotFoundError, overlayLowerdir, unpackLayers, type ImageStore, type ResolvedImage } from '../../images/index.js';
-import type { ContainerConfig, PodSandboxConfig, Runtime, RuntimeContainer, RuntimePod, RuntimeSandbox } from '../../runtime.js';
+import type { ContainerConfig, ContainerUsage, PodSandboxConfig, PodUsage, Runtime, RuntimeContainer, RuntimePod, RuntimeSandbox } from '../../runtime.js';
 import { ContainerStartError } from '../../runtime.js';
 import { PodNetwork } from '../../network/index.js';
 import { ensureImage, pullPolicyOf } from './image-pull.js';
 import { buildSpec, containerArgs, containerCapabilities, containerEnv, containerResources, containerUser, envReferences, expandVars, SpecError, type EnvContext } from './spec.js';
 import { decodeSecret, prepareVolumes, volumeBinds, VolumeNotReadyError, volumeNotReadyStartError, type PreparedVolume, type VolumeSource } from './volumes.js';
 import { cgroupV2, ensurePodCgroup, podCgroupConfig, podCgroupParent, qosClassOf, removePodCgroup } from './cgroups.js';
+import { cgroupUsage, directoryBytes, fileBytes, netDevOf } from './usage.js';
 import { files, monitorAlive, readJson, readRecord, writeFileAtomic, type ExitRecord, type MonitorConfig, type StartedRecord } from './state-files.js';
 
 const run = promisify(execFile);
@@ -693,6 +694,34 @@ export class RuncRuntime implements Runtime {
       if (!rec) continue;
       const p = await this.podStatus(rec.uid);
       if (p) out.push(p);
+    }
+    return out;
+  }
+
+  // --- usage figures ---
+
+  /** The figures of every pod whose sandbox runs: its cgroup, its running containers' cgroups, rootfs and log bytes, its network namespace, its emptyDirs. */
+  async usage(): Promise<PodUsage[]> {
+    const out: PodUsage[] = [];
+    for (const name of await readdir(this.podsDir).catch(() => [] as string[])) {
+      const podDir = join(this.podsDir, name);
+      const rec = readJson<PodRecord>(join(podDir, 'pod.json'));
+      const sbDir = join(podDir, 'sandbox');
+      const sbStarted = readRecord<StartedRecord>(sbDir, files.started);
+      if (!rec || !sbStarted || this.runState(sbDir).state !== 'running') continue;
+      const cgroupOf = (id: string) => (rec.cgroupParent ? `${rec.cgroupParent}/${id}` : `nami/${id}`);
+      const containers: ContainerUsage[] = [];
+      for (const dir of await this.runDirs(podDir)) {
+        const meta = readRecord<RunMeta>(dir, files.meta);
+        const st = this.runState(dir);
+        if (!meta || st.state !== 'running') continue;
+        containers.push({ ...cgroupUsage(cgroupOf(meta.id)) ?? { time: Date.now() }, name: meta.name, id: meta.id, startedAt: st.started?.startedAt ?? meta.createdAt, rootfsUsedBytes: directoryBytes(join(dir, files.upper)), logsUsedBytes: fileBytes(meta.logPath) });
+      }
+      const emptyDirs = join(podDir, 'volumes', 'empty-dir');
+      const volumes = (await readdir(emptyDirs).catch(() => [] as string[])).map((v) => ({ name: v, usedBytes: directoryBytes(join(emptyDirs, v)) }));
+      const pod: PodUsage = { ...(rec.cgroupParent ? cgroupUsage(rec.cgroupParent) : undefined) ?? { time: Date.now() }, uid: rec.uid, namespace: rec.namespace, name: rec.name, createdAt: rec.createdAt, containers, volumes };
+      if (!rec.hostNetwork) pod.network = netDevOf(sbStarted.pid);
+      out.push(pod);
     }
     return out;
   }
