@@ -7,7 +7,7 @@ import { createServer } from 'node:http';
 import { describe, it } from 'node:test';
 import { FakeRuntime } from '../../src/agent/fake-runtime.js';
 import { graceAfterPreStop, lifecycleHandlerOf, realHookRunner } from '../../src/agent/lifecycle-hooks.js';
-import { PodWorker } from '../../src/agent/pod-worker.js';
+import { PodWorker, type PodWorkerDeps } from '../../src/agent/pod-worker.js';
 import type { ContainerSpec } from '../../src/agent/pod-spec.js';
 import type { KubeObject } from '../../src/api/object.js';
 import { eventually, type ContainerStatusView, type PodStatusView } from './helpers.js';
@@ -15,7 +15,7 @@ import { eventually, type ContainerStatusView, type PodStatusView } from './help
 type ExecAnswer = { exitCode: number; output: string };
 
 /** A pod worker over a fake runtime whose exec answers from `answer`; it records exec calls, stops, events, statuses and deletes. */
-function setup(container: ContainerSpec, answer: (command: string[]) => Promise<ExecAnswer>, podExtra: Record<string, unknown> = {}) {
+function setup(container: ContainerSpec, answer: (command: string[]) => Promise<ExecAnswer>, podExtra: Record<string, unknown> = {}, workerExtra: Partial<PodWorkerDeps> = {}) {
   const execs: { containerId: string; command: string[] }[] = [];
   const stops: { containerId: string; grace: number }[] = [];
   const events: string[] = [];
@@ -46,6 +46,7 @@ function setup(container: ContainerSpec, answer: (command: string[]) => Promise<
     probes: false,
     backOff: { initialMs: 60_000, maxMs: 60_000 },
     events: { record: async (_p: KubeObject, type: string, reason: string, message: string) => void events.push(`${type} ${reason} ${message}`) } as never,
+    ...workerExtra,
   });
   const app = (s: PodStatusView | undefined): ContainerStatusView | undefined => s?.containerStatuses?.[0];
   return {
@@ -141,6 +142,21 @@ describe('lifecycle hooks in the pod worker', () => {
     assert.ok(!f.events.some((e) => e.includes('secret output')), 'the hook output stays out of events');
     assert.equal(f.stops.length, 1);
     await f.worker.stop();
+  });
+
+  it('a container killed for a failed liveness probe runs its preStop first', async () => {
+    const t = setup(
+      { name: 'app', image: 'busybox', livenessProbe: { exec: { command: ['check'] }, periodSeconds: 1, failureThreshold: 1 }, lifecycle: { preStop: { exec: { command: ['drain'] } } } },
+      async () => ({ exitCode: 0, output: '' }),
+      { terminationGracePeriodSeconds: 20 },
+      { probes: true, prober: async () => ({ result: 'failure', output: 'unhealthy' }) },
+    );
+    t.sync();
+    await eventually('the container killed', async () => t.stops.length >= 1);
+    assert.deepEqual(t.execs[0]?.command, ['drain'], 'preStop ran');
+    assert.ok(t.stops[0]!.grace <= 20 && t.stops[0]!.grace >= 2);
+    assert.ok(t.events.includes('Normal Killing Container app failed liveness probe, will be restarted'));
+    await t.worker.stop();
   });
 
   it('deletion without a grace period skips preStop', async () => {
