@@ -60,6 +60,11 @@ export function podCgroupParent(qos: QosClass, uid: string): string {
   return `kubepods${level}/pod${uid.replace(/[^A-Za-z0-9_-]/g, '_')}`;
 }
 
+/** A container's cgroup below its pod's; pods made before QoS cgroups have none and run under nami/. */
+export function containerCgroup(podParent: string | undefined, id: string): string {
+  return podParent ? `${podParent}/${id}` : `nami/${id}`;
+}
+
 /** The kubelet's MilliCPUToShares. */
 export function milliCpuToShares(milliCpu: number): number {
   return milliCpu <= 0 ? minShares : Math.max(minShares, Math.floor((milliCpu * 1024) / 1000));

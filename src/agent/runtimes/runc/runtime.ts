@@ -23,7 +23,7 @@ import { PodNetwork } from '../../network/index.js';
 import { ensureImage, pullPolicyOf } from './image-pull.js';
 import { buildSpec, containerArgs, containerCapabilities, containerEnv, containerResources, containerUser, envReferences, expandVars, SpecError, type EnvContext } from './spec.js';
 import { decodeSecret, prepareVolumes, volumeBinds, VolumeNotReadyError, volumeNotReadyStartError, type PreparedVolume, type VolumeSource } from './volumes.js';
-import { cgroupV2, ensurePodCgroup, podCgroupConfig, podCgroupParent, qosClassOf, removePodCgroup } from './cgroups.js';
+import { cgroupV2, containerCgroup, ensurePodCgroup, podCgroupConfig, podCgroupParent, qosClassOf, removePodCgroup } from './cgroups.js';
 import { cgroupUsage, directoryBytes, fileBytes, netDevOf } from './usage.js';
 import { files, monitorAlive, readJson, readRecord, writeFileAtomic, type ExitRecord, type MonitorConfig, type StartedRecord } from './state-files.js';
 
@@ -358,8 +358,7 @@ export class RuncRuntime implements Runtime {
 
   /** A container's cgroup: under its pod's QoS cgroup. */
   private cgroupsPath(id: string, uid: string): string {
-    const parent = readJson<PodRecord>(join(this.podDir(uid), 'pod.json'))?.cgroupParent;
-    return parent ? `${parent}/${id}` : `nami/${id}`;
+    return containerCgroup(readJson<PodRecord>(join(this.podDir(uid), 'pod.json'))?.cgroupParent, id);
   }
 
   private async writeEtcFiles(dir: string, rec: PodRecord, podIp?: string): Promise<void> {
@@ -709,13 +708,12 @@ export class RuncRuntime implements Runtime {
       const sbDir = join(podDir, 'sandbox');
       const sbStarted = readRecord<StartedRecord>(sbDir, files.started);
       if (!rec || !sbStarted || this.runState(sbDir).state !== 'running') continue;
-      const cgroupOf = (id: string) => (rec.cgroupParent ? `${rec.cgroupParent}/${id}` : `nami/${id}`);
       const containers: ContainerUsage[] = [];
       for (const dir of await this.runDirs(podDir)) {
         const meta = readRecord<RunMeta>(dir, files.meta);
         const st = this.runState(dir);
         if (!meta || st.state !== 'running') continue;
-        containers.push({ ...cgroupUsage(cgroupOf(meta.id)) ?? { time: Date.now() }, name: meta.name, id: meta.id, startedAt: st.started?.startedAt ?? meta.createdAt, rootfsUsedBytes: directoryBytes(join(dir, files.upper)), logsUsedBytes: fileBytes(meta.logPath) });
+        containers.push({ ...cgroupUsage(containerCgroup(rec.cgroupParent, meta.id)) ?? { time: Date.now() }, name: meta.name, id: meta.id, startedAt: st.started?.startedAt ?? meta.createdAt, rootfsUsedBytes: directoryBytes(join(dir, files.upper)), logsUsedBytes: fileBytes(meta.logPath) });
       }
       const emptyDirs = join(podDir, 'volumes', 'empty-dir');
       const volumes = (await readdir(emptyDirs).catch(() => [] as string[])).map((v) => ({ name: v, usedBytes: directoryBytes(join(emptyDirs, v)) }));
