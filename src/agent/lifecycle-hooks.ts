@@ -8,9 +8,10 @@
 // deprecated as a lifecycle handler and is ignored.
 //
 // postStart runs right after the container started; a failure is reported as
-// a Warning FailedPostStartHook event with the handler's message, the container
-// is killed (Killing "FailedPostStartHook") and restarted per restartPolicy,
-// its waiting reason PostStartHookError. preStop runs before the stop signal
+// a Warning FailedPostStartHook "PostStartHook failed" event, the container is
+// killed (Killing "FailedPostStartHook") and restarted per restartPolicy, its
+// waiting reason PostStartHookError with the handler's message (the kubelet
+// keeps hook output out of events: it may hold secrets). preStop runs before the stop signal
 // and counts against the grace period: the signal comes when the hook ended or
 // the grace period ran out, whichever is first, and the container then gets
 // what is left, at least 2 s (the kubelet's minimumGracePeriodInSeconds). A

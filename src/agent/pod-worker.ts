@@ -541,7 +541,8 @@ export class PodWorker {
    * Runs the container's postStart hook right after it started; the pod's task
    * waits for it, so the container shows Running only after it. A failed hook
    * is the kubelet's FailedPostStartHook: the event, the container killed and
-   * waiting with reason PostStartHookError until it is restarted per restartPolicy.
+   * waiting with reason PostStartHookError and the handler's message until it
+   * is restarted per restartPolicy.
    * A pod deleted meanwhile stops the wait (its termination runs preStop and stops it).
    * Returns whether the hook failed.
    */
@@ -560,7 +561,8 @@ export class PodWorker {
     const failure = await Promise.race([this.hooks('postStart', handler, { pod, container: c, containerId: run.id, podIP: this.podIP(pod, rp) }, postStartTimeoutMs), deleted]).finally(() => clearInterval(poll));
     if (failure === undefined || failure === 'deleted') return false;
     this.log(`node ${this.nodeName}: pod ${formatPod(pod)}: ${failure}`, 'info');
-    void this.deps.events?.record(pod, 'Warning', 'FailedPostStartHook', failure);
+    // As for preStop, the kubelet keeps the hook's output out of the event (it may hold secrets); the status shows it.
+    void this.deps.events?.record(pod, 'Warning', 'FailedPostStartHook', 'PostStartHook failed');
     await this.killContainer(pod, rp, c, { ...run, state: 'running' }, gracePeriodOf(pod), 'FailedPostStartHook');
     this.waitingOf(uid).set(c.name, { reason: 'PostStartHookError', message: failure });
     return true;

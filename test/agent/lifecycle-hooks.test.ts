@@ -82,7 +82,7 @@ describe('lifecycle hooks in the pod worker', () => {
     await t.worker.stop();
   });
 
-  it('a failing postStart: FailedPostStartHook, the container killed, PostStartHookError, then restarted', async () => {
+  it('a failing postStart: FailedPostStartHook, the container killed, PostStartHookError with the message, then restarted', async () => {
     let calls = 0;
     const t = setup(
       { name: 'app', image: 'busybox', lifecycle: { postStart: { exec: { command: ['sh', '-c', 'echo boom; exit 3'] } } } },
@@ -91,15 +91,13 @@ describe('lifecycle hooks in the pod worker', () => {
     );
     t.sync();
     await eventually('the restarted container running', async () => (t.latest()?.state.running && t.latest()?.restartCount === 1 ? true : undefined));
-    assert.ok(
-      t.events.includes(`Warning FailedPostStartHook Exec lifecycle hook ([sh -c echo boom; exit 3]) for Container "app" in Pod "p_default(u1)" failed - error: command 'sh -c echo boom; exit 3' exited with 3: , message: "boom\\n"`),
-      t.events.join('\n'),
-    );
+    assert.ok(t.events.includes('Warning FailedPostStartHook PostStartHook failed'), t.events.join('\n'));
     assert.ok(t.events.includes('Normal Killing FailedPostStartHook'));
+    assert.ok(!t.events.some((e) => e.includes('boom')), 'the hook output stays out of events');
     assert.equal(t.stops.length, 1);
     assert.equal(t.stops[0]!.grace, 7, 'killed with the pod\'s grace period');
     const waiting = t.statuses.map((s) => t.app(s)?.state.waiting).find((w) => w?.reason === 'PostStartHookError');
-    assert.match(waiting?.message ?? '', /^Exec lifecycle hook \(\[sh -c echo boom; exit 3\]\) for Container "app"/);
+    assert.equal(waiting?.message, `Exec lifecycle hook ([sh -c echo boom; exit 3]) for Container "app" in Pod "p_default(u1)" failed - error: command 'sh -c echo boom; exit 3' exited with 3: , message: "boom\\n"`);
     assert.ok(t.latest()?.lastState.terminated, 'the killed run is the last state');
     await t.worker.stop();
   });
