@@ -154,9 +154,9 @@ export async function ensurePodCgroup(parent: string, config: PodCgroupConfig): 
     // Controllers must be enabled down the tree for the pod's cgroup to take limits.
     const dir = cgroupDir(parent);
     await mkdir(dir, { recursive: true });
+    // One controller at a time, top down: a controller the parent lacks fails alone.
     for (const level of [cgroupDir('kubepods'), cgroupDir(qosLevel), dir].filter((d, i, all) => all.indexOf(d) === i)) {
-      const parentDir = dirname(level);
-      await writeIfPresent(join(parentDir, 'cgroup.subtree_control'), '+cpu +memory +pids').catch(() => undefined);
+      for (const controller of ['cpu', 'memory', 'pids']) await writeIfPresent(join(dirname(level), 'cgroup.subtree_control'), `+${controller}`).catch(() => undefined);
     }
     if (qosLevel.endsWith('/besteffort')) await writeIfPresent(join(cgroupDir(qosLevel), 'cpu.weight'), String(sharesToWeight(minShares)));
     await writeIfPresent(join(dir, 'cpu.weight'), String(sharesToWeight(config.cpuShares)));
