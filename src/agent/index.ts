@@ -5,8 +5,12 @@ export { startHollowNodes, runHollowCommand, hollowNodeConfig, hollowNodeLabel, 
 export { FakeRuntime, fakeExitCodeAnnotation, fakeExitAfterAnnotation, normalizeImage, type FakeRuntimeOptions } from './fake-runtime.js';
 export {
   ContainerStartError,
+  type CgroupUsage,
   type ContainerConfig,
   type ContainerKind,
+  type ContainerUsage,
+  type NetworkInterfaceUsage,
+  type PodUsage,
   type PodSandboxConfig,
   type Runtime,
   type RuntimeContainer,
@@ -17,3 +21,4 @@ export {
 export { localNodeConfig, kubeletVersion, healthyNode, type NodeConfig, type NodeHealth, type NodeSystemInfo } from './node-status.js';
 export { kubeletCrashLoopBackOff, type AgentLog, type CrashLoopBackOff } from './pod-worker.js';
 export { generatePodStatus, podPhase, type PodStatusInput } from './pod-status.js';
+export { lifecycleHandlerOf, realHookRunner, type HookKind, type HookRunner, type HookTarget } from './lifecycle-hooks.js';

@@ -20,7 +20,7 @@ export interface KubeletClientConfig {
 
 type Json = Record<string, unknown>;
 
-const reasons: Record<number, StatusReason> = { 400: 'BadRequest', 401: 'Unauthorized', 403: 'Forbidden', 404: 'NotFound', 405: 'MethodNotAllowed', 409: 'Conflict', 429: 'TooManyRequests', 503: 'ServiceUnavailable' };
+export const reasons: Record<number, StatusReason> = { 400: 'BadRequest', 401: 'Unauthorized', 403: 'Forbidden', 404: 'NotFound', 405: 'MethodNotAllowed', 409: 'Conflict', 429: 'TooManyRequests', 503: 'ServiceUnavailable' };
 
 function names(list: unknown): string[] {
   return (Array.isArray(list) ? list : []).filter(isPlainObject).map((c) => String(c.name));
@@ -88,7 +88,7 @@ function checkParams(q: URLSearchParams): void {
 }
 
 /** Where the node agent listens: its InternalIP (else any address) and daemonEndpoints port. */
-function nodeLocation(node: KubeObject): { host: string; port: number } {
+export function nodeLocation(node: KubeObject): { host: string; port: number } {
   const status = isPlainObject(node.status) ? node.status : {};
   const addresses = (Array.isArray(status.addresses) ? status.addresses : []).filter(isPlainObject);
   const pick = (type: string) => addresses.find((a) => a.type === type && typeof a.address === 'string')?.address as string | undefined;
@@ -99,7 +99,7 @@ function nodeLocation(node: KubeObject): { host: string; port: number } {
   return { host, port };
 }
 
-function readText(res: IncomingMessage, limit = 64 * 1024): Promise<string> {
+export function readText(res: IncomingMessage, limit = 64 * 1024): Promise<string> {
   return new Promise((resolve) => {
     let text = '';
     res.setEncoding('utf8');
