@@ -14,7 +14,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { isPlainObject } from '../api/object.js';
 import { initContainers, isHostNetwork, isSidecar } from './pod-spec.js';
-import type { ContainerConfig, PodSandboxConfig, Runtime, RuntimeContainer, RuntimePod, RuntimeSandbox } from './runtime.js';
+import type { ContainerConfig, PodSandboxConfig, PodUsage, Runtime, RuntimeContainer, RuntimePod, RuntimeSandbox } from './runtime.js';
 import { ContainerStartError } from './runtime.js';
 import { parseApiTime } from './timestamps.js';
 
@@ -26,6 +26,11 @@ export interface FakeRuntimeOptions {
   podCidr: string;
   /** Milliseconds a container spends created before it runs (0: running at once). */
   startupDelayMs?: number;
+  /**
+   * For tests: what `exec` in a container answers. Without it the fake runtime
+   * has no exec, and the agent runs no probes and no lifecycle hooks.
+   */
+  exec?: NonNullable<Runtime['exec']>;
 }
 
 interface FakePod extends RuntimePod {
@@ -117,9 +122,11 @@ export class FakeRuntime implements Runtime {
   private readonly usedIps = new Set<number>();
   private nextIp = 2;
   private closed = false;
+  exec?: Runtime['exec'];
 
   constructor(private readonly opts: FakeRuntimeOptions) {
     this.range = parseCidr(opts.podCidr);
+    if (opts.exec) this.exec = opts.exec;
   }
 
   onPodEvent(listener: (uid: string) => void): void {
@@ -247,6 +254,21 @@ export class FakeRuntime implements Runtime {
 
   async listPods(): Promise<RuntimePod[]> {
     return [...this.pods.values()].map(copyPod);
+  }
+
+  /** Nothing runs: every ready pod and running container shows zero usage. */
+  async usage(): Promise<PodUsage[]> {
+    const zero = { time: Date.now(), cpuUsageNanoSeconds: 0, memoryUsageBytes: 0, memoryWorkingSetBytes: 0, memoryRssBytes: 0 };
+    return [...this.pods.values()]
+      .filter((p) => p.sandbox?.state === 'ready')
+      .map((p) => ({
+        ...zero,
+        uid: p.uid,
+        namespace: p.namespace,
+        name: p.name,
+        createdAt: p.sandbox!.createdAt,
+        containers: p.containers.filter((c) => c.state === 'running').map((c) => ({ ...zero, name: c.name, id: c.id, startedAt: c.startedAt ?? c.createdAt })),
+      }));
   }
 
   /** Takes back a pod from the status an earlier agent reported: same sandbox IP, same container IDs and times. */

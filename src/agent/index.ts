@@ -5,11 +5,15 @@ export { startHollowNodes, runHollowCommand, hollowNodeConfig, hollowNodeLabel, 
 export { FakeRuntime, fakeExitCodeAnnotation, fakeExitAfterAnnotation, normalizeImage, type FakeRuntimeOptions } from './fake-runtime.js';
 export {
   ContainerStartError,
+  type CgroupUsage,
   ExecStartError,
   type ContainerConfig,
   type ExecProcess,
   type StreamOptions,
   type ContainerKind,
+  type ContainerUsage,
+  type NetworkInterfaceUsage,
+  type PodUsage,
   type PodSandboxConfig,
   type Runtime,
   type RuntimeContainer,
@@ -20,3 +24,4 @@ export {
 export { localNodeConfig, kubeletVersion, healthyNode, type NodeConfig, type NodeHealth, type NodeSystemInfo } from './node-status.js';
 export { kubeletCrashLoopBackOff, type AgentLog, type CrashLoopBackOff } from './pod-worker.js';
 export { generatePodStatus, podPhase, type PodStatusInput } from './pod-status.js';
+export { lifecycleHandlerOf, realHookRunner, type HookKind, type HookRunner, type HookTarget } from './lifecycle-hooks.js';

@@ -24,6 +24,7 @@ import {
   restartPolicyOf,
   type ContainerSpec,
 } from './pod-spec.js';
+import { graceAfterPreStop, lifecycleHandlerOf, postStartTimeoutMs, realHookRunner, runPreStopHook, type HookRunner } from './lifecycle-hooks.js';
 import { generatePodStatus, type Json, type WaitingReason } from './pod-status.js';
 import { ProbeManager, realProber, type ContainerView, type ProbeClock, type Prober } from './probes.js';
 import { ContainerStartError, type ContainerKind, type PodSandboxConfig, type Runtime, type RuntimeContainer, type RuntimePod } from './runtime.js';
@@ -74,6 +75,13 @@ export interface PodWorkerDeps {
   /** For tests: what runs a probe (default exec through the runtime, HTTP and TCP to the pod IP) and the probe clock. */
   prober?: Prober;
   probeClock?: ProbeClock;
+  /**
+   * Runs containers' postStart and preStop hooks. Default: when the runtime can
+   * exec in containers, as for probes (hollow nodes run no hooks).
+   */
+  hooks?: boolean;
+  /** For tests: what runs a hook handler (default exec through the runtime, HTTP to the pod IP, sleep). */
+  hookRunner?: HookRunner;
 }
 
 /** client-go's flowcontrol.Backoff entry for one container. */
@@ -108,6 +116,7 @@ export class PodWorker {
   private readonly backOff: CrashLoopBackOff;
   private readonly log: AgentLog;
   private readonly probes: ProbeManager | undefined;
+  private readonly hooks: HookRunner | undefined;
 
   constructor(private readonly deps: PodWorkerDeps) {
     this.backOff = deps.backOff ?? kubeletCrashLoopBackOff;
@@ -124,6 +133,7 @@ export class PodWorker {
         onUnhealthy: (pod, message) => void deps.events?.record(pod, 'Warning', 'Unhealthy', message),
       });
     }
+    if (deps.hooks ?? !!exec) this.hooks = deps.hookRunner ?? realHookRunner(exec);
     deps.runtime.onPodEvent((uid) => {
       const key = this.keys.get(uid);
       if (key) deps.requeue(key);
@@ -316,8 +326,9 @@ export class PodWorker {
       }
       if (action.type === 'start') {
         const { container, kind, attempt } = action;
+        let started: RuntimeContainer;
         try {
-          await runtime.startContainer(uid, { name: container.name, image: container.image, kind, attempt, spec: container });
+          started = await runtime.startContainer(uid, { name: container.name, image: container.image, kind, attempt, spec: container });
           this.waiting.get(uid)?.delete(container.name);
           if (this.deps.events) {
             void this.deps.events.record(pod, 'Normal', 'Pulled', `Container image ${JSON.stringify(container.image)} already present on machine`);
@@ -327,10 +338,19 @@ export class PodWorker {
         } catch (err) {
           if (!(err instanceof ContainerStartError)) throw err;
           this.waitingOf(uid).set(container.name, { reason: err.reason, message: err.message });
-          void this.deps.events?.record(pod, 'Warning', 'Failed', `Error: ${err.message}`);
+          void this.deps.events?.record(pod, 'Warning', err.event?.reason ?? 'Failed', err.event?.message ?? `Error: ${err.message}`);
+          if (err.retryAfterMs !== undefined) {
+            this.deps.requeue(key, err.retryAfterMs);
+            break;
+          }
           const entry = this.nextBackOff(`${uid}/${container.name}`, Date.now());
           // A failed pull: ErrImagePull now, ImagePullBackOff from the next sync until the back-off ends.
           this.deps.requeue(key, err.reason === 'ErrImagePull' ? Math.max(1, Math.floor(entry.delayMs / 2)) : entry.delayMs);
+          break;
+        }
+        if (await this.postStart(key, pod, container, started)) {
+          // Reported as PostStartHookError now; the next sync restarts it per restartPolicy.
+          this.deps.requeue(key);
           break;
         }
         continue;
@@ -394,8 +414,7 @@ export class PodWorker {
       if (!failed) continue;
       const message = `Container ${c.name} failed ${failed.type} probe, will be restarted`;
       this.log(`node ${this.nodeName}: pod ${formatPod(pod)}: ${message}`, 'info');
-      void this.deps.events?.record(pod, 'Normal', 'Killing', message);
-      await this.deps.runtime.stopContainer(uid, run.id, failed.spec.terminationGracePeriodSeconds ?? gracePeriodOf(pod));
+      await this.killContainer(pod, rp, c, run, failed.spec.terminationGracePeriodSeconds ?? gracePeriodOf(pod), message);
       return true;
     }
     return false;
@@ -491,6 +510,64 @@ export class PodWorker {
     return { type: 'start', container: c, kind, attempt: run.attempt + 1 };
   }
 
+  /** The pod's primary IP as hooks and probes reach it: the node's for host-network pods. */
+  private podIP(pod: KubeObject, rp: RuntimePod | undefined): string | undefined {
+    return isHostNetwork(pod) ? this.deps.hostIPs[0] : rp?.sandbox?.ips[0];
+  }
+
+  /**
+   * The kubelet's killContainer: the Killing event, the preStop hook (when there
+   * is a grace period to run it in), then the stop signal with what is left of
+   * the grace period.
+   */
+  private async killContainer(pod: KubeObject, rp: RuntimePod | undefined, spec: ContainerSpec | undefined, run: RuntimeContainer, grace: number, message: string): Promise<void> {
+    const uid = pod.metadata.uid ?? '';
+    void this.deps.events?.record(pod, 'Normal', 'Killing', message);
+    let stopGrace = grace;
+    const handler = this.hooks && spec && run.state === 'running' ? lifecycleHandlerOf(spec, 'preStop') : undefined;
+    if (this.hooks && spec && handler && grace > 0) {
+      const outcome = await runPreStopHook(this.hooks, handler, { pod, container: spec, containerId: run.id, podIP: this.podIP(pod, rp) }, grace);
+      if (outcome.failure) {
+        this.log(`node ${this.nodeName}: pod ${formatPod(pod)}: ${outcome.failure}`);
+        // The kubelet leaves the hook's output out of the event: it may hold secrets.
+        void this.deps.events?.record(pod, 'Warning', 'FailedPreStopHook', 'PreStopHook failed');
+      }
+      stopGrace = graceAfterPreStop(grace, outcome.elapsedSeconds);
+    }
+    await this.deps.runtime.stopContainer(uid, run.id, stopGrace);
+  }
+
+  /**
+   * Runs the container's postStart hook right after it started; the pod's task
+   * waits for it, so the container shows Running only after it. A failed hook
+   * is the kubelet's FailedPostStartHook: the event, the container killed and
+   * waiting with reason PostStartHookError and the handler's message until it
+   * is restarted per restartPolicy.
+   * A pod deleted meanwhile stops the wait (its termination runs preStop and stops it).
+   * Returns whether the hook failed.
+   */
+  private async postStart(key: string, pod: KubeObject, c: ContainerSpec, run: RuntimeContainer): Promise<boolean> {
+    const handler = this.hooks ? lifecycleHandlerOf(c, 'postStart') : undefined;
+    if (!this.hooks || !handler) return false;
+    const uid = pod.metadata.uid ?? '';
+    const rp = await this.deps.runtime.podStatus(uid);
+    let poll: NodeJS.Timeout | undefined;
+    const deleted = new Promise<'deleted'>((resolve) => {
+      poll = setInterval(() => {
+        const now = this.deps.getPod(key);
+        if (this.stopped || !now || now.metadata.uid !== uid || now.metadata.deletionTimestamp) resolve('deleted');
+      }, 200);
+    });
+    const failure = await Promise.race([this.hooks('postStart', handler, { pod, container: c, containerId: run.id, podIP: this.podIP(pod, rp) }, postStartTimeoutMs), deleted]).finally(() => clearInterval(poll));
+    if (failure === undefined || failure === 'deleted') return false;
+    this.log(`node ${this.nodeName}: pod ${formatPod(pod)}: ${failure}`, 'info');
+    // As for preStop, the kubelet keeps the hook's output out of the event (it may hold secrets); the status shows it.
+    void this.deps.events?.record(pod, 'Warning', 'FailedPostStartHook', 'PostStartHook failed');
+    await this.killContainer(pod, rp, c, { ...run, state: 'running' }, gracePeriodOf(pod), 'FailedPostStartHook');
+    this.waitingOf(uid).set(c.name, { reason: 'PostStartHookError', message: failure });
+    return true;
+  }
+
   /** Deletion requested: stop the containers, report the final status, then remove the pod from the API. */
   private async terminate(pod: KubeObject): Promise<void> {
     const { runtime } = this.deps;
@@ -503,15 +580,12 @@ export class PodWorker {
     const rp = await this.runtimePod(pod);
     if (rp) {
       const running = (names: string[]) => rp.containers.filter((c) => names.includes(c.name) && (c.state === 'running' || c.state === 'created'));
+      const specs = regularContainers(pod);
       // Regular containers first, then sidecars in reverse order, as the kubelet stops them.
-      const regular = running(regularContainers(pod).map((c) => c.name));
-      for (const c of regular) void this.deps.events?.record(pod, 'Normal', 'Killing', `Stopping container ${c.name}`);
-      await Promise.all(regular.map((c) => runtime.stopContainer(uid, c.id, grace)));
+      const regular = running(specs.map((c) => c.name));
+      await Promise.all(regular.map((c) => this.killContainer(pod, rp, specs.find((s) => s.name === c.name), c, grace, `Stopping container ${c.name}`)));
       for (const s of initContainers(pod).filter(isSidecar).reverse()) {
-        for (const c of running([s.name])) {
-          void this.deps.events?.record(pod, 'Normal', 'Killing', `Stopping container ${c.name}`);
-          await runtime.stopContainer(uid, c.id, grace);
-        }
+        for (const c of running([s.name])) await this.killContainer(pod, rp, s, c, grace, `Stopping container ${c.name}`);
       }
       await runtime.stopPodSandbox(uid, grace);
     }

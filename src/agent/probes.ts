@@ -95,44 +95,58 @@ function hostPort(host: string, port: number): string {
   return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
-function httpProbe(spec: Json, target: ProbeTarget, timeoutMs: number): Promise<ProbeOutcome> {
-  const port = resolvePort(spec.port, target.container);
-  const host = typeof spec.host === 'string' && spec.host !== '' ? spec.host : target.podIP;
-  if (port === undefined) return Promise.resolve({ result: 'failure', output: `unable to resolve port ${JSON.stringify(spec.port)}` });
-  if (!host) return Promise.resolve({ result: 'failure', output: 'the pod has no IP' });
+/** What an httpGet action (probe or lifecycle hook) got: a response, or the error that kept it from one. */
+export type HttpGetResult = { statusCode: number; body: string } | { error: string };
+
+/**
+ * The kubelet's NewRequestForHTTPGetAction and its GET: an httpGet action (port, host, path,
+ * scheme, httpHeaders) sent to `host` or the pod IP, redirects not followed, the body kept up
+ * to 10 KiB. `userAgent` names the caller (kube-probe/1.33, kube-lifecycle/1.33).
+ */
+export function httpGetAction(spec: Json, container: ContainerSpec, podIP: string | undefined, timeoutMs: number, userAgent: string): Promise<HttpGetResult> {
+  const port = resolvePort(spec.port, container);
+  const host = typeof spec.host === 'string' && spec.host !== '' ? spec.host : podIP;
+  if (port === undefined) return Promise.resolve({ error: `unable to resolve port ${JSON.stringify(spec.port)}` });
+  if (!host) return Promise.resolve({ error: 'the pod has no IP' });
   const scheme = typeof spec.scheme === 'string' ? spec.scheme.toUpperCase() : 'HTTP';
   let path = typeof spec.path === 'string' ? spec.path : '/';
   if (!path.startsWith('/')) path = `/${path}`;
   const url = `${scheme.toLowerCase()}://${hostPort(host, port)}${path}`;
-  if (scheme !== 'HTTP') return Promise.resolve({ result: 'failure', output: `probe scheme ${scheme} is not supported` });
-  const headers: Record<string, string> = { 'User-Agent': 'kube-probe/1.33', Accept: '*/*' };
+  if (scheme !== 'HTTP') return Promise.resolve({ error: `probe scheme ${scheme} is not supported` });
+  const headers: Record<string, string> = { 'User-Agent': userAgent, Accept: '*/*' };
   for (const h of Array.isArray(spec.httpHeaders) ? spec.httpHeaders.filter(isPlainObject) : []) {
     if (typeof h.name === 'string' && h.name !== '') headers[h.name] = typeof h.value === 'string' ? h.value : '';
   }
   return new Promise((done) => {
     let settled = false;
-    const finish = (o: ProbeOutcome) => {
+    const finish = (r: HttpGetResult) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      done(o);
+      done(r);
     };
     const req = request({ host, port, path, method: 'GET', headers, agent: false }, (res) => {
-      const code = res.statusCode ?? 0;
+      const statusCode = res.statusCode ?? 0;
       let body = '';
       res.on('data', (c: Buffer) => {
         if (body.length < 10 * 1024) body += c.toString();
       });
-      res.on('end', () => finish(code >= 200 && code < 400 ? { result: 'success', output: body } : { result: 'failure', output: `HTTP probe failed with statuscode: ${code}` }));
-      res.on('error', (e) => finish({ result: 'failure', output: `Get ${JSON.stringify(url)}: ${e.message}` }));
+      res.on('end', () => finish({ statusCode, body }));
+      res.on('error', (e) => finish({ error: `Get ${JSON.stringify(url)}: ${e.message}` }));
     });
     const timer = setTimeout(() => {
-      finish({ result: 'failure', output: `Get ${JSON.stringify(url)}: context deadline exceeded (Client.Timeout exceeded while awaiting headers)` });
+      finish({ error: `Get ${JSON.stringify(url)}: context deadline exceeded (Client.Timeout exceeded while awaiting headers)` });
       req.destroy();
     }, timeoutMs);
-    req.on('error', (e) => finish({ result: 'failure', output: `Get ${JSON.stringify(url)}: ${e.message}` }));
+    req.on('error', (e) => finish({ error: `Get ${JSON.stringify(url)}: ${e.message}` }));
     req.end();
   });
+}
+
+async function httpProbe(spec: Json, target: ProbeTarget, timeoutMs: number): Promise<ProbeOutcome> {
+  const r = await httpGetAction(spec, target.container, target.podIP, timeoutMs, 'kube-probe/1.33');
+  if ('error' in r) return { result: 'failure', output: r.error };
+  return r.statusCode >= 200 && r.statusCode < 400 ? { result: 'success', output: r.body } : { result: 'failure', output: `HTTP probe failed with statuscode: ${r.statusCode}` };
 }
 
 function tcpProbe(spec: Json, target: ProbeTarget, timeoutMs: number): Promise<ProbeOutcome> {

@@ -77,15 +77,67 @@ export interface RuntimePod {
   containers: RuntimeContainer[];
 }
 
+/** Cumulative cpu and current memory figures of a cgroup (a container's or a pod's), as cAdvisor reads them. */
+export interface CgroupUsage {
+  /** Epoch ms of the reading. */
+  time: number;
+  /** Total cpu time used, ns (cpuacct.usage; v2 cpu.stat usage_usec). */
+  cpuUsageNanoSeconds?: number;
+  memoryUsageBytes?: number;
+  /** Usage less inactive file pages: what the kubelet evicts on. */
+  memoryWorkingSetBytes?: number;
+  memoryRssBytes?: number;
+  memoryPageFaults?: number;
+  memoryMajorPageFaults?: number;
+}
+
+export interface NetworkInterfaceUsage {
+  name: string;
+  rxBytes: number;
+  rxErrors: number;
+  txBytes: number;
+  txErrors: number;
+}
+
+/** The latest run of one container, for the agent's /stats/summary. */
+export interface ContainerUsage extends CgroupUsage {
+  name: string;
+  id: string;
+  startedAt: number;
+  /** Bytes the container wrote to its root filesystem (its writable layer). */
+  rootfsUsedBytes?: number;
+  /** Bytes of its log. */
+  logsUsedBytes?: number;
+}
+
+/** One pod's figures: its cgroup, its running containers, its network namespace, its volumes. */
+export interface PodUsage extends CgroupUsage {
+  uid: string;
+  namespace: string;
+  name: string;
+  createdAt: number;
+  containers: ContainerUsage[];
+  /** From the sandbox's network namespace (/proc/<pid>/net/dev); absent for host-network pods. */
+  network?: NetworkInterfaceUsage[];
+  /** Volumes whose bytes are the pod's own (emptyDir). */
+  volumes?: { name: string; usedBytes: number }[];
+}
+
 /** A container that could not be started, with the waiting reason the pod status shows (ErrImagePull, CreateContainerError ...). */
 export class ContainerStartError extends Error {
   override readonly name = 'ContainerStartError';
+  /** The Warning event the agent records (default: Failed "Error: <message>"). */
+  readonly event?: { reason: string; message: string };
+  /** Try again after this long instead of the crash-loop back-off (a volume that is not ready yet). */
+  readonly retryAfterMs?: number;
   constructor(
     readonly reason: string,
     message: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; event?: { reason: string; message: string }; retryAfterMs?: number },
   ) {
     super(message, options);
+    if (options?.event) this.event = options.event;
+    if (options?.retryAfterMs !== undefined) this.retryAfterMs = options.retryAfterMs;
   }
 }
 
@@ -174,6 +226,12 @@ export interface Runtime {
   portForward?(podUid: string, port: number): Promise<Duplex>;
   /** The images the runtime holds, for node.status.images (names: repo@digest and repo:tag). Runtimes without images (fake) leave it out. */
   listImages?(): Promise<{ names: string[]; sizeBytes: number }[]>;
+  /**
+   * Usage figures of the pods with a ready sandbox, for /stats/summary (cpu
+   * rates are the agent's to compute from two readings). Runtimes that run
+   * nothing report zeros or leave it out.
+   */
+  usage?(): Promise<PodUsage[]>;
   /** Rewrites a running pod's configMap, secret, downwardAPI and projected volumes from current data (atomically). */
   updatePodVolumes?(podUid: string, pod?: KubeObject): Promise<void>;
   close(): Promise<void>;

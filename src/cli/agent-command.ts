@@ -30,8 +30,8 @@ export interface AgentCommandOptions {
   bridge?: string;
 }
 
-/** A namespaced object from the API server, or undefined when it does not exist. */
-async function getOrUndefined(client: RestClient, plural: string, namespace: string, name: string): Promise<KubeObject | undefined> {
+/** A core object from the API server (cluster-scoped without a namespace), or undefined when it does not exist. */
+async function getOrUndefined(client: RestClient, plural: string, namespace: string | undefined, name: string): Promise<KubeObject | undefined> {
   try {
     return await client.get({ group: '', version: 'v1', plural, namespace, name });
   } catch (err) {
@@ -57,9 +57,12 @@ function apiDataSources(client: RestClient) {
     return obj ? ((obj.data as Record<string, string> | undefined) ?? {}) : undefined;
   };
   return {
+    // ConfigMap and Secret data for volumes and env, claims and their volumes, and imagePullSecrets, read when a container starts.
     volumeSource: {
       configMap: (ns: string, name: string) => data('configmaps', ns, name),
       secret: (ns: string, name: string) => data('secrets', ns, name),
+      persistentVolumeClaim: async (ns: string, name: string) => getOrUndefined(client, 'persistentvolumeclaims', ns, name),
+      persistentVolume: async (name: string) => getOrUndefined(client, 'persistentvolumes', undefined, name),
     },
     pullSecrets: async (pod: { namespace: string }, names: string[]) => {
       const found = await Promise.all(names.map((name) => getOrUndefined(client, 'secrets', pod.namespace, name).catch(() => undefined)));
@@ -104,7 +107,7 @@ async function startAgentEndpoint(opts: AgentCommandOptions, caPem: string | und
   const explicitPort = opts.port ?? (envPort ? Number(envPort) : undefined);
   if (explicitPort !== undefined && (!Number.isInteger(explicitPort) || explicitPort < 0 || explicitPort > 65535)) throw new Error(`agent port must be 0..65535, got ${envPort}`);
   const serving = await ensureServingCert(join(dataDir, 'pki'), node, ['localhost', node], [...new Set(['127.0.0.1', nodeIP])]);
-  const serverOpts = { runtime, clientCaPem: caPem, ...serving, host: address ?? '0.0.0.0', port: explicitPort ?? defaultKubeletPort, log: (line: string) => process.stderr.write(`${line}\n`) };
+  const serverOpts = { runtime, clientCaPem: caPem, ...serving, host: address ?? '0.0.0.0', port: explicitPort ?? defaultKubeletPort, nodeName: node, fsPath: dataDir, log: (line: string) => process.stderr.write(`${line}\n`) };
   try {
     return await startKubeletServer(serverOpts);
   } catch (err) {

@@ -19,7 +19,7 @@ import { ContainerStartError, type ContainerConfig, type PodSandboxConfig, type 
 import { envReferences, SpecError, type EnvContext } from './container-env.js';
 import { ensureImage, pullPolicyOf } from './image-pull.js';
 import { files, monitorAlive, readJson, readRecord, writeFileAtomic, type ExitRecord, type StartedRecord } from './run-files.js';
-import { decodeSecret, prepareVolumes, type PreparedVolume, type VolumeSource } from './volumes.js';
+import { decodeSecret, prepareVolumes, VolumeNotReadyError, volumeNotReadyStartError, type PreparedVolume, type VolumeSource } from './volumes.js';
 
 type Json = Record<string, unknown>;
 
@@ -53,6 +53,8 @@ export interface PodRecord {
   hostname: string;
   hostNetwork: boolean;
   createdAt: number;
+  /** runc: the pod's cgroup by QoS class (runc/cgroups.ts); pods made before it have none and run under nami/. */
+  cgroupParent?: string;
 }
 
 /** What the runtime records about one container run (container.json). */
@@ -212,11 +214,11 @@ export abstract class RunDirRuntime {
   }
 
   /** Writes what the runtime keeps about a new pod (pod.json, podspec.json, podobj.json). */
-  protected async recordPod(config: PodSandboxConfig): Promise<PodRecord> {
+  protected async recordPod(config: PodSandboxConfig, extra: Partial<PodRecord> = {}): Promise<PodRecord> {
     const dir = this.podDir(config.uid);
     await mkdir(dir, { recursive: true, mode: 0o711 });
     const hostname = config.hostname.slice(0, 63).replace(/[-.]+$/, '') || 'localhost';
-    const rec: PodRecord = { uid: config.uid, namespace: config.namespace, name: config.name, hostname, hostNetwork: config.hostNetwork, createdAt: Date.now() };
+    const rec: PodRecord = { uid: config.uid, namespace: config.namespace, name: config.name, hostname, hostNetwork: config.hostNetwork, createdAt: Date.now(), ...extra };
     writeFileAtomic(join(dir, 'pod.json'), JSON.stringify(rec));
     writeFileAtomic(join(dir, 'podspec.json'), JSON.stringify(config.pod.spec ?? {}));
     writeFileAtomic(join(dir, 'podobj.json'), JSON.stringify(config.pod));
@@ -232,6 +234,7 @@ export abstract class RunDirRuntime {
       const volumes = await prepareVolumes(podDir, envCtx, this.volumeSource);
       return { podSpec, podObj, envCtx, volumes };
     } catch (e) {
+      if (e instanceof VolumeNotReadyError) throw volumeNotReadyStartError(e);
       throw new ContainerStartError('CreateContainerConfigError', (e as Error).message, { cause: e });
     }
   }

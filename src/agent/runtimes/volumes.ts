@@ -1,6 +1,10 @@
 // Pod volumes for the runc runtime, as the kubelet's volume plugins lay them out on the node:
 //   emptyDir     <podDir>/volumes/empty-dir/<name>   (medium Memory: a tmpfs mounted there, sizeLimit)
 //   hostPath     the host path itself (type checks: DirectoryOrCreate, Directory, FileOrCreate, File, Socket, CharDevice, BlockDevice)
+//   persistentVolumeClaim
+//                the bound PersistentVolume's hostPath.path or local.path (a local-path provisioner's
+//                directory is made when missing); a claim that is missing, not bound or being deleted
+//                leaves the container waiting (VolumeNotReadyError), as the kubelet's volume manager does
 //   configMap, secret, downwardAPI, projected
 //                <podDir>/volumes/<kind>/<name>, written with the kubelet's atomic-writer layout:
 //                ..<timestamp>/ holds the files, ..data -> ..<timestamp>, and every top-level entry
@@ -14,6 +18,7 @@ import { chmod, mkdir, readdir, readlink, rename, rm, symlink, writeFile } from 
 import { dirname, isAbsolute, join, normalize } from 'node:path';
 import { promisify } from 'node:util';
 import { resourceAmount } from '../../api/scheduling/resources.js';
+import { ContainerStartError } from '../runtime.js';
 import { expandVars, fieldRefValue, resourceFieldValue, SpecError, type EnvContext } from './container-env.js';
 
 const run = promisify(execFile);
@@ -25,6 +30,10 @@ export interface VolumeSource {
   configMap(namespace: string, name: string): Promise<Record<string, string> | undefined>;
   /** The secret's `data` as the API has it (base64), or undefined when it does not exist. */
   secret(namespace: string, name: string): Promise<Record<string, string> | undefined>;
+  /** The PersistentVolumeClaim as the API has it, or undefined when it does not exist. Without it claims cannot be mounted. */
+  persistentVolumeClaim?(namespace: string, name: string): Promise<Json | undefined>;
+  /** The PersistentVolume as the API has it, or undefined when it does not exist. */
+  persistentVolume?(name: string): Promise<Json | undefined>;
 }
 
 /** A volume as prepared on the node. */
@@ -36,6 +45,60 @@ export interface PreparedVolume {
 }
 
 export class VolumeError extends SpecError {}
+
+/** A volume that cannot be set up yet (its claim is not bound): the container waits (ContainerCreating) and the agent retries soon. */
+export class VolumeNotReadyError extends Error {
+  override readonly name = 'VolumeNotReadyError';
+  constructor(
+    readonly volume: string,
+    readonly detail: string,
+  ) {
+    super(`Unable to attach or mount volumes: unmounted volumes=[${volume}], failed to process volumes=[${volume}]: ${detail}`);
+  }
+}
+
+/** How a volume that is not ready reaches the agent: the container waits (ContainerCreating) with the message, a FailedMount event, another try in a few seconds. */
+export function volumeNotReadyStartError(e: VolumeNotReadyError): ContainerStartError {
+  return new ContainerStartError('ContainerCreating', e.message, { cause: e, event: { reason: 'FailedMount', message: e.message }, retryAfterMs: 5000 });
+}
+
+const provisionedByAnnotation = 'pv.kubernetes.io/provisioned-by';
+const localPathProvisioner = 'nami.dev/local-path';
+
+/**
+ * The directory of the PersistentVolume bound to a pod's claim, checked as the kubelet's
+ * desired-state populator does (getPVCExtractPV, getPVSpec): the claim exists, is not being
+ * deleted, is Bound to a volume whose claimRef points back at it.
+ */
+async function claimVolume(name: string, src: Json, namespace: string, source: VolumeSource | undefined): Promise<PreparedVolume> {
+  const claimName = String(src.claimName ?? '');
+  const notReady = (detail: string) => new VolumeNotReadyError(name, `error processing PVC ${namespace}/${claimName}: ${detail}`);
+  if (!source?.persistentVolumeClaim || !source.persistentVolume) throw notReady('this node has no source for persistent volume claims');
+  const claim = await source.persistentVolumeClaim(namespace, claimName);
+  if (!claim) throw notReady(`failed to fetch PVC from API server: persistentvolumeclaims "${claimName}" not found`);
+  const meta = (claim.metadata ?? {}) as Json;
+  if (meta.deletionTimestamp) throw notReady(`can't start pod because PVC ${namespace}/${claimName} is being deleted`);
+  const volumeName = String(((claim.spec ?? {}) as Json).volumeName ?? '');
+  if (((claim.status ?? {}) as Json).phase !== 'Bound' || !volumeName) throw notReady('PVC is not bound');
+  const pv = await source.persistentVolume(volumeName);
+  if (!pv) throw notReady(`failed to fetch PV ${JSON.stringify(volumeName)} from API server: persistentvolumes "${volumeName}" not found`);
+  const pvSpec = (pv.spec ?? {}) as Json;
+  const claimRef = pvSpec.claimRef as Json | undefined;
+  if (!claimRef) throw notReady(`found PV object ${JSON.stringify(volumeName)} but it has a nil pv.Spec.ClaimRef indicating it is not yet bound to the claim`);
+  if (claimRef.uid !== meta.uid) throw notReady(`found PV object ${JSON.stringify(volumeName)} but its pv.Spec.ClaimRef.UID (${JSON.stringify(claimRef.uid)}) does not point to claim.UID (${JSON.stringify(meta.uid)})`);
+  const readOnly = src.readOnly === true;
+  if (pvSpec.hostPath) return { name, path: await hostPathVolume(name, pvSpec.hostPath as Json), readOnly };
+  if (pvSpec.local) {
+    const path = String((pvSpec.local as Json).path ?? '');
+    if (!isAbsolute(path)) throw new VolumeError(`local volume ${volumeName}: path ${JSON.stringify(path)} is not absolute`);
+    const annotations = ((pv.metadata ?? {}) as Json).annotations as Record<string, string> | undefined;
+    // The provisioner only writes the object: its directory is the node's to make.
+    if (annotations?.[provisionedByAnnotation] === localPathProvisioner) await mkdir(path, { recursive: true, mode: 0o777 });
+    if (!existsSync(path)) throw new VolumeError(`MountVolume.NewMounter initialization failed for volume "${volumeName}" : path "${path}" does not exist`);
+    return { name, path, readOnly };
+  }
+  throw new VolumeError(`volume ${name}: persistent volume ${volumeName} is neither hostPath nor local, which this node cannot mount`);
+}
 
 export function decodeSecret(data: Record<string, string> | undefined): Record<string, string> | undefined {
   if (!data) return undefined;
@@ -261,6 +324,11 @@ export async function prepareVolumes(podDir: string, ctx: EnvContext, source: Vo
       out.set(name, { name, path: dir });
     } else if (vol.hostPath) {
       out.set(name, { name, path: await hostPathVolume(name, vol.hostPath as Json) });
+    } else if (vol.persistentVolumeClaim) {
+      // A refresh rewrites data volumes only: a claim's volume stays as it was mounted.
+      if (refresh) continue;
+      const ns = String(((ctx.pod.metadata ?? {}) as Json).namespace ?? 'default');
+      out.set(name, await claimVolume(name, vol.persistentVolumeClaim as Json, ns, source));
     } else {
       const kind = dataKind(vol);
       if (!kind) throw new VolumeError(`volume ${name}: unsupported volume type (${Object.keys(vol).filter((k) => k !== 'name').join(', ')})`);

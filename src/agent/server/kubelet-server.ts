@@ -1,9 +1,12 @@
 // The agent's HTTPS endpoint, as the kubelet's port 10250: the API server
 // reaches it for `kubectl logs` (GET /containerLogs/<namespace>/<pod>/<container>)
-// and, through connection upgrades, for `kubectl exec`, `attach` and `cp`
-// (/exec/..., /attach/...: exec-attach.ts). Only callers with a client certificate signed by the cluster CA get in
+// and for usage figures (GET /stats/summary, the Summary API, through the
+// node proxy), and through connection upgrades for `kubectl exec`, `attach`,
+// `cp` and `port-forward` (/exec/..., /attach/...: exec-attach.ts; /portForward/...).
+// Only callers with a client certificate signed by the cluster CA get in
 // (the kubelet's x509 authentication); anonymous requests get 401.
 import { createServer, type Server } from 'node:https';
+import { hostname } from 'node:os';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
@@ -11,6 +14,7 @@ import type { Runtime, RuntimeContainer, RuntimePod } from '../runtime.js';
 import { streamContainerLog, type ContainerLogOptions } from './container-logs.js';
 import { acceptPortForward } from './streaming/port-forward.js';
 import { pathParts, refuseUpgrade, remoteCommandTarget, serveExecAttachUpgrade, UpgradeError } from './exec-attach.js';
+import { StatsSummary } from './stats-summary.js';
 
 export interface KubeletServerOptions {
   runtime: Runtime;
@@ -26,6 +30,10 @@ export interface KubeletServerOptions {
   log?: (line: string) => void;
   /** How long exec and attach clients may take to open their SPDY streams (default 30 s, the kubelet's). */
   streamCreationTimeoutMs?: number;
+  /** The node's name, for /stats/summary (default: the host name). */
+  nodeName?: string;
+  /** A path on the node's file system (the agent's data dir), for the file system figures of /stats/summary. */
+  fsPath?: string;
 }
 
 export interface RunningKubeletServer {
@@ -115,6 +123,18 @@ async function serveContainerLogs(opts: KubeletServerOptions, req: IncomingMessa
   }
 }
 
+const summaries = new WeakMap<KubeletServerOptions, StatsSummary>();
+
+/** One Summary builder per server: it keeps the previous cpu readings that rates need. */
+function stats(opts: KubeletServerOptions): StatsSummary {
+  let s = summaries.get(opts);
+  if (!s) {
+    s = new StatsSummary({ nodeName: opts.nodeName ?? hostname(), runtime: opts.runtime, fsPath: opts.fsPath });
+    summaries.set(opts, s);
+  }
+  return s;
+}
+
 async function handle(opts: KubeletServerOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const socket = req.socket as TLSSocket;
   if (!socket.authorized) throw new HttpError(401, 'Unauthorized');
@@ -128,6 +148,11 @@ async function handle(opts: KubeletServerOptions, req: IncomingMessage, res: Ser
     return;
   }
   if (parts[0] === 'containerLogs' && parts.length === 4) return serveContainerLogs(opts, req, res, parts[1]!, parts[2]!, parts[3]!, url.searchParams);
+  if (url.pathname === '/stats/summary' || url.pathname === '/stats/summary/') {
+    const summary = await stats(opts).summary(boolParam(url.searchParams, 'only_cpu_and_memory'));
+    res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify(summary));
+    return;
+  }
   throw new HttpError(404, '404 page not found');
 }
 
@@ -173,7 +198,7 @@ export async function startKubeletServer(opts: KubeletServerOptions): Promise<Ru
   const server = createServer({ cert: opts.certPem, key: opts.keyPem, ca: opts.clientCaPem, requestCert: true, rejectUnauthorized: false }, (req, res) => {
     handle(opts, req, res).catch((err: unknown) => {
       const code = err instanceof HttpError ? err.code : 500;
-      if (!(err instanceof HttpError)) opts.log?.(`containerLogs: ${(err as Error).message}`);
+      if (!(err instanceof HttpError)) opts.log?.(`${req.url ?? ''}: ${(err as Error).message}`);
       if (res.headersSent) {
         res.destroy();
         return;

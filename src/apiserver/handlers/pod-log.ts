@@ -15,7 +15,7 @@ export type { KubeletClientConfig } from './pod-node.js';
 
 type Json = Record<string, unknown>;
 
-const reasons: Record<number, StatusReason> = { 400: 'BadRequest', 401: 'Unauthorized', 403: 'Forbidden', 404: 'NotFound', 405: 'MethodNotAllowed', 409: 'Conflict', 429: 'TooManyRequests', 503: 'ServiceUnavailable' };
+export const reasons: Record<number, StatusReason> = { 400: 'BadRequest', 401: 'Unauthorized', 403: 'Forbidden', 404: 'NotFound', 405: 'MethodNotAllowed', 409: 'Conflict', 429: 'TooManyRequests', 503: 'ServiceUnavailable' };
 
 
 /** The container's status in the pod, from any of the three lists. */
@@ -62,7 +62,7 @@ function checkParams(q: URLSearchParams): void {
   if (since && Number.isNaN(Date.parse(since))) throw new BadRequestError(`couldn't parse sinceTime "${since}"`);
 }
 
-function readText(res: IncomingMessage, limit = 64 * 1024): Promise<string> {
+export function readText(res: IncomingMessage, limit = 64 * 1024): Promise<string> {
   return new Promise((resolve) => {
     let text = '';
     res.setEncoding('utf8');

@@ -12,6 +12,7 @@ import { scaleFromObject, applyScaleToObject } from './scale.js';
 import type { PatchType, Semantics } from './semantics.js';
 import { serveWatch } from './watch.js';
 import { handleBinding, handleEviction } from './pod-subresources.js';
+import { handleNodeProxy } from './node-proxy.js';
 import { handlePodLog, type KubeletClientConfig } from './pod-log.js';
 import { connectSubresources, refuseWithoutUpgrade } from './pod-connect.js';
 import { listBodyParts, partialMetadata, tableResponse } from './output.js';
@@ -118,6 +119,7 @@ export async function handleResource(r: ResourceRequest): Promise<void> {
   if (!store.info.namespaced && info.namespace) {
     throw new NotFoundError({ group: store.info.group, resource: store.info.plural }, 'the server could not find the requested resource');
   }
+  if (sub === 'proxy' && store.info.group === '' && store.info.kind === 'Node') return handleNodeProxy(r, r.kubeletClient);
   if (sub && !genericSubresources.has(sub)) {
     throw new ServiceUnavailableError(`${store.info.plural}/${sub} is not served by this Nami version yet`);
   }

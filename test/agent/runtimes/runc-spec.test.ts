@@ -55,7 +55,7 @@ describe('runc spec: capabilities and resources', () => {
     assert.deepEqual(r.memory, { limit: 16 * 1024 * 1024, swap: 16 * 1024 * 1024 });
     assert.deepEqual(r.cpu, { period: 100000, quota: 50000, shares: 256 });
     assert.deepEqual(r.pids, { limit: 100 });
-    assert.deepEqual(containerResources({}), { devices: [{ allow: false, access: 'rwm' }] });
+    assert.deepEqual(containerResources({}), { devices: [{ allow: false, access: 'rwm' }], cpu: { shares: 2 } }, 'no cpu request: the minimum shares');
   });
 });
 

@@ -109,7 +109,14 @@ describe('RuncRuntime volumes and env (real runc)', { skip, concurrency: false }
   const uids: string[] = [];
   const configMaps: Record<string, Record<string, string>> = { app: { 'greeting.txt': 'hello', mode: 'blue' } };
   const secrets: Record<string, Record<string, string>> = { creds: { password: Buffer.from('hunter2').toString('base64') } };
-  const source: VolumeSource = { configMap: async (ns, n) => (ns === 'default' ? configMaps[n] : undefined), secret: async (ns, n) => (ns === 'default' ? secrets[n] : undefined) };
+  const claims: Record<string, Record<string, unknown>> = {};
+  const pvs: Record<string, Record<string, unknown>> = {};
+  const source: VolumeSource = {
+    configMap: async (ns, n) => (ns === 'default' ? configMaps[n] : undefined),
+    secret: async (ns, n) => (ns === 'default' ? secrets[n] : undefined),
+    persistentVolumeClaim: async (ns, n) => (ns === 'default' ? claims[n] : undefined),
+    persistentVolume: async (n) => pvs[n],
+  };
 
   before(async () => {
     root = await mkdtemp(join(tmpdir(), 'nami-vol-'));
@@ -219,6 +226,44 @@ describe('RuncRuntime volumes and env (real runc)', { skip, concurrency: false }
     } finally {
       configMaps.app = original;
     }
+  });
+
+  it('persistentVolumeClaim: waits while the claim is missing or pending, then mounts the bound hostPath or local volume (readOnly honoured)', async () => {
+    const hostDir = join(root, 'pv-host');
+    const localDir = join(root, 'local-path', 'default_data_pvc-2');
+    const uid = await newPod('claims', {
+      volumes: [
+        { name: 'data', persistentVolumeClaim: { claimName: 'data' } },
+        { name: 'ro', persistentVolumeClaim: { claimName: 'shared', readOnly: true } },
+      ],
+    });
+    const c = () => sh('c', 'cat /ro/in.txt; echo written > /data/out.txt; (echo x > /ro/y) 2>/dev/null && echo writable || echo read-only', {
+      volumeMounts: [{ name: 'data', mountPath: '/data' }, { name: 'ro', mountPath: '/ro' }],
+    });
+    const waits = async (pattern: RegExp) =>
+      assert.rejects(rt.startContainer(uid, c()), (e: Error & { reason?: string; retryAfterMs?: number; event?: { reason: string } }) => {
+        assert.equal(e.reason, 'ContainerCreating');
+        assert.equal(e.event?.reason, 'FailedMount');
+        assert.ok(e.retryAfterMs !== undefined, 'retried soon, not after a crash-loop back-off');
+        assert.match(e.message, pattern);
+        return true;
+      });
+    await waits(/^Unable to attach or mount volumes: unmounted volumes=\[data\], failed to process volumes=\[data\]: error processing PVC default\/data: failed to fetch PVC from API server: persistentvolumeclaims "data" not found$/);
+    claims.data = { metadata: { name: 'data', namespace: 'default', uid: 'c-data' }, spec: {}, status: { phase: 'Pending' } };
+    await waits(/error processing PVC default\/data: PVC is not bound$/);
+    // Bound by the volume controller to a volume the local-path provisioner made: the node makes its directory.
+    claims.data = { ...claims.data, spec: { volumeName: 'pvc-2' }, status: { phase: 'Bound' } };
+    pvs['pvc-2'] = { metadata: { name: 'pvc-2', annotations: { 'pv.kubernetes.io/provisioned-by': 'nami.dev/local-path' } }, spec: { local: { path: localDir }, claimRef: { name: 'data', namespace: 'default', uid: 'c-data' } } };
+    claims.shared = { metadata: { name: 'shared', namespace: 'default', uid: 'c-shared' }, spec: { volumeName: 'host-pv' }, status: { phase: 'Bound' } };
+    pvs['host-pv'] = { metadata: { name: 'host-pv' }, spec: { hostPath: { path: hostDir, type: 'DirectoryOrCreate' }, claimRef: { name: 'shared', namespace: 'default', uid: 'someone-else' } } };
+    await waits(/error processing PVC default\/shared: found PV object "host-pv" but its pv.Spec.ClaimRef.UID \("someone-else"\) does not point to claim.UID \("c-shared"\)$/);
+    (pvs['host-pv']!.spec as { claimRef: { uid: string } }).claimRef.uid = 'c-shared';
+    await mkdir(hostDir, { recursive: true });
+    writeFileSync(join(hostDir, 'in.txt'), 'from-pv\n');
+    const run = await rt.startContainer(uid, c());
+    assert.equal((await exited(uid, run.id)).exitCode, 0, lines(uid, 'c').join('\n'));
+    assert.deepEqual(lines(uid, 'c'), ['from-pv', 'read-only']);
+    assert.equal(readFileSync(join(localDir, 'out.txt'), 'utf8'), 'written\n', 'the claim\'s data is in the volume\'s directory');
   });
 
   it('env valueFrom: fieldRef, configMapKeyRef, secretKeyRef, envFrom; a missing key is CreateContainerConfigError', async () => {

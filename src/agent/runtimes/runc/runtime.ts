@@ -12,12 +12,12 @@
 import { spawn, execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { promisify } from 'node:util';
 import { overlayLowerdir, unpackLayers, type ResolvedImage } from '../../images/index.js';
-import type { ContainerConfig, ExecProcess, PodSandboxConfig, Runtime, RuntimeContainer, RuntimeSandbox, StreamOptions } from '../../runtime.js';
+import type { ContainerConfig, ContainerUsage, ExecProcess, PodSandboxConfig, PodUsage, Runtime, RuntimeContainer, RuntimeSandbox, StreamOptions } from '../../runtime.js';
 import { ContainerStartError } from '../../runtime.js';
 import { connectInNetns, connectLoopback, PodNetwork } from '../../network/index.js';
 import { containerArgs, containerEnv, expandVars, SpecError } from '../container-env.js';
@@ -28,6 +28,8 @@ import { defaultPauseImage, RunDirRuntime, safeName, sleep, type PodRecord, type
 import { execCollecting } from '../exec-collecting.js';
 import { attachToRun, makeStdinFifo } from '../attach.js';
 import { runcExecStream } from './exec-stream.js';
+import { cgroupV2, containerCgroup, ensurePodCgroup, podCgroupConfig, podCgroupParent, qosClassOf, removePodCgroup } from './cgroups.js';
+import { cgroupUsage, directoryBytes, fileBytes, netDevOf } from './usage.js';
 
 const run = promisify(execFile);
 type Json = Record<string, unknown>;
@@ -69,9 +71,7 @@ interface NetworkRecord {
   hostVeth: string;
 }
 
-export function cgroupV2(): boolean {
-  return existsSync('/sys/fs/cgroup/cgroup.controllers');
-}
+export { cgroupV2 };
 
 function swapLimitable(): boolean {
   return cgroupV2() ? true : existsSync('/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes');
@@ -133,7 +133,11 @@ export class RuncRuntime extends RunDirRuntime implements Runtime {
       const dir = this.podDir(config.uid);
       const existing = await this.sandboxOf(dir);
       if (existing?.state === 'ready') return existing;
-      const rec = await this.recordPod(config);
+      const cgroupParent = podCgroupParent(qosClassOf(config.pod), config.uid);
+      await ensurePodCgroup(cgroupParent, podCgroupConfig(config.pod)).catch((e: unknown) => {
+        throw new ContainerStartError('FailedCreatePodSandBox', `pod cgroup ${cgroupParent}: ${(e as Error).message}`, { cause: e });
+      });
+      const rec = await this.recordPod(config, { cgroupParent });
       let podIp: string | undefined;
       if (this.network && !config.hostNetwork) {
         try {
@@ -164,7 +168,7 @@ export class RuncRuntime extends RunDirRuntime implements Runtime {
         hostname: config.hostNetwork ? undefined : rec.hostname,
         hostNetwork: config.hostNetwork,
         resources: { devices: [{ allow: false, access: 'rwm' }] },
-        cgroupsPath: this.cgroupsPath(id),
+        cgroupsPath: this.cgroupsPath(id, config.uid),
         binds: [],
         annotations: { 'io.kubernetes.cri.container-type': 'sandbox', 'io.kubernetes.pod.uid': config.uid },
       });
@@ -205,8 +209,9 @@ export class RuncRuntime extends RunDirRuntime implements Runtime {
     await rm(join(this.podDir(uid), 'network.json'), { force: true });
   }
 
-  private cgroupsPath(id: string): string {
-    return `nami/${id}`;
+  /** A container's cgroup: under its pod's QoS cgroup. */
+  private cgroupsPath(id: string, uid: string): string {
+    return containerCgroup(readJson<PodRecord>(join(this.podDir(uid), 'pod.json'))?.cgroupParent, id);
   }
 
   private async writeEtcFiles(dir: string, rec: PodRecord, podIp?: string): Promise<void> {
@@ -301,7 +306,7 @@ export class RuncRuntime extends RunDirRuntime implements Runtime {
           sandboxPid: sbStarted.pid,
           hostNetwork: pod.hostNetwork,
           resources: containerResources(spec, { limitSwap: swapLimitable(), pidsLimit: this.opts.pidsLimit }),
-          cgroupsPath: this.cgroupsPath(id),
+          cgroupsPath: this.cgroupsPath(id, uid),
           binds: [
             { source: join(etc, 'hostname'), destination: '/etc/hostname' },
             { source: join(etc, 'hosts'), destination: '/etc/hosts' },
@@ -430,9 +435,38 @@ export class RuncRuntime extends RunDirRuntime implements Runtime {
       for (const d of await this.runDirs(podDir)) await this.destroyRun(d);
       await this.destroyRun(join(podDir, 'sandbox'));
       await this.teardownNetwork(uid);
+      const cgroupParent = readJson<PodRecord>(join(podDir, 'pod.json'))?.cgroupParent;
+      if (cgroupParent) await removePodCgroup(cgroupParent);
       for (const m of mountsUnder(podDir)) await run('umount', ['-l', m]).catch(() => undefined);
       await rm(podDir, { recursive: true, force: true });
     });
+  }
+
+  // --- usage figures ---
+
+  /** The figures of every pod whose sandbox runs: its cgroup, its running containers' cgroups, rootfs and log bytes, its network namespace, its emptyDirs. */
+  async usage(): Promise<PodUsage[]> {
+    const out: PodUsage[] = [];
+    for (const name of await readdir(this.podsDir).catch(() => [] as string[])) {
+      const podDir = join(this.podsDir, name);
+      const rec = readJson<PodRecord>(join(podDir, 'pod.json'));
+      const sbDir = join(podDir, 'sandbox');
+      const sbStarted = readRecord<StartedRecord>(sbDir, files.started);
+      if (!rec || !sbStarted || this.runState(sbDir).state !== 'running') continue;
+      const containers: ContainerUsage[] = [];
+      for (const dir of await this.runDirs(podDir)) {
+        const meta = readRecord<RunMeta>(dir, files.meta);
+        const st = this.runState(dir);
+        if (!meta || st.state !== 'running') continue;
+        containers.push({ ...(cgroupUsage(containerCgroup(rec.cgroupParent, meta.id)) ?? { time: Date.now() }), name: meta.name, id: meta.id, startedAt: st.started?.startedAt ?? meta.createdAt, rootfsUsedBytes: directoryBytes(join(dir, files.upper)), logsUsedBytes: fileBytes(meta.logPath) });
+      }
+      const emptyDirs = join(podDir, 'volumes', 'empty-dir');
+      const volumes = (await readdir(emptyDirs).catch(() => [] as string[])).map((v) => ({ name: v, usedBytes: directoryBytes(join(emptyDirs, v)) }));
+      const pod: PodUsage = { ...((rec.cgroupParent ? cgroupUsage(rec.cgroupParent) : undefined) ?? { time: Date.now() }), uid: rec.uid, namespace: rec.namespace, name: rec.name, createdAt: rec.createdAt, containers, volumes };
+      if (!rec.hostNetwork) pod.network = netDevOf(sbStarted.pid);
+      out.push(pod);
+    }
+    return out;
   }
 
   // --- volumes and env data ---

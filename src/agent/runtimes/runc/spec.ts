@@ -128,9 +128,10 @@ export function containerResources(spec: Json, opts: ResourceOptions = {}): Json
     cpu.period = 100_000;
     cpu.quota = Math.max(1000, Math.floor((cpuLimit * 100_000) / 1000));
   }
+  // The kubelet's milliCPUToShares: no request is the minimum, 2.
   const cpuRequest = resourceAmount('cpu', requests.cpu ?? limits.cpu);
-  if (cpuRequest > 0) cpu.shares = Math.max(2, Math.floor((cpuRequest * 1024) / 1000));
-  if (Object.keys(cpu).length > 0) out.cpu = cpu;
+  cpu.shares = cpuRequest > 0 ? Math.max(2, Math.floor((cpuRequest * 1024) / 1000)) : 2;
+  out.cpu = cpu;
   if (opts.pidsLimit !== undefined && opts.pidsLimit > 0) out.pids = { limit: opts.pidsLimit };
   return out;
 }
