@@ -20,7 +20,9 @@ export interface ExecAttachOptions {
   streamCreationTimeoutMs?: number;
 }
 
+/** A refusal before the upgrade: answered as a plain-text HTTP error with this code. */
 export class UpgradeError extends Error {
+  override readonly name = 'UpgradeError';
   constructor(
     readonly code: number,
     message: string,

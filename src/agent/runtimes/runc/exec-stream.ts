@@ -26,7 +26,7 @@ export interface RuncExecTarget {
 
 const signalNumbers: Partial<Record<NodeJS.Signals, number>> = { SIGHUP: 1, SIGINT: 2, SIGKILL: 9, SIGTERM: 15 };
 
-/** The last error runc logged (--log-format json), without its "exec failed: " framing kept as is. */
+/** The last error runc logged (--log-format json): "exec failed: unable to start container process: ...". */
 function runcLogError(logFile: string): string | undefined {
   let text = '';
   try {
