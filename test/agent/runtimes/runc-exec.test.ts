@@ -77,6 +77,14 @@ describe('RuncRuntime exec and attach (real runc)', { skip, concurrency: false }
     assert.equal(out(), 'hello\nworld\n');
   });
 
+  it('kill ends the command (the client went away)', async () => {
+    const p = await rt.execStream(uid, sleeper, ['sh', '-c', 'echo started; exec sleep 1000'], { stdin: false, tty: false });
+    const out = collect(p.stdout);
+    await waitFor('the command to start', () => (out() === 'started\n' ? true : undefined));
+    p.kill();
+    assert.equal(await p.exited, 143);
+  });
+
   it('a missing executable is a start error, not output', async () => {
     const p = await rt.execStream(uid, sleeper, ['no-such-command'], { stdin: false, tty: false });
     const out = collect(p.stdout);
