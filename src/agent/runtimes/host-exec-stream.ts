@@ -2,8 +2,8 @@
 // exec`): pipes, or a host pseudo-terminal (node-pty) for tty, in a process
 // group of its own so that ending the session ends what the command started.
 import { spawn } from 'node:child_process';
-import { PassThrough } from 'node:stream';
 import type { ExecProcess, StreamOptions } from '../runtime.js';
+import { spawnInTerminal } from './terminal.js';
 
 export interface HostCommand {
   /** The executable (resolved). */
@@ -49,41 +49,7 @@ export async function hostExecStream(cmd: HostCommand, opts: StreamOptions): Pro
 }
 
 async function hostExecWithTerminal(cmd: HostCommand, opts: StreamOptions): Promise<ExecProcess> {
-  const pty = await import('node-pty');
-  const term = pty.spawn(cmd.file, cmd.argv.slice(1), { name: 'xterm', cols: 80, rows: 24, cwd: cmd.cwd, env: cmd.env, encoding: null } as Parameters<typeof pty.spawn>[2]);
-  const stdout = new PassThrough();
-  term.onData((d: string | Buffer) => stdout.write(typeof d === 'string' ? Buffer.from(d, 'utf8') : d));
-  let done = false;
-  const exited = new Promise<number>((resolve) => {
-    term.onExit(({ exitCode, signal }) => {
-      done = true;
-      setImmediate(() => {
-        stdout.end();
-        resolve(signal ? 128 + signal : exitCode);
-      });
-    });
-  });
-  let stdin: PassThrough | undefined;
-  if (opts.stdin) {
-    stdin = new PassThrough();
-    stdin.on('data', (c: Buffer) => {
-      if (!done) term.write(c);
-    });
-  }
-  return {
-    stdin,
-    stdout,
-    resize: (cols, rows) => {
-      if (done || !(cols > 0) || !(rows > 0)) return;
-      try {
-        term.resize(cols, rows);
-      } catch {
-        /* just closed */
-      }
-    },
-    exited,
-    kill: () => {
-      if (!done) signalGroup(term.pid, 'SIGHUP');
-    },
-  };
+  const term = await spawnInTerminal(cmd.file, cmd.argv.slice(1), { cwd: cmd.cwd, env: cmd.env, stdin: opts.stdin });
+  const exited = term.exited.finally(() => term.stdout.end());
+  return { stdin: term.stdin, stdout: term.stdout, resize: term.resize, exited, kill: term.hangUp };
 }

@@ -6,7 +6,7 @@
 import { request as httpsRequest } from 'node:https';
 import type { IncomingMessage } from 'node:http';
 import { ApiError, InternalError, MethodNotAllowedError } from '../../api/errors.js';
-import { readText, reasons } from './pod-log.js';
+import { pipeToClient, readText, reasons } from './pod-log.js';
 import { nodeLocation, type KubeletClientConfig } from './pod-node.js';
 import type { ResourceRequest } from './resource.js';
 
@@ -33,13 +33,5 @@ export async function handleNodeProxy(r: ResourceRequest, kubelet: KubeletClient
   }
   // Anything else (a 404 of a path the agent does not serve too) goes back as the agent answered it.
   r.res.writeHead(code, { 'Content-Type': upstream.headers['content-type'] ?? 'application/octet-stream', 'Cache-Control': 'no-cache, private' });
-  await new Promise<void>((resolve) => {
-    upstream.on('error', () => {
-      r.res.destroy();
-      resolve();
-    });
-    upstream.on('end', resolve);
-    upstream.on('close', resolve);
-    upstream.pipe(r.res);
-  });
+  await pipeToClient(upstream, r.res);
 }

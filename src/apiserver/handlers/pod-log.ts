@@ -5,7 +5,7 @@
 // serving certificate is not verified, as kube-apiserver's default without
 // --kubelet-certificate-authority.
 import { request as httpsRequest } from 'node:https';
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ApiError, BadRequestError, InternalError, MethodNotAllowedError, type StatusReason } from '../../api/errors.js';
 import { isPlainObject, type KubeObject } from '../../api/object.js';
 import type { ResourceRequest } from './resource.js';
@@ -111,13 +111,18 @@ export async function handlePodLog(r: ResourceRequest, kubelet: KubeletClientCon
   r.res.writeHead(200, { 'Content-Type': 'text/plain', 'Cache-Control': 'no-cache, private' });
   r.res.flushHeaders();
   r.res.on('close', () => upstream.destroy());
-  await new Promise<void>((resolve) => {
+  await pipeToClient(upstream, r.res);
+}
+
+/** Copies an agent's answer to the client until it ends; an upstream failure cuts the client's response. */
+export function pipeToClient(upstream: IncomingMessage, res: ServerResponse): Promise<void> {
+  return new Promise<void>((resolve) => {
     upstream.on('error', () => {
-      r.res.destroy();
+      res.destroy();
       resolve();
     });
     upstream.on('end', resolve);
     upstream.on('close', resolve);
-    upstream.pipe(r.res);
+    upstream.pipe(res);
   });
 }

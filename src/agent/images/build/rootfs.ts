@@ -1,11 +1,12 @@
 // The root file system of one build step: an overlay of the layers so far (read-only lower dirs,
 // unpacked with overlay whiteouts) and an empty upper dir that collects the step's changes.
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { overlayLowerdir } from '../unpack.js';
+import { mountsUnder } from '../../runtimes/mounts.js';
+export { mountsUnder };
 
 const run = promisify(execFile);
 
@@ -15,16 +16,6 @@ export interface StepRootfs {
   /** the step's changes (overlay whiteouts: char 0/0 devices, trusted.overlay.opaque) */
   upper: string;
   unmount(): Promise<void>;
-}
-
-/** Mount points at or under `dir`, deepest first. */
-export function mountsUnder(dir: string): string[] {
-  const out: string[] = [];
-  for (const line of readFileSync('/proc/mounts', 'utf8').split('\n')) {
-    const target = line.split(' ')[1]?.replace(/\\(\d{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
-    if (target && (target === dir || target.startsWith(`${dir}/`))) out.push(target);
-  }
-  return out.sort((a, b) => b.length - a.length);
 }
 
 /** Unmounts everything at or under `dir` (lazily when busy). */

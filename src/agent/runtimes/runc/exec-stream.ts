@@ -16,6 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
 import { ExecStartError, type ExecProcess, type StreamOptions } from '../../runtime.js';
+import { spawnInTerminal } from '../terminal.js';
 
 export interface RuncExecTarget {
   runc: string;
@@ -151,58 +152,17 @@ function execWithPipes(target: RuncExecTarget, args: string[], opts: StreamOptio
 }
 
 async function execWithTerminal(target: RuncExecTarget, args: string[], opts: StreamOptions, gate: StartGate, outcome: (code: number) => number, cleanup: () => void): Promise<ExecProcess> {
-  const pty = await import('node-pty');
-  const term = pty.spawn(target.runc, args, { name: 'xterm', cols: 80, rows: 24, encoding: null } as Parameters<typeof pty.spawn>[2]);
-  const stdout = new PassThrough();
-  term.onData((d: string | Buffer) => gate.push(stdout, typeof d === 'string' ? Buffer.from(d, 'utf8') : d));
-  let done = false;
-  const exited = new Promise<number>((resolve, reject) => {
-    term.onExit(({ exitCode, signal }) => {
-      done = true;
-      const raw = signal ? 128 + signal : exitCode;
-      // node-pty may deliver the last output right after the exit event.
-      setImmediate(() => {
-        try {
-          const rc = outcome(raw);
-          gate.release();
-          resolve(rc);
-        } catch (e) {
-          reject(e as Error);
-        } finally {
-          cleanup();
-          stdout.end();
-        }
-      });
-    });
+  const term = await spawnInTerminal(target.runc, args, { stdin: opts.stdin, push: (out, chunk) => gate.push(out, chunk) });
+  const exited = term.exited.then((raw) => {
+    try {
+      const rc = outcome(raw);
+      gate.release();
+      return rc;
+    } finally {
+      cleanup();
+      term.stdout.end();
+    }
   });
   exited.catch(() => {});
-  let stdin: PassThrough | undefined;
-  if (opts.stdin) {
-    stdin = new PassThrough();
-    stdin.on('data', (c: Buffer) => {
-      if (!done) term.write(c);
-    });
-  }
-  return {
-    stdin,
-    stdout: stdout as Readable,
-    resize: (cols, rows) => {
-      if (done || !(cols > 0) || !(rows > 0)) return;
-      try {
-        term.resize(cols, rows);
-      } catch {
-        /* the terminal just closed */
-      }
-    },
-    exited,
-    kill: () => {
-      if (done) return;
-      // Closing the terminal hangs up the session (SIGHUP), as a closed ssh connection does.
-      try {
-        term.kill('SIGHUP');
-      } catch {
-        /* gone */
-      }
-    },
-  };
+  return { stdin: term.stdin, stdout: term.stdout as Readable, resize: term.resize, exited, kill: term.hangUp };
 }

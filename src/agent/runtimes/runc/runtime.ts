@@ -30,6 +30,8 @@ import { attachToRun, makeStdinFifo } from '../attach.js';
 import { runcExecStream } from './exec-stream.js';
 import { cgroupV2, containerCgroup, ensurePodCgroup, podCgroupConfig, podCgroupParent, qosClassOf, removePodCgroup } from './cgroups.js';
 import { cgroupUsage, directoryBytes, fileBytes, netDevOf } from './usage.js';
+export { mountsUnder } from '../mounts.js';
+import { mountsUnder } from '../mounts.js';
 
 const run = promisify(execFile);
 type Json = Record<string, unknown>;
@@ -75,16 +77,6 @@ export { cgroupV2 };
 
 function swapLimitable(): boolean {
   return cgroupV2() ? true : existsSync('/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes');
-}
-
-/** Mount points at or under `dir` in the host's mount table, deepest first. */
-export function mountsUnder(dir: string): string[] {
-  const out: string[] = [];
-  for (const line of readFileSync('/proc/mounts', 'utf8').split('\n')) {
-    const target = line.split(' ')[1]?.replace(/\\(\d{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
-    if (target && (target === dir || target.startsWith(`${dir}/`))) out.push(target);
-  }
-  return out.sort((a, b) => b.length - a.length);
 }
 
 export class RuncRuntime extends RunDirRuntime implements Runtime {
