@@ -3,17 +3,14 @@
 // with the pod-level limits, each container in its own cgroup below it with shares from its
 // request. Needs root, runc and /bin/busybox; skips otherwise (fails under CI=true).
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { ImageStore, buildBusyboxImage } from '../../../src/agent/images/index.js';
 import { cgroupDir, cgroupV2, milliCpuToShares, podCgroupConfig, podCgroupParent, qosClassOf, sharesToWeight } from '../../../src/agent/runtimes/runc/cgroups.js';
-import { mountsUnder, RuncRuntime } from '../../../src/agent/runtimes/runc/index.js';
+import { RuncRuntime } from '../../../src/agent/runtimes/runc/index.js';
 import type { PodSandboxConfig } from '../../../src/agent/runtime.js';
 import type { KubeObject } from '../../../src/api/object.js';
+import { closeTestRuntime, openTestRuntime, runcSkip } from './runc-fixture.js';
 
 const image = 'nami.dev/busybox:latest';
 
@@ -49,10 +46,7 @@ describe('pod cgroups by QoS class', () => {
   });
 });
 
-const runcBin = ['/usr/sbin/runc', '/usr/bin/runc'].find((p) => existsSync(p)) ?? (spawnSync('sh', ['-c', 'command -v runc'], { encoding: 'utf8' }).stdout.trim() || undefined);
-const missing = process.getuid?.() !== 0 ? 'not root' : !runcBin ? 'runc not found' : !existsSync('/bin/busybox') ? '/bin/busybox (busybox-static) missing' : undefined;
-if (missing && process.env.CI === 'true') throw new Error(`runc QoS cgroup tests cannot run under CI: ${missing}`);
-const skip = missing ? `needs root, runc and busybox-static: ${missing}` : false;
+const skip = runcSkip('runc QoS cgroup tests');
 
 describe('RuncRuntime pod cgroups (real runc)', { skip, concurrency: false }, () => {
   let root: string;
@@ -60,21 +54,10 @@ describe('RuncRuntime pod cgroups (real runc)', { skip, concurrency: false }, ()
   const uids: string[] = [];
 
   before(async () => {
-    root = await mkdtemp(join(tmpdir(), 'nami-qos-'));
-    const images = await ImageStore.open(join(root, 'images'));
-    await buildBusyboxImage(images, { tags: [image] });
-    rt = await RuncRuntime.open({ root: join(root, 'state'), images, runc: runcBin, pollMs: 100 });
+    ({ root, rt } = await openTestRuntime('nami-qos-', image));
   });
 
-  after(async () => {
-    if (!rt) return;
-    for (const uid of uids) await rt.removePod(uid).catch(() => undefined);
-    await rt.close();
-    if (root) {
-      for (const m of mountsUnder(root)) spawnSync('umount', ['-l', m]);
-      await rm(root, { recursive: true, force: true });
-    }
-  });
+  after(() => closeTestRuntime(root, rt, uids));
 
   /** A cgroup file of a relative cgroup path: the v1 cpu or memory hierarchy, or the v2 one. */
   const read = (relative: string, file: string, v1Controller: string) => readFileSync(join(cgroupV2() ? cgroupDir(relative) : cgroupDir(relative, v1Controller), file), 'utf8').trim();

@@ -2,23 +2,15 @@
 // that resizes, commands that cannot start, attaching to output and stdin.
 // Needs root, runc and /bin/busybox; skips otherwise (fails under CI=true).
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
-import { ImageStore, buildBusyboxImage } from '../../../src/agent/images/index.js';
-import { RuncRuntime, mountsUnder } from '../../../src/agent/runtimes/runc/index.js';
+import { RuncRuntime } from '../../../src/agent/runtimes/runc/index.js';
 import { ExecStartError, type PodSandboxConfig } from '../../../src/agent/runtime.js';
 import type { KubeObject } from '../../../src/api/object.js';
 import { waitFor } from '../../apiserver/harness.js';
+import { closeTestRuntime, openTestRuntime, runcSkip } from './runc-fixture.js';
 
-const runcBin = ['/usr/sbin/runc', '/usr/bin/runc'].find((p) => existsSync(p)) ?? (spawnSync('sh', ['-c', 'command -v runc'], { encoding: 'utf8' }).stdout.trim() || undefined);
-const missing = process.getuid?.() !== 0 ? 'not root' : !runcBin ? 'runc not found' : !existsSync('/bin/busybox') ? '/bin/busybox (busybox-static) missing' : undefined;
-if (missing && process.env.CI === 'true') throw new Error(`runc exec tests cannot run under CI: ${missing}`);
-const skip = missing ? `needs root, runc and busybox-static: ${missing}` : false;
+const skip = runcSkip('runc exec tests');
 
 const image = 'nami.dev/busybox:latest';
 
@@ -37,10 +29,7 @@ describe('RuncRuntime exec and attach (real runc)', { skip, concurrency: false }
   let reader: string;
 
   before(async () => {
-    root = await mkdtemp(join(tmpdir(), 'nami-runc-exec-'));
-    const images = await ImageStore.open(join(root, 'images'));
-    await buildBusyboxImage(images, { tags: [image] });
-    rt = await RuncRuntime.open({ root: join(root, 'state'), images, runc: runcBin, pollMs: 100 });
+    ({ root, rt } = await openTestRuntime('nami-runc-exec-', image));
     uid = `x${process.pid}-${Date.now().toString(36)}`;
     const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'ex', namespace: 'default', uid }, spec: { containers: [] } } as unknown as KubeObject;
     const cfg: PodSandboxConfig = { uid, namespace: 'default', name: 'ex', hostname: 'ex', hostNetwork: false, labels: {}, annotations: {}, pod };
@@ -52,13 +41,7 @@ describe('RuncRuntime exec and attach (real runc)', { skip, concurrency: false }
     reader = await start('reader', 'while read line; do echo "got $line"; done', { stdin: true });
   });
 
-  after(async () => {
-    if (!rt) return;
-    await rt.removePod(uid).catch(() => undefined);
-    await rt.close();
-    for (const m of mountsUnder(root)) spawnSync('umount', ['-l', m]);
-    await rm(root, { recursive: true, force: true });
-  });
+  after(() => closeTestRuntime(root, rt, [uid]));
 
   it('runs a command with stdout and stderr apart and its exit code', async () => {
     const p = await rt.execStream(uid, sleeper, ['sh', '-c', 'echo out; echo err >&2; exit 3'], { stdin: false, tty: false });

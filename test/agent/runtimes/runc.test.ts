@@ -4,20 +4,16 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { ImageStore, buildBusyboxImage } from '../../../src/agent/images/index.js';
+import { ImageStore } from '../../../src/agent/images/index.js';
 import { RuncRuntime, mountsUnder, parseCriLog } from '../../../src/agent/runtimes/runc/index.js';
 import type { KubeObject } from '../../../src/api/object.js';
 import type { PodSandboxConfig, RuntimeContainer } from '../../../src/agent/runtime.js';
 import { waitFor } from '../../apiserver/harness.js';
+import { closeTestRuntime, openTestRuntime, runcBin, runcSkip } from './runc-fixture.js';
 
-const runcBin = ['/usr/sbin/runc', '/usr/bin/runc'].find((p) => existsSync(p)) ?? (spawnSync('sh', ['-c', 'command -v runc'], { encoding: 'utf8' }).stdout.trim() || undefined);
-const missing = process.getuid?.() !== 0 ? 'not root' : !runcBin ? 'runc not found' : !existsSync('/bin/busybox') ? '/bin/busybox (busybox-static) missing' : undefined;
-if (missing && process.env.CI === 'true') throw new Error(`runc runtime tests cannot run under CI: ${missing}`);
-const skip = missing ? `needs root, runc and busybox-static: ${missing}` : false;
+const skip = runcSkip('runc runtime tests');
 
 const image = 'nami.dev/busybox:latest';
 let seq = 0;
@@ -39,21 +35,10 @@ describe('RuncRuntime (real runc)', { skip, concurrency: false }, () => {
   const uids: string[] = [];
 
   before(async () => {
-    root = await mkdtemp(join(tmpdir(), 'nami-runc-'));
-    const images = await ImageStore.open(join(root, 'images'));
-    await buildBusyboxImage(images, { tags: [image] });
-    rt = await RuncRuntime.open({ root: join(root, 'state'), images, runc: runcBin, pollMs: 100 });
+    ({ root, rt } = await openTestRuntime('nami-runc-', image));
   });
 
-  after(async () => {
-    if (!rt) return;
-    for (const uid of uids) await rt.removePod(uid).catch(() => undefined);
-    await rt.close();
-    if (root) {
-      for (const m of mountsUnder(root)) spawnSync('umount', ['-l', m]);
-      await rm(root, { recursive: true, force: true });
-    }
-  });
+  after(() => closeTestRuntime(root, rt, uids));
 
   async function newPod(name: string, extra?: { hostname?: string; hostNetwork?: boolean }): Promise<string> {
     const cfg = podConfig(name, extra);

@@ -3,17 +3,16 @@
 // binds (readOnly enforced), a configMap volume updated atomically, env from fieldRef / config
 // maps / secrets. Needs root, runc and /bin/busybox; skips otherwise (fails under CI=true).
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { existsSync, lstatSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { ImageStore, buildBusyboxImage } from '../../../src/agent/images/index.js';
 import { containerEnv, envReferences, fieldRefValue, mountsUnder, parseCriLog, resourceFieldValue, RuncRuntime, SpecError, writeAtomic, type EnvContext, type VolumeSource } from '../../../src/agent/runtimes/runc/index.js';
 import type { KubeObject } from '../../../src/api/object.js';
 import type { PodSandboxConfig, RuntimeContainer } from '../../../src/agent/runtime.js';
 import { waitFor } from '../../apiserver/harness.js';
+import { closeTestRuntime, openTestRuntime, runcSkip } from './runc-fixture.js';
 
 const podObj = {
   metadata: { name: 'web', namespace: 'prod', uid: 'u-1', labels: { app: 'web', tier: 'fe' }, annotations: { note: 'a "q"' } },
@@ -95,10 +94,7 @@ describe('atomic writer', () => {
   });
 });
 
-const runcBin = ['/usr/sbin/runc', '/usr/bin/runc'].find((p) => existsSync(p)) ?? (spawnSync('sh', ['-c', 'command -v runc'], { encoding: 'utf8' }).stdout.trim() || undefined);
-const missing = process.getuid?.() !== 0 ? 'not root' : !runcBin ? 'runc not found' : !existsSync('/bin/busybox') ? '/bin/busybox (busybox-static) missing' : undefined;
-if (missing && process.env.CI === 'true') throw new Error(`runc volume tests cannot run under CI: ${missing}`);
-const skip = missing ? `needs root, runc and busybox-static: ${missing}` : false;
+const skip = runcSkip('runc volume tests');
 const image = 'nami.dev/busybox:latest';
 let seq = 0;
 
@@ -119,21 +115,10 @@ describe('RuncRuntime volumes and env (real runc)', { skip, concurrency: false }
   };
 
   before(async () => {
-    root = await mkdtemp(join(tmpdir(), 'nami-vol-'));
-    const images = await ImageStore.open(join(root, 'images'));
-    await buildBusyboxImage(images, { tags: [image] });
-    rt = await RuncRuntime.open({ root: join(root, 'state'), images, runc: runcBin, pollMs: 100, volumeSource: source });
+    ({ root, rt } = await openTestRuntime('nami-vol-', image, { volumeSource: source }));
   });
 
-  after(async () => {
-    if (!rt) return;
-    for (const uid of uids) await rt.removePod(uid).catch(() => undefined);
-    await rt.close();
-    if (root) {
-      for (const m of mountsUnder(root)) spawnSync('umount', ['-l', m]);
-      await rm(root, { recursive: true, force: true });
-    }
-  });
+  after(() => closeTestRuntime(root, rt, uids));
 
   async function newPod(name: string, spec: Record<string, unknown>): Promise<string> {
     const uid = `v${process.pid}-${Date.now().toString(36)}-${seq++}`;
