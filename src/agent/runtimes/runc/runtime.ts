@@ -140,6 +140,8 @@ export class RuncRuntime implements Runtime {
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
   private readonly locks = new Map<string, Promise<unknown>>();
+  /** The default pause image's build, while one runs. */
+  private pauseBuild: Promise<unknown> | undefined;
   /** The pod network, when the network option is given. */
   network: PodNetwork | undefined;
 
@@ -226,7 +228,9 @@ export class RuncRuntime implements Runtime {
       return await this.opts.images.resolve(ref);
     } catch (e) {
       if (e instanceof ImageNotFoundError && ref === (this.opts.pauseImage ?? defaultPauseImage) && ref === defaultPauseImage) {
-        await buildBusyboxImage(this.opts.images);
+        // Pods started together wait for one build instead of each building the image.
+        this.pauseBuild ??= buildBusyboxImage(this.opts.images).finally(() => (this.pauseBuild = undefined));
+        await this.pauseBuild;
         return this.opts.images.resolve(ref);
       }
       throw e;
