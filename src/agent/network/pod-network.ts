@@ -8,16 +8,15 @@
 // traffic from the pod CIDR to outside the cluster's pod range is masqueraded (iptables).
 // Everything is done with `ip` (iproute2), `nsenter` and `iptables`, idempotently; a pod's
 // attachment is one process (a shell running one `ip -batch` on each side).
-import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readlinkSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { promisify } from 'node:util';
+import { spawnPool } from '../spawn-pool.js';
 import { gateway, parseCidr, type Cidr } from './cidr.js';
 import { HostLocalIpam } from './ipam.js';
 
-const exec = promisify(execFile);
+const exec = (file: string, args: string[], opts: { maxBuffer?: number } = {}) => spawnPool.execFile(file, args, opts);
 
 export const defaultBridge = 'nami0';
 

@@ -1,16 +1,37 @@
 // The monitor of one container run: a detached process (one per container, like conmon or a
 // containerd shim) started by RuncRuntime as `node monitor.js <run dir>`. It runs
 // `runc run --keep`, writes the container's stdout/stderr to the CRI log file, records when the
-// container started (started.json) and how it ended (exit.json: code, time, OOM kill), then
+// container started (started.json; also a line on its stdout for the agent) and how it ended (exit.json: code, time, OOM kill), then
 // deletes the runc container and unmounts its rootfs. It outlives the agent, so an agent restart
 // finds running containers still monitored and exits recorded.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, openSync, readFileSync, writeSync, closeSync } from 'node:fs';
+import { existsSync, openSync, readFileSync, writeSync, closeSync, watch, type FSWatcher } from 'node:fs';
 import { join } from 'node:path';
 import { CriLineSplitter } from './cri-log.js';
 import { files, lastRuncError, oomKillCount, readRecord, writeFileAtomic, type ExitRecord, type MonitorConfig, type StartedRecord } from './state-files.js';
 
 const signals: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGILL: 4, SIGTRAP: 5, SIGABRT: 6, SIGBUS: 7, SIGFPE: 8, SIGKILL: 9, SIGUSR1: 10, SIGSEGV: 11, SIGUSR2: 12, SIGPIPE: 13, SIGALRM: 14, SIGTERM: 15 };
+
+let noticed = false;
+
+/** Tells the agent that started us (our stdout, a pipe) that the container started or failed to; once. */
+function noticeToAgent(): void {
+  if (noticed) return;
+  noticed = true;
+  try {
+    writeSync(1, 'started\n');
+  } catch {
+    /* the agent went away: it reads the records */
+  }
+}
+
+function watchDir(dir: string, onChange: () => void): FSWatcher | undefined {
+  try {
+    return watch(dir, onChange);
+  } catch {
+    return undefined;
+  }
+}
 
 async function main(dir: string): Promise<void> {
   const cfg = readRecord<MonitorConfig>(dir, files.monitorConfig);
@@ -42,8 +63,11 @@ async function main(dir: string): Promise<void> {
     started = true;
     const rec: StartedRecord = { startedAt: Date.now(), pid };
     writeFileAtomic(join(dir, files.started), JSON.stringify(rec));
+    noticeToAgent();
   };
-  const poll = setInterval(checkStarted, 10);
+  // runc writes the pid file once the container exists: inotify tells at once, the poll is a fallback.
+  const watcher = watchDir(dir, checkStarted);
+  const poll = setInterval(checkStarted, 100);
   const streamsDone = Promise.all([
     new Promise<void>((resolve) => {
       child.stdout.on('data', (c: Buffer) => out.push(c));
@@ -60,6 +84,7 @@ async function main(dir: string): Promise<void> {
   });
   const finishedAt = Date.now();
   clearInterval(poll);
+  watcher?.close();
   checkStarted();
   // Background processes of the container die with its pid namespace, so the pipes close.
   await Promise.race([streamsDone, new Promise((r) => setTimeout(r, 2000))]);
@@ -70,6 +95,7 @@ async function main(dir: string): Promise<void> {
   const rec: ExitRecord = { exitCode, finishedAt, oomKilled: started && oomKillCount(cfg.runcRoot, cfg.id) > 0 };
   if (!started) rec.startError = lastRuncError(dir) ?? status.error?.message ?? `runc exited with status ${exitCode} before the container started`;
   writeFileAtomic(join(dir, files.exit), JSON.stringify(rec));
+  noticeToAgent();
   spawnSync(cfg.runc, ['--root', cfg.runcRoot, 'delete', '--force', cfg.id], { stdio: 'ignore' });
   spawnSync('umount', [join(dir, files.rootfs)], { stdio: 'ignore' });
 }

@@ -8,24 +8,25 @@
 // with an overlayfs rootfs over the image's unpacked layers, watched by a detached monitor
 // process (monitor.ts) that writes the CRI log and records start and exit, so that state
 // survives an agent restart. runc's own state lives in <root>/runc (`runc --root`).
-import { spawn, execFile } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { buildBusyboxImage, ImageNotFoundError, overlayLowerdir, unpackLayers, type ImageStore, type ResolvedImage } from '../../images/index.js';
 import type { ContainerConfig, PodSandboxConfig, Runtime, RuntimeContainer, RuntimePod, RuntimeSandbox } from '../../runtime.js';
 import { ContainerStartError } from '../../runtime.js';
 import { PodNetwork } from '../../network/index.js';
+import { spawnPool } from '../../spawn-pool.js';
 import { ensureImage, pullPolicyOf } from './image-pull.js';
 import { buildSpec, containerArgs, containerCapabilities, containerEnv, containerResources, containerUser, envReferences, expandVars, SpecError, type EnvContext } from './spec.js';
 import { decodeSecret, prepareVolumes, volumeBinds, type PreparedVolume, type VolumeSource } from './volumes.js';
 import { files, monitorAlive, readJson, readRecord, writeFileAtomic, type ExitRecord, type MonitorConfig, type StartedRecord } from './state-files.js';
 
-const run = promisify(execFile);
+/** Commands start on the spawn pool's threads: the agent's main thread does not wait for their fork. */
+const run = (file: string, args: string[]) => spawnPool.execFile(file, args);
 type Json = Record<string, unknown>;
 
 export const defaultPauseImage = 'nami.dev/busybox:latest';
@@ -280,7 +281,8 @@ export class RuncRuntime implements Runtime {
       await mkdir(dir, { recursive: true, mode: 0o711 });
       const hostname = config.hostname.slice(0, 63).replace(/[-.]+$/, '') || 'localhost';
       const rec: PodRecord = { uid: config.uid, namespace: config.namespace, name: config.name, hostname, hostNetwork: config.hostNetwork, createdAt: Date.now() };
-      writeFileAtomic(join(dir, 'pod.json'), JSON.stringify(rec));
+      // The pod record is what finds the pod again after a reboot.
+      writeFileAtomic(join(dir, 'pod.json'), JSON.stringify(rec), true);
       writeFileAtomic(join(dir, 'podspec.json'), JSON.stringify(config.pod.spec ?? {}));
       writeFileAtomic(join(dir, 'podobj.json'), JSON.stringify(config.pod));
       let podIp: string | undefined;
@@ -404,11 +406,17 @@ export class RuncRuntime implements Runtime {
       const reason = e instanceof SpecError ? 'CreateContainerConfigError' : failReason;
       throw new ContainerStartError(reason, (e as Error).message, { cause: e });
     }
-    const { openSync, closeSync } = await import('node:fs');
-    const errFd = openSync(join(dir, files.monitorLog), 'a');
-    const child = spawn(process.execPath, [this.monitorJs, dir], { detached: true, stdio: ['ignore', 'ignore', errFd], cwd: dir });
-    closeSync(errFd);
-    child.unref();
+    // The monitor says on its stdout when the container started (or failed to), so the start is
+    // noticed at once; the files stay the record.
+    let monitor;
+    try {
+      monitor = await spawnPool.spawnDetached(process.execPath, [this.monitorJs, dir], { cwd: dir, stderrFile: join(dir, files.monitorLog) });
+    } catch (e) {
+      await this.destroyRun(dir);
+      throw new ContainerStartError(failReason, `the container monitor did not start: ${(e as Error).message}`, { cause: e });
+    }
+    let noticed: { exited: boolean } | undefined;
+    const notice = monitor.notice.then((n) => (noticed = n));
     const deadline = Date.now() + (this.opts.startTimeoutMs ?? 30_000);
     for (;;) {
       const exit = readRecord<ExitRecord>(dir, files.exit);
@@ -421,12 +429,12 @@ export class RuncRuntime implements Runtime {
         await this.runcQuiet(['kill', meta.id, 'KILL']);
         throw new ContainerStartError(failReason, `the container did not start within ${(this.opts.startTimeoutMs ?? 30_000) / 1000}s`);
       }
-      if (child.exitCode !== null && !existsSync(join(dir, files.exit))) {
+      if (noticed?.exited && !existsSync(join(dir, files.exit))) {
         const log = await readFile(join(dir, files.monitorLog), 'utf8').catch(() => '');
         await this.destroyRun(dir);
         throw new ContainerStartError(failReason, `the container monitor failed: ${log.trim().split('\n')[0] ?? ''}`);
       }
-      await sleep(10);
+      await (noticed ? sleep(10) : Promise.race([notice, sleep(250)]));
     }
     this.watch(uid, dir);
   }

@@ -44,13 +44,16 @@ export const files = {
   work: 'work',
 } as const;
 
-/** Writes a file so that readers see the old or the new content, never a part (and it survives a crash). */
-export function writeFileAtomic(path: string, data: string): void {
+/**
+ * Writes a file so that readers see the old or the new content, never a part. With `durable` it
+ * also survives a machine crash (fsync); most run state need not, as its containers do not either.
+ */
+export function writeFileAtomic(path: string, data: string, durable = false): void {
   const tmp = `${path}.tmp-${process.pid}`;
   const fd = openSync(tmp, 'w', 0o644);
   try {
     writeSync(fd, data);
-    fsyncSync(fd);
+    if (durable) fsyncSync(fd);
   } finally {
     closeSync(fd);
   }
