@@ -23,7 +23,7 @@ import { spawnPool } from '../../spawn-pool.js';
 import { ensureImage, pullPolicyOf } from './image-pull.js';
 import { buildSpec, containerArgs, containerCapabilities, containerEnv, containerResources, containerUser, envReferences, expandVars, SpecError, type EnvContext } from './spec.js';
 import { decodeSecret, prepareVolumes, volumeBinds, type PreparedVolume, type VolumeSource } from './volumes.js';
-import { files, monitorAlive, readJson, readRecord, writeFileAtomic, type ExitRecord, type MonitorConfig, type StartedRecord } from './state-files.js';
+import { files, lastRuncError, monitorAlive, processStartTime, readJson, readRecord, statStartTime, writeFileAtomic, type ExitRecord, type MonitorConfig, type StartedRecord } from './state-files.js';
 
 /** Commands start on the spawn pool's threads: the agent's main thread does not wait for their fork. */
 const run = (file: string, args: string[]) => spawnPool.execFile(file, args);
@@ -98,6 +98,8 @@ interface RunMeta {
   createdAt: number;
   logPath: string;
   sandbox?: boolean;
+  /** Started with `runc run --detach` and no monitor (the sandbox: it logs nothing, its exit code means nothing). */
+  unmonitored?: boolean;
 }
 
 export function cgroupV2(): boolean {
@@ -139,6 +141,7 @@ export class RuncRuntime implements Runtime {
   /** Run dirs seen running, by pod, to notice exits. */
   private readonly watched = new Map<string, { uid: string; dir: string }>();
   private timer: NodeJS.Timeout | undefined;
+  private pollTick = 0;
   private closed = false;
   private readonly locks = new Map<string, Promise<unknown>>();
   /** The default pause image's build, while one runs. */
@@ -195,14 +198,18 @@ export class RuncRuntime implements Runtime {
 
   private watch(uid: string, dir: string): void {
     this.watched.set(dir, { uid, dir });
+    if (!this.timer && !this.closed) this.pollTick = 0;
     if (this.timer || this.closed) return;
     this.timer = setInterval(() => this.pollExits(), this.opts.pollMs ?? 1000);
     this.timer.unref();
   }
 
   private pollExits(): void {
+    // An exit record is looked for every round; whether the monitor (or an unmonitored run's
+    // process) is still there, which costs a few /proc reads a run, every fifth.
+    const alive = this.pollTick++ % 5 === 0;
     for (const [key, w] of this.watched) {
-      if (existsSync(join(w.dir, files.exit)) || !existsSync(w.dir) || !monitorAlive(w.dir)) {
+      if (existsSync(join(w.dir, files.exit)) || !existsSync(w.dir) || (alive && !this.runAlive(w.dir))) {
         this.watched.delete(key);
         this.emit(w.uid);
       }
@@ -319,7 +326,9 @@ export class RuncRuntime implements Runtime {
         binds: [],
         annotations: { 'io.kubernetes.cri.container-type': 'sandbox', 'io.kubernetes.pod.uid': config.uid },
       });
-      const meta: RunMeta = { id, name: 'POD', attempt: 0, image: img.reference, imageRef: this.imageRefOf(img), createdAt: Date.now(), logPath: join(sbDir, 'pause.log'), sandbox: true };
+      // The sandbox only holds the pod's namespaces: no monitor process for it (one Node.js process
+      // less a pod); its exit is noticed from its pid.
+      const meta: RunMeta = { id, name: 'POD', attempt: 0, image: img.reference, imageRef: this.imageRefOf(img), createdAt: Date.now(), logPath: join(sbDir, 'pause.log'), sandbox: true, unmonitored: true };
       try {
         await this.startRun(config.uid, sbDir, img, spec, meta, 'FailedCreatePodSandBox');
       } catch (e) {
@@ -398,13 +407,20 @@ export class RuncRuntime implements Runtime {
       const full = typeof spec === 'function' ? await spec(rootfs) : spec;
       writeFileAtomic(join(dir, files.config), JSON.stringify(full, null, 2));
       await mkdir(join(meta.logPath, '..'), { recursive: true });
-      const mc: MonitorConfig = { runc: this.runc, runcRoot: this.runcRoot, id: meta.id, logPath: meta.logPath };
-      writeFileAtomic(join(dir, files.monitorConfig), JSON.stringify(mc));
-      writeFileAtomic(join(dir, files.meta), JSON.stringify(meta));
+      if (!meta.unmonitored) {
+        const mc: MonitorConfig = { runc: this.runc, runcRoot: this.runcRoot, id: meta.id, logPath: meta.logPath };
+        writeFileAtomic(join(dir, files.monitorConfig), JSON.stringify(mc));
+        writeFileAtomic(join(dir, files.meta), JSON.stringify(meta));
+      }
     } catch (e) {
       await this.destroyRun(dir);
       const reason = e instanceof SpecError ? 'CreateContainerConfigError' : failReason;
       throw new ContainerStartError(reason, (e as Error).message, { cause: e });
+    }
+    if (meta.unmonitored) {
+      await this.startUnmonitored(dir, meta, failReason);
+      this.watch(uid, dir);
+      return;
     }
     // The monitor says on its stdout when the container started (or failed to), so the start is
     // noticed at once; the files stay the record.
@@ -437,6 +453,27 @@ export class RuncRuntime implements Runtime {
       await (noticed ? sleep(10) : Promise.race([notice, sleep(250)]));
     }
     this.watch(uid, dir);
+  }
+
+  /** `runc run --detach` with no stdio: returns once the container runs; its pid is the started record. */
+  private async startUnmonitored(dir: string, meta: RunMeta, failReason: string): Promise<void> {
+    const pidFile = join(dir, files.containerPid);
+    const runc = [this.runc, '--root', this.runcRoot, '--log', join(dir, files.runcLog), '--log-format', 'json', 'run', '--detach', '--bundle', dir, '--pid-file', pidFile, meta.id];
+    try {
+      // The container keeps runc's stdio: /dev/null, so nothing waits on it.
+      await spawnPool.execFile('sh', ['-c', 'cd "$1" && shift && exec "$@" </dev/null >/dev/null 2>&1', 'nami-runc', dir, ...runc]);
+      const pid = Number(readFileSync(pidFile, 'utf8').trim());
+      if (!pid) throw new Error('runc wrote no pid');
+      const rec: StartedRecord = { startedAt: Date.now(), pid, pidStartTime: processStartTime(pid) };
+      writeFileAtomic(join(dir, files.started), JSON.stringify(rec));
+      // Written last: until then the run is not there for runState (no process to judge it by yet).
+      writeFileAtomic(join(dir, files.meta), JSON.stringify(meta));
+    } catch (e) {
+      const message = lastRuncError(dir) ?? (e as Error).message;
+      await this.runcQuiet(['delete', '--force', meta.id]);
+      await this.destroyRun(dir);
+      throw new ContainerStartError(failReason, message, { cause: e });
+    }
   }
 
   async startContainer(uid: string, config: ContainerConfig): Promise<RuntimeContainer> {
@@ -522,13 +559,15 @@ export class RuncRuntime implements Runtime {
     const started = readRecord<StartedRecord>(dir, files.started);
     if (exit) return { state: 'exited', started, exit };
     if (!existsSync(join(dir, files.meta))) return { state: 'unknown' };
-    if (monitorAlive(dir)) return { state: started ? 'running' : 'created', started };
+    if (this.runAlive(dir, started)) return { state: started ? 'running' : 'created', started };
     // Re-read: the monitor may have just finished.
     const late = readRecord<ExitRecord>(dir, files.exit);
     if (late) return { state: 'exited', started, exit: late };
     const meta = readRecord<RunMeta>(dir, files.meta);
-    if (started && meta && this.processAlive(started.pid)) return { state: 'running', started };
-    const rec: ExitRecord = { exitCode: 255, finishedAt: Date.now(), oomKilled: false, message: 'the container monitor is gone; the exit status is unknown' };
+    if (started && meta && this.processAlive(started)) return { state: 'running', started };
+    const rec: ExitRecord = meta?.unmonitored
+      ? { exitCode: 0, finishedAt: Date.now(), oomKilled: false, message: 'the sandbox process ended' }
+      : { exitCode: 255, finishedAt: Date.now(), oomKilled: false, message: 'the container monitor is gone; the exit status is unknown' };
     try {
       writeFileAtomic(join(dir, files.exit), JSON.stringify(rec));
     } catch {
@@ -537,13 +576,23 @@ export class RuncRuntime implements Runtime {
     return { state: 'exited', started, exit: rec };
   }
 
-  private processAlive(pid: number): boolean {
+  /** Whether a started container's process lives (and is the same process: its start time, when recorded). */
+  private processAlive(started: StartedRecord): boolean {
     try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      return !/\) [ZX] /.test(stat);
+      const stat = readFileSync(`/proc/${started.pid}/stat`, 'utf8');
+      if (/\) [ZX] /.test(stat)) return false;
+      return started.pidStartTime === undefined || statStartTime(stat) === started.pidStartTime;
     } catch {
       return false;
     }
+  }
+
+  /** Whether the run is still watched over: its monitor lives, or (unmonitored) its process. */
+  private runAlive(dir: string, started?: StartedRecord): boolean {
+    if (monitorAlive(dir)) return true;
+    if (existsSync(join(dir, files.monitorConfig))) return false;
+    const rec = started ?? readRecord<StartedRecord>(dir, files.started);
+    return rec !== undefined && this.processAlive(rec);
   }
 
   private containerOf(dir: string): RuntimeContainer | undefined {
@@ -594,6 +643,8 @@ export class RuncRuntime implements Runtime {
       }
     }
     await this.runcQuiet(['delete', '--force', meta.id]);
+    // A monitor unmounts its run's rootfs when the container ends; without one, this does.
+    if (meta.unmonitored) await run('umount', [join(dir, files.rootfs)]).catch(() => undefined);
   }
 
   async stopContainer(uid: string, containerId: string, gracePeriodSeconds: number): Promise<void> {

@@ -16,6 +16,8 @@ export interface MonitorConfig {
 export interface StartedRecord {
   startedAt: number;
   pid: number;
+  /** The process's start time (/proc/<pid>/stat), so a reused pid is not taken for it. */
+  pidStartTime?: string;
 }
 
 /** Written by the monitor when the container's process is gone. */
@@ -109,6 +111,19 @@ export function monitorAlive(dir: string): boolean {
     return !/\) [ZX] /.test(stat);
   } catch {
     return false;
+  }
+}
+
+/** The start time field of a /proc/<pid>/stat text (clock ticks since boot). */
+export function statStartTime(stat: string): string | undefined {
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+}
+
+export function processStartTime(pid: number): string | undefined {
+  try {
+    return statStartTime(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return undefined;
   }
 }
 
