@@ -5,6 +5,7 @@ import { delimiter, join, resolve } from 'node:path';
 import { loadKubeconfig } from '../client/kubeconfig.js';
 import { RestClient } from '../client/rest.js';
 import { ApiError } from '../api/errors.js';
+import { Quantity } from '../api/quantity.js';
 import type { KubeObject } from '../api/object.js';
 import { FakeRuntime, localNodeConfig, startNodeAgent, type Runtime } from '../agent/index.js';
 import { startKubeletServer, type RunningKubeletServer } from '../agent/server/kubelet-server.js';
@@ -24,6 +25,26 @@ export interface AgentCommandOptions {
   podCidr?: string;
   /** The node's pod bridge (default nami0). */
   bridge?: string;
+  /** Rotate a container's log before it exceeds this size: a quantity such as 10Mi (the default, the kubelet's containerLogMaxSize). */
+  containerLogMaxSize?: string;
+  /** Log files kept per container, the current one included (default 5; at least 2). */
+  containerLogMaxFiles?: number;
+}
+
+/** --container-log-max-size and --container-log-max-files as the runtime takes them; throws on bad values. */
+export function containerLogRotation(opts: Pick<AgentCommandOptions, 'containerLogMaxSize' | 'containerLogMaxFiles'>): { containerLogMaxSize?: number; containerLogMaxFiles?: number } {
+  const out: { containerLogMaxSize?: number; containerLogMaxFiles?: number } = {};
+  if (opts.containerLogMaxSize !== undefined) {
+    const q = Quantity.tryParse(opts.containerLogMaxSize);
+    const bytes = q?.value();
+    if (bytes === undefined || !Number.isSafeInteger(bytes) || bytes <= 0) throw new Error(`--container-log-max-size must be a positive quantity of bytes such as 10Mi, got "${opts.containerLogMaxSize}"`);
+    out.containerLogMaxSize = bytes;
+  }
+  if (opts.containerLogMaxFiles !== undefined) {
+    if (!Number.isInteger(opts.containerLogMaxFiles) || opts.containerLogMaxFiles < 2) throw new Error(`--container-log-max-files must be an integer of at least 2, got "${opts.containerLogMaxFiles}"`);
+    out.containerLogMaxFiles = opts.containerLogMaxFiles;
+  }
+  return out;
 }
 
 /** A namespaced object from the API server, or undefined when it does not exist. */
@@ -36,7 +57,7 @@ async function getOrUndefined(client: RestClient, plural: string, namespace: str
   }
 }
 
-async function openRuntime(kind: string, dataDir: string, podCidr: string, bridge: string, client: RestClient): Promise<Runtime> {
+async function openRuntime(kind: string, dataDir: string, podCidr: string, bridge: string, client: RestClient, logRotation: { containerLogMaxSize?: number; containerLogMaxFiles?: number } = {}): Promise<Runtime> {
   if (kind === 'fake') return new FakeRuntime({ podCidr });
   if (kind !== 'runc') throw new Error(`--runtime must be runc or fake, got "${kind}" (the process runtime comes later)`);
   if (process.getuid?.() !== 0) throw new Error('the runc runtime needs root: run as root, or use --runtime fake');
@@ -52,6 +73,7 @@ async function openRuntime(kind: string, dataDir: string, podCidr: string, bridg
   return RuncRuntime.open({
     root: join(dataDir, 'runtime'),
     images,
+    ...logRotation,
     network: { podCidr, bridge },
     // ConfigMap and Secret data for volumes and env, and imagePullSecrets, read when a container starts.
     volumeSource: {
@@ -98,13 +120,14 @@ async function startAgentEndpoint(opts: AgentCommandOptions, caPem: string | und
 
 /** Registers this machine as a node and runs its pods; stop() stops the agent (pods keep running under runc). */
 export async function startLocalAgent(opts: AgentCommandOptions): Promise<{ node: string; stop(): Promise<void> }> {
+  const logRotation = containerLogRotation(opts);
   const dataDir = resolve(opts.dataDir);
   const address = opts.address ?? (process.env.NAMI_AGENT_ADDRESS || '127.0.0.1');
   const podCIDR = opts.podCidr ?? '10.244.0.0/24';
   const config = localNodeConfig({ ...(opts.name ? { name: opts.name } : {}), internalIP: address, podCIDR });
   const clientConfig = loadKubeconfig(opts.kubeconfig);
   const client = new RestClient(clientConfig, 'nami-agent');
-  const runtime = await openRuntime(opts.runtime, dataDir, podCIDR, opts.bridge ?? 'nami0', client);
+  const runtime = await openRuntime(opts.runtime, dataDir, podCIDR, opts.bridge ?? 'nami0', client, logRotation);
   const verbose = process.env.NAMI_LOG === 'debug';
   const kubelet = await startAgentEndpoint(opts, clientConfig.caPem, dataDir, config.name, config.internalIP, address, runtime);
   if (kubelet) config.kubeletPort = kubelet.port;

@@ -3,7 +3,7 @@
 // Needs root, runc and /bin/busybox; skips otherwise (fails under CI=true).
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -164,6 +164,31 @@ describe('RuncRuntime (real runc)', { skip, concurrency: false }, () => {
     const done = await exited(uid, c.id, 60_000);
     assert.equal(done.reason, 'OOMKilled');
     assert.equal(done.exitCode, 137);
+  });
+
+  it('a container writing a lot gets its log rotated by size: <n>.log.<timestamp> files, at most containerLogMaxFiles', async () => {
+    const small = await RuncRuntime.open({ root: join(root, 'state-rotate'), images: await ImageStore.open(join(root, 'images')), runc: runcBin, pollMs: 100, containerLogMaxSize: 4096, containerLogMaxFiles: 3 });
+    const cfg = podConfig('chatty');
+    try {
+      await small.runPodSandbox(cfg);
+      // About 60 KB of CRI log: many rotations of 4 KiB files.
+      const c = await small.startContainer(cfg.uid, { name: 'c', image, kind: 'regular', attempt: 0, spec: sh('seq 1 1500') });
+      await waitFor('the chatty container to exit', async () => (await small.podStatus(cfg.uid))?.containers.find((x) => x.id === c.id && x.state === 'exited'));
+      const path = small.logPath(cfg.uid, 'c', 0);
+      const dir = join(path, '..');
+      const names = readdirSync(dir).sort();
+      assert.equal(names.length, 3, names.join(' '));
+      assert.ok(names.includes('0.log'));
+      for (const n of names.filter((n) => n !== '0.log')) assert.match(n, /^0\.log\.\d{8}-\d{6}(\.\d+)?$/);
+      for (const n of names) assert.ok(statSync(join(dir, n)).size <= 4096, `${n}: ${statSync(join(dir, n)).size} bytes`);
+      // The newest lines are in the current file, which kubectl logs reads.
+      const lines = parseCriLog(readFileSync(path, 'utf8')).map((l) => l.content);
+      assert.equal(lines[lines.length - 1], '1500');
+      assert.deepEqual(lines, Array.from({ length: lines.length }, (_, i) => String(1501 - lines.length + i)));
+    } finally {
+      await small.removePod(cfg.uid);
+      await small.close();
+    }
   });
 
   it('a new runtime over the same root finds a running container; removal leaves no mounts and no runc containers', async () => {

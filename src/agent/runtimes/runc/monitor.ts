@@ -1,13 +1,14 @@
 // The monitor of one container run: a detached process (one per container, like conmon or a
 // containerd shim) started by RuncRuntime as `node monitor.js <run dir>`. It runs
-// `runc run --keep`, writes the container's stdout/stderr to the CRI log file, records when the
+// `runc run --keep`, writes the container's stdout/stderr to the CRI log file (rotated by size), records when the
 // container started (started.json; also a line on its stdout for the agent) and how it ended (exit.json: code, time, OOM kill), then
 // deletes the runc container and unmounts its rootfs. It outlives the agent, so an agent restart
 // finds running containers still monitored and exits recorded.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, openSync, readFileSync, writeSync, closeSync, watch, type FSWatcher } from 'node:fs';
+import { existsSync, readFileSync, writeSync, watch, type FSWatcher } from 'node:fs';
 import { join } from 'node:path';
 import { CriLineSplitter } from './cri-log.js';
+import { defaultContainerLogMaxBytes, defaultContainerLogMaxFiles, RotatingLogFile } from './rotating-log.js';
 import { files, lastRuncError, oomKillCount, readRecord, writeFileAtomic, type ExitRecord, type MonitorConfig, type StartedRecord } from './state-files.js';
 
 const signals: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGILL: 4, SIGTRAP: 5, SIGABRT: 6, SIGBUS: 7, SIGFPE: 8, SIGKILL: 9, SIGUSR1: 10, SIGSEGV: 11, SIGUSR2: 12, SIGPIPE: 13, SIGALRM: 14, SIGTERM: 15 };
@@ -40,14 +41,8 @@ async function main(dir: string): Promise<void> {
   // The agent may go away; this process must not die with it.
   for (const s of ['SIGHUP', 'SIGINT', 'SIGTERM', 'SIGPIPE'] as const) process.on(s, () => {});
 
-  const logFd = openSync(cfg.logPath, 'a', 0o640);
-  const write = (line: string) => {
-    try {
-      writeSync(logFd, line);
-    } catch {
-      /* disk full: drop */
-    }
-  };
+  const log = new RotatingLogFile(cfg.logPath, { maxBytes: cfg.logMaxBytes ?? defaultContainerLogMaxBytes, maxFiles: cfg.logMaxFiles ?? defaultContainerLogMaxFiles });
+  const write = (line: string) => log.write(line);
   const out = new CriLineSplitter('stdout', write);
   const err = new CriLineSplitter('stderr', write);
   const pidFile = join(dir, files.containerPid);
@@ -90,7 +85,7 @@ async function main(dir: string): Promise<void> {
   await Promise.race([streamsDone, new Promise((r) => setTimeout(r, 2000))]);
   out.end();
   err.end();
-  closeSync(logFd);
+  log.close();
   const exitCode = status.code ?? (status.signal ? 128 + (signals[status.signal] ?? 0) : 255);
   const rec: ExitRecord = { exitCode, finishedAt, oomKilled: started && oomKillCount(cfg.runcRoot, cfg.id) > 0 };
   if (!started) rec.startError = lastRuncError(dir) ?? status.error?.message ?? `runc exited with status ${exitCode} before the container started`;

@@ -39,6 +39,10 @@ export interface RuncRuntimeOptions {
   runc?: string;
   /** The sandbox image; the default one is built from /bin/busybox when missing. */
   pauseImage?: string;
+  /** Container logs are rotated before they exceed this many bytes (default 10 MiB, the kubelet's containerLogMaxSize). */
+  containerLogMaxSize?: number;
+  /** Log files kept per container run, the current one included (default 5, the kubelet's containerLogMaxFiles; at least 2). */
+  containerLogMaxFiles?: number;
   /** pids.max for every container (default: none). */
   pidsLimit?: number;
   /** How often running containers are checked for exits (default 1000 ms). */
@@ -156,6 +160,8 @@ export class RuncRuntime implements Runtime {
   }
 
   static async open(opts: RuncRuntimeOptions): Promise<RuncRuntime> {
+    if (opts.containerLogMaxSize !== undefined && !(Number.isSafeInteger(opts.containerLogMaxSize) && opts.containerLogMaxSize > 0)) throw new Error(`containerLogMaxSize must be a positive number of bytes, got ${opts.containerLogMaxSize}`);
+    if (opts.containerLogMaxFiles !== undefined && !(Number.isInteger(opts.containerLogMaxFiles) && opts.containerLogMaxFiles >= 2)) throw new Error(`containerLogMaxFiles must be an integer of at least 2, got ${opts.containerLogMaxFiles}`);
     const rt = new RuncRuntime(opts);
     await mkdir(rt.runcRoot, { recursive: true, mode: 0o700 });
     await mkdir(rt.podsDir, { recursive: true, mode: 0o711 });
@@ -408,7 +414,7 @@ export class RuncRuntime implements Runtime {
       writeFileAtomic(join(dir, files.config), JSON.stringify(full, null, 2));
       await mkdir(join(meta.logPath, '..'), { recursive: true });
       if (!meta.unmonitored) {
-        const mc: MonitorConfig = { runc: this.runc, runcRoot: this.runcRoot, id: meta.id, logPath: meta.logPath };
+        const mc: MonitorConfig = { runc: this.runc, runcRoot: this.runcRoot, id: meta.id, logPath: meta.logPath, logMaxBytes: this.opts.containerLogMaxSize, logMaxFiles: this.opts.containerLogMaxFiles };
         writeFileAtomic(join(dir, files.monitorConfig), JSON.stringify(mc));
         writeFileAtomic(join(dir, files.meta), JSON.stringify(meta));
       }

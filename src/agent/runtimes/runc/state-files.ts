@@ -10,6 +10,10 @@ export interface MonitorConfig {
   id: string;
   /** The CRI log file (appended to). */
   logPath: string;
+  /** Rotate the log before it exceeds this size (default 10 MiB, the kubelet's containerLogMaxSize; 0: never). */
+  logMaxBytes?: number;
+  /** Log files kept, the current one included (default 5, the kubelet's containerLogMaxFiles). */
+  logMaxFiles?: number;
 }
 
 /** Written by the monitor once runc has created the container. */
