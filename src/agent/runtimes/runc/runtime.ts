@@ -23,7 +23,8 @@ import { spawnPool } from '../../spawn-pool.js';
 import { ensureImage, pullPolicyOf } from './image-pull.js';
 import { buildSpec, containerArgs, containerCapabilities, containerEnv, containerResources, containerUser, envReferences, expandVars, SpecError, type EnvContext } from './spec.js';
 import { decodeSecret, prepareVolumes, volumeBinds, type PreparedVolume, type VolumeSource } from './volumes.js';
-import { files, lastRuncError, monitorAlive, processStartTime, readJson, readRecord, statStartTime, writeFileAtomic, type ExitRecord, type MonitorConfig, type StartedRecord } from './state-files.js';
+import { MonitorShim, maxSocketPath } from './monitor-shim.js';
+import { files, lastRuncError, monitorAlive, monitorIsShim, processStartTime, readJson, readRecord, statStartTime, writeFileAtomic, type ExitRecord, type MonitorConfig, type StartedRecord } from './state-files.js';
 
 /** Commands start on the spawn pool's threads: the agent's main thread does not wait for their fork. */
 const run = (file: string, args: string[]) => spawnPool.execFile(file, args);
@@ -43,6 +44,8 @@ export interface RuncRuntimeOptions {
   containerLogMaxSize?: number;
   /** Log files kept per container run, the current one included (default 5, the kubelet's containerLogMaxFiles; at least 2). */
   containerLogMaxFiles?: number;
+  /** One monitor process for all containers (default), or false: one each. */
+  monitorShim?: boolean;
   /** pids.max for every container (default: none). */
   pidsLimit?: number;
   /** How often running containers are checked for exits (default 1000 ms). */
@@ -141,6 +144,8 @@ export class RuncRuntime implements Runtime {
   private readonly runcRoot: string;
   private readonly podsDir: string;
   private readonly monitorJs = fileURLToPath(new URL('./monitor.js', import.meta.url));
+  /** The node's monitor shim (one process watching every container), unless its socket path is too long. */
+  private readonly shim: MonitorShim | undefined;
   private readonly listeners: ((uid: string) => void)[] = [];
   /** Run dirs seen running, by pod, to notice exits. */
   private readonly watched = new Map<string, { uid: string; dir: string }>();
@@ -157,6 +162,8 @@ export class RuncRuntime implements Runtime {
     this.runc = opts.runc ?? (existsSync('/usr/sbin/runc') ? '/usr/sbin/runc' : 'runc');
     this.runcRoot = join(opts.root, 'runc');
     this.podsDir = join(opts.root, 'pods');
+    const socket = join(opts.root, 'monitor.sock');
+    this.shim = opts.monitorShim !== false && Buffer.byteLength(socket) <= maxSocketPath ? new MonitorShim(socket, this.monitorJs, join(opts.root, 'monitor.log')) : undefined;
   }
 
   static async open(opts: RuncRuntimeOptions): Promise<RuncRuntime> {
@@ -430,15 +437,16 @@ export class RuncRuntime implements Runtime {
     }
     // The monitor says on its stdout when the container started (or failed to), so the start is
     // noticed at once; the files stay the record.
-    let monitor;
+    let monitorNotice: Promise<{ exited: boolean }>;
     try {
-      monitor = await spawnPool.spawnDetached(process.execPath, [this.monitorJs, dir], { cwd: dir, stderrFile: join(dir, files.monitorLog) });
+      // The node's shim when the socket path fits, else a monitor process of the run's own.
+      monitorNotice = (this.shim ? await this.shim.run(dir) : await spawnPool.spawnDetached(process.execPath, [this.monitorJs, dir], { cwd: dir, stderrFile: join(dir, files.monitorLog) })).notice;
     } catch (e) {
       await this.destroyRun(dir);
       throw new ContainerStartError(failReason, `the container monitor did not start: ${(e as Error).message}`, { cause: e });
     }
     let noticed: { exited: boolean } | undefined;
-    const notice = monitor.notice.then((n) => (noticed = n));
+    const notice = monitorNotice.then((n) => (noticed = n));
     const deadline = Date.now() + (this.opts.startTimeoutMs ?? 30_000);
     for (;;) {
       const exit = readRecord<ExitRecord>(dir, files.exit);
@@ -705,10 +713,11 @@ export class RuncRuntime implements Runtime {
     if (meta) {
       await this.runcQuiet(['kill', '--all', meta.id, 'KILL']);
       const deadline = Date.now() + 5000;
-      while (monitorAlive(dir) && Date.now() < deadline) await sleep(20);
+      // The shim lives on after the run: its exit record says the run is over.
+      while (monitorAlive(dir) && !existsSync(join(dir, files.exit)) && Date.now() < deadline) await sleep(20);
       await this.runcQuiet(['delete', '--force', meta.id]);
     }
-    if (monitorAlive(dir)) {
+    if (monitorAlive(dir) && !existsSync(join(dir, files.exit)) && !monitorIsShim(dir)) {
       try {
         process.kill(Number(readFileSync(join(dir, files.monitorPid), 'utf8').trim()), 'SIGKILL');
       } catch {

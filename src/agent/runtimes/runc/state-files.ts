@@ -99,6 +99,20 @@ export function lastRuncError(dir: string): string | undefined {
   return msg;
 }
 
+function isShim(args: string[]): boolean {
+  return args.includes('--serve') && args.some((a) => a.endsWith('monitor.js'));
+}
+
+/** Whether the run's monitor is the node's shim (which watches other runs too), not a process of its own. */
+export function monitorIsShim(dir: string): boolean {
+  try {
+    const pid = Number(readFileSync(join(dir, files.monitorPid), 'utf8').trim());
+    return isShim(readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0'));
+  } catch {
+    return false;
+  }
+}
+
 /** Whether the monitor of this run directory is still alive (pid checked against its command line). */
 export function monitorAlive(dir: string): boolean {
   let pid: number;
@@ -109,8 +123,8 @@ export function monitorAlive(dir: string): boolean {
   }
   if (!Number.isInteger(pid) || pid <= 0) return false;
   try {
-    const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-    if (!cmdline.split('\0').includes(dir)) return false;
+    const args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    if (!args.includes(dir) && !isShim(args)) return false;
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     return !/\) [ZX] /.test(stat);
   } catch {
