@@ -5,9 +5,10 @@
 // and torn down (veth deleted, address freed) when the sandbox is stopped or the pod removed;
 // without it pods have loopback only. Every container run is an OCI bundle under
 //   <root>/pods/<uid>/<name>-<attempt>/   (sandbox: <root>/pods/<uid>/sandbox/)
-// with an overlayfs rootfs over the image's unpacked layers, watched by a detached monitor
-// process (monitor.ts) that writes the CRI log and records start and exit, so that state
-// survives an agent restart. runc's own state lives in <root>/runc (`runc --root`).
+// with an overlayfs rootfs over the image's unpacked layers. App containers are watched by the
+// node's monitor shim (monitor.ts, a detached process; monitor-shim.ts) that writes the CRI log
+// and records start and exit, so that state survives an agent restart; the sandbox runs
+// detached with no monitor, its exit noticed from its pid. runc's own state lives in <root>/runc (`runc --root`).
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
