@@ -67,8 +67,8 @@ describe('RuncRuntime (real runc)', { skip, concurrency: false }, () => {
     return waitFor(`container ${id} to exit`, async () => (await rt.podStatus(uid))?.containers.find((c) => c.id === id && c.state === 'exited'), ms);
   }
 
-  function log(uid: string, name: string, attempt = 0) {
-    return parseCriLog(readFileSync(rt.logPath(uid, name, attempt), 'utf8'));
+  function log(uid: string, name: string, attempt = 0, runtime = rt) {
+    return parseCriLog(readFileSync(runtime.logPath(uid, name, attempt), 'utf8'));
   }
 
   it('runs echo hello: exit 0, Completed, CRI log line', async () => {
@@ -189,6 +189,40 @@ describe('RuncRuntime (real runc)', { skip, concurrency: false }, () => {
       await small.removePod(cfg.uid);
       await small.close();
     }
+  });
+
+  it('one monitor shim watches the containers of several pods and goes away once they are gone', async () => {
+    const shimRoot = join(root, 'state-shim');
+    const own = await RuncRuntime.open({ root: shimRoot, images: await ImageStore.open(join(root, 'images')), runc: runcBin, pollMs: 100 });
+    const socket = join(shimRoot, 'monitor.sock');
+    const shims = () =>
+      readdirSync('/proc')
+        .filter((p) => /^\d+$/.test(p))
+        .filter((p) => {
+          try {
+            return readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0').includes(socket);
+          } catch {
+            return false;
+          }
+        });
+    const pods = [podConfig('shim-a'), podConfig('shim-b')];
+    try {
+      for (const cfg of pods) {
+        await own.runPodSandbox(cfg);
+        await own.startContainer(cfg.uid, { name: 'c', image, kind: 'regular', attempt: 0, spec: sh('echo up; exec sleep 3600') });
+      }
+      assert.equal(shims().length, 1);
+      const pids = pods.map((cfg) => readFileSync(join(own.podDir(cfg.uid), 'c-0', 'monitor.pid'), 'utf8').trim());
+      assert.deepEqual(pids, [shims()[0], shims()[0]]);
+      for (const cfg of pods) assert.deepEqual(log(cfg.uid, 'c', 0, own).map((l) => l.content), ['up']);
+    } finally {
+      for (const cfg of pods) {
+        await own.stopPodSandbox(cfg.uid, 0);
+        await own.removePod(cfg.uid);
+      }
+      await own.close();
+    }
+    await waitFor('the shim to exit', async () => shims().length === 0 || undefined, 30_000);
   });
 
   it('a new runtime over the same root finds a running container; removal leaves no mounts and no runc containers', async () => {

@@ -105,10 +105,22 @@ async function superviseRun(dir: string, notice: () => void): Promise<void> {
 /** The shim: run dirs arrive on the socket, one line a connection; `started` goes back on it. */
 function serve(socketPath: string): void {
   let active = 0;
+  let conns = 0;
   let idle: NodeJS.Timeout | undefined;
+  // Idle: no run going and no agent connected (one that connected may be about to send a run).
+  const armIdle = () => {
+    if (active === 0 && conns === 0 && !idle) idle = setTimeout(stop, idleExitMs);
+  };
   const server = createServer((conn) => {
+    conns++;
+    if (idle) clearTimeout(idle);
+    idle = undefined;
     let buf = '';
     conn.on('error', () => undefined);
+    conn.on('close', () => {
+      conns--;
+      armIdle();
+    });
     conn.on('data', (c: Buffer) => {
       if (buf.includes('\n')) return;
       buf += c.toString();
@@ -120,15 +132,14 @@ function serve(socketPath: string): void {
         return;
       }
       active++;
-      if (idle) clearTimeout(idle);
-      idle = undefined;
       superviseRun(dir, () => conn.end('started\n'))
         .catch((e: unknown) => {
           process.stderr.write(`${new Date().toISOString()} ${dir}: ${(e as Error).stack ?? String(e)}\n`);
           conn.destroy();
         })
         .finally(() => {
-          if (--active === 0) idle = setTimeout(stop, idleExitMs);
+          active--;
+          armIdle();
         });
     });
   });
@@ -147,7 +158,7 @@ function serve(socketPath: string): void {
     process.exit(1);
   });
   server.listen(socketPath, () => {
-    idle = setTimeout(stop, idleExitMs);
+    armIdle();
     try {
       writeSync(1, 'ready\n');
     } catch {
