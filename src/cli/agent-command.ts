@@ -6,6 +6,7 @@ import { delimiter, join, resolve } from 'node:path';
 import { loadKubeconfig } from '../client/kubeconfig.js';
 import { RestClient } from '../client/rest.js';
 import { ApiError } from '../api/errors.js';
+import { Quantity } from '../api/quantity.js';
 import type { KubeObject } from '../api/object.js';
 import { FakeRuntime, localNodeConfig, startNodeAgent, type Runtime } from '../agent/index.js';
 import { startKubeletServer, type RunningKubeletServer } from '../agent/server/kubelet-server.js';
@@ -28,6 +29,26 @@ export interface AgentCommandOptions {
   podCidr?: string;
   /** The node's pod bridge (default nami0). */
   bridge?: string;
+  /** Rotate a container's log before it exceeds this size: a quantity such as 10Mi (the default, the kubelet's containerLogMaxSize). */
+  containerLogMaxSize?: string;
+  /** Log files kept per container, the current one included (default 5; at least 2). */
+  containerLogMaxFiles?: number;
+}
+
+/** --container-log-max-size and --container-log-max-files as the runtime takes them; throws on bad values. */
+export function containerLogRotation(opts: Pick<AgentCommandOptions, 'containerLogMaxSize' | 'containerLogMaxFiles'>): { containerLogMaxSize?: number; containerLogMaxFiles?: number } {
+  const out: { containerLogMaxSize?: number; containerLogMaxFiles?: number } = {};
+  if (opts.containerLogMaxSize !== undefined) {
+    const q = Quantity.tryParse(opts.containerLogMaxSize);
+    const bytes = q?.value();
+    if (bytes === undefined || !Number.isSafeInteger(bytes) || bytes <= 0) throw new Error(`--container-log-max-size must be a positive quantity of bytes such as 10Mi, got "${opts.containerLogMaxSize}"`);
+    out.containerLogMaxSize = bytes;
+  }
+  if (opts.containerLogMaxFiles !== undefined) {
+    if (!Number.isInteger(opts.containerLogMaxFiles) || opts.containerLogMaxFiles < 2) throw new Error(`--container-log-max-files must be an integer of at least 2, got "${opts.containerLogMaxFiles}"`);
+    out.containerLogMaxFiles = opts.containerLogMaxFiles;
+  }
+  return out;
 }
 
 /** A core object from the API server (cluster-scoped without a namespace), or undefined when it does not exist. */
@@ -71,20 +92,20 @@ function apiDataSources(client: RestClient) {
   };
 }
 
-async function openRuntime(kind: RuntimeKind, dataDir: string, podCidr: string, bridge: string, nodeIP: string, client: RestClient): Promise<Runtime> {
+async function openRuntime(kind: RuntimeKind, dataDir: string, podCidr: string, bridge: string, nodeIP: string, client: RestClient, logRotation: { containerLogMaxSize?: number; containerLogMaxFiles?: number } = {}): Promise<Runtime> {
   if (kind === 'fake') return new FakeRuntime({ podCidr });
   const { ImageStore } = await import('../agent/images/index.js');
   if (kind === 'process') {
     const { ProcessRuntime } = await import('../agent/runtimes/process/index.js');
     const images = await ImageStore.open(join(dataDir, 'images'));
     // Its own state dir: runc's pods under runtime/ are not processes.
-    return ProcessRuntime.open({ root: join(dataDir, 'process-runtime'), images, nodeIP, ...apiDataSources(client) });
+    return ProcessRuntime.open({ root: join(dataDir, 'process-runtime'), images, nodeIP, ...logRotation, ...apiDataSources(client) });
   }
   if (process.getuid?.() !== 0) throw new Error('the runc runtime needs root: run as root, or use --runtime process (no isolation) or --runtime fake');
   const { RuncRuntime } = await import('../agent/runtimes/runc/index.js');
   const images = await ImageStore.open(join(dataDir, 'images'));
   // Pods on the node's bridge; forwarding and masquerading (host-wide settings) stay off.
-  return RuncRuntime.open({ root: join(dataDir, 'runtime'), images, network: { podCidr, bridge }, ...apiDataSources(client) });
+  return RuncRuntime.open({ root: join(dataDir, 'runtime'), images, ...logRotation, network: { podCidr, bridge }, ...apiDataSources(client) });
 }
 
 /** Whether real containers can run here: root and runc on PATH. */
@@ -120,13 +141,14 @@ async function startAgentEndpoint(opts: AgentCommandOptions, caPem: string | und
 
 /** Registers this machine as a node and runs its pods; stop() stops the agent (pods keep running under runc). */
 export async function startLocalAgent(opts: AgentCommandOptions): Promise<{ node: string; stop(): Promise<void> }> {
+  const logRotation = containerLogRotation(opts);
   const dataDir = resolve(opts.dataDir);
   const address = opts.address ?? (process.env.NAMI_AGENT_ADDRESS || '127.0.0.1');
   const podCIDR = opts.podCidr ?? '10.244.0.0/24';
   const config = localNodeConfig({ ...(opts.name ? { name: opts.name } : {}), internalIP: address, podCIDR });
   const clientConfig = loadKubeconfig(opts.kubeconfig);
   const client = new RestClient(clientConfig, 'nami-agent');
-  const runtime = await openRuntime(parseRuntimeKind(opts.runtime), dataDir, podCIDR, opts.bridge ?? 'nami0', config.internalIP, client);
+  const runtime = await openRuntime(parseRuntimeKind(opts.runtime), dataDir, podCIDR, opts.bridge ?? 'nami0', config.internalIP, client, logRotation);
   const verbose = process.env.NAMI_LOG === 'debug';
   // Real capacity, pressure conditions and images for a node running real pods; the fake runtime keeps its static figures.
   const monitor = opts.runtime === 'fake' ? undefined : new NodeMonitor({ dataDir, listImages: runtime.listImages?.bind(runtime) });

@@ -66,11 +66,15 @@ program
   .option('--port <n>', 'the agent\'s HTTPS port (default 10250, or any free one when that is taken; 0: any free one)')
   .option('--pod-cidr <cidr>', 'the node\'s pod range', '10.244.0.0/24')
   .option('--bridge <name>', 'the node\'s pod bridge', 'nami0')
-  .action(async (opts: { kubeconfig: string; name?: string; dataDir: string; runtime: string; address: string; port?: string; podCidr: string; bridge: string }) => {
+  .option('--container-log-max-size <quantity>', 'rotate a container\'s log file before it exceeds this size', '10Mi')
+  .option('--container-log-max-files <n>', 'log files kept per container, the current one included (at least 2)', '5')
+  .action(async (opts: { kubeconfig: string; name?: string; dataDir: string; runtime: string; address: string; port?: string; podCidr: string; bridge: string; containerLogMaxSize: string; containerLogMaxFiles: string }) => {
     const { runAgentCommand } = await import('./agent-command.js');
     const port = opts.port === undefined ? undefined : Number(opts.port);
     if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) throw new Error(`--port must be 0..65535, got "${opts.port}"`);
-    await runAgentCommand({ ...opts, port });
+    if (!/^\d+$/.test(opts.containerLogMaxFiles)) throw new Error(`--container-log-max-files must be an integer of at least 2, got "${opts.containerLogMaxFiles}"`);
+    const containerLogMaxFiles = Number(opts.containerLogMaxFiles);
+    await runAgentCommand({ ...opts, port, containerLogMaxFiles });
   });
 
 const image = program.command('image').description('the node\'s image store (DATA-DIR/images, an OCI layout)');

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { rfc3339Nano, streamContainerLog, type ContainerLogOptions } from '../../src/agent/server/container-logs.js';
+import { RotatingLogFile, rotatedFiles } from '../../src/agent/runtimes/rotating-log.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'nami-logs-test-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -70,6 +71,30 @@ describe('container logs from CRI files', () => {
     running = false;
     await done;
     assert.equal(out, 'first\nsecond\nlast\n');
+  });
+
+  it('follows into the new file when the writer rotates the log, losing no line', async () => {
+    const sub = mkdtempSync(join(dir, 'rotate-'));
+    const f = join(sub, '0.log');
+    const writer = new RotatingLogFile(f, { maxBytes: 200, maxFiles: 3 });
+    const line = (i: number) => `2024-01-02T03:04:05.000000000Z stdout F line ${i}\n`;
+    writer.write(line(0));
+    let running = true;
+    let out = '';
+    const done = streamContainerLog(f, { follow: true, pollMs: 10, stillRunning: async () => running }, { write: (t) => void (out += t), closed: () => false });
+    await waitFor(() => out === 'line 0\n');
+    // Two lines at a time (~50 bytes each, four to a file): some pairs have their first line
+    // at the end of the old file and their second in the new one.
+    for (let i = 1; i < 40; i += 2) {
+      writer.write(line(i));
+      writer.write(line(i + 1));
+      await waitFor(() => out.endsWith(`line ${i + 1}\n`));
+    }
+    running = false;
+    await done;
+    writer.close();
+    assert.equal(out, Array.from({ length: 41 }, (_, i) => `line ${i}\n`).join(''));
+    assert.ok(rotatedFiles(f).length > 0, 'the log was rotated');
   });
 
   it('stops following when the reader goes away', async () => {

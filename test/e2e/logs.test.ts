@@ -3,7 +3,7 @@
 // reads runc's CRI log files. The agent listens on 127.0.0.1 on a free port
 // (NAMI_AGENT_ADDRESS, NAMI_AGENT_PORT).
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -38,7 +38,8 @@ describe('kubectl logs of runc containers', { skip }, () => {
     process.env.NAMI_AGENT_PORT = '0';
     process.env.NAMI_AGENT_ADDRESS = '127.0.0.1';
     try {
-      agent = await startAgent(nami.kubeconfig, ['--data-dir', nodeDir, '--name', 'node-logs', '--bridge', 'nami-e2e2', '--pod-cidr', '10.198.2.0/24']);
+      // Small log files, so that a chatty container's log is rotated several times.
+      agent = await startAgent(nami.kubeconfig, ['--data-dir', nodeDir, '--name', 'node-logs', '--bridge', 'nami-e2e2', '--pod-cidr', '10.198.2.0/24', '--container-log-max-size', '4Ki', '--container-log-max-files', '3']);
     } finally {
       for (const [key, env] of [['NAMI_AGENT_PORT', saved.port], ['NAMI_AGENT_ADDRESS', saved.address]] as const) {
         if (env === undefined) delete process.env[key];
@@ -102,6 +103,30 @@ describe('kubectl logs of runc containers', { skip }, () => {
     const r = await k.run(['logs', '-f', 'brief']);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout, 'start\ndone\n');
+  });
+
+  test('logs are rotated by size: logs shows the current file, logs -f goes on across rotations', async () => {
+    // 1,500 lines of about 50 bytes of CRI log each, 50 every 0.2 s: some twenty 4 KiB files in 6 s.
+    const script = 'i=0; while [ $i -lt 1500 ]; do echo "count $i"; i=$((i+1)); [ $((i % 50)) -eq 0 ] && sleep 0.2; done; exec sleep 3600';
+    await k.ok(['apply', '-f', k.writeFile('chatty.json', pod('chatty', [{ name: 'chatty', script }]))]);
+    await eventually('chatty to run', async () => ((await k.ok(['get', 'pod', 'chatty', '-o', 'jsonpath={.status.phase}'])) === 'Running' ? true : undefined), 60_000);
+    const follow = k.spawn(['logs', '-f', 'chatty']);
+    try {
+      await eventually('the last line through logs -f', () => (follow.output().includes('count 1499\n') ? true : undefined), 60_000);
+      const counts = follow.output().trim().split('\n').map((l) => Number(/^count (\d+)$/.exec(l)?.[1] ?? NaN));
+      const from = counts[0]!;
+      assert.deepEqual(counts, Array.from({ length: 1500 - from }, (_, i) => from + i), 'every line once, in order');
+    } finally {
+      follow.child.kill('SIGTERM');
+    }
+    const current = await k.ok(['logs', 'chatty']);
+    assert.ok(current.endsWith('count 1499\n'));
+    assert.ok(!current.startsWith('count 0\n'), 'older lines are in rotated files');
+    assert.ok(Buffer.byteLength(current) < 4096);
+    const uid = await k.ok(['get', 'pod', 'chatty', '-o', 'jsonpath={.metadata.uid}']);
+    const files = readdirSync(join(nodeDir, 'runtime', 'pods', uid, 'logs', 'chatty')).sort();
+    assert.equal(files.length, 3, files.join(' '));
+    assert.deepEqual(files.filter((f) => !/^0\.log\.\d{8}-\d{6}(\.\d+)?$/.test(f)), ['0.log']);
   });
 
   test('errors as Kubernetes gives them', async () => {

@@ -4,7 +4,7 @@
 // address; goes round-robin from the last address handed out, so that a released address is
 // not reused at once. Synchronous file I/O: calls never interleave within the process (one
 // agent per node owns the file).
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { contains, intToIp, ipToInt, parseCidr, podRange, type Cidr } from './cidr.js';
 
@@ -56,8 +56,8 @@ export class HostLocalIpam {
     const tmp = `${this.file}.tmp-${process.pid}`;
     const fd = openSync(tmp, 'w', 0o644);
     try {
+      // No fsync, as CNI's host-local store: after a machine crash every pod gets its network anew.
       writeSync(fd, JSON.stringify(st, null, 1));
-      fsyncSync(fd);
     } finally {
       closeSync(fd);
     }

@@ -6,16 +6,17 @@
 // bridge's address; with several nodes, each node's pod CIDR is routed to that node (and
 // forwarding is on), so pods reach pods of other nodes through their gateway. Optionally,
 // traffic from the pod CIDR to outside the cluster's pod range is masqueraded (iptables).
-// Everything is done with `ip` (iproute2), `nsenter` and `iptables`, idempotently.
-import { execFile } from 'node:child_process';
+// Everything is done with `ip` (iproute2), `nsenter` and `iptables`, idempotently; a pod's
+// attachment is one process (a shell running one `ip -batch` on each side).
 import { createHash } from 'node:crypto';
+import { existsSync, readlinkSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
+import { basename, join } from 'node:path';
+import { spawnPool } from '../spawn-pool.js';
 import { gateway, parseCidr, type Cidr } from './cidr.js';
 import { HostLocalIpam } from './ipam.js';
 
-const exec = promisify(execFile);
+const exec = (file: string, args: string[], opts: { maxBuffer?: number } = {}) => spawnPool.execFile(file, args, opts);
 
 export const defaultBridge = 'nami0';
 
@@ -66,6 +67,20 @@ async function quiet(file: string, args: string[]): Promise<boolean> {
   }
 }
 
+/** Whether the agent's network namespace has this link (sysfs: no process to start). */
+function linkExists(name: string): boolean {
+  return existsSync(`/sys/class/net/${name}`);
+}
+
+/** The bridge a link is a port of. */
+function masterOf(name: string): string | undefined {
+  try {
+    return basename(readlinkSync(`/sys/class/net/${name}/master`));
+  } catch {
+    return undefined;
+  }
+}
+
 /** The host end of an owner's veth pair: veth + 8 hex digits of a hash of the owner. */
 export function hostVethName(owner: string): string {
   return `veth${createHash('sha256').update(owner).digest('hex').slice(0, 8)}`;
@@ -94,15 +109,11 @@ export class PodNetwork {
     return net;
   }
 
-  private async linkExists(name: string): Promise<boolean> {
-    return quiet('ip', ['link', 'show', 'dev', name]);
-  }
-
   private async ensureBridge(): Promise<void> {
-    if (!(await this.linkExists(this.bridge))) {
+    if (!linkExists(this.bridge)) {
       const add = ['link', 'add', 'name', this.bridge, ...(this.opts.mtu ? ['mtu', String(this.opts.mtu)] : []), 'type', 'bridge'];
       // Another process may have created it meanwhile: only a failure that leaves no bridge counts.
-      if (!(await quiet('ip', add)) && !(await this.linkExists(this.bridge))) await cmd('ip', add);
+      if (!(await quiet('ip', add)) && !linkExists(this.bridge)) await cmd('ip', add);
     }
     const addr = `${this.gateway}/${this.cidr.prefix}`;
     const shown = await cmd('ip', ['-o', '-4', 'addr', 'show', 'dev', this.bridge]);
@@ -164,30 +175,33 @@ export class PodNetwork {
     const ip = this.allocate(owner);
     const hostVeth = hostVethName(owner);
     const res: PodAttachment = { ip, prefix: this.cidr.prefix, gateway: this.gateway, hostVeth };
-    const ns = [`--net=/proc/${pid}/ns/net`, '--'];
+    const netns = `/proc/${pid}/ns/net`;
     const addr = `${ip}/${this.cidr.prefix}`;
-    if (await this.linkExists(hostVeth)) {
-      const inside = await cmd('nsenter', [...ns, 'ip', '-o', '-4', 'addr', 'show', 'dev', ifname]).catch(() => '');
-      const master = await cmd('ip', ['-o', 'link', 'show', 'dev', hostVeth]).catch(() => '');
-      if (inside.includes(` ${addr} `) && master.includes(` master ${this.bridge} `)) return res;
+    if (linkExists(hostVeth)) {
+      const inside = await cmd('nsenter', [`--net=${netns}`, '--', 'ip', '-o', '-4', 'addr', 'show', 'dev', ifname]).catch(() => '');
+      if (inside.includes(` ${addr} `) && masterOf(hostVeth) === this.bridge) return res;
       await quiet('ip', ['link', 'del', 'dev', hostVeth]);
     }
+    // The peer's temporary name of earlier versions, left by a failed attach.
     const tmp = `tmp${hostVeth.slice(4)}`;
-    await quiet('ip', ['link', 'del', 'dev', tmp]);
+    if (linkExists(tmp)) await quiet('ip', ['link', 'del', 'dev', tmp]);
     const mtu = this.opts.mtu ? ['mtu', String(this.opts.mtu)] : [];
+    // One process for the whole setup (each process the agent starts costs it a fork): the pair is
+    // created with its inside end already in the pod's namespace, then the inside is configured there.
+    const host = [['link', 'add', 'name', hostVeth, ...mtu, 'master', this.bridge, 'up', 'type', 'veth', 'peer', 'name', ifname, ...mtu, 'netns', String(pid)]];
+    const inside = [
+      ['addr', 'replace', addr, 'dev', ifname],
+      ['link', 'set', 'dev', ifname, 'up'],
+      ['link', 'set', 'dev', 'lo', 'up'],
+      ['route', 'replace', 'default', 'via', this.gateway, 'dev', ifname],
+    ];
+    const batch = (lines: string[][]) => lines.map((l) => l.join(' ')).join('\n');
     try {
-      await cmd('ip', ['link', 'add', 'name', hostVeth, ...mtu, 'type', 'veth', 'peer', 'name', tmp, ...mtu]);
-      await cmd('ip', ['link', 'set', 'dev', tmp, 'netns', String(pid)]);
-      await cmd('ip', ['link', 'set', 'dev', hostVeth, 'master', this.bridge, 'up']);
-      await cmd('nsenter', [...ns, 'ip', 'link', 'set', 'dev', tmp, 'name', ifname]);
-      await cmd('nsenter', [...ns, 'ip', 'addr', 'replace', addr, 'dev', ifname]);
-      await cmd('nsenter', [...ns, 'ip', 'link', 'set', 'dev', ifname, 'up']);
-      await cmd('nsenter', [...ns, 'ip', 'link', 'set', 'dev', 'lo', 'up']);
-      await cmd('nsenter', [...ns, 'ip', 'route', 'replace', 'default', 'via', this.gateway, 'dev', ifname]);
+      await exec('sh', ['-c', 'printf "%s\\n" "$1" | ip -batch - && printf "%s\\n" "$2" | nsenter --net="$3" -- ip -batch -', 'nami-pod-network', batch(host), batch(inside), netns]);
     } catch (e) {
+      const stderr = String((e as { stderr?: string }).stderr ?? '').trim();
       await quiet('ip', ['link', 'del', 'dev', hostVeth]);
-      await quiet('ip', ['link', 'del', 'dev', tmp]);
-      throw e;
+      throw new NetworkSetupError(`connecting ${netns} to ${this.bridge}: ${stderr || (e as Error).message}`, { cause: e });
     }
     return res;
   }
@@ -195,7 +209,7 @@ export class PodNetwork {
   /** Deletes the owner's veth pair (gone already when its namespace went away) and, unless told not to, frees its address. */
   async detach(owner: string, opts: { release?: boolean } = {}): Promise<void> {
     const hostVeth = hostVethName(owner);
-    if (await this.linkExists(hostVeth)) await quiet('ip', ['link', 'del', 'dev', hostVeth]);
+    if (linkExists(hostVeth)) await quiet('ip', ['link', 'del', 'dev', hostVeth]);
     if (opts.release !== false) this.ipam.release(owner);
   }
 
@@ -214,6 +228,6 @@ export class PodNetwork {
   async removeNodeNetwork(): Promise<void> {
     await this.deleteRule('nat', this.masqueradeRule());
     for (const r of this.forwardRules()) await this.deleteRule('filter', r);
-    if (await this.linkExists(this.bridge)) await quiet('ip', ['link', 'del', 'dev', this.bridge]);
+    if (linkExists(this.bridge)) await quiet('ip', ['link', 'del', 'dev', this.bridge]);
   }
 }

@@ -1,41 +1,66 @@
-// The monitor of one container run: a detached process (one per container, like conmon or a
-// containerd shim) started by a runtime as `node container-monitor.js <run dir>`. It runs what
-// monitor.json says: `runc run --keep` (runc runtime) or the container's command as a plain host
-// process in a process group of its own (process runtime). It writes the container's
-// stdout/stderr to the CRI log file, records when the container started (started.json) and how it
-// ended (exit.json: code, time, OOM kill), then cleans up: runc deletes the runc container and
-// unmounts its rootfs; a process's group is killed, as a pid namespace's processes die with its
-// first one. It outlives the agent, so an agent restart finds running containers still monitored
-// and exits recorded.
-import { spawn, spawnSync, type ChildProcessByStdio } from 'node:child_process';
+// The monitor of container runs: a detached process (like conmon or a containerd shim) that,
+// for each run, runs what the run dir's monitor.json says: `runc run --keep` (runc runtime) or
+// the container's command as a plain host process in a process group of its own (process
+// runtime). It writes the container's stdout/stderr to the CRI log file (rotated by size),
+// records when the container started (started.json) and how it ended (exit.json: code, time, OOM
+// kill), then cleans up: runc deletes the runc container and unmounts its rootfs; a process's
+// group is killed, as a pid namespace's processes die with its first one. It outlives the agent,
+// so an agent restart finds running containers still monitored and exits recorded. Two ways to
+// run it:
+//   node container-monitor.js <run dir>         one run; says `started` on its stdout once the
+//                                               container started (or failed to), exits when the
+//                                               run ends
+//   node container-monitor.js --serve <socket>  the node's shim (RuncRuntime's default): takes
+//                                               run dirs on a unix socket, one a connection,
+//                                               answers `started` the same way; one process for
+//                                               all containers instead of a Node.js process
+//                                               (~75 ms of CPU to start) each. It exits when idle.
+import { execFile, spawn, type ChildProcessByStdio } from 'node:child_process';
+import { closeSync, existsSync, openSync, readFileSync, unlinkSync, writeSync, watch, type FSWatcher } from 'node:fs';
+import { createServer } from 'node:net';
+import { isAbsolute, join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { existsSync, openSync, readFileSync, writeSync, closeSync } from 'node:fs';
-import { join } from 'node:path';
 import { CriLineSplitter } from './cri-log.js';
+import { defaultContainerLogMaxBytes, defaultContainerLogMaxFiles, RotatingLogFile } from './rotating-log.js';
 import { files, lastRuncError, oomKillCount, readRecord, writeFileAtomic, type ExitRecord, type MonitorConfig, type StartedRecord } from './run-files.js';
 
 const signals: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGILL: 4, SIGTRAP: 5, SIGABRT: 6, SIGBUS: 7, SIGFPE: 8, SIGKILL: 9, SIGUSR1: 10, SIGSEGV: 11, SIGUSR2: 12, SIGPIPE: 13, SIGALRM: 14, SIGTERM: 15 };
 
-async function main(dir: string): Promise<void> {
+function quietly(file: string, args: string[]): Promise<void> {
+  return new Promise((resolve) => execFile(file, args, () => resolve()));
+}
+
+/** The serving monitor exits after this long without runs. */
+const idleExitMs = 5000;
+
+function watchDir(dir: string, onChange: () => void): FSWatcher | undefined {
+  try {
+    return watch(dir, onChange);
+  } catch {
+    return undefined;
+  }
+}
+
+/** One container run, from `runc run` to its exit record; `noticeToAgent` is called once, when it started or failed to. */
+async function superviseRun(dir: string, notice: () => void): Promise<void> {
+  let noticed = false;
+  const noticeToAgent = () => {
+    if (noticed) return;
+    noticed = true;
+    notice();
+  };
   const cfg = readRecord<MonitorConfig>(dir, files.monitorConfig);
   if (!cfg) throw new Error(`no ${files.monitorConfig} in ${dir}`);
   writeFileAtomic(join(dir, files.monitorPid), `${process.pid}\n`);
-  // The agent may go away; this process must not die with it.
-  for (const s of ['SIGHUP', 'SIGINT', 'SIGTERM', 'SIGPIPE'] as const) process.on(s, () => {});
 
-  const logFd = openSync(cfg.logPath, 'a', 0o640);
-  const write = (line: string) => {
-    try {
-      writeSync(logFd, line);
-    } catch {
-      /* disk full: drop */
-    }
-  };
+  const log = new RotatingLogFile(cfg.logPath, { maxBytes: cfg.logMaxBytes ?? defaultContainerLogMaxBytes, maxFiles: cfg.logMaxFiles ?? defaultContainerLogMaxFiles });
+  const write = (line: string) => log.write(line);
   const out = new CriLineSplitter('stdout', write);
   const err = new CriLineSplitter('stderr', write);
   const pidFile = join(dir, files.containerPid);
   // Held open read-write, a stdin FIFO never reaches end-of-file: attachers come and go.
-  const stdin = cfg.stdin ? openSync(join(dir, files.stdin), 'r+') : 'ignore';
+  const stdinFd = cfg.stdin ? openSync(join(dir, files.stdin), 'r+') : undefined;
+  const stdin = stdinFd ?? 'ignore';
   let child: ChildProcessByStdio<null, Readable, Readable>;
   if (cfg.runc) {
     child = spawn(cfg.runc.bin, ['--root', cfg.runc.root, '--log', join(dir, files.runcLog), '--log-format', 'json', 'run', '--keep', '--bundle', dir, '--pid-file', pidFile, cfg.id], {
@@ -55,8 +80,11 @@ async function main(dir: string): Promise<void> {
     started = true;
     const rec: StartedRecord = { startedAt: Date.now(), pid };
     writeFileAtomic(join(dir, files.started), JSON.stringify(rec));
+    noticeToAgent();
   };
-  const poll = setInterval(checkStarted, 10);
+  // runc writes the pid file once the container exists: inotify tells at once, the poll is a fallback.
+  const watcher = watchDir(dir, checkStarted);
+  const poll = setInterval(checkStarted, 100);
   const streamsDone = Promise.all([
     new Promise<void>((resolve) => {
       child.stdout.on('data', (c: Buffer) => out.push(c));
@@ -73,6 +101,7 @@ async function main(dir: string): Promise<void> {
   });
   const finishedAt = Date.now();
   clearInterval(poll);
+  watcher?.close();
   checkStarted();
   // Background processes of the container die with its pid namespace (runc) or its process group
   // (killed here), so the pipes close.
@@ -80,14 +109,17 @@ async function main(dir: string): Promise<void> {
   await Promise.race([streamsDone, new Promise((r) => setTimeout(r, 2000))]);
   out.end();
   err.end();
-  closeSync(logFd);
+  log.close();
+  if (stdinFd !== undefined) closeSync(stdinFd);
   const exitCode = status.code ?? (status.signal ? 128 + (signals[status.signal] ?? 0) : 255);
   const rec: ExitRecord = { exitCode, finishedAt, oomKilled: cfg.runc !== undefined && started && oomKillCount(cfg.runc.root, cfg.id) > 0 };
   if (!started) rec.startError = (cfg.runc ? lastRuncError(dir) : undefined) ?? status.error?.message ?? `the container exited with status ${exitCode} before it started`;
   writeFileAtomic(join(dir, files.exit), JSON.stringify(rec));
+  noticeToAgent();
   if (cfg.runc) {
-    spawnSync(cfg.runc.bin, ['--root', cfg.runc.root, 'delete', '--force', cfg.id], { stdio: 'ignore' });
-    spawnSync('umount', [join(dir, files.rootfs)], { stdio: 'ignore' });
+    // Not spawnSync: the shim's other runs go on meanwhile.
+    await quietly(cfg.runc.bin, ['--root', cfg.runc.root, 'delete', '--force', cfg.id]);
+    await quietly('umount', [join(dir, files.rootfs)]);
   }
 }
 
@@ -101,15 +133,91 @@ function killGroup(pgid: number): void {
   }
 }
 
-const dir = process.argv[2];
-if (!dir) {
-  process.stderr.write('usage: monitor.js <container run dir>\n');
+/** The shim: run dirs arrive on the socket, one line a connection; `started` goes back on it. */
+function serve(socketPath: string): void {
+  let active = 0;
+  let conns = 0;
+  let idle: NodeJS.Timeout | undefined;
+  // Idle: no run going and no agent connected (one that connected may be about to send a run).
+  const armIdle = () => {
+    if (active === 0 && conns === 0 && !idle) idle = setTimeout(stop, idleExitMs);
+  };
+  const server = createServer((conn) => {
+    conns++;
+    if (idle) clearTimeout(idle);
+    idle = undefined;
+    let buf = '';
+    conn.on('error', () => undefined);
+    conn.on('close', () => {
+      conns--;
+      armIdle();
+    });
+    conn.on('data', (c: Buffer) => {
+      if (buf.includes('\n')) return;
+      buf += c.toString();
+      const nl = buf.indexOf('\n');
+      if (nl < 0) return;
+      const dir = buf.slice(0, nl);
+      if (!isAbsolute(dir)) {
+        conn.end('error: not an absolute run dir\n');
+        return;
+      }
+      active++;
+      superviseRun(dir, () => conn.end('started\n'))
+        .catch((e: unknown) => {
+          process.stderr.write(`${new Date().toISOString()} ${dir}: ${(e as Error).stack ?? String(e)}\n`);
+          conn.destroy();
+        })
+        .finally(() => {
+          active--;
+          armIdle();
+        });
+    });
+  });
+  const stop = () => {
+    // Takes no new runs from here on: an agent connecting now starts a new shim.
+    server.close();
+    try {
+      unlinkSync(socketPath);
+    } catch {
+      /* gone */
+    }
+    if (active === 0) process.exit(0);
+  };
+  server.on('error', (e) => {
+    process.stderr.write(`${new Date().toISOString()} ${socketPath}: ${e.message}\n`);
+    process.exit(1);
+  });
+  server.listen(socketPath, () => {
+    armIdle();
+    try {
+      writeSync(1, 'ready\n');
+    } catch {
+      /* the agent went away */
+    }
+  });
+}
+
+// The agent may go away; this process must not die with it.
+for (const s of ['SIGHUP', 'SIGINT', 'SIGTERM', 'SIGPIPE'] as const) process.on(s, () => {});
+const [arg, socketPath] = process.argv.slice(2);
+if (arg === '--serve' && socketPath) {
+  serve(socketPath);
+} else if (arg && !arg.startsWith('-')) {
+  superviseRun(arg, () => {
+    try {
+      writeSync(1, 'started\n');
+    } catch {
+      /* the agent went away: it reads the records */
+    }
+  }).then(
+    () => process.exit(0),
+    (e: unknown) => {
+      process.stderr.write(`${(e as Error).stack ?? String(e)}\n`);
+      process.exit(1);
+    },
+  );
+} else {
+  process.stderr.write('usage: container-monitor.js <container run dir> | container-monitor.js --serve <socket>\n');
   process.exit(2);
 }
-main(dir).then(
-  () => process.exit(0),
-  (e: unknown) => {
-    process.stderr.write(`${(e as Error).stack ?? String(e)}\n`);
-    process.exit(1);
-  },
-);

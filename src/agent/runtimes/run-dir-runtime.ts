@@ -5,11 +5,12 @@
 //                                          monitor's files (../run-files.ts): started.json, exit.json
 //   logs/<name>/<attempt>.log              the CRI log of each run (kubelet's /var/log/pods)
 //   volumes/<kind>/<name>/                 the pod's volumes (../volumes.ts)
-// A run's state comes from its files and its monitor process (container-monitor.ts), which is
-// detached from the agent; exits are noticed by polling and reported through onPodEvent.
+// A run's state comes from its files and its monitor (container-monitor.ts: one detached process
+// a run, or the node's shim watching every run, monitor-shim.ts), which outlives the agent; the
+// monitor says when a container started, exits are noticed by polling, and both are reported
+// through onPodEvent.
 // Subclasses own the sandbox and how a run is started, stopped and destroyed.
-import { spawn } from 'node:child_process';
-import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -18,7 +19,9 @@ import { buildBusyboxImage, ImageNotFoundError, type ImageStore, type ResolvedIm
 import { ContainerStartError, type ContainerConfig, type PodSandboxConfig, type RuntimeContainer, type RuntimePod, type RuntimeSandbox } from '../runtime.js';
 import { envReferences, SpecError, type EnvContext } from './container-env.js';
 import { ensureImage, pullPolicyOf } from './image-pull.js';
-import { files, monitorAlive, readJson, readRecord, writeFileAtomic, type ExitRecord, type StartedRecord } from './run-files.js';
+import { spawnPool } from '../spawn-pool.js';
+import { MonitorShim, maxSocketPath } from './monitor-shim.js';
+import { files, monitorAlive, readJson, readRecord, statStartTime, writeFileAtomic, type ExitRecord, type StartedRecord } from './run-files.js';
 import { decodeSecret, prepareVolumes, VolumeNotReadyError, volumeNotReadyStartError, type PreparedVolume, type VolumeSource } from './volumes.js';
 
 type Json = Record<string, unknown>;
@@ -36,6 +39,10 @@ export interface RunDirRuntimeOptions {
   pauseImage?: string;
   /** How often running containers are checked for exits (default 1000 ms). */
   pollMs?: number;
+  /** Container logs are rotated before they exceed this many bytes (default 10 MiB, the kubelet's containerLogMaxSize). */
+  containerLogMaxSize?: number;
+  /** Log files kept per container run, the current one included (default 5, the kubelet's containerLogMaxFiles; at least 2). */
+  containerLogMaxFiles?: number;
   /** Config map and secret data for configMap/secret/projected volumes and env valueFrom / envFrom (the agent reads them from the API). Without it pods that use them fail with CreateContainerConfigError. */
   volumeSource?: VolumeSource;
   /**
@@ -69,6 +76,14 @@ export interface RunMeta {
   sandbox?: boolean;
   /** The container has a stdin FIFO (spec `stdin: true`), for attach. */
   stdin?: boolean;
+  /** Started with no monitor (runc's sandbox, `runc run --detach`: it logs nothing, its exit code means nothing); its exit is noticed from its pid. */
+  unmonitored?: boolean;
+}
+
+/** Checks the log rotation options (the agent's --container-log-max-size / --container-log-max-files). */
+export function checkLogOptions(opts: Pick<RunDirRuntimeOptions, 'containerLogMaxSize' | 'containerLogMaxFiles'>): void {
+  if (opts.containerLogMaxSize !== undefined && !(Number.isSafeInteger(opts.containerLogMaxSize) && opts.containerLogMaxSize > 0)) throw new Error(`containerLogMaxSize must be a positive number of bytes, got ${opts.containerLogMaxSize}`);
+  if (opts.containerLogMaxFiles !== undefined && !(Number.isInteger(opts.containerLogMaxFiles) && opts.containerLogMaxFiles >= 2)) throw new Error(`containerLogMaxFiles must be an integer of at least 2, got ${opts.containerLogMaxFiles}`);
 }
 
 export function safeName(s: string): string {
@@ -85,12 +100,28 @@ export abstract class RunDirRuntime {
   /** Run dirs seen running, by pod, to notice exits. */
   protected readonly watched = new Map<string, { uid: string; dir: string }>();
   protected timer: NodeJS.Timeout | undefined;
+  private pollTick = 0;
+  /** The default pause image's build, while one runs. */
+  private pauseBuild: Promise<unknown> | undefined;
+  /** The node's monitor shim (one process watching every container), when the runtime uses one. */
+  protected shim: MonitorShim | undefined;
   protected closed = false;
   protected readonly locks = new Map<string, Promise<unknown>>();
   private volumeSourceOverride: VolumeSource | undefined;
 
   protected constructor(protected readonly base: RunDirRuntimeOptions) {
     this.podsDir = join(base.root, 'pods');
+  }
+
+  /** Has app containers watched by one shim at <root>/monitor.sock, unless that socket path is too long for a unix socket. */
+  protected useMonitorShim(): void {
+    const socket = join(this.base.root, 'monitor.sock');
+    if (Buffer.byteLength(socket) <= maxSocketPath) this.shim = new MonitorShim(socket, monitorJs, join(this.base.root, 'monitor.log'));
+  }
+
+  /** The log rotation settings a run's monitor.json carries. */
+  protected logLimits(): { logMaxBytes?: number; logMaxFiles?: number } {
+    return { logMaxBytes: this.base.containerLogMaxSize, logMaxFiles: this.base.containerLogMaxFiles };
   }
 
   /** The pod's sandbox as its files show it. */
@@ -131,14 +162,18 @@ export abstract class RunDirRuntime {
 
   protected watch(uid: string, dir: string): void {
     this.watched.set(dir, { uid, dir });
+    if (!this.timer && !this.closed) this.pollTick = 0;
     if (this.timer || this.closed) return;
     this.timer = setInterval(() => this.pollExits(), this.base.pollMs ?? 1000);
     this.timer.unref();
   }
 
   protected pollExits(): void {
+    // An exit record is looked for every round; whether the monitor (or an unmonitored run's
+    // process) is still there, which costs a few /proc reads a run, every fifth.
+    const alive = this.pollTick++ % 5 === 0;
     for (const [key, w] of this.watched) {
-      if (existsSync(join(w.dir, files.exit)) || !existsSync(w.dir) || !monitorAlive(w.dir)) {
+      if (existsSync(join(w.dir, files.exit)) || !existsSync(w.dir) || (alive && !this.runAlive(w.dir))) {
         this.watched.delete(key);
         this.emit(w.uid);
       }
@@ -173,7 +208,9 @@ export abstract class RunDirRuntime {
       return await this.base.images.resolve(ref);
     } catch (e) {
       if (e instanceof ImageNotFoundError && ref === (this.base.pauseImage ?? defaultPauseImage) && ref === defaultPauseImage) {
-        await buildBusyboxImage(this.base.images);
+        // Pods started together wait for one build instead of each building the image.
+        this.pauseBuild ??= buildBusyboxImage(this.base.images).finally(() => (this.pauseBuild = undefined));
+        await this.pauseBuild;
         return this.base.images.resolve(ref);
       }
       throw e;
@@ -219,7 +256,7 @@ export abstract class RunDirRuntime {
     await mkdir(dir, { recursive: true, mode: 0o711 });
     const hostname = config.hostname.slice(0, 63).replace(/[-.]+$/, '') || 'localhost';
     const rec: PodRecord = { uid: config.uid, namespace: config.namespace, name: config.name, hostname, hostNetwork: config.hostNetwork, createdAt: Date.now(), ...extra };
-    writeFileAtomic(join(dir, 'pod.json'), JSON.stringify(rec));
+    writeFileAtomic(join(dir, 'pod.json'), JSON.stringify(rec), { durable: true });
     writeFileAtomic(join(dir, 'podspec.json'), JSON.stringify(config.pod.spec ?? {}));
     writeFileAtomic(join(dir, 'podobj.json'), JSON.stringify(config.pod));
     return rec;
@@ -263,10 +300,18 @@ export abstract class RunDirRuntime {
    * waits until it reports the container started or failed to; then watches it for its exit.
    */
   protected async startMonitor(uid: string, dir: string, failReason: string, timeoutMs: number, killOnTimeout: () => Promise<void>): Promise<void> {
-    const errFd = openSync(join(dir, files.monitorLog), 'a');
-    const child = spawn(process.execPath, [monitorJs, dir], { detached: true, stdio: ['ignore', 'ignore', errFd], cwd: dir });
-    closeSync(errFd);
-    child.unref();
+    // The monitor says when the container started (or failed to), so the start is noticed at
+    // once; the files stay the record.
+    let monitorNotice: Promise<{ exited: boolean }>;
+    try {
+      // The node's shim when there is one, else a monitor process of the run's own.
+      monitorNotice = (this.shim ? await this.shim.run(dir) : await spawnPool.spawnDetached(process.execPath, [monitorJs, dir], { cwd: dir, stderrFile: join(dir, files.monitorLog) })).notice;
+    } catch (e) {
+      await this.destroyRun(dir);
+      throw new ContainerStartError(failReason, `the container monitor did not start: ${(e as Error).message}`, { cause: e });
+    }
+    let noticed: { exited: boolean } | undefined;
+    const notice = monitorNotice.then((n) => (noticed = n));
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const exit = readRecord<ExitRecord>(dir, files.exit);
@@ -279,12 +324,12 @@ export abstract class RunDirRuntime {
         await killOnTimeout();
         throw new ContainerStartError(failReason, `the container did not start within ${timeoutMs / 1000}s`);
       }
-      if (child.exitCode !== null && !existsSync(join(dir, files.exit))) {
+      if (noticed?.exited && !existsSync(join(dir, files.exit))) {
         const log = await readFile(join(dir, files.monitorLog), 'utf8').catch(() => '');
         await this.destroyRun(dir);
         throw new ContainerStartError(failReason, `the container monitor failed: ${log.trim().split('\n')[0] ?? ''}`);
       }
-      await sleep(10);
+      await (noticed ? sleep(10) : Promise.race([notice, sleep(250)]));
     }
     this.watch(uid, dir);
   }
@@ -312,13 +357,15 @@ export abstract class RunDirRuntime {
     const started = readRecord<StartedRecord>(dir, files.started);
     if (exit) return { state: 'exited', started, exit };
     if (!existsSync(join(dir, files.meta))) return { state: 'unknown' };
-    if (monitorAlive(dir)) return { state: started ? 'running' : 'created', started };
+    if (this.runAlive(dir, started)) return { state: started ? 'running' : 'created', started };
     // Re-read: the monitor may have just finished.
     const late = readRecord<ExitRecord>(dir, files.exit);
     if (late) return { state: 'exited', started, exit: late };
     const meta = readRecord<RunMeta>(dir, files.meta);
-    if (started && meta && this.processAlive(started.pid)) return { state: 'running', started };
-    const rec: ExitRecord = { exitCode: 255, finishedAt: Date.now(), oomKilled: false, message: 'the container monitor is gone; the exit status is unknown' };
+    if (started && meta && this.processAlive(started)) return { state: 'running', started };
+    const rec: ExitRecord = meta?.unmonitored
+      ? { exitCode: 0, finishedAt: Date.now(), oomKilled: false, message: 'the sandbox process ended' }
+      : { exitCode: 255, finishedAt: Date.now(), oomKilled: false, message: 'the container monitor is gone; the exit status is unknown' };
     try {
       writeFileAtomic(join(dir, files.exit), JSON.stringify(rec));
     } catch {
@@ -327,13 +374,23 @@ export abstract class RunDirRuntime {
     return { state: 'exited', started, exit: rec };
   }
 
-  protected processAlive(pid: number): boolean {
+  /** Whether a started container's process lives (and is the same process: its start time, when recorded). */
+  protected processAlive(started: StartedRecord): boolean {
     try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      return !/\) [ZX] /.test(stat);
+      const stat = readFileSync(`/proc/${started.pid}/stat`, 'utf8');
+      if (/\) [ZX] /.test(stat)) return false;
+      return started.pidStartTime === undefined || statStartTime(stat) === started.pidStartTime;
     } catch {
       return false;
     }
+  }
+
+  /** Whether the run is still watched over: its monitor lives, or (unmonitored) its process. */
+  protected runAlive(dir: string, started?: StartedRecord): boolean {
+    if (monitorAlive(dir)) return true;
+    if (existsSync(join(dir, files.monitorConfig))) return false;
+    const rec = started ?? readRecord<StartedRecord>(dir, files.started);
+    return rec !== undefined && this.processAlive(rec);
   }
 
   protected containerOf(dir: string): RuntimeContainer | undefined {

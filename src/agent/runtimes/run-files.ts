@@ -8,6 +8,10 @@ export interface MonitorConfig {
   id: string;
   /** The CRI log file (appended to). */
   logPath: string;
+  /** Rotate the log before it exceeds this size (default 10 MiB, the kubelet's containerLogMaxSize; 0: never). */
+  logMaxBytes?: number;
+  /** Log files kept, the current one included (default 5, the kubelet's containerLogMaxFiles). */
+  logMaxFiles?: number;
   /** The container has a stdin (spec `stdin: true`): the FIFO files.stdin, which `attach` writes to. */
   stdin?: boolean;
   /** `runc run` of the OCI bundle in the run dir (runc --root `root`). */
@@ -30,6 +34,8 @@ export interface ProcessLaunch {
 export interface StartedRecord {
   startedAt: number;
   pid: number;
+  /** The process's start time (/proc/<pid>/stat), so a reused pid is not taken for it. */
+  pidStartTime?: string;
 }
 
 /** Written by the monitor when the container's process is gone. */
@@ -59,13 +65,16 @@ export const files = {
   work: 'work',
 } as const;
 
-/** Writes a file so that readers see the old or the new content, never a part (and it survives a crash). */
-export function writeFileAtomic(path: string, data: string, mode = 0o644): void {
+/**
+ * Writes a file so that readers see the old or the new content, never a part. With `durable` it
+ * also survives a machine crash (fsync); most run state need not, as its containers do not either.
+ */
+export function writeFileAtomic(path: string, data: string, opts: { mode?: number; durable?: boolean } = {}): void {
   const tmp = `${path}.tmp-${process.pid}`;
-  const fd = openSync(tmp, 'w', mode);
+  const fd = openSync(tmp, 'w', opts.mode ?? 0o644);
   try {
     writeSync(fd, data);
-    fsyncSync(fd);
+    if (opts.durable) fsyncSync(fd);
   } finally {
     closeSync(fd);
   }
@@ -105,6 +114,20 @@ export function lastRuncError(dir: string): string | undefined {
   return msg;
 }
 
+function isShim(args: string[]): boolean {
+  return args.includes('--serve') && args.some((a) => a.endsWith('monitor.js'));
+}
+
+/** Whether the run's monitor is the node's shim (which watches other runs too), not a process of its own. */
+export function monitorIsShim(dir: string): boolean {
+  try {
+    const pid = Number(readFileSync(join(dir, files.monitorPid), 'utf8').trim());
+    return isShim(readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0'));
+  } catch {
+    return false;
+  }
+}
+
 /** Whether the monitor of this run directory is still alive (pid checked against its command line). */
 export function monitorAlive(dir: string): boolean {
   let pid: number;
@@ -115,12 +138,25 @@ export function monitorAlive(dir: string): boolean {
   }
   if (!Number.isInteger(pid) || pid <= 0) return false;
   try {
-    const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-    if (!cmdline.split('\0').includes(dir)) return false;
+    const args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    if (!args.includes(dir) && !isShim(args)) return false;
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     return !/\) [ZX] /.test(stat);
   } catch {
     return false;
+  }
+}
+
+/** The start time field of a /proc/<pid>/stat text (clock ticks since boot). */
+export function statStartTime(stat: string): string | undefined {
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+}
+
+export function processStartTime(pid: number): string | undefined {
+  try {
+    return statStartTime(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return undefined;
   }
 }
 

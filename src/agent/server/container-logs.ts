@@ -3,8 +3,10 @@
 // partial (P) records are joined into one line, `timestamps` prefixes each line
 // with the time of its first record (RFC3339Nano, trailing zeros trimmed),
 // tailLines, sinceTime and limitBytes cut the output, and `follow` keeps
-// reading new records until the container stops or the reader goes away.
-import { open, type FileHandle } from 'node:fs/promises';
+// reading new records until the container stops or the reader goes away,
+// going on in the new file when the log is rotated (runtimes/runc/rotating-log.ts).
+import { open, readFile, stat, type FileHandle } from 'node:fs/promises';
+import { rotatedFiles } from '../runtimes/rotating-log.js';
 
 export interface ContainerLogOptions {
   /** Only the last N lines (before following). */
@@ -108,6 +110,14 @@ async function openIfExists(path: string): Promise<FileHandle | undefined> {
   }
 }
 
+/** Whether `path` now names another file than the open one (the log was rotated). */
+async function replaced(fh: FileHandle, path: string): Promise<boolean> {
+  const now = await stat(path).catch(() => undefined);
+  if (!now) return false; // between the rename and the new file: next time
+  const was = await fh.stat();
+  return now.ino !== was.ino || now.dev !== was.dev;
+}
+
 /** Writes the decoded log of one container run to sink; resolves when done (or the sink closed). */
 export async function streamContainerLog(path: string, opts: ContainerLogOptions, sink: LogSink): Promise<void> {
   const decoder = new Decoder(opts.timestamps ?? false);
@@ -157,8 +167,23 @@ export async function streamContainerLog(path: string, opts: ContainerLogOptions
       // Read the running state before the file, so that output written just before the exit is not lost.
       const running = opts.stillRunning ? await opts.stillRunning() : false;
       fh ??= await openIfExists(path);
-      const more = fh ? await readFrom(fh, offset) : Buffer.alloc(0);
+      let more = fh ? await readFrom(fh, offset) : Buffer.alloc(0);
       offset += more.length;
+      if (fh && (await replaced(fh, path))) {
+        // The writer rotated the log: the rest of the old file, files rotated since (fast
+        // writers), then the new one from its start.
+        const parts = [more, await readFrom(fh, offset)];
+        const { ino } = await fh.stat();
+        await fh.close();
+        const rotated = rotatedFiles(path);
+        const inodes = await Promise.all(rotated.map((f) => stat(f).then((st) => st.ino, () => -1)));
+        const at = inodes.indexOf(ino);
+        for (const f of at < 0 ? [] : rotated.slice(at + 1)) parts.push(await readFile(f).catch(() => Buffer.alloc(0)));
+        fh = await openIfExists(path);
+        const fresh = fh ? await readFrom(fh, 0) : Buffer.alloc(0);
+        offset = fresh.length;
+        more = Buffer.concat([...parts, fresh]);
+      }
       for (const line of lines.push(more)) {
         const r = parseRecord(line);
         if (r && wanted(r) && !emit(decoder.decode(r))) return;

@@ -3,7 +3,7 @@
 // Needs root, runc and /bin/busybox; skips otherwise (fails under CI=true).
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ImageStore } from '../../../src/agent/images/index.js';
@@ -52,8 +52,8 @@ describe('RuncRuntime (real runc)', { skip, concurrency: false }, () => {
     return waitFor(`container ${id} to exit`, async () => (await rt.podStatus(uid))?.containers.find((c) => c.id === id && c.state === 'exited'), ms);
   }
 
-  function log(uid: string, name: string, attempt = 0) {
-    return parseCriLog(readFileSync(rt.logPath(uid, name, attempt), 'utf8'));
+  function log(uid: string, name: string, attempt = 0, runtime = rt) {
+    return parseCriLog(readFileSync(runtime.logPath(uid, name, attempt), 'utf8'));
   }
 
   it('runs echo hello: exit 0, Completed, CRI log line', async () => {
@@ -149,6 +149,65 @@ describe('RuncRuntime (real runc)', { skip, concurrency: false }, () => {
     const done = await exited(uid, c.id, 60_000);
     assert.equal(done.reason, 'OOMKilled');
     assert.equal(done.exitCode, 137);
+  });
+
+  it('a container writing a lot gets its log rotated by size: <n>.log.<timestamp> files, at most containerLogMaxFiles', async () => {
+    const small = await RuncRuntime.open({ root: join(root, 'state-rotate'), images: await ImageStore.open(join(root, 'images')), runc: runcBin, pollMs: 100, containerLogMaxSize: 4096, containerLogMaxFiles: 3 });
+    const cfg = podConfig('chatty');
+    try {
+      await small.runPodSandbox(cfg);
+      // About 60 KB of CRI log: many rotations of 4 KiB files.
+      const c = await small.startContainer(cfg.uid, { name: 'c', image, kind: 'regular', attempt: 0, spec: sh('seq 1 1500') });
+      await waitFor('the chatty container to exit', async () => (await small.podStatus(cfg.uid))?.containers.find((x) => x.id === c.id && x.state === 'exited'));
+      const path = small.logPath(cfg.uid, 'c', 0);
+      const dir = join(path, '..');
+      const names = readdirSync(dir).sort();
+      assert.equal(names.length, 3, names.join(' '));
+      assert.ok(names.includes('0.log'));
+      for (const n of names.filter((n) => n !== '0.log')) assert.match(n, /^0\.log\.\d{8}-\d{6}(\.\d+)?$/);
+      for (const n of names) assert.ok(statSync(join(dir, n)).size <= 4096, `${n}: ${statSync(join(dir, n)).size} bytes`);
+      // The newest lines are in the current file, which kubectl logs reads.
+      const lines = parseCriLog(readFileSync(path, 'utf8')).map((l) => l.content);
+      assert.equal(lines[lines.length - 1], '1500');
+      assert.deepEqual(lines, Array.from({ length: lines.length }, (_, i) => String(1501 - lines.length + i)));
+    } finally {
+      await small.removePod(cfg.uid);
+      await small.close();
+    }
+  });
+
+  it('one monitor shim watches the containers of several pods and goes away once they are gone', async () => {
+    const shimRoot = join(root, 'state-shim');
+    const own = await RuncRuntime.open({ root: shimRoot, images: await ImageStore.open(join(root, 'images')), runc: runcBin, pollMs: 100 });
+    const socket = join(shimRoot, 'monitor.sock');
+    const shims = () =>
+      readdirSync('/proc')
+        .filter((p) => /^\d+$/.test(p))
+        .filter((p) => {
+          try {
+            return readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0').includes(socket);
+          } catch {
+            return false;
+          }
+        });
+    const pods = [podConfig('shim-a'), podConfig('shim-b')];
+    try {
+      for (const cfg of pods) {
+        await own.runPodSandbox(cfg);
+        await own.startContainer(cfg.uid, { name: 'c', image, kind: 'regular', attempt: 0, spec: sh('echo up; exec sleep 3600') });
+      }
+      assert.equal(shims().length, 1);
+      const pids = pods.map((cfg) => readFileSync(join(own.podDir(cfg.uid), 'c-0', 'monitor.pid'), 'utf8').trim());
+      assert.deepEqual(pids, [shims()[0], shims()[0]]);
+      for (const cfg of pods) assert.deepEqual(log(cfg.uid, 'c', 0, own).map((l) => l.content), ['up']);
+    } finally {
+      for (const cfg of pods) {
+        await own.stopPodSandbox(cfg.uid, 0);
+        await own.removePod(cfg.uid);
+      }
+      await own.close();
+    }
+    await waitFor('the shim to exit', async () => shims().length === 0 || undefined, 30_000);
   });
 
   it('a new runtime over the same root finds a running container; removal leaves no mounts and no runc containers', async () => {

@@ -22,7 +22,7 @@ import { attachToRun, makeStdinFifo } from '../attach.js';
 import { hostExecStream } from '../host-exec-stream.js';
 import { containerArgs, containerEnv, expandVars, SpecError } from '../container-env.js';
 import { execCollecting } from '../exec-collecting.js';
-import { RunDirRuntime, sleep, safeName, type PodRecord, type RunDirRuntimeOptions, type RunMeta } from '../run-dir-runtime.js';
+import { checkLogOptions, RunDirRuntime, sleep, safeName, type PodRecord, type RunDirRuntimeOptions, type RunMeta } from '../run-dir-runtime.js';
 import { files, monitorAlive, readJson, readRecord, writeFileAtomic, type MonitorConfig, type ProcessLaunch, type StartedRecord } from '../run-files.js';
 import { envObject, hostWorkingDir, resolveExecutable, rootfsPath } from './host-command.js';
 import { unsupportedContainerFeatures, unsupportedVolumes, volumeEnvName } from './limits.js';
@@ -77,6 +77,7 @@ export class ProcessRuntime extends RunDirRuntime implements Runtime {
   }
 
   static async open(opts: ProcessRuntimeOptions): Promise<ProcessRuntime> {
+    checkLogOptions(opts);
     const rt = new ProcessRuntime(opts);
     await mkdir(rt.podsDir, { recursive: true, mode: 0o711 });
     await rt.watchRunning();
@@ -155,13 +156,13 @@ export class ProcessRuntime extends RunDirRuntime implements Runtime {
         if (!file) throw new ContainerStartError('RunContainerError', `exec: ${JSON.stringify(args[0])}: executable file not found in the image or on the node (PATH ${envs.PATH})`);
         const launch: ProcessLaunch = { file, argv: args, env: envs, cwd };
         await mkdir(join(logPath, '..'), { recursive: true });
-        const mc: MonitorConfig = { id, logPath, process: launch };
+        const mc: MonitorConfig = { id, logPath, process: launch, ...this.logLimits() };
         if (spec.stdin === true) {
           await makeStdinFifo(dir);
           mc.stdin = meta.stdin = true;
         }
         // The env may hold secret values: for the agent's user only.
-        writeFileAtomic(join(dir, files.monitorConfig), JSON.stringify(mc), 0o600);
+        writeFileAtomic(join(dir, files.monitorConfig), JSON.stringify(mc), { mode: 0o600 });
         writeFileAtomic(join(dir, files.meta), JSON.stringify(meta));
       } catch (e) {
         await this.destroyRun(dir);

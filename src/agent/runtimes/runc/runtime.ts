@@ -5,17 +5,18 @@
 // and torn down (veth deleted, address freed) when the sandbox is stopped or the pod removed;
 // without it pods have loopback only. Every container run is an OCI bundle under
 //   <root>/pods/<uid>/<name>-<attempt>/   (sandbox: <root>/pods/<uid>/sandbox/)
-// with an overlayfs rootfs over the image's unpacked layers, watched by a detached monitor
-// process (../container-monitor.ts) that writes the CRI log and records start and exit, so that state
-// survives an agent restart (the run-dir bookkeeping shared with the process runtime is
-// ../run-dir-runtime.ts). runc's own state lives in <root>/runc (`runc --root`).
-import { spawn, execFile } from 'node:child_process';
+// with an overlayfs rootfs over the image's unpacked layers. App containers are watched by the
+// node's monitor shim (../container-monitor.ts --serve, a detached process; ../monitor-shim.ts)
+// that writes the CRI log and records start and exit, so that state survives an agent restart;
+// the sandbox runs detached with no monitor, its exit noticed from its pid (the run-dir
+// bookkeeping shared with the process runtime is ../run-dir-runtime.ts). runc's own state lives
+// in <root>/runc (`runc --root`).
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
-import { promisify } from 'node:util';
 import { overlayLowerdir, unpackLayers, type ResolvedImage } from '../../images/index.js';
 import type { ContainerConfig, ContainerUsage, ExecProcess, PodSandboxConfig, PodUsage, Runtime, RuntimeContainer, RuntimeSandbox, StreamOptions } from '../../runtime.js';
 import { ContainerStartError } from '../../runtime.js';
@@ -23,8 +24,9 @@ import { connectInNetns, connectLoopback, PodNetwork } from '../../network/index
 import { containerArgs, containerEnv, expandVars, SpecError } from '../container-env.js';
 import { buildSpec, containerCapabilities, containerResources, containerUser } from './spec.js';
 import { volumeBinds } from '../volumes.js';
-import { files, monitorAlive, readJson, readRecord, writeFileAtomic, type MonitorConfig, type StartedRecord } from '../run-files.js';
-import { defaultPauseImage, RunDirRuntime, safeName, sleep, type PodRecord, type RunDirRuntimeOptions, type RunMeta } from '../run-dir-runtime.js';
+import { files, lastRuncError, monitorAlive, monitorIsShim, processStartTime, readJson, readRecord, writeFileAtomic, type MonitorConfig, type StartedRecord } from '../run-files.js';
+import { checkLogOptions, defaultPauseImage, RunDirRuntime, safeName, sleep, type PodRecord, type RunDirRuntimeOptions, type RunMeta } from '../run-dir-runtime.js';
+import { spawnPool } from '../../spawn-pool.js';
 import { execCollecting } from '../exec-collecting.js';
 import { attachToRun, makeStdinFifo } from '../attach.js';
 import { runcExecStream } from './exec-stream.js';
@@ -33,7 +35,8 @@ import { cgroupUsage, directoryBytes, fileBytes, netDevOf } from './usage.js';
 export { mountsUnder } from '../mounts.js';
 import { mountsUnder } from '../mounts.js';
 
-const run = promisify(execFile);
+/** Commands start on the spawn pool's threads: the agent's main thread does not wait for their fork. */
+const run = (file: string, args: string[]) => spawnPool.execFile(file, args);
 type Json = Record<string, unknown>;
 
 export { defaultPauseImage };
@@ -43,6 +46,8 @@ export interface RuncRuntimeOptions extends RunDirRuntimeOptions {
   root: string;
   /** Default /usr/sbin/runc, or `runc` on PATH. */
   runc?: string;
+  /** One monitor process for all app containers (default), or false: one each. */
+  monitorShim?: boolean;
   /** pids.max for every container (default: none). */
   pidsLimit?: number;
   /** How long a container may take to start (default 30 s). */
@@ -91,9 +96,11 @@ export class RuncRuntime extends RunDirRuntime implements Runtime {
     super(opts);
     this.runc = opts.runc ?? (existsSync('/usr/sbin/runc') ? '/usr/sbin/runc' : 'runc');
     this.runcRoot = join(opts.root, 'runc');
+    if (opts.monitorShim !== false) this.useMonitorShim();
   }
 
   static async open(opts: RuncRuntimeOptions): Promise<RuncRuntime> {
+    checkLogOptions(opts);
     const rt = new RuncRuntime(opts);
     await mkdir(rt.runcRoot, { recursive: true, mode: 0o700 });
     await mkdir(rt.podsDir, { recursive: true, mode: 0o711 });
@@ -164,7 +171,7 @@ export class RuncRuntime extends RunDirRuntime implements Runtime {
         binds: [],
         annotations: { 'io.kubernetes.cri.container-type': 'sandbox', 'io.kubernetes.pod.uid': config.uid },
       });
-      const meta: RunMeta = { id, name: 'POD', attempt: 0, image: img.reference, imageRef: this.imageRefOf(img), createdAt: Date.now(), logPath: join(sbDir, 'pause.log'), sandbox: true };
+      const meta: RunMeta = { id, name: 'POD', attempt: 0, image: img.reference, imageRef: this.imageRefOf(img), createdAt: Date.now(), logPath: join(sbDir, 'pause.log'), sandbox: true, unmonitored: true };
       try {
         await this.startRun(config.uid, sbDir, img, spec, meta, 'FailedCreatePodSandBox');
       } catch (e) {
@@ -244,21 +251,49 @@ export class RuncRuntime extends RunDirRuntime implements Runtime {
       const full = typeof spec === 'function' ? await spec(rootfs) : spec;
       writeFileAtomic(join(dir, files.config), JSON.stringify(full, null, 2));
       await mkdir(join(meta.logPath, '..'), { recursive: true });
-      const mc: MonitorConfig = { id: meta.id, logPath: meta.logPath, runc: { bin: this.runc, root: this.runcRoot } };
-      if (meta.stdin) {
-        await makeStdinFifo(dir);
-        mc.stdin = true;
+      if (!meta.unmonitored) {
+        const mc: MonitorConfig = { id: meta.id, logPath: meta.logPath, runc: { bin: this.runc, root: this.runcRoot }, ...this.logLimits() };
+        if (meta.stdin) {
+          await makeStdinFifo(dir);
+          mc.stdin = true;
+        }
+        writeFileAtomic(join(dir, files.monitorConfig), JSON.stringify(mc));
+        writeFileAtomic(join(dir, files.meta), JSON.stringify(meta));
       }
-      writeFileAtomic(join(dir, files.monitorConfig), JSON.stringify(mc));
-      writeFileAtomic(join(dir, files.meta), JSON.stringify(meta));
     } catch (e) {
       await this.destroyRun(dir);
       const reason = e instanceof SpecError ? 'CreateContainerConfigError' : failReason;
       throw new ContainerStartError(reason, (e as Error).message, { cause: e });
     }
+    if (meta.unmonitored) {
+      await this.startUnmonitored(dir, meta, failReason);
+      this.watch(uid, dir);
+      return;
+    }
     await this.startMonitor(uid, dir, failReason, this.opts.startTimeoutMs ?? 30_000, async () => {
       await this.runcQuiet(['kill', meta.id, 'KILL']);
     });
+  }
+
+  /** `runc run --detach` with no stdio (the sandbox): returns once the container runs; its pid is the started record. */
+  private async startUnmonitored(dir: string, meta: RunMeta, failReason: string): Promise<void> {
+    const pidFile = join(dir, files.containerPid);
+    const runc = [this.runc, '--root', this.runcRoot, '--log', join(dir, files.runcLog), '--log-format', 'json', 'run', '--detach', '--bundle', dir, '--pid-file', pidFile, meta.id];
+    try {
+      // The container keeps runc's stdio: /dev/null, so nothing waits on it.
+      await spawnPool.execFile('sh', ['-c', 'cd "$1" && shift && exec "$@" </dev/null >/dev/null 2>&1', 'nami-runc', dir, ...runc]);
+      const pid = Number(readFileSync(pidFile, 'utf8').trim());
+      if (!pid) throw new Error('runc wrote no pid');
+      const rec: StartedRecord = { startedAt: Date.now(), pid, pidStartTime: processStartTime(pid) };
+      writeFileAtomic(join(dir, files.started), JSON.stringify(rec));
+      // Written last: until then the run is not there for runState (no process to judge it by yet).
+      writeFileAtomic(join(dir, files.meta), JSON.stringify(meta));
+    } catch (e) {
+      const message = lastRuncError(dir) ?? (e as Error).message;
+      await this.runcQuiet(['delete', '--force', meta.id]);
+      await this.destroyRun(dir);
+      throw new ContainerStartError(failReason, message, { cause: e });
+    }
   }
 
   async startContainer(uid: string, config: ContainerConfig): Promise<RuntimeContainer> {
@@ -338,6 +373,8 @@ export class RuncRuntime extends RunDirRuntime implements Runtime {
       await this.runcQuiet(signal === 'TERM' ? ['kill', meta.id, 'TERM'] : ['kill', '--all', meta.id, 'KILL']);
     });
     await this.runcQuiet(['delete', '--force', meta.id]);
+    // A monitor unmounts its run's rootfs when the container ends; without one, this does.
+    if (meta.unmonitored) await run('umount', [join(dir, files.rootfs)]).catch(() => undefined);
   }
 
   async stopContainer(uid: string, containerId: string, gracePeriodSeconds: number): Promise<void> {
@@ -405,10 +442,11 @@ export class RuncRuntime extends RunDirRuntime implements Runtime {
     if (meta) {
       await this.runcQuiet(['kill', '--all', meta.id, 'KILL']);
       const deadline = Date.now() + 5000;
-      while (monitorAlive(dir) && Date.now() < deadline) await sleep(20);
+      // The shim lives on after the run: its exit record says the run is over.
+      while (monitorAlive(dir) && !existsSync(join(dir, files.exit)) && Date.now() < deadline) await sleep(20);
       await this.runcQuiet(['delete', '--force', meta.id]);
     }
-    if (monitorAlive(dir)) {
+    if (monitorAlive(dir) && !existsSync(join(dir, files.exit)) && !monitorIsShim(dir)) {
       try {
         process.kill(Number(readFileSync(join(dir, files.monitorPid), 'utf8').trim()), 'SIGKILL');
       } catch {
