@@ -6,8 +6,8 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import { request } from 'node:https';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -72,6 +72,21 @@ function stop(child: ChildProcessWithoutNullStreams): Promise<void> {
   return done;
 }
 
+/** GET http://127.0.0.1:port/path: status and body, or undefined when the connection fails. */
+function httpGet(port: number, path: string): Promise<{ status: number; body: string } | undefined> {
+  return new Promise((resolve) => {
+    const req = httpRequest({ host: '127.0.0.1', port, path, timeout: 5000 }, (res) => {
+      let body = '';
+      res.on('data', (c: Buffer) => (body += c.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      res.on('error', () => resolve(undefined));
+    });
+    req.on('error', () => resolve(undefined));
+    req.on('timeout', () => req.destroy());
+    req.end();
+  });
+}
+
 describe('kubectl exec, attach and cp with runc containers', { skip }, () => {
   let nami: RunningNami;
   let agent: RunningHollow;
@@ -101,7 +116,7 @@ describe('kubectl exec, attach and cp with runc containers', { skip }, () => {
     await k.ok(['apply', '-f', k.writeFile('two.json', pod('two', [{ name: 'a', script: 'exec sleep 3600', env: { WHO: 'first' } }, { name: 'b', script: 'exec sleep 3600', env: { WHO: 'second' } }]))]);
     await k.ok(['apply', '-f', k.writeFile('ticker.json', pod('ticker', [{ name: 'tick', script: 'i=0; while true; do echo tick $i; i=$((i+1)); sleep 0.5; done' }]))]);
     await k.ok(['apply', '-f', k.writeFile('reader.json', pod('reader', [{ name: 'cat', script: 'exec cat', stdin: true }]))]);
-    await k.ok(['apply', '-f', k.writeFile('server.json', pod('server', [{ name: 'nc', script: 'while true; do echo pong | nc -l -p 8080; done' }]))]);
+    await k.ok(['apply', '-f', k.writeFile('server.json', pod('server', [{ name: 'web', script: 'mkdir -p /www && echo hello through port-forward > /www/index.html && exec httpd -f -p 127.0.0.1:8080 -h /www' }]))]);
     await k.ok(['apply', '-f', k.writeFile('done.json', pod('done', [{ name: 'main', script: 'true' }]))]);
     const phase = (name: string) => k.ok(['get', 'pod', name, '-o', 'jsonpath={.status.phase}']);
     for (const name of ['shell', 'two', 'ticker', 'reader', 'server']) await eventually(`${name} to run`, async () => ((await phase(name)) === 'Running' ? true : undefined), 60_000);
@@ -218,21 +233,15 @@ describe('kubectl exec, attach and cp with runc containers', { skip }, () => {
         }
       });
 
-      test('port-forward reaches the pod through the same proxy', async () => {
+      test('port-forward carries an HTTP request to a server listening on the pod\'s own 127.0.0.1', async () => {
         const forward = spawnKubectl(kc, home, ['port-forward', 'pod/server', ':8080']);
         try {
           const port = Number(await eventually('the local port', () => /Forwarding from 127\.0\.0\.1:(\d+) -> 8080/.exec(forward.output())?.[1], 30_000));
-          const answer = await eventually('pong', async () => {
-            const got = await new Promise<string>((resolve) => {
-              let text = '';
-              const s = connect({ host: '127.0.0.1', port }, () => s.end());
-              s.on('data', (c: Buffer) => (text += c.toString()));
-              s.on('close', () => resolve(text));
-              s.on('error', () => resolve(''));
-            });
-            return got.includes('pong') ? got : undefined;
-          }, 30_000);
-          assert.equal(answer, 'pong\n');
+          const answer = await eventually('the page', () => httpGet(port, '/index.html'), 30_000);
+          assert.equal(answer.status, 200);
+          assert.equal(answer.body, 'hello through port-forward\n');
+          // A second request, on a new connection, over the same session.
+          assert.equal((await httpGet(port, '/index.html'))?.body, 'hello through port-forward\n');
         } finally {
           await stop(forward.child);
         }
