@@ -2,7 +2,7 @@
 // cacher does: lists and watches are served from memory, and storage sees one
 // watch per resource however many clients watch.
 import type { Backend, KeyValue, Watch, WatchEvent } from '../storage/backend.js';
-import type { KubeObject } from '../api/object.js';
+import { cloneJson, type KubeObject } from '../api/object.js';
 
 export type EventType = 'ADDED' | 'MODIFIED' | 'DELETED';
 
@@ -30,11 +30,50 @@ export interface CacheWatcher {
   onTerminate(reason: Error): void;
 }
 
+const metadataMember = '"metadata":{';
+
+/**
+ * A stored value's JSON text with metadata.resourceVersion added as the first
+ * member of the top-level metadata, without parsing it; undefined when the
+ * text is not shaped so that this is safe to tell from the text alone (no
+ * object or array opened before the top-level metadata, no resourceVersion
+ * anywhere): callers then parse and re-serialize.
+ */
+export function withResourceVersion(value: string, revision: number): string | undefined {
+  const at = value.indexOf(metadataMember);
+  if (at < 1 || value.charCodeAt(0) !== 0x7b) return undefined;
+  // An opening quote after '{' or ',' starts a member name; with no '{' or '[' before it, one at the top level.
+  const before = value.charCodeAt(at - 1);
+  if (before !== 0x7b && before !== 0x2c) return undefined;
+  for (let i = 1; i < at; i++) {
+    const c = value.charCodeAt(i);
+    if (c === 0x7b || c === 0x5b) return undefined;
+  }
+  if (value.includes('"resourceVersion":')) return undefined;
+  const open = at + metadataMember.length;
+  const rest = value.slice(open);
+  return `${value.slice(0, open)}"resourceVersion":"${revision}"${rest.charCodeAt(0) === 0x7d ? '' : ','}${rest}`;
+}
+
 /** Decodes a stored value and stamps the revision into metadata.resourceVersion. */
 export function decodeStored(kv: KeyValue): CachedObject {
+  const json = withResourceVersion(kv.value, kv.modRevision);
+  if (json !== undefined) return { key: kv.key, object: JSON.parse(json) as KubeObject, json, revision: kv.modRevision };
   const object = JSON.parse(kv.value) as KubeObject;
   object.metadata.resourceVersion = String(kv.modRevision);
   return { key: kv.key, object, json: JSON.stringify(object), revision: kv.modRevision };
+}
+
+/**
+ * A value this server wrote, from the object it serialized: the same as
+ * decodeStored(kv) gives, without parsing the text again.
+ */
+function decodeOwnWrite(kv: KeyValue, stored: KubeObject): CachedObject | undefined {
+  const json = withResourceVersion(kv.value, kv.modRevision);
+  if (json === undefined) return undefined;
+  const object = cloneJson(stored);
+  object.metadata = { resourceVersion: String(kv.modRevision), ...object.metadata };
+  return { key: kv.key, object, json, revision: kv.modRevision };
 }
 
 export class TooOldResourceVersionError extends Error {
@@ -64,6 +103,8 @@ export class WatchCache {
   private ready: Promise<void> | undefined;
   private failure: Error | undefined;
   private lastWrite = 0;
+  /** Writes this server is making, key -> the value and the object it was serialized from. */
+  private readonly ownWrites = new Map<string, { value: string; object: KubeObject }>();
 
   constructor(
     private readonly backend: Backend,
@@ -119,7 +160,7 @@ export class WatchCache {
     for (const ev of events) {
       let cacheEvent: CacheEvent;
       if (ev.type === 'put') {
-        const current = decodeStored(ev.kv);
+        const current = this.takeOwnWrite(ev.kv) ?? decodeStored(ev.kv);
         const previous = this.items.get(ev.kv.key);
         if (!previous) this.sortedKeys = undefined;
         this.items.set(ev.kv.key, current);
@@ -173,6 +214,28 @@ export class WatchCache {
       };
       this.waiters.push({ rev, resolve: done });
     });
+  }
+
+  /**
+   * Announces a write this server is about to make: when its event arrives,
+   * the cache copies `object` (the stored form `value` was serialized from,
+   * which the writer leaves unchanged until the write returns) instead of
+   * parsing the value. Every expect is followed by forget once the write
+   * returned, whatever its outcome.
+   */
+  expect(key: string, value: string, object: KubeObject): void {
+    this.ownWrites.set(key, { value, object });
+  }
+
+  forget(key: string, value: string): void {
+    if (this.ownWrites.get(key)?.value === value) this.ownWrites.delete(key);
+  }
+
+  private takeOwnWrite(kv: KeyValue): CachedObject | undefined {
+    const own = this.ownWrites.get(kv.key);
+    if (own === undefined || own.value !== kv.value) return undefined;
+    this.ownWrites.delete(kv.key);
+    return decodeOwnWrite(kv, own.object);
   }
 
   /** Records a write this server made, so reads that follow it see it. */

@@ -100,9 +100,17 @@ function setWarnings(res: ServerResponse, warnings: string[]): void {
   if (warnings.length) res.setHeader('Warning', warnings.map((w) => `299 - ${JSON.stringify(w)}`));
 }
 
-/** Sends a stored object at the request's version (as a Table when asked). */
-function sendObject(r: ResourceRequest, code: number, stored: KubeObject, out?: AcceptedOutput): void {
+/**
+ * Sends a stored object at the request's version (as a Table when asked);
+ * `json`, the object's text as the store wrote it, is sent as it is when no
+ * conversion is needed.
+ */
+function sendObject(r: ResourceRequest, code: number, stored: KubeObject, out?: AcceptedOutput, json?: string): void {
   const output = out ?? negotiateOutput(r.req);
+  if (json !== undefined && r.versions.same && !output.table && !output.metadataOnly) {
+    sendJson(r.res, code, json);
+    return;
+  }
   const obj = r.versions.out(stored);
   if (output.table) sendJson(r.res, code, tableResponse(r, [stored], output));
   else if (output.metadataOnly) sendJson(r.res, code, partialMetadata(obj));
@@ -226,9 +234,9 @@ async function handleCreate(r: ResourceRequest): Promise<void> {
   checkNamespace(obj, info.namespace, store);
   if (store.info.namespaced && !info.namespace) throw new BadRequestError('the server could not find the requested resource: a namespaced resource is created under /namespaces/{namespace}/');
   const warnings = fieldValidation(r, obj);
-  const created = await store.create(info.namespace, r.versions.in(obj), writeOptions(r.query, '', managerFromUserAgent(r.req)));
+  const created = await store.createEncoded(info.namespace, r.versions.in(obj), writeOptions(r.query, '', managerFromUserAgent(r.req)));
   setWarnings(r.res, warnings);
-  sendObject(r, 201, created);
+  sendObject(r, 201, created.object, undefined, created.json);
 }
 
 async function handleUpdate(r: ResourceRequest): Promise<void> {
@@ -243,9 +251,9 @@ async function handleUpdate(r: ResourceRequest): Promise<void> {
   const warnings = fieldValidation(r, obj);
   const opts = writeOptions(r.query, sub, managerFromUserAgent(r.req));
   const stored = r.versions.in(obj);
-  const { object, created } = await store.update(info.namespace, info.name!, () => stored, { ...opts, allowCreate: !sub && (store.strategy.allowCreateOnUpdate ?? false) });
+  const { object, json, created } = await store.update(info.namespace, info.name!, () => stored, { ...opts, allowCreate: !sub && (store.strategy.allowCreateOnUpdate ?? false) });
   setWarnings(r.res, warnings);
-  sendObject(r, created ? 201 : 200, object);
+  sendObject(r, created ? 201 : 200, object, undefined, json);
 }
 
 function patchTypeOf(r: ResourceRequest): PatchType {
@@ -274,7 +282,7 @@ async function handlePatch(r: ResourceRequest): Promise<void> {
       throw new BadRequestError(`the name of the object (${applied.metadata.name}) does not match the name on the URL (${info.name})`);
     }
     warnings = fieldValidation(r, applied);
-    const { object, created } = await store.update(
+    const { object, json, created } = await store.update(
       info.namespace,
       info.name!,
       (live) => {
@@ -286,10 +294,10 @@ async function handlePatch(r: ResourceRequest): Promise<void> {
       { ...opts, fieldManager: manager, allowCreate: !sub, managedFieldsSet: true },
     );
     setWarnings(r.res, warnings);
-    sendObject(r, created ? 201 : 200, object);
+    sendObject(r, created ? 201 : 200, object, undefined, json);
     return;
   }
-  const { object } = await store.update(
+  const { object, json } = await store.update(
     info.namespace,
     info.name!,
     (current) => {
@@ -306,7 +314,7 @@ async function handlePatch(r: ResourceRequest): Promise<void> {
     opts,
   );
   setWarnings(r.res, warnings);
-  sendObject(r, 200, object);
+  sendObject(r, 200, object, undefined, json);
 }
 
 async function deleteOptionsFrom(r: ResourceRequest): Promise<DeleteOptions> {

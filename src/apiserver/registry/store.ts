@@ -2,7 +2,7 @@
 // delete and watch on top of a storage Backend and a WatchCache, parameterised
 // by a Strategy (Kubernetes' genericregistry.Store).
 import { randomUUID } from 'node:crypto';
-import { CompactedError, type Backend } from '../../storage/backend.js';
+import { CompactedError, type Backend, type WriteResult } from '../../storage/backend.js';
 import {
   AlreadyExistsError,
   ApiError,
@@ -17,7 +17,7 @@ import {
 } from '../../api/errors.js';
 import { cloneJson, type KubeObject } from '../../api/object.js';
 import type { ResourceInfo } from '../../api/resources.js';
-import { decodeStored, TooOldResourceVersionError, WatchCache, type CachedObject, type CacheWatcher } from '../watch-cache.js';
+import { decodeStored, TooOldResourceVersionError, WatchCache, withResourceVersion, type CachedObject, type CacheWatcher } from '../watch-cache.js';
 import type { Strategy, StrategyContext } from './strategy.js';
 
 export type ObjectFilter = (obj: KubeObject) => boolean;
@@ -54,6 +54,12 @@ export interface DeleteOptions {
   orphanDependents?: boolean;
   preconditions?: { uid?: string; resourceVersion?: string };
   dryRun?: boolean;
+}
+
+/** A written object, with its JSON text when the store has it at hand (the same text a read returns). */
+export interface WrittenObject {
+  object: KubeObject;
+  json?: string;
 }
 
 export interface DeleteResult {
@@ -240,6 +246,11 @@ export class GenericStore {
   }
 
   async create(namespace: string | undefined, input: KubeObject, opts: WriteOptions = {}): Promise<KubeObject> {
+    return (await this.createEncoded(namespace, input, opts)).object;
+  }
+
+  /** create, also giving the created object's JSON text. */
+  async createEncoded(namespace: string | undefined, input: KubeObject, opts: WriteOptions = {}): Promise<WrittenObject> {
     const obj = cloneJson(input);
     obj.apiVersion = this.apiVersion;
     obj.kind = this.info.kind;
@@ -260,12 +271,24 @@ export class GenericStore {
     await this.pipeline.admit?.(this.info, 'CREATE', obj, undefined);
     this.checkValid(obj, undefined);
     if (!opts.managedFieldsSet) this.pipeline.trackManagedFields?.(this.info, undefined, obj, opts.fieldManager ?? 'unknown', opts.subresource ?? '');
-    if (opts.dryRun) return obj;
+    if (opts.dryRun) return { object: obj };
     const stored = storedForm(obj);
-    const result = await this.backend.create(this.key(namespace, meta.name), JSON.stringify(stored));
+    const value = JSON.stringify(stored);
+    const key = this.key(namespace, meta.name);
+    const result = await this.write(key, value, stored, () => this.backend.create(key, value));
     if (!result.ok) throw new AlreadyExistsError(this.ref(meta.name));
     this.cache.noteWrite(result.revision);
-    return withRevision(stored, result.kv.modRevision);
+    return written(stored, value, result.kv.modRevision);
+  }
+
+  /** A create or update of key, announced to the watch cache so it need not parse the value again. */
+  private async write(key: string, value: string, stored: KubeObject, op: () => Promise<WriteResult>): Promise<WriteResult> {
+    this.cache.expect(key, value, stored);
+    try {
+      return await op();
+    } finally {
+      this.cache.forget(key, value);
+    }
   }
 
   /**
@@ -280,7 +303,7 @@ export class GenericStore {
     name: string,
     mutate: (current: KubeObject | undefined) => KubeObject | Promise<KubeObject>,
     opts: WriteOptions & { allowCreate?: boolean } = {},
-  ): Promise<{ object: KubeObject; created: boolean }> {
+  ): Promise<WrittenObject & { created: boolean }> {
     const key = this.key(namespace, name);
     let fromStorage = false;
     for (let attempt = 0; ; attempt++) {
@@ -301,8 +324,8 @@ export class GenericStore {
       const next = await mutate(current ? cloneJson(current) : undefined);
       if (!current) {
         if (!opts.allowCreate) throw new NotFoundError(this.ref(name));
-        const created = await this.create(namespace, next, opts);
-        return { object: created, created: true };
+        const created = await this.createEncoded(namespace, next, opts);
+        return { ...created, created: true };
       }
       const pinned = next.metadata.resourceVersion;
       if (pinned && pinned !== current.metadata.resourceVersion) {
@@ -336,10 +359,11 @@ export class GenericStore {
         }
       } else {
         const stored = storedForm(obj);
-        const result = await this.backend.update(key, JSON.stringify(stored), modRevision);
+        const value = JSON.stringify(stored);
+        const result = await this.write(key, value, stored, () => this.backend.update(key, value, modRevision));
         if (result.ok) {
           this.cache.noteWrite(result.revision);
-          return { object: withRevision(stored, result.revision), created: false };
+          return { ...written(stored, value, result.revision), created: false };
         }
       }
       if (pinned && fromStorage) throw new ConflictError(this.ref(name), 'the object has been modified; please apply your changes to the latest version and try again');
@@ -490,11 +514,25 @@ function finalizersOnly(obj: KubeObject, current: KubeObject): void {
   if (managedFields) obj.metadata.managedFields = managedFields;
 }
 
-/** What is written to storage: the resourceVersion lives in the store's revision, not the value. */
+/**
+ * What is written to storage: the resourceVersion lives in the store's
+ * revision, not the value. apiVersion, kind and metadata come first, as
+ * Kubernetes writes them, which lets the cache and responses add the
+ * resourceVersion to the text without parsing it (withResourceVersion).
+ */
 function storedForm(obj: KubeObject): KubeObject {
-  const copy = { ...obj, metadata: { ...obj.metadata } };
+  const copy: KubeObject = { apiVersion: obj.apiVersion, kind: obj.kind, metadata: { ...obj.metadata } };
+  if (copy.apiVersion === undefined) delete copy.apiVersion;
+  if (copy.kind === undefined) delete copy.kind;
+  for (const key of Object.keys(obj)) if (key !== 'apiVersion' && key !== 'kind' && key !== 'metadata') copy[key] = obj[key];
   delete copy.metadata.resourceVersion;
   return copy;
+}
+
+/** The object a write returns, and its JSON text with the resourceVersion, made from the stored text. */
+function written(stored: KubeObject, value: string, revision: number): WrittenObject {
+  const json = withResourceVersion(value, revision);
+  return json === undefined ? { object: withRevision(stored, revision) } : { object: withRevision(stored, revision), json };
 }
 
 function withRevision(obj: KubeObject, revision: number): KubeObject {
@@ -502,14 +540,50 @@ function withRevision(obj: KubeObject, revision: number): KubeObject {
   return obj;
 }
 
+/** Whether an update would store the same object (resourceVersion and managedFields aside). */
 function sameStoredContent(a: KubeObject, b: KubeObject): boolean {
-  const strip = (o: KubeObject) => {
-    const c = { ...o, metadata: { ...o.metadata } };
-    delete c.metadata.resourceVersion;
-    delete c.metadata.managedFields;
-    return JSON.stringify(c);
-  };
-  return strip(a) === strip(b);
+  const ignored = (key: string) => key === 'resourceVersion' || key === 'managedFields';
+  if (!sameJsonMembers(a, b, (key) => key === 'metadata')) return false;
+  return sameJsonMembers(a.metadata, b.metadata, ignored);
+}
+
+/** Equal as JSON data: members in any order, undefined members as absent, undefined array items as null. */
+function sameJson(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) {
+    // JSON.stringify writes undefined array items (and non-finite numbers) as null.
+    return jsonNull(a) && jsonNull(b);
+  }
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!sameJson(a[i], b[i])) return false;
+    return true;
+  }
+  if (Array.isArray(b)) return false;
+  return sameJsonMembers(a as Record<string, unknown>, b as Record<string, unknown>, () => false);
+}
+
+function jsonNull(v: unknown): boolean {
+  return v === null || v === undefined || (typeof v === 'number' && !Number.isFinite(v));
+}
+
+function sameJsonMembers(a: Record<string, unknown>, b: Record<string, unknown>, skip: (key: string) => boolean): boolean {
+  let counted = 0;
+  for (const key in a) {
+    if (!Object.prototype.hasOwnProperty.call(a, key) || skip(key)) continue;
+    const av = a[key];
+    if (av === undefined || typeof av === 'function') continue;
+    counted++;
+    const bv = Object.prototype.hasOwnProperty.call(b, key) ? b[key] : undefined;
+    if (bv === undefined || typeof bv === 'function' || !sameJson(av, bv)) return false;
+  }
+  for (const key in b) {
+    if (!Object.prototype.hasOwnProperty.call(b, key) || skip(key)) continue;
+    const bv = b[key];
+    if (bv === undefined || typeof bv === 'function') continue;
+    counted--;
+  }
+  return counted === 0;
 }
 
 export function parseResourceVersion(rv: string): number {
