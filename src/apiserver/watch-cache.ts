@@ -2,7 +2,7 @@
 // cacher does: lists and watches are served from memory, and storage sees one
 // watch per resource however many clients watch.
 import type { Backend, KeyValue, Watch, WatchEvent } from '../storage/backend.js';
-import { cloneJson, type KubeObject } from '../api/object.js';
+import type { KubeObject } from '../api/object.js';
 
 export type EventType = 'ADDED' | 'MODIFIED' | 'DELETED';
 
@@ -65,15 +65,22 @@ export function decodeStored(kv: KeyValue): CachedObject {
 }
 
 /**
- * A value this server wrote, from the object it serialized: the same as
- * decodeStored(kv) gives, without parsing the text again.
+ * A value this server wrote, from the object it serialized (which the cache
+ * then owns): the same as decodeStored(kv) gives, without parsing the text.
  */
 function decodeOwnWrite(kv: KeyValue, stored: KubeObject): CachedObject | undefined {
   const json = withResourceVersion(kv.value, kv.modRevision);
   if (json === undefined) return undefined;
-  const object = cloneJson(stored);
-  object.metadata = { resourceVersion: String(kv.modRevision), ...object.metadata };
-  return { key: kv.key, object, json, revision: kv.modRevision };
+  stored.metadata = { resourceVersion: String(kv.modRevision), ...stored.metadata };
+  return { key: kv.key, object: stored, json, revision: kv.modRevision };
+}
+
+/** A write this server is making, announced to the cache (WatchCache.expect). */
+export interface OwnWrite {
+  readonly value: string;
+  readonly object: KubeObject;
+  /** Set when the cache took the object for the write's event. */
+  taken?: CachedObject;
 }
 
 export class TooOldResourceVersionError extends Error {
@@ -103,8 +110,8 @@ export class WatchCache {
   private ready: Promise<void> | undefined;
   private failure: Error | undefined;
   private lastWrite = 0;
-  /** Writes this server is making, key -> the value and the object it was serialized from. */
-  private readonly ownWrites = new Map<string, { value: string; object: KubeObject }>();
+  /** Writes this server is making, by key. */
+  private readonly ownWrites = new Map<string, OwnWrite>();
 
   constructor(
     private readonly backend: Backend,
@@ -218,24 +225,27 @@ export class WatchCache {
 
   /**
    * Announces a write this server is about to make: when its event arrives,
-   * the cache copies `object` (the stored form `value` was serialized from,
-   * which the writer leaves unchanged until the write returns) instead of
-   * parsing the value. Every expect is followed by forget once the write
-   * returned, whatever its outcome.
+   * the cache takes `object` (the stored form `value` was serialized from)
+   * as its own instead of parsing the value, and says so in `taken`; the
+   * writer must not touch the object after that. Every expect is followed
+   * by settle once the write returned, whatever its outcome.
    */
-  expect(key: string, value: string, object: KubeObject): void {
-    this.ownWrites.set(key, { value, object });
+  expect(key: string, value: string, object: KubeObject): OwnWrite {
+    const own: OwnWrite = { value, object };
+    this.ownWrites.set(key, own);
+    return own;
   }
 
-  forget(key: string, value: string): void {
-    if (this.ownWrites.get(key)?.value === value) this.ownWrites.delete(key);
+  settle(key: string, own: OwnWrite): void {
+    if (this.ownWrites.get(key) === own) this.ownWrites.delete(key);
   }
 
   private takeOwnWrite(kv: KeyValue): CachedObject | undefined {
     const own = this.ownWrites.get(kv.key);
     if (own === undefined || own.value !== kv.value) return undefined;
     this.ownWrites.delete(kv.key);
-    return decodeOwnWrite(kv, own.object);
+    own.taken = decodeOwnWrite(kv, own.object);
+    return own.taken;
   }
 
   /** Records a write this server made, so reads that follow it see it. */

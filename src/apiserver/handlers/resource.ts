@@ -7,7 +7,7 @@ import { fieldManagerFromUserAgent } from '../../api/apply/index.js';
 import { decodeDocument, decodeObjectBody, mediaType, readBody } from '../http/body.js';
 import type { RequestInfo } from '../http/request-info.js';
 import { negotiateOutput, sendJson, sendJsonParts, type AcceptedOutput } from '../http/respond.js';
-import type { DeleteOptions, GenericStore, ObjectFilter, WriteOptions } from '../registry/store.js';
+import type { DeleteOptions, GenericStore, ObjectFilter, WriteOptions, WrittenObject } from '../registry/store.js';
 import { scaleFromObject, applyScaleToObject } from './scale.js';
 import type { PatchType, Semantics } from './semantics.js';
 import { serveWatch } from './watch.js';
@@ -100,17 +100,16 @@ function setWarnings(res: ServerResponse, warnings: string[]): void {
   if (warnings.length) res.setHeader('Warning', warnings.map((w) => `299 - ${JSON.stringify(w)}`));
 }
 
-/**
- * Sends a stored object at the request's version (as a Table when asked);
- * `json`, the object's text as the store wrote it, is sent as it is when no
- * conversion is needed.
- */
-function sendObject(r: ResourceRequest, code: number, stored: KubeObject, out?: AcceptedOutput, json?: string): void {
+/** Sends what a write returned: its JSON text as the store made it when no conversion is needed, else as sendObject. */
+function sendWritten(r: ResourceRequest, code: number, written: WrittenObject): void {
+  const output = negotiateOutput(r.req);
+  if (written.json !== undefined && r.versions.same && !output.table && !output.metadataOnly) sendJson(r.res, code, written.json);
+  else sendObject(r, code, written.object, output);
+}
+
+/** Sends a stored object at the request's version (as a Table when asked). */
+function sendObject(r: ResourceRequest, code: number, stored: KubeObject, out?: AcceptedOutput): void {
   const output = out ?? negotiateOutput(r.req);
-  if (json !== undefined && r.versions.same && !output.table && !output.metadataOnly) {
-    sendJson(r.res, code, json);
-    return;
-  }
   const obj = r.versions.out(stored);
   if (output.table) sendJson(r.res, code, tableResponse(r, [stored], output));
   else if (output.metadataOnly) sendJson(r.res, code, partialMetadata(obj));
@@ -236,7 +235,7 @@ async function handleCreate(r: ResourceRequest): Promise<void> {
   const warnings = fieldValidation(r, obj);
   const created = await store.createEncoded(info.namespace, r.versions.in(obj), writeOptions(r.query, '', managerFromUserAgent(r.req)));
   setWarnings(r.res, warnings);
-  sendObject(r, 201, created.object, undefined, created.json);
+  sendWritten(r, 201, created);
 }
 
 async function handleUpdate(r: ResourceRequest): Promise<void> {
@@ -251,9 +250,9 @@ async function handleUpdate(r: ResourceRequest): Promise<void> {
   const warnings = fieldValidation(r, obj);
   const opts = writeOptions(r.query, sub, managerFromUserAgent(r.req));
   const stored = r.versions.in(obj);
-  const { object, json, created } = await store.update(info.namespace, info.name!, () => stored, { ...opts, allowCreate: !sub && (store.strategy.allowCreateOnUpdate ?? false) });
+  const written = await store.update(info.namespace, info.name!, () => stored, { ...opts, allowCreate: !sub && (store.strategy.allowCreateOnUpdate ?? false) });
   setWarnings(r.res, warnings);
-  sendObject(r, created ? 201 : 200, object, undefined, json);
+  sendWritten(r, written.created ? 201 : 200, written);
 }
 
 function patchTypeOf(r: ResourceRequest): PatchType {
@@ -282,7 +281,7 @@ async function handlePatch(r: ResourceRequest): Promise<void> {
       throw new BadRequestError(`the name of the object (${applied.metadata.name}) does not match the name on the URL (${info.name})`);
     }
     warnings = fieldValidation(r, applied);
-    const { object, json, created } = await store.update(
+    const written = await store.update(
       info.namespace,
       info.name!,
       (live) => {
@@ -294,10 +293,10 @@ async function handlePatch(r: ResourceRequest): Promise<void> {
       { ...opts, fieldManager: manager, allowCreate: !sub, managedFieldsSet: true },
     );
     setWarnings(r.res, warnings);
-    sendObject(r, created ? 201 : 200, object, undefined, json);
+    sendWritten(r, written.created ? 201 : 200, written);
     return;
   }
-  const { object, json } = await store.update(
+  const written = await store.update(
     info.namespace,
     info.name!,
     (current) => {
@@ -314,7 +313,7 @@ async function handlePatch(r: ResourceRequest): Promise<void> {
     opts,
   );
   setWarnings(r.res, warnings);
-  sendObject(r, 200, object, undefined, json);
+  sendWritten(r, 200, written);
 }
 
 async function deleteOptionsFrom(r: ResourceRequest): Promise<DeleteOptions> {

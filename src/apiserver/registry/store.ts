@@ -58,8 +58,29 @@ export interface DeleteOptions {
 
 /** A written object, with its JSON text when the store has it at hand (the same text a read returns). */
 export interface WrittenObject {
-  object: KubeObject;
-  json?: string;
+  readonly object: KubeObject;
+  readonly json?: string;
+}
+
+/**
+ * A write whose object the watch cache took: the caller's copy is made
+ * when first asked for, which a response sent as `json` never does.
+ */
+class CopiedFromCache implements WrittenObject {
+  private copy: KubeObject | undefined;
+  readonly json: string;
+
+  constructor(
+    private readonly item: CachedObject,
+    readonly created: boolean,
+  ) {
+    this.json = item.json;
+  }
+
+  get object(): KubeObject {
+    this.copy ??= cloneJson(this.item.object);
+    return this.copy;
+  }
 }
 
 export interface DeleteResult {
@@ -250,7 +271,7 @@ export class GenericStore {
   }
 
   /** create, also giving the created object's JSON text. */
-  async createEncoded(namespace: string | undefined, input: KubeObject, opts: WriteOptions = {}): Promise<WrittenObject> {
+  async createEncoded(namespace: string | undefined, input: KubeObject, opts: WriteOptions = {}): Promise<WrittenObject & { readonly created: boolean }> {
     const obj = cloneJson(input);
     obj.apiVersion = this.apiVersion;
     obj.kind = this.info.kind;
@@ -271,23 +292,28 @@ export class GenericStore {
     await this.pipeline.admit?.(this.info, 'CREATE', obj, undefined);
     this.checkValid(obj, undefined);
     if (!opts.managedFieldsSet) this.pipeline.trackManagedFields?.(this.info, undefined, obj, opts.fieldManager ?? 'unknown', opts.subresource ?? '');
-    if (opts.dryRun) return { object: obj };
+    if (opts.dryRun) return { object: obj, created: true };
     const stored = storedForm(obj);
     const value = JSON.stringify(stored);
     const key = this.key(namespace, meta.name);
-    const result = await this.write(key, value, stored, () => this.backend.create(key, value));
+    const { result, taken } = await this.write(key, value, stored, () => this.backend.create(key, value));
     if (!result.ok) throw new AlreadyExistsError(this.ref(meta.name));
     this.cache.noteWrite(result.revision);
-    return written(stored, value, result.kv.modRevision);
+    return written(stored, value, result.revision, taken, true);
   }
 
-  /** A create or update of key, announced to the watch cache so it need not parse the value again. */
-  private async write(key: string, value: string, stored: KubeObject, op: () => Promise<WriteResult>): Promise<WriteResult> {
-    this.cache.expect(key, value, stored);
+  /**
+   * A create or update of key, announced to the watch cache so that it need
+   * not parse the value again; `taken` is the cache's entry when it took the
+   * stored object (then the caller no longer owns it).
+   */
+  private async write(key: string, value: string, stored: KubeObject, op: () => Promise<WriteResult>): Promise<{ result: WriteResult; taken?: CachedObject }> {
+    const own = this.cache.expect(key, value, stored);
     try {
-      return await op();
+      const result = await op();
+      return { result, taken: own.taken };
     } finally {
-      this.cache.forget(key, value);
+      this.cache.settle(key, own);
     }
   }
 
@@ -303,7 +329,7 @@ export class GenericStore {
     name: string,
     mutate: (current: KubeObject | undefined) => KubeObject | Promise<KubeObject>,
     opts: WriteOptions & { allowCreate?: boolean } = {},
-  ): Promise<WrittenObject & { created: boolean }> {
+  ): Promise<WrittenObject & { readonly created: boolean }> {
     const key = this.key(namespace, name);
     let fromStorage = false;
     for (let attempt = 0; ; attempt++) {
@@ -324,8 +350,7 @@ export class GenericStore {
       const next = await mutate(current ? cloneJson(current) : undefined);
       if (!current) {
         if (!opts.allowCreate) throw new NotFoundError(this.ref(name));
-        const created = await this.createEncoded(namespace, next, opts);
-        return { ...created, created: true };
+        return this.createEncoded(namespace, next, opts);
       }
       const pinned = next.metadata.resourceVersion;
       if (pinned && pinned !== current.metadata.resourceVersion) {
@@ -360,10 +385,10 @@ export class GenericStore {
       } else {
         const stored = storedForm(obj);
         const value = JSON.stringify(stored);
-        const result = await this.write(key, value, stored, () => this.backend.update(key, value, modRevision));
+        const { result, taken } = await this.write(key, value, stored, () => this.backend.update(key, value, modRevision));
         if (result.ok) {
           this.cache.noteWrite(result.revision);
-          return { ...written(stored, value, result.revision), created: false };
+          return written(stored, value, result.revision, taken, false);
         }
       }
       if (pinned && fromStorage) throw new ConflictError(this.ref(name), 'the object has been modified; please apply your changes to the latest version and try again');
@@ -529,10 +554,11 @@ function storedForm(obj: KubeObject): KubeObject {
   return copy;
 }
 
-/** The object a write returns, and its JSON text with the resourceVersion, made from the stored text. */
-function written(stored: KubeObject, value: string, revision: number): WrittenObject {
+/** What a create or update returns: the object, and its JSON text with the resourceVersion, made from the stored text. */
+function written(stored: KubeObject, value: string, revision: number, taken: CachedObject | undefined, created: boolean): WrittenObject & { readonly created: boolean } {
+  if (taken) return new CopiedFromCache(taken, created);
   const json = withResourceVersion(value, revision);
-  return json === undefined ? { object: withRevision(stored, revision) } : { object: withRevision(stored, revision), json };
+  return json === undefined ? { object: withRevision(stored, revision), created } : { object: withRevision(stored, revision), json, created };
 }
 
 function withRevision(obj: KubeObject, revision: number): KubeObject {
