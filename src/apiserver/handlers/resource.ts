@@ -50,9 +50,19 @@ function writeOptions(q: URLSearchParams, subresource: string, defaultManager: s
   return { dryRun: dryRun.length > 0, fieldManager: q.get('fieldManager') ?? defaultManager, subresource };
 }
 
+/** Managers derived from user agents, which few clients vary. */
+const managersByUserAgent = new Map<string, string>();
+
 /** kubectl's user agent "kubectl/v1.33.0 (linux/amd64) kubernetes/abcdef" gives the default manager "kubectl", as Kubernetes derives it. */
 function managerFromUserAgent(req: IncomingMessage): string {
-  return fieldManagerFromUserAgent(req.headers['user-agent'] ?? '') || 'unknown';
+  const agent = req.headers['user-agent'] ?? '';
+  let manager = managersByUserAgent.get(agent);
+  if (manager === undefined) {
+    manager = fieldManagerFromUserAgent(agent) || 'unknown';
+    if (managersByUserAgent.size >= 256) managersByUserAgent.clear();
+    managersByUserAgent.set(agent, manager);
+  }
+  return manager;
 }
 
 function requireObject(body: unknown): KubeObject {

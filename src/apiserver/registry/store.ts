@@ -323,6 +323,9 @@ export class GenericStore {
    * mutate receives a private copy of the current object (undefined if absent).
    * The first try starts from the watch cache, as kube-apiserver's does; a
    * stale guess fails the compare-and-swap and is retried from storage.
+   * The cached object itself is the update's old object, only ever read
+   * (the new one may share parts of it, as the cache's entries may); what
+   * the caller gets back is its own.
    */
   async update(
     namespace: string | undefined,
@@ -338,7 +341,7 @@ export class GenericStore {
       let current: KubeObject | undefined;
       let modRevision = 0;
       if (cached) {
-        current = cloneJson(cached.object);
+        current = cached.object;
         modRevision = cached.revision;
       } else {
         const { kv } = await this.backend.get(key);
@@ -364,6 +367,8 @@ export class GenericStore {
         throw this.invalid(next, [{ type: 'FieldValueInvalid', field: 'metadata.resourceVersion', value: '', detail: 'must be specified for an update' }]);
       }
       const obj = this.prepareUpdate(next, current, opts);
+      // What may share parts with the cache is copied before it leaves the store.
+      const own = cached ? cloneJson : <T>(o: T) => o;
       if (sameStoredContent(obj, current)) {
         // Nothing to write, unless the cached state was stale: then look again in storage.
         if (fromStorage) return { object: current, created: false };
@@ -373,14 +378,14 @@ export class GenericStore {
       await this.pipeline.admit?.(this.info, 'UPDATE', obj, current);
       this.checkValid(obj, current, opts.subresource);
       if (!opts.managedFieldsSet) this.pipeline.trackManagedFields?.(this.info, current, obj, opts.fieldManager ?? 'unknown', opts.subresource ?? '');
-      if (opts.dryRun) return { object: obj, created: false };
+      if (opts.dryRun) return { object: own(obj), created: false };
       // Finalizers all gone from an object being deleted: the delete completes.
       // (A pod still in its grace period is deleted by its node, which deletes it again with grace 0.)
       if (obj.metadata.deletionTimestamp && (obj.metadata.finalizers ?? []).length === 0 && (obj.metadata.deletionGracePeriodSeconds ?? 0) === 0 && !this.strategy.holdsDeletion?.(obj)) {
         const del = await this.backend.delete(key, modRevision);
         if (del.ok) {
           this.cache.noteWrite(del.revision);
-          return { object: withRevision(storedForm(obj), del.revision), created: false };
+          return { object: own(withRevision(storedForm(obj), del.revision)), created: false };
         }
       } else {
         const stored = storedForm(obj);
@@ -388,7 +393,7 @@ export class GenericStore {
         const { result, taken } = await this.write(key, value, stored, () => this.backend.update(key, value, modRevision));
         if (result.ok) {
           this.cache.noteWrite(result.revision);
-          return written(stored, value, result.revision, taken, false);
+          return written(stored, value, result.revision, taken, false, own);
         }
       }
       if (pinned && fromStorage) throw new ConflictError(this.ref(name), 'the object has been modified; please apply your changes to the latest version and try again');
@@ -555,10 +560,18 @@ function storedForm(obj: KubeObject): KubeObject {
 }
 
 /** What a create or update returns: the object, and its JSON text with the resourceVersion, made from the stored text. */
-function written(stored: KubeObject, value: string, revision: number, taken: CachedObject | undefined, created: boolean): WrittenObject & { readonly created: boolean } {
+function written(
+  stored: KubeObject,
+  value: string,
+  revision: number,
+  taken: CachedObject | undefined,
+  created: boolean,
+  own: (o: KubeObject) => KubeObject = (o) => o,
+): WrittenObject & { readonly created: boolean } {
   if (taken) return new CopiedFromCache(taken, created);
+  const object = own(withRevision(stored, revision));
   const json = withResourceVersion(value, revision);
-  return json === undefined ? { object: withRevision(stored, revision), created } : { object: withRevision(stored, revision), json, created };
+  return json === undefined ? { object, created } : { object, json, created };
 }
 
 function withRevision(obj: KubeObject, revision: number): KubeObject {
@@ -641,6 +654,15 @@ export function randomSuffix(): string {
   return s;
 }
 
+let lastSecond = NaN;
+let lastSecondText = '';
+
+/** The current time in RFC 3339 at second precision (formatted once per second). */
 export function nowSeconds(): string {
-  return new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const second = Math.floor(Date.now() / 1000);
+  if (second !== lastSecond) {
+    lastSecond = second;
+    lastSecondText = new Date(second * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  }
+  return lastSecondText;
 }
