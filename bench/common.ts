@@ -84,6 +84,28 @@ export function treeCpuSeconds(rootPid: number): number {
   return total / tick;
 }
 
+/** CPU time (user + system) a process has used, in ms: all its threads, and its main thread alone (Linux). */
+export function cpuMs(pid: number): { all: number; main: number } {
+  const ticks = (stat: string) => {
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // utime and stime, in clock ticks of 10 ms.
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  };
+  return { all: ticks(readFileSync(`/proc/${pid}/stat`, 'utf8')), main: ticks(readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8')) };
+}
+
+/** Runs op and reports the server's CPU per operation, in µs, besides the latency figures. */
+export async function measureCpu(pid: number, total: number, concurrency: number, op: (i: number) => Promise<unknown>): Promise<Figures & { cpuUs: number; mainUs: number }> {
+  const before = cpuMs(pid);
+  const figures = await measure(total, concurrency, op);
+  const after = cpuMs(pid);
+  return { ...figures, cpuUs: ((after.all - before.all) * 1000) / total, mainUs: ((after.main - before.main) * 1000) / total };
+}
+
+export function cpuRow(label: string, f: { cpuUs: number; mainUs: number }): string {
+  return `${label.padEnd(34)} server CPU ${f.cpuUs.toFixed(0).padStart(4)} µs/op, of which main thread ${f.mainUs.toFixed(0).padStart(4)} µs/op`;
+}
+
 export function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;

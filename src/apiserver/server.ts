@@ -65,6 +65,21 @@ function wantsAggregated(accept: string | undefined): { version: string; type: s
   return undefined;
 }
 
+/** A request target whose path WHATWG URL parsing would leave as it is: no dot segments, nothing it would encode. */
+const plainTarget = /^\/(?!\/)[A-Za-z0-9\-._~%!$&'()*+,;=:@/]*(\?[^#\s"<>`{}\\]*)?$/;
+const dotSegment = /(^|\/)(\.|%2e)(\.|%2e)?(\/|$)/i;
+
+/** The path (without trailing slashes) and query of a request target, as new URL() would give them. */
+function parseTarget(target: string): { path: string; query: URLSearchParams } {
+  const q = target.indexOf('?');
+  const pathname = q < 0 ? target : target.slice(0, q);
+  if (plainTarget.test(target) && !dotSegment.test(pathname)) {
+    return { path: pathname.replace(/\/+$/, '') || '/', query: new URLSearchParams(q < 0 ? '' : target.slice(q + 1)) };
+  }
+  const url = new URL(target, 'https://nami.invalid');
+  return { path: url.pathname.replace(/\/+$/, '') || '/', query: url.searchParams };
+}
+
 /** The user each TLS connection's client certificate names (null: none usable). */
 const certificateUsers = new WeakMap<object, User | null>();
 
@@ -204,9 +219,7 @@ export class ApiServer {
   }
 
   private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'https://nami.invalid');
-    const path = url.pathname.replace(/\/+$/, '') || '/';
-    const query = url.searchParams;
+    const { path, query } = parseTarget(req.url ?? '/');
     this.authenticate(req);
     if (req.method === 'GET' || req.method === 'HEAD') {
       const served = this.serveStatic(req, res, path, query);

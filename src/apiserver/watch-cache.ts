@@ -30,11 +30,57 @@ export interface CacheWatcher {
   onTerminate(reason: Error): void;
 }
 
+const metadataMember = '"metadata":{';
+
+/**
+ * A stored value's JSON text with metadata.resourceVersion added as the first
+ * member of the top-level metadata, without parsing it; undefined when the
+ * text is not shaped so that this is safe to tell from the text alone (no
+ * object or array opened before the top-level metadata, no resourceVersion
+ * anywhere): callers then parse and re-serialize.
+ */
+export function withResourceVersion(value: string, revision: number): string | undefined {
+  const at = value.indexOf(metadataMember);
+  if (at < 1 || value.charCodeAt(0) !== 0x7b) return undefined;
+  // An opening quote after '{' or ',' starts a member name; with no '{' or '[' before it, one at the top level.
+  const before = value.charCodeAt(at - 1);
+  if (before !== 0x7b && before !== 0x2c) return undefined;
+  for (let i = 1; i < at; i++) {
+    const c = value.charCodeAt(i);
+    if (c === 0x7b || c === 0x5b) return undefined;
+  }
+  if (value.includes('"resourceVersion":')) return undefined;
+  const open = at + metadataMember.length;
+  const rest = value.slice(open);
+  return `${value.slice(0, open)}"resourceVersion":"${revision}"${rest.charCodeAt(0) === 0x7d ? '' : ','}${rest}`;
+}
+
 /** Decodes a stored value and stamps the revision into metadata.resourceVersion. */
 export function decodeStored(kv: KeyValue): CachedObject {
+  const json = withResourceVersion(kv.value, kv.modRevision);
+  if (json !== undefined) return { key: kv.key, object: JSON.parse(json) as KubeObject, json, revision: kv.modRevision };
   const object = JSON.parse(kv.value) as KubeObject;
   object.metadata.resourceVersion = String(kv.modRevision);
   return { key: kv.key, object, json: JSON.stringify(object), revision: kv.modRevision };
+}
+
+/**
+ * A value this server wrote, from the object it serialized (which the cache
+ * then owns): the same as decodeStored(kv) gives, without parsing the text.
+ */
+function decodeOwnWrite(kv: KeyValue, stored: KubeObject): CachedObject | undefined {
+  const json = withResourceVersion(kv.value, kv.modRevision);
+  if (json === undefined) return undefined;
+  stored.metadata = { resourceVersion: String(kv.modRevision), ...stored.metadata };
+  return { key: kv.key, object: stored, json, revision: kv.modRevision };
+}
+
+/** A write this server is making, announced to the cache (WatchCache.expect). */
+export interface OwnWrite {
+  readonly value: string;
+  readonly object: KubeObject;
+  /** Set when the cache took the object for the write's event. */
+  taken?: CachedObject;
 }
 
 export class TooOldResourceVersionError extends Error {
@@ -64,6 +110,8 @@ export class WatchCache {
   private ready: Promise<void> | undefined;
   private failure: Error | undefined;
   private lastWrite = 0;
+  /** Writes this server is making, by key. */
+  private readonly ownWrites = new Map<string, OwnWrite>();
 
   constructor(
     private readonly backend: Backend,
@@ -119,7 +167,7 @@ export class WatchCache {
     for (const ev of events) {
       let cacheEvent: CacheEvent;
       if (ev.type === 'put') {
-        const current = decodeStored(ev.kv);
+        const current = this.takeOwnWrite(ev.kv) ?? decodeStored(ev.kv);
         const previous = this.items.get(ev.kv.key);
         if (!previous) this.sortedKeys = undefined;
         this.items.set(ev.kv.key, current);
@@ -173,6 +221,31 @@ export class WatchCache {
       };
       this.waiters.push({ rev, resolve: done });
     });
+  }
+
+  /**
+   * Announces a write this server is about to make: when its event arrives,
+   * the cache takes `object` (the stored form `value` was serialized from)
+   * as its own instead of parsing the value, and says so in `taken`; the
+   * writer must not touch the object after that. Every expect is followed
+   * by settle once the write returned, whatever its outcome.
+   */
+  expect(key: string, value: string, object: KubeObject): OwnWrite {
+    const own: OwnWrite = { value, object };
+    this.ownWrites.set(key, own);
+    return own;
+  }
+
+  settle(key: string, own: OwnWrite): void {
+    if (this.ownWrites.get(key) === own) this.ownWrites.delete(key);
+  }
+
+  private takeOwnWrite(kv: KeyValue): CachedObject | undefined {
+    const own = this.ownWrites.get(kv.key);
+    if (own === undefined || own.value !== kv.value) return undefined;
+    this.ownWrites.delete(kv.key);
+    own.taken = decodeOwnWrite(kv, own.object);
+    return own.taken;
   }
 
   /** Records a write this server made, so reads that follow it see it. */

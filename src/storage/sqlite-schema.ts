@@ -75,7 +75,12 @@ export type WriteOp =
   | { op: 'update'; key: string; value: string; expected: number }
   | { op: 'delete'; key: string; expected: number };
 
-export type WriteOutcome = { ok: true; revision: number; kv: KeyValue; prev?: KeyValue } | { ok: false; revision: number; current?: KeyValue };
+/**
+ * A successful write names its revision and the key's createRevision, not
+ * the value, which the caller has (sending it back would copy it twice).
+ * prev is the value it replaced; for a delete, the deleted value.
+ */
+export type WriteOutcome = { ok: true; revision: number; createRevision: number; prev?: KeyValue } | { ok: false; revision: number; current?: KeyValue };
 
 export type WriterRequest = { type: 'write'; ops: WriteOp[] } | { type: 'compact'; revision: number } | { type: 'close' };
 

@@ -50,17 +50,17 @@ function apply(op: WriteOp): WriteOutcome {
     case 'create': {
       if (live) return { ok: false, revision, current: live };
       const id = append(op.key, true, false, 0, row?.id ?? 0, op.value);
-      return { ok: true, revision: id, kv: { key: op.key, value: op.value, createRevision: id, modRevision: id } };
+      return { ok: true, revision: id, createRevision: id };
     }
     case 'update': {
       if (!live || live.modRevision !== op.expected) return live ? { ok: false, revision, current: live } : { ok: false, revision };
       const id = append(op.key, false, false, live.createRevision, live.modRevision, op.value);
-      return { ok: true, revision: id, kv: { key: op.key, value: op.value, createRevision: live.createRevision, modRevision: id }, prev: live };
+      return { ok: true, revision: id, createRevision: live.createRevision, prev: live };
     }
     case 'delete': {
       if (!live || (op.expected !== 0 && live.modRevision !== op.expected)) return live ? { ok: false, revision, current: live } : { ok: false, revision };
       const id = append(op.key, false, true, live.createRevision, live.modRevision, live.value);
-      return { ok: true, revision: id, kv: live, prev: live };
+      return { ok: true, revision: id, createRevision: live.createRevision, prev: live };
     }
   }
 }

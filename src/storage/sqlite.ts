@@ -277,19 +277,28 @@ export class SqliteBackend implements Backend {
 
   private committed(batch: QueuedWrite[], outcomes: WriteOutcome[]): void {
     const events: WatchEvent[] = [];
-    outcomes.forEach((outcome, i) => {
-      if (!outcome.ok) return;
+    const results: WriteResult[] = new Array(outcomes.length);
+    for (let i = 0; i < outcomes.length; i++) {
+      const outcome = outcomes[i]!;
+      if (!outcome.ok) {
+        results[i] = outcome.current ? { ok: false, revision: outcome.revision, current: outcome.current } : { ok: false, revision: outcome.revision };
+        continue;
+      }
       const op = (batch[i] as QueuedWrite).op;
-      if (op.op === 'delete') events.push({ type: 'delete', key: op.key, revision: outcome.revision, prev: outcome.prev ?? outcome.kv });
-      else events.push(outcome.prev ? { type: 'put', kv: outcome.kv, prev: outcome.prev } : { type: 'put', kv: outcome.kv });
+      if (op.op === 'delete') {
+        const deleted = outcome.prev!;
+        events.push({ type: 'delete', key: op.key, revision: outcome.revision, prev: deleted });
+        results[i] = { ok: true, revision: outcome.revision, kv: deleted };
+      } else {
+        // The written value is the caller's own string: watchers and the caller get it back as given.
+        const kv: KeyValue = { key: op.key, value: op.value, createRevision: outcome.createRevision, modRevision: outcome.revision };
+        events.push(outcome.prev ? { type: 'put', kv, prev: outcome.prev } : { type: 'put', kv });
+        results[i] = { ok: true, revision: outcome.revision, kv };
+      }
       this.notifiedRevision = Math.max(this.notifiedRevision, outcome.revision);
-    });
+    }
     if (events.length > 0) for (const sub of this.live) sub.deliver(events, true);
-    outcomes.forEach((outcome, i) => {
-      const write = batch[i] as QueuedWrite;
-      if (outcome.ok) write.resolve({ ok: true, revision: outcome.revision, kv: outcome.kv });
-      else write.resolve(outcome.current ? { ok: false, revision: outcome.revision, current: outcome.current } : { ok: false, revision: outcome.revision });
-    });
+    for (let i = 0; i < outcomes.length; i++) (batch[i] as QueuedWrite).resolve(results[i]!);
   }
 
   /**

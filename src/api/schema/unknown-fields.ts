@@ -22,31 +22,49 @@ function resolved(schema: Schema, defs: Definitions): Schema {
   return s;
 }
 
-function walk(value: unknown, schema: Schema, defs: Definitions, path: string, out: string[], remove: boolean): void {
+/** A field's path as kube-apiserver prints it, from its member names and item indexes. */
+function pathOf(segments: readonly (string | number)[]): string {
+  let path = '';
+  for (const seg of segments) path = typeof seg === 'number' ? `${path}[${seg}]` : path ? `${path}.${seg}` : seg;
+  return path;
+}
+
+// The path is kept as segments and spelled out only for an unknown field: most writes have none.
+function walk(value: unknown, schema: Schema, defs: Definitions, path: (string | number)[], out: string[], remove: boolean): void {
   const s = resolved(schema, defs);
   if (s['x-kubernetes-preserve-unknown-fields'] || s['x-kubernetes-int-or-string']) {
     if (!s.properties || !isPlainObject(value)) return;
   }
   if (Array.isArray(value)) {
-    if (s.items) value.forEach((v, i) => walk(v, s.items!, defs, `${path}[${i}]`, out, remove));
+    if (!s.items) return;
+    for (let i = 0; i < value.length; i++) {
+      path.push(i);
+      walk(value[i], s.items, defs, path, out, remove);
+      path.pop();
+    }
     return;
   }
   if (!isPlainObject(value)) return;
   if (s.properties) {
-    for (const [k, v] of Object.entries(value)) {
+    for (const k of Object.keys(value)) {
       const child = s.properties[k];
-      const p = path ? `${path}.${k}` : k;
-      if (child) walk(v, child, defs, p, out, remove);
+      path.push(k);
+      if (child) walk(value[k], child, defs, path, out, remove);
       else if (!s['x-kubernetes-preserve-unknown-fields'] && !s.additionalProperties) {
-        out.push(p);
+        out.push(pathOf(path));
         if (remove) delete value[k];
       }
+      path.pop();
     }
     return;
   }
   if (isPlainObject(s.additionalProperties)) {
     const inner = s.additionalProperties as Schema;
-    for (const [k, v] of Object.entries(value)) walk(v, inner, defs, path ? `${path}.${k}` : k, out, remove);
+    for (const k of Object.keys(value)) {
+      path.push(k);
+      walk(value[k], inner, defs, path, out, remove);
+      path.pop();
+    }
   }
 }
 
@@ -60,6 +78,6 @@ export function unknownFields(defs: Definitions, name: string | undefined, obj: 
   const root = name === undefined ? undefined : defs[name];
   if (!root) return [];
   const out: string[] = [];
-  walk(obj, root, defs, '', out, remove);
+  walk(obj, root, defs, [], out, remove);
   return out;
 }

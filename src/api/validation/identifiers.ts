@@ -112,7 +112,20 @@ export function isWildcardDNS1123Subdomain(value: string): string[] {
 }
 
 /** A label key, annotation key or finalizer: an optional DNS subdomain prefix and a name. */
+/** Names isQualifiedName found valid lately: label keys and the like repeat from object to object. */
+const validQualifiedNames = new Set<string>();
+
 export function isQualifiedName(value: string): string[] {
+  if (validQualifiedNames.has(value)) return [];
+  const errs = qualifiedNameErrors(value);
+  if (errs.length === 0) {
+    if (validQualifiedNames.size >= 4096) validQualifiedNames.clear();
+    validQualifiedNames.add(value);
+  }
+  return errs;
+}
+
+function qualifiedNameErrors(value: string): string[] {
   const errs: string[] = [];
   const parts = value.split('/');
   let name: string;

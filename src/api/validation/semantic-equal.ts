@@ -13,17 +13,19 @@ export function isZeroValue(v: unknown): boolean {
 
 export function semanticEqual(a: unknown, b: unknown): boolean {
   if (a === b) return true;
-  if (isZeroValue(a) && isZeroValue(b)) return true;
-  if (Array.isArray(a) || Array.isArray(b)) {
-    if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false;
-    return a.every((item, i) => semanticEqual(item, b[i]));
-  }
   const oa = asObject(a);
   const ob = asObject(b);
   if (oa && ob) {
-    for (const k of new Set([...Object.keys(oa), ...Object.keys(ob)])) {
-      if (!semanticEqual(oa[k], ob[k])) return false;
-    }
+    // Member by member, a member one side lacks compared with undefined: two
+    // zero-valued objects come out equal as well, so no zero test first.
+    for (const k of Object.keys(oa)) if (!semanticEqual(oa[k], ob[k])) return false;
+    for (const k of Object.keys(ob)) if (!Object.prototype.hasOwnProperty.call(oa, k) && !semanticEqual(undefined, ob[k])) return false;
+    return true;
+  }
+  if (isZeroValue(a) && isZeroValue(b)) return true;
+  if (Array.isArray(a) || Array.isArray(b)) {
+    if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!semanticEqual(a[i], b[i])) return false;
     return true;
   }
   return false;

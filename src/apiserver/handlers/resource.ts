@@ -7,7 +7,7 @@ import { fieldManagerFromUserAgent } from '../../api/apply/index.js';
 import { decodeDocument, decodeObjectBody, mediaType, readBody } from '../http/body.js';
 import type { RequestInfo } from '../http/request-info.js';
 import { negotiateOutput, sendJson, sendJsonParts, type AcceptedOutput } from '../http/respond.js';
-import type { DeleteOptions, GenericStore, ObjectFilter, WriteOptions } from '../registry/store.js';
+import type { DeleteOptions, GenericStore, ObjectFilter, WriteOptions, WrittenObject } from '../registry/store.js';
 import { scaleFromObject, applyScaleToObject } from './scale.js';
 import type { PatchType, Semantics } from './semantics.js';
 import { serveWatch } from './watch.js';
@@ -50,9 +50,19 @@ function writeOptions(q: URLSearchParams, subresource: string, defaultManager: s
   return { dryRun: dryRun.length > 0, fieldManager: q.get('fieldManager') ?? defaultManager, subresource };
 }
 
+/** Managers derived from user agents, which few clients vary. */
+const managersByUserAgent = new Map<string, string>();
+
 /** kubectl's user agent "kubectl/v1.33.0 (linux/amd64) kubernetes/abcdef" gives the default manager "kubectl", as Kubernetes derives it. */
 function managerFromUserAgent(req: IncomingMessage): string {
-  return fieldManagerFromUserAgent(req.headers['user-agent'] ?? '') || 'unknown';
+  const agent = req.headers['user-agent'] ?? '';
+  let manager = managersByUserAgent.get(agent);
+  if (manager === undefined) {
+    manager = fieldManagerFromUserAgent(agent) || 'unknown';
+    if (managersByUserAgent.size >= 256) managersByUserAgent.clear();
+    managersByUserAgent.set(agent, manager);
+  }
+  return manager;
 }
 
 function requireObject(body: unknown): KubeObject {
@@ -98,6 +108,13 @@ function fieldValidation(r: ResourceRequest, obj: KubeObject): string[] {
 
 function setWarnings(res: ServerResponse, warnings: string[]): void {
   if (warnings.length) res.setHeader('Warning', warnings.map((w) => `299 - ${JSON.stringify(w)}`));
+}
+
+/** Sends what a write returned: its JSON text as the store made it when no conversion is needed, else as sendObject. */
+function sendWritten(r: ResourceRequest, code: number, written: WrittenObject): void {
+  const output = negotiateOutput(r.req);
+  if (written.json !== undefined && r.versions.same && !output.table && !output.metadataOnly) sendJson(r.res, code, written.json);
+  else sendObject(r, code, written.object, output);
 }
 
 /** Sends a stored object at the request's version (as a Table when asked). */
@@ -226,9 +243,9 @@ async function handleCreate(r: ResourceRequest): Promise<void> {
   checkNamespace(obj, info.namespace, store);
   if (store.info.namespaced && !info.namespace) throw new BadRequestError('the server could not find the requested resource: a namespaced resource is created under /namespaces/{namespace}/');
   const warnings = fieldValidation(r, obj);
-  const created = await store.create(info.namespace, r.versions.in(obj), writeOptions(r.query, '', managerFromUserAgent(r.req)));
+  const created = await store.createEncoded(info.namespace, r.versions.in(obj), writeOptions(r.query, '', managerFromUserAgent(r.req)));
   setWarnings(r.res, warnings);
-  sendObject(r, 201, created);
+  sendWritten(r, 201, created);
 }
 
 async function handleUpdate(r: ResourceRequest): Promise<void> {
@@ -243,9 +260,9 @@ async function handleUpdate(r: ResourceRequest): Promise<void> {
   const warnings = fieldValidation(r, obj);
   const opts = writeOptions(r.query, sub, managerFromUserAgent(r.req));
   const stored = r.versions.in(obj);
-  const { object, created } = await store.update(info.namespace, info.name!, () => stored, { ...opts, allowCreate: !sub && (store.strategy.allowCreateOnUpdate ?? false) });
+  const written = await store.update(info.namespace, info.name!, () => stored, { ...opts, allowCreate: !sub && (store.strategy.allowCreateOnUpdate ?? false) });
   setWarnings(r.res, warnings);
-  sendObject(r, created ? 201 : 200, object);
+  sendWritten(r, written.created ? 201 : 200, written);
 }
 
 function patchTypeOf(r: ResourceRequest): PatchType {
@@ -274,7 +291,7 @@ async function handlePatch(r: ResourceRequest): Promise<void> {
       throw new BadRequestError(`the name of the object (${applied.metadata.name}) does not match the name on the URL (${info.name})`);
     }
     warnings = fieldValidation(r, applied);
-    const { object, created } = await store.update(
+    const written = await store.update(
       info.namespace,
       info.name!,
       (live) => {
@@ -286,10 +303,10 @@ async function handlePatch(r: ResourceRequest): Promise<void> {
       { ...opts, fieldManager: manager, allowCreate: !sub, managedFieldsSet: true },
     );
     setWarnings(r.res, warnings);
-    sendObject(r, created ? 201 : 200, object);
+    sendWritten(r, written.created ? 201 : 200, written);
     return;
   }
-  const { object } = await store.update(
+  const written = await store.update(
     info.namespace,
     info.name!,
     (current) => {
@@ -306,7 +323,7 @@ async function handlePatch(r: ResourceRequest): Promise<void> {
     opts,
   );
   setWarnings(r.res, warnings);
-  sendObject(r, 200, object);
+  sendWritten(r, 200, written);
 }
 
 async function deleteOptionsFrom(r: ResourceRequest): Promise<DeleteOptions> {

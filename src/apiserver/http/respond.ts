@@ -4,7 +4,8 @@ import { ApiError, InternalError, NotAcceptableError, type Status } from '../../
 
 export function sendJson(res: ServerResponse, code: number, body: unknown, contentType = 'application/json'): void {
   const text = typeof body === 'string' ? body : JSON.stringify(body);
-  res.writeHead(code, { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(text), 'Cache-Control': 'no-cache, private' });
+  // Headers as a flat list skip the per-name bookkeeping of a headers object.
+  res.writeHead(code, ['Content-Type', contentType, 'Content-Length', String(Buffer.byteLength(text)), 'Cache-Control', 'no-cache, private']);
   res.end(text);
 }
 

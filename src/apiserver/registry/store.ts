@@ -2,7 +2,7 @@
 // delete and watch on top of a storage Backend and a WatchCache, parameterised
 // by a Strategy (Kubernetes' genericregistry.Store).
 import { randomUUID } from 'node:crypto';
-import { CompactedError, type Backend } from '../../storage/backend.js';
+import { CompactedError, type Backend, type WriteResult } from '../../storage/backend.js';
 import {
   AlreadyExistsError,
   ApiError,
@@ -17,7 +17,7 @@ import {
 } from '../../api/errors.js';
 import { cloneJson, type KubeObject } from '../../api/object.js';
 import type { ResourceInfo } from '../../api/resources.js';
-import { decodeStored, TooOldResourceVersionError, WatchCache, type CachedObject, type CacheWatcher } from '../watch-cache.js';
+import { decodeStored, TooOldResourceVersionError, WatchCache, withResourceVersion, type CachedObject, type CacheWatcher } from '../watch-cache.js';
 import type { Strategy, StrategyContext } from './strategy.js';
 
 export type ObjectFilter = (obj: KubeObject) => boolean;
@@ -54,6 +54,33 @@ export interface DeleteOptions {
   orphanDependents?: boolean;
   preconditions?: { uid?: string; resourceVersion?: string };
   dryRun?: boolean;
+}
+
+/** A written object, with its JSON text when the store has it at hand (the same text a read returns). */
+export interface WrittenObject {
+  readonly object: KubeObject;
+  readonly json?: string;
+}
+
+/**
+ * A write whose object the watch cache took: the caller's copy is made
+ * when first asked for, which a response sent as `json` never does.
+ */
+class CopiedFromCache implements WrittenObject {
+  private copy: KubeObject | undefined;
+  readonly json: string;
+
+  constructor(
+    private readonly item: CachedObject,
+    readonly created: boolean,
+  ) {
+    this.json = item.json;
+  }
+
+  get object(): KubeObject {
+    this.copy ??= cloneJson(this.item.object);
+    return this.copy;
+  }
 }
 
 export interface DeleteResult {
@@ -240,6 +267,11 @@ export class GenericStore {
   }
 
   async create(namespace: string | undefined, input: KubeObject, opts: WriteOptions = {}): Promise<KubeObject> {
+    return (await this.createEncoded(namespace, input, opts)).object;
+  }
+
+  /** create, also giving the created object's JSON text. */
+  async createEncoded(namespace: string | undefined, input: KubeObject, opts: WriteOptions = {}): Promise<WrittenObject & { readonly created: boolean }> {
     const obj = cloneJson(input);
     obj.apiVersion = this.apiVersion;
     obj.kind = this.info.kind;
@@ -260,12 +292,29 @@ export class GenericStore {
     await this.pipeline.admit?.(this.info, 'CREATE', obj, undefined);
     this.checkValid(obj, undefined);
     if (!opts.managedFieldsSet) this.pipeline.trackManagedFields?.(this.info, undefined, obj, opts.fieldManager ?? 'unknown', opts.subresource ?? '');
-    if (opts.dryRun) return obj;
+    if (opts.dryRun) return { object: obj, created: true };
     const stored = storedForm(obj);
-    const result = await this.backend.create(this.key(namespace, meta.name), JSON.stringify(stored));
+    const value = JSON.stringify(stored);
+    const key = this.key(namespace, meta.name);
+    const { result, taken } = await this.write(key, value, stored, () => this.backend.create(key, value));
     if (!result.ok) throw new AlreadyExistsError(this.ref(meta.name));
     this.cache.noteWrite(result.revision);
-    return withRevision(stored, result.kv.modRevision);
+    return written(stored, value, result.revision, taken, true);
+  }
+
+  /**
+   * A create or update of key, announced to the watch cache so that it need
+   * not parse the value again; `taken` is the cache's entry when it took the
+   * stored object (then the caller no longer owns it).
+   */
+  private async write(key: string, value: string, stored: KubeObject, op: () => Promise<WriteResult>): Promise<{ result: WriteResult; taken?: CachedObject }> {
+    const own = this.cache.expect(key, value, stored);
+    try {
+      const result = await op();
+      return { result, taken: own.taken };
+    } finally {
+      this.cache.settle(key, own);
+    }
   }
 
   /**
@@ -274,13 +323,16 @@ export class GenericStore {
    * mutate receives a private copy of the current object (undefined if absent).
    * The first try starts from the watch cache, as kube-apiserver's does; a
    * stale guess fails the compare-and-swap and is retried from storage.
+   * The cached object itself is the update's old object, only ever read
+   * (the new one may share parts of it, as the cache's entries may); what
+   * the caller gets back is its own.
    */
   async update(
     namespace: string | undefined,
     name: string,
     mutate: (current: KubeObject | undefined) => KubeObject | Promise<KubeObject>,
     opts: WriteOptions & { allowCreate?: boolean } = {},
-  ): Promise<{ object: KubeObject; created: boolean }> {
+  ): Promise<WrittenObject & { readonly created: boolean }> {
     const key = this.key(namespace, name);
     let fromStorage = false;
     for (let attempt = 0; ; attempt++) {
@@ -289,7 +341,7 @@ export class GenericStore {
       let current: KubeObject | undefined;
       let modRevision = 0;
       if (cached) {
-        current = cloneJson(cached.object);
+        current = cached.object;
         modRevision = cached.revision;
       } else {
         const { kv } = await this.backend.get(key);
@@ -301,8 +353,7 @@ export class GenericStore {
       const next = await mutate(current ? cloneJson(current) : undefined);
       if (!current) {
         if (!opts.allowCreate) throw new NotFoundError(this.ref(name));
-        const created = await this.create(namespace, next, opts);
-        return { object: created, created: true };
+        return this.createEncoded(namespace, next, opts);
       }
       const pinned = next.metadata.resourceVersion;
       if (pinned && pinned !== current.metadata.resourceVersion) {
@@ -316,6 +367,8 @@ export class GenericStore {
         throw this.invalid(next, [{ type: 'FieldValueInvalid', field: 'metadata.resourceVersion', value: '', detail: 'must be specified for an update' }]);
       }
       const obj = this.prepareUpdate(next, current, opts);
+      // What may share parts with the cache is copied before it leaves the store.
+      const own = cached ? cloneJson : <T>(o: T) => o;
       if (sameStoredContent(obj, current)) {
         // Nothing to write, unless the cached state was stale: then look again in storage.
         if (fromStorage) return { object: current, created: false };
@@ -325,21 +378,22 @@ export class GenericStore {
       await this.pipeline.admit?.(this.info, 'UPDATE', obj, current);
       this.checkValid(obj, current, opts.subresource);
       if (!opts.managedFieldsSet) this.pipeline.trackManagedFields?.(this.info, current, obj, opts.fieldManager ?? 'unknown', opts.subresource ?? '');
-      if (opts.dryRun) return { object: obj, created: false };
+      if (opts.dryRun) return { object: own(obj), created: false };
       // Finalizers all gone from an object being deleted: the delete completes.
       // (A pod still in its grace period is deleted by its node, which deletes it again with grace 0.)
       if (obj.metadata.deletionTimestamp && (obj.metadata.finalizers ?? []).length === 0 && (obj.metadata.deletionGracePeriodSeconds ?? 0) === 0 && !this.strategy.holdsDeletion?.(obj)) {
         const del = await this.backend.delete(key, modRevision);
         if (del.ok) {
           this.cache.noteWrite(del.revision);
-          return { object: withRevision(storedForm(obj), del.revision), created: false };
+          return { object: own(withRevision(storedForm(obj), del.revision)), created: false };
         }
       } else {
         const stored = storedForm(obj);
-        const result = await this.backend.update(key, JSON.stringify(stored), modRevision);
+        const value = JSON.stringify(stored);
+        const { result, taken } = await this.write(key, value, stored, () => this.backend.update(key, value, modRevision));
         if (result.ok) {
           this.cache.noteWrite(result.revision);
-          return { object: withRevision(stored, result.revision), created: false };
+          return written(stored, value, result.revision, taken, false, own);
         }
       }
       if (pinned && fromStorage) throw new ConflictError(this.ref(name), 'the object has been modified; please apply your changes to the latest version and try again');
@@ -490,11 +544,34 @@ function finalizersOnly(obj: KubeObject, current: KubeObject): void {
   if (managedFields) obj.metadata.managedFields = managedFields;
 }
 
-/** What is written to storage: the resourceVersion lives in the store's revision, not the value. */
+/**
+ * What is written to storage: the resourceVersion lives in the store's
+ * revision, not the value. apiVersion, kind and metadata come first, as
+ * Kubernetes writes them, which lets the cache and responses add the
+ * resourceVersion to the text without parsing it (withResourceVersion).
+ */
 function storedForm(obj: KubeObject): KubeObject {
-  const copy = { ...obj, metadata: { ...obj.metadata } };
+  const copy: KubeObject = { apiVersion: obj.apiVersion, kind: obj.kind, metadata: { ...obj.metadata } };
+  if (copy.apiVersion === undefined) delete copy.apiVersion;
+  if (copy.kind === undefined) delete copy.kind;
+  for (const key of Object.keys(obj)) if (key !== 'apiVersion' && key !== 'kind' && key !== 'metadata') copy[key] = obj[key];
   delete copy.metadata.resourceVersion;
   return copy;
+}
+
+/** What a create or update returns: the object, and its JSON text with the resourceVersion, made from the stored text. */
+function written(
+  stored: KubeObject,
+  value: string,
+  revision: number,
+  taken: CachedObject | undefined,
+  created: boolean,
+  own: (o: KubeObject) => KubeObject = (o) => o,
+): WrittenObject & { readonly created: boolean } {
+  if (taken) return new CopiedFromCache(taken, created);
+  const object = own(withRevision(stored, revision));
+  const json = withResourceVersion(value, revision);
+  return json === undefined ? { object, created } : { object, json, created };
 }
 
 function withRevision(obj: KubeObject, revision: number): KubeObject {
@@ -502,14 +579,50 @@ function withRevision(obj: KubeObject, revision: number): KubeObject {
   return obj;
 }
 
+/** Whether an update would store the same object (resourceVersion and managedFields aside). */
 function sameStoredContent(a: KubeObject, b: KubeObject): boolean {
-  const strip = (o: KubeObject) => {
-    const c = { ...o, metadata: { ...o.metadata } };
-    delete c.metadata.resourceVersion;
-    delete c.metadata.managedFields;
-    return JSON.stringify(c);
-  };
-  return strip(a) === strip(b);
+  const ignored = (key: string) => key === 'resourceVersion' || key === 'managedFields';
+  if (!sameJsonMembers(a, b, (key) => key === 'metadata')) return false;
+  return sameJsonMembers(a.metadata, b.metadata, ignored);
+}
+
+/** Equal as JSON data: members in any order, undefined members as absent, undefined array items as null. */
+function sameJson(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) {
+    // JSON.stringify writes undefined array items (and non-finite numbers) as null.
+    return jsonNull(a) && jsonNull(b);
+  }
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!sameJson(a[i], b[i])) return false;
+    return true;
+  }
+  if (Array.isArray(b)) return false;
+  return sameJsonMembers(a as Record<string, unknown>, b as Record<string, unknown>, () => false);
+}
+
+function jsonNull(v: unknown): boolean {
+  return v === null || v === undefined || (typeof v === 'number' && !Number.isFinite(v));
+}
+
+function sameJsonMembers(a: Record<string, unknown>, b: Record<string, unknown>, skip: (key: string) => boolean): boolean {
+  let counted = 0;
+  for (const key in a) {
+    if (!Object.prototype.hasOwnProperty.call(a, key) || skip(key)) continue;
+    const av = a[key];
+    if (av === undefined || typeof av === 'function') continue;
+    counted++;
+    const bv = Object.prototype.hasOwnProperty.call(b, key) ? b[key] : undefined;
+    if (bv === undefined || typeof bv === 'function' || !sameJson(av, bv)) return false;
+  }
+  for (const key in b) {
+    if (!Object.prototype.hasOwnProperty.call(b, key) || skip(key)) continue;
+    const bv = b[key];
+    if (bv === undefined || typeof bv === 'function') continue;
+    counted--;
+  }
+  return counted === 0;
 }
 
 export function parseResourceVersion(rv: string): number {
@@ -541,6 +654,15 @@ export function randomSuffix(): string {
   return s;
 }
 
+let lastSecond = NaN;
+let lastSecondText = '';
+
+/** The current time in RFC 3339 at second precision (formatted once per second). */
 export function nowSeconds(): string {
-  return new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const second = Math.floor(Date.now() / 1000);
+  if (second !== lastSecond) {
+    lastSecond = second;
+    lastSecondText = new Date(second * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  }
+  return lastSecondText;
 }
