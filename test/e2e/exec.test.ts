@@ -11,7 +11,7 @@ import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { containerSkipReason, deleteLink, eventually, findKubectl, type Kubectl, kubectlOrSkip, KubectlRunner, namiOk, type RunningHollow, type RunningNami, startAgent, startNami } from './harness.js';
+import { containerSkipReason, deleteLink, eventually, findKubectl, type Kubectl, kubectlOrSkip, KubectlRunner, kubectlFor, namiOk, type RunningHollow, type RunningNami, startAgent, startNami } from './harness.js';
 
 const { kubectl, skip: noKubectl } = kubectlOrSkip('1.33');
 const noTmux = spawnSync('sh', ['-c', 'command -v tmux']).status === 0 ? undefined : 'tmux not found (Debian package tmux)';
@@ -135,11 +135,7 @@ describe('kubectl exec, attach and cp with runc containers', { skip }, () => {
 
   for (const client of clients) {
     describe(`kubectl ${client.version}`, () => {
-      let kc: KubectlRunner;
-      before(() => {
-        kc = new KubectlRunner(client, nami.kubeconfig);
-      });
-      after(() => kc?.cleanup());
+      const kc = kubectlFor(client, () => nami.kubeconfig);
 
       test('exec keeps stdout and stderr apart and passes the exit code on', async () => {
         const r = await kc.run(['exec', 'shell', '--', 'sh', '-c', 'echo out; echo err >&2; exit 3']);

@@ -5,6 +5,7 @@ import { existsSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { after } from 'node:test';
 
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const namiBin = join(repoRoot, 'bin', 'nami');
@@ -101,10 +102,15 @@ export class KubectlRunner {
   private readonly home: string;
   constructor(
     readonly kubectl: Kubectl,
-    readonly kubeconfig: string,
+    /** The kubeconfig, or where to find it once the cluster is up (suites make runners before they start it). */
+    private readonly kubeconfigOf: string | (() => string),
   ) {
     // A private HOME keeps kubectl's discovery cache per test run.
     this.home = mkdtempSync(join(tmpdir(), 'nami-kubectl-home-'));
+  }
+
+  get kubeconfig(): string {
+    return typeof this.kubeconfigOf === 'string' ? this.kubeconfigOf : this.kubeconfigOf();
   }
 
   run(args: string[], opts: { input?: string; env?: Record<string, string> } = {}): Promise<RunResult> {
@@ -147,6 +153,13 @@ export class KubectlRunner {
   cleanup(): void {
     rmSync(this.home, { recursive: true, force: true });
   }
+}
+
+/** A runner for one kubectl inside a suite (made now, cleaned up after the suite); the kubeconfig is read when it runs. */
+export function kubectlFor(client: Kubectl, kubeconfig: () => string): KubectlRunner {
+  const kc = new KubectlRunner(client, kubeconfig);
+  after(() => kc.cleanup());
+  return kc;
 }
 
 /** Polls until check returns a value (not undefined), or fails after timeoutMs with the last state. */

@@ -7,7 +7,7 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { containerSkipReason, deleteLink, eventually, findKubectl, type Kubectl, kubectlOrSkip, KubectlRunner, namiOk, type RunningHollow, type RunningNami, startAgent, startNami } from './harness.js';
+import { containerSkipReason, deleteLink, eventually, findKubectl, type Kubectl, kubectlOrSkip, KubectlRunner, kubectlFor, namiOk, type RunningHollow, type RunningNami, startAgent, startNami } from './harness.js';
 
 const { kubectl, skip: noKubectl } = kubectlOrSkip('1.33');
 const skip = noKubectl || containerSkipReason() || false;
@@ -66,11 +66,7 @@ describe('kubectl logs of runc containers', { skip }, () => {
 
   for (const client of clients) {
     describe(`kubectl ${client.version}`, () => {
-      let kc: KubectlRunner;
-      before(() => {
-        kc = new KubectlRunner(client, nami.kubeconfig);
-      });
-      after(() => kc?.cleanup());
+      const kc = kubectlFor(client, () => nami.kubeconfig);
 
       test('logs, --tail and --timestamps', async () => {
         assert.equal(await kc.ok(['logs', 'echo']), 'line 1\nline 2\nline 3\nline 4\nline 5\n');

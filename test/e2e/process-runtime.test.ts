@@ -11,7 +11,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { eventually, findKubectl, type Kubectl, kubectlOrSkip, KubectlRunner, repoRoot } from './harness.js';
+import { eventually, findKubectl, type Kubectl, kubectlOrSkip, KubectlRunner, kubectlFor, repoRoot } from './harness.js';
 
 const nobody = 65534;
 const image = 'nami.dev/busybox:1';
@@ -131,12 +131,8 @@ describe('nami up --runtime process as a non-root user', { skip }, () => {
 
   for (const client of clients) {
     describe(`kubectl ${client.version}`, () => {
-      let kc: KubectlRunner;
+      const kc = kubectlFor(client, () => join(dataDir, 'admin.kubeconfig'));
       const v = client.version.replace('.', '-');
-      before(() => {
-        kc = new KubectlRunner(client, join(dataDir, 'admin.kubeconfig'));
-      });
-      after(() => kc?.cleanup());
 
       const phase = (name: string) => kc.ok(['get', 'pod', name, '-o', 'jsonpath={.status.phase}']);
 

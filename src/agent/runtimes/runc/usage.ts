@@ -28,6 +28,26 @@ function readFlatKeyed(file: string): Map<string, number> | undefined {
   }
 }
 
+/** memory.stat's names for the figures: v1 sums the hierarchy under total_*, v2 names them plainly. */
+const memoryStatKeys = {
+  v1: { inactiveFile: 'total_inactive_file', rss: 'total_rss', pgfault: 'total_pgfault', pgmajfault: 'total_pgmajfault' },
+  v2: { inactiveFile: 'inactive_file', rss: 'anon', pgfault: 'pgfault', pgmajfault: 'pgmajfault' },
+};
+
+/** The figures from a cgroup's cpu time (ns), memory in use and memory.stat. */
+function usageOf(now: number, cpuNs: number | undefined, memory: number | undefined, stat: Map<string, number>, keys: (typeof memoryStatKeys)['v1']): CgroupUsage {
+  const usage: CgroupUsage = { time: now };
+  if (cpuNs !== undefined) usage.cpuUsageNanoSeconds = cpuNs;
+  if (memory !== undefined) {
+    usage.memoryUsageBytes = memory;
+    usage.memoryWorkingSetBytes = Math.max(0, memory - (stat.get(keys.inactiveFile) ?? 0));
+  }
+  usage.memoryRssBytes = stat.get(keys.rss);
+  usage.memoryPageFaults = stat.get(keys.pgfault);
+  usage.memoryMajorPageFaults = stat.get(keys.pgmajfault);
+  return usage;
+}
+
 /** The cpu and memory figures of a cgroup given by its relative path (as runc took it); undefined when it does not exist. */
 export function cgroupUsage(relative: string, now = Date.now()): CgroupUsage | undefined {
   if (cgroupV2()) {
@@ -35,34 +55,14 @@ export function cgroupUsage(relative: string, now = Date.now()): CgroupUsage | u
     const cpu = readFlatKeyed(join(dir, 'cpu.stat'));
     const memory = readNumber(join(dir, 'memory.current'));
     if (!cpu && memory === undefined) return undefined;
-    const stat = readFlatKeyed(join(dir, 'memory.stat')) ?? new Map<string, number>();
-    const usage: CgroupUsage = { time: now };
     const usec = cpu?.get('usage_usec');
-    if (usec !== undefined) usage.cpuUsageNanoSeconds = usec * 1000;
-    if (memory !== undefined) {
-      usage.memoryUsageBytes = memory;
-      usage.memoryWorkingSetBytes = Math.max(0, memory - (stat.get('inactive_file') ?? 0));
-    }
-    usage.memoryRssBytes = stat.get('anon');
-    usage.memoryPageFaults = stat.get('pgfault');
-    usage.memoryMajorPageFaults = stat.get('pgmajfault');
-    return usage;
+    return usageOf(now, usec === undefined ? undefined : usec * 1000, memory, readFlatKeyed(join(dir, 'memory.stat')) ?? new Map(), memoryStatKeys.v2);
   }
   const cpu = readNumber(join(cgroupDir(relative, 'cpuacct'), 'cpuacct.usage'));
   const memDir = cgroupDir(relative, 'memory');
   const memory = readNumber(join(memDir, 'memory.usage_in_bytes'));
   if (cpu === undefined && memory === undefined) return undefined;
-  const stat = readFlatKeyed(join(memDir, 'memory.stat')) ?? new Map<string, number>();
-  const usage: CgroupUsage = { time: now };
-  if (cpu !== undefined) usage.cpuUsageNanoSeconds = cpu;
-  if (memory !== undefined) {
-    usage.memoryUsageBytes = memory;
-    usage.memoryWorkingSetBytes = Math.max(0, memory - (stat.get('total_inactive_file') ?? 0));
-  }
-  usage.memoryRssBytes = stat.get('total_rss');
-  usage.memoryPageFaults = stat.get('total_pgfault');
-  usage.memoryMajorPageFaults = stat.get('total_pgmajfault');
-  return usage;
+  return usageOf(now, cpu, memory, readFlatKeyed(join(memDir, 'memory.stat')) ?? new Map(), memoryStatKeys.v1);
 }
 
 /** The interfaces of the network namespace a process is in. */
