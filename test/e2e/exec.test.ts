@@ -28,6 +28,7 @@ interface ContainerSpec {
   script: string;
   env?: Record<string, string>;
   stdin?: boolean;
+  stdinOnce?: boolean;
 }
 
 function pod(name: string, containers: ContainerSpec[], restartPolicy = 'Never'): string {
@@ -45,6 +46,7 @@ function pod(name: string, containers: ContainerSpec[], restartPolicy = 'Never')
         command: ['sh', '-c', c.script],
         env: Object.entries(c.env ?? {}).map(([n, value]) => ({ name: n, value })),
         ...(c.stdin ? { stdin: true } : {}),
+        ...(c.stdinOnce ? { stdinOnce: true } : {}),
       })),
     },
   });
@@ -226,6 +228,30 @@ describe('kubectl exec, attach and cp with runc containers', { skip }, () => {
           }, 30_000);
         } finally {
           await stop(attached.child);
+        }
+      });
+
+      test('attach -i to a stdinOnce container: ending the input closes its stdin, the pod completes', async () => {
+        const name = `once-${client.version.replace('.', '-')}`;
+        const word = `only-${name}`;
+        await kc.ok(['apply', '-f', kc.writeFile(`${name}.json`, pod(name, [{ name: 'cat', script: 'exec cat', stdin: true, stdinOnce: true }]))]);
+        const phase = () => kc.ok(['get', 'pod', name, '-o', 'jsonpath={.status.phase}']);
+        await eventually(`${name} to run`, async () => ((await phase()) === 'Running' ? true : undefined), 60_000);
+        const attached = spawnKubectl(kc, home, ['attach', '-i', name]);
+        const exited = new Promise<number | null>((r) => attached.child.once('exit', (code) => r(code)));
+        try {
+          await eventually('the echo of the input', () => {
+            if (attached.output().includes(`${word}\n`)) return true;
+            attached.child.stdin.write(`${word}\n`);
+            return undefined;
+          }, 30_000);
+          attached.child.stdin.end();
+          assert.equal(await exited, 0, attached.output());
+          await eventually(`${name} to complete`, async () => ((await phase()) === 'Succeeded' ? true : undefined), 30_000);
+          assert.match(await kc.ok(['logs', name]), new RegExp(`^${word}\n`));
+        } finally {
+          await stop(attached.child);
+          await kc.run(['delete', 'pod', name, '--wait=false']);
         }
       });
 

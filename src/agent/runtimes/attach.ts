@@ -4,16 +4,21 @@
 // was started with one (spec `stdin: true`): a FIFO in the run dir that the
 // monitor holds open and hands to runc as the container's stdin. Attaching
 // writes to that FIFO; detaching closes only the attacher's end, so the
-// container's stdin stays open for the next attach.
+// container's stdin stays open for the next attach. A `stdinOnce` container's
+// stdin is closed when the first session attached to it with stdin ends (the
+// client closed its stdin or went away): the session leaves the marker file
+// files.stdinClosed in the run dir, the monitor then closes its write end of the
+// FIFO, and the container reads end-of-file. Later sessions get no stdin.
 import { execFile } from 'node:child_process';
-import { constants } from 'node:fs';
-import { open, type FileHandle } from 'node:fs/promises';
+import { constants, existsSync } from 'node:fs';
+import { open, writeFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PassThrough, Writable } from 'node:stream';
 import { promisify } from 'node:util';
 import { parseCriLog } from './cri-log.js';
 import type { ExecProcess, StreamOptions } from '../runtime.js';
 import { files } from './run-files.js';
+import type { RunMeta } from './run-dir-runtime.js';
 
 /** Makes the stdin FIFO of a run dir (before its monitor starts, which then holds it open); its path. */
 export async function makeStdinFifo(dir: string): Promise<string> {
@@ -27,10 +32,25 @@ export interface RunAttachTarget {
   logPath: string;
   /** The run's stdin FIFO, when the container has one. */
   stdinFifo?: string;
+  /** Where a session ending closes the stdin of a `stdinOnce` container (the marker file the monitor watches for). */
+  stdinClosedMarker?: string;
   /** Whether the container still runs. */
   running(): boolean;
   /** How often the log is read again (default 100 ms). */
   pollMs?: number;
+}
+
+/** The attach target of a run dir and its container.json; `running` tells whether the container still runs. */
+export function runAttachTarget(dir: string, meta: RunMeta, running: () => boolean): RunAttachTarget {
+  const t: RunAttachTarget = { logPath: meta.logPath, running };
+  if (meta.stdin) t.stdinFifo = join(dir, files.stdin);
+  if (meta.stdin && meta.stdinOnce) t.stdinClosedMarker = join(dir, files.stdinClosed);
+  return t;
+}
+
+/** Leaves the marker that has the monitor close the container's stdin (once; later calls do nothing). */
+async function closeContainerStdin(marker: string): Promise<void> {
+  await writeFile(marker, '', { flag: 'wx' }).catch(() => undefined);
 }
 
 async function sizeOf(fh: FileHandle): Promise<number> {
@@ -68,8 +88,14 @@ async function fifoWriter(path: string): Promise<Writable> {
 export async function attachToRun(target: RunAttachTarget, opts: StreamOptions): Promise<ExecProcess> {
   const stdout = new PassThrough();
   const stderr = opts.tty ? undefined : new PassThrough();
-  const stdin = opts.stdin && target.stdinFifo ? await fifoWriter(target.stdinFifo) : undefined;
+  const marker = target.stdinClosedMarker;
+  // stdinOnce: once closed, the container's stdin stays closed; the client's input goes nowhere.
+  const stdinOpen = target.stdinFifo !== undefined && !(marker && existsSync(marker));
+  const stdin = opts.stdin && stdinOpen ? await fifoWriter(target.stdinFifo!) : undefined;
   stdin?.on('error', () => {});
+  // The session's end closes a stdinOnce container's stdin: the client ended its input, or detached.
+  const closeStdin = stdin && marker ? () => closeContainerStdin(marker) : undefined;
+  if (closeStdin) stdin!.once('finish', () => void closeStdin());
   const fh = await open(target.logPath, 'r').catch(() => undefined);
   let offset = fh ? await sizeOf(fh) : 0;
   let rest = '';
@@ -106,6 +132,7 @@ export async function attachToRun(target: RunAttachTarget, opts: StreamOptions):
       stdout.end();
       stderr?.end();
       stdin?.destroy();
+      await closeStdin?.();
     }
   })();
   return {

@@ -58,9 +58,14 @@ async function superviseRun(dir: string, notice: () => void): Promise<void> {
   const out = new CriLineSplitter('stdout', write);
   const err = new CriLineSplitter('stderr', write);
   const pidFile = join(dir, files.containerPid);
-  // Held open read-write, a stdin FIFO never reaches end-of-file: attachers come and go.
-  const stdinFd = cfg.stdin ? openSync(join(dir, files.stdin), 'r+') : undefined;
-  const stdin = stdinFd ?? 'ignore';
+  const stdinFifo = cfg.stdin ? openStdinFifo(dir) : undefined;
+  const stdin = stdinFifo?.reader ?? 'ignore';
+  // A stdinOnce container's first attach session left the marker when it ended: the container reads
+  // end-of-file once no attacher writes either.
+  const checkStdinClosed = () => {
+    if (stdinFifo?.writer !== undefined && existsSync(join(dir, files.stdinClosed))) stdinFifo.closeWriter();
+  };
+  checkStdinClosed();
   let child: ChildProcessByStdio<null, Readable, Readable>;
   if (cfg.runc) {
     child = spawn(cfg.runc.bin, ['--root', cfg.runc.root, '--log', join(dir, files.runcLog), '--log-format', 'json', 'run', '--keep', '--bundle', dir, '--pid-file', pidFile, cfg.id], {
@@ -83,8 +88,14 @@ async function superviseRun(dir: string, notice: () => void): Promise<void> {
     noticeToAgent();
   };
   // runc writes the pid file once the container exists: inotify tells at once, the poll is a fallback.
-  const watcher = watchDir(dir, checkStarted);
-  const poll = setInterval(checkStarted, 100);
+  const watcher = watchDir(dir, () => {
+    checkStarted();
+    checkStdinClosed();
+  });
+  const poll = setInterval(() => {
+    checkStarted();
+    checkStdinClosed();
+  }, 100);
   const streamsDone = Promise.all([
     new Promise<void>((resolve) => {
       child.stdout.on('data', (c: Buffer) => out.push(c));
@@ -110,7 +121,7 @@ async function superviseRun(dir: string, notice: () => void): Promise<void> {
   out.end();
   err.end();
   log.close();
-  if (stdinFd !== undefined) closeSync(stdinFd);
+  stdinFifo?.close();
   const exitCode = status.code ?? (status.signal ? 128 + (signals[status.signal] ?? 0) : 255);
   const rec: ExitRecord = { exitCode, finishedAt, oomKilled: cfg.runc !== undefined && started && oomKillCount(cfg.runc.root, cfg.id) > 0 };
   if (!started) rec.startError = (cfg.runc ? lastRuncError(dir) : undefined) ?? status.error?.message ?? `the container exited with status ${exitCode} before it started`;
@@ -121,6 +132,34 @@ async function superviseRun(dir: string, notice: () => void): Promise<void> {
     await quietly(cfg.runc.bin, ['--root', cfg.runc.root, 'delete', '--force', cfg.id]);
     await quietly('umount', [join(dir, files.rootfs)]);
   }
+}
+
+/**
+ * The stdin FIFO's ends: `reader` for the container, `writer` held by the monitor so that the
+ * container sees no end-of-file while attachers come and go. The monitor keeps its read end too,
+ * so an attacher can open the FIFO even after the container closed its stdin. Opened in an order
+ * that never blocks: read-write first (a FIFO open for reading waits for a writer and the other
+ * way round), then the two ends, then the read-write one closed.
+ */
+function openStdinFifo(dir: string): { reader: number; writer: number | undefined; closeWriter(): void; close(): void } {
+  const path = join(dir, files.stdin);
+  const both = openSync(path, 'r+');
+  const reader = openSync(path, 'r');
+  const writer = openSync(path, 'w');
+  closeSync(both);
+  const fifo = {
+    reader,
+    writer: writer as number | undefined,
+    closeWriter() {
+      if (fifo.writer !== undefined) closeSync(fifo.writer);
+      fifo.writer = undefined;
+    },
+    close() {
+      fifo.closeWriter();
+      closeSync(reader);
+    },
+  };
+  return fifo;
 }
 
 /** SIGKILL to what is left of a process group. */

@@ -76,6 +76,8 @@ export interface RunMeta {
   sandbox?: boolean;
   /** The container has a stdin FIFO (spec `stdin: true`), for attach. */
   stdin?: boolean;
+  /** Spec `stdinOnce: true` (with stdin): the first attach session with stdin closes it when it ends. */
+  stdinOnce?: boolean;
   /** Started with no monitor (runc's sandbox, `runc run --detach`: it logs nothing, its exit code means nothing); its exit is noticed from its pid. */
   unmonitored?: boolean;
 }

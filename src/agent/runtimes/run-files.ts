@@ -56,6 +56,8 @@ export const files = {
   runcLog: 'runc.log',
   containerPid: 'container.pid',
   stdin: 'stdin.fifo',
+  /** Left by an attach session of a `stdinOnce` container when it ended: the monitor closes its write end of the stdin FIFO. */
+  stdinClosed: 'stdin-closed',
   started: 'started.json',
   exit: 'exit.json',
   meta: 'container.json',

@@ -2,6 +2,7 @@
 // that resizes, commands that cannot start, attaching to output and stdin.
 // Needs root, runc and /bin/busybox; skips otherwise (fails under CI=true).
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { RuncRuntime } from '../../../src/agent/runtimes/runc/index.js';
@@ -27,6 +28,7 @@ describe('RuncRuntime exec and attach (real runc)', { skip, concurrency: false }
   let sleeper: string;
   let talker: string;
   let reader: string;
+  let once: string;
 
   before(async () => {
     ({ root, rt } = await openTestRuntime('nami-runc-exec-', image));
@@ -39,6 +41,7 @@ describe('RuncRuntime exec and attach (real runc)', { skip, concurrency: false }
     sleeper = await start('sleeper', 'exec sleep 3600');
     talker = await start('talker', 'i=0; while true; do echo out $i; echo err $i >&2; i=$((i+1)); sleep 0.2; done');
     reader = await start('reader', 'while read line; do echo "got $line"; done', { stdin: true });
+    once = await start('once', 'exec cat', { stdin: true, stdinOnce: true });
   });
 
   after(() => closeTestRuntime(root, rt, [uid]));
@@ -123,6 +126,22 @@ describe('RuncRuntime exec and attach (real runc)', { skip, concurrency: false }
     second.kill();
     await second.exited;
     assert.equal((await rt.podStatus(uid))?.containers.find((c) => c.id === reader)?.state, 'running');
+  });
+
+  it('stdinOnce: the first attach session closes the stdin when it disconnects, the container reads end-of-file', async () => {
+    const p = await rt.attach(uid, once, { stdin: true, tty: false });
+    const out = collect(p.stdout);
+    p.stdin!.write('only line\n');
+    await waitFor('the echo', () => (out().includes('only line\n') ? true : undefined));
+    assert.equal((await rt.podStatus(uid))?.containers.find((c) => c.id === once)?.state, 'running', 'stdin stays open while attached');
+    p.kill();
+    await p.exited;
+    const ended = await waitFor('cat to end', async () => {
+      const c = (await rt.podStatus(uid))?.containers.find((x) => x.id === once);
+      return c?.state === 'exited' ? c : undefined;
+    });
+    assert.equal(ended.exitCode, 0);
+    assert.match(readFileSync(rt.logPath(uid, 'once', 0), 'utf8'), / stdout F only line\n/);
   });
 
   it('refuses a container that does not run', async () => {

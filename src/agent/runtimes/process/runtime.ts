@@ -18,7 +18,7 @@ import { spawn } from 'node:child_process';
 import { flattenLayers, unpackLayers } from '../../images/index.js';
 import { connectLoopback } from '../../network/index.js';
 import { ContainerStartError, ExecStartError, type ContainerConfig, type ExecProcess, type PodSandboxConfig, type Runtime, type RuntimeContainer, type RuntimeSandbox, type StreamOptions } from '../../runtime.js';
-import { attachToRun, makeStdinFifo } from '../attach.js';
+import { attachToRun, makeStdinFifo, runAttachTarget } from '../attach.js';
 import { hostExecStream } from '../host-exec-stream.js';
 import { containerArgs, containerEnv, expandVars, SpecError } from '../container-env.js';
 import { execCollecting } from '../exec-collecting.js';
@@ -160,6 +160,7 @@ export class ProcessRuntime extends RunDirRuntime implements Runtime {
         if (spec.stdin === true) {
           await makeStdinFifo(dir);
           mc.stdin = meta.stdin = true;
+          if (spec.stdinOnce === true) meta.stdinOnce = true;
         }
         // The env may hold secret values: for the agent's user only.
         writeFileAtomic(join(dir, files.monitorConfig), JSON.stringify(mc), { mode: 0o600 });
@@ -238,7 +239,7 @@ export class ProcessRuntime extends RunDirRuntime implements Runtime {
   /** `kubectl attach`: the container's output from now on, its stdin FIFO when it has one (../attach.ts). */
   async attach(uid: string, containerId: string, opts: StreamOptions): Promise<ExecProcess> {
     const { dir, meta } = await this.runningLaunch(uid, containerId);
-    return attachToRun({ logPath: meta.logPath, stdinFifo: meta.stdin ? join(dir, files.stdin) : undefined, running: () => this.runState(dir).state === 'running' }, opts);
+    return attachToRun(runAttachTarget(dir, meta, () => this.runState(dir).state === 'running'), opts);
   }
 
   /** Kills what is left of the run (its process group, its monitor) and removes its dir. */

@@ -28,7 +28,7 @@ import { files, lastRuncError, monitorAlive, monitorIsShim, processStartTime, re
 import { checkLogOptions, defaultPauseImage, RunDirRuntime, safeName, sleep, type PodRecord, type RunDirRuntimeOptions, type RunMeta } from '../run-dir-runtime.js';
 import { spawnPool } from '../../spawn-pool.js';
 import { execCollecting } from '../exec-collecting.js';
-import { attachToRun, makeStdinFifo } from '../attach.js';
+import { attachToRun, makeStdinFifo, runAttachTarget } from '../attach.js';
 import { runcExecStream } from './exec-stream.js';
 import { cgroupV2, containerCgroup, ensurePodCgroup, podCgroupConfig, podCgroupParent, qosClassOf, removePodCgroup } from './cgroups.js';
 import { cgroupUsage, directoryBytes, fileBytes, netDevOf } from './usage.js';
@@ -345,6 +345,7 @@ export class RuncRuntime extends RunDirRuntime implements Runtime {
       const logPath = this.logPath(uid, config.name, config.attempt);
       const meta: RunMeta = { id, name: config.name, attempt: config.attempt, image: img.reference, imageRef: this.imageRefOf(img), createdAt: Date.now(), logPath };
       if (spec.stdin === true) meta.stdin = true;
+      if (spec.stdin === true && spec.stdinOnce === true) meta.stdinOnce = true;
       await this.startRun(uid, dir, img, build, meta, 'RunContainerError');
       await this.pruneRuns(podDir, config.name);
       const c = this.containerOf(dir);
@@ -414,7 +415,7 @@ export class RuncRuntime extends RunDirRuntime implements Runtime {
   /** The container's output from now on, and its stdin FIFO when it has one (../attach.ts). */
   async attach(uid: string, containerId: string, opts: StreamOptions): Promise<ExecProcess> {
     const { dir, meta } = await this.runningRun(uid, containerId);
-    return attachToRun({ logPath: meta.logPath, stdinFifo: meta.stdin ? join(dir, files.stdin) : undefined, running: () => this.runState(dir).state === 'running' }, opts);
+    return attachToRun(runAttachTarget(dir, meta, () => this.runState(dir).state === 'running'), opts);
   }
 
   /** A connection to the pod's 127.0.0.1:port, made from inside the sandbox's network namespace (the node's for host-network pods). */

@@ -31,6 +31,7 @@ describe('ProcessRuntime exec and attach', { skip, concurrency: false }, () => {
   const uid = `px${process.pid}-${Date.now().toString(36)}`;
   let sleeper: string;
   let reader: string;
+  let once: string;
 
   before(async () => {
     root = await mkdtemp(join(tmpdir(), 'nami-process-exec-'));
@@ -43,6 +44,7 @@ describe('ProcessRuntime exec and attach', { skip, concurrency: false }, () => {
       (await rt.startContainer(uid, { name, image, kind: 'regular', attempt: 0, spec: { name, image, command, env: [{ name: 'WHO', value: name }], ...extra } })).id;
     sleeper = await start('sleeper', ['sleep', '3600']);
     reader = await start('reader', ['cat'], { stdin: true });
+    once = await start('once', ['cat'], { stdin: true, stdinOnce: true });
   });
 
   after(async () => {
@@ -91,6 +93,19 @@ describe('ProcessRuntime exec and attach', { skip, concurrency: false }, () => {
     p.stdin!.write('hello\n');
     await waitFor('the echo', () => (out().includes('hello\n') ? true : undefined));
     p.kill();
+    assert.equal(await p.exited, 0);
+  });
+
+  it('stdinOnce: the client ending its input closes the container\'s stdin', async () => {
+    const p = await rt.attach(uid, once, { stdin: true, tty: false });
+    const out = collect(p.stdout);
+    p.stdin!.end('last words\n');
+    await waitFor('the echo', () => (out().includes('last words\n') ? true : undefined));
+    const ended = await waitFor('cat to end', async () => {
+      const c = (await rt.podStatus(uid))?.containers.find((x) => x.id === once);
+      return c?.state === 'exited' ? c : undefined;
+    });
+    assert.equal(ended.exitCode, 0);
     assert.equal(await p.exited, 0);
   });
 });
