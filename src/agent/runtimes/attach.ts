@@ -8,7 +8,9 @@
 // stdin is closed when the first session attached to it with stdin ends (the
 // client closed its stdin or went away): the session leaves the marker file
 // files.stdinClosed in the run dir, the monitor then closes its write end of the
-// FIFO, and the container reads end-of-file. Later sessions get no stdin.
+// FIFO, and the container reads end-of-file. Later sessions get no stdin. A
+// container with a terminal (`tty: true`) has its terminal's output as stdout;
+// attachers' resizes go to files.ttySize, which its monitor applies.
 import { execFile } from 'node:child_process';
 import { constants, existsSync } from 'node:fs';
 import { open, writeFile, type FileHandle } from 'node:fs/promises';
@@ -17,7 +19,7 @@ import { PassThrough, Writable } from 'node:stream';
 import { promisify } from 'node:util';
 import { parseCriLog } from './cri-log.js';
 import type { ExecProcess, StreamOptions } from '../runtime.js';
-import { files } from './run-files.js';
+import { files, writeFileAtomic } from './run-files.js';
 import type { RunMeta } from './run-dir-runtime.js';
 
 /** Makes the stdin FIFO of a run dir (before its monitor starts, which then holds it open); its path. */
@@ -32,6 +34,8 @@ export interface RunAttachTarget {
   logPath: string;
   /** The run's stdin FIFO, when the container has one. */
   stdinFifo?: string;
+  /** A container with a terminal: where attachers' resizes go (files.ttySize, which its monitor applies). */
+  ttySizeFile?: string;
   /** Where a session ending closes the stdin of a `stdinOnce` container (the marker file the monitor watches for). */
   stdinClosedMarker?: string;
   /** Whether the container still runs. */
@@ -45,6 +49,7 @@ export function runAttachTarget(dir: string, meta: RunMeta, running: () => boole
   const t: RunAttachTarget = { logPath: meta.logPath, running };
   if (meta.stdin) t.stdinFifo = join(dir, files.stdin);
   if (meta.stdin && meta.stdinOnce) t.stdinClosedMarker = join(dir, files.stdinClosed);
+  if (meta.tty) t.ttySizeFile = join(dir, files.ttySize);
   return t;
 }
 
@@ -139,7 +144,14 @@ export async function attachToRun(target: RunAttachTarget, opts: StreamOptions):
     stdin,
     stdout,
     stderr,
-    resize: () => {},
+    resize: (cols, rows) => {
+      if (!target.ttySizeFile || !opts.tty || !(cols > 0 && rows > 0)) return;
+      try {
+        writeFileAtomic(target.ttySizeFile, JSON.stringify({ cols, rows }));
+      } catch {
+        /* the run dir is gone: the container ended */
+      }
+    },
     exited,
     kill: () => {
       detached = true;

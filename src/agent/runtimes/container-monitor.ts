@@ -5,7 +5,10 @@
 // records when the container started (started.json) and how it ended (exit.json: code, time, OOM
 // kill), then cleans up: runc deletes the runc container and unmounts its rootfs; a process's
 // group is killed, as a pid namespace's processes die with its first one. It outlives the agent,
-// so an agent restart finds running containers still monitored and exits recorded. Two ways to
+// so an agent restart finds running containers still monitored and exits recorded. A container
+// with stdin gets the read end of the run's stdin FIFO, the monitor holding a write end until a
+// stdinOnce container's first attach ends (files.stdinClosed); a runc container with a terminal
+// runs under a host one (monitor-terminal.ts). Two ways to
 // run it:
 //   node container-monitor.js <run dir>         one run; says `started` on its stdout once the
 //                                               container started (or failed to), exits when the
@@ -21,6 +24,7 @@ import { createServer } from 'node:net';
 import { isAbsolute, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { CriLineSplitter } from './cri-log.js';
+import { runInTerminal, type TerminalRun } from './monitor-terminal.js';
 import { defaultContainerLogMaxBytes, defaultContainerLogMaxFiles, RotatingLogFile } from './rotating-log.js';
 import { files, lastRuncError, oomKillCount, readRecord, writeFileAtomic, type ExitRecord, type MonitorConfig, type StartedRecord } from './run-files.js';
 
@@ -66,16 +70,17 @@ async function superviseRun(dir: string, notice: () => void): Promise<void> {
     if (stdinFifo?.writer !== undefined && existsSync(join(dir, files.stdinClosed))) stdinFifo.closeWriter();
   };
   checkStdinClosed();
-  let child: ChildProcessByStdio<null, Readable, Readable>;
+  let child: ChildProcessByStdio<null, Readable, Readable> | undefined;
+  let term: TerminalRun | undefined;
   if (cfg.runc) {
-    child = spawn(cfg.runc.bin, ['--root', cfg.runc.root, '--log', join(dir, files.runcLog), '--log-format', 'json', 'run', '--keep', '--bundle', dir, '--pid-file', pidFile, cfg.id], {
-      cwd: dir,
-      stdio: [stdin, 'pipe', 'pipe'],
-    }) as ChildProcessByStdio<null, Readable, Readable>;
+    const args = ['--root', cfg.runc.root, '--log', join(dir, files.runcLog), '--log-format', 'json', 'run', '--keep', '--bundle', dir, '--pid-file', pidFile, cfg.id];
+    if (cfg.tty) term = await runInTerminal(cfg.runc.bin, args, { dir, stdin: cfg.stdin === true, output: (c) => out.push(c) });
+    else child = spawn(cfg.runc.bin, args, { cwd: dir, stdio: [stdin, 'pipe', 'pipe'] }) as ChildProcessByStdio<null, Readable, Readable>;
   } else if (cfg.process) {
     const p = cfg.process;
-    child = spawn(p.file, p.argv.slice(1), { argv0: p.argv[0], cwd: p.cwd, env: p.env, detached: true, stdio: [stdin, 'pipe', 'pipe'] }) as ChildProcessByStdio<null, Readable, Readable>;
-    child.once('spawn', () => writeFileAtomic(pidFile, `${child.pid}\n`));
+    const c = spawn(p.file, p.argv.slice(1), { argv0: p.argv[0], cwd: p.cwd, env: p.env, detached: true, stdio: [stdin, 'pipe', 'pipe'] }) as ChildProcessByStdio<null, Readable, Readable>;
+    c.once('spawn', () => writeFileAtomic(pidFile, `${c.pid}\n`));
+    child = c;
   } else throw new Error(`${files.monitorConfig} in ${dir} names nothing to run`);
   let started = false;
   const checkStarted = () => {
@@ -88,28 +93,34 @@ async function superviseRun(dir: string, notice: () => void): Promise<void> {
     noticeToAgent();
   };
   // runc writes the pid file once the container exists: inotify tells at once, the poll is a fallback.
-  const watcher = watchDir(dir, () => {
+  const check = () => {
     checkStarted();
     checkStdinClosed();
-  });
-  const poll = setInterval(() => {
-    checkStarted();
-    checkStdinClosed();
-  }, 100);
-  const streamsDone = Promise.all([
-    new Promise<void>((resolve) => {
-      child.stdout.on('data', (c: Buffer) => out.push(c));
-      child.stdout.on('close', () => resolve());
-    }),
-    new Promise<void>((resolve) => {
-      child.stderr.on('data', (c: Buffer) => err.push(c));
-      child.stderr.on('close', () => resolve());
-    }),
-  ]);
+    term?.checkSize();
+  };
+  const watcher = watchDir(dir, check);
+  const poll = setInterval(check, 100);
+  const streamsDone = term
+    ? Promise.resolve()
+    : Promise.all([
+        new Promise<void>((resolve) => {
+          child!.stdout.on('data', (c: Buffer) => out.push(c));
+          child!.stdout.on('close', () => resolve());
+        }),
+        new Promise<void>((resolve) => {
+          child!.stderr.on('data', (c: Buffer) => err.push(c));
+          child!.stderr.on('close', () => resolve());
+        }),
+      ]);
   const status = await new Promise<{ code: number | null; signal: NodeJS.Signals | null; error?: Error }>((resolve) => {
-    child.on('error', (e) => resolve({ code: null, signal: null, error: e }));
-    child.on('exit', (code, signal) => resolve({ code, signal }));
+    if (term) {
+      void term.exited.then((code) => resolve({ code, signal: null }));
+      return;
+    }
+    child!.on('error', (e) => resolve({ code: null, signal: null, error: e }));
+    child!.on('exit', (code, signal) => resolve({ code, signal }));
   });
+  term?.close();
   const finishedAt = Date.now();
   clearInterval(poll);
   watcher?.close();

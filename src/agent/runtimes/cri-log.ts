@@ -77,7 +77,7 @@ export interface CriLogLine {
   content: string;
 }
 
-const lineRe = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)) (stdout|stderr) (F|P) (.*)$/;
+const lineRe = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)) (stdout|stderr) (F|P) (.*)$/s;
 
 /** Parses a CRI log file's text (for tests and `logs`). */
 export function parseCriLog(text: string): CriLogLine[] {

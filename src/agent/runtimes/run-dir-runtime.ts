@@ -78,6 +78,8 @@ export interface RunMeta {
   stdin?: boolean;
   /** Spec `stdinOnce: true` (with stdin): the first attach session with stdin closes it when it ends. */
   stdinOnce?: boolean;
+  /** Spec `tty: true` (runc): the container runs with a terminal, its output is the log's stdout, attachers resize it. */
+  tty?: boolean;
   /** Started with no monitor (runc's sandbox, `runc run --detach`: it logs nothing, its exit code means nothing); its exit is noticed from its pid. */
   unmonitored?: boolean;
 }

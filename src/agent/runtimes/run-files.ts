@@ -14,6 +14,8 @@ export interface MonitorConfig {
   logMaxFiles?: number;
   /** The container has a stdin (spec `stdin: true`): the FIFO files.stdin, which `attach` writes to. */
   stdin?: boolean;
+  /** Spec `tty: true` (runc): `runc run` under a host terminal whose output is the container's stdout (monitor-terminal.ts). */
+  tty?: boolean;
   /** `runc run` of the OCI bundle in the run dir (runc --root `root`). */
   runc?: { bin: string; root: string };
   /** A plain host process, in a process group of its own (the process runtime). */
@@ -58,6 +60,8 @@ export const files = {
   stdin: 'stdin.fifo',
   /** Left by an attach session of a `stdinOnce` container when it ended: the monitor closes its write end of the stdin FIFO. */
   stdinClosed: 'stdin-closed',
+  /** The terminal size the last attacher asked for (a tty container): {cols, rows}. */
+  ttySize: 'tty-size.json',
   started: 'started.json',
   exit: 'exit.json',
   meta: 'container.json',

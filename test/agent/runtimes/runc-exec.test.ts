@@ -29,6 +29,7 @@ describe('RuncRuntime exec and attach (real runc)', { skip, concurrency: false }
   let talker: string;
   let reader: string;
   let once: string;
+  let term: string;
 
   before(async () => {
     ({ root, rt } = await openTestRuntime('nami-runc-exec-', image));
@@ -42,6 +43,7 @@ describe('RuncRuntime exec and attach (real runc)', { skip, concurrency: false }
     talker = await start('talker', 'i=0; while true; do echo out $i; echo err $i >&2; i=$((i+1)); sleep 0.2; done');
     reader = await start('reader', 'while read line; do echo "got $line"; done', { stdin: true });
     once = await start('once', 'exec cat', { stdin: true, stdinOnce: true });
+    term = await start('term', 'exec sh', { stdin: true, tty: true });
   });
 
   after(() => closeTestRuntime(root, rt, [uid]));
@@ -142,6 +144,28 @@ describe('RuncRuntime exec and attach (real runc)', { skip, concurrency: false }
     });
     assert.equal(ended.exitCode, 0);
     assert.match(readFileSync(rt.logPath(uid, 'once', 0), 'utf8'), / stdout F only line\n/);
+  });
+
+  it('attach to a tty container: its terminal takes input and resizes, its output is logged as stdout', async () => {
+    const p = await rt.attach(uid, term, { stdin: true, tty: true });
+    assert.equal(p.stderr, undefined);
+    const out = collect(p.stdout);
+    p.resize(100, 30);
+    // runc applies the size when it handles SIGWINCH, which may be after a command typed at once: ask until it shows.
+    await waitFor('the terminal and its size', () => {
+      if (/30 100/.test(out())) return true;
+      p.stdin!.write('tty; stty size\r');
+      return undefined;
+    }, 30_000, 250);
+    assert.match(out(), /\/dev\/pts\/\d+/);
+    p.stdin!.write('exit 7\r');
+    const ended = await waitFor('the shell to exit', async () => {
+      const c = (await rt.podStatus(uid))?.containers.find((x) => x.id === term);
+      return c?.state === 'exited' ? c : undefined;
+    });
+    assert.equal(ended.exitCode, 7);
+    await p.exited;
+    assert.match(readFileSync(rt.logPath(uid, 'term', 0), 'utf8'), / stdout [FP] 30 100\r/);
   });
 
   it('refuses a container that does not run', async () => {

@@ -257,6 +257,7 @@ export class RuncRuntime extends RunDirRuntime implements Runtime {
           await makeStdinFifo(dir);
           mc.stdin = true;
         }
+        if (meta.tty) mc.tty = true;
         writeFileAtomic(join(dir, files.monitorConfig), JSON.stringify(mc));
         writeFileAtomic(join(dir, files.meta), JSON.stringify(meta));
       }
@@ -324,6 +325,7 @@ export class RuncRuntime extends RunDirRuntime implements Runtime {
         return buildSpec({
           args,
           env,
+          terminal: spec.tty === true,
           cwd: typeof spec.workingDir === 'string' && spec.workingDir ? spec.workingDir : img.config.WorkingDir || '/',
           user: containerUser(spec, podSpec, img.config, accounts),
           capabilities: containerCapabilities(spec, Number(readFileSync('/proc/sys/kernel/cap_last_cap', 'utf8').trim()) || undefined),
@@ -346,6 +348,7 @@ export class RuncRuntime extends RunDirRuntime implements Runtime {
       const meta: RunMeta = { id, name: config.name, attempt: config.attempt, image: img.reference, imageRef: this.imageRefOf(img), createdAt: Date.now(), logPath };
       if (spec.stdin === true) meta.stdin = true;
       if (spec.stdin === true && spec.stdinOnce === true) meta.stdinOnce = true;
+      if (spec.tty === true) meta.tty = true;
       await this.startRun(uid, dir, img, build, meta, 'RunContainerError');
       await this.pruneRuns(podDir, config.name);
       const c = this.containerOf(dir);

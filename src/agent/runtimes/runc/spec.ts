@@ -155,6 +155,8 @@ export interface SpecInput {
   /** Files bind-mounted read-only or read-write (/etc/hosts ...). */
   binds: { source: string; destination: string; readonly?: boolean }[];
   annotations?: Record<string, string>;
+  /** The process runs with a terminal (spec `tty: true`); runc run must then be under one. */
+  terminal?: boolean;
 }
 
 /** The full config.json (rootfs is "rootfs" beside it). */
@@ -190,7 +192,7 @@ export function buildSpec(input: SpecInput): Json {
   const spec: Json = {
     ociVersion: '1.0.2-dev',
     process: {
-      terminal: false,
+      terminal: input.terminal === true,
       user,
       args: input.args,
       env: input.env,
