@@ -29,6 +29,7 @@ interface ContainerSpec {
   env?: Record<string, string>;
   stdin?: boolean;
   stdinOnce?: boolean;
+  tty?: boolean;
 }
 
 function pod(name: string, containers: ContainerSpec[], restartPolicy = 'Never'): string {
@@ -47,6 +48,7 @@ function pod(name: string, containers: ContainerSpec[], restartPolicy = 'Never')
         env: Object.entries(c.env ?? {}).map(([n, value]) => ({ name: n, value })),
         ...(c.stdin ? { stdin: true } : {}),
         ...(c.stdinOnce ? { stdinOnce: true } : {}),
+        ...(c.tty ? { tty: true } : {}),
       })),
     },
   });
@@ -118,10 +120,11 @@ describe('kubectl exec, attach and cp with runc containers', { skip }, () => {
     await k.ok(['apply', '-f', k.writeFile('two.json', pod('two', [{ name: 'a', script: 'exec sleep 3600', env: { WHO: 'first' } }, { name: 'b', script: 'exec sleep 3600', env: { WHO: 'second' } }]))]);
     await k.ok(['apply', '-f', k.writeFile('ticker.json', pod('ticker', [{ name: 'tick', script: 'i=0; while true; do echo tick $i; i=$((i+1)); sleep 0.5; done' }]))]);
     await k.ok(['apply', '-f', k.writeFile('reader.json', pod('reader', [{ name: 'cat', script: 'exec cat', stdin: true }]))]);
+    await k.ok(['apply', '-f', k.writeFile('term.json', pod('term', [{ name: 'sh', script: 'exec sh', stdin: true, tty: true }]))]);
     await k.ok(['apply', '-f', k.writeFile('server.json', pod('server', [{ name: 'web', script: 'mkdir -p /www && echo hello through port-forward > /www/index.html && exec httpd -f -p 127.0.0.1:8080 -h /www' }]))]);
     await k.ok(['apply', '-f', k.writeFile('done.json', pod('done', [{ name: 'main', script: 'true' }]))]);
     const phase = (name: string) => k.ok(['get', 'pod', name, '-o', 'jsonpath={.status.phase}']);
-    for (const name of ['shell', 'two', 'ticker', 'reader', 'server']) await eventually(`${name} to run`, async () => ((await phase(name)) === 'Running' ? true : undefined), 60_000);
+    for (const name of ['shell', 'two', 'ticker', 'reader', 'term', 'server']) await eventually(`${name} to run`, async () => ((await phase(name)) === 'Running' ? true : undefined), 60_000);
     await eventually('done to finish', async () => ((await phase('done')) === 'Succeeded' ? true : undefined), 60_000);
   });
   after(async () => {
@@ -252,6 +255,32 @@ describe('kubectl exec, attach and cp with runc containers', { skip }, () => {
         } finally {
           await stop(attached.child);
           await kc.run(['delete', 'pod', name, '--wait=false']);
+        }
+      });
+
+      test('attach -it to a tty container gets its terminal, which resizes', async () => {
+        const session = `at-${client.version.replace('.', '-')}`;
+        const dir = mkdtempSync(join(tmpdir(), 'nami-attach-tty-'));
+        try {
+          const script = join(dir, 'run.sh');
+          writeFileSync(script, `#!/bin/sh\nHOME=${dir} '${client.path}' --kubeconfig '${nami.kubeconfig}' attach -it term\necho "KUBECTL-EXIT=$?"\nsleep 600\n`, { mode: 0o755 });
+          tmux('new-session', '-d', '-s', session, '-x', '120', '-y', '40', script);
+          const pane = () => tmux('capture-pane', '-p', '-J', '-S', '-200', '-t', session);
+          await eventually('tty and size', () => {
+            if (/\/dev\/pts\/\d+\s+40 120/.test(pane())) return true;
+            tmux('send-keys', '-t', session, 'tty; stty size', 'Enter');
+            return undefined;
+          }, 30_000);
+          tmux('resize-window', '-t', session, '-x', '100', '-y', '30');
+          await eventually('the new size', () => {
+            tmux('send-keys', '-t', session, 'stty size', 'Enter');
+            return /^30 100\r?$/m.test(pane()) ? true : undefined;
+          }, 15_000);
+        } catch (e) {
+          throw new Error(`${(e as Error).message}\nthe terminal showed:\n${tmux('capture-pane', '-p', '-J', '-S', '-200', '-t', session)}`);
+        } finally {
+          spawnSync('tmux', ['-S', tmuxSocket, 'kill-session', '-t', session], { stdio: 'ignore' });
+          rmSync(dir, { recursive: true, force: true });
         }
       });
 
