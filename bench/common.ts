@@ -1,6 +1,6 @@
 // What the benchmarks share: a `nami server` process of their own, memory
 // of a process, and latency distributions.
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
@@ -8,6 +8,22 @@ import { fileURLToPath } from 'node:url';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const nami = join(repoRoot, 'bin', 'nami');
+
+/** Runs `bin/nami ARGS` (stderr passed through) until its stdout matches `ready`; rejects with its output if it exits first. */
+export async function startNami(args: string[], ready: RegExp): Promise<{ child: ChildProcess; match: RegExpExecArray }> {
+  const child = spawn(process.execPath, [nami, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  const match = await new Promise<RegExpExecArray>((res, rej) => {
+    child.stdout!.on('data', (c: Buffer) => {
+      out += c.toString();
+      const m = ready.exec(out);
+      if (m) res(m);
+    });
+    child.once('exit', (code) => rej(new Error(`nami ${args[0]} exited ${code}: ${out}`)));
+  });
+  child.removeAllListeners('exit');
+  return { child, match };
+}
 
 export interface Server {
   url: string;
@@ -20,16 +36,8 @@ export interface Server {
 export async function startServer(storage: string, extraArgs: string[] = []): Promise<Server> {
   const dir = mkdtempSync(join(tmpdir(), 'nami-bench-'));
   const t0 = performance.now();
-  const child = spawn(process.execPath, [nami, 'server', '--data-dir', dir, '--listen', '127.0.0.1:0', '--storage', storage, ...extraArgs], { stdio: ['ignore', 'pipe', 'inherit'] });
-  let out = '';
-  const url = await new Promise<string>((res, rej) => {
-    child.stdout!.on('data', (c: Buffer) => {
-      out += c.toString();
-      const m = /ready at (\S+)/.exec(out);
-      if (m) res(m[1]!);
-    });
-    child.on('exit', (code) => rej(new Error(`server exited ${code}: ${out}`)));
-  });
+  const { child, match } = await startNami(['server', '--data-dir', dir, '--listen', '127.0.0.1:0', '--storage', storage, ...extraArgs], /ready at (\S+)/);
+  const url = match[1]!;
   const readyMs = performance.now() - t0;
   return {
     url,
@@ -37,7 +45,6 @@ export async function startServer(storage: string, extraArgs: string[] = []): Pr
     pid: child.pid!,
     readyMs,
     async stop() {
-      child.removeAllListeners('exit');
       const exited = new Promise((r) => child.once('exit', r));
       child.kill('SIGTERM');
       await exited;

@@ -3,7 +3,7 @@
 // its create request to the watch event that shows it Running: 100 created at
 // once (a burst), then 100 created at a steady 5 per second. Needs root and
 // runc. Run alone with `node dist/bench/pods.js [pods] [pods per second]`.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -11,23 +11,13 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { KubeObject } from '../src/api/object.js';
 import { loadKubeconfig } from '../src/client/kubeconfig.js';
 import { RestClient } from '../src/client/rest.js';
-import { measure, percentile, startServer, treeCpuSeconds } from './common.js';
+import { measure, startNami, percentile, startServer, treeCpuSeconds } from './common.js';
 
 const nami = join(resolve(dirname(fileURLToPath(import.meta.url)), '..', '..'), 'bin', 'nami');
 const bridge = 'nami-bench0';
 
 async function startAgent(kubeconfig: string, dataDir: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [nami, 'agent', '--kubeconfig', kubeconfig, '--data-dir', dataDir, '--name', 'bench-node', '--bridge', bridge, '--pod-cidr', '10.197.0.0/24'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  let out = '';
-  await new Promise<void>((res, rej) => {
-    child.stdout!.on('data', (c: Buffer) => {
-      out += c.toString();
-      if (/registered/.test(out)) res();
-    });
-    child.once('exit', (code) => rej(new Error(`nami agent exited ${code}: ${out}`)));
-  });
-  child.removeAllListeners('exit');
-  return child;
+  return (await startNami(['agent', '--kubeconfig', kubeconfig, '--data-dir', dataDir, '--name', 'bench-node', '--bridge', bridge, '--pod-cidr', '10.197.0.0/24'], /registered/)).child;
 }
 
 function pod(name: string): KubeObject {

@@ -8,22 +8,12 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { KubeObject } from '../src/api/object.js';
 import { loadKubeconfig } from '../src/client/kubeconfig.js';
 import { RestClient } from '../src/client/rest.js';
-import { measure, percentile, rssMb, startServer } from './common.js';
+import { measure, startNami, percentile, rssMb, startServer } from './common.js';
 
 const nami = join(resolve(dirname(fileURLToPath(import.meta.url)), '..', '..'), 'bin', 'nami');
 
 async function startHollow(kubeconfig: string, nodes: number): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [nami, 'hollow', '--kubeconfig', kubeconfig, '--nodes', String(nodes)], { stdio: ['ignore', 'pipe', 'inherit'] });
-  let out = '';
-  await new Promise<void>((res, rej) => {
-    child.stdout!.on('data', (c: Buffer) => {
-      out += c.toString();
-      if (/registered \d+ hollow nodes/.test(out)) res();
-    });
-    child.once('exit', (code) => rej(new Error(`nami hollow exited ${code}: ${out}`)));
-  });
-  child.removeAllListeners('exit');
-  return child;
+  return (await startNami(['hollow', '--kubeconfig', kubeconfig, '--nodes', String(nodes)], /registered \d+ hollow nodes/)).child;
 }
 
 function pod(name: string): KubeObject {
