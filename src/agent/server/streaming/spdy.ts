@@ -266,6 +266,8 @@ export class SpdySession extends EventEmitter {
   /** Outgoing frames leave in order, header blocks included. */
   private outgoing: Promise<void> = Promise.resolve();
   private readonly paused = new Set<SpdyStream>();
+  /** PINGs this side sent, by id, until their echo comes. */
+  private readonly pendingPings = new Map<number, () => void>();
   private closed = false;
   private goneAway = false;
 
@@ -309,7 +311,6 @@ export class SpdySession extends EventEmitter {
       this.sendFrame(controlFrame(FrameType.PING, 0, u32s(id)));
     });
   }
-  private readonly pendingPings = new Map<number, () => void>();
 
   /** GOAWAY, then the socket ends once everything queued is written. */
   close(): void {
@@ -332,12 +333,11 @@ export class SpdySession extends EventEmitter {
   /** @internal */
   sendFrame(frame: Buffer): boolean {
     if (this.closed) return true;
-    let ok = true;
     this.outgoing = this.outgoing.then(() => {
-      if (!this.closed && !this.socket.destroyed && this.socket.writable) ok = this.socket.write(frame);
+      if (!this.closed && !this.socket.destroyed && this.socket.writable) this.socket.write(frame);
     });
-    // The write happens on the next microtask turn at the latest; report the socket's current back-pressure.
-    return ok && !this.socket.writableNeedDrain;
+    // The write happens on a later microtask (after queued header blocks): report the socket's back-pressure as it is now.
+    return !this.socket.writableNeedDrain;
   }
 
   /** @internal SYN_STREAM, SYN_REPLY or HEADERS with a compressed header block. */
