@@ -193,7 +193,7 @@ export abstract class RunDirRuntime {
   }
 
   /** The CRI log of a container run: <root>/pods/<uid>/logs/<name>/<attempt>.log, as the kubelet's /var/log/pods. */
-  logPath(uid: string, name: string, attempt: number): string {
+  containerLogPath(uid: string, name: string, attempt: number): string {
     return join(this.podDir(uid), 'logs', safeName(name), `${attempt}.log`);
   }
 

@@ -51,14 +51,6 @@ class HttpError extends Error {
   }
 }
 
-/** The CRI log path of a container run, for runtimes that keep logs; RuncRuntime's logPath serves until it names it containerLogPath. */
-export function logPathOf(runtime: Runtime): ((uid: string, container: string, attempt: number) => string) | undefined {
-  if (runtime.containerLogPath) return runtime.containerLogPath.bind(runtime);
-  const legacy = (runtime as unknown as { logPath?: unknown }).logPath;
-  if (typeof legacy === 'function') return (uid, container, attempt) => (legacy as (u: string, c: string, a: number) => string).call(runtime, uid, container, attempt);
-  return undefined;
-}
-
 function boolParam(q: URLSearchParams, name: string): boolean {
   const v = q.get(name);
   return v === 'true' || v === '1';
@@ -82,7 +74,7 @@ function findPod(pods: RuntimePod[], namespace: string, name: string): RuntimePo
 const live = (c: RuntimeContainer | undefined) => c?.state === 'running' || c?.state === 'created';
 
 async function serveContainerLogs(opts: KubeletServerOptions, req: IncomingMessage, res: ServerResponse, namespace: string, podName: string, container: string, q: URLSearchParams): Promise<void> {
-  const logPath = logPathOf(opts.runtime);
+  const logPath = opts.runtime.containerLogPath?.bind(opts.runtime);
   if (!logPath) throw new HttpError(400, `the ${opts.runtime.type} runtime keeps no container logs`);
   const pod = findPod(await opts.runtime.listPods(), namespace, podName);
   if (!pod) throw new HttpError(404, `pod "${podName}" does not exist`);

@@ -108,7 +108,7 @@ describe('pod network (real runc)', { skip, concurrency: false }, () => {
   }
 
   function log(r: RuncRuntime, uid: string, name: string, attempt = 0): string[] {
-    return parseCriLog(readFileSync(r.logPath(uid, name, attempt), 'utf8')).map((l) => l.content);
+    return parseCriLog(readFileSync(r.containerLogPath(uid, name, attempt), 'utf8')).map((l) => l.content);
   }
 
   it('two pods get different addresses of the CIDR, eth0 with a default route via the gateway, and their IP in /etc/hosts', async () => {

@@ -124,7 +124,7 @@ describe('RuncRuntime pulls images (real runc, docker-registry)', { skip, concur
       if (Date.now() > deadline) assert.fail('the container did not exit');
       await new Promise((r) => setTimeout(r, 50));
     }
-    assert.deepEqual(parseCriLog(readFileSync(rt.logPath(uid, 'c', 0), 'utf8')).map((l) => l.content), ['pulled']);
+    assert.deepEqual(parseCriLog(readFileSync(rt.containerLogPath(uid, 'c', 0), 'utf8')).map((l) => l.content), ['pulled']);
   }
 
   async function startFails(uid: string, image: string, extra: Record<string, unknown>, reason: string, message: RegExp): Promise<void> {

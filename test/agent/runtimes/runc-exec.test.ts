@@ -143,7 +143,7 @@ describe('RuncRuntime exec and attach (real runc)', { skip, concurrency: false }
       return c?.state === 'exited' ? c : undefined;
     });
     assert.equal(ended.exitCode, 0);
-    assert.match(readFileSync(rt.logPath(uid, 'once', 0), 'utf8'), / stdout F only line\n/);
+    assert.match(readFileSync(rt.containerLogPath(uid, 'once', 0), 'utf8'), / stdout F only line\n/);
   });
 
   it('attach to a tty container: its terminal takes input and resizes, its output is logged as stdout', async () => {
@@ -165,7 +165,7 @@ describe('RuncRuntime exec and attach (real runc)', { skip, concurrency: false }
     });
     assert.equal(ended.exitCode, 7);
     await p.exited;
-    assert.match(readFileSync(rt.logPath(uid, 'term', 0), 'utf8'), / stdout [FP] 30 100\r/);
+    assert.match(readFileSync(rt.containerLogPath(uid, 'term', 0), 'utf8'), / stdout [FP] 30 100\r/);
   });
 
   it('refuses a container that does not run', async () => {

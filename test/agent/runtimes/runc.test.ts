@@ -53,7 +53,7 @@ describe('RuncRuntime (real runc)', { skip, concurrency: false }, () => {
   }
 
   function log(uid: string, name: string, attempt = 0, runtime = rt) {
-    return parseCriLog(readFileSync(runtime.logPath(uid, name, attempt), 'utf8'));
+    return parseCriLog(readFileSync(runtime.containerLogPath(uid, name, attempt), 'utf8'));
   }
 
   it('runs echo hello: exit 0, Completed, CRI log line', async () => {
@@ -66,7 +66,7 @@ describe('RuncRuntime (real runc)', { skip, concurrency: false }, () => {
     assert.equal(done.exitCode, 0);
     assert.equal(done.reason, 'Completed');
     assert.ok(done.startedAt! >= done.createdAt && done.finishedAt! >= done.startedAt!);
-    const text = readFileSync(rt.logPath(uid, 'c', 0), 'utf8');
+    const text = readFileSync(rt.containerLogPath(uid, 'c', 0), 'utf8');
     assert.match(text, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z stdout F hello$/m);
     assert.deepEqual(log(uid, 'c').map((l) => `${l.stream} ${l.tag} ${l.content}`).sort(), ['stderr F oops', 'stdout F hello']);
   });
@@ -159,7 +159,7 @@ describe('RuncRuntime (real runc)', { skip, concurrency: false }, () => {
       // About 60 KB of CRI log: many rotations of 4 KiB files.
       const c = await small.startContainer(cfg.uid, { name: 'c', image, kind: 'regular', attempt: 0, spec: sh('seq 1 1500') });
       await waitFor('the chatty container to exit', async () => (await small.podStatus(cfg.uid))?.containers.find((x) => x.id === c.id && x.state === 'exited'));
-      const path = small.logPath(cfg.uid, 'c', 0);
+      const path = small.containerLogPath(cfg.uid, 'c', 0);
       const dir = join(path, '..');
       const names = readdirSync(dir).sort();
       assert.equal(names.length, 3, names.join(' '));

@@ -130,7 +130,7 @@ describe('RuncRuntime volumes and env (real runc)', { skip, concurrency: false }
   }
   const sh = (name: string, script: string, extra: Record<string, unknown> = {}) => ({ name, image, kind: 'regular' as const, attempt: 0, spec: { name, image, command: ['sh', '-c', script], ...extra } });
   const exited = (uid: string, id: string) => waitFor<RuntimeContainer>(`container ${id} to exit`, async () => (await rt.podStatus(uid))?.containers.find((c) => c.id === id && c.state === 'exited'));
-  const lines = (uid: string, name: string, attempt = 0) => parseCriLog(readFileSync(rt.logPath(uid, name, attempt), 'utf8')).map((l) => l.content);
+  const lines = (uid: string, name: string, attempt = 0) => parseCriLog(readFileSync(rt.containerLogPath(uid, name, attempt), 'utf8')).map((l) => l.content);
 
   it('two containers share an emptyDir; its data survives a restart and goes with the pod', async () => {
     const uid = await newPod('shared', { volumes: [{ name: 'data', emptyDir: {} }, { name: 'mem', emptyDir: { medium: 'Memory', sizeLimit: '8Mi' } }] });

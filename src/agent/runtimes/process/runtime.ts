@@ -135,7 +135,7 @@ export class ProcessRuntime extends RunDirRuntime implements Runtime {
       if (existsSync(dir)) await this.destroyRun(dir);
       const { envCtx, volumes } = await this.containerContext(podDir, pod, spec);
       const id = randomBytes(32).toString('hex');
-      const logPath = this.logPath(uid, config.name, config.attempt);
+      const logPath = this.containerLogPath(uid, config.name, config.attempt);
       const meta: RunMeta = { id, name: config.name, attempt: config.attempt, image: img.reference, imageRef: this.imageRefOf(img), createdAt: Date.now(), logPath };
       try {
         await mkdir(dir, { recursive: true, mode: 0o711 });

@@ -344,7 +344,7 @@ export class RuncRuntime extends RunDirRuntime implements Runtime {
           annotations: { 'io.kubernetes.cri.container-type': 'container', 'io.kubernetes.cri.container-name': config.name, 'io.kubernetes.pod.uid': uid },
         });
       };
-      const logPath = this.logPath(uid, config.name, config.attempt);
+      const logPath = this.containerLogPath(uid, config.name, config.attempt);
       const meta: RunMeta = { id, name: config.name, attempt: config.attempt, image: img.reference, imageRef: this.imageRefOf(img), createdAt: Date.now(), logPath };
       if (spec.stdin === true) meta.stdin = true;
       if (spec.stdin === true && spec.stdinOnce === true) meta.stdinOnce = true;

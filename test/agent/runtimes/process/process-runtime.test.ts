@@ -73,7 +73,7 @@ describe('ProcessRuntime (host processes)', { skip, concurrency: false }, () => 
     return waitFor(`container ${id} to exit`, async () => (await r.podStatus(uid))?.containers.find((c) => c.id === id && c.state === 'exited'));
   }
 
-  const lines = (uid: string, name = 'c', attempt = 0) => parseCriLog(readFileSync(rt.logPath(uid, name, attempt), 'utf8'));
+  const lines = (uid: string, name = 'c', attempt = 0) => parseCriLog(readFileSync(rt.containerLogPath(uid, name, attempt), 'utf8'));
 
   it('runs sh -c from the image: exit 0, Completed, stdout and stderr in the CRI log', async () => {
     const uid = await newPod('echo');
