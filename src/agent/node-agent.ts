@@ -20,11 +20,10 @@ import { StaggeredTicker } from './staggered-ticker.js';
 import { PodStatusWriter } from './status-writer.js';
 import { microTime } from './timestamps.js';
 import { WriteLimiter } from './write-limiter.js';
+import { nodesResource as nodesPath, podsResource as podsPath } from '../client/core-resources.js';
 
 type Json = Record<string, unknown>;
 
-const nodesPath = { group: '', version: 'v1', plural: 'nodes' };
-const podsPath = { group: '', version: 'v1', plural: 'pods' };
 const leaseNamespace = 'kube-node-lease';
 const leasesPath = { group: 'coordination.k8s.io', version: 'v1', plural: 'leases', namespace: leaseNamespace };
 /** Node, Lease and status writes show up in managedFields as the kubelet's. */

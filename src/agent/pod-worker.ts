@@ -31,8 +31,8 @@ import { ContainerStartError, type ContainerKind, type PodSandboxConfig, type Ru
 import type { PodStatusWriter } from './status-writer.js';
 import { apiTime, goDuration } from './timestamps.js';
 import type { WriteLimiter } from './write-limiter.js';
+import { podsResource as pods } from '../client/core-resources.js';
 
-const pods = { group: '', version: 'v1', plural: 'pods' };
 
 /**
  * Where the agent says what it decided ('info': a pod started, adopted,

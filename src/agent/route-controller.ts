@@ -2,6 +2,7 @@
 // Node objects (network/routes.ts does the routing): a node informer, and a
 // sync shortly after any change and every minute (routes someone deleted come
 // back).
+import { nodesResource } from '../client/core-resources.js';
 import { Informer } from '../client/informer.js';
 import type { RestClient } from '../client/rest.js';
 import { desiredRoutes, RouteSync } from './network/index.js';
@@ -15,7 +16,7 @@ export interface RouteControllerOptions {
 }
 
 export function startRouteController(client: RestClient, opts: RouteControllerOptions): { stop(): void } {
-  const nodes = new Informer(client, { group: '', version: 'v1', plural: 'nodes' });
+  const nodes = new Informer(client, nodesResource);
   const sync = new RouteSync({ log: opts.log });
   let timer: NodeJS.Timeout | undefined;
   let running = false;

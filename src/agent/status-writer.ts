@@ -9,8 +9,8 @@ import type { RestClient } from '../client/rest.js';
 import { ownedPart, sameJson, statusPatch, type Json } from './pod-status.js';
 import type { AgentLog } from './pod-worker.js';
 import type { WriteLimiter } from './write-limiter.js';
+import { podsResource as pods } from '../client/core-resources.js';
 
-const pods = { group: '', version: 'v1', plural: 'pods' };
 /** The field manager the kubelet writes pod status as. */
 export const kubeletFieldManager = 'kubelet';
 

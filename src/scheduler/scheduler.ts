@@ -21,11 +21,10 @@ import { SchedulingQueue } from './queue.js';
 import { Framework } from './runtime.js';
 import { NoNodesAvailableError, PodScheduler } from './schedule-pod.js';
 import type { Status } from './status.js';
+import { podsResource as podsPath, nodesResource as nodesPath } from '../client/core-resources.js';
 
 export const defaultSchedulerName = 'default-scheduler';
 
-const podsPath = { group: '', version: 'v1', plural: 'pods' };
-const nodesPath = { group: '', version: 'v1', plural: 'nodes' };
 const namespacesPath = { group: '', version: 'v1', plural: 'namespaces' };
 const priorityClassesPath = { group: 'scheduling.k8s.io', version: 'v1', plural: 'priorityclasses' };
 const pdbsPath = { group: 'policy', version: 'v1', plural: 'poddisruptionbudgets' };

@@ -13,11 +13,12 @@ import type { RestClient } from '../../client/rest.js';
 import { WorkQueue, runWorkers } from '../../client/work-queue.js';
 import { Expectations } from '../workload-common/expectations.js';
 import { claimDependents, ownerSelector } from '../workload-common/owners.js';
-import { controllerRefOf, controllerUidIndex, controllerUidIndexFunc, generateNamePrefix, isPodTerminal, newControllerRef, nodesResource, podsResource, type Pod, type PodTemplate } from '../workload-common/pods.js';
+import { controllerRefOf, controllerUidIndex, controllerUidIndexFunc, generateNamePrefix, isPodTerminal, newControllerRef, type Pod, type PodTemplate } from '../workload-common/pods.js';
 import { statusPatch } from '../workload-common/status.js';
 import { canonicalJson, controllerRevisionsResource, ensureRevision, ownedRevisions, revisionHashLabel, templateRevisionData, truncateHistory } from '../workload-common/revisions.js';
 import { affinityForNode, nodeShouldRunDaemonPod, targetNodeName, withDaemonTolerations, type Placement } from './eligibility.js';
 import { daemonSetCounts, planRollingUpdate, podsShouldBeOnNode, scaledValue, templateGenerationLabel, type DaemonSetCounts } from './placement.js';
+import { nodesResource, podsResource } from '../../client/core-resources.js';
 
 export const daemonSetsResource = { group: 'apps', version: 'v1', plural: 'daemonsets' };
 

@@ -59,10 +59,10 @@ import {
   type ReplicaSet,
   type ScaleStep,
 } from './util.js';
+import { podsResource } from '../../client/core-resources.js';
 
 export const deploymentsResource = { group: 'apps', version: 'v1', plural: 'deployments' };
 export const replicaSetsResource = { group: 'apps', version: 'v1', plural: 'replicasets' };
-export const podsResource = { group: '', version: 'v1', plural: 'pods' };
 
 export interface DeploymentControllerOptions {
   log?: (line: string) => void;

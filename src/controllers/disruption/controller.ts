@@ -9,9 +9,9 @@ import { selectorFromLabelSelector, type LabelSelector } from '../../api/labels/
 import { objectKey, type Informer, type InformerFactory } from '../../client/informer.js';
 import type { RestClient } from '../../client/rest.js';
 import { WorkQueue, runWorkers } from '../../client/work-queue.js';
+import { podsResource } from '../../client/core-resources.js';
 
 const pdbsResource = { group: 'policy', version: 'v1', plural: 'poddisruptionbudgets' };
-const podsResource = { group: '', version: 'v1', plural: 'pods' };
 /** Controllers whose replicas count as the expected pods of a percentage or maxUnavailable budget. */
 const scalable: Record<string, { group: string; version: string; plural: string }> = {
   'apps/v1/ReplicaSet': { group: 'apps', version: 'v1', plural: 'replicasets' },

@@ -10,9 +10,9 @@ import type { RestClient } from '../../client/rest.js';
 import { WorkQueue, runWorkers } from '../../client/work-queue.js';
 import { isApiServerService, isHeadless, serviceSelector, enqueueServicesOfPods, selectedPods, type Service } from './pods.js';
 import { desiredSubsets, overCapacityAnnotation } from './subsets.js';
+import { podsResource } from '../../client/core-resources.js';
 
 export const servicesResource = { group: '', version: 'v1', plural: 'services' };
-export const podsResource = { group: '', version: 'v1', plural: 'pods' };
 const endpointsResource = { group: '', version: 'v1', plural: 'endpoints' };
 
 /** The label Endpoints and EndpointSlices of headless services carry. */

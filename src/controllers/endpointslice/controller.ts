@@ -23,10 +23,9 @@ import {
   type SlicePort,
   type SliceState,
 } from './slices.js';
+import { podsResource, nodesResource } from '../../client/core-resources.js';
 
 const servicesResource = { group: '', version: 'v1', plural: 'services' };
-const podsResource = { group: '', version: 'v1', plural: 'pods' };
-const nodesResource = { group: '', version: 'v1', plural: 'nodes' };
 const slicesResource = { group: 'discovery.k8s.io', version: 'v1', plural: 'endpointslices' };
 const headlessLabel = 'service.kubernetes.io/headless';
 /** The slices of this controller, by "namespace/service". */

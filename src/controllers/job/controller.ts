@@ -31,10 +31,10 @@ import {
   isPodTerminating,
   newControllerRef,
   podPhase,
-  podsResource,
   type Pod,
   type PodTemplate,
 } from '../workload-common/pods.js';
+import { podsResource } from '../../client/core-resources.js';
 import { defaultMaxPodFailureBackoffMs, defaultPodFailureBackoffMs, nextBackoffRecord, remainingBackoff, type BackoffRecord } from './backoff.js';
 import { completionIndexAnnotation, completionIndexLabel, completionIndexOf, firstPendingIndexes, formatIndexes, generateNameWithIndex, parseIndexes } from './indexes.js';
 import { matchPodFailurePolicy, type PodFailurePolicy } from './pod-failure-policy.js';

@@ -19,9 +19,8 @@ import { WorkQueue, runWorkers } from '../../client/work-queue.js';
 import { evictionDecision, type TimedTaint } from './eviction.js';
 import { NodeHealthTracker, unknownConditions } from './health.js';
 import { condition, desiredControllerTaints, reconcileTaints, type NodeCondition, type Taint, type Toleration } from './taints.js';
+import { nodesResource, podsResource } from '../../client/core-resources.js';
 
-const nodesResource = { group: '', version: 'v1', plural: 'nodes' };
-const podsResource = { group: '', version: 'v1', plural: 'pods' };
 export const nodeLeaseNamespace = 'kube-node-lease';
 const leasesResource = { group: 'coordination.k8s.io', version: 'v1', plural: 'leases', namespace: nodeLeaseNamespace };
 const podsByNodeIndex = 'nodelifecycle.spec.nodeName';

@@ -19,8 +19,8 @@ import { claimControlled, ownersSelecting, resolveControllerRef, sameLabels } fr
 import { controllerRefOf, controllerUidIndex, controllerUidIndexFunc, newControllerRef } from '../workload-common/pods.js';
 import { isPodActive, isPodReady, msUntilAvailable, podFromTemplate, podsToDelete, slowStartBatch, type Pod, type PodTemplate } from './pods.js';
 import { calculateReplicaStatus, replicaStatusCurrent, type ReplicaStatus } from './status.js';
+import { podsResource } from '../../client/core-resources.js';
 
-export const podsResource = { group: '', version: 'v1', plural: 'pods' };
 export const replicaSetsResource = { group: 'apps', version: 'v1', plural: 'replicasets' };
 export const replicationControllersResource = { group: '', version: 'v1', plural: 'replicationcontrollers' };
 

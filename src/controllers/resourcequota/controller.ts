@@ -12,11 +12,12 @@ import { objectKey, rvAtLeast, type Informer, type InformerFactory } from '../..
 import type { ResourcePath, RestClient } from '../../client/rest.js';
 import { WorkQueue, runWorkers } from '../../client/work-queue.js';
 import { quotaUsage, sourceKey, usageSource, type QuotaSpec, type UsageSource } from './usage.js';
+import { podsResource } from '../../client/core-resources.js';
 
 const quotasResource = { group: '', version: 'v1', plural: 'resourcequotas' };
 /** The kinds whose version is known without asking discovery. */
 const builtin: Record<string, ResourcePath> = {
-  pods: { group: '', version: 'v1', plural: 'pods' },
+  pods: podsResource,
   services: { group: '', version: 'v1', plural: 'services' },
   persistentvolumeclaims: { group: '', version: 'v1', plural: 'persistentvolumeclaims' },
   configmaps: { group: '', version: 'v1', plural: 'configmaps' },

@@ -11,7 +11,7 @@ import type { RestClient } from '../../client/rest.js';
 import { WorkQueue, runWorkers } from '../../client/work-queue.js';
 import { statusPatch } from '../workload-common/status.js';
 import { claimDependents, ownerSelector } from '../workload-common/owners.js';
-import { controllerRefOf, controllerUidIndex, controllerUidIndexFunc, newControllerRef, podsResource, type Pod, type PodTemplate } from '../workload-common/pods.js';
+import { controllerRefOf, controllerUidIndex, controllerUidIndexFunc, newControllerRef, type Pod, type PodTemplate } from '../workload-common/pods.js';
 import {
   controllerRevisionsResource,
   ensureRevision,
@@ -23,6 +23,7 @@ import {
   type ControllerRevision,
 } from '../workload-common/revisions.js';
 import { parseOrdinal, planStatefulSet, podIndexLabel, podNameLabel, podRevision, statefulPodName, type OrderingAction } from './ordering.js';
+import { podsResource } from '../../client/core-resources.js';
 
 export const statefulSetsResource = { group: 'apps', version: 'v1', plural: 'statefulsets' };
 export const claimsResource = { group: '', version: 'v1', plural: 'persistentvolumeclaims' };

@@ -48,11 +48,11 @@ import {
   type PersistentVolume,
   type PersistentVolumeClaim,
 } from './matching.js';
+import { nodesResource } from '../../client/core-resources.js';
 
 const pvResource = { group: '', version: 'v1', plural: 'persistentvolumes' };
 const pvcResource = { group: '', version: 'v1', plural: 'persistentvolumeclaims' };
 const scResource = { group: 'storage.k8s.io', version: 'v1', plural: 'storageclasses' };
-const nodesResource = { group: '', version: 'v1', plural: 'nodes' };
 
 export interface VolumeControllerOptions {
   log?: (line: string) => void;

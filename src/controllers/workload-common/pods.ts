@@ -3,9 +3,6 @@
 // the order in which surplus pods are deleted, and controller references.
 import type { KubeObject, OwnerReference } from '../../api/object.js';
 
-export const podsResource = { group: '', version: 'v1', plural: 'pods' };
-export const nodesResource = { group: '', version: 'v1', plural: 'nodes' };
-
 export interface PodCondition {
   type: string;
   status: string;
