@@ -37,12 +37,12 @@ export async function startApiServer(opts: StartOptions): Promise<RunningApiServ
   const pipeline = createWritePipeline({
     async get(group, plural, namespace, name) {
       const info = storeOf(group, plural);
-      return info && (await api.storeFor(group, info.versions[0]!, plural)?.getCached(namespace, name))?.object;
+      return info && (await api.storeFor(group, info.versions[0]!, plural)?.getCached(namespace, name))?.read();
     },
     async list(group, plural) {
       const info = storeOf(group, plural);
       const store = info && api.storeFor(group, info.versions[0]!, plural);
-      return store ? (await store.list(undefined)).items.map((i) => i.object) : [];
+      return store ? (await store.list(undefined)).items.map((i) => i.read()) : [];
     },
   });
   const api: ApiServer = new ApiServer({ backend: opts.backend, semantics: namiSemantics, pipeline, advertiseAddress: `${opts.host}:${opts.port}`, kubeletClient: { certPem: pki.admin.certPem, keyPem: pki.admin.keyPem } });

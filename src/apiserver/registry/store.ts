@@ -17,10 +17,11 @@ import {
 } from '../../api/errors.js';
 import { cloneJson, type KubeObject } from '../../api/object.js';
 import type { ResourceInfo } from '../../api/resources.js';
-import { decodeStored, TooOldResourceVersionError, WatchCache, withResourceVersion, type CachedObject, type CacheWatcher } from '../watch-cache.js';
+import { decodeStored, TooOldResourceVersionError, WatchCache, withResourceVersion, type CachedObject, type CacheWatcher, type Selectable } from '../watch-cache.js';
 import type { Strategy, StrategyContext } from './strategy.js';
 
-export type ObjectFilter = (obj: KubeObject) => boolean;
+/** A list or watch filter (label and field selectors) on what the cache keeps of each object. */
+export type ObjectFilter = (item: Selectable) => boolean;
 
 export interface ListOptions {
   filter?: ObjectFilter;
@@ -63,22 +64,22 @@ export interface WrittenObject {
 }
 
 /**
- * A write whose object the watch cache took: the caller's copy is made
- * when first asked for, which a response sent as `json` never does.
+ * A write's result: its JSON text, and the object, which an update makes the
+ * caller's own copy only when first asked for (a response sent as `json`
+ * never asks).
  */
-class CopiedFromCache implements WrittenObject {
+class Written implements WrittenObject {
   private copy: KubeObject | undefined;
-  readonly json: string;
 
   constructor(
-    private readonly item: CachedObject,
+    private readonly stored: KubeObject,
+    readonly json: string | undefined,
     readonly created: boolean,
-  ) {
-    this.json = item.json;
-  }
+    private readonly own: (o: KubeObject) => KubeObject,
+  ) {}
 
   get object(): KubeObject {
-    this.copy ??= cloneJson(this.item.object);
+    this.copy ??= this.own(this.stored);
     return this.copy;
   }
 }
@@ -99,6 +100,8 @@ export interface WritePipeline {
   admit?(info: ResourceInfo, operation: 'CREATE' | 'UPDATE' | 'DELETE', obj: KubeObject, old: KubeObject | undefined): Promise<void>;
   /** Records field ownership in obj.metadata.managedFields. */
   trackManagedFields?(info: ResourceInfo, old: KubeObject | undefined, obj: KubeObject, manager: string, subresource: string): void;
+  /** The values of the kind's selectable fields (as its field selectors see them), for the watch cache to keep; undefined when they depend on the version asked for. */
+  selectableFields?(info: ResourceInfo): ((obj: KubeObject) => Record<string, string>) | undefined;
 }
 
 export class GenericStore {
@@ -112,7 +115,7 @@ export class GenericStore {
     private readonly pipeline: WritePipeline = {},
   ) {
     this.keyRoot = `/registry/${info.group ? info.group + '/' : ''}${info.plural}/`;
-    this.cache = new WatchCache(backend, this.keyRoot);
+    this.cache = new WatchCache(backend, this.keyRoot, { fieldsOf: pipeline.selectableFields?.(info) });
   }
 
   private readonly strategyContext: StrategyContext = {
@@ -143,7 +146,7 @@ export class GenericStore {
     await this.cache.sync();
     const hit = this.cache.get(this.key(namespace, name));
     if (!hit) throw new NotFoundError(this.ref(name));
-    return cloneJson(hit.object);
+    return hit.copy();
   }
 
   async getCached(namespace: string | undefined, name: string): Promise<CachedObject | undefined> {
@@ -175,7 +178,7 @@ export class GenericStore {
     let more = false;
     for (; i < all.length; i++) {
       const item = all[i]!;
-      if (filter && !filter(item.object)) continue;
+      if (filter && !filter(item)) continue;
       if (items.length >= limit) {
         more = true;
         break;
@@ -218,8 +221,8 @@ export class GenericStore {
     const items: CachedObject[] = [];
     let more = false;
     for (const kv of listing.kvs) {
-      const item = decodeStored(kv);
-      if (opts.filter && !opts.filter(item.object)) continue;
+      const item = decodeStored(kv, this.pipeline.selectableFields?.(this.info));
+      if (opts.filter && !opts.filter(item)) continue;
       if (limit && items.length >= limit) {
         more = true;
         break;
@@ -341,7 +344,7 @@ export class GenericStore {
       let current: KubeObject | undefined;
       let modRevision = 0;
       if (cached) {
-        current = cached.object;
+        current = cached.read();
         modRevision = cached.revision;
       } else {
         const { kv } = await this.backend.get(key);
@@ -568,10 +571,7 @@ function written(
   created: boolean,
   own: (o: KubeObject) => KubeObject = (o) => o,
 ): WrittenObject & { readonly created: boolean } {
-  if (taken) return new CopiedFromCache(taken, created);
-  const object = own(withRevision(stored, revision));
-  const json = withResourceVersion(value, revision);
-  return json === undefined ? { object, created } : { object, json, created };
+  return new Written(withRevision(stored, revision), taken?.json ?? withResourceVersion(value, revision), created, own);
 }
 
 function withRevision(obj: KubeObject, revision: number): KubeObject {
