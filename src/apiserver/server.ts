@@ -4,8 +4,7 @@
 import { ServerResponse, type IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import type { TLSSocket } from 'node:tls';
-import { NotFoundError, UnauthorizedError } from '../api/errors.js';
+import { NotFoundError } from '../api/errors.js';
 import { builtinResources, type ResourceInfo } from '../api/resources.js';
 import type { Backend } from '../storage/backend.js';
 import { aggregatedDiscovery, apiGroup, apiGroupList, apiResourceList, apiVersions } from './discovery.js';
@@ -22,13 +21,11 @@ import type { Strategy } from './registry/strategy.js';
 import { CustomResourceRegistry } from './custom-resources.js';
 import { OpenAPIService } from './openapi-service.js';
 import { kubernetesVersion } from './version.js';
+import { authenticateRequest, type User } from './authn/index.js';
 
 export { kubernetesVersion } from './version.js';
 
-export interface User {
-  name: string;
-  groups: string[];
-}
+export type { User } from './authn/index.js';
 
 export interface ApiServerOptions {
   backend: Backend;
@@ -36,7 +33,7 @@ export interface ApiServerOptions {
   pipeline?: WritePipeline;
   /** host:port clients use, for /api's serverAddressByClientCIDRs. */
   advertiseAddress: string;
-  /** Bearer tokens accepted besides client certificates. */
+  /** Bearer tokens accepted besides client certificates (--token-auth-file), token -> user. */
   tokens?: Map<string, User>;
   /** Lets requests without credentials through as this user (tests of the handler only). */
   anonymousAs?: User;
@@ -79,9 +76,6 @@ function parseTarget(target: string): { path: string; query: URLSearchParams } {
   const url = new URL(target, 'https://nami.invalid');
   return { path: url.pathname.replace(/\/+$/, '') || '/', query: url.searchParams };
 }
-
-/** The user each TLS connection's client certificate names (null: none usable). */
-const certificateUsers = new WeakMap<object, User | null>();
 
 export class ApiServer {
   private readonly stores = new Map<string, GenericStore>();
@@ -150,28 +144,7 @@ export class ApiServer {
   }
 
   private authenticate(req: IncomingMessage): User {
-    const auth = req.headers.authorization;
-    if (auth?.startsWith('Bearer ')) {
-      const user = this.opts.tokens?.get(auth.slice(7).trim());
-      if (user) return user;
-      throw new UnauthorizedError();
-    }
-    const socket = req.socket as Partial<TLSSocket>;
-    if (socket.authorized && socket.getPeerCertificate) {
-      // A connection's certificate does not change: read it once per connection.
-      let user = certificateUsers.get(req.socket);
-      if (user === undefined) {
-        const cert = socket.getPeerCertificate();
-        const subject = cert.subject as unknown as Record<string, string | string[]> | undefined;
-        const cn = subject?.CN;
-        const o = subject?.O;
-        user = cn ? { name: Array.isArray(cn) ? cn[0]! : cn, groups: o === undefined ? [] : Array.isArray(o) ? o : [o] } : null;
-        certificateUsers.set(req.socket, user);
-      }
-      if (user) return user;
-    }
-    if (this.opts.anonymousAs) return this.opts.anonymousAs;
-    throw new UnauthorizedError();
+    return authenticateRequest(req, this.opts);
   }
 
   readonly handle = (req: IncomingMessage, res: ServerResponse): void => {

@@ -11,12 +11,15 @@ import { namiSemantics } from './semantics-impl.js';
 import { createWritePipeline, systemPriorityClasses } from './write-pipeline.js';
 import type { KubeObject } from '../api/object.js';
 import { firstServiceIP } from './registry/service-allocation.js';
+import type { User } from './authn/index.js';
 
 export interface StartOptions {
   dataDir: string;
   host: string;
   port: number;
   backend: Backend;
+  /** Bearer tokens accepted besides client certificates (--token-auth-file), token -> user. */
+  tokens?: Map<string, User>;
   log?: (line: string) => void;
 }
 
@@ -45,7 +48,7 @@ export async function startApiServer(opts: StartOptions): Promise<RunningApiServ
       return store ? (await store.list(undefined)).items.map((i) => i.read()) : [];
     },
   });
-  const api: ApiServer = new ApiServer({ backend: opts.backend, semantics: namiSemantics, pipeline, advertiseAddress: `${opts.host}:${opts.port}`, kubeletClient: { certPem: pki.admin.certPem, keyPem: pki.admin.keyPem } });
+  const api: ApiServer = new ApiServer({ backend: opts.backend, semantics: namiSemantics, pipeline, advertiseAddress: `${opts.host}:${opts.port}`, ...(opts.tokens ? { tokens: opts.tokens } : {}), kubeletClient: { certPem: pki.admin.certPem, keyPem: pki.admin.keyPem } });
   const cacheFill = api.start();
   const { server, port } = await listenHttps(api, pki, { host: opts.host, port: opts.port });
   const hostForUrl = opts.host === '0.0.0.0' ? '127.0.0.1' : opts.host.includes(':') ? `[${opts.host}]` : opts.host;

@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import type { ControlPlaneWorkerData } from './control-plane-worker.js';
 import { secondsFlag } from './flags.js';
+import { loadTokenFile, type User } from '../apiserver/authn/index.js';
 
 export interface ServerCommandOptions {
   dataDir: string;
@@ -16,6 +17,8 @@ export interface ServerCommandOptions {
   scheduler?: boolean;
   /** Run the controller manager (on by default; --no-controllers). */
   controllers?: boolean;
+  /** `--token-auth-file`: static bearer tokens, a CSV file of token,user,uid[,"group1,group2"] lines. */
+  tokenAuthFile?: string;
   /** Seconds a node may go unheard before it is marked Unknown (40). */
   nodeMonitorGracePeriod?: string;
   /** `nami up`: also run this machine as a node. */
@@ -47,8 +50,9 @@ export async function runServer(opts: ServerCommandOptions): Promise<void> {
   } catch (err) {
     throw new Error(`cannot create the data directory ${dataDir} (${(err as Error).message}): give a writable one with --data-dir or NAMI_DATA_DIR`);
   }
+  const tokens = readTokens(opts.tokenAuthFile);
   const backend = await openBackend(opts.storage, dataDir);
-  const running = await startApiServer({ dataDir, host, port, backend });
+  const running = await startApiServer({ dataDir, host, port, backend, ...(tokens ? { tokens } : {}) });
   const verbose = process.env.NAMI_LOG === 'debug';
   const components = startComponentsWorker(running.kubeconfigPath, opts, verbose);
   const ms = Date.now() - started;
@@ -71,6 +75,14 @@ export async function runServer(opts: ServerCommandOptions): Promise<void> {
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+/** The users of --token-auth-file, read before anything starts so a bad file stops the server at once; its warnings go to stderr. */
+function readTokens(path: string | undefined): Map<string, User> | undefined {
+  if (path === undefined) return undefined;
+  const file = loadTokenFile(path);
+  for (const warning of file.warnings) process.stderr.write(`nami: warning: ${warning}\n`);
+  return file.tokens;
 }
 
 /** The scheduler and controllers on a worker thread; stop() lets them hand back their Leases first. */

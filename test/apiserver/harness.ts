@@ -10,6 +10,7 @@ import { startApiServer, type RunningApiServer } from '../../src/apiserver/start
 import { loadKubeconfig, type ClientConfig } from '../../src/client/kubeconfig.js';
 import { RestClient } from '../../src/client/rest.js';
 import { openBackend } from '../../src/storage/open.js';
+import type { User } from '../../src/apiserver/authn/index.js';
 
 export interface RawResponse {
   status: number;
@@ -25,6 +26,8 @@ export interface RawRequest {
   accept?: string;
   /** Send no client certificate. */
   anonymous?: boolean;
+  /** Send `Authorization: Bearer <token>`. */
+  bearer?: string;
 }
 
 export interface TestApiServer {
@@ -60,10 +63,10 @@ export async function waitUntil(what: string, probe: () => boolean, timeoutMs?: 
   await waitFor(what, probe, timeoutMs);
 }
 
-export async function startTestApiServer(storage = 'memory'): Promise<TestApiServer> {
+export async function startTestApiServer(storage = 'memory', opts: { tokens?: Map<string, User> } = {}): Promise<TestApiServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'nami-apiserver-test-'));
   const backend = await openBackend(storage, dataDir);
-  const server = await startApiServer({ dataDir, host: '127.0.0.1', port: 0, backend });
+  const server = await startApiServer({ dataDir, host: '127.0.0.1', port: 0, backend, ...opts });
   const config = loadKubeconfig(server.kubeconfigPath);
   const client = new RestClient(config, 'nami-test');
   const url = new URL(config.server);
@@ -71,6 +74,7 @@ export async function startTestApiServer(storage = 'memory'): Promise<TestApiSer
     new Promise((resolve, reject) => {
       const body = req.body === undefined ? undefined : typeof req.body === 'string' || Buffer.isBuffer(req.body) ? req.body : JSON.stringify(req.body);
       const headers: Record<string, string> = { Accept: req.accept ?? 'application/json' };
+      if (req.bearer !== undefined) headers.Authorization = `Bearer ${req.bearer}`;
       if (body !== undefined) {
         headers['Content-Type'] = req.contentType ?? 'application/json';
         headers['Content-Length'] = String(Buffer.byteLength(body));

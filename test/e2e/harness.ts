@@ -15,6 +15,8 @@ export interface RunningNami {
   kubeconfig: string;
   dataDir: string;
   process: ChildProcess;
+  /** What the server wrote to stderr so far. */
+  stderr(): string;
   stop(): Promise<void>;
 }
 
@@ -45,6 +47,7 @@ export async function startNami(extraArgs: string[] = [], opts: { dataDir?: stri
     kubeconfig: join(dataDir, 'admin.kubeconfig'),
     dataDir,
     process: child,
+    stderr: () => err,
     async stop() {
       if (child.exitCode === null) {
         const exited = new Promise((r) => child.once('exit', r));

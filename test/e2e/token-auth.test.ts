@@ -1,0 +1,105 @@
+// `nami server --token-auth-file` driven by real kubectl 1.20, 1.27 and 1.33
+// with bearer tokens only: `--token`, and a kubeconfig whose user has nothing
+// but a token (the cluster CA from certificate-authority).
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { KubectlRunner, kubectlOrSkip, startNami, type RunningNami } from './harness.js';
+
+const versions = ['1.20', '1.27', '1.33'];
+
+const dir = mkdtempSync(join(tmpdir(), 'nami-e2e-tokens-'));
+const tokenFile = join(dir, 'tokens.csv');
+writeFileSync(tokenFile, 'alice-s3cret,alice,1001,"developers,system:masters"\n\nbob-s3cret,bob-old,999\nbob-s3cret,bob,1002\n');
+
+let nami: RunningNami;
+before(async () => {
+  nami = await startNami(['--token-auth-file', tokenFile]);
+});
+after(async () => {
+  await nami?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** A kubeconfig with the cluster's address and CA file, and a user that has only `token` (or nothing, for --token). */
+function tokenKubeconfig(name: string, token?: string): string {
+  const path = join(dir, `${name}.kubeconfig`);
+  const config = {
+    apiVersion: 'v1',
+    kind: 'Config',
+    clusters: [{ name: 'nami', cluster: { server: nami.url, 'certificate-authority': join(nami.dataDir, 'pki', 'ca.crt') } }],
+    users: [{ name, user: token === undefined ? {} : { token } }],
+    contexts: [{ name, context: { cluster: 'nami', user: name, namespace: 'default' } }],
+    'current-context': name,
+  };
+  writeFileSync(path, JSON.stringify(config));
+  return path;
+}
+
+for (const version of versions) {
+  const { kubectl, skip } = kubectlOrSkip(version);
+  describe(`kubectl ${version} with bearer tokens`, { skip }, () => {
+    const suffix = version.replace('.', '-');
+    let withToken: KubectlRunner;
+    let noCredential: KubectlRunner;
+    before(() => {
+      withToken = new KubectlRunner(kubectl!, tokenKubeconfig(`alice-${suffix}`, 'alice-s3cret'));
+      noCredential = new KubectlRunner(kubectl!, tokenKubeconfig(`nobody-${suffix}`));
+    });
+    after(() => {
+      withToken?.cleanup();
+      noCredential?.cleanup();
+    });
+
+    test('a kubeconfig with only a token creates and gets a ConfigMap', async () => {
+      const name = `by-kubeconfig-${suffix}`;
+      assert.match(await withToken.ok(['create', 'configmap', name, '--from-literal=who=alice']), new RegExp(`configmap/${name} created`));
+      const cm = JSON.parse(await withToken.ok(['get', 'configmap', name, '-o', 'json'])) as { data: Record<string, string> };
+      assert.deepEqual(cm.data, { who: 'alice' });
+    });
+
+    test('--token creates and gets a ConfigMap', async () => {
+      const name = `by-flag-${suffix}`;
+      assert.match(await noCredential.ok(['--token', 'bob-s3cret', 'create', 'configmap', name, '--from-literal=who=bob']), new RegExp(`configmap/${name} created`));
+      const out = await noCredential.ok(['--token', 'bob-s3cret', 'get', 'configmap', name, '-o', 'jsonpath={.data.who}']);
+      assert.equal(out, 'bob');
+    });
+
+    test('a wrong token gets kubectl\'s Unauthorized error', async () => {
+      const r = await noCredential.run(['--token', 'wrong', 'get', 'configmaps']);
+      assert.notEqual(r.code, 0);
+      assert.match(r.stderr, /error: You must be logged in to the server \(Unauthorized\)/);
+      const wrong = new KubectlRunner(kubectl!, tokenKubeconfig(`wrong-${suffix}`, 'wrong'));
+      try {
+        const viaKubeconfig = await wrong.run(['create', 'configmap', `never-${suffix}`]);
+        assert.notEqual(viaKubeconfig.code, 0);
+        assert.match(viaKubeconfig.stderr, /error: .*Unauthorized/);
+      } finally {
+        wrong.cleanup();
+      }
+    });
+  });
+}
+
+describe('a bad token file', () => {
+  test('stops nami server at start with the file and line', async () => {
+    const bad = join(dir, 'bad.csv');
+    writeFileSync(bad, 'alice-s3cret,alice,1001\nbob-s3cret,bob\n');
+    const dataDir = mkdtempSync(join(tmpdir(), 'nami-e2e-badtokens-'));
+    try {
+      await assert.rejects(startNami(['--token-auth-file', bad], { dataDir }), (err: Error) => {
+        assert.match(err.message, /exited with 1/);
+        assert.ok(err.message.includes(`nami: token file ${bad}, line 2: must have at least 3 columns (token, user name, user uid), found 2`), err.message);
+        return true;
+      });
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
+
+test('a duplicate token is a warning on stderr naming the file and both lines', () => {
+  assert.ok(nami.stderr().includes(`nami: warning: token file ${tokenFile}, line 4: duplicate token (also on line 3); the later line wins`), nami.stderr());
+});
