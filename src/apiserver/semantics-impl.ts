@@ -34,17 +34,16 @@ export const namiSemantics: Semantics = {
     const filters: ObjectFilter[] = [];
     if (labelSelector) {
       const selector = parseLabelSelector(labelSelector);
-      if (!selector.empty()) filters.push((item) => selector.matches(item.labels));
+      if (!selector.empty()) filters.push((o) => selector.matches(o.metadata.labels ?? {}));
     }
     if (fieldSelector) {
       const options = selectableFieldOptions(info);
       const selector = convertFieldSelector(info.group, info.kind, parseFieldSelector(fieldSelector), options);
-      // The cache keeps built-in kinds' field values; a custom resource's depend on the version asked for.
-      if (!selector.empty()) filters.push((item) => selector.matches((!info.crd && item.fields) || fieldsOf(info.group, info.kind, item.object, options)));
+      if (!selector.empty()) filters.push((o) => selector.matches(fieldsOf(info.group, info.kind, o, options)));
     }
     if (filters.length === 0) return undefined;
     if (filters.length === 1) return filters[0];
-    return (item) => filters.every((f) => f(item));
+    return (o) => filters.every((f) => f(o));
   },
   table(info, objects, now): Table {
     if (info.crd) return crdTable(info.printerColumns ?? [], objects, now);

@@ -40,12 +40,12 @@ export async function startApiServer(opts: StartOptions): Promise<RunningApiServ
   const pipeline = createWritePipeline({
     async get(group, plural, namespace, name) {
       const info = storeOf(group, plural);
-      return info && (await api.storeFor(group, info.versions[0]!, plural)?.getCached(namespace, name))?.read();
+      return info && (await api.storeFor(group, info.versions[0]!, plural)?.getCached(namespace, name))?.object;
     },
     async list(group, plural) {
       const info = storeOf(group, plural);
       const store = info && api.storeFor(group, info.versions[0]!, plural);
-      return store ? (await store.list(undefined)).items.map((i) => i.read()) : [];
+      return store ? (await store.list(undefined)).items.map((i) => i.object) : [];
     },
   });
   const api: ApiServer = new ApiServer({ backend: opts.backend, semantics: namiSemantics, pipeline, advertiseAddress: `${opts.host}:${opts.port}`, ...(opts.tokens ? { tokens: opts.tokens } : {}), kubeletClient: { certPem: pki.admin.certPem, keyPem: pki.admin.keyPem } });

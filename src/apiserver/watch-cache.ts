@@ -2,91 +2,16 @@
 // cacher does: lists and watches are served from memory, and storage sees one
 // watch per resource however many clients watch.
 import type { Backend, KeyValue, Watch, WatchEvent } from '../storage/backend.js';
-import { cloneJson, type KubeObject } from '../api/object.js';
+import type { KubeObject } from '../api/object.js';
 
 export type EventType = 'ADDED' | 'MODIFIED' | 'DELETED';
 
-/** The parts of an object list and watch filters look at, as Kubernetes' cacher keeps them beside each object. */
-export interface Selectable {
-  readonly object: KubeObject;
-  readonly name: string;
-  readonly labels: Readonly<Record<string, string>>;
-  /** The values of the fields the kind can be selected by, when the cache keeps them (built-in kinds). */
-  readonly fields: Readonly<Record<string, string>> | undefined;
-}
-
-/** Computes the values of an object's selectable fields (field selectors). */
-export type FieldsOf = (obj: KubeObject) => Record<string, string>;
-
-interface Attributes {
-  name: string;
-  labels: Readonly<Record<string, string>>;
-  fields: Readonly<Record<string, string>> | undefined;
-}
-
-function attributesOf(obj: KubeObject, fieldsOf: FieldsOf | undefined): Attributes {
-  const labels = obj.metadata.labels;
-  return { name: obj.metadata.name ?? '', labels: labels ? { ...labels } : {}, fields: fieldsOf?.(obj) };
-}
-
-/** What filters see of an object the cache does not hold (one converted to another version). */
-export function selectableObject(object: KubeObject): Selectable {
-  return { object, ...attributesOf(object, undefined) };
-}
-
-/**
- * An object as the cache holds it: its JSON text, serialized once, and what
- * filters need. The object itself is parsed from the text when first asked
- * for: most cached objects are only ever sent as text, and a cache of long
- * JSON strings costs the garbage collector far less than one of object trees.
- * The object is shared and read-only: callers copy it before changing it.
- */
-export class CachedObject implements Selectable {
-  private parsed: KubeObject | undefined;
-  private attributes: Attributes | undefined;
-
-  constructor(
-    readonly key: string,
-    readonly json: string,
-    readonly revision: number,
-    private readonly fieldsOf: FieldsOf | undefined,
-    from?: { object?: KubeObject; attributes?: Attributes },
-  ) {
-    this.parsed = from?.object;
-    this.attributes = from?.attributes;
-  }
-
-  get object(): KubeObject {
-    this.parsed ??= JSON.parse(this.json) as KubeObject;
-    return this.parsed;
-  }
-
-  /** The object for one use, read-only, without keeping it parsed in the cache. */
-  read(): KubeObject {
-    return this.parsed ?? (JSON.parse(this.json) as KubeObject);
-  }
-
-  /** A copy of the object for the caller to keep and change. */
-  copy(): KubeObject {
-    return this.parsed ? cloneJson(this.parsed) : (JSON.parse(this.json) as KubeObject);
-  }
-
-  private get attrs(): Attributes {
-    this.attributes ??= attributesOf(this.object, this.fieldsOf);
-    return this.attributes;
-  }
-
-  get name(): string {
-    return this.attrs.name;
-  }
-
-  get labels(): Readonly<Record<string, string>> {
-    return this.attrs.labels;
-  }
-
-  get fields(): Readonly<Record<string, string>> | undefined {
-    return this.attrs.fields;
-  }
+/** An object as the cache holds it: parsed once, serialized once. */
+export interface CachedObject {
+  key: string;
+  object: KubeObject;
+  json: string;
+  revision: number;
 }
 
 export interface CacheEvent {
@@ -131,30 +56,30 @@ export function withResourceVersion(value: string, revision: number): string | u
 }
 
 /** Decodes a stored value and stamps the revision into metadata.resourceVersion. */
-export function decodeStored(kv: KeyValue, fieldsOf?: FieldsOf): CachedObject {
+export function decodeStored(kv: KeyValue): CachedObject {
   const json = withResourceVersion(kv.value, kv.modRevision);
-  if (json !== undefined) return new CachedObject(kv.key, json, kv.modRevision, fieldsOf);
+  if (json !== undefined) return { key: kv.key, object: JSON.parse(json) as KubeObject, json, revision: kv.modRevision };
   const object = JSON.parse(kv.value) as KubeObject;
   object.metadata.resourceVersion = String(kv.modRevision);
-  return new CachedObject(kv.key, JSON.stringify(object), kv.modRevision, fieldsOf, { object });
+  return { key: kv.key, object, json: JSON.stringify(object), revision: kv.modRevision };
 }
 
 /**
- * A value this server wrote, from the object it serialized: the same as
- * decodeStored(kv) gives, with the filters' attributes read from the object
- * instead of a parse of the text. The cache does not keep the object.
+ * A value this server wrote, from the object it serialized (which the cache
+ * then owns): the same as decodeStored(kv) gives, without parsing the text.
  */
-function decodeOwnWrite(kv: KeyValue, stored: KubeObject, fieldsOf: FieldsOf | undefined): CachedObject | undefined {
+function decodeOwnWrite(kv: KeyValue, stored: KubeObject): CachedObject | undefined {
   const json = withResourceVersion(kv.value, kv.modRevision);
   if (json === undefined) return undefined;
-  return new CachedObject(kv.key, json, kv.modRevision, fieldsOf, { attributes: attributesOf(stored, fieldsOf) });
+  stored.metadata = { resourceVersion: String(kv.modRevision), ...stored.metadata };
+  return { key: kv.key, object: stored, json, revision: kv.modRevision };
 }
 
 /** A write this server is making, announced to the cache (WatchCache.expect). */
 export interface OwnWrite {
   readonly value: string;
   readonly object: KubeObject;
-  /** The cache's entry for the write, once its event arrived. */
+  /** Set when the cache took the object for the write's event. */
   taken?: CachedObject;
 }
 
@@ -168,8 +93,6 @@ export class TooOldResourceVersionError extends Error {
 export interface WatchCacheOptions {
   /** How many recent events are kept for watches that resume from a revision. */
   historySize?: number;
-  /** The kind's selectable fields, kept with each cached object for field selectors. */
-  fieldsOf?: FieldsOf;
 }
 
 export class WatchCache {
@@ -177,7 +100,6 @@ export class WatchCache {
   private sortedKeys: string[] | undefined;
   private readonly history: CacheEvent[] = [];
   private readonly historySize: number;
-  private readonly fieldsOf: FieldsOf | undefined;
   /** Revision the cache reflects; 0 until started. */
   private rev = 0;
   /** Oldest revision a watch may resume from with no gap. */
@@ -197,7 +119,6 @@ export class WatchCache {
     opts: WatchCacheOptions = {},
   ) {
     this.historySize = opts.historySize ?? 2000;
-    this.fieldsOf = opts.fieldsOf;
   }
 
   get revision(): number {
@@ -211,7 +132,7 @@ export class WatchCache {
 
   private async load(): Promise<void> {
     const listing = await this.backend.range(this.prefix);
-    for (const kv of listing.kvs) this.items.set(kv.key, decodeStored(kv, this.fieldsOf));
+    for (const kv of listing.kvs) this.items.set(kv.key, decodeStored(kv));
     this.sortedKeys = undefined;
     this.rev = listing.revision;
     this.oldestResumable = listing.revision;
@@ -246,19 +167,18 @@ export class WatchCache {
     for (const ev of events) {
       let cacheEvent: CacheEvent;
       if (ev.type === 'put') {
-        const current = this.takeOwnWrite(ev.kv) ?? decodeStored(ev.kv, this.fieldsOf);
+        const current = this.takeOwnWrite(ev.kv) ?? decodeStored(ev.kv);
         const previous = this.items.get(ev.kv.key);
         if (!previous) this.sortedKeys = undefined;
         this.items.set(ev.kv.key, current);
         cacheEvent = { type: previous ? 'MODIFIED' : 'ADDED', key: ev.kv.key, current, previous, revision: ev.kv.modRevision };
       } else {
-        const previous = this.items.get(ev.key) ?? decodeStored(ev.prev, this.fieldsOf);
+        const previous = this.items.get(ev.key) ?? decodeStored(ev.prev);
         this.items.delete(ev.key);
         this.sortedKeys = undefined;
         // A DELETED event carries the last state with the deletion's revision, as Kubernetes sends it.
-        const was = previous.read();
-        const object = { ...was, metadata: { ...was.metadata, resourceVersion: String(ev.revision) } };
-        const last = new CachedObject(ev.key, JSON.stringify(object), ev.revision, this.fieldsOf, { object });
+        const last = { ...previous, object: { ...previous.object, metadata: { ...previous.object.metadata, resourceVersion: String(ev.revision) } }, revision: ev.revision };
+        last.json = JSON.stringify(last.object);
         cacheEvent = { type: 'DELETED', key: ev.key, current: last, previous, revision: ev.revision };
       }
       this.history.push(cacheEvent);
@@ -305,10 +225,10 @@ export class WatchCache {
 
   /**
    * Announces a write this server is about to make: when its event arrives,
-   * the cache reads what filters need from `object` (the stored form `value`
-   * was serialized from) instead of parsing the value, and gives its entry
-   * in `taken`. The object stays the writer's. Every expect is followed by
-   * settle once the write returned, whatever its outcome.
+   * the cache takes `object` (the stored form `value` was serialized from)
+   * as its own instead of parsing the value, and says so in `taken`; the
+   * writer must not touch the object after that. Every expect is followed
+   * by settle once the write returned, whatever its outcome.
    */
   expect(key: string, value: string, object: KubeObject): OwnWrite {
     const own: OwnWrite = { value, object };
@@ -324,7 +244,7 @@ export class WatchCache {
     const own = this.ownWrites.get(kv.key);
     if (own === undefined || own.value !== kv.value) return undefined;
     this.ownWrites.delete(kv.key);
-    own.taken = decodeOwnWrite(kv, own.object, this.fieldsOf);
+    own.taken = decodeOwnWrite(kv, own.object);
     return own.taken;
   }
 

@@ -6,7 +6,6 @@ import { applyDefaults } from '../api/defaults/index.js';
 import { updateManagedFields } from '../api/apply/index.js';
 import { isPlainObject, type KubeObject } from '../api/object.js';
 import { validateObject, validatePodStatusUpdate } from '../api/validation/index.js';
-import { fieldsOf } from '../api/fields/index.js';
 import type { WritePipeline } from './registry/store.js';
 import { typesFor } from './resource-types.js';
 
@@ -116,11 +115,6 @@ export function createWritePipeline(reader: ClusterReader): WritePipeline {
         admitDefaultTolerations(obj);
       }
       if (info.group === '' && info.kind === 'PersistentVolumeClaim') await admitDefaultStorageClass(obj, reader);
-    },
-    selectableFields(info) {
-      if (info.crd) return undefined;
-      const options = { namespaced: info.namespaced };
-      return (obj) => fieldsOf(info.group, info.kind, obj, options);
     },
     trackManagedFields(info, old, obj, manager, subresource) {
       const types = typesFor(info);

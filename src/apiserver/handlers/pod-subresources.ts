@@ -71,7 +71,7 @@ export async function handleEviction(r: ResourceRequest, budgets: GenericStore |
   const pod = await store.get(info.namespace, info.name!);
   if (!isTerminal(pod) && !pod.metadata.deletionTimestamp && budgets) {
     const listing = await budgets.list(info.namespace, {});
-    const matching = listing.items.map((i) => i.read()).filter((pdb) => {
+    const matching = listing.items.map((i) => i.object).filter((pdb) => {
       const spec = isPlainObject(pdb.spec) ? pdb.spec : {};
       if (!isPlainObject(spec.selector)) return false;
       const selector = selectorFromLabelSelector(spec.selector as LabelSelector);

@@ -17,7 +17,6 @@ import { handlePodLog, type KubeletClientConfig } from './pod-log.js';
 import { connectSubresources, refuseWithoutUpgrade } from './pod-connect.js';
 import { listBodyParts, partialMetadata, tableResponse } from './output.js';
 import type { VersionView } from './versions.js';
-import { selectableObject } from '../watch-cache.js';
 
 export interface ResourceRequest {
   req: IncomingMessage;
@@ -186,7 +185,7 @@ export async function handleResource(r: ResourceRequest): Promise<void> {
 export function requestFilter(r: ResourceRequest): ObjectFilter | undefined {
   const filter = r.semantics.listFilter(r.versions.info, r.query.get('labelSelector') ?? undefined, r.query.get('fieldSelector') ?? undefined);
   if (!filter || r.versions.same) return filter;
-  return (item) => filter(selectableObject(r.versions.out(item.object)));
+  return (o) => filter(r.versions.out(o));
 }
 
 async function handleGet(r: ResourceRequest): Promise<void> {
@@ -196,7 +195,7 @@ async function handleGet(r: ResourceRequest): Promise<void> {
   if (!hit) throw new NotFoundError(store.ref(info.name));
   // The cache serialized the object once; a plain read sends that text.
   if (!output.table && !output.metadataOnly) sendJson(r.res, 200, r.versions.json(hit));
-  else sendObject(r, 200, hit.read(), output);
+  else sendObject(r, 200, hit.object, output);
 }
 
 async function handleList(r: ResourceRequest): Promise<void> {
@@ -215,7 +214,7 @@ async function handleList(r: ResourceRequest): Promise<void> {
   if (output.table) {
     const table = tableResponse(
       r,
-      result.items.map((i) => i.read()),
+      result.items.map((i) => i.object),
       output,
     ) as Record<string, unknown>;
     table.metadata = listMeta(result);
@@ -369,8 +368,7 @@ async function handleDeleteCollection(r: ResourceRequest): Promise<void> {
   const items: KubeObject[] = [];
   for (const item of listing.items) {
     try {
-      const { metadata } = item.read();
-      const { object } = await r.store.delete(metadata.namespace, metadata.name!, opts);
+      const { object } = await r.store.delete(item.object.metadata.namespace, item.object.metadata.name!, opts);
       items.push(object);
     } catch (err) {
       if (!(err instanceof ApiError && err.code === 404)) throw err;

@@ -5,7 +5,7 @@ import { InvalidError } from '../../api/errors.js';
 import type { KubeObject } from '../../api/object.js';
 import { negotiateOutput } from '../http/respond.js';
 import { parseResourceVersion } from '../registry/store.js';
-import type { CacheEvent, Selectable } from '../watch-cache.js';
+import type { CacheEvent } from '../watch-cache.js';
 import { partialMetadata, tableResponse } from './output.js';
 import { requestFilter, type ResourceRequest } from './resource.js';
 
@@ -19,7 +19,8 @@ export async function serveWatch(r: ResourceRequest): Promise<void> {
   const filter = requestFilter(r);
   const nameFilter = r.info.name;
   const prefix = store.listPrefix(r.info.namespace);
-  const matches = (item: Selectable) => (nameFilter === undefined || item.name === nameFilter) && (filter === undefined || filter(item));
+  const matches = (obj: KubeObject) =>
+    (nameFilter === undefined || obj.metadata.name === nameFilter) && (filter === undefined || filter(obj));
   const rvParam = query.get('resourceVersion') ?? '';
   const sendInitial = query.get('sendInitialEvents');
   const rvMatch = query.get('resourceVersionMatch');
@@ -62,8 +63,8 @@ export async function serveWatch(r: ResourceRequest): Promise<void> {
       return;
     }
     lastRevision = ev.revision;
-    const now = matches(ev.current);
-    const before = ev.previous ? matches(ev.previous) : false;
+    const now = matches(ev.current.object);
+    const before = ev.previous ? matches(ev.previous.object) : false;
     if (ev.type === 'DELETED') {
       if (before) write(encodeShared(ev, 'DELETED'));
       return;
@@ -112,7 +113,7 @@ export async function serveWatch(r: ResourceRequest): Promise<void> {
   stopWatch = started.stop;
   lastRevision = started.startRevision;
   for (const item of started.snapshot) {
-    if (matches(item)) write(output.table || output.metadataOnly ? encode('ADDED', item.object) : `{"type":"ADDED","object":${r.versions.json(item)}}\n`);
+    if (matches(item.object)) write(output.table || output.metadataOnly ? encode('ADDED', item.object) : `{"type":"ADDED","object":${r.versions.json(item)}}\n`);
   }
   if (sendInitial === 'true' && bookmarks) write(bookmark(r.versions.apiVersion, store.info.kind, started.startRevision, true));
   const held = pending;

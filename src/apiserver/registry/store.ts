@@ -17,11 +17,10 @@ import {
 } from '../../api/errors.js';
 import { cloneJson, type KubeObject } from '../../api/object.js';
 import type { ResourceInfo } from '../../api/resources.js';
-import { decodeStored, TooOldResourceVersionError, WatchCache, withResourceVersion, type CachedObject, type CacheWatcher, type Selectable } from '../watch-cache.js';
+import { decodeStored, TooOldResourceVersionError, WatchCache, withResourceVersion, type CachedObject, type CacheWatcher } from '../watch-cache.js';
 import type { Strategy, StrategyContext } from './strategy.js';
 
-/** A list or watch filter (label and field selectors) on what the cache keeps of each object. */
-export type ObjectFilter = (item: Selectable) => boolean;
+export type ObjectFilter = (obj: KubeObject) => boolean;
 
 export interface ListOptions {
   filter?: ObjectFilter;
@@ -64,22 +63,22 @@ export interface WrittenObject {
 }
 
 /**
- * A write's result: its JSON text, and the object, which an update makes the
- * caller's own copy only when first asked for (a response sent as `json`
- * never asks).
+ * A write whose object the watch cache took: the caller's copy is made
+ * when first asked for, which a response sent as `json` never does.
  */
-class Written implements WrittenObject {
+class CopiedFromCache implements WrittenObject {
   private copy: KubeObject | undefined;
+  readonly json: string;
 
   constructor(
-    private readonly stored: KubeObject,
-    readonly json: string | undefined,
+    private readonly item: CachedObject,
     readonly created: boolean,
-    private readonly own: (o: KubeObject) => KubeObject,
-  ) {}
+  ) {
+    this.json = item.json;
+  }
 
   get object(): KubeObject {
-    this.copy ??= this.own(this.stored);
+    this.copy ??= cloneJson(this.item.object);
     return this.copy;
   }
 }
@@ -100,8 +99,6 @@ export interface WritePipeline {
   admit?(info: ResourceInfo, operation: 'CREATE' | 'UPDATE' | 'DELETE', obj: KubeObject, old: KubeObject | undefined): Promise<void>;
   /** Records field ownership in obj.metadata.managedFields. */
   trackManagedFields?(info: ResourceInfo, old: KubeObject | undefined, obj: KubeObject, manager: string, subresource: string): void;
-  /** The values of the kind's selectable fields (as its field selectors see them), for the watch cache to keep; undefined when they depend on the version asked for. */
-  selectableFields?(info: ResourceInfo): ((obj: KubeObject) => Record<string, string>) | undefined;
 }
 
 export class GenericStore {
@@ -115,7 +112,7 @@ export class GenericStore {
     private readonly pipeline: WritePipeline = {},
   ) {
     this.keyRoot = `/registry/${info.group ? info.group + '/' : ''}${info.plural}/`;
-    this.cache = new WatchCache(backend, this.keyRoot, { fieldsOf: pipeline.selectableFields?.(info) });
+    this.cache = new WatchCache(backend, this.keyRoot);
   }
 
   private readonly strategyContext: StrategyContext = {
@@ -146,7 +143,7 @@ export class GenericStore {
     await this.cache.sync();
     const hit = this.cache.get(this.key(namespace, name));
     if (!hit) throw new NotFoundError(this.ref(name));
-    return hit.copy();
+    return cloneJson(hit.object);
   }
 
   async getCached(namespace: string | undefined, name: string): Promise<CachedObject | undefined> {
@@ -178,7 +175,7 @@ export class GenericStore {
     let more = false;
     for (; i < all.length; i++) {
       const item = all[i]!;
-      if (filter && !filter(item)) continue;
+      if (filter && !filter(item.object)) continue;
       if (items.length >= limit) {
         more = true;
         break;
@@ -221,8 +218,8 @@ export class GenericStore {
     const items: CachedObject[] = [];
     let more = false;
     for (const kv of listing.kvs) {
-      const item = decodeStored(kv, this.pipeline.selectableFields?.(this.info));
-      if (opts.filter && !opts.filter(item)) continue;
+      const item = decodeStored(kv);
+      if (opts.filter && !opts.filter(item.object)) continue;
       if (limit && items.length >= limit) {
         more = true;
         break;
@@ -344,7 +341,7 @@ export class GenericStore {
       let current: KubeObject | undefined;
       let modRevision = 0;
       if (cached) {
-        current = cached.read();
+        current = cached.object;
         modRevision = cached.revision;
       } else {
         const { kv } = await this.backend.get(key);
@@ -571,7 +568,10 @@ function written(
   created: boolean,
   own: (o: KubeObject) => KubeObject = (o) => o,
 ): WrittenObject & { readonly created: boolean } {
-  return new Written(withRevision(stored, revision), taken?.json ?? withResourceVersion(value, revision), created, own);
+  if (taken) return new CopiedFromCache(taken, created);
+  const object = own(withRevision(stored, revision));
+  const json = withResourceVersion(value, revision);
+  return json === undefined ? { object, created } : { object, json, created };
 }
 
 function withRevision(obj: KubeObject, revision: number): KubeObject {
