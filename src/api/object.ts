@@ -82,7 +82,9 @@ export function cloneJson<T>(v: T): T {
     return out as T;
   }
   const out: Record<string, unknown> = {};
-  for (const key of Object.keys(v)) {
+  // for-in over own members: no array of keys per object copied (JSON data has no inherited enumerable members).
+  for (const key in v) {
+    if (!Object.hasOwn(v, key)) continue;
     const value = (v as Record<string, unknown>)[key];
     if (value === undefined || typeof value === 'function') continue;
     // A "__proto__" member is data, as JSON.parse makes it, never the prototype.

@@ -27,6 +27,9 @@ function selectableFieldOptions(info: ResourceInfo): SelectableFieldOptions {
   return opts;
 }
 
+/** Semantics.patch gets the caller's own copy of the object. */
+const owned = { owned: true };
+
 const patchContentTypes = ['application/json-patch+json', 'application/merge-patch+json', 'application/apply-patch+yaml'];
 
 export const namiSemantics: Semantics = {
@@ -52,14 +55,14 @@ export const namiSemantics: Semantics = {
   patch(info, version, current, type, patch) {
     switch (type) {
       case 'json':
-        return applyJsonPatch(current, patch) as KubeObject;
+        return applyJsonPatch(current, patch, owned) as KubeObject;
       case 'merge':
-        return applyMergePatch(current, patch) as KubeObject;
+        return applyMergePatch(current, patch, owned) as KubeObject;
       case 'strategic': {
         const types = typesFor(info, version);
         // As Kubernetes: custom resources have no Go types to carry patch strategies.
         if (!types.builtIn) throw new UnsupportedMediaTypeError('application/strategic-merge-patch+json', patchContentTypes);
-        return applyStrategicMergePatch(current, patch, types.patchMeta) as KubeObject;
+        return applyStrategicMergePatch(current, patch, types.patchMeta, owned) as KubeObject;
       }
     }
   },

@@ -18,9 +18,17 @@ interface KindFields {
   values(obj: JsonObject): Record<string, string>;
 }
 
+/** Paths split once: field values are read for every object the watch cache takes. */
+const splitPaths = new Map<string, readonly string[]>();
+
 function at(obj: JsonObject, path: string): unknown {
+  let parts = splitPaths.get(path);
+  if (parts === undefined) {
+    parts = path.split('.');
+    if (splitPaths.size < 10_000) splitPaths.set(path, parts);
+  }
   let cur: unknown = obj;
-  for (const part of path.split('.')) {
+  for (const part of parts) {
     const o = asObject(cur);
     if (!o) return undefined;
     cur = o[part];
@@ -143,9 +151,10 @@ export interface SelectableFieldOptions {
   selectableFields?: readonly string[];
 }
 
+const builtinScope = new Map(builtinResources.map((r) => [`${r.group}/${r.kind}`, r.namespaced]));
+
 function isNamespaced(group: string, kind: string, options?: SelectableFieldOptions): boolean {
-  const info = builtinResources.find((r) => r.group === group && r.kind === kind);
-  return info?.namespaced ?? options?.namespaced ?? true;
+  return builtinScope.get(`${group}/${kind}`) ?? options?.namespaced ?? true;
 }
 
 function customFieldName(jsonPath: string): string {

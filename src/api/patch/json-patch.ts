@@ -6,6 +6,7 @@ import fastJsonPatch from 'fast-json-patch';
 import type { Operation } from 'fast-json-patch';
 import { ApiError } from '../errors.js';
 import { cloneJson, isPlainObject } from '../object.js';
+import type { PatchTarget } from './merge-patch.js';
 import { PatchRejectedError, badRequest, jsonKindName } from './patch-errors.js';
 
 /** kube-apiserver's maxJSONPatchOperations. */
@@ -53,12 +54,13 @@ function isTestForAbsentKey(document: unknown, op: Operation): boolean {
 }
 
 /**
- * Applies a JSON patch without changing its arguments. The operations are
- * applied in order; the first that cannot be applied rejects the whole patch.
+ * Applies a JSON patch without changing the operations (nor the target,
+ * unless it is owned). The operations are applied in order; the first that
+ * cannot be applied rejects the whole patch.
  */
-export function applyJsonPatch(target: unknown, ops: unknown): unknown {
+export function applyJsonPatch(target: unknown, ops: unknown, opts: PatchTarget = {}): unknown {
   const decoded = decode(ops);
-  let document = cloneJson(target);
+  let document = opts.owned ? target : cloneJson(target);
   decoded.forEach((raw, index) => {
     const op = checkOperation(cloneJson(raw), index);
     if (isTestForAbsentKey(document, op)) return;

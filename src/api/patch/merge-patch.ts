@@ -39,15 +39,21 @@ function mergeObjects(doc: JsonMap, patch: JsonMap): JsonMap {
   return doc;
 }
 
+/** How a patch may treat the object it patches. */
+export interface PatchTarget {
+  /** The target is the caller's own copy: it is changed in place instead of copied first. */
+  owned?: boolean;
+}
+
 /**
- * Applies a JSON merge patch without changing its arguments. As in
- * Kubernetes, a patch that is null or a bare scalar is a 400 "Invalid JSON
- * Patch", and a patch that is an array (or a target that is not an object)
- * yields the patch itself.
+ * Applies a JSON merge patch without changing the patch (nor the target,
+ * unless it is owned). As in Kubernetes, a patch that is null or a bare
+ * scalar is a 400 "Invalid JSON Patch", and a patch that is an array (or a
+ * target that is not an object) yields the patch itself.
  */
-export function applyMergePatch(target: unknown, patch: unknown): unknown {
+export function applyMergePatch(target: unknown, patch: unknown, opts: PatchTarget = {}): unknown {
   if (Array.isArray(patch)) return pruneNulls(cloneJson(patch));
   if (!isPlainObject(patch)) throw badRequest('Invalid JSON Patch');
   if (!isPlainObject(target)) return pruneNulls(cloneJson(patch));
-  return mergeObjects(cloneJson(target), cloneJson(patch));
+  return mergeObjects(opts.owned ? target : cloneJson(target), cloneJson(patch));
 }

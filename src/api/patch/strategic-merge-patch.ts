@@ -8,6 +8,7 @@
 // so directives and nulls never end up stored in the object.
 import { BadRequestError } from '../errors.js';
 import { cloneJson, isPlainObject } from '../object.js';
+import type { PatchTarget } from './merge-patch.js';
 import { setOwn } from './merge-patch.js';
 import {
   MalformedPatchError,
@@ -38,15 +39,17 @@ const listType = '[]interface {}';
 
 /**
  * Applies a strategic merge patch to `original` (an object) without changing
- * its arguments. A null patch changes nothing. Errors carry the status
- * kube-apiserver answers with: 400 for a patch of the wrong shape, 422 for
- * lists of lists, and 500 without reason for what the merge rejects.
+ * the patch (nor `original`, unless it is owned). A null patch changes
+ * nothing. Errors carry the status kube-apiserver answers with: 400 for a
+ * patch of the wrong shape, 422 for lists of lists, and 500 without reason
+ * for what the merge rejects.
  */
-export function applyStrategicMergePatch(original: unknown, patch: unknown, meta: PatchMeta): unknown {
+export function applyStrategicMergePatch(original: unknown, patch: unknown, meta: PatchMeta, opts: PatchTarget = {}): unknown {
   if (!isPlainObject(original)) throw new BadRequestError(badJSONDoc);
-  if (patch === null) return cloneJson(original);
+  const target = opts.owned ? original : cloneJson(original);
+  if (patch === null) return target;
   if (!isPlainObject(patch)) throw new BadRequestError(`json: cannot unmarshal ${jsonKindName(patch)} into Go value of type ${mapType}`);
-  return mergeMap(cloneJson(original), cloneJson(patch), meta);
+  return mergeMap(target, cloneJson(patch), meta);
 }
 
 /** Merges `patch` into `original`, both owned by the caller (they are modified). */

@@ -2,7 +2,7 @@
 // delete, deletecollection, with the subresources every kind shares (status, scale).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ApiError, BadRequestError, MethodNotAllowedError, NotFoundError, ServiceUnavailableError, UnsupportedMediaTypeError, type FieldError, InvalidError } from '../../api/errors.js';
-import { isPlainObject, type KubeObject } from '../../api/object.js';
+import { cloneJson, isPlainObject, type KubeObject } from '../../api/object.js';
 import { fieldManagerFromUserAgent } from '../../api/apply/index.js';
 import { decodeDocument, decodeObjectBody, mediaType, readBody } from '../http/body.js';
 import type { RequestInfo } from '../http/request-info.js';
@@ -260,7 +260,12 @@ async function handleUpdate(r: ResourceRequest): Promise<void> {
   const warnings = fieldValidation(r, obj);
   const opts = writeOptions(r.query, sub, managerFromUserAgent(r.req));
   const stored = r.versions.in(obj);
-  const written = await store.update(info.namespace, info.name!, () => stored, { ...opts, allowCreate: !sub && (store.strategy.allowCreateOnUpdate ?? false) });
+  // The store changes what mutate returns: a retry after a conflict starts from a fresh copy.
+  let tries = 0;
+  const written = await store.update(info.namespace, info.name!, () => (tries++ === 0 ? stored : cloneJson(stored)), {
+    ...opts,
+    allowCreate: !sub && (store.strategy.allowCreateOnUpdate ?? false),
+  });
   setWarnings(r.res, warnings);
   sendWritten(r, written.created ? 201 : 200, written);
 }
@@ -298,7 +303,8 @@ async function handlePatch(r: ResourceRequest): Promise<void> {
         const view = r.versions;
         const merged = r.semantics.apply(view.info, view.version, live && view.out(live), { ...applied, metadata: { ...applied.metadata, name: info.name } }, manager, force, sub);
         if (live) merged.metadata.resourceVersion = applied.metadata.resourceVersion;
-        return view.in(merged);
+        // The merge may share parts of the applied configuration, which a retry uses again.
+        return cloneJson(view.in(merged));
       },
       { ...opts, fieldManager: manager, allowCreate: !sub, managedFieldsSet: true },
     );

@@ -320,7 +320,9 @@ export class GenericStore {
   /**
    * Read-modify-write with optimistic concurrency, retried on conflicts when
    * the caller did not pin a resourceVersion (as Kubernetes' GuaranteedUpdate).
-   * mutate receives a private copy of the current object (undefined if absent).
+   * mutate receives a private copy of the current object (undefined if absent)
+   * and returns an object the store then owns and changes: a new one each
+   * time it is called.
    * The first try starts from the watch cache, as kube-apiserver's does; a
    * stale guess fails the compare-and-swap and is retried from storage.
    * The cached object itself is the update's old object, only ever read
@@ -402,8 +404,9 @@ export class GenericStore {
     }
   }
 
+  /** Fills in what an update keeps from the current object, on `next` itself (mutate's result, the store's own). */
   private prepareUpdate(next: KubeObject, current: KubeObject, opts: WriteOptions): KubeObject {
-    const obj = cloneJson(next);
+    const obj = next;
     obj.apiVersion = this.apiVersion;
     obj.kind = this.info.kind;
     const meta = obj.metadata;
