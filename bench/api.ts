@@ -5,7 +5,12 @@ import { loadKubeconfig } from '../src/client/kubeconfig.js';
 import { RestClient, resourceUrlPath } from '../src/client/rest.js';
 import type { KubeObject } from '../src/api/object.js';
 import { etcdMissingMessage, findEtcd, startEtcd } from '../test/storage/etcd-server.js';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
 import { cpuRow, measure, measureCpu, percentile, rssMb, row, startServer } from './common.js';
+import { findWrk, runWrk, wrkMissingMessage, wrkRow, type WrkFigures } from './wrk.js';
 
 function pod(name: string): KubeObject {
   return {
@@ -100,8 +105,71 @@ export async function runApiBench(opts: { pods?: number } = {}): Promise<void> {
   }
   if (createRates.etcd) console.log(`creates through sqlite / through etcd: ${(createRates.sqlite! / createRates.etcd).toFixed(2)}x`);
   await etcd?.stop();
+  await runWrkWrites(concurrency);
+}
+
+/**
+ * Creates and label patches from wrk's 64 connections. Each round runs on a
+ * fresh server (so the rounds are alike and the store stays at tens of
+ * thousands of pods): a warm-up of both writes, then the timed creates and
+ * patches. The rounds are printed one by one (their spread is the machine's
+ * noise), then their medians.
+ */
+async function runWrkWrites(connections: number, rounds = 3, seconds = 4): Promise<void> {
+  console.log(`\n== API server writes from wrk (${connections} connections; ${rounds} rounds on fresh servers, ${seconds} s each) ==`);
+  const wrk = findWrk();
+  if (!wrk) {
+    console.log(`${wrkMissingMessage}: figures skipped`);
+    return;
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'nami-bench-tokens-'));
+  const token = randomBytes(16).toString('hex');
+  writeFileSync(join(dir, 'tokens.csv'), `${token},nami-bench,nami-bench,"system:masters"\n`, { mode: 0o600 });
+  const creates: WrkFigures[] = [];
+  const patches: WrkFigures[] = [];
+  try {
+    for (let r = 1; r <= rounds; r++) {
+      const [create, patch] = await wrkRound(wrk, join(dir, 'tokens.csv'), token, connections, seconds);
+      creates.push(create);
+      patches.push(patch);
+      console.log(wrkRow(`create pod, round ${r}`, create));
+      console.log(wrkRow(`label patch, round ${r}`, patch));
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  for (const [label, fs] of [['create pod', creates], ['label patch', patches]] as const) {
+    console.log(
+      `${label}, median of ${rounds} rounds: ${median(fs.map((f) => f.perSecond)).toFixed(0)}/s, p50 ${median(fs.map((f) => f.p50)).toFixed(2)} ms, ` +
+        `p99 ${median(fs.map((f) => f.p99)).toFixed(2)} ms (lowest ${Math.min(...fs.map((f) => f.p99)).toFixed(2)} ms), server CPU ${median(fs.map((f) => f.cpuUs)).toFixed(0)} µs/op`,
+    );
+  }
+}
+
+async function wrkRound(wrk: string, tokenFile: string, token: string, connections: number, seconds: number): Promise<[WrkFigures, WrkFigures]> {
+  const server = await startServer('sqlite', [...apiServerOnly, '--token-auth-file', tokenFile]);
+  const client = new RestClient(loadKubeconfig(server.kubeconfig), 'nami-bench');
+  const targets = 2000;
+  try {
+    // The pods the patches change, in the warm-up's namespace and the timed one.
+    for (const namespace of ['kube-public', 'default']) {
+      await measure(targets, connections, (i) => client.create(podsPath(namespace), pod(`target-${i + 1}`)));
+    }
+    const run = (script: 'create' | 'patch', namespace: string, secs: number, prefix: string) =>
+      runWrk(wrk, { url: server.url, pid: server.pid, token, connections, seconds: secs, script, env: { NS: namespace, PREFIX: prefix, TARGET: 'target', COUNT: String(targets) } });
+    // Warm-up: the JIT compiles both write paths and the heap grows to its working size.
+    await run('create', 'kube-public', 2, 'warm');
+    await run('patch', 'kube-public', 2, 'warm');
+    return [await run('create', 'default', seconds, 'timed'), await run('patch', 'default', seconds, 'timed')];
+  } finally {
+    client.close();
+    await server.stop();
+  }
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  await runApiBench();
+  // `node dist/bench/api.js writes`: only the writes from wrk.
+  if (process.argv[2] === 'writes') await runWrkWrites(64);
+  else await runApiBench();
 }
