@@ -90,3 +90,8 @@ export type WriterReply =
   | { type: 'future'; requested: number; current: number }
   | { type: 'failed'; message: string; code?: string }
   | { type: 'closed' };
+
+export type CheckpointRequest = { type: 'checkpoint' } | { type: 'close' };
+/** frames: the WAL's length in frames; copied: how many of them are in the database file now. */
+export type CheckpointReply = { type: 'checkpointed'; frames: number; copied: number } | { type: 'failed'; message: string };
+

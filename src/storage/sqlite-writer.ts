@@ -90,8 +90,18 @@ function compact(target: number): WriterReply {
   // Hand freed pages back to the file system, then fold the WAL into the
   // database and truncate it, so disk use follows live data.
   db.pragma('incremental_vacuum');
-  db.pragma('wal_checkpoint(TRUNCATE)');
+  truncateWal();
   return { type: 'compacted', compacted, removed };
+}
+
+/** A checkpoint that empties the WAL file; the checkpointer thread may hold the checkpoint lock for a moment. */
+function truncateWal(): void {
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const [row] = db.pragma('wal_checkpoint(TRUNCATE)') as { busy: number }[];
+    if (!row || row.busy === 0) return;
+    Atomics.wait(pause, 0, 0, 5);
+  }
 }
 
 function handle(request: WriterRequest): WriterReply {

@@ -1,7 +1,8 @@
 // The default backend: etcd's data model in one SQLite file (DIR/state.db),
 // as an append-only log (see sqlite-schema.ts). Reads run on the caller's
 // thread; writes go to a writer thread that commits everything queued in
-// the same tick as one transaction, so concurrent writers share one fsync.
+// the same tick as one transaction, so concurrent writers share one fsync;
+// a checkpointer thread folds the WAL into the database file beside it.
 
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -9,6 +10,7 @@ import { Worker } from 'node:worker_threads';
 import type Database from 'better-sqlite3';
 import { BackendUnavailableError, CompactedError } from './backend.js';
 import type { Backend, KeyValue, RangeOptions, RangeResult, Watch, WatchEvent, WatchOptions, WriteResult } from './backend.js';
+import { Checkpointer } from './sqlite-checkpointer.js';
 import { Compactor } from './compactor.js';
 import type { CompactorOptions } from './compactor.js';
 import { FutureRevisionError } from './errors.js';
@@ -48,6 +50,7 @@ export class SqliteBackend implements Backend {
   readonly path: string;
   private readonly db: Database.Database;
   private readonly writer: Worker;
+  private readonly checkpointer: Checkpointer;
   private readonly queue: Queued[] = [];
   private inFlight: Queued[] | undefined;
   private flushScheduled = false;
@@ -86,6 +89,7 @@ export class SqliteBackend implements Backend {
     this.writer.on('exit', (code) => {
       if (!this.writerClosing) this.fail(new BackendUnavailableError(`sqlite writer exited unexpectedly (code ${code})`));
     });
+    this.checkpointer = new Checkpointer(this.path);
     if (opts.compaction) {
       this.compactor = new Compactor(this, opts.compaction);
       this.compactor.start();
@@ -189,6 +193,7 @@ export class SqliteBackend implements Backend {
     if (this.state === 'open') this.state = 'closing';
     await this.compactor?.stop();
     if (this.inFlight || this.queue.length > 0) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+    await this.checkpointer.close();
     if (this.state === 'closing') {
       const exited = new Promise<void>((resolve) => this.writer.once('exit', () => resolve()));
       this.writerClosing = true;
@@ -297,7 +302,10 @@ export class SqliteBackend implements Backend {
       }
       this.notifiedRevision = Math.max(this.notifiedRevision, outcome.revision);
     }
-    if (events.length > 0) for (const sub of this.live) sub.deliver(events, true);
+    if (events.length > 0) {
+      this.checkpointer.written();
+      for (const sub of this.live) sub.deliver(events, true);
+    }
     for (let i = 0; i < outcomes.length; i++) (batch[i] as QueuedWrite).resolve(results[i]!);
   }
 

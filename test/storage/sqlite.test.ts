@@ -12,6 +12,7 @@ import { SqliteBackend } from '../../src/storage/sqlite.js';
 import { backendConformance } from './conformance.js';
 import { durableValue } from './durability-child.js';
 import { WatchRecorder } from './watch-recorder.js';
+import { waitFor } from '../apiserver/harness.js';
 
 const dirs: string[] = [];
 function tempDir(): string {
@@ -117,6 +118,17 @@ describe('sqlite backend', () => {
     const before = await backend.currentRevision();
     assert.ok(before >= stored.size);
     assert.equal((await backend.create('/durable/after-restart', 'x')).revision, before + 1);
+    await backend.close();
+  });
+
+  it('moves written values into the database file soon, long before the WAL reaches its checkpoint threshold', async () => {
+    const backend = new SqliteBackend(tempDir());
+    await backend.create('/wal/first', 'v');
+    const before = fileSize(backend.path);
+    // About 150 pages of 4 KiB: far below the 1000 pages at which a commit would checkpoint by itself.
+    await Promise.all(Array.from({ length: 200 }, (_, i) => backend.create(`/wal/${i}`, 'x'.repeat(2048))));
+    await waitFor(`state.db to hold the values (it is ${fileSize(backend.path)} bytes, was ${before})`, () => fileSize(backend.path) >= before + 400 * 1024);
+    assert.equal((await backend.range('/wal/')).count, 201);
     await backend.close();
   });
 
