@@ -75,8 +75,8 @@ export const namiSemantics: Semantics = {
     });
     return object;
   },
-  dropUnknownFields(info, version, obj) {
+  dropUnknownFields(info, version, obj, mergePatch) {
     const types = typesFor(info, version);
-    return unknownFields(types.definitions, types.definitionName, obj, true);
+    return unknownFields(types.definitions, types.definitionName, obj, true, mergePatch);
   },
 };

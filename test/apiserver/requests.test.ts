@@ -96,6 +96,29 @@ describe('bad requests get a Status, and the server goes on', () => {
     assert.equal(ignored.headers.warning, undefined);
   });
 
+  it('checks a merge patch\'s own members for unknown fields: refused under Strict, dropped with a warning by default, and a null member deletes', async () => {
+    const created = await api.raw('POST', '/api/v1/namespaces/errors/pods', { body: pod('patched') });
+    assert.equal(created.status, 201, created.text);
+    const path = '/api/v1/namespaces/errors/pods/patched';
+    const merge = 'application/merge-patch+json';
+    const strict = assertStatus(
+      await api.raw('PATCH', `${path}?fieldValidation=Strict`, { body: { metadata: { labels: { a: 'b' } }, spec: { bogus: 1 } }, contentType: merge }),
+      400,
+      'BadRequest',
+    );
+    assert.match(strict.message, /unknown field "spec\.bogus"/);
+    const warned = await api.raw('PATCH', path, { body: { metadata: { labels: { a: 'b' } }, spec: { bogus: 1 } }, contentType: merge });
+    assert.equal(warned.status, 200, warned.text);
+    assert.match(String(warned.headers.warning), /unknown field \\"spec\.bogus\\"/);
+    assert.equal(warned.json?.metadata.labels.a, 'b');
+    assert.equal(warned.json?.spec.bogus, undefined);
+    // Deleting a field that does not exist names no field of the result, as Kubernetes' strict decoding of the patched object has it.
+    const deleting = await api.raw('PATCH', `${path}?fieldValidation=Strict`, { body: { metadata: { labels: { a: null } }, spec: { bogus: null } }, contentType: merge });
+    assert.equal(deleting.status, 200, deleting.text);
+    assert.equal(deleting.headers.warning, undefined);
+    assert.equal(deleting.json?.metadata.labels?.a, undefined);
+  });
+
   it('answers a bad label selector and an unsupported field selector with 400', async () => {
     assertStatus(await api.raw('GET', `${cms}?labelSelector=${encodeURIComponent('a in (b')}`), 400, 'BadRequest');
     const s = assertStatus(await api.raw('GET', `/api/v1/namespaces/errors/pods?fieldSelector=${encodeURIComponent('spec.bogus=x')}`), 400, 'BadRequest');

@@ -30,7 +30,7 @@ function pathOf(segments: readonly (string | number)[]): string {
 }
 
 // The path is kept as segments and spelled out only for an unknown field: most writes have none.
-function walk(value: unknown, schema: Schema, defs: Definitions, path: (string | number)[], out: string[], remove: boolean): void {
+function walk(value: unknown, schema: Schema, defs: Definitions, path: (string | number)[], out: string[], remove: boolean, patch: boolean): void {
   const s = resolved(schema, defs);
   if (s['x-kubernetes-preserve-unknown-fields'] || s['x-kubernetes-int-or-string']) {
     if (!s.properties || !isPlainObject(value)) return;
@@ -39,7 +39,7 @@ function walk(value: unknown, schema: Schema, defs: Definitions, path: (string |
     if (!s.items) return;
     for (let i = 0; i < value.length; i++) {
       path.push(i);
-      walk(value[i], s.items, defs, path, out, remove);
+      walk(value[i], s.items, defs, path, out, remove, patch);
       path.pop();
     }
     return;
@@ -48,8 +48,10 @@ function walk(value: unknown, schema: Schema, defs: Definitions, path: (string |
   if (s.properties) {
     for (const k of Object.keys(value)) {
       const child = s.properties[k];
+      // In a merge patch a null member deletes; it names no field of the result.
+      if (patch && value[k] === null) continue;
       path.push(k);
-      if (child) walk(value[k], child, defs, path, out, remove);
+      if (child) walk(value[k], child, defs, path, out, remove, patch);
       else if (!s['x-kubernetes-preserve-unknown-fields'] && !s.additionalProperties) {
         out.push(pathOf(path));
         if (remove) delete value[k];
@@ -62,7 +64,7 @@ function walk(value: unknown, schema: Schema, defs: Definitions, path: (string |
     const inner = s.additionalProperties as Schema;
     for (const k of Object.keys(value)) {
       path.push(k);
-      walk(value[k], inner, defs, path, out, remove);
+      walk(value[k], inner, defs, path, out, remove, patch);
       path.pop();
     }
   }
@@ -73,11 +75,12 @@ function walk(value: unknown, schema: Schema, defs: Definitions, path: (string |
  * object's order. Schemaless parts (preserve-unknown-fields, free-form maps)
  * accept anything; an unknown definition accepts everything. With `remove`
  * the fields are also deleted, as decoding into Kubernetes' Go types drops them.
+ * With `mergePatch`, obj is a JSON merge patch whose null members delete.
  */
-export function unknownFields(defs: Definitions, name: string | undefined, obj: unknown, remove = false): string[] {
+export function unknownFields(defs: Definitions, name: string | undefined, obj: unknown, remove = false, mergePatch = false): string[] {
   const root = name === undefined ? undefined : defs[name];
   if (!root) return [];
   const out: string[] = [];
-  walk(obj, root, defs, [], out, remove);
+  walk(obj, root, defs, [], out, remove, mergePatch);
   return out;
 }

@@ -92,12 +92,12 @@ function checkNamespace(obj: KubeObject, namespace: string | undefined, store: G
 }
 
 /** Server-side field validation (fieldValidation=Strict|Warn|Ignore), returning warnings to send. */
-function fieldValidation(r: ResourceRequest, obj: KubeObject): string[] {
+function fieldValidation(r: ResourceRequest, obj: KubeObject, mergePatch = false): string[] {
   const mode = r.query.get('fieldValidation') ?? 'Warn';
   if (mode !== 'Strict' && mode !== 'Warn' && mode !== 'Ignore') {
     throw new BadRequestError(`fieldValidation parameter unsupported: ${mode}; supported values are Ignore, Warn, Strict`);
   }
-  const unknown = r.semantics.dropUnknownFields(r.versions.info, r.versions.version, obj);
+  const unknown = r.semantics.dropUnknownFields(r.versions.info, r.versions.version, obj, mergePatch);
   if (mode === 'Ignore' || unknown.length === 0) return [];
   if (mode === 'Strict') {
     const errs = unknown.map((f) => `unknown field "${f}"`);
@@ -312,6 +312,10 @@ async function handlePatch(r: ResourceRequest): Promise<void> {
     sendWritten(r, written.created ? 201 : 200, written);
     return;
   }
+  // A merge patch brings unknown fields only with its own members: those are checked (and dropped) once,
+  // instead of the whole patched object on every try. The other patch types are checked on their result.
+  const mergeChecked = type === 'merge' && isPlainObject(patchDoc);
+  if (mergeChecked) warnings = fieldValidation(r, patchDoc as KubeObject, true);
   const written = await store.update(
     info.namespace,
     info.name!,
@@ -323,7 +327,7 @@ async function handlePatch(r: ResourceRequest): Promise<void> {
       // A patch only pins the version when it names one itself.
       if (typeof pinned === 'string') patched.metadata.resourceVersion = pinned;
       else delete patched.metadata.resourceVersion;
-      warnings = fieldValidation(r, patched);
+      if (!mergeChecked) warnings = fieldValidation(r, patched);
       return r.versions.in(patched);
     },
     opts,

@@ -15,6 +15,9 @@ export interface Semantics {
   patch(info: ResourceInfo, version: string, current: KubeObject, type: Exclude<PatchType, 'apply'>, patch: unknown): KubeObject;
   /** Server-side apply at `version`: merges the applied configuration into the live object (undefined = create). */
   apply(info: ResourceInfo, version: string, live: KubeObject | undefined, applied: KubeObject, manager: string, force: boolean, subresource: string): KubeObject;
-  /** Removes the fields the kind's schema (at `version`) does not know and returns their paths, for fieldValidation=Strict|Warn. */
-  dropUnknownFields(info: ResourceInfo, version: string, obj: KubeObject): string[];
+  /**
+   * Removes the fields the kind's schema (at `version`) does not know and returns their paths, for fieldValidation=Strict|Warn;
+   * of a JSON merge patch when `mergePatch` (its null members delete, they are not fields).
+   */
+  dropUnknownFields(info: ResourceInfo, version: string, obj: KubeObject, mergePatch?: boolean): string[];
 }
