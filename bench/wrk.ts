@@ -3,24 +3,15 @@
 // answered, as the Node client does, but at a small fraction of its CPU, so
 // the figures are the API server's own on a machine of two cores.
 import { execFile } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
-import { delimiter, dirname, join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { findExecutable } from '../src/cli/executables.js';
 import { cpuMs } from './common.js';
 
 const scripts = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bench', 'wrk');
 
 export function findWrk(): string | undefined {
-  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
-    const candidate = join(dir, 'wrk');
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // not here
-    }
-  }
-  return undefined;
+  return findExecutable('wrk');
 }
 
 export const wrkMissingMessage = 'wrk not found (apt-get install wrk)';

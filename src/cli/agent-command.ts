@@ -1,8 +1,8 @@
 // `nami agent`: this machine as a node of a cluster, running pods as real
 // containers with runc (root), as plain host processes (process: no isolation,
 // no root needed), or with the fake runtime.
-import { existsSync } from 'node:fs';
-import { delimiter, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
+import { findExecutable } from './executables.js';
 import { loadKubeconfig } from '../client/kubeconfig.js';
 import { RestClient } from '../client/rest.js';
 import { ApiError } from '../api/errors.js';
@@ -111,7 +111,7 @@ async function openRuntime(kind: RuntimeKind, dataDir: string, podCidr: string, 
 /** Whether real containers can run here: root and runc on PATH. */
 export function canRunContainers(): boolean {
   if (process.getuid?.() !== 0) return false;
-  return (process.env.PATH ?? '').split(delimiter).some((dir) => dir !== '' && existsSync(join(dir, 'runc')));
+  return findExecutable('runc') !== undefined;
 }
 
 /**

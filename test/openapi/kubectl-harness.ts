@@ -7,7 +7,8 @@ import type { AddressInfo } from 'node:net';
 import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { delimiter, dirname, join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { findExecutable } from '../../src/cli/executables.js';
 import type { Definitions } from '../../src/api/schema/types.js';
 import type { OpenAPIDocumentOptions, ResourceDescriptor } from '../../src/apiserver/openapi/index.js';
 import {
@@ -180,13 +181,7 @@ export interface KubectlBinary {
 
 const repoRoot = resolve(new URL('../../..', import.meta.url).pathname);
 
-function onPath(name: string): string | undefined {
-  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
-    const candidate = join(dir, name);
-    if (dir !== '' && existsSync(candidate)) return candidate;
-  }
-  return undefined;
-}
+const onPath = findExecutable;
 
 /**
  * The kubectl versions the tests drive: 1.20 unpacked by
