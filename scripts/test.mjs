@@ -18,5 +18,7 @@ if (files.length === 0) {
   console.error('no test files matched');
   process.exit(1);
 }
-const r = spawnSync(process.execPath, ['--enable-source-maps', '--test', '--test-concurrency=2', ...files], { stdio: 'inherit' });
+// Cached API objects are frozen in tests, so code that writes into a shared one fails (see src/apiserver/watch-cache.ts).
+const env = { ...process.env, NAMI_FREEZE_CACHE: process.env.NAMI_FREEZE_CACHE ?? '1' };
+const r = spawnSync(process.execPath, ['--enable-source-maps', '--test', '--test-concurrency=2', ...files], { stdio: 'inherit', env });
 process.exit(r.status ?? 1);

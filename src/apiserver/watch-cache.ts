@@ -55,13 +55,31 @@ export function withResourceVersion(value: string, revision: number): string | u
   return `${value.slice(0, open)}"resourceVersion":"${revision}"${rest.charCodeAt(0) === 0x7d ? '' : ','}${rest}`;
 }
 
+/**
+ * Cached objects are shared by every reader and must never change. With
+ * NAMI_FREEZE_CACHE=1 (the test runs set it) they are frozen, so that code
+ * writing into one fails loudly instead of changing what others read.
+ */
+const freezeCached = process.env.NAMI_FREEZE_CACHE === '1';
+
+function deepFreeze<T>(value: T): T {
+  if (value === null || typeof value !== 'object' || Object.isFrozen(value)) return value;
+  for (const v of Object.values(value)) deepFreeze(v);
+  return Object.freeze(value);
+}
+
+function cached(entry: CachedObject): CachedObject {
+  if (freezeCached) deepFreeze(entry.object);
+  return entry;
+}
+
 /** Decodes a stored value and stamps the revision into metadata.resourceVersion. */
 export function decodeStored(kv: KeyValue): CachedObject {
   const json = withResourceVersion(kv.value, kv.modRevision);
-  if (json !== undefined) return { key: kv.key, object: JSON.parse(json) as KubeObject, json, revision: kv.modRevision };
+  if (json !== undefined) return cached({ key: kv.key, object: JSON.parse(json) as KubeObject, json, revision: kv.modRevision });
   const object = JSON.parse(kv.value) as KubeObject;
   object.metadata.resourceVersion = String(kv.modRevision);
-  return { key: kv.key, object, json: JSON.stringify(object), revision: kv.modRevision };
+  return cached({ key: kv.key, object, json: JSON.stringify(object), revision: kv.modRevision });
 }
 
 /**
@@ -72,7 +90,7 @@ function decodeOwnWrite(kv: KeyValue, stored: KubeObject): CachedObject | undefi
   const json = withResourceVersion(kv.value, kv.modRevision);
   if (json === undefined) return undefined;
   stored.metadata = { resourceVersion: String(kv.modRevision), ...stored.metadata };
-  return { key: kv.key, object: stored, json, revision: kv.modRevision };
+  return cached({ key: kv.key, object: stored, json, revision: kv.modRevision });
 }
 
 /** A write this server is making, announced to the cache (WatchCache.expect). */
@@ -179,7 +197,7 @@ export class WatchCache {
         // A DELETED event carries the last state with the deletion's revision, as Kubernetes sends it.
         const last = { ...previous, object: { ...previous.object, metadata: { ...previous.object.metadata, resourceVersion: String(ev.revision) } }, revision: ev.revision };
         last.json = JSON.stringify(last.object);
-        cacheEvent = { type: 'DELETED', key: ev.key, current: last, previous, revision: ev.revision };
+        cacheEvent = { type: 'DELETED', key: ev.key, current: cached(last), previous, revision: ev.revision };
       }
       this.history.push(cacheEvent);
       if (this.history.length > this.historySize) {
