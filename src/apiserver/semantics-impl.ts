@@ -27,8 +27,9 @@ function selectableFieldOptions(info: ResourceInfo): SelectableFieldOptions {
   return opts;
 }
 
-/** Semantics.patch gets the caller's own copy of the object. */
+/** Semantics.patch gets the caller's own copy of the object, or one shared with the watch cache. */
 const owned = { owned: true };
+const sharedTarget = { shared: true };
 
 const patchContentTypes = ['application/json-patch+json', 'application/merge-patch+json', 'application/apply-patch+yaml'];
 
@@ -52,17 +53,18 @@ export const namiSemantics: Semantics = {
     if (info.crd) return crdTable(info.printerColumns ?? [], objects, now);
     return tableFor({ group: info.group, kind: info.kind }, objects, now);
   },
-  patch(info, version, current, type, patch) {
+  patch(info, version, current, type, patch, shared) {
+    const target = shared ? sharedTarget : owned;
     switch (type) {
       case 'json':
-        return applyJsonPatch(current, patch, owned) as KubeObject;
+        return applyJsonPatch(current, patch, target) as KubeObject;
       case 'merge':
-        return applyMergePatch(current, patch, owned) as KubeObject;
+        return applyMergePatch(current, patch, target) as KubeObject;
       case 'strategic': {
         const types = typesFor(info, version);
         // As Kubernetes: custom resources have no Go types to carry patch strategies.
         if (!types.builtIn) throw new UnsupportedMediaTypeError('application/strategic-merge-patch+json', patchContentTypes);
-        return applyStrategicMergePatch(current, patch, types.patchMeta, owned) as KubeObject;
+        return applyStrategicMergePatch(current, patch, types.patchMeta, target) as KubeObject;
       }
     }
   },

@@ -53,3 +53,32 @@ test('a null or scalar patch is a BadRequest "Invalid JSON Patch"', () => {
 test('a list patch is the result, as in Kubernetes', () => {
   assert.deepStrictEqual(applyMergePatch({ a: 1 }, [{ b: null }]), [{}]);
 });
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object') {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+test('on a shared target the result equals the copying one, leaves the (frozen) target alone and shares what the patch does not reach', () => {
+  for (const [target, patch, result] of rfcExamples) {
+    assert.deepStrictEqual(applyMergePatch(deepFreeze(structuredClone(target)), patch, { shared: true }), result, JSON.stringify(patch));
+  }
+  const pod = deepFreeze({
+    metadata: { name: 'web', labels: { app: 'web', tier: 'front' }, annotations: { note: 'x' } },
+    spec: { containers: [{ name: 'a', image: 'a:1' }] },
+    status: { phase: 'Running' },
+  });
+  const patched = applyMergePatch(pod, { metadata: { labels: { tier: null, env: 'prod' } }, status: { phase: null } }, { shared: true }) as typeof pod;
+  assert.deepStrictEqual(patched, {
+    metadata: { name: 'web', labels: { app: 'web', env: 'prod' }, annotations: { note: 'x' } },
+    spec: { containers: [{ name: 'a', image: 'a:1' }] },
+    status: {},
+  });
+  assert.equal(patched.spec, pod.spec, 'a member the patch does not reach is the target\'s own');
+  assert.equal(patched.metadata.annotations, pod.metadata.annotations);
+  assert.notEqual(patched.metadata, pod.metadata, 'objects on the patch\'s paths are copies');
+  assert.deepStrictEqual(pod.metadata.labels, { app: 'web', tier: 'front' });
+});

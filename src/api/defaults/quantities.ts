@@ -20,11 +20,15 @@ function remembered(memo: Map<string | number, string>, v: string | number, work
   return out;
 }
 
+// Both write only a spelling that differs: an update's unchanged parts may be shared with the cached object, which never changes.
+
 /** Rewrites obj[field] to its canonical spelling; throws InvalidQuantityError on a bad quantity. */
 export function canonicalizeQuantityField(obj: JsonObject | undefined, field: string): void {
   if (!obj) return;
   const v = obj[field];
-  if (typeof v === 'string' || typeof v === 'number') obj[field] = remembered(canonical, v, (q) => Quantity.parse(q).toString());
+  if (typeof v !== 'string' && typeof v !== 'number') return;
+  const spelled = remembered(canonical, v, (q) => Quantity.parse(q).toString());
+  if (spelled !== v) obj[field] = spelled;
 }
 
 /** A v1.ResourceList (requests, limits, capacity, hard ...): canonical and rounded up to milli. */
@@ -33,6 +37,8 @@ export function canonicalizeResourceList(obj: JsonObject | undefined, field: str
   if (!list) return;
   for (const name of Object.keys(list)) {
     const v = list[name];
-    if (typeof v === 'string' || typeof v === 'number') list[name] = remembered(roundedToMilli, v, (q) => Quantity.parse(q).roundUp(MILLI).toString());
+    if (typeof v !== 'string' && typeof v !== 'number') continue;
+    const spelled = remembered(roundedToMilli, v, (q) => Quantity.parse(q).roundUp(MILLI).toString());
+    if (spelled !== v) list[name] = spelled;
   }
 }

@@ -43,6 +43,26 @@ function mergeObjects(doc: JsonMap, patch: JsonMap): JsonMap {
 export interface PatchTarget {
   /** The target is the caller's own copy: it is changed in place instead of copied first. */
   owned?: boolean;
+  /**
+   * The target is shared and read-only (merge patches only): the result is
+   * made of copies of the objects on the patch's paths, and shares every
+   * member the patch does not reach with the target.
+   */
+  shared?: boolean;
+}
+
+/** mergeObjects into a copy of doc made on the patch's paths only. */
+function mergeShared(doc: JsonMap, patch: JsonMap): JsonMap {
+  const out: JsonMap = { ...doc };
+  for (const [k, v] of Object.entries(patch)) {
+    if (v === null) delete out[k];
+    else if (!Object.hasOwn(out, k) || out[k] === null) setOwn(out, k, pruneNulls(v));
+    else {
+      const current = out[k];
+      setOwn(out, k, isPlainObject(current) && isPlainObject(v) ? mergeShared(current, v) : mergeValue(current, v));
+    }
+  }
+  return out;
 }
 
 /**
@@ -55,5 +75,6 @@ export function applyMergePatch(target: unknown, patch: unknown, opts: PatchTarg
   if (Array.isArray(patch)) return pruneNulls(cloneJson(patch));
   if (!isPlainObject(patch)) throw badRequest('Invalid JSON Patch');
   if (!isPlainObject(target)) return pruneNulls(cloneJson(patch));
+  if (opts.shared) return mergeShared(target, cloneJson(patch));
   return mergeObjects(opts.owned ? target : cloneJson(target), cloneJson(patch));
 }

@@ -316,21 +316,24 @@ async function handlePatch(r: ResourceRequest): Promise<void> {
   // instead of the whole patched object on every try. The other patch types are checked on their result.
   const mergeChecked = type === 'merge' && isPlainObject(patchDoc);
   if (mergeChecked) warnings = fieldValidation(r, patchDoc as KubeObject, true);
+  // Such a patch need not copy the whole current object either: its result shares what the patch does not reach.
+  const sharesCurrent = mergeChecked && r.versions.same;
   const written = await store.update(
     info.namespace,
     info.name!,
     (current) => {
       if (!current) throw new NotFoundError(store.ref(info.name));
       const pinned = isPlainObject(patchDoc) && isPlainObject(patchDoc.metadata) ? patchDoc.metadata.resourceVersion : undefined;
-      const patched = r.semantics.patch(r.versions.info, r.versions.version, r.versions.out(current), type, patchDoc);
-      if (!isPlainObject(patched) || !isPlainObject(patched.metadata)) throw new BadRequestError('the patch produced an object without metadata');
+      const result = r.semantics.patch(r.versions.info, r.versions.version, r.versions.out(current), type, patchDoc, sharesCurrent);
+      if (!isPlainObject(result) || !isPlainObject(result.metadata)) throw new BadRequestError('the patch produced an object without metadata');
+      const patched = sharesCurrent ? { ...result, metadata: { ...result.metadata } } : result;
       // A patch only pins the version when it names one itself.
       if (typeof pinned === 'string') patched.metadata.resourceVersion = pinned;
       else delete patched.metadata.resourceVersion;
       if (!mergeChecked) warnings = fieldValidation(r, patched);
       return r.versions.in(patched);
     },
-    opts,
+    { ...opts, sharesCurrent },
   );
   setWarnings(r.res, warnings);
   sendWritten(r, 200, written);

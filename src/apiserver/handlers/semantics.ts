@@ -11,8 +11,12 @@ export interface Semantics {
   /** Builds a filter from the labelSelector and fieldSelector query parameters; throws 400 on bad input. */
   listFilter(info: ResourceInfo, labelSelector: string | undefined, fieldSelector: string | undefined): ObjectFilter | undefined;
   table(info: ResourceInfo, objects: KubeObject[], now: Date): Table;
-  /** Applies a json, merge or strategic merge patch to the current object, which is at `version` and the caller's own (the patch may change it). */
-  patch(info: ResourceInfo, version: string, current: KubeObject, type: Exclude<PatchType, 'apply'>, patch: unknown): KubeObject;
+  /**
+   * Applies a json, merge or strategic merge patch to the current object, which is at `version` and the caller's own
+   * (the patch may change it) unless `shared`: then it is read-only, and the result of a merge patch shares with it
+   * every part the patch does not reach (the other types copy it whole).
+   */
+  patch(info: ResourceInfo, version: string, current: KubeObject, type: Exclude<PatchType, 'apply'>, patch: unknown, shared?: boolean): KubeObject;
   /** Server-side apply at `version`: merges the applied configuration into the live object (undefined = create). */
   apply(info: ResourceInfo, version: string, live: KubeObject | undefined, applied: KubeObject, manager: string, force: boolean, subresource: string): KubeObject;
   /**

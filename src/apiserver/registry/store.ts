@@ -333,7 +333,15 @@ export class GenericStore {
     namespace: string | undefined,
     name: string,
     mutate: (current: KubeObject | undefined) => KubeObject | Promise<KubeObject>,
-    opts: WriteOptions & { allowCreate?: boolean } = {},
+    opts: WriteOptions & {
+      allowCreate?: boolean;
+      /**
+       * mutate only reads the current object, which it then gets uncopied, and returns an object whose
+       * parts it does not change may be the current object's: the store copies the top level and the
+       * metadata it sets, and defaulting and the kind's strategy leave the deeper parts as they are.
+       */
+      sharesCurrent?: boolean;
+    } = {},
   ): Promise<WrittenObject & { readonly created: boolean }> {
     const key = this.key(namespace, name);
     let fromStorage = false;
@@ -352,7 +360,8 @@ export class GenericStore {
           modRevision = kv.modRevision;
         }
       }
-      const next = await mutate(current ? cloneJson(current) : undefined);
+      let next = await mutate(current ? (opts.sharesCurrent ? current : cloneJson(current)) : undefined);
+      if (opts.sharesCurrent && current) next = { ...next, metadata: { ...next.metadata } };
       if (!current) {
         if (!opts.allowCreate) throw new NotFoundError(this.ref(name));
         return this.createEncoded(namespace, next, opts);
