@@ -322,7 +322,7 @@ export class FieldSet {
     const out: Record<string, unknown> = {};
     const members = this.ownMembers;
     const children = this.ownChildren;
-    if (includeSelf && !this.isEmpty()) out['.'] = {};
+    if (includeSelf && !this.isEmpty()) out['.'] = emptyNode;
     const keys: string[] = [];
     // Field names ("f:...") sort among themselves by name, which their spellings share a prefix before.
     let onlyFields = true;
@@ -346,7 +346,7 @@ export class FieldSet {
     }
     for (const k of keys) {
       const node = children?.get(k);
-      out[k] = node ? node.set.encode(members !== undefined && members.has(k)) : {};
+      out[k] = node ? node.set.encode(members !== undefined && members.has(k)) : emptyNode;
     }
     return out;
   }
@@ -382,6 +382,13 @@ export class FieldSet {
     return set;
   }
 }
+
+/**
+ * The {} of every leaf of an encoded fieldsV1, one frozen object for all:
+ * leaves are most of a managedFields entry's objects, and every cached
+ * object keeps its entries. fieldsV1 is only ever read once encoded.
+ */
+export const emptyNode: Record<string, unknown> = Object.freeze({}) as Record<string, unknown>;
 
 const fieldPrefixCode = 'f'.charCodeAt(0);
 const colonCode = ':'.charCodeAt(0);
@@ -443,7 +450,7 @@ function canonicalNode(fields: Record<string, unknown>, top: boolean): Record<st
       if (top || !first || !hasNoKeys(v)) return undefined;
       first = false;
       self = true;
-      out['.'] = {};
+      out['.'] = emptyNode;
       continue;
     }
     first = false;
@@ -464,5 +471,5 @@ function canonicalNode(fields: Record<string, unknown>, top: boolean): Record<st
   }
   // A lone "." decodes to a member without children, written {}.
   if (self && elements === 0) return undefined;
-  return out;
+  return elements === 0 ? emptyNode : out;
 }

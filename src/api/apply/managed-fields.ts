@@ -2,7 +2,7 @@
 // identifier (manager, operation, subresource and, for updaters, apiVersion),
 // the way kube-apiserver tells managers apart, and written back sorted as it sorts them.
 import type { ManagedFieldsEntry } from '../object.js';
-import { FieldSet } from './field-set.js';
+import { emptyNode, FieldSet } from './field-set.js';
 import { compareStrings, isJsonMap } from './json-value.js';
 
 export interface VersionedFieldSet {
@@ -163,8 +163,12 @@ function decode(entries: unknown, forWrite: boolean): Managed {
 /** A fresh copy of a FieldsV1 object, whose values are all objects. */
 function copyFieldsV1(fields: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const k of Object.keys(fields)) out[k] = copyFieldsV1(fields[k] as Record<string, unknown>);
-  return out;
+  let empty = true;
+  for (const k of Object.keys(fields)) {
+    out[k] = copyFieldsV1(fields[k] as Record<string, unknown>);
+    empty = false;
+  }
+  return empty ? emptyNode : out;
 }
 
 /** parseManagerIdentifier of the identifiers encodeManagedFields sees again and again (read only). */
