@@ -319,7 +319,7 @@ function createFromNothing(newValue: Record<string, unknown>, typeInfo: TypeInfo
   const fields = addedFieldsV1(newValue, ctx.type, ctx.ignored, unmanagedMetadata);
   if (fields === undefined) return false;
   for (const _ in fields) {
-    managed.fields.set(managerId, new EncodedFieldSet(fields, fields, ctx.apiVersion, false));
+    managed.fields.set(managerId, new EncodedFieldSet(fields, ctx.apiVersion, false));
     managed.times.set(managerId, formatTime(now));
     break;
   }

@@ -58,13 +58,12 @@ export class FieldSet {
   }
 
   /**
-   * A fresh copy of fieldsV1 when it is exactly what toFieldsV1 writes for
-   * the set it decodes to (the same keys in the same order, nothing
-   * skipped); undefined when it is not, or does not decode. For writing an
-   * entry back without encoding its set again.
+   * Whether fieldsV1 is exactly what toFieldsV1 writes for the set it
+   * decodes to (the same keys in the same order, nothing skipped): such an
+   * entry is written back as it is, without encoding its set again.
    */
-  static canonicalCopy(fields: unknown): Record<string, unknown> | undefined {
-    return isJsonMap(fields) ? canonicalNode(fields, true) : undefined;
+  static isCanonical(fields: unknown): fields is Record<string, unknown> {
+    return isJsonMap(fields) && canonicalNode(fields, true);
   }
 
   isEmpty(): boolean {
@@ -134,7 +133,7 @@ export class FieldSet {
     return true;
   }
 
-  /** overlaps with the set a canonical fieldsV1 (see canonicalCopy) encodes, without decoding it. */
+  /** overlaps with the set a canonical fieldsV1 (see isCanonical) encodes, without decoding it. */
   overlapsFieldsV1(fields: Record<string, unknown>): boolean {
     if (this.ownMembers) for (const k of this.ownMembers.keys()) if (isEncodedMember(fields, k)) return true;
     if (this.ownChildren) {
@@ -146,7 +145,7 @@ export class FieldSet {
     return false;
   }
 
-  /** isSubsetOf the set a canonical fieldsV1 (see canonicalCopy) encodes, without decoding it. */
+  /** isSubsetOf the set a canonical fieldsV1 (see isCanonical) encodes, without decoding it. */
   isSubsetOfFieldsV1(fields: Record<string, unknown>): boolean {
     if (this.ownMembers) for (const k of this.ownMembers.keys()) if (!isEncodedMember(fields, k)) return false;
     if (this.ownChildren) {
@@ -431,13 +430,12 @@ function canonicalElement(k: string): PathElement | undefined {
 }
 
 /**
- * A copy of a FieldsV1 node that encoding what it decodes to would give
- * back, undefined for any other: "." only first, as {}, and not alone nor at
- * the top; every other key a known element spelled as serializePathElement
- * spells it, in comparePathElements order; every value an object, itself canonical.
+ * Whether a FieldsV1 node is what encoding what it decodes to would give
+ * back: "." only first, as {}, and not alone nor at the top; every other key
+ * a known element spelled as serializePathElement spells it, in
+ * comparePathElements order; every value an object, itself canonical.
  */
-function canonicalNode(fields: Record<string, unknown>, top: boolean): Record<string, unknown> | undefined {
-  const out: Record<string, unknown> = {};
+function canonicalNode(fields: Record<string, unknown>, top: boolean): boolean {
   let first = true;
   let self = false;
   let elements = 0;
@@ -445,31 +443,27 @@ function canonicalNode(fields: Record<string, unknown>, top: boolean): Record<st
   let previousOther: PathElement | undefined;
   for (const k of Object.keys(fields)) {
     const v = fields[k];
-    if (!isJsonMap(v)) return undefined;
+    if (!isJsonMap(v)) return false;
     if (k === '.') {
-      if (top || !first || !hasNoKeys(v)) return undefined;
+      if (top || !first || !hasNoKeys(v)) return false;
       first = false;
       self = true;
-      out['.'] = emptyNode;
       continue;
     }
     first = false;
     if (isFieldKey(k)) {
       // Fields come first, sorted by name (their spellings share the prefix).
-      if (previousOther !== undefined || (previousField !== undefined && compareStrings(previousField, k) >= 0)) return undefined;
+      if (previousOther !== undefined || (previousField !== undefined && compareStrings(previousField, k) >= 0)) return false;
       previousField = k;
     } else {
       const pe = canonicalElement(k);
-      if (!pe) return undefined;
-      if (previousOther !== undefined && comparePathElements(previousOther, pe) >= 0) return undefined;
+      if (!pe) return false;
+      if (previousOther !== undefined && comparePathElements(previousOther, pe) >= 0) return false;
       previousOther = pe;
     }
-    const child = canonicalNode(v, false);
-    if (!child) return undefined;
-    out[k] = child;
+    if (!canonicalNode(v, false)) return false;
     elements++;
   }
   // A lone "." decodes to a member without children, written {}.
-  if (self && elements === 0) return undefined;
-  return elements === 0 ? emptyNode : out;
+  return !(self && elements === 0);
 }

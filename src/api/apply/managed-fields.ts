@@ -2,7 +2,7 @@
 // identifier (manager, operation, subresource and, for updaters, apiVersion),
 // the way kube-apiserver tells managers apart, and written back sorted as it sorts them.
 import type { ManagedFieldsEntry } from '../object.js';
-import { emptyNode, FieldSet } from './field-set.js';
+import { FieldSet } from './field-set.js';
 import { compareStrings, isJsonMap } from './json-value.js';
 
 export interface VersionedFieldSet {
@@ -89,22 +89,20 @@ export function decodeManagedFields(entries: unknown): Managed {
 /**
  * An entry read for a write whose fieldsV1 is exactly how
  * encodeManagedFields writes its set: the set is decoded only when asked
- * for, and as long as it is not, the entry is written back as a copy of
- * what was read. The fieldsV1 read must not change before the entry is written.
+ * for, and as long as it is not, the entry is written back with the very
+ * fieldsV1 read. fieldsV1 objects are never changed once written, so the
+ * new object may share them with the old one (the test runs freeze cached
+ * objects to hold to that).
  */
 export class EncodedFieldSet implements VersionedFieldSet {
   private decoded: FieldSet | undefined;
-  private copy: Record<string, unknown> | undefined;
 
   constructor(
     /** The fieldsV1 read, canonical. */
     readonly fieldsV1: Record<string, unknown>,
-    copy: Record<string, unknown>,
     readonly apiVersion: string,
     readonly applied: boolean,
-  ) {
-    this.copy = copy;
-  }
+  ) {}
 
   get set(): FieldSet {
     return (this.decoded ??= FieldSet.fromFieldsV1(this.fieldsV1));
@@ -115,11 +113,9 @@ export class EncodedFieldSet implements VersionedFieldSet {
     return true;
   }
 
-  /** The fieldsV1 to write: the copy made on reading, the first time; another copy after. */
+  /** The fieldsV1 to write: the one read. */
   encode(): Record<string, unknown> {
-    const copy = this.copy ?? copyFieldsV1(this.fieldsV1);
-    this.copy = undefined;
-    return copy;
+    return this.fieldsV1;
   }
 }
 
@@ -148,8 +144,7 @@ function decode(entries: unknown, forWrite: boolean): Managed {
     let vs: VersionedFieldSet;
     try {
       const fields = entry.fieldsV1;
-      const copy = forWrite && fields !== undefined && fields !== null ? FieldSet.canonicalCopy(fields) : undefined;
-      if (copy) vs = new EncodedFieldSet(fields as Record<string, unknown>, copy, entry.apiVersion, applied);
+      if (forWrite && FieldSet.isCanonical(fields)) vs = new EncodedFieldSet(fields, entry.apiVersion, applied);
       else vs = { set: fields === undefined || fields === null ? new FieldSet() : FieldSet.fromFieldsV1(fields), apiVersion: entry.apiVersion, applied };
     } catch (err) {
       throw new ManagedFieldsDecodeError(`error decoding versioned set: ${(err as Error).message}`);
@@ -161,15 +156,6 @@ function decode(entries: unknown, forWrite: boolean): Managed {
 }
 
 /** A fresh copy of a FieldsV1 object, whose values are all objects. */
-function copyFieldsV1(fields: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  let empty = true;
-  for (const k of Object.keys(fields)) {
-    out[k] = copyFieldsV1(fields[k] as Record<string, unknown>);
-    empty = false;
-  }
-  return empty ? emptyNode : out;
-}
 
 /** parseManagerIdentifier of the identifiers encodeManagedFields sees again and again (read only). */
 const parsedIdentifiers = new Map<string, Readonly<ManagerIdentity>>();
