@@ -67,6 +67,13 @@ export function isPlainObject(v: unknown): v is Record<string, unknown> {
 }
 
 /** Deep copy of JSON data. */
+/** Freezes a JSON value and everything in it (parts already frozen are taken as frozen through). */
+export function deepFreeze<T>(value: T): T {
+  if (value === null || typeof value !== 'object' || Object.isFrozen(value)) return value;
+  for (const v of Object.values(value)) deepFreeze(v);
+  return Object.freeze(value);
+}
+
 /**
  * A deep copy of a JSON value, as JSON.parse(JSON.stringify(v)) makes it
  * (undefined members dropped, undefined array items as null), several times faster.

@@ -2,7 +2,7 @@
 // cacher does: lists and watches are served from memory, and storage sees one
 // watch per resource however many clients watch.
 import type { Backend, KeyValue, Watch, WatchEvent } from '../storage/backend.js';
-import type { KubeObject } from '../api/object.js';
+import { deepFreeze, type KubeObject } from '../api/object.js';
 
 export type EventType = 'ADDED' | 'MODIFIED' | 'DELETED';
 
@@ -61,12 +61,6 @@ export function withResourceVersion(value: string, revision: number): string | u
  * writing into one fails loudly instead of changing what others read.
  */
 const freezeCached = process.env.NAMI_FREEZE_CACHE === '1';
-
-function deepFreeze<T>(value: T): T {
-  if (value === null || typeof value !== 'object' || Object.isFrozen(value)) return value;
-  for (const v of Object.values(value)) deepFreeze(v);
-  return Object.freeze(value);
-}
 
 function cached(entry: CachedObject): CachedObject {
   if (freezeCached) deepFreeze(entry.object);

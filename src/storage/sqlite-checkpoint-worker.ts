@@ -22,8 +22,8 @@ port.on('message', (request: CheckpointRequest) => {
   }
   let reply: CheckpointReply;
   try {
-    const [row] = db.pragma('wal_checkpoint(PASSIVE)') as { busy: number; log: number; checkpointed: number }[];
-    reply = { type: 'checkpointed', frames: row?.log ?? 0, copied: row?.checkpointed ?? 0 };
+    db.pragma('wal_checkpoint(PASSIVE)');
+    reply = { type: 'checkpointed' };
   } catch (err) {
     reply = { type: 'failed', message: (err as Error).message };
   }

@@ -92,6 +92,5 @@ export type WriterReply =
   | { type: 'closed' };
 
 export type CheckpointRequest = { type: 'checkpoint' } | { type: 'close' };
-/** frames: the WAL's length in frames; copied: how many of them are in the database file now. */
-export type CheckpointReply = { type: 'checkpointed'; frames: number; copied: number } | { type: 'failed'; message: string };
+export type CheckpointReply = { type: 'checkpointed' } | { type: 'failed'; message: string };
 

@@ -10,7 +10,7 @@ import type { TypeInfo } from '../../src/api/apply/index.js';
 import { compareStrings } from '../../src/api/apply/json-value.js';
 import { decodeManagedFields, decodeManagedFieldsForWrite, encodeManagedFields, formatTime } from '../../src/api/apply/managed-fields.js';
 import { applyDefaults } from '../../src/api/defaults/index.js';
-import { cloneJson } from '../../src/api/object.js';
+import { cloneJson, deepFreeze } from '../../src/api/object.js';
 import type { KubeObject } from '../../src/api/object.js';
 import { loadDefinitions } from '../../src/api/schema/index.js';
 import { configMapType, deploymentType } from './definitions-fixture.js';
@@ -35,13 +35,6 @@ interface Write {
   options?: { ignoredFields?: FieldSet };
 }
 
-function deepFreeze<T>(value: T): T {
-  if (value !== null && typeof value === 'object') {
-    for (const v of Object.values(value)) deepFreeze(v);
-    Object.freeze(value);
-  }
-  return value;
-}
 
 /** Both paths on private copies of the input; the fast one's result, after checking they agree byte for byte. */
 function same(w: Write, label: string): KubeObject {

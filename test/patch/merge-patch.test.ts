@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { BadRequestError } from '../../src/api/errors.js';
 import { applyMergePatch } from '../../src/api/patch/index.js';
+import { deepFreeze } from '../../src/api/object.js';
 
 // Examples of RFC 7386, appendix A.
 const rfcExamples: Array<[unknown, unknown, unknown]> = [
@@ -54,13 +55,6 @@ test('a list patch is the result, as in Kubernetes', () => {
   assert.deepStrictEqual(applyMergePatch({ a: 1 }, [{ b: null }]), [{}]);
 });
 
-function deepFreeze<T>(value: T): T {
-  if (value !== null && typeof value === 'object') {
-    for (const v of Object.values(value)) deepFreeze(v);
-    Object.freeze(value);
-  }
-  return value;
-}
 
 test('on a shared target the result equals the copying one, leaves the (frozen) target alone and shares what the patch does not reach', () => {
   for (const [target, patch, result] of rfcExamples) {

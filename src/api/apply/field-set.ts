@@ -387,7 +387,7 @@ export class FieldSet {
  * leaves are most of a managedFields entry's objects, and every cached
  * object keeps its entries. fieldsV1 is only ever read once encoded.
  */
-export const emptyNode: Record<string, unknown> = Object.freeze({}) as Record<string, unknown>;
+const emptyNode: Record<string, unknown> = Object.freeze({}) as Record<string, unknown>;
 
 const fieldPrefixCode = 'f'.charCodeAt(0);
 const colonCode = ':'.charCodeAt(0);

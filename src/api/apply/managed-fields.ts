@@ -155,8 +155,6 @@ function decode(entries: unknown, forWrite: boolean): Managed {
   return managed;
 }
 
-/** A fresh copy of a FieldsV1 object, whose values are all objects. */
-
 /** parseManagerIdentifier of the identifiers encodeManagedFields sees again and again (read only). */
 const parsedIdentifiers = new Map<string, Readonly<ManagerIdentity>>();
 

@@ -337,8 +337,9 @@ export class GenericStore {
       allowCreate?: boolean;
       /**
        * mutate only reads the current object, which it then gets uncopied, and returns an object whose
-       * parts it does not change may be the current object's: the store copies the top level and the
-       * metadata it sets, and defaulting and the kind's strategy leave the deeper parts as they are.
+       * top level and metadata are its own while deeper parts it does not change may be the current
+       * object's: the store sets only top-level and metadata fields, and defaulting and the kind's
+       * strategy leave the deeper parts as they are.
        */
       sharesCurrent?: boolean;
     } = {},
@@ -360,8 +361,7 @@ export class GenericStore {
           modRevision = kv.modRevision;
         }
       }
-      let next = await mutate(current ? (opts.sharesCurrent ? current : cloneJson(current)) : undefined);
-      if (opts.sharesCurrent && current) next = { ...next, metadata: { ...next.metadata } };
+      const next = await mutate(current ? (opts.sharesCurrent ? current : cloneJson(current)) : undefined);
       if (!current) {
         if (!opts.allowCreate) throw new NotFoundError(this.ref(name));
         return this.createEncoded(namespace, next, opts);
