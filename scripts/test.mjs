@@ -20,5 +20,11 @@ if (files.length === 0) {
 }
 // Cached API objects are frozen in tests, so code that writes into a shared one fails (see src/apiserver/watch-cache.ts).
 const env = { ...process.env, NAMI_FREEZE_CACHE: process.env.NAMI_FREEZE_CACHE ?? '1' };
-const r = spawnSync(process.execPath, ['--enable-source-maps', '--test', '--test-concurrency=2', ...files], { stdio: 'inherit', env });
+const r = spawnSync(process.execPath, [
+  '--enable-source-maps', '--test', '--test-concurrency=2',
+  // TAP as before, and then every failure again at the end (scripts/failures-reporter.mjs).
+  '--test-reporter=tap', '--test-reporter-destination=stdout',
+  `--test-reporter=${new URL('./failures-reporter.mjs', import.meta.url).href}`, '--test-reporter-destination=stdout',
+  ...files,
+], { stdio: 'inherit', env });
 process.exit(r.status ?? 1);

@@ -125,11 +125,9 @@ describe('RuncRuntime (real runc)', { skip, concurrency: false }, () => {
     const uid = await newPod('stop');
     const c = await rt.startContainer(uid, { name: 'c', image, kind: 'regular', attempt: 0, spec: sh('trap "echo got-term; exit 7" TERM; echo ready; while :; do sleep 1000 & wait $!; done') });
     await waitFor('ready', async () => (log(uid, 'c').some((l) => l.content === 'ready') ? true : undefined));
-    const t0 = Date.now();
     await rt.stopContainer(uid, c.id, 10);
-    assert.ok(Date.now() - t0 < 8000, 'stopped before the grace period ran out');
     const done = await exited(uid, c.id);
-    assert.equal(done.exitCode, 7);
+    assert.equal(done.exitCode, 7, 'the trap ran: a kill after the grace period would be 137');
     assert.ok(log(uid, 'c').some((l) => l.content === 'got-term'));
   });
 
