@@ -197,7 +197,14 @@ describe('RuncRuntime (real runc)', { skip, concurrency: false }, () => {
       assert.equal(shims().length, 1);
       const pids = pods.map((cfg) => readFileSync(join(own.podDir(cfg.uid), 'c-0', 'monitor.pid'), 'utf8').trim());
       assert.deepEqual(pids, [shims()[0], shims()[0]]);
-      for (const cfg of pods) assert.deepEqual(log(cfg.uid, 'c', 0, own).map((l) => l.content), ['up']);
+      // The shim copies each container's output into its log; the container may not have written yet.
+      for (const cfg of pods) {
+        const said = await waitFor(`${cfg.name}'s output in its log`, async () => {
+          const lines = log(cfg.uid, 'c', 0, own).map((l) => l.content);
+          return lines.length > 0 ? lines : undefined;
+        });
+        assert.deepEqual(said, ['up']);
+      }
     } finally {
       for (const cfg of pods) {
         await own.stopPodSandbox(cfg.uid, 0);
