@@ -312,8 +312,12 @@ describe('Deployment controller against the API server', () => {
       await waitRolledOut(c, ns, 'api');
       for (const n of [10, 2]) {
         await c.client.patch({ ...deployments, namespace: ns, name: 'api', subresource: 'scale' }, { spec: { replicas: n } }, 'merge');
-        const d = await waitRolledOut(c, ns, 'api');
-        assert.equal(d.status.replicas, n);
+        // Rolled out, as kubectl rollout status says, holds while a scale-down still has pods to remove
+        // (status.replicas above spec.replicas with every replica updated), so wait for the count too.
+        const d = await eventually(`deployment api at ${n} replicas`, async () => {
+          const got = await waitRolledOut(c, ns, 'api');
+          return got.status.replicas === n ? got : undefined;
+        }, 60_000);
         assert.equal(d.status.availableReplicas, n);
         await eventually(`${n} pods`, async () => ((await listPods(c.client, ns)).length === n ? true : undefined));
         const owned = await ownedReplicaSets(c, ns, d.metadata.uid);
