@@ -36,7 +36,10 @@ export interface Server {
 export async function startServer(storage: string, extraArgs: string[] = []): Promise<Server> {
   const dir = mkdtempSync(join(tmpdir(), 'nami-bench-'));
   const t0 = performance.now();
-  const { child, match } = await startNami(['server', '--data-dir', dir, '--listen', '127.0.0.1:0', '--storage', storage, ...extraArgs], /ready at (\S+)/);
+  const { child, match } = await startNami(['server', '--data-dir', dir, '--listen', '127.0.0.1:0', '--storage', storage, ...extraArgs], /ready at (\S+)/).catch((err: unknown) => {
+    rmSync(dir, { recursive: true, force: true }); // a server that never started leaves no data dir behind
+    throw err;
+  });
   const url = match[1]!;
   const readyMs = performance.now() - t0;
   return {
