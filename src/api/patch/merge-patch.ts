@@ -24,19 +24,25 @@ function pruneNulls(value: unknown): unknown {
   return value;
 }
 
-function mergeValue(current: unknown, patch: unknown): unknown {
+function mergeValue(current: unknown, patch: unknown, shared: boolean): unknown {
   if (!isPlainObject(current)) return pruneNulls(patch);
   if (!isPlainObject(patch)) return patch;
-  return mergeObjects(current, patch);
+  return mergeObjects(current, patch, shared);
 }
 
-function mergeObjects(doc: JsonMap, patch: JsonMap): JsonMap {
+/**
+ * Merges `patch` (the caller's own) into doc: into doc itself, or when doc is
+ * `shared` into a copy of it, made of copies of the objects on the patch's
+ * paths that shares every member the patch does not reach.
+ */
+function mergeObjects(doc: JsonMap, patch: JsonMap, shared: boolean): JsonMap {
+  const out = shared ? { ...doc } : doc;
   for (const [k, v] of Object.entries(patch)) {
-    if (v === null) delete doc[k];
-    else if (!Object.hasOwn(doc, k) || doc[k] === null) setOwn(doc, k, pruneNulls(v));
-    else setOwn(doc, k, mergeValue(doc[k], v));
+    if (v === null) delete out[k];
+    else if (!Object.hasOwn(out, k) || out[k] === null) setOwn(out, k, pruneNulls(v));
+    else setOwn(out, k, mergeValue(out[k], v, shared));
   }
-  return doc;
+  return out;
 }
 
 /** How a patch may treat the object it patches. */
@@ -51,20 +57,6 @@ export interface PatchTarget {
   shared?: boolean;
 }
 
-/** mergeObjects into a copy of doc made on the patch's paths only. */
-function mergeShared(doc: JsonMap, patch: JsonMap): JsonMap {
-  const out: JsonMap = { ...doc };
-  for (const [k, v] of Object.entries(patch)) {
-    if (v === null) delete out[k];
-    else if (!Object.hasOwn(out, k) || out[k] === null) setOwn(out, k, pruneNulls(v));
-    else {
-      const current = out[k];
-      setOwn(out, k, isPlainObject(current) && isPlainObject(v) ? mergeShared(current, v) : mergeValue(current, v));
-    }
-  }
-  return out;
-}
-
 /**
  * Applies a JSON merge patch without changing the patch (nor the target,
  * unless it is owned). As in Kubernetes, a patch that is null or a bare
@@ -75,6 +67,6 @@ export function applyMergePatch(target: unknown, patch: unknown, opts: PatchTarg
   if (Array.isArray(patch)) return pruneNulls(cloneJson(patch));
   if (!isPlainObject(patch)) throw badRequest('Invalid JSON Patch');
   if (!isPlainObject(target)) return pruneNulls(cloneJson(patch));
-  if (opts.shared) return mergeShared(target, cloneJson(patch));
-  return mergeObjects(opts.owned ? target : cloneJson(target), cloneJson(patch));
+  if (opts.shared) return mergeObjects(target, cloneJson(patch), true);
+  return mergeObjects(opts.owned ? target : cloneJson(target), cloneJson(patch), false);
 }

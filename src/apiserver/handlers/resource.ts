@@ -324,10 +324,10 @@ async function handlePatch(r: ResourceRequest): Promise<void> {
     (current) => {
       if (!current) throw new NotFoundError(store.ref(info.name));
       const pinned = isPlainObject(patchDoc) && isPlainObject(patchDoc.metadata) ? patchDoc.metadata.resourceVersion : undefined;
-      const result = r.semantics.patch(r.versions.info, r.versions.version, r.versions.out(current), type, patchDoc, sharesCurrent);
-      if (!isPlainObject(result) || !isPlainObject(result.metadata)) throw new BadRequestError('the patch produced an object without metadata');
-      // A top level and metadata of its own, as the store expects of a result that shares the rest.
-      const patched = sharesCurrent ? { ...result, metadata: { ...result.metadata } } : result;
+      const patched = r.semantics.patch(r.versions.info, r.versions.version, r.versions.out(current), type, patchDoc, sharesCurrent);
+      if (!isPlainObject(patched) || !isPlainObject(patched.metadata)) throw new BadRequestError('the patch produced an object without metadata');
+      // Metadata of its own, as the store expects of a result that shares the rest (a merge patch's top level is always new).
+      if (sharesCurrent) patched.metadata = { ...patched.metadata };
       // A patch only pins the version when it names one itself.
       if (typeof pinned === 'string') patched.metadata.resourceVersion = pinned;
       else delete patched.metadata.resourceVersion;
