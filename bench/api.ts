@@ -138,7 +138,7 @@ async function runWrkWrites(connections: number, rounds = 3, seconds = 4): Promi
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  const median = (xs: number[]) => percentile([...xs].sort((a, b) => a - b), 50);
   for (const [label, fs] of [['create pod', creates], ['label patch', patches]] as const) {
     console.log(
       `${label}, median of ${rounds} rounds: ${median(fs.map((f) => f.perSecond)).toFixed(0)}/s, p50 ${median(fs.map((f) => f.p50)).toFixed(2)} ms, ` +

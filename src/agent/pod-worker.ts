@@ -33,7 +33,6 @@ import { apiTime, goDuration } from './timestamps.js';
 import type { WriteLimiter } from './write-limiter.js';
 import { podsResource as pods } from '../client/core-resources.js';
 
-
 /**
  * Where the agent says what it decided ('info': a pod started, adopted,
  * deleted) and what went wrong ('warning', the default: a write failed and is

@@ -93,4 +93,3 @@ export type WriterReply =
 
 export type CheckpointRequest = { type: 'checkpoint' } | { type: 'close' };
 export type CheckpointReply = { type: 'checkpointed' } | { type: 'failed'; message: string };
-

@@ -35,7 +35,6 @@ interface Write {
   options?: { ignoredFields?: FieldSet };
 }
 
-
 /** Both paths on private copies of the input; the fast one's result, after checking they agree byte for byte. */
 function same(w: Write, label: string): KubeObject {
   // structuredClone keeps what JSON would lose (undefined values, own "__proto__" keys).

@@ -181,17 +181,15 @@ export interface KubectlBinary {
 
 const repoRoot = resolve(new URL('../../..', import.meta.url).pathname);
 
-const onPath = findExecutable;
-
 /**
  * The kubectl versions the tests drive: 1.20 unpacked by
  * scripts/fetch-kubectl-1.20.sh into .cache/kubectl-1.20, and 1.27 and 1.33 that
  * the Cloud SDK installs beside its kubectl as kubectl.1.27 and kubectl.1.33.
  */
 export function kubectlBinaries(): { found: KubectlBinary[]; missing: KubectlBinary[] } {
-  const kubectl = onPath('kubectl');
+  const kubectl = findExecutable('kubectl');
   const sdkDir = kubectl ? dirname(realpathSync(kubectl)) : undefined;
-  const beside = (name: string): string => onPath(name) ?? (sdkDir ? join(sdkDir, name) : name);
+  const beside = (name: string): string => findExecutable(name) ?? (sdkDir ? join(sdkDir, name) : name);
   const candidates: KubectlBinary[] = [
     { version: '1.20', path: join(repoRoot, '.cache', 'kubectl-1.20', 'usr', 'bin', 'kubectl') },
     { version: '1.27', path: beside('kubectl.1.27') },

@@ -55,7 +55,6 @@ test('a list patch is the result, as in Kubernetes', () => {
   assert.deepStrictEqual(applyMergePatch({ a: 1 }, [{ b: null }]), [{}]);
 });
 
-
 test('on a shared target the result equals the copying one, leaves the (frozen) target alone and shares what the patch does not reach', () => {
   for (const [target, patch, result] of rfcExamples) {
     assert.deepStrictEqual(applyMergePatch(deepFreeze(structuredClone(target)), patch, { shared: true }), result, JSON.stringify(patch));
