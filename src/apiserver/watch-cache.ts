@@ -2,16 +2,51 @@
 // cacher does: lists and watches are served from memory, and storage sees one
 // watch per resource however many clients watch.
 import type { Backend, KeyValue, Watch, WatchEvent } from '../storage/backend.js';
-import { deepFreeze, type KubeObject } from '../api/object.js';
+import { cloneJson, deepFreeze, type KubeObject } from '../api/object.js';
 
 export type EventType = 'ADDED' | 'MODIFIED' | 'DELETED';
 
-/** An object as the cache holds it: parsed once, serialized once. */
-export interface CachedObject {
-  key: string;
-  object: KubeObject;
-  json: string;
-  revision: number;
+/**
+ * An object as the cache holds it: its JSON text (with the resourceVersion),
+ * and the parsed object, parsed from the text when first read and then kept.
+ * An object this server wrote is kept as written only where the version
+ * before it had been read: most objects are only ever served as text (a
+ * create's response, lists, unfiltered watches), and text alone is two heap
+ * objects where the parsed form is dozens, which the collector's marking of
+ * a cache of many thousands of pods is made of.
+ */
+export class CachedObject {
+  private parsed: KubeObject | undefined;
+
+  constructor(
+    readonly key: string,
+    readonly json: string,
+    readonly revision: number,
+    object?: KubeObject,
+  ) {
+    if (object !== undefined) this.parsed = frozen(object);
+  }
+
+  /** The object; shared by every reader, never to be changed. */
+  get object(): KubeObject {
+    this.parsed ??= frozen(JSON.parse(this.json) as KubeObject);
+    return this.parsed;
+  }
+
+  /** The object for one read: the kept one, or parsed for this read alone (the entry stays text). */
+  view(): KubeObject {
+    return this.parsed ?? (JSON.parse(this.json) as KubeObject);
+  }
+
+  /** Whether the object has been parsed (or was given) and is kept. */
+  get hasObject(): boolean {
+    return this.parsed !== undefined;
+  }
+
+  /** A private copy of the object; the entry stays as it is (text only when it was). */
+  copy(): KubeObject {
+    return this.parsed === undefined ? (JSON.parse(this.json) as KubeObject) : cloneJson(this.parsed);
+  }
 }
 
 export interface CacheEvent {
@@ -62,29 +97,30 @@ export function withResourceVersion(value: string, revision: number): string | u
  */
 const freezeCached = process.env.NAMI_FREEZE_CACHE === '1';
 
-function cached(entry: CachedObject): CachedObject {
-  if (freezeCached) deepFreeze(entry.object);
-  return entry;
+function frozen(object: KubeObject): KubeObject {
+  return freezeCached ? deepFreeze(object) : object;
 }
 
-/** Decodes a stored value and stamps the revision into metadata.resourceVersion. */
+/** Decodes a stored value and stamps the revision into metadata.resourceVersion; parsed when first read. */
 export function decodeStored(kv: KeyValue): CachedObject {
   const json = withResourceVersion(kv.value, kv.modRevision);
-  if (json !== undefined) return cached({ key: kv.key, object: JSON.parse(json) as KubeObject, json, revision: kv.modRevision });
+  if (json !== undefined) return new CachedObject(kv.key, json, kv.modRevision);
   const object = JSON.parse(kv.value) as KubeObject;
   object.metadata.resourceVersion = String(kv.modRevision);
-  return cached({ key: kv.key, object, json: JSON.stringify(object), revision: kv.modRevision });
+  return new CachedObject(kv.key, JSON.stringify(object), kv.modRevision, object);
 }
 
 /**
  * A value this server wrote, from the object it serialized (which the cache
- * then owns): the same as decodeStored(kv) gives, without parsing the text.
+ * then owns): the same as decodeStored(kv) gives, without parsing the text;
+ * the object is kept only when `keep` (the version before it had been read).
  */
-function decodeOwnWrite(kv: KeyValue, stored: KubeObject): CachedObject | undefined {
+function decodeOwnWrite(kv: KeyValue, stored: KubeObject, keep: boolean): CachedObject | undefined {
   const json = withResourceVersion(kv.value, kv.modRevision);
   if (json === undefined) return undefined;
+  if (!keep) return new CachedObject(kv.key, json, kv.modRevision);
   stored.metadata = { resourceVersion: String(kv.modRevision), ...stored.metadata };
-  return cached({ key: kv.key, object: stored, json, revision: kv.modRevision });
+  return new CachedObject(kv.key, json, kv.modRevision, stored);
 }
 
 /** A write this server is making, announced to the cache (WatchCache.expect). */
@@ -189,9 +225,9 @@ export class WatchCache {
         this.items.delete(ev.key);
         this.sortedKeys = undefined;
         // A DELETED event carries the last state with the deletion's revision, as Kubernetes sends it.
-        const last = { ...previous, object: { ...previous.object, metadata: { ...previous.object.metadata, resourceVersion: String(ev.revision) } }, revision: ev.revision };
-        last.json = JSON.stringify(last.object);
-        cacheEvent = { type: 'DELETED', key: ev.key, current: cached(last), previous, revision: ev.revision };
+        const object = { ...previous.object, metadata: { ...previous.object.metadata, resourceVersion: String(ev.revision) } };
+        const last = new CachedObject(ev.key, JSON.stringify(object), ev.revision, object);
+        cacheEvent = { type: 'DELETED', key: ev.key, current: last, previous, revision: ev.revision };
       }
       this.history.push(cacheEvent);
       if (this.history.length > this.historySize) {
@@ -256,7 +292,7 @@ export class WatchCache {
     const own = this.ownWrites.get(kv.key);
     if (own === undefined || own.value !== kv.value) return undefined;
     this.ownWrites.delete(kv.key);
-    own.taken = decodeOwnWrite(kv, own.object);
+    own.taken = decodeOwnWrite(kv, own.object, this.items.get(kv.key)?.hasObject ?? false);
     return own.taken;
   }
 

@@ -83,6 +83,48 @@ for (const storage of ['memory', 'sqlite']) {
       });
     }
 
+    // The cache keeps a created object as its text and parses it when something first needs the object.
+    it('objects only ever served as text are still selected, watched by name, printed and patched', async () => {
+      const make = async (namespace: string, name: string, tier: string) => {
+        const res = await api.raw('POST', `/api/v1/namespaces/${namespace}/configmaps`, { body: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, labels: { tier } }, data: { tier } } });
+        assert.equal(res.status, 201, res.text);
+        return res.json!;
+      };
+      const names: string[] = [];
+      const watch = api.client.watch({ group: '', version: 'v1', plural: 'configmaps' }, { resourceVersion: '0', fieldSelector: 'metadata.name=text-web' }, (type, object) => {
+        names.push(`${type} ${object.metadata.namespace}/${object.metadata.name}`);
+      });
+      try {
+        const web = await make('default', 'text-web', 'web');
+        await make('default', 'text-db', 'db');
+        const other = await make('kube-public', 'text-web', 'db');
+
+        const selected = await api.raw('GET', `${cms}?labelSelector=tier%3Dweb`);
+        assert.deepEqual(
+          selected.json?.items.map((i: KubeObject) => i.metadata.name),
+          ['text-web'],
+        );
+        assert.deepEqual(selected.json?.items[0], web);
+
+        const table = await api.raw('GET', `${cms}/text-db`, { accept: 'application/json;as=Table;v=v1;g=meta.k8s.io' });
+        assert.equal(table.json?.kind, 'Table', table.text);
+        assert.equal(table.json?.rows[0].cells[0], 'text-db');
+
+        const patched = await api.raw('PATCH', `/api/v1/namespaces/kube-public/configmaps/text-web`, { body: { data: { patched: 'yes' } }, contentType: 'application/merge-patch+json' });
+        assert.equal(patched.status, 200, patched.text);
+        assert.deepEqual(patched.json?.data, { tier: 'db', patched: 'yes' });
+        assert.equal(patched.json?.metadata.uid, other.metadata.uid);
+        const read = await api.raw('GET', `/api/v1/namespaces/kube-public/configmaps/text-web`);
+        assert.deepEqual(read.json, patched.json);
+
+        await waitFor('the watch to see both objects named text-web', () => names.length >= 3);
+        assert.deepEqual(names.sort(), ['ADDED default/text-web', 'ADDED kube-public/text-web', 'MODIFIED kube-public/text-web']);
+      } finally {
+        watch.stop();
+        await watch.done.catch(() => undefined);
+      }
+    });
+
     it('an update that changes nothing but the order of members stores nothing new', async () => {
       const created = await api.raw('POST', cms, { body: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'same' }, data: { a: '1', b: '2' } } });
       assert.equal(created.status, 201, created.text);

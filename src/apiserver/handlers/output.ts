@@ -16,7 +16,7 @@ export function listBodyParts(store: GenericStore, versions: VersionView, result
   if (result.continue) meta.continue = result.continue;
   if (result.remainingItemCount !== undefined) meta.remainingItemCount = result.remainingItemCount;
   if (output.metadataOnly) {
-    return [JSON.stringify({ kind: 'PartialObjectMetadataList', apiVersion: 'meta.k8s.io/v1', metadata: meta, items: result.items.map((i) => partialMetadata(i.object)) })];
+    return [JSON.stringify({ kind: 'PartialObjectMetadataList', apiVersion: 'meta.k8s.io/v1', metadata: meta, items: result.items.map((i) => partialMetadata(i.view())) })];
   }
   const parts = [`{"kind":${JSON.stringify(store.info.listKind)},"apiVersion":${JSON.stringify(versions.apiVersion)},"metadata":${JSON.stringify(meta)},"items":[`];
   result.items.forEach((item, i) => parts.push(i === 0 ? versions.json(item) : ',' + versions.json(item)));

@@ -195,7 +195,7 @@ async function handleGet(r: ResourceRequest): Promise<void> {
   if (!hit) throw new NotFoundError(store.ref(info.name));
   // The cache serialized the object once; a plain read sends that text.
   if (!output.table && !output.metadataOnly) sendJson(r.res, 200, r.versions.json(hit));
-  else sendObject(r, 200, hit.object, output);
+  else sendObject(r, 200, hit.view(), output);
 }
 
 async function handleList(r: ResourceRequest): Promise<void> {
@@ -214,7 +214,7 @@ async function handleList(r: ResourceRequest): Promise<void> {
   if (output.table) {
     const table = tableResponse(
       r,
-      result.items.map((i) => i.object),
+      result.items.map((i) => i.view()),
       output,
     ) as Record<string, unknown>;
     table.metadata = listMeta(result);

@@ -30,7 +30,7 @@ export class VersionView {
 
   /** A cached object's JSON at the request's version (the cache's own text when no conversion is needed). */
   json(item: CachedObject): string {
-    return this.same ? item.json : JSON.stringify(this.out(item.object));
+    return this.same ? item.json : JSON.stringify(this.out(item.view()));
   }
 
   in(obj: KubeObject): KubeObject {

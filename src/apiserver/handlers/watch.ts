@@ -5,7 +5,7 @@ import { InvalidError } from '../../api/errors.js';
 import type { KubeObject } from '../../api/object.js';
 import { negotiateOutput } from '../http/respond.js';
 import { parseResourceVersion } from '../registry/store.js';
-import type { CacheEvent } from '../watch-cache.js';
+import type { CacheEvent, CachedObject } from '../watch-cache.js';
 import { partialMetadata, tableResponse } from './output.js';
 import { requestFilter, type ResourceRequest } from './resource.js';
 
@@ -19,8 +19,9 @@ export async function serveWatch(r: ResourceRequest): Promise<void> {
   const filter = requestFilter(r);
   const nameFilter = r.info.name;
   const prefix = store.listPrefix(r.info.namespace);
-  const matches = (obj: KubeObject) =>
-    (nameFilter === undefined || obj.metadata.name === nameFilter) && (filter === undefined || filter(obj));
+  // The name by the key (names hold no "/"): an unfiltered watch never parses what the cache holds as text.
+  const keySuffix = nameFilter === undefined ? undefined : nameFilter.includes('/') ? null : '/' + nameFilter;
+  const matches = (item: CachedObject) => keySuffix !== null && (keySuffix === undefined || item.key.endsWith(keySuffix)) && (filter === undefined || filter(item.object));
   const rvParam = query.get('resourceVersion') ?? '';
   const sendInitial = query.get('sendInitialEvents');
   const rvMatch = query.get('resourceVersionMatch');
@@ -63,8 +64,8 @@ export async function serveWatch(r: ResourceRequest): Promise<void> {
       return;
     }
     lastRevision = ev.revision;
-    const now = matches(ev.current.object);
-    const before = ev.previous ? matches(ev.previous.object) : false;
+    const now = matches(ev.current);
+    const before = ev.previous ? matches(ev.previous) : false;
     if (ev.type === 'DELETED') {
       if (before) write(encodeShared(ev, 'DELETED'));
       return;
@@ -79,7 +80,7 @@ export async function serveWatch(r: ResourceRequest): Promise<void> {
   };
   // Plain JSON events are encoded from the cache's serialized object, no re-stringify.
   const encodeShared = (ev: CacheEvent, type: string): string =>
-    output.table || output.metadataOnly ? encode(type, ev.current.object) : `{"type":"${type}","object":${r.versions.json(ev.current)}}\n`;
+    output.table || output.metadataOnly ? encode(type, ev.current.view()) : `{"type":"${type}","object":${r.versions.json(ev.current)}}\n`;
 
   let stopWatch: (() => void) | undefined;
   const timers: NodeJS.Timeout[] = [];
@@ -113,7 +114,7 @@ export async function serveWatch(r: ResourceRequest): Promise<void> {
   stopWatch = started.stop;
   lastRevision = started.startRevision;
   for (const item of started.snapshot) {
-    if (matches(item.object)) write(output.table || output.metadataOnly ? encode('ADDED', item.object) : `{"type":"ADDED","object":${r.versions.json(item)}}\n`);
+    if (matches(item)) write(output.table || output.metadataOnly ? encode('ADDED', item.view()) : `{"type":"ADDED","object":${r.versions.json(item)}}\n`);
   }
   if (sendInitial === 'true' && bookmarks) write(bookmark(r.versions.apiVersion, store.info.kind, started.startRevision, true));
   const held = pending;

@@ -78,7 +78,7 @@ class CopiedFromCache implements WrittenObject {
   }
 
   get object(): KubeObject {
-    this.copy ??= cloneJson(this.item.object);
+    this.copy ??= this.item.copy();
     return this.copy;
   }
 }
@@ -143,7 +143,7 @@ export class GenericStore {
     await this.cache.sync();
     const hit = this.cache.get(this.key(namespace, name));
     if (!hit) throw new NotFoundError(this.ref(name));
-    return cloneJson(hit.object);
+    return hit.copy();
   }
 
   async getCached(namespace: string | undefined, name: string): Promise<CachedObject | undefined> {
