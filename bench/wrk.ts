@@ -39,19 +39,30 @@ export interface WrkRun {
   env: Record<string, string>;
 }
 
-/** Runs wrk once (one thread, `connections` connections) and reads its figures; rejects on any error response. */
-export async function runWrk(wrk: string, run: WrkRun): Promise<WrkFigures> {
-  const args = ['-t', '1', '-c', String(run.connections), '-d', `${run.seconds}s`, '--timeout', '10s', '-s', join(scripts, `${run.script}.lua`), run.url];
-  const env = { ...process.env, ...run.env, TOKEN: run.token, WRK_REPORT: join(scripts, 'report.lua') };
-  const before = cpuMs(run.pid);
-  const out = await new Promise<string>((res, rej) =>
+function execWrk(wrk: string, run: WrkRun, connections: number, seconds: number, extraEnv: Record<string, string> = {}): Promise<string> {
+  const args = ['-t', '1', '-c', String(connections), '-d', `${seconds}s`, '--timeout', '10s', '-s', join(scripts, `${run.script}.lua`), run.url];
+  const env = { ...process.env, ...run.env, TOKEN: run.token, WRK_REPORT: join(scripts, 'report.lua'), ...extraEnv };
+  return new Promise<string>((res, rej) =>
     execFile(wrk, args, { env }, (err, stdout, stderr) => (err ? rej(new Error(`wrk failed: ${err.message}\n${stdout}${stderr}`)) : res(stdout))),
   );
+}
+
+/**
+ * Runs wrk once (one thread, `connections` connections) and reads its
+ * figures; rejects on any error response, with the first error response of
+ * each status from a short second run that records them.
+ */
+export async function runWrk(wrk: string, run: WrkRun): Promise<WrkFigures> {
+  const before = cpuMs(run.pid);
+  const out = await execWrk(wrk, run, run.connections, run.seconds);
   const after = cpuMs(run.pid);
   const line = /nami-wrk (.*)/.exec(out)?.[1];
   if (!line) throw new Error(`wrk printed no figures:\n${out}`);
   const f = Object.fromEntries(line.split(' ').map((kv) => kv.split('=')).map(([k, v]) => [k!, Number(v)]));
-  if (f.errors! > 0) throw new Error(`wrk saw ${f.errors} failed requests:\n${out}`);
+  if (f.errors! > 0) {
+    const why = await execWrk(wrk, run, 1, 1, { WRK_ERRORS: '1', PREFIX: `${run.env.PREFIX ?? 'wrk'}-why` }).catch((err: Error) => err.message);
+    throw new Error(`wrk saw ${f.errors} failed requests:\n${out}\nA second run, recording error responses:\n${why}`);
+  }
   const requests = f.requests!;
   return {
     requests,
