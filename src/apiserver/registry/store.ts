@@ -563,11 +563,13 @@ function finalizersOnly(obj: KubeObject, current: KubeObject): void {
  * resourceVersion to the text without parsing it (withResourceVersion).
  */
 function storedForm(obj: KubeObject): KubeObject {
-  const copy: KubeObject = { apiVersion: obj.apiVersion, kind: obj.kind, metadata: { ...obj.metadata } };
-  if (copy.apiVersion === undefined) delete copy.apiVersion;
-  if (copy.kind === undefined) delete copy.kind;
+  // Built without `delete` of a member other than the last, which would turn the object into a
+  // slow dictionary for as long as the cache keeps it (and every serialization of it).
+  const { resourceVersion: _resourceVersion, ...metadata } = obj.metadata;
+  const copy: KubeObject = obj.apiVersion === undefined ? ({} as KubeObject) : ({ apiVersion: obj.apiVersion } as KubeObject);
+  if (obj.kind !== undefined) copy.kind = obj.kind;
+  copy.metadata = metadata;
   for (const key of Object.keys(obj)) if (key !== 'apiVersion' && key !== 'kind' && key !== 'metadata') copy[key] = obj[key];
-  delete copy.metadata.resourceVersion;
   return copy;
 }
 
