@@ -124,6 +124,9 @@ function interpretSuffix(suffix: string): { base: 10 | 2; exponent: number; form
   throw new InvalidQuantityError(quantitySuffixMessage);
 }
 
+/** Quantity.parse's recent results, by input. */
+const recentlyParsed = new Map<string | number, Quantity>();
+
 export class Quantity {
   /** The amount in units of 10^-9 (Kubernetes rounds every quantity up to nano precision). */
   readonly nanos: bigint;
@@ -139,6 +142,17 @@ export class Quantity {
 
   /** resource.ParseQuantity; JSON numbers are accepted as Kubernetes' UnmarshalJSON does. */
   static parse(input: string | number): Quantity {
+    // Quantities never change, and the same few spellings ("100m", "64Mi") come back on every write.
+    let q = recentlyParsed.get(input);
+    if (q === undefined) {
+      q = Quantity.parseUncached(input);
+      if (recentlyParsed.size >= 1024) recentlyParsed.clear();
+      recentlyParsed.set(input, q);
+    }
+    return q;
+  }
+
+  private static parseUncached(input: string | number): Quantity {
     const str = typeof input === 'number' ? String(input) : input.trim();
     if (str.length === 0) throw new InvalidQuantityError(quantityFormatMessage);
     if (str === '0') return new Quantity(0n, 'DecimalSI', str);

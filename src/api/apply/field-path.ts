@@ -28,9 +28,22 @@ export function fieldPath(...names: string[]): FieldPath {
 
 const spellings = new WeakMap<PathElement, string>();
 
+const fieldKeys = new Map<string, string>();
+
+/** The FieldsV1 key of a field, "f:" and its name: one string per name (the same names come back on every write). */
+export function fieldKey(name: string): string {
+  let key = fieldKeys.get(name);
+  if (key === undefined) {
+    if (fieldKeys.size >= 4096) fieldKeys.clear();
+    key = 'f:' + name;
+    fieldKeys.set(name, key);
+  }
+  return key;
+}
+
 /** The FieldsV1 key of an element: "f:spec", 'k:{"name":"nginx"}', 'v:"a"', "i:3". */
 export function serializePathElement(pe: PathElement): string {
-  if ('field' in pe) return 'f:' + pe.field;
+  if ('field' in pe) return fieldKey(pe.field);
   let s = spellings.get(pe);
   if (s === undefined) {
     if ('key' in pe) s = 'k:{' + pe.key.map(([name, v]) => goJson(name) + ':' + goJson(v)).join(',') + '}';

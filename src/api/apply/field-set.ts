@@ -63,7 +63,11 @@ export class FieldSet {
    * entry is written back as it is, without encoding its set again.
    */
   static isCanonical(fields: unknown): fields is Record<string, unknown> {
-    return isJsonMap(fields) && canonicalNode(fields, true);
+    if (!isJsonMap(fields)) return false;
+    if (knownCanonical.has(fields)) return true;
+    if (!canonicalNode(fields, true)) return false;
+    knownCanonical.add(fields);
+    return true;
   }
 
   isEmpty(): boolean {
@@ -388,6 +392,12 @@ export class FieldSet {
  * object keeps its entries. fieldsV1 is only ever read once encoded.
  */
 const emptyNode: Record<string, unknown> = Object.freeze({}) as Record<string, unknown>;
+
+/**
+ * fieldsV1 objects found canonical. Once written, a fieldsV1 is never changed
+ * (see emptyNode), and every update of an object reads the same entries again.
+ */
+const knownCanonical = new WeakSet<object>();
 
 const fieldPrefixCode = 'f'.charCodeAt(0);
 const colonCode = ':'.charCodeAt(0);

@@ -2,7 +2,7 @@
 // TypedValue.Compare reports them. Leaves (scalars, atomic values, empty maps
 // and lists) are compared by value; a map, list or item that appears or
 // disappears is reported itself too, which is where "." entries come from.
-import { comparePathElements } from './field-path.js';
+import { comparePathElements, fieldKey } from './field-path.js';
 import type { PathElement } from './field-path.js';
 import { FieldSet } from './field-set.js';
 import { compareStrings, isJsonMap, jsonEqual } from './json-value.js';
@@ -163,12 +163,18 @@ function diffDescend(lhs: unknown, rhs: unknown, shape: ListType | MapType, belo
   const rKeys = Object.keys(r);
   const lKeys = Object.keys(l);
   if (lKeys.length === 0 && rKeys.length === 0) return false;
-  for (const key of rKeys) diffChild(below, 'f:' + key, { field: key }, l[key], r[key], shape.field(key) ?? shape.element ?? deducedType, ignored, withRemoved);
+  for (const key of rKeys) diffField(below, shape, key, l[key], r[key], ignored, withRemoved);
   for (const key of lKeys) {
     if (Object.hasOwn(r, key)) continue;
-    diffChild(below, 'f:' + key, { field: key }, l[key], r[key], shape.field(key) ?? shape.element ?? deducedType, ignored, withRemoved);
+    diffField(below, shape, key, l[key], r[key], ignored, withRemoved);
   }
   return true;
+}
+
+/** diffChild for a map's member, which makes its path element and finds its type only when the values differ. */
+function diffField(below: Diff, shape: MapType, name: string, lhs: unknown, rhs: unknown, ignored: FieldSet | undefined, withRemoved: boolean): void {
+  if (lhs === rhs || (rhs === undefined && !withRemoved)) return;
+  diffChild(below, fieldKey(name), { field: name }, lhs, rhs, shape.field(name) ?? shape.element ?? deducedType, ignored, withRemoved);
 }
 
 /** Thrown where a key would read something off Object.prototype, which compareValues then compares against. */
@@ -191,6 +197,12 @@ export function addedFieldsV1(rhs: unknown, type: TypeNode, ignored: FieldSet | 
   }
 }
 
+/** Whether keys are sorted already (as objects written back from their fieldsV1 mostly are). */
+function inOrder(keys: string[]): boolean {
+  for (let i = 1; i < keys.length; i++) if (compareStrings(keys[i - 1]!, keys[i]!) > 0) return false;
+  return true;
+}
+
 /** The encoded node below an added value, "." first when self; undefined when nothing is below it. */
 function addedNode(value: unknown, type: TypeNode, ignored: FieldSet | undefined, unmanaged: FieldSet | undefined, self: boolean): Record<string, unknown> | undefined {
   const shape = shapeOf(type, value);
@@ -205,12 +217,12 @@ function addedNode(value: unknown, type: TypeNode, ignored: FieldSet | undefined
   } else {
     if (!isJsonMap(value)) return undefined;
     const keys = Object.keys(value);
-    if (keys.length > 1) keys.sort(compareStrings);
+    if (!inOrder(keys)) keys.sort(compareStrings);
     for (const key of keys) {
       const child = value[key];
       if (child === undefined) continue;
       if (noKeys[key] !== undefined) throw inheritedKey;
-      if (addedChild(out, 'f:' + key, child, shape.field(key) ?? shape.element ?? deducedType, ignored, unmanaged)) count++;
+      if (addedChild(out, fieldKey(key), child, shape.field(key) ?? shape.element ?? deducedType, ignored, unmanaged)) count++;
     }
   }
   return count > 0 ? out : undefined;

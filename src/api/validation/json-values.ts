@@ -39,5 +39,8 @@ export function ensureObject(obj: JsonObject, key: string): JsonObject {
 
 /** The objects of an array field, skipping anything that is not an object. */
 export function objectsOf(v: unknown): JsonObject[] {
-  return asArray(v).filter((item): item is JsonObject => asObject(item) !== undefined);
+  const out: JsonObject[] = [];
+  if (!Array.isArray(v)) return out;
+  for (const item of v) if (asObject(item) !== undefined) out.push(item as JsonObject);
+  return out;
 }
