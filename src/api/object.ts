@@ -62,6 +62,16 @@ export interface KubeList {
 
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 
+/**
+ * A copy of metadata without resourceVersion, so that a write is not pinned
+ * to a version. Made by copying: a \`delete\` of a member other than the last
+ * turns an object into a slow dictionary, and the store keeps what it writes.
+ */
+export function withoutResourceVersion(meta: ObjectMeta): ObjectMeta {
+  const { resourceVersion: _resourceVersion, ...rest } = meta;
+  return rest;
+}
+
 export function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }

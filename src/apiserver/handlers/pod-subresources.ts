@@ -2,7 +2,7 @@
 // on a node, and how `kubectl drain` removes one while honouring
 // PodDisruptionBudgets (Kubernetes' BindingREST and EvictionREST).
 import { BadRequestError, ConflictError, NotFoundError, TooManyRequestsError } from '../../api/errors.js';
-import { isPlainObject, type KubeObject } from '../../api/object.js';
+import { isPlainObject, withoutResourceVersion, type KubeObject } from '../../api/object.js';
 import { selectorFromLabelSelector, type LabelSelector } from '../../api/labels/index.js';
 import { decodeObjectBody, readBody } from '../http/body.js';
 import { sendJson } from '../http/respond.js';
@@ -51,7 +51,7 @@ export async function handleBinding(r: ResourceRequest): Promise<void> {
       const conditions = (Array.isArray(status.conditions) ? status.conditions : []).filter((c) => !(isPlainObject(c) && c.type === 'PodScheduled'));
       conditions.push({ type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: nowSeconds() });
       pod.status = { ...status, conditions };
-      delete pod.metadata.resourceVersion;
+      pod.metadata = withoutResourceVersion(pod.metadata);
       return pod;
     },
     { fieldManager: r.query.get('fieldManager') ?? 'kube-scheduler', subresource: 'binding', dryRun: r.query.getAll('dryRun').length > 0 },
@@ -114,7 +114,7 @@ async function spendDisruption(budgets: GenericStore, pdb: KubeObject, pod: Kube
         disruptedPods: { ...disrupted, [pod.metadata.name!]: nowSeconds() },
       };
       // Not pinned: concurrent evictions retry against the budget as it is then, instead of failing with a conflict.
-      delete current.metadata.resourceVersion;
+      current.metadata = withoutResourceVersion(current.metadata);
       return current;
     },
     { fieldManager: 'nami-apiserver', subresource: 'status' },

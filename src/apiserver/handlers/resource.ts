@@ -2,7 +2,7 @@
 // delete, deletecollection, with the subresources every kind shares (status, scale).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ApiError, BadRequestError, MethodNotAllowedError, NotFoundError, ServiceUnavailableError, UnsupportedMediaTypeError, type FieldError, InvalidError } from '../../api/errors.js';
-import { cloneJson, isPlainObject, type KubeObject } from '../../api/object.js';
+import { cloneJson, isPlainObject, withoutResourceVersion, type KubeObject } from '../../api/object.js';
 import { fieldManagerFromUserAgent } from '../../api/apply/index.js';
 import { decodeDocument, decodeObjectBody, mediaType, readBody } from '../http/body.js';
 import type { RequestInfo } from '../http/request-info.js';
@@ -326,11 +326,9 @@ async function handlePatch(r: ResourceRequest): Promise<void> {
       const pinned = isPlainObject(patchDoc) && isPlainObject(patchDoc.metadata) ? patchDoc.metadata.resourceVersion : undefined;
       const patched = r.semantics.patch(r.versions.info, r.versions.version, r.versions.out(current), type, patchDoc, sharesCurrent);
       if (!isPlainObject(patched) || !isPlainObject(patched.metadata)) throw new BadRequestError('the patch produced an object without metadata');
-      // Metadata of its own, as the store expects of a result that shares the rest (a merge patch's top level is always new).
-      if (sharesCurrent) patched.metadata = { ...patched.metadata };
-      // A patch only pins the version when it names one itself.
-      if (typeof pinned === 'string') patched.metadata.resourceVersion = pinned;
-      else delete patched.metadata.resourceVersion;
+      // A patch only pins the version when it names one itself. The metadata is a copy either way, its own,
+      // as the store expects of a result that shares the rest (a merge patch's top level is always new).
+      patched.metadata = typeof pinned === 'string' ? { ...patched.metadata, resourceVersion: pinned } : withoutResourceVersion(patched.metadata);
       if (!mergeChecked) warnings = fieldValidation(r, patched);
       return r.versions.in(patched);
     },
@@ -421,7 +419,7 @@ async function handleScale(r: ResourceRequest): Promise<void> {
       // The scale's resourceVersion (when given) is a precondition on the whole object.
       const rv = wanted.metadata.resourceVersion;
       if (rv) current.metadata.resourceVersion = rv;
-      else delete current.metadata.resourceVersion;
+      else current.metadata = withoutResourceVersion(current.metadata);
       return applyScaleToObject(current, wanted);
     },
     { ...opts, subresource: '' },
