@@ -4,9 +4,10 @@
 
 import type { FieldError } from '../errors.js';
 
-export function child(path: string, ...names: string[]): string {
-  let out = path;
-  for (const name of names) out = out ? `${out}.${name}` : name;
+export function child(path: string, a: string, b?: string, c?: string): string {
+  let out = path ? `${path}.${a}` : a;
+  if (b !== undefined) out = `${out}.${b}`;
+  if (c !== undefined) out = `${out}.${c}`;
   return out;
 }
 
