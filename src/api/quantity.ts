@@ -4,6 +4,7 @@
 // a stored object reads back byte-for-byte as a Kubernetes cluster returns it.
 
 import { BadRequestError } from './errors.js';
+import { remembered } from './remembered.js';
 
 /** How a quantity prints: "1Ki" (BinarySI), "1k" (DecimalSI) or "1e3" (DecimalExponent). */
 export type QuantityFormat = 'DecimalExponent' | 'BinarySI' | 'DecimalSI';
@@ -143,13 +144,7 @@ export class Quantity {
   /** resource.ParseQuantity; JSON numbers are accepted as Kubernetes' UnmarshalJSON does. */
   static parse(input: string | number): Quantity {
     // Quantities never change, and the same few spellings ("100m", "64Mi") come back on every write.
-    let q = recentlyParsed.get(input);
-    if (q === undefined) {
-      q = Quantity.parseUncached(input);
-      if (recentlyParsed.size >= 1024) recentlyParsed.clear();
-      recentlyParsed.set(input, q);
-    }
-    return q;
+    return remembered(recentlyParsed, input, 1024, Quantity.parseUncached);
   }
 
   private static parseUncached(input: string | number): Quantity {

@@ -2,6 +2,7 @@
 // item picked by its key fields, a set item picked by its value, or a list
 // item picked by its index. The FieldsV1 spelling of each element ("f:spec",
 // 'k:{"name":"nginx"}', 'v:"a"', "i:3") is the canonical identity of an element.
+import { remembered } from '../remembered.js';
 import { compareJson, compareStrings, goJson, isJsonMap, valueToString } from './json-value.js';
 
 export type PathElement =
@@ -32,13 +33,7 @@ const fieldKeys = new Map<string, string>();
 
 /** The FieldsV1 key of a field, "f:" and its name: one string per name (the same names come back on every write). */
 export function fieldKey(name: string): string {
-  let key = fieldKeys.get(name);
-  if (key === undefined) {
-    if (fieldKeys.size >= 4096) fieldKeys.clear();
-    key = 'f:' + name;
-    fieldKeys.set(name, key);
-  }
-  return key;
+  return remembered(fieldKeys, name, 4096, (n) => 'f:' + n);
 }
 
 /** The FieldsV1 key of an element: "f:spec", 'k:{"name":"nginx"}', 'v:"a"', "i:3". */

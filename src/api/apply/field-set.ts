@@ -2,6 +2,7 @@
 // metadata.managedFields. Like structured-merge-diff's fieldpath.Set, a node
 // records which child elements are members of the set (the path itself is
 // owned) apart from which have children; "." in FieldsV1 marks a node that is both.
+import { remembered } from '../remembered.js';
 import { comparePathElements, parsePathElement, serializePathElement } from './field-path.js';
 import type { FieldPath, PathElement } from './field-path.js';
 import { compareStrings, isJsonMap } from './json-value.js';
@@ -429,13 +430,10 @@ const canonicalElements = new Map<string, PathElement | null>();
 
 /** The element a non-field key names when the key is its canonical spelling; throws as parsePathElement does. */
 function canonicalElement(k: string): PathElement | undefined {
-  let pe = canonicalElements.get(k);
-  if (pe === undefined) {
-    const parsed = parsePathElement(k);
-    pe = parsed && serializePathElement(parsed) === k ? parsed : null;
-    if (canonicalElements.size >= 4096) canonicalElements.clear();
-    canonicalElements.set(k, pe);
-  }
+  const pe = remembered(canonicalElements, k, 4096, (key) => {
+    const parsed = parsePathElement(key);
+    return parsed && serializePathElement(parsed) === key ? parsed : null;
+  });
   return pe ?? undefined;
 }
 

@@ -1,6 +1,7 @@
 // metadata.managedFields in and out: entries are keyed by a manager
 // identifier (manager, operation, subresource and, for updaters, apiVersion),
 // the way kube-apiserver tells managers apart, and written back sorted as it sorts them.
+import { remembered } from '../remembered.js';
 import type { ManagedFieldsEntry } from '../object.js';
 import { FieldSet } from './field-set.js';
 import { compareStrings, isJsonMap } from './json-value.js';
@@ -159,13 +160,7 @@ function decode(entries: unknown, forWrite: boolean): Managed {
 const parsedIdentifiers = new Map<string, Readonly<ManagerIdentity>>();
 
 function parsedIdentifier(id: string): Readonly<ManagerIdentity> {
-  let identity = parsedIdentifiers.get(id);
-  if (identity === undefined) {
-    if (parsedIdentifiers.size >= 1024) parsedIdentifiers.clear();
-    identity = parseManagerIdentifier(id);
-    parsedIdentifiers.set(id, identity);
-  }
-  return identity;
+  return remembered(parsedIdentifiers, id, 1024, parseManagerIdentifier);
 }
 
 /** Seconds of the times seen lately (an object's entries share a few). */
@@ -173,14 +168,10 @@ const secondsOfTime = new Map<string, number>();
 
 function unixSeconds(time: string | undefined): number {
   if (time === undefined) return 0;
-  let seconds = secondsOfTime.get(time);
-  if (seconds === undefined) {
-    const ms = Date.parse(time);
-    seconds = Number.isNaN(ms) ? 0 : Math.floor(ms / 1000);
-    if (secondsOfTime.size >= 1024) secondsOfTime.clear();
-    secondsOfTime.set(time, seconds);
-  }
-  return seconds;
+  return remembered(secondsOfTime, time, 1024, (t) => {
+    const ms = Date.parse(t);
+    return Number.isNaN(ms) ? 0 : Math.floor(ms / 1000);
+  });
 }
 
 /** The entries to store, sorted as kube-apiserver sorts them: Apply first, then by time, manager, version, subresource. */

@@ -2,6 +2,7 @@
 // SetDefaults_ResourceList rounds resource lists up to milli precision.
 
 import { Quantity } from '../quantity.js';
+import { remembered } from '../remembered.js';
 import { asObject, type JsonObject } from '../validation/json-values.js';
 
 const MILLI = -3;
@@ -10,15 +11,6 @@ const MILLI = -3;
 const canonical = new Map<string | number, string>();
 const roundedToMilli = new Map<string | number, string>();
 
-function remembered(memo: Map<string | number, string>, v: string | number, work: (v: string | number) => string): string {
-  let out = memo.get(v);
-  if (out === undefined) {
-    out = work(v);
-    if (memo.size >= 1024) memo.clear();
-    memo.set(v, out);
-  }
-  return out;
-}
 
 // Both write only a spelling that differs: an update's unchanged parts may be shared with the cached object, which never changes.
 
@@ -27,7 +19,7 @@ export function canonicalizeQuantityField(obj: JsonObject | undefined, field: st
   if (!obj) return;
   const v = obj[field];
   if (typeof v !== 'string' && typeof v !== 'number') return;
-  const spelled = remembered(canonical, v, (q) => Quantity.parse(q).toString());
+  const spelled = remembered(canonical, v, 1024, (q) => Quantity.parse(q).toString());
   if (spelled !== v) obj[field] = spelled;
 }
 
@@ -38,7 +30,7 @@ export function canonicalizeResourceList(obj: JsonObject | undefined, field: str
   for (const name of Object.keys(list)) {
     const v = list[name];
     if (typeof v !== 'string' && typeof v !== 'number') continue;
-    const spelled = remembered(roundedToMilli, v, (q) => Quantity.parse(q).roundUp(MILLI).toString());
+    const spelled = remembered(roundedToMilli, v, 1024, (q) => Quantity.parse(q).roundUp(MILLI).toString());
     if (spelled !== v) list[name] = spelled;
   }
 }

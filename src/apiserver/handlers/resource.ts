@@ -4,6 +4,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ApiError, BadRequestError, MethodNotAllowedError, NotFoundError, ServiceUnavailableError, UnsupportedMediaTypeError, type FieldError, InvalidError } from '../../api/errors.js';
 import { cloneJson, isPlainObject, withoutResourceVersion, type KubeObject } from '../../api/object.js';
 import { fieldManagerFromUserAgent } from '../../api/apply/index.js';
+import { remembered } from '../../api/remembered.js';
 import { decodeDocument, decodeObjectBody, mediaType, readBody } from '../http/body.js';
 import type { RequestInfo } from '../http/request-info.js';
 import { negotiateOutput, sendJson, sendJsonParts, type AcceptedOutput } from '../http/respond.js';
@@ -55,14 +56,7 @@ const managersByUserAgent = new Map<string, string>();
 
 /** kubectl's user agent "kubectl/v1.33.0 (linux/amd64) kubernetes/abcdef" gives the default manager "kubectl", as Kubernetes derives it. */
 function managerFromUserAgent(req: IncomingMessage): string {
-  const agent = req.headers['user-agent'] ?? '';
-  let manager = managersByUserAgent.get(agent);
-  if (manager === undefined) {
-    manager = fieldManagerFromUserAgent(agent) || 'unknown';
-    if (managersByUserAgent.size >= 256) managersByUserAgent.clear();
-    managersByUserAgent.set(agent, manager);
-  }
-  return manager;
+  return remembered(managersByUserAgent, req.headers['user-agent'] ?? '', 256, (agent) => fieldManagerFromUserAgent(agent) || 'unknown');
 }
 
 function requireObject(body: unknown): KubeObject {

@@ -15,7 +15,7 @@ import {
   type FieldError,
   type ResourceRef,
 } from '../../api/errors.js';
-import { cloneJson, type KubeObject } from '../../api/object.js';
+import { cloneJson, withoutResourceVersion, type KubeObject } from '../../api/object.js';
 import type { ResourceInfo } from '../../api/resources.js';
 import { decodeStored, TooOldResourceVersionError, WatchCache, withResourceVersion, type CachedObject, type CacheWatcher } from '../watch-cache.js';
 import type { Strategy, StrategyContext } from './strategy.js';
@@ -563,12 +563,10 @@ function finalizersOnly(obj: KubeObject, current: KubeObject): void {
  * resourceVersion to the text without parsing it (withResourceVersion).
  */
 function storedForm(obj: KubeObject): KubeObject {
-  // Built without `delete` of a member other than the last, which would turn the object into a
-  // slow dictionary for as long as the cache keeps it (and every serialization of it).
-  const { resourceVersion: _resourceVersion, ...metadata } = obj.metadata;
-  const copy: KubeObject = obj.apiVersion === undefined ? ({} as KubeObject) : ({ apiVersion: obj.apiVersion } as KubeObject);
+  const copy = {} as KubeObject;
+  if (obj.apiVersion !== undefined) copy.apiVersion = obj.apiVersion;
   if (obj.kind !== undefined) copy.kind = obj.kind;
-  copy.metadata = metadata;
+  copy.metadata = withoutResourceVersion(obj.metadata);
   for (const key of Object.keys(obj)) if (key !== 'apiVersion' && key !== 'kind' && key !== 'metadata') copy[key] = obj[key];
   return copy;
 }
