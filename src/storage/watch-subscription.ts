@@ -36,11 +36,13 @@ export class WatchSubscription implements Watch {
    */
   deliver(events: readonly WatchEvent[], live = false): void {
     if (this.finished) return;
-    const mine = events.filter((e) => eventRevision(e) > this.cursor && eventKey(e).startsWith(this.prefix));
-    const last = mine[mine.length - 1];
-    if (last !== undefined) {
-      this.cursor = eventRevision(last);
-      this.guard(() => this.onEvents(mine));
+    // Every write reaches every watch of the backend (one per resource): most find nothing of theirs.
+    let mine: WatchEvent[] | undefined;
+    for (const e of events) if (eventRevision(e) > this.cursor && eventKey(e).startsWith(this.prefix)) (mine ??= []).push(e);
+    if (mine !== undefined) {
+      const batch = mine;
+      this.cursor = eventRevision(batch[batch.length - 1]!);
+      this.guard(() => this.onEvents(batch));
     }
     const top = events[events.length - 1];
     if (live && this.onProgress && top !== undefined && eventRevision(top) > this.cursor && !this.finished) {

@@ -248,6 +248,50 @@ test('random edits of Pods by random managers are the same on both paths', () =>
   }
 });
 
+test('creates one after another, alike or not, are the same on both paths; alike ones share their frozen fieldsV1', () => {
+  const rnd = random(20261130);
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)] as T;
+  // Each changes values only, or the shape a create owns (members, list items, a map become a scalar ...).
+  const changes: Array<(o: KubeObject) => void> = [
+    (o) => (o.metadata.name = pick(['a', 'b', 'c'])),
+    (o) => (o.metadata.labels = { ...o.metadata.labels, [pick(['app', 'tier'])]: pick(['1', '2']) }),
+    (o) => (o.metadata.labels = rnd() < 0.5 ? undefined : {}),
+    (o) => (o.metadata.uid = undefined),
+    (o) => (spec(o).containers[0].image = pick(['busybox:1', 'busybox:2'])),
+    (o) => (spec(o).containers[0].name = pick(['main', 'other'])),
+    (o) => (spec(o).containers = spec(o).containers.slice(0, 1)),
+    (o) => spec(o).containers.push({ name: pick(['main', 'x']), image: 'i' }),
+    (o) => (spec(o).containers[0].ports = rnd() < 0.5 ? [] : [{ containerPort: pick([80, 81]), protocol: pick(['TCP', 'UDP']) }]),
+    (o) => (spec(o).containers[0].resources = pick([{}, { requests: { cpu: '1' } }, { limits: { cpu: '1' } }])),
+    (o) => (spec(o).securityContext = pick([{}, { runAsUser: 1 }, null])),
+    (o) => (spec(o).nodeSelector = pick([undefined, {}, { zone: 'a' }])),
+    (o) => (o.status = rnd() < 0.5 ? undefined : { phase: 'Pending' }),
+    (o) => (o.spec = pick([undefined, {}, 'scalar'])),
+  ];
+  for (let i = 0; i < 120; i++) {
+    const obj = defaultedPod('p');
+    for (let k = Math.floor(rnd() * 3); k > 0; k--) {
+      try {
+        pick(changes)(obj);
+      } catch {
+        // A change to a spec an earlier change took away.
+      }
+    }
+    const type = rnd() < 0.8 ? podType : crType;
+    same({ old: undefined, obj, manager: 'm', type, now: t0, options: rnd() < 0.8 ? statusOnly : {} }, `create ${i}`);
+  }
+  // Alike: only values differ.
+  const first = updateManagedFields(undefined, defaultedPod('one'), 'm', 'Update', podType, t0, undefined, statusOnly);
+  const second = updateManagedFields(undefined, edit(defaultedPod('two'), (o) => (spec(o).containers[1].image = 'other')), 'm', 'Update', podType, t1, undefined, statusOnly);
+  const fieldsV1 = (o: KubeObject) => o.metadata.managedFields?.[0]?.fieldsV1;
+  assert.equal(fieldsV1(second), fieldsV1(first));
+  assert.ok(Object.isFrozen(fieldsV1(first)));
+  // Not alike: a container more.
+  const third = updateManagedFields(undefined, edit(defaultedPod('three'), (o) => spec(o).containers.push({ name: 'extra', image: 'i' })), 'm', 'Update', podType, t1, undefined, statusOnly);
+  assert.notEqual(fieldsV1(third), fieldsV1(first));
+  assert.ok((fieldsV1(third) as Record<string, any>)['f:spec']['f:containers']['k:{"name":"extra"}']);
+});
+
 test('entries read in canonical form are written back as read; others re-encoded', () => {
   const stored = same({ old: undefined, obj: defaultedPod('p'), manager: 'kubectl-create', type: podType, now: t0, options: statusOnly }, 'create');
   const entries = stored.metadata.managedFields;

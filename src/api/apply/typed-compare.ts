@@ -2,6 +2,7 @@
 // TypedValue.Compare reports them. Leaves (scalars, atomic values, empty maps
 // and lists) are compared by value; a map, list or item that appears or
 // disappears is reported itself too, which is where "." entries come from.
+import { deepFreeze } from '../object.js';
 import { comparePathElements, fieldKey } from './field-path.js';
 import type { PathElement } from './field-path.js';
 import { FieldSet } from './field-set.js';
@@ -189,12 +190,80 @@ const noKeys: Record<string, unknown> = {};
  * this does not apply to (a key named like a property of Object.prototype).
  */
 export function addedFieldsV1(rhs: unknown, type: TypeNode, ignored: FieldSet | undefined, unmanaged: FieldSet | undefined): Record<string, unknown> | undefined {
+  const skipped = ignored && !ignored.isEmpty() ? ignored : undefined;
+  // Objects created from one template (a workload's pods, a client's
+  // repeated creates) own the same fields: the last answer is given again
+  // (shared, as fieldsV1 read from storage are) when it fits.
+  const last = lastAdded.get(type);
+  if (last && last.ignored === skipped && last.unmanaged === unmanaged && matchesAdded(rhs, type, skipped, unmanaged, false, last.fieldsV1, true)) return last.fieldsV1;
   try {
-    return addedNode(rhs, type, ignored && !ignored.isEmpty() ? ignored : undefined, unmanaged, false) ?? {};
+    // Frozen: what several objects share, none may change.
+    const fieldsV1 = deepFreeze(addedNode(rhs, type, skipped, unmanaged, false) ?? {});
+    lastAdded.set(type, { ignored: skipped, unmanaged, fieldsV1 });
+    return fieldsV1;
   } catch (err) {
     if (err === inheritedKey) return undefined;
     throw err;
   }
+}
+
+/** addedFieldsV1's last answer for each type. */
+const lastAdded = new WeakMap<TypeNode, { ignored: FieldSet | undefined; unmanaged: FieldSet | undefined; fieldsV1: Record<string, unknown> }>();
+
+function isEmptyNode(node: unknown): boolean {
+  if (!isJsonMap(node)) return false;
+  for (const _ in node) return false;
+  return true;
+}
+
+/**
+ * Whether addedNode(value, type, ignored, unmanaged, self) would give a
+ * node equal to `node` (undefined: would give undefined), found without
+ * building it. False too for what addedNode throws on.
+ */
+function matchesAdded(value: unknown, type: TypeNode, ignored: FieldSet | undefined, unmanaged: FieldSet | undefined, self: boolean, node: Record<string, unknown> | undefined, top = false): boolean {
+  const shape = shapeOf(type, value);
+  if (shape.kind === 'scalar' || shape.relationship === 'atomic') return node === undefined;
+  let count = 0;
+  if (shape.kind === 'list') {
+    if (!Array.isArray(value) || value.length === 0) return node === undefined;
+    for (const item of indexList(shape, value).items) {
+      const entry = matchesAddedChild(node, item.id, item.item, shape.element, ignored, unmanaged);
+      if (entry === undefined) return false;
+      if (entry) count++;
+    }
+  } else {
+    if (!isJsonMap(value)) return node === undefined;
+    for (const key of Object.keys(value)) {
+      const child = value[key];
+      if (child === undefined) continue;
+      if (noKeys[key] !== undefined) return false;
+      const entry = matchesAddedChild(node, fieldKey(key), child, shape.field(key) ?? shape.element ?? deducedType, ignored, unmanaged);
+      if (entry === undefined) return false;
+      if (entry) count++;
+    }
+  }
+  // addedFieldsV1 gives {} for nothing at all.
+  if (count === 0) return node === undefined || (top && isEmptyNode(node));
+  if (node === undefined) return false;
+  // Every entry found is in node (and keys are distinct): the same number means the same keys.
+  let keys = 0;
+  for (const _ in node) keys++;
+  return keys === count + (self ? 1 : 0) && (!self || isEmptyNode(node['.']));
+}
+
+/** Whether addedChild would write an entry for the child (undefined: not the one in node). */
+function matchesAddedChild(node: Record<string, unknown> | undefined, key: string, value: unknown, type: TypeNode, ignored: FieldSet | undefined, unmanaged: FieldSet | undefined): boolean | undefined {
+  if (ignored?.hasMemberKey(key)) return false;
+  const member = !unmanaged?.hasMemberKey(key);
+  const entry = node !== undefined && Object.hasOwn(node, key) ? node[key] : undefined;
+  const ignoredBelow = ignored?.childAt(key);
+  const unmanagedBelow = unmanaged?.childAt(key);
+  if (entry === undefined) return !member && matchesAdded(value, type, ignoredBelow, unmanagedBelow, member, undefined) ? false : undefined;
+  if (!isJsonMap(entry)) return undefined;
+  // An entry of {} is a member with nothing below it.
+  if (isEmptyNode(entry)) return member && matchesAdded(value, type, ignoredBelow, unmanagedBelow, member, undefined) ? true : undefined;
+  return matchesAdded(value, type, ignoredBelow, unmanagedBelow, member, entry) ? true : undefined;
 }
 
 /** Whether keys are sorted already (as objects written back from their fieldsV1 mostly are). */

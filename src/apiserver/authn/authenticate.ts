@@ -33,6 +33,9 @@ function certificateUser(req: IncomingMessage): User | null {
   return user;
 }
 
+/** Each token's user with the authenticated group, made once per user. */
+const tokenUsers = new WeakMap<User, User>();
+
 /** The token of an `Authorization: Bearer <token>` header as Kubernetes reads it (scheme in any case), or undefined. */
 export function bearerToken(header: string | undefined): string | undefined {
   const parts = (header ?? '').trim().split(' ');
@@ -48,7 +51,12 @@ export function authenticateRequest(req: IncomingMessage, authenticators: Authen
   if (token !== undefined) {
     const user = authenticators.tokens?.get(token);
     if (!user) throw new UnauthorizedError();
-    return withAuthenticatedGroup(user);
+    let authenticated = tokenUsers.get(user);
+    if (!authenticated) {
+      authenticated = withAuthenticatedGroup(user);
+      tokenUsers.set(user, authenticated);
+    }
+    return authenticated;
   }
   if (authenticators.anonymousAs) return authenticators.anonymousAs;
   throw new UnauthorizedError();

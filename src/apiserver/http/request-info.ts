@@ -19,8 +19,24 @@ export interface RequestInfo {
 
 const namespaceSubresources = new Set(['status', 'finalize']);
 
+/** The non-empty segments of a path, percent-decoded (only those that have a '%' need it). */
+function pathSegments(path: string): string[] {
+  const parts: string[] = [];
+  let start = 0;
+  while (start <= path.length) {
+    let end = path.indexOf('/', start);
+    if (end < 0) end = path.length;
+    if (end > start) {
+      const part = path.slice(start, end);
+      parts.push(part.includes('%') ? decodeURIComponent(part) : part);
+    }
+    start = end + 1;
+  }
+  return parts;
+}
+
 export function parseRequestInfo(method: string, path: string, query: URLSearchParams): RequestInfo {
-  const parts = path.split('/').filter((p) => p.length > 0).map((p) => decodeURIComponent(p));
+  const parts = pathSegments(path);
   const info: RequestInfo = { isResourceRequest: false, path, group: '', version: '', verb: method.toLowerCase(), rest: [] };
   const prefix = parts[0];
   if (prefix !== 'api' && prefix !== 'apis') return info;

@@ -19,6 +19,7 @@ import { cloneJson, withoutResourceVersion, type KubeObject } from '../../api/ob
 import type { ResourceInfo } from '../../api/resources.js';
 import { decodeStored, TooOldResourceVersionError, WatchCache, withResourceVersion, type CachedObject, type CacheWatcher } from '../watch-cache.js';
 import type { Strategy, StrategyContext } from './strategy.js';
+import { storedJson } from './stored-json.js';
 
 export type ObjectFilter = (obj: KubeObject) => boolean;
 
@@ -149,6 +150,12 @@ export class GenericStore {
   async getCached(namespace: string | undefined, name: string): Promise<CachedObject | undefined> {
     await this.cache.sync();
     return this.cache.get(this.key(namespace, name));
+  }
+
+  /** Every object of the resource as the watch cache has it after this server's own writes, in key order (only to read). */
+  async cachedObjects(): Promise<KubeObject[]> {
+    await this.cache.sync();
+    return this.cache.list(this.keyRoot).map((i) => i.object);
   }
 
   async list(namespace: string | undefined, opts: ListOptions = {}): Promise<ListResult> {
@@ -294,7 +301,7 @@ export class GenericStore {
     if (!opts.managedFieldsSet) this.pipeline.trackManagedFields?.(this.info, undefined, obj, opts.fieldManager ?? 'unknown', opts.subresource ?? '');
     if (opts.dryRun) return { object: obj, created: true };
     const stored = storedForm(obj);
-    const value = JSON.stringify(stored);
+    const value = storedJson(stored, undefined);
     const key = this.key(namespace, meta.name);
     const { result, taken } = await this.write(key, value, stored, () => this.backend.create(key, value));
     if (!result.ok) throw new AlreadyExistsError(this.ref(meta.name));
@@ -400,7 +407,7 @@ export class GenericStore {
         }
       } else {
         const stored = storedForm(obj);
-        const value = JSON.stringify(stored);
+        const value = storedJson(stored, current);
         const { result, taken } = await this.write(key, value, stored, () => this.backend.update(key, value, modRevision));
         if (result.ok) {
           this.cache.noteWrite(result.revision);

@@ -1,0 +1,76 @@
+// The JSON text of an object to store, exactly as JSON.stringify writes it,
+// made with the text of the parts it shares with the object it replaces
+// where that text is known already. An update mostly changes metadata: it
+// shares spec and status, and the managedFields entries' fieldsV1 it does
+// not touch, with the watch cache's object, which never changes; so does a
+// create with the frozen fieldsV1 objects created alike share.
+import { remembered } from '../../api/remembered.js';
+import type { KubeObject } from '../../api/object.js';
+
+/** The text of parts that never change (the cache's objects, frozen ones), made once each. */
+const texts = new WeakMap<object, string>();
+
+function textOnce(value: object): string {
+  let text = texts.get(value);
+  if (text === undefined) {
+    text = JSON.stringify(value);
+    texts.set(value, text);
+  }
+  return text;
+}
+
+const keyTexts = new Map<string, string>();
+
+function keyText(key: string): string {
+  return remembered(keyTexts, key, 1024, JSON.stringify);
+}
+
+function isObject(v: unknown): v is object {
+  return typeof v === 'object' && v !== null;
+}
+
+/** JSON.stringify of a plain object, member by member: a member's text is valueText's (undefined: left out, as JSON.stringify leaves out undefined). */
+function objectText(obj: Record<string, unknown>, valueText: (key: string, value: unknown) => string | undefined): string {
+  let out = '{';
+  for (const key of Object.keys(obj)) {
+    const text = valueText(key, obj[key]);
+    if (text === undefined) continue;
+    if (out.length > 1) out += ',';
+    out += keyText(key) + ':' + text;
+  }
+  return out + '}';
+}
+
+/** A member's text: the known one when the value is the current object's own. */
+function memberText(value: unknown, currentValue: unknown): string | undefined {
+  return isObject(value) && value === currentValue ? textOnce(value) : JSON.stringify(value);
+}
+
+function plainObject(v: unknown): v is Record<string, unknown> {
+  return isObject(v) && !Array.isArray(v);
+}
+
+function managedFieldsText(entries: unknown[], current: unknown): string {
+  if (!entries.every(plainObject)) return JSON.stringify(entries);
+  const known = Array.isArray(current) ? current.map((e: unknown) => (plainObject(e) ? e.fieldsV1 : undefined)) : [];
+  const fieldsV1Text = (v: unknown): string | undefined => (isObject(v) && (Object.isFrozen(v) || known.includes(v)) ? textOnce(v) : JSON.stringify(v));
+  let out = '[';
+  for (let i = 0; i < entries.length; i++) {
+    if (i > 0) out += ',';
+    out += objectText(entries[i]!, (key, value) => (key === 'fieldsV1' ? fieldsV1Text(value) : JSON.stringify(value)));
+  }
+  return out + ']';
+}
+
+/**
+ * JSON.stringify(obj), for an object about to be stored in place of
+ * `current` (the stored object it replaces, or undefined for a create),
+ * which neither may change afterwards.
+ */
+export function storedJson(obj: KubeObject, current: KubeObject | undefined): string {
+  const currentMeta: Record<string, unknown> | undefined = current?.metadata;
+  return objectText(obj, (key, value) => {
+    if (key !== 'metadata' || !plainObject(value)) return memberText(value, current?.[key]);
+    return objectText(value, (k, v) => (k === 'managedFields' && Array.isArray(v) ? managedFieldsText(v, currentMeta?.managedFields) : memberText(v, currentMeta?.[k])));
+  });
+}
