@@ -71,7 +71,7 @@ function parseTarget(target: string): { path: string; query: URLSearchParams } {
   const q = target.indexOf('?');
   const pathname = q < 0 ? target : target.slice(0, q);
   if (plainTarget.test(target) && !dotSegment.test(pathname)) {
-    return { path: pathname.replace(/\/+$/, '') || '/', query: new URLSearchParams(q < 0 ? '' : target.slice(q + 1)) };
+    return { path: pathname.endsWith('/') ? pathname.replace(/\/+$/, '') || '/' : pathname, query: new URLSearchParams(q < 0 ? '' : target.slice(q + 1)) };
   }
   const url = new URL(target, 'https://nami.invalid');
   return { path: url.pathname.replace(/\/+$/, '') || '/', query: url.searchParams };

@@ -182,6 +182,8 @@ function validateContainerImageUpdates(next: unknown, prev: unknown, path: strin
 }
 
 function onlyAddedTolerations(next: unknown, prev: unknown, path: string): FieldError[] {
+  // The very same list (an update that leaves the spec alone) changes none.
+  if (next === prev) return validateTolerations(next, path);
   const added = objectsOf(next);
   for (const old of objectsOf(prev)) {
     const found = added.some((t) => semanticEqual({ ...old, tolerationSeconds: t['tolerationSeconds'] }, t));

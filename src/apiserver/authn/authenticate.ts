@@ -38,9 +38,14 @@ const tokenUsers = new WeakMap<User, User>();
 
 /** The token of an `Authorization: Bearer <token>` header as Kubernetes reads it (scheme in any case), or undefined. */
 export function bearerToken(header: string | undefined): string | undefined {
-  const parts = (header ?? '').trim().split(' ');
-  if (parts.length < 2 || parts[0]!.toLowerCase() !== 'bearer' || parts[1] === '') return undefined;
-  return parts[1];
+  if (header === undefined) return undefined;
+  const value = header.trim();
+  const space = value.indexOf(' ');
+  // The second space-separated part, as Kubernetes' split on " " takes it.
+  if (space < 0 || value.slice(0, space).toLowerCase() !== 'bearer') return undefined;
+  const end = value.indexOf(' ', space + 1);
+  const token = end < 0 ? value.slice(space + 1) : value.slice(space + 1, end);
+  return token === '' ? undefined : token;
 }
 
 /** Who sent the request; throws UnauthorizedError (401) when no credential is good. */
