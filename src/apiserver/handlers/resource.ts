@@ -237,7 +237,9 @@ async function handleCreate(r: ResourceRequest): Promise<void> {
   checkNamespace(obj, info.namespace, store);
   if (store.info.namespaced && !info.namespace) throw new BadRequestError('the server could not find the requested resource: a namespaced resource is created under /namespaces/{namespace}/');
   const warnings = fieldValidation(r, obj);
-  const created = await store.createEncoded(info.namespace, r.versions.in(obj), writeOptions(r.query, '', managerFromUserAgent(r.req)));
+  // A JSON body parses to a tree of its own, which the store may take as it is (YAML may share nodes between aliases).
+  const owned = mediaType(r.req.headers['content-type']) === 'application/json';
+  const created = await store.createEncoded(info.namespace, r.versions.in(obj), writeOptions(r.query, '', managerFromUserAgent(r.req)), owned);
   setWarnings(r.res, warnings);
   sendWritten(r, 201, created);
 }

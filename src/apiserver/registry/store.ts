@@ -277,9 +277,9 @@ export class GenericStore {
     return (await this.createEncoded(namespace, input, opts)).object;
   }
 
-  /** create, also giving the created object's JSON text. */
-  async createEncoded(namespace: string | undefined, input: KubeObject, opts: WriteOptions = {}): Promise<WrittenObject & { readonly created: boolean }> {
-    const obj = cloneJson(input);
+  /** create, also giving the created object's JSON text; an `owned` input (the caller's no longer) is changed and kept instead of copied. */
+  async createEncoded(namespace: string | undefined, input: KubeObject, opts: WriteOptions = {}, owned = false): Promise<WrittenObject & { readonly created: boolean }> {
+    const obj = owned ? input : cloneJson(input);
     obj.apiVersion = this.apiVersion;
     obj.kind = this.info.kind;
     const meta = obj.metadata;
@@ -371,7 +371,7 @@ export class GenericStore {
       const next = await mutate(current ? (opts.sharesCurrent ? current : cloneJson(current)) : undefined);
       if (!current) {
         if (!opts.allowCreate) throw new NotFoundError(this.ref(name));
-        return this.createEncoded(namespace, next, opts);
+        return this.createEncoded(namespace, next, opts, true);
       }
       const pinned = next.metadata.resourceVersion;
       if (pinned && pinned !== current.metadata.resourceVersion) {
