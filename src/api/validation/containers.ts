@@ -251,6 +251,7 @@ export function validateContainers(containers: unknown, volumes: ReadonlySet<str
 }
 
 export function validateInitContainers(initContainers: unknown, containers: unknown, volumes: ReadonlySet<string>, path: string): FieldError[] {
+  if (objectsOf(initContainers).length === 0) return [];
   const errs: FieldError[] = [];
   const names = new Set(objectsOf(containers).map((c) => asString(c['name'])));
   objectsOf(initContainers).forEach((c, i) => {

@@ -37,10 +37,13 @@ export function ensureObject(obj: JsonObject, key: string): JsonObject {
   return created;
 }
 
-/** The objects of an array field, skipping anything that is not an object. */
+/** The objects of an array field, skipping anything that is not an object (the array itself when it holds only objects: only to read). */
 export function objectsOf(v: unknown): JsonObject[] {
-  const out: JsonObject[] = [];
-  if (!Array.isArray(v)) return out;
-  for (const item of v) if (asObject(item) !== undefined) out.push(item as JsonObject);
+  if (!Array.isArray(v)) return [];
+  let i = 0;
+  while (i < v.length && asObject(v[i]) !== undefined) i++;
+  if (i === v.length) return v as JsonObject[];
+  const out = v.slice(0, i) as JsonObject[];
+  for (; i < v.length; i++) if (asObject(v[i]) !== undefined) out.push(v[i] as JsonObject);
   return out;
 }
