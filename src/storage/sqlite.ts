@@ -17,7 +17,7 @@ import { FutureRevisionError } from './errors.js';
 import { keyInterval, prefixEnd } from './key-order.js';
 import { compactedRevisionSql, createSchema, currentRevisionSql, kvFromRow, openStateDatabase, stateFileName } from './sqlite-schema.js';
 import type { LatestRow, WriteOp, WriteOutcome, WriterReply, WriterRequest } from './sqlite-schema.js';
-import { WatchSubscription } from './watch-subscription.js';
+import { LiveWatches, WatchSubscription } from './watch-subscription.js';
 
 export interface SqliteBackendOptions {
   /** Compact automatically; off unless given (openBackend turns it on). */
@@ -59,7 +59,7 @@ export class SqliteBackend implements Backend {
   private notifiedRevision: number;
   private knownCompacted: number;
   /** Watchers fed from the writer's results. */
-  private readonly live = new Set<WatchSubscription>();
+  private readonly live = new LiveWatches();
   /** Watchers still reading history from the log. */
   private readonly catchingUp = new Set<WatchSubscription>();
   private state: 'open' | 'closing' | 'closed' | 'failed' = 'open';
@@ -304,7 +304,7 @@ export class SqliteBackend implements Backend {
     }
     if (events.length > 0) {
       this.checkpointer.written();
-      for (const sub of this.live) sub.deliver(events, true);
+      this.live.deliver(events);
     }
     for (let i = 0; i < outcomes.length; i++) (batch[i] as QueuedWrite).resolve(results[i]!);
   }
