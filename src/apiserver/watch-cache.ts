@@ -115,10 +115,10 @@ export function decodeStored(kv: KeyValue): CachedObject {
  * then owns): the same as decodeStored(kv) gives, without parsing the text;
  * the object is kept only when `keep` (the version before it had been read).
  */
-function decodeOwnWrite(kv: KeyValue, stored: KubeObject, keep: boolean): CachedObject | undefined {
+function decodeOwnWrite(kv: KeyValue, stored: KubeObject | undefined, keep: boolean): CachedObject | undefined {
   const json = withResourceVersion(kv.value, kv.modRevision);
   if (json === undefined) return undefined;
-  if (!keep) return new CachedObject(kv.key, json, kv.modRevision);
+  if (!keep || stored === undefined) return new CachedObject(kv.key, json, kv.modRevision);
   stored.metadata = { resourceVersion: String(kv.modRevision), ...stored.metadata };
   return new CachedObject(kv.key, json, kv.modRevision, stored);
 }
@@ -126,7 +126,8 @@ function decodeOwnWrite(kv: KeyValue, stored: KubeObject, keep: boolean): Cached
 /** A write this server is making, announced to the cache (WatchCache.expect). */
 export interface OwnWrite {
   readonly value: string;
-  readonly object: KubeObject;
+  /** Undefined when the writer keeps only the text (a create: the cache keeps created objects as text). */
+  readonly object: KubeObject | undefined;
   /** Set when the cache took the object for the write's event. */
   taken?: CachedObject;
 }
@@ -278,7 +279,7 @@ export class WatchCache {
    * writer must not touch the object after that. Every expect is followed
    * by settle once the write returned, whatever its outcome.
    */
-  expect(key: string, value: string, object: KubeObject): OwnWrite {
+  expect(key: string, value: string, object: KubeObject | undefined): OwnWrite {
     const own: OwnWrite = { value, object };
     this.ownWrites.set(key, own);
     return own;

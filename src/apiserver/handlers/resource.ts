@@ -231,17 +231,22 @@ async function readObject(r: ResourceRequest): Promise<KubeObject> {
 }
 
 async function handleCreate(r: ResourceRequest): Promise<void> {
+  const { created, warnings } = await create(r, await readBody(r.req));
+  setWarnings(r.res, warnings);
+  sendWritten(r, 201, created);
+}
+
+/** A create of the request's body, which nothing here keeps while the write is pending (see GenericStore.createEncoded). */
+function create(r: ResourceRequest, raw: Buffer): Promise<{ created: WrittenObject; warnings: string[] }> {
   const { store, info } = r;
-  const obj = await readObject(r);
+  const obj = requireObject(decodeObjectBody(raw, r.req.headers['content-type']));
   checkTypeMeta(obj, store, r.versions.apiVersion);
   checkNamespace(obj, info.namespace, store);
   if (store.info.namespaced && !info.namespace) throw new BadRequestError('the server could not find the requested resource: a namespaced resource is created under /namespaces/{namespace}/');
   const warnings = fieldValidation(r, obj);
   // A JSON body parses to a tree of its own, which the store may take as it is (YAML may share nodes between aliases).
   const owned = mediaType(r.req.headers['content-type']) === 'application/json';
-  const created = await store.createEncoded(info.namespace, r.versions.in(obj), writeOptions(r.query, '', managerFromUserAgent(r.req)), owned);
-  setWarnings(r.res, warnings);
-  sendWritten(r, 201, created);
+  return store.createEncoded(info.namespace, r.versions.in(obj), writeOptions(r.query, '', managerFromUserAgent(r.req)), owned).then((created) => ({ created, warnings }));
 }
 
 async function handleUpdate(r: ResourceRequest): Promise<void> {

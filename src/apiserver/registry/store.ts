@@ -277,8 +277,25 @@ export class GenericStore {
     return (await this.createEncoded(namespace, input, opts)).object;
   }
 
-  /** create, also giving the created object's JSON text; an `owned` input (the caller's no longer) is changed and kept instead of copied. */
-  async createEncoded(namespace: string | undefined, input: KubeObject, opts: WriteOptions = {}, owned = false): Promise<WrittenObject & { readonly created: boolean }> {
+  /**
+   * create, also giving the created object's JSON text; an `owned` input
+   * (the caller's no longer) is changed and kept instead of copied. While
+   * the write is pending nothing but the text is held: the object is not
+   * needed any more (the cache keeps a created object as text), and each
+   * of the 64 writes a busy server has in flight would otherwise keep its
+   * whole object alive across a young-generation collection.
+   */
+  createEncoded(namespace: string | undefined, input: KubeObject, opts: WriteOptions = {}, owned = false): Promise<WrittenObject & { readonly created: boolean }> {
+    return this.prepareCreate(namespace, input, opts, owned).then((prepared) => ('object' in prepared ? prepared : this.commitCreate(prepared.key, prepared.name, prepared.value)));
+  }
+
+  /** Everything a create does before the write: the stored text, or the object for a dry run. */
+  private async prepareCreate(
+    namespace: string | undefined,
+    input: KubeObject,
+    opts: WriteOptions,
+    owned: boolean,
+  ): Promise<{ key: string; name: string; value: string } | (WrittenObject & { readonly created: boolean })> {
     const obj = owned ? input : cloneJson(input);
     obj.apiVersion = this.apiVersion;
     obj.kind = this.info.kind;
@@ -300,13 +317,14 @@ export class GenericStore {
     this.checkValid(obj, undefined);
     if (!opts.managedFieldsSet) this.pipeline.trackManagedFields?.(this.info, undefined, obj, opts.fieldManager ?? 'unknown', opts.subresource ?? '');
     if (opts.dryRun) return { object: obj, created: true };
-    const stored = storedForm(obj);
-    const value = storedJson(stored, undefined);
-    const key = this.key(namespace, meta.name);
-    const { result, taken } = await this.write(key, value, stored, () => this.backend.create(key, value));
-    if (!result.ok) throw new AlreadyExistsError(this.ref(meta.name));
+    return { key: this.key(namespace, meta.name), name: meta.name, value: storedJson(storedForm(obj), undefined) };
+  }
+
+  private async commitCreate(key: string, name: string, value: string): Promise<WrittenObject & { readonly created: boolean }> {
+    const { result, taken } = await this.write(key, value, undefined, () => this.backend.create(key, value));
+    if (!result.ok) throw new AlreadyExistsError(this.ref(name));
     this.cache.noteWrite(result.revision);
-    return written(stored, value, result.revision, taken, true);
+    return written(undefined, value, result.revision, taken, true);
   }
 
   /**
@@ -314,7 +332,7 @@ export class GenericStore {
    * not parse the value again; `taken` is the cache's entry when it took the
    * stored object (then the caller no longer owns it).
    */
-  private async write(key: string, value: string, stored: KubeObject, op: () => Promise<WriteResult>): Promise<{ result: WriteResult; taken?: CachedObject }> {
+  private async write(key: string, value: string, stored: KubeObject | undefined, op: () => Promise<WriteResult>): Promise<{ result: WriteResult; taken?: CachedObject }> {
     const own = this.cache.expect(key, value, stored);
     try {
       const result = await op();
@@ -580,7 +598,7 @@ function storedForm(obj: KubeObject): KubeObject {
 
 /** What a create or update returns: the object, and its JSON text with the resourceVersion, made from the stored text. */
 function written(
-  stored: KubeObject,
+  stored: KubeObject | undefined,
   value: string,
   revision: number,
   taken: CachedObject | undefined,
@@ -588,7 +606,8 @@ function written(
   own: (o: KubeObject) => KubeObject = (o) => o,
 ): WrittenObject & { readonly created: boolean } {
   if (taken) return new CopiedFromCache(taken, created);
-  const object = own(withRevision(stored, revision));
+  // Without the object (a create keeps only its text while it is written), the text gives it.
+  const object = stored ? own(withRevision(stored, revision)) : withRevision(JSON.parse(value) as KubeObject, revision);
   const json = withResourceVersion(value, revision);
   return json === undefined ? { object, created } : { object, json, created };
 }
