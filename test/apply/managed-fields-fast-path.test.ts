@@ -292,6 +292,31 @@ test('creates one after another, alike or not, are the same on both paths; alike
   assert.ok((fieldsV1(third) as Record<string, any>)['f:spec']['f:containers']['k:{"name":"extra"}']);
 });
 
+test("a manager's own entry gains what it now owns (a map it held only children of, new children, new list items) the same on both paths", () => {
+  const owned = (fieldsV1: Record<string, unknown>): KubeObject['metadata']['managedFields'] => [
+    { manager: 'creator', operation: 'Update', apiVersion: 'v1', time: '2024-05-01T10:00:00Z', fieldsType: 'FieldsV1', fieldsV1: { 'f:spec': { 'f:containers': { 'k:{"name":"main"}': { '.': {}, 'f:image': {}, 'f:name': {} } } } } },
+    { manager: 'b', operation: 'Update', apiVersion: 'v1', time: '2024-05-01T10:00:00Z', fieldsType: 'FieldsV1', fieldsV1 },
+  ];
+  const base = edit(defaultedPod('p'), (o) => {
+    delete o.metadata.labels;
+    o.metadata.managedFields = owned({ 'f:metadata': { 'f:labels': { 'f:x': {} } } });
+  });
+  const steps: Array<[string, (o: KubeObject) => void]> = [
+    ['an empty map it held only children of', (o) => (o.metadata.labels = {})],
+    ['a map it held only children of, with that child', (o) => (o.metadata.labels = { x: '1' })],
+    ['that map with new children, and a new map beside it', (o) => {
+      o.metadata.labels = { x: '1', a: '2', z: '3' };
+      o.metadata.annotations = { note: 'n' };
+    }],
+    ['a new list item among others', (o) => spec(o).containers.push({ name: 'b-side', image: 'i' })],
+    ['a new member of an item another manager owns', (o) => (spec(o).containers[0].workingDir = '/w')],
+  ];
+  for (const [label, change] of steps) same({ old: base, obj: edit(base, change), manager: 'b', type: podType, now: t1, options: statusOnly }, label);
+  // Step by step: each result the next write's old object.
+  let obj = base;
+  for (const [label, change] of steps) obj = same({ old: obj, obj: edit(obj, change), manager: 'b', type: podType, now: t1, options: statusOnly }, `in turn: ${label}`);
+});
+
 test('entries read in canonical form are written back as read; others re-encoded', () => {
   const stored = same({ old: undefined, obj: defaultedPod('p'), manager: 'kubectl-create', type: podType, now: t0, options: statusOnly }, 'create');
   const entries = stored.metadata.managedFields;

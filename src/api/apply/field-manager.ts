@@ -194,7 +194,10 @@ function recordUpdateFast(oldValue: unknown, newValue: unknown, managed: Managed
   if (!own.isEmpty()) {
     if (!keepsPrevious) {
       const left = managed.fields.get(managerId);
-      managed.fields.set(managerId, { set: left ? own.union(left.set) : own, apiVersion: ctx.apiVersion, applied: false });
+      // The manager's entry as read, with what it owns now added to it without decoding it.
+      const encoded = left instanceof EncodedFieldSet ? own.unionIntoFieldsV1(left.fieldsV1) : undefined;
+      if (encoded) managed.fields.set(managerId, new EncodedFieldSet(encoded, ctx.apiVersion, false));
+      else managed.fields.set(managerId, { set: left ? own.union(left.set) : own, apiVersion: ctx.apiVersion, applied: false });
     }
     managed.times.set(managerId, formatTime(now));
   }

@@ -267,6 +267,35 @@ export class FieldSet {
     return this.encode(false);
   }
 
+  /**
+   * union(FieldSet.fromFieldsV1(fields)).toFieldsV1() for a canonical
+   * fieldsV1 (see isCanonical), without decoding it: the nodes this set
+   * reaches are copied with its paths added, every other part of fields is
+   * shared (fieldsV1 objects are never changed once written). Undefined for
+   * a set with an empty node (which encodes as a member), left to union.
+   */
+  unionIntoFieldsV1(fields: Record<string, unknown>): Record<string, unknown> | undefined {
+    if (this.hasEmptyNode()) return undefined;
+    return mergeEncoded(fields, this) ?? fields;
+  }
+
+  private hasEmptyNode(): boolean {
+    for (const node of this.children.values()) if (node.set.isEmpty() || node.set.hasEmptyNode()) return true;
+    return false;
+  }
+
+  /** The element a key of this node names, if the node has it. */
+  elementAt(key: string): PathElement | undefined {
+    return this.children.get(key)?.element ?? this.members.get(key);
+  }
+
+  /** Keys of this node's members and children, each once. */
+  nodeKeys(): string[] {
+    const keys = [...this.members.keys()];
+    for (const k of this.children.keys()) if (!this.members.has(k)) keys.push(k);
+    return keys;
+  }
+
   clone(): FieldSet {
     const out = new FieldSet();
     for (const [k, pe] of this.members) out.writableMembers().set(k, pe);
@@ -474,4 +503,51 @@ function canonicalNode(fields: Record<string, unknown>, top: boolean): boolean {
   }
   // A lone "." decodes to a member without children, written {}.
   return !(self && elements === 0);
+}
+
+/**
+ * The children of an encoded node (no ".") with a set's paths added, keys in
+ * encode's order; undefined when that changes nothing.
+ */
+function mergeEncoded(node: Record<string, unknown>, set: FieldSet): Record<string, unknown> | undefined {
+  let changed: Map<string, Record<string, unknown>> | undefined;
+  let added = false;
+  for (const k of set.nodeKeys()) {
+    const existing = Object.hasOwn(node, k) ? (node[k] as Record<string, unknown>) : undefined;
+    const value = unionEncoded(existing, set.hasMemberKey(k), set.childAt(k));
+    if (value === existing) continue;
+    (changed ??= new Map()).set(k, value);
+    if (existing === undefined) added = true;
+  }
+  if (changed === undefined) return undefined;
+  const keys = Object.keys(node).filter((k) => k !== '.');
+  if (added) {
+    for (const k of changed.keys()) if (!Object.hasOwn(node, k)) keys.push(k);
+    keys.sort((a, b) => (isFieldKey(a) && isFieldKey(b) ? compareStrings(a, b) : comparePathElements(elementOf(a, set), elementOf(b, set))));
+  }
+  const out: Record<string, unknown> = {};
+  for (const k of keys) out[k] = changed.get(k) ?? node[k];
+  return out;
+}
+
+function elementOf(key: string, set: FieldSet): PathElement {
+  return (set.elementAt(key) ?? canonicalElement(key)) as PathElement;
+}
+
+/** The encoded value of a key that was `existing` (undefined: absent), made a member too when `member`, with `child`'s paths below it. */
+function unionEncoded(existing: Record<string, unknown> | undefined, member: boolean, child: FieldSet | undefined): Record<string, unknown> {
+  const wasMember = existing !== undefined && (Object.hasOwn(existing, '.') || hasNoKeys(existing));
+  const isMember = wasMember || member;
+  if (child === undefined || child.isEmpty()) {
+    if (existing === undefined) return emptyNode;
+    if (isMember === wasMember) return existing;
+    // Children only until now, a member from now on: "." first.
+    return { '.': emptyNode, ...existing };
+  }
+  const below = existing === undefined ? emptyNode : existing;
+  const merged = mergeEncoded(below, child);
+  if (merged === undefined && isMember === wasMember && existing !== undefined) return existing;
+  // Unchanged below a node that becomes a member: it had no ".", its children stay as they are.
+  const children = merged ?? below;
+  return isMember ? { '.': emptyNode, ...children } : children;
 }
