@@ -5,7 +5,7 @@
 import { remembered } from '../remembered.js';
 import { comparePathElements, parsePathElement, serializePathElement } from './field-path.js';
 import type { FieldPath, PathElement } from './field-path.js';
-import { compareStrings, isJsonMap } from './json-value.js';
+import { compareStrings, hasNoKeys, isJsonMap } from './json-value.js';
 
 interface ChildNode {
   readonly element: PathElement;
@@ -434,11 +434,6 @@ const colonCode = ':'.charCodeAt(0);
 
 function isFieldKey(k: string): boolean {
   return k.charCodeAt(0) === fieldPrefixCode && k.charCodeAt(1) === colonCode;
-}
-
-function hasNoKeys(o: Record<string, unknown>): boolean {
-  for (const _ in o) return false;
-  return true;
 }
 
 /** In canonical FieldsV1, whether a key of a node is a member: its value is {} or starts with ".". */

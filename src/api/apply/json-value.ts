@@ -9,6 +9,12 @@ export function isJsonMap(v: unknown): v is JsonMap {
   return isPlainObject(v);
 }
 
+/** Whether a map has no members (an encoded fieldsV1 leaf: {}). */
+export function hasNoKeys(o: JsonMap): boolean {
+  for (const _ in o) return false;
+  return true;
+}
+
 export function jsonEqual(a: unknown, b: unknown): boolean {
   if (a === b) return true;
   if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;

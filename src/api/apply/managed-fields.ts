@@ -4,7 +4,7 @@
 import { remembered } from '../remembered.js';
 import type { ManagedFieldsEntry } from '../object.js';
 import { FieldSet } from './field-set.js';
-import { compareStrings, isJsonMap } from './json-value.js';
+import { compareStrings, hasNoKeys, isJsonMap } from './json-value.js';
 
 export interface VersionedFieldSet {
   readonly set: FieldSet;
@@ -110,8 +110,7 @@ export class EncodedFieldSet implements VersionedFieldSet {
   }
 
   isEmpty(): boolean {
-    for (const _ in this.fieldsV1) return false;
-    return true;
+    return hasNoKeys(this.fieldsV1);
   }
 
   /** The fieldsV1 to write: the one read. */

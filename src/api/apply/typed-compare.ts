@@ -6,7 +6,7 @@ import { deepFreeze } from '../object.js';
 import { comparePathElements, fieldKey } from './field-path.js';
 import type { PathElement } from './field-path.js';
 import { FieldSet } from './field-set.js';
-import { compareStrings, isJsonMap, jsonEqual } from './json-value.js';
+import { compareStrings, hasNoKeys, isJsonMap, jsonEqual } from './json-value.js';
 import { indexList } from './list-items.js';
 import { shapeOf } from './type-info.js';
 import type { ListType, MapType, TypeNode } from './type-info.js';
@@ -211,9 +211,7 @@ export function addedFieldsV1(rhs: unknown, type: TypeNode, ignored: FieldSet | 
 const lastAdded = new WeakMap<TypeNode, { ignored: FieldSet | undefined; unmanaged: FieldSet | undefined; fieldsV1: Record<string, unknown> }>();
 
 function isEmptyNode(node: unknown): boolean {
-  if (!isJsonMap(node)) return false;
-  for (const _ in node) return false;
-  return true;
+  return isJsonMap(node) && hasNoKeys(node);
 }
 
 /**

@@ -11,7 +11,6 @@ const MILLI = -3;
 const canonical = new Map<string | number, string>();
 const roundedToMilli = new Map<string | number, string>();
 
-
 // Both write only a spelling that differs: an update's unchanged parts may be shared with the cached object, which never changes.
 
 /** Rewrites obj[field] to its canonical spelling; throws InvalidQuantityError on a bad quantity. */
