@@ -82,6 +82,8 @@ export class ApiServer {
   /** The resource each group/version/plural names (events.k8s.io Events are kept in the core Event store). */
   private readonly infos = new Map<string, ResourceInfo>();
   private readonly resources: ResourceInfo[] = [];
+  /** The store of each group and plural, for readers that name no version. */
+  private readonly byResource = new Map<string, GenericStore>();
   private ready = false;
   private readonly openapi = new OpenAPIService(() => this.resources);
   /** Connections handed over by the 'upgrade' event, still open. */
@@ -103,6 +105,8 @@ export class ApiServer {
       this.infos.set(this.storeKey(info.group, v, info.plural), info);
     }
     this.resources.push(info);
+    const resource = `${info.group}/${info.plural}`;
+    if (!this.byResource.has(resource)) this.byResource.set(resource, store);
     this.openapi.invalidate();
     if (this.ready) void store.cache.start();
     return store;
@@ -111,6 +115,8 @@ export class ApiServer {
   unregister(info: ResourceInfo): void {
     const idx = this.resources.indexOf(info);
     if (idx >= 0) this.resources.splice(idx, 1);
+    const resource = `${info.group}/${info.plural}`;
+    if (this.byResource.get(resource) === this.storeFor(info.group, info.versions[0]!, info.plural)) this.byResource.delete(resource);
     this.openapi.invalidate();
     for (const v of info.versions) {
       const key = this.storeKey(info.group, v, info.plural);
@@ -126,6 +132,11 @@ export class ApiServer {
 
   storeFor(group: string, version: string, plural: string): GenericStore | undefined {
     return this.stores.get(this.storeKey(group, version, plural));
+  }
+
+  /** The store a group and plural name, whatever the version. */
+  storeForResource(group: string, plural: string): GenericStore | undefined {
+    return this.byResource.get(`${group}/${plural}`);
   }
 
   /** Fills every watch cache; the server is ready when they are. */

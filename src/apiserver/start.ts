@@ -7,7 +7,6 @@ import { ensureClusterPki } from './pki.js';
 import { renderKubeconfig } from './kubeconfig.js';
 import { listenHttps } from './listen.js';
 import { ApiServer } from './server.js';
-import type { GenericStore } from './registry/store.js';
 import { namiSemantics } from './semantics-impl.js';
 import { createWritePipeline, systemPriorityClasses } from './write-pipeline.js';
 import type { KubeObject } from '../api/object.js';
@@ -37,24 +36,12 @@ export async function startApiServer(opts: StartOptions): Promise<RunningApiServ
   const ipAddresses = ['127.0.0.1', '::1'];
   if (opts.host !== '0.0.0.0' && opts.host !== 'localhost' && /^[0-9.]+$/.test(opts.host) && !ipAddresses.includes(opts.host)) ipAddresses.push(opts.host);
   const pki = await ensureClusterPki(opts.dataDir, { dnsNames: ['localhost', 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc'], ipAddresses });
-  // Admission reads these on every write: the store each group and plural names is looked up once, and again only once it is gone.
-  const readStores = new Map<string, GenericStore>();
-  const storeOf = (group: string, plural: string): GenericStore | undefined => {
-    const key = `${group}/${plural}`;
-    const known = readStores.get(key);
-    if (known && api.storeFor(group, known.version, plural) === known) return known;
-    const info = api.servedResources.find((r) => r.group === group && r.plural === plural);
-    const store = info && api.storeFor(group, info.versions[0]!, plural);
-    if (store) readStores.set(key, store);
-    else readStores.delete(key);
-    return store;
-  };
   const pipeline = createWritePipeline({
     async get(group, plural, namespace, name) {
-      return (await storeOf(group, plural)?.getCached(namespace, name))?.object;
+      return (await api.storeForResource(group, plural)?.getCached(namespace, name))?.object;
     },
     async list(group, plural) {
-      return (await storeOf(group, plural)?.cachedObjects()) ?? [];
+      return (await api.storeForResource(group, plural)?.cachedObjects()) ?? [];
     },
   });
   const api: ApiServer = new ApiServer({ backend: opts.backend, semantics: namiSemantics, pipeline, advertiseAddress: `${opts.host}:${opts.port}`, ...(opts.tokens ? { tokens: opts.tokens } : {}), kubeletClient: { certPem: pki.admin.certPem, keyPem: pki.admin.keyPem } });
