@@ -117,8 +117,13 @@ export class GenericStore {
   }
 
   private readonly strategyContext: StrategyContext = {
-    existing: () => this.cache.list(this.keyRoot).map((i) => i.object),
+    existing: () => this.cachedNow(),
   };
+
+  /** Every object the watch cache holds now, in key order (only to read). */
+  private cachedNow(): KubeObject[] {
+    return this.cache.list(this.keyRoot).map((i) => i.object);
+  }
 
   get version(): string {
     return this.info.versions[0]!;
@@ -155,7 +160,7 @@ export class GenericStore {
   /** Every object of the resource as the watch cache has it after this server's own writes, in key order (only to read). */
   async cachedObjects(): Promise<KubeObject[]> {
     await this.cache.sync();
-    return this.cache.list(this.keyRoot).map((i) => i.object);
+    return this.cachedNow();
   }
 
   async list(namespace: string | undefined, opts: ListOptions = {}): Promise<ListResult> {
