@@ -17,7 +17,7 @@ import { pathToFileURL } from 'node:url';
 import { startApiServer } from '../src/apiserver/start.js';
 import type { User } from '../src/apiserver/authn/index.js';
 import { openBackend } from '../src/storage/open.js';
-import { cpuMs } from './common.js';
+import { measureCpu, percentile } from './common.js';
 
 const token = 'write-path-bench';
 const admin: User = { name: 'nami-bench', groups: ['system:masters'] };
@@ -58,20 +58,12 @@ function podBody(name: string, n: number): string {
 
 /** count requests, concurrency at a time; CPU µs per request of this process's main thread. */
 async function timed(count: number, concurrency: number, request: (i: number) => Promise<number>): Promise<number> {
-  let next = 0;
   let failed = 0;
-  const before = cpuMs(process.pid).main;
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < count) {
-        const status = await request(next++);
-        if (status >= 300) failed++;
-      }
-    }),
-  );
-  const used = cpuMs(process.pid).main - before;
+  const { mainUs } = await measureCpu(process.pid, count, concurrency, async (i) => {
+    if ((await request(i)) >= 300) failed++;
+  });
   if (failed > 0) throw new Error(`${failed} of ${count} requests failed`);
-  return (used * 1000) / count;
+  return mainUs;
 }
 
 export async function runWritePathBench(rounds = 5, perRound = 6000, targets = 2000): Promise<void> {
@@ -98,7 +90,7 @@ export async function runWritePathBench(rounds = 5, perRound = 6000, targets = 2
       creates.push(create);
       patches.push(patch);
     }
-    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+    const median = (xs: number[]) => percentile([...xs].sort((a, b) => a - b), 50);
     const spread = (xs: number[]) => `${Math.min(...xs).toFixed(1)}-${Math.max(...xs).toFixed(1)}`;
     console.log(`create pod     ${median(creates).toFixed(1).padStart(6)} µs main-thread CPU per write (rounds ${spread(creates)})`);
     console.log(`label patch    ${median(patches).toFixed(1).padStart(6)} µs main-thread CPU per write (rounds ${spread(patches)})`);
