@@ -5,7 +5,7 @@
 // not touch, with the watch cache's object, which never changes; so does a
 // create with the frozen fieldsV1 objects created alike share.
 import { remembered } from '../../api/remembered.js';
-import type { KubeObject } from '../../api/object.js';
+import { isPlainObject, type KubeObject } from '../../api/object.js';
 
 /** The text of parts that never change (the cache's objects, frozen ones), made once each. */
 const texts = new WeakMap<object, string>();
@@ -46,13 +46,9 @@ function memberText(value: unknown, currentValue: unknown): string | undefined {
   return isObject(value) && value === currentValue ? textOnce(value) : JSON.stringify(value);
 }
 
-function plainObject(v: unknown): v is Record<string, unknown> {
-  return isObject(v) && !Array.isArray(v);
-}
-
 function managedFieldsText(entries: unknown[], current: unknown): string {
-  if (!entries.every(plainObject)) return JSON.stringify(entries);
-  const known = Array.isArray(current) ? current.map((e: unknown) => (plainObject(e) ? e.fieldsV1 : undefined)) : [];
+  if (!entries.every(isPlainObject)) return JSON.stringify(entries);
+  const known = Array.isArray(current) ? current.map((e: unknown) => (isPlainObject(e) ? e.fieldsV1 : undefined)) : [];
   const fieldsV1Text = (v: unknown): string | undefined => (isObject(v) && (Object.isFrozen(v) || known.includes(v)) ? textOnce(v) : JSON.stringify(v));
   let out = '[';
   for (let i = 0; i < entries.length; i++) {
@@ -70,7 +66,7 @@ function managedFieldsText(entries: unknown[], current: unknown): string {
 export function storedJson(obj: KubeObject, current: KubeObject | undefined): string {
   const currentMeta: Record<string, unknown> | undefined = current?.metadata;
   return objectText(obj, (key, value) => {
-    if (key !== 'metadata' || !plainObject(value)) return memberText(value, current?.[key]);
+    if (key !== 'metadata' || !isPlainObject(value)) return memberText(value, current?.[key]);
     return objectText(value, (k, v) => (k === 'managedFields' && Array.isArray(v) ? managedFieldsText(v, currentMeta?.managedFields) : memberText(v, currentMeta?.[k])));
   });
 }
