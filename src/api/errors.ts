@@ -190,7 +190,8 @@ export class InvalidError extends ApiError {
     objectName: string,
     readonly fieldErrors: FieldError[],
   ) {
-    const parts = fieldErrors.map(formatFieldError);
+    // The message names each error once, as Kubernetes' aggregate error does (the causes keep them all).
+    const parts = [...new Set(fieldErrors.map(formatFieldError))];
     const joined = parts.length === 1 ? parts[0] : `[${parts.join(', ')}]`;
     super(422, 'Invalid', `${kind}${group ? '.' + group : ''} "${objectName}" is invalid: ${joined}`, {
       name: objectName,

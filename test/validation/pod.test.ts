@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { applyDefaults } from '../../src/api/defaults/index.js';
+import { InvalidError } from '../../src/api/errors.js';
+import { validateObject } from '../../src/api/validation/index.js';
 import type { KubeObject } from '../../src/api/object.js';
 import { container, gvks, invalidMessage, pod } from './kubectl-messages.js';
 
@@ -188,4 +190,47 @@ test('tolerations may be added to a pod but not changed', () => {
   const added = structuredClone(old);
   (added['spec'] as Record<string, unknown>)['tolerations'] = [{ key: 'k', operator: 'Exists', effect: 'NoSchedule' }];
   assert.equal(invalidMessage(gvks.pod, added, old), undefined);
+});
+
+/** A label-only update as a merge patch makes it: new top level and metadata, the old pod's very spec. */
+function relabeled(old: KubeObject, labels: Record<string, string>): KubeObject {
+  return { ...old, metadata: { ...old.metadata, labels: { ...old.metadata.labels, ...labels } } };
+}
+
+test('updates that keep the old spec object still check metadata, every time', () => {
+  const old = existingPod();
+  assert.equal(invalidMessage(gvks.pod, relabeled(old, { touched: 'one' }), old), undefined);
+  // The second such update of the same spec skips its checks, but not the metadata's.
+  assert.equal(
+    invalidMessage(gvks.pod, relabeled(old, { touched: 'not a label value!' }), old),
+    'Pod "web" is invalid: metadata.labels: Invalid value: "not a label value!": a valid label must be an empty string or consist of alphanumeric characters, \'-\', \'_\' or \'.\', and must start and end with an alphanumeric character (e.g. \'MyValue\',  or \'my_value\',  or \'12345\', regex used for validation is \'(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?\')',
+  );
+  const renamed = relabeled(old, {});
+  renamed.metadata = { ...renamed.metadata, uid: 'another' };
+  assert.match(invalidMessage(gvks.pod, renamed, old) ?? '', /metadata\.uid: Invalid value: "another": field is immutable/);
+});
+
+test('a pod whose kept spec is invalid (stored before a rule existed) fails each update that keeps it', () => {
+  const old = existingPod();
+  (old['spec'] as { containers: { image?: string }[] }).containers[0]!.image = ' busybox ';
+  const message = 'Pod "web" is invalid: spec.containers[0].image: Invalid value: " busybox ": must not have leading or trailing whitespace';
+  assert.equal(invalidMessage(gvks.pod, relabeled(old, { touched: 'one' }), old), message);
+  assert.equal(invalidMessage(gvks.pod, relabeled(old, { touched: 'two' }), old), message);
+});
+
+test('a spec that changes is checked in full after updates that kept it', () => {
+  const old = existingPod();
+  assert.equal(invalidMessage(gvks.pod, relabeled(old, { touched: 'one' }), old), undefined);
+  const next = structuredClone(old);
+  (next['spec'] as { containers: unknown[] }).containers.push(container({ name: 'sidecar' }));
+  assert.equal(invalidMessage(gvks.pod, next, old), 'Pod "web" is invalid: spec.containers: Forbidden: pod updates may not add or remove containers');
+});
+
+test('an error found twice is named once in the message and kept twice in the causes, as Kubernetes does', () => {
+  const old = existingPod();
+  const next = relabeled(old, { touched: 'not a label value!' });
+  const errs = validateObject(gvks.pod, next, old);
+  const err = new InvalidError('Pod', '', 'web', errs);
+  assert.equal(err.toStatus().details?.causes?.filter((c) => c.field === 'metadata.labels').length, 2);
+  assert.equal(err.message.split('metadata.labels: Invalid value').length, 2);
 });
