@@ -96,6 +96,7 @@ function stripUnmanaged(managed: Managed, manager: string): void {
 
 /** Merges the oldest Update entries of each version into one "ancient-changes" entry once there are too many. */
 function capUpdateManagers(managed: Managed): void {
+  if (managed.fields.size <= maxUpdateManagers) return;
   const updaters = [...managed.fields.entries()].filter(([, vs]) => !vs.applied).map(([id]) => id);
   if (updaters.length <= maxUpdateManagers) return;
   const seconds = (id: string): number => {

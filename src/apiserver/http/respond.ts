@@ -1,5 +1,6 @@
 // Writing responses: JSON bodies, Status errors, content negotiation.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { remembered } from '../../api/remembered.js';
 import { ApiError, InternalError, NotAcceptableError, type Status } from '../../api/errors.js';
 
 export function sendJson(res: ServerResponse, code: number, body: unknown, contentType = 'application/json'): void {
@@ -74,11 +75,20 @@ export interface AcceptedOutput {
   metadataOnly: boolean;
 }
 
+const plainOutput: Readonly<AcceptedOutput> = Object.freeze({ table: false, tableVersion: 'v1', metadataOnly: false });
+
+/** The outputs of the Accept headers seen lately (clients send the same few again and again; read only). */
+const outputsByAccept = new Map<string, Readonly<AcceptedOutput>>();
+
 /** Picks the representation from the Accept header, the first one Nami can serve. */
-export function negotiateOutput(req: IncomingMessage): AcceptedOutput {
+export function negotiateOutput(req: IncomingMessage): Readonly<AcceptedOutput> {
   const accept = req.headers.accept;
-  const plain: AcceptedOutput = { table: false, tableVersion: 'v1', metadataOnly: false };
-  if (!accept) return plain;
+  if (!accept) return plainOutput;
+  return remembered(outputsByAccept, accept, 256, outputFor);
+}
+
+function outputFor(accept: string): Readonly<AcceptedOutput> {
+  const plain = plainOutput;
   let sawProtobufOnly = true;
   for (const clause of accept.split(',')) {
     const [type, ...params] = clause.split(';').map((s) => s.trim());
@@ -89,10 +99,10 @@ export function negotiateOutput(req: IncomingMessage): AcceptedOutput {
       const as = p.get('as');
       if (!as) return plain;
       if (as === 'Table' && p.get('g') === 'meta.k8s.io' && (p.get('v') === 'v1' || p.get('v') === 'v1beta1')) {
-        return { table: true, tableVersion: p.get('v') as 'v1' | 'v1beta1', metadataOnly: false };
+        return Object.freeze({ table: true, tableVersion: p.get('v') as 'v1' | 'v1beta1', metadataOnly: false });
       }
       if ((as === 'PartialObjectMetadata' || as === 'PartialObjectMetadataList') && p.get('g') === 'meta.k8s.io') {
-        return { table: false, tableVersion: 'v1', metadataOnly: true };
+        return Object.freeze({ table: false, tableVersion: 'v1', metadataOnly: true });
       }
       // An "as" we do not serve: try the next clause.
     }
