@@ -84,9 +84,9 @@ async function admitDefaultStorageClass(pvc: KubeObject, reader: ClusterReader):
 
 export function createWritePipeline(reader: ClusterReader): WritePipeline {
   return {
-    applyDefaults(info, obj) {
+    applyDefaults(info, obj, current) {
       if (info.crd) return;
-      applyDefaults({ group: info.group, version: info.versions[0]!, kind: info.kind }, obj);
+      applyDefaults({ group: info.group, version: info.versions[0]!, kind: info.kind }, obj, current);
     },
     validate(info, obj, old, subresource) {
       // A binding only sets spec.nodeName, which pod updates may not change; its handler checks it.

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { BadRequestError } from '../../src/api/errors.js';
 import { applyDefaults, imageTag } from '../../src/api/defaults/index.js';
-import type { KubeObject } from '../../src/api/object.js';
+import { deepFreeze, type KubeObject } from '../../src/api/object.js';
 
 const podGvk = { group: '', version: 'v1', kind: 'Pod' };
 
@@ -163,4 +163,20 @@ test('defaulting twice changes nothing', () => {
   const once = JSON.stringify(pod);
   applyDefaults(podGvk, pod);
   assert.equal(JSON.stringify(pod), once);
+});
+
+test('an update defaults the spec it brings, and never writes into the spec it shares with the pod it replaces', () => {
+  // The pod as kept by the server (frozen: a write into it throws), stored before enableServiceLinks had a default.
+  const kept = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' }, spec: { containers: [{ name: 'c', image: 'busybox' }] } } as KubeObject;
+  applyDefaults(podGvk, kept);
+  delete (kept.spec as Record<string, unknown>).enableServiceLinks;
+  const current = deepFreeze(kept);
+  // A label patch's result: new top level and metadata, the kept pod's very spec.
+  const relabeled = { ...current, metadata: { ...current.metadata, labels: { a: 'b' } } } as KubeObject;
+  applyDefaults(podGvk, relabeled, current);
+  assert.equal(relabeled.spec, current.spec);
+  // A spec of its own is defaulted in full.
+  const replaced = { ...current, spec: { containers: [{ name: 'c', image: 'busybox' }] } } as KubeObject;
+  applyDefaults(podGvk, replaced, current);
+  assert.equal((replaced.spec as Record<string, unknown>).enableServiceLinks, true);
 });

@@ -33,7 +33,8 @@ export interface GroupVersionKind {
   kind: string;
 }
 
-type Defaulter = (obj: JsonObject, version: string) => void;
+/** current: the object an update replaces, whose parts the updated object may share (those are defaulted already). */
+type Defaulter = (obj: JsonObject, version: string, current?: JsonObject) => void;
 
 const defaulters: Record<string, Defaulter> = {
   '/Pod': defaultPod,
@@ -79,11 +80,11 @@ export function hasDefaults(gvk: GroupVersionKind): boolean {
  * quantities) do. A malformed quantity is a 400, worded as kube-apiserver's
  * decoder words it: `Pod in version "v1" cannot be handled as a Pod: quantities must match ...`.
  */
-export function applyDefaults(gvk: GroupVersionKind, obj: KubeObject): void {
+export function applyDefaults(gvk: GroupVersionKind, obj: KubeObject, current?: KubeObject): void {
   const defaulter = defaulters[`${gvk.group}/${gvk.kind}`];
   if (!defaulter) return;
   try {
-    defaulter(obj as unknown as JsonObject, gvk.version);
+    defaulter(obj as unknown as JsonObject, gvk.version, current as unknown as JsonObject | undefined);
   } catch (e) {
     if (e instanceof InvalidQuantityError) {
       throw new BadRequestError(`${gvk.kind} in version ${JSON.stringify(gvk.version)} cannot be handled as a ${gvk.kind}: ${e.message}`);

@@ -223,16 +223,23 @@ function mirrorList(status: JsonObject, single: string, plural: string): void {
   else if (one && list.length === 0) status[plural] = [{ ip: one }];
 }
 
-/** SetDefaults_Pod: requests default to limits, service links on, host-network ports. */
-export function defaultPod(pod: JsonObject): void {
+/**
+ * SetDefaults_Pod: requests default to limits, service links on, host-network
+ * ports. A spec or status that is the very object of the pod an update
+ * replaces (`current`, which the API server keeps and nobody changes) was
+ * defaulted when it was written, and is left as it is.
+ */
+export function defaultPod(pod: JsonObject, _version?: string, current?: JsonObject): void {
   const spec = ensureObject(pod, 'spec');
-  for (const field of ['containers', 'initContainers']) {
-    for (const c of objectsOf(spec[field])) copyLimitsToRequests(c);
+  if (spec !== current?.['spec']) {
+    for (const field of ['containers', 'initContainers']) {
+      for (const c of objectsOf(spec[field])) copyLimitsToRequests(c);
+    }
+    if (spec['enableServiceLinks'] === undefined || spec['enableServiceLinks'] === null) spec['enableServiceLinks'] = true;
+    defaultPodSpec(spec, { hostNetworkPorts: true });
   }
-  if (spec['enableServiceLinks'] === undefined || spec['enableServiceLinks'] === null) spec['enableServiceLinks'] = true;
-  defaultPodSpec(spec, { hostNetworkPorts: true });
   const status = asObject(pod['status']);
-  if (status) {
+  if (status && status !== current?.['status']) {
     mirrorList(status, 'podIP', 'podIPs');
     mirrorList(status, 'hostIP', 'hostIPs');
   }

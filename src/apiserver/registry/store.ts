@@ -93,7 +93,8 @@ export interface DeleteResult {
 /** Cross-cutting steps every write passes through, supplied by the server assembly. */
 export interface WritePipeline {
   /** Fills defaults as Kubernetes' SetDefaults_* do. */
-  applyDefaults?(info: ResourceInfo, obj: KubeObject): void;
+  /** current: the object an update replaces (parts obj shares with it are defaulted already). */
+  applyDefaults?(info: ResourceInfo, obj: KubeObject, current?: KubeObject): void;
   /** Kind-independent and kind-specific validation. */
   validate?(info: ResourceInfo, obj: KubeObject, old: KubeObject | undefined, subresource: string): FieldError[];
   /** Admission: may reject (throw ApiError) or mutate. */
@@ -470,7 +471,7 @@ export class GenericStore {
       delete meta.deletionGracePeriodSeconds;
     }
     meta.resourceVersion = old.resourceVersion;
-    if (!opts.subresource) this.pipeline.applyDefaults?.(this.info, obj);
+    if (!opts.subresource) this.pipeline.applyDefaults?.(this.info, obj, current);
     if (opts.subresource === 'status') statusOnly(obj, current);
     else if (opts.subresource === 'finalize') finalizersOnly(obj, current);
     else if (!opts.subresource) this.strategy.prepareForUpdate?.(obj, current, this.strategyContext);
