@@ -3,7 +3,7 @@
 // ownership (managedFields).
 import { ForbiddenError, NotFoundError } from '../api/errors.js';
 import { applyDefaults } from '../api/defaults/index.js';
-import { updateManagedFields } from '../api/apply/index.js';
+import { updatedManagedFields } from '../api/apply/index.js';
 import { isPlainObject, type KubeObject } from '../api/object.js';
 import { validateObject, validatePodStatusUpdate } from '../api/validation/index.js';
 import type { WritePipeline } from './registry/store.js';
@@ -118,9 +118,9 @@ export function createWritePipeline(reader: ClusterReader): WritePipeline {
     },
     trackManagedFields(info, old, obj, manager, subresource) {
       const types = typesFor(info);
-      const result = updateManagedFields(old, obj, manager, 'Update', types.typeInfo, new Date(), subresource || undefined, { ignoredFields: types.resetFields(subresource) });
-      if (result.metadata.managedFields === undefined) delete obj.metadata.managedFields;
-      else obj.metadata.managedFields = result.metadata.managedFields;
+      const entries = updatedManagedFields(old, obj, manager, 'Update', types.typeInfo, new Date(), subresource || undefined, { ignoredFields: types.resetFields(subresource) });
+      if (entries === undefined) delete obj.metadata.managedFields;
+      else obj.metadata.managedFields = entries;
     },
   };
 }

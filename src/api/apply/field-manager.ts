@@ -176,7 +176,10 @@ function recordUpdateFast(oldValue: unknown, newValue: unknown, managed: Managed
   // unmanaged fields that changed.
   const previous = own.isEmpty() ? undefined : managed.fields.get(managerId);
   const keepsPrevious =
-    previous !== undefined && entryContains(previous, own) && !entryOverlaps(previous, removed) && !entryOverlaps(previous, unmanagedMetadata.intersection(changed));
+    previous !== undefined &&
+    entryContains(previous, own) &&
+    !entryOverlaps(previous, removed) &&
+    (!unmanagedMetadata.overlaps(changed) || !entryOverlaps(previous, unmanagedMetadata.intersection(changed)));
   // What takeFromOthers does, everyone being someone else to the current operation.
   for (const [id, vs] of managed.fields) {
     if (keepsPrevious && id === managerId) continue;
@@ -293,9 +296,44 @@ function trackUpdate(
   // A copy of the metadata without managedFields (set again last, as before: the key order is kept).
   const { managedFields: _sent, ...metadata } = newObj.metadata ?? {};
   const result: KubeObject = { ...newObj, metadata };
+  const entries = trackedEntries(oldObj, newObj, manager, operation, typeInfo, now, subresource, options, fast);
+  if (entries !== undefined) setManagedFields(result, entries);
+  return result;
+}
+
+/**
+ * The metadata.managedFields updateManagedFields gives its result (undefined:
+ * none), without the result: for a caller that sets them on newObj itself.
+ */
+export function updatedManagedFields(
+  oldObj: KubeObject | undefined,
+  newObj: KubeObject,
+  manager: string,
+  operation: 'Update',
+  typeInfo: TypeInfo,
+  now: Date,
+  subresource?: string,
+  options: FieldManagerOptions = {},
+): ManagedFieldsEntry[] | undefined {
+  const entries = trackedEntries(oldObj, newObj, manager, operation, typeInfo, now, subresource, options, true);
+  return entries === undefined || entries.length === 0 ? undefined : entries;
+}
+
+/** The entries to set, or undefined for none (an existing object without them stays untracked). */
+function trackedEntries(
+  oldObj: KubeObject | undefined,
+  newObj: KubeObject,
+  manager: string,
+  operation: 'Update',
+  typeInfo: TypeInfo,
+  now: Date,
+  subresource: string | undefined,
+  options: FieldManagerOptions,
+  fast: boolean,
+): ManagedFieldsEntry[] | undefined {
   try {
     let managed = startingManaged(oldObj, newObj, subresource, fast ? decodeManagedFieldsForWrite : decodeManagedFields);
-    if (managed.fields.size === 0 && oldObj !== undefined) return result;
+    if (managed.fields.size === 0 && oldObj !== undefined) return undefined;
     const apiVersion = newObj.apiVersion ?? oldObj?.apiVersion ?? '';
     if (apiVersion === '') throw new Error('object has no apiVersion');
     const ctx: UpdaterContext = { type: typeInfo.root, apiVersion, ignored: options.ignoredFields };
@@ -305,12 +343,11 @@ function trackUpdate(
     else if (oldObj === undefined && managed.fields.size === 0 && createFromNothing(newValue, typeInfo, managed, id, ctx, now)) {
       // Recorded.
     } else managed = recordUpdateFast(withoutManagedFields(oldObj ?? sharedEmptyObject(typeInfo)), newValue, managed, id, ctx, now);
-    setManagedFields(result, encodeManagedFields(managed));
+    return encodeManagedFields(managed);
   } catch {
-    const stored = oldObj?.metadata?.managedFields;
-    if (stored !== undefined) result.metadata.managedFields = stored;
+    // Ownership not computable: the stored records are kept as they are.
+    return oldObj?.metadata?.managedFields;
   }
-  return result;
 }
 
 /**

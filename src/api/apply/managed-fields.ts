@@ -189,13 +189,18 @@ export function encodeManagedFields(managed: Managed): ManagedFieldsEntry[] {
     if (identity.subresource) entry.subresource = identity.subresource;
     entries.push(entry);
   }
-  return entries.sort(
-    (p, q) =>
-      compareStrings(p.operation ?? '', q.operation ?? '') ||
-      unixSeconds(p.time) - unixSeconds(q.time) ||
-      compareStrings(p.manager ?? '', q.manager ?? '') ||
-      compareStrings(p.apiVersion ?? '', q.apiVersion ?? '') ||
-      compareStrings(p.subresource ?? '', q.subresource ?? ''),
+  // Entries mostly come in order already (as read, a new manager last): sorting then would only allocate.
+  for (let i = 1; i < entries.length; i++) if (compareEntries(entries[i - 1]!, entries[i]!) > 0) return entries.sort(compareEntries);
+  return entries;
+}
+
+function compareEntries(p: ManagedFieldsEntry, q: ManagedFieldsEntry): number {
+  return (
+    compareStrings(p.operation ?? '', q.operation ?? '') ||
+    unixSeconds(p.time) - unixSeconds(q.time) ||
+    compareStrings(p.manager ?? '', q.manager ?? '') ||
+    compareStrings(p.apiVersion ?? '', q.apiVersion ?? '') ||
+    compareStrings(p.subresource ?? '', q.subresource ?? '')
   );
 }
 
