@@ -241,6 +241,18 @@ function startingManaged(oldObj: KubeObject | undefined, newObj: KubeObject, sub
   return managed.fields.size > 0 ? managed : decodeOrEmpty(stored, decode);
 }
 
+/** What an ordinary write's field tracking takes: the objects before and after, who wrote it, how and when. */
+type UpdateArgs = [
+  oldObj: KubeObject | undefined,
+  newObj: KubeObject,
+  manager: string,
+  operation: 'Update',
+  typeInfo: TypeInfo,
+  now: Date,
+  subresource?: string,
+  options?: FieldManagerOptions,
+];
+
 /**
  * Records an ordinary write (create, update, patch other than apply) in
  * metadata.managedFields and returns the object to store, which shares all
@@ -250,17 +262,8 @@ function startingManaged(oldObj: KubeObject | undefined, newObj: KubeObject, sub
  * is also how a client clears them (sending managedFields: [{}]). Never
  * throws: should ownership not be computable, the stored managedFields are kept.
  */
-export function updateManagedFields(
-  oldObj: KubeObject | undefined,
-  newObj: KubeObject,
-  manager: string,
-  operation: 'Update',
-  typeInfo: TypeInfo,
-  now: Date,
-  subresource?: string,
-  options: FieldManagerOptions = {},
-): KubeObject {
-  return trackUpdate(oldObj, newObj, manager, operation, typeInfo, now, subresource, options, true);
+export function updateManagedFields(...args: UpdateArgs): KubeObject {
+  return trackUpdate(true, ...args);
 }
 
 /**
@@ -269,68 +272,32 @@ export function updateManagedFields(
  * anew. Not for use: the reference updateManagedFields is tested against.
  * @internal
  */
-export function updateManagedFieldsGeneral(
-  oldObj: KubeObject | undefined,
-  newObj: KubeObject,
-  manager: string,
-  operation: 'Update',
-  typeInfo: TypeInfo,
-  now: Date,
-  subresource?: string,
-  options: FieldManagerOptions = {},
-): KubeObject {
-  return trackUpdate(oldObj, newObj, manager, operation, typeInfo, now, subresource, options, false);
-}
-
-function trackUpdate(
-  oldObj: KubeObject | undefined,
-  newObj: KubeObject,
-  manager: string,
-  operation: 'Update',
-  typeInfo: TypeInfo,
-  now: Date,
-  subresource: string | undefined,
-  options: FieldManagerOptions,
-  fast: boolean,
-): KubeObject {
-  // A copy of the metadata without managedFields (set again last, as before: the key order is kept).
-  const { managedFields: _sent, ...metadata } = newObj.metadata ?? {};
-  const result: KubeObject = { ...newObj, metadata };
-  const entries = trackedEntries(oldObj, newObj, manager, operation, typeInfo, now, subresource, options, fast);
-  if (entries !== undefined) setManagedFields(result, entries);
-  return result;
+export function updateManagedFieldsGeneral(...args: UpdateArgs): KubeObject {
+  return trackUpdate(false, ...args);
 }
 
 /**
  * The metadata.managedFields updateManagedFields gives its result (undefined:
  * none), without the result: for a caller that sets them on newObj itself.
  */
-export function updatedManagedFields(
-  oldObj: KubeObject | undefined,
-  newObj: KubeObject,
-  manager: string,
-  operation: 'Update',
-  typeInfo: TypeInfo,
-  now: Date,
-  subresource?: string,
-  options: FieldManagerOptions = {},
-): ManagedFieldsEntry[] | undefined {
-  const entries = trackedEntries(oldObj, newObj, manager, operation, typeInfo, now, subresource, options, true);
+export function updatedManagedFields(...args: UpdateArgs): ManagedFieldsEntry[] | undefined {
+  const entries = trackedEntries(true, ...args);
   return entries === undefined || entries.length === 0 ? undefined : entries;
 }
 
+function trackUpdate(fast: boolean, ...args: UpdateArgs): KubeObject {
+  const newObj = args[1];
+  // A copy of the metadata without managedFields (set again last, as before: the key order is kept).
+  const { managedFields: _sent, ...metadata } = newObj.metadata ?? {};
+  const result: KubeObject = { ...newObj, metadata };
+  const entries = trackedEntries(fast, ...args);
+  if (entries !== undefined) setManagedFields(result, entries);
+  return result;
+}
+
 /** The entries to set, or undefined for none (an existing object without them stays untracked). */
-function trackedEntries(
-  oldObj: KubeObject | undefined,
-  newObj: KubeObject,
-  manager: string,
-  operation: 'Update',
-  typeInfo: TypeInfo,
-  now: Date,
-  subresource: string | undefined,
-  options: FieldManagerOptions,
-  fast: boolean,
-): ManagedFieldsEntry[] | undefined {
+function trackedEntries(fast: boolean, ...args: UpdateArgs): ManagedFieldsEntry[] | undefined {
+  const [oldObj, newObj, manager, operation, typeInfo, now, subresource, options = {}] = args;
   try {
     let managed = startingManaged(oldObj, newObj, subresource, fast ? decodeManagedFieldsForWrite : decodeManagedFields);
     if (managed.fields.size === 0 && oldObj !== undefined) return undefined;
