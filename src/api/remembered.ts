@@ -13,3 +13,13 @@ export function remembered<K, V>(memo: Map<K, V>, key: K, limit: number, work: (
   }
   return value;
 }
+
+/** remembered for keys that are objects: the memo lets go of a value with its key, so it needs no limit. */
+export function rememberedFor<K extends object, V>(memo: WeakMap<K, V>, key: K, work: (key: K) => V): V {
+  let value = memo.get(key);
+  if (value === undefined) {
+    value = work(key);
+    memo.set(key, value);
+  }
+  return value;
+}

@@ -214,18 +214,18 @@ const checkedUnchangedSpecs = new WeakSet<object>();
 export function validatePodUpdate(pod: KubeObject, old: KubeObject): FieldError[] {
   const spec = pod['spec'];
   const unchanged = spec === old['spec'] && typeof spec === 'object' && spec !== null;
+  const errs = validateObjectMetaUpdate(pod.metadata, old.metadata);
   if (unchanged && checkedUnchangedSpecs.has(spec)) {
-    const errs = validateObjectMetaUpdate(pod.metadata, old.metadata);
     errs.push(...validatePodMetadata(pod));
     return errs;
   }
-  const errs = validatePodUpdateInFull(pod, old);
+  validatePodAndSpecUpdate(pod, old, errs);
   if (unchanged && errs.length === 0) checkedUnchangedSpecs.add(spec);
   return errs;
 }
 
-function validatePodUpdateInFull(pod: KubeObject, old: KubeObject): FieldError[] {
-  const errs = validateObjectMetaUpdate(pod.metadata, old.metadata);
+/** The rest of ValidatePodUpdate after the metadata update's checks, added to errs. */
+function validatePodAndSpecUpdate(pod: KubeObject, old: KubeObject, errs: FieldError[]): FieldError[] {
   errs.push(...validatePodMetadataAndSpec(pod));
   const spec = asObject(pod['spec']) ?? {};
   const oldSpec = asObject(old['spec']) ?? {};

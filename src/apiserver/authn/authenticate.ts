@@ -5,6 +5,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import { UnauthorizedError } from '../../api/errors.js';
+import { rememberedFor } from '../../api/remembered.js';
 import { withAuthenticatedGroup, type User } from './user.js';
 
 export interface Authenticators {
@@ -56,12 +57,7 @@ export function authenticateRequest(req: IncomingMessage, authenticators: Authen
   if (token !== undefined) {
     const user = authenticators.tokens?.get(token);
     if (!user) throw new UnauthorizedError();
-    let authenticated = tokenUsers.get(user);
-    if (!authenticated) {
-      authenticated = withAuthenticatedGroup(user);
-      tokenUsers.set(user, authenticated);
-    }
-    return authenticated;
+    return rememberedFor(tokenUsers, user, withAuthenticatedGroup);
   }
   if (authenticators.anonymousAs) return authenticators.anonymousAs;
   throw new UnauthorizedError();

@@ -88,7 +88,6 @@ export function negotiateOutput(req: IncomingMessage): Readonly<AcceptedOutput> 
 }
 
 function outputFor(accept: string): Readonly<AcceptedOutput> {
-  const plain = plainOutput;
   let sawProtobufOnly = true;
   for (const clause of accept.split(',')) {
     const [type, ...params] = clause.split(';').map((s) => s.trim());
@@ -97,7 +96,7 @@ function outputFor(accept: string): Readonly<AcceptedOutput> {
     if (mt === 'application/json' || mt === 'application/*' || mt === '*/*' || mt === 'application/yaml') {
       sawProtobufOnly = false;
       const as = p.get('as');
-      if (!as) return plain;
+      if (!as) return plainOutput;
       if (as === 'Table' && p.get('g') === 'meta.k8s.io' && (p.get('v') === 'v1' || p.get('v') === 'v1beta1')) {
         return Object.freeze({ table: true, tableVersion: p.get('v') as 'v1' | 'v1beta1', metadataOnly: false });
       }

@@ -4,19 +4,14 @@
 // shares spec and status, and the managedFields entries' fieldsV1 it does
 // not touch, with the watch cache's object, which never changes; so does a
 // create with the frozen fieldsV1 objects created alike share.
-import { remembered } from '../../api/remembered.js';
+import { remembered, rememberedFor } from '../../api/remembered.js';
 import { isPlainObject, type KubeObject } from '../../api/object.js';
 
 /** The text of parts that never change (the cache's objects, frozen ones), made once each. */
 const texts = new WeakMap<object, string>();
 
 function textOnce(value: object): string {
-  let text = texts.get(value);
-  if (text === undefined) {
-    text = JSON.stringify(value);
-    texts.set(value, text);
-  }
-  return text;
+  return rememberedFor(texts, value, JSON.stringify);
 }
 
 const keyTexts = new Map<string, string>();
