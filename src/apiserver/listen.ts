@@ -1,39 +1,26 @@
 // The HTTPS listener: TLS with the cluster CA, client certificates verified
-// when presented (bearer tokens otherwise), HTTP/1.1 keep-alive.
-import { createServer, type Server } from 'node:https';
-import type { AddressInfo } from 'node:net';
+// when presented (bearer tokens otherwise), HTTP/1.1 keep-alive. TLS and the
+// sockets run on a thread of their own (tls-front.ts); HTTP runs here.
+import { createServer } from 'node:http';
 import type { ApiServer } from './server.js';
 import type { ClusterPki } from './pki.js';
+import { TlsFront } from './tls-front.js';
 
 export interface ListenOptions {
   host: string;
   port: number;
 }
 
-export function listenHttps(api: ApiServer, pki: ClusterPki, opts: ListenOptions): Promise<{ server: Server; port: number }> {
-  const server = createServer(
-    {
-      key: pki.server.keyPem,
-      cert: pki.server.certPem,
-      ca: pki.ca.certPem,
-      requestCert: true,
-      rejectUnauthorized: false,
-      keepAlive: true,
-    },
-    api.handle,
-  );
+export async function listenHttps(api: ApiServer, pki: ClusterPki, opts: ListenOptions): Promise<{ server: TlsFront; port: number }> {
+  const http = createServer(api.handle);
   // exec, attach and portforward upgrade the connection (SPDY/3.1 or WebSocket).
-  server.on('upgrade', api.handleUpgrade);
-  server.keepAliveTimeout = 65_000;
-  server.headersTimeout = 70_000;
+  http.on('upgrade', api.handleUpgrade);
+  http.keepAliveTimeout = 65_000;
+  http.headersTimeout = 70_000;
   // Watches are long-lived; the handler ends them itself.
-  server.requestTimeout = 0;
-  server.timeout = 0;
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port, opts.host, () => {
-      server.off('error', reject);
-      resolve({ server, port: (server.address() as AddressInfo).port });
-    });
-  });
+  http.requestTimeout = 0;
+  http.timeout = 0;
+  const server = new TlsFront(http, { key: pki.server.keyPem, cert: pki.server.certPem, ca: pki.ca.certPem });
+  const address = await server.listen(opts.port, opts.host);
+  return { server, port: address.port };
 }

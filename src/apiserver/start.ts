@@ -1,11 +1,11 @@
 // Brings up the API server on a data dir: storage, certificates, kubeconfig, HTTPS.
 import { mkdirSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Server } from 'node:https';
 import type { Backend } from '../storage/backend.js';
 import { ensureClusterPki } from './pki.js';
 import { renderKubeconfig } from './kubeconfig.js';
 import { listenHttps } from './listen.js';
+import type { TlsFront } from './tls-front.js';
 import { ApiServer } from './server.js';
 import { namiSemantics } from './semantics-impl.js';
 import { createWritePipeline, systemPriorityClasses } from './write-pipeline.js';
@@ -25,7 +25,7 @@ export interface StartOptions {
 
 export interface RunningApiServer {
   api: ApiServer;
-  server: Server;
+  server: TlsFront;
   url: string;
   kubeconfigPath: string;
   close(): Promise<void>;
@@ -63,6 +63,7 @@ export async function startApiServer(opts: StartOptions): Promise<RunningApiServ
       api.stop();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      await server.terminate();
     },
   };
 }

@@ -47,13 +47,13 @@ test('an informer whose watch is gone too long relists after 410 Gone and misses
   await factory.start();
   const before = informer.list().length;
   // The API server stops answering; meanwhile more changes happen than its watch cache keeps (2,000 events).
-  const https = api.server.server;
-  const { port } = https.address() as AddressInfo;
-  https.close();
-  https.closeAllConnections();
+  const listener = api.server.server;
+  const { port } = listener.address() as AddressInfo;
+  listener.close();
+  listener.closeAllConnections();
   const store = api.server.api.storeFor('', 'v1', 'configmaps')!;
   for (let i = 0; i < 2100; i++) await store.create('default', { metadata: { name: `gone-${i}` }, data: { i: String(i) } });
-  await new Promise<void>((resolve) => https.listen(port, '127.0.0.1', resolve));
+  await listener.listen(port, '127.0.0.1');
   await waitUntil('the informer to hold every configmap again', () => informer.list().length === before + 2100, 60_000);
   assert.equal((informer.get('default/gone-2099')?.data as Record<string, string> | undefined)?.i, '2099');
   factory.stop();

@@ -1,0 +1,86 @@
+// What the TLS front's thread (tls-front-worker.ts) and the API server's
+// thread (tls-front.ts) say to each other. Connection traffic goes in flat
+// arrays of (connection id, op, payload) triples, one message per event-loop
+// turn on each side; control messages are objects.
+
+/** TLS settings of the listener. */
+export interface TlsFrontSettings {
+  key: string;
+  cert: string;
+  /** Client certificates are verified against this CA when presented. */
+  ca: string;
+}
+
+/** What the API server learns of a connection when it opens. */
+export interface ConnectionInfo {
+  remoteAddress?: string;
+  remotePort?: number;
+  localAddress?: string;
+  localPort?: number;
+  /** The client certificate was verified against the CA. */
+  authorized: boolean;
+  /** The verified client certificate's subject (CN, O ...), as getPeerCertificate() gives it. */
+  subject?: Record<string, string | string[]>;
+}
+
+/**
+ * Connection ops. To the API server: open (payload ConnectionInfo), data
+ * (Uint8Array), end (the client sent FIN), closed, write-paused and
+ * write-resumed (the socket's send buffer filled and drained). To the
+ * front: data (a string in UTF-8 or latin1, or bytes), end, destroy,
+ * read-paused and read-resumed.
+ */
+export const Op = {
+  open: 0,
+  data: 1,
+  utf8: 2,
+  latin1: 3,
+  end: 4,
+  destroy: 5,
+  closed: 6,
+  pause: 7,
+  resume: 8,
+} as const;
+
+/** Connection traffic: (id, op, payload) triples. */
+export type Traffic = unknown[];
+
+export type FrontRequest = { type: 'listen'; host: string; port: number } | { type: 'close' } | Traffic;
+
+export type FrontReply =
+  | { type: 'listening'; address: { address: string; family: string; port: number } }
+  | { type: 'listen-failed'; message: string; code?: string }
+  | { type: 'closed' }
+  | Traffic;
+
+/** Gathers a turn's connection ops into one message, sent at the end of the event-loop turn. */
+export class Outbox {
+  private ops: Traffic = [];
+  private transfer: ArrayBuffer[] = [];
+  private scheduled = false;
+
+  constructor(private readonly post: (ops: Traffic, transfer: ArrayBuffer[]) => void) {}
+
+  push(id: number, op: number, payload: unknown, transfer?: ArrayBuffer): void {
+    this.ops.push(id, op, payload);
+    if (transfer) this.transfer.push(transfer);
+    if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(this.flush);
+    }
+  }
+
+  private readonly flush = (): void => {
+    this.scheduled = false;
+    const ops = this.ops;
+    const transfer = this.transfer;
+    this.ops = [];
+    this.transfer = [];
+    this.post(ops, transfer);
+  };
+}
+
+/** A copy of the bytes in an ArrayBuffer of their own, which can be transferred without another copy. */
+export function ownBytes(bytes: Uint8Array): Uint8Array {
+  return new Uint8Array(bytes);
+}

@@ -1,0 +1,110 @@
+// The TLS front's thread: it accepts the API server's connections, runs TLS
+// and the sockets, and hands the plain bytes to the API server's thread
+// (tls-front.ts), which speaks HTTP over them. Sending a response on
+// loopback costs the sender the receiver's TCP work too; here that, and the
+// encryption, is off the thread that serves requests.
+
+import { createServer, type TLSSocket } from 'node:tls';
+import { parentPort, workerData } from 'node:worker_threads';
+import { Op, Outbox, ownBytes, type ConnectionInfo, type FrontReply, type FrontRequest, type TlsFrontSettings } from './tls-front-protocol.js';
+
+const port = parentPort;
+if (!port) throw new Error('tls-front-worker must run as a worker thread');
+const settings = workerData as TlsFrontSettings;
+
+const reply = (message: FrontReply, transfer: ArrayBuffer[] = []) => port.postMessage(message, transfer);
+const outbox = new Outbox((ops, transfer) => reply(ops, transfer));
+const connections = new Map<number, TLSSocket>();
+let nextId = 1;
+
+const server = createServer({ key: settings.key, cert: settings.cert, ca: settings.ca, requestCert: true, rejectUnauthorized: false }, (socket) => {
+  const id = nextId++;
+  connections.set(id, socket);
+  socket.setNoDelay(true);
+  socket.setKeepAlive(true, 0);
+  outbox.push(id, Op.open, connectionInfo(socket));
+  socket.on('data', (chunk: Buffer) => {
+    const bytes = ownBytes(chunk);
+    outbox.push(id, Op.data, bytes, bytes.buffer as ArrayBuffer);
+  });
+  socket.on('end', () => outbox.push(id, Op.end, 0));
+  socket.on('drain', () => outbox.push(id, Op.resume, 0));
+  socket.on('error', () => socket.destroy());
+  socket.on('close', () => {
+    connections.delete(id);
+    outbox.push(id, Op.closed, 0);
+  });
+});
+// A handshake that fails (a client not trusting the CA ...) concerns that client only.
+server.on('tlsClientError', (_err, socket) => socket.destroy());
+
+function connectionInfo(socket: TLSSocket): ConnectionInfo {
+  const info: ConnectionInfo = { authorized: socket.authorized };
+  if (socket.remoteAddress !== undefined) info.remoteAddress = socket.remoteAddress;
+  if (socket.remotePort !== undefined) info.remotePort = socket.remotePort;
+  if (socket.localAddress !== undefined) info.localAddress = socket.localAddress;
+  if (socket.localPort !== undefined) info.localPort = socket.localPort;
+  if (socket.authorized) {
+    const subject = socket.getPeerCertificate().subject as unknown as Record<string, string | string[]> | undefined;
+    if (subject) info.subject = { ...subject };
+  }
+  return info;
+}
+
+/** The API server's ops for the connections, in order; writes to one socket in one turn go out in one system call. */
+function traffic(ops: unknown[]): void {
+  const corked = new Set<TLSSocket>();
+  for (let i = 0; i < ops.length; i += 3) {
+    const socket = connections.get(ops[i] as number);
+    if (!socket || socket.destroyed) continue;
+    const op = ops[i + 1] as number;
+    const payload = ops[i + 2];
+    switch (op) {
+      case Op.utf8:
+      case Op.latin1:
+      case Op.data: {
+        if (!corked.has(socket)) {
+          socket.cork();
+          corked.add(socket);
+        }
+        const flowing = op === Op.data ? socket.write(payload as Uint8Array) : socket.write(payload as string, op === Op.utf8 ? 'utf8' : 'latin1');
+        if (!flowing) outbox.push(ops[i] as number, Op.pause, 0);
+        break;
+      }
+      case Op.end:
+        socket.end();
+        break;
+      case Op.destroy:
+        // What was written before goes out first, as a net.Socket's write before destroy() does.
+        if (corked.delete(socket)) socket.uncork();
+        socket.destroy();
+        break;
+      case Op.pause:
+        socket.pause();
+        break;
+      case Op.resume:
+        socket.resume();
+        break;
+    }
+  }
+  for (const socket of corked) socket.uncork();
+}
+
+port.on('message', (request: FrontRequest) => {
+  if (Array.isArray(request)) return traffic(request);
+  switch (request.type) {
+    case 'listen': {
+      const onError = (err: NodeJS.ErrnoException) => reply({ type: 'listen-failed', message: err.message, ...(err.code ? { code: err.code } : {}) });
+      server.once('error', onError);
+      server.listen(request.port, request.host, () => {
+        server.off('error', onError);
+        const address = server.address();
+        if (address && typeof address === 'object') reply({ type: 'listening', address: { address: address.address, family: address.family, port: address.port } });
+      });
+      break;
+    }
+    case 'close':
+      server.close(() => reply({ type: 'closed' }));
+      break;
+  }
+});

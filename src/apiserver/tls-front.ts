@@ -1,0 +1,323 @@
+// The API server's listener. A thread of its own (tls-front-worker.ts)
+// accepts the connections and runs TLS and the sockets; this thread speaks
+// HTTP over each connection's plain bytes, through a FrontSocket handed to
+// an http.Server as a connection. Requests then cost the serving thread
+// their HTTP and API work only: on loopback, most of what a response costs
+// its sender is the system call that sends it.
+
+import type { Server as HttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Duplex } from 'node:stream';
+import { Worker } from 'node:worker_threads';
+import { Op, Outbox, type ConnectionInfo, type FrontReply, type FrontRequest, type TlsFrontSettings, type Traffic } from './tls-front-protocol.js';
+
+/** How many requests' bytes are handed on in one turn of the event loop (see TlsFront.drain). */
+const sliceRequests = 16;
+
+/** One connection as the http.Server sees it: a Duplex with the socket properties HTTP and authentication read. */
+export class FrontSocket extends Duplex {
+  readonly remoteAddress: string | undefined;
+  readonly remotePort: number | undefined;
+  readonly localAddress: string | undefined;
+  readonly localPort: number | undefined;
+  readonly authorized: boolean;
+  readonly encrypted = true;
+  private readonly subject: Record<string, string | string[]> | undefined;
+  /** The front's socket has more queued than its send buffer holds: writes wait. */
+  private writePaused = false;
+  private waitingWrite: (() => void) | undefined;
+  private readPaused = false;
+  /** The front closed the connection: nothing more is sent to it. */
+  private gone = false;
+  private timeoutMs = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private lastActive = 0;
+
+  constructor(
+    private readonly front: TlsFront,
+    readonly id: number,
+    info: ConnectionInfo,
+  ) {
+    super({ decodeStrings: false, allowHalfOpen: true });
+    this.remoteAddress = info.remoteAddress;
+    this.remotePort = info.remotePort;
+    this.localAddress = info.localAddress;
+    this.localPort = info.localPort;
+    this.authorized = info.authorized;
+    this.subject = info.subject;
+  }
+
+  /** The verified client certificate, as far as authentication reads it (its subject). */
+  getPeerCertificate(): { subject?: Record<string, string | string[]> } {
+    return this.subject ? { subject: this.subject } : {};
+  }
+
+  setNoDelay(): this {
+    return this;
+  }
+
+  setKeepAlive(): this {
+    return this;
+  }
+
+  /** As net.Socket's: 'timeout' after ms without traffic (0: never). */
+  setTimeout(ms: number, callback?: () => void): this {
+    this.timeoutMs = ms;
+    if (callback) this.once('timeout', callback);
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    if (ms > 0) {
+      this.touch();
+      this.armTimer(ms);
+    }
+    return this;
+  }
+
+  /** From the front: bytes the client sent. */
+  received(bytes: Uint8Array): void {
+    this.touch();
+    if (!this.push(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)) && !this.readPaused) {
+      this.readPaused = true;
+      this.front.send(this.id, Op.pause, 0);
+    }
+  }
+
+  /** From the front: the client's side ended (FIN). */
+  receivedEnd(): void {
+    this.push(null);
+  }
+
+  /** From the front: the connection is closed. */
+  receivedClose(): void {
+    this.gone = true;
+    this.destroy();
+  }
+
+  /** From the front: its send buffer filled (true) or drained (false). */
+  setWritePaused(paused: boolean): void {
+    this.writePaused = paused;
+    if (!paused && this.waitingWrite) {
+      const done = this.waitingWrite;
+      this.waitingWrite = undefined;
+      done();
+    }
+  }
+
+  override _read(): void {
+    if (this.readPaused) {
+      this.readPaused = false;
+      this.front.send(this.id, Op.resume, 0);
+    }
+  }
+
+  override _write(chunk: unknown, encoding: BufferEncoding, callback: (err?: Error | null) => void): void {
+    this.touch();
+    if (typeof chunk === 'string') {
+      if (chunk.length > 0) {
+        if (encoding === 'latin1' || encoding === 'binary' || encoding === 'ascii') this.front.send(this.id, Op.latin1, chunk);
+        else if (encoding === 'utf8' || encoding === 'utf-8') this.front.send(this.id, Op.utf8, chunk);
+        else this.sendBytes(Buffer.from(chunk, encoding));
+      }
+    } else if ((chunk as Uint8Array).byteLength > 0) {
+      this.sendBytes(chunk as Uint8Array);
+    }
+    if (this.writePaused) this.waitingWrite = () => callback();
+    else callback();
+  }
+
+  override _final(callback: (err?: Error | null) => void): void {
+    if (!this.gone) this.front.send(this.id, Op.end, 0);
+    callback();
+  }
+
+  override _destroy(err: Error | null, callback: (err?: Error | null) => void): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    if (!this.gone) {
+      this.gone = true;
+      this.front.send(this.id, Op.destroy, 0);
+    }
+    this.front.forget(this);
+    const waiting = this.waitingWrite;
+    this.waitingWrite = undefined;
+    waiting?.();
+    callback(err);
+  }
+
+  /** Bytes the caller may reuse are copied into a buffer of their own, which moves to the front without another copy. */
+  private sendBytes(bytes: Uint8Array): void {
+    const own = new Uint8Array(bytes);
+    this.front.send(this.id, Op.data, own, own.buffer as ArrayBuffer);
+  }
+
+  private touch(): void {
+    if (this.timeoutMs > 0) this.lastActive = performance.now();
+  }
+
+  private armTimer(ms: number): void {
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      if (this.timeoutMs === 0 || this.destroyed) return;
+      const idle = performance.now() - this.lastActive;
+      if (idle >= this.timeoutMs) this.emit('timeout');
+      else this.armTimer(this.timeoutMs - idle);
+    }, ms);
+    this.timer.unref();
+  }
+}
+
+/**
+ * The listener: the front's thread listens and runs TLS; each connection
+ * reaches `http` as a FrontSocket. The methods are net.Server's that the API
+ * server uses.
+ */
+export class TlsFront {
+  private readonly worker: Worker;
+  private readonly sockets = new Map<number, FrontSocket>();
+  private readonly outbox: Outbox;
+  private bound: AddressInfo | null = null;
+  /** Traffic from the front not yet handed to the connections, in order; the first array from index `cursor`. */
+  private readonly backlog: Traffic[] = [];
+  private cursor = 0;
+  private pending: ((reply: FrontReply) => void) | undefined;
+
+  constructor(
+    private readonly http: HttpServer,
+    settings: TlsFrontSettings,
+  ) {
+    this.worker = new Worker(new URL('./tls-front-worker.js', import.meta.url), { workerData: settings });
+    this.outbox = new Outbox((ops, transfer) => this.worker.postMessage(ops satisfies FrontRequest, transfer));
+    this.worker.on('message', (reply: FrontReply) => {
+      if (Array.isArray(reply)) this.received(reply);
+      else this.pending?.(reply);
+    });
+    this.worker.on('error', (err) => {
+      // The front's thread is the listener: without it no request can arrive.
+      if (this.pending) this.pending({ type: 'listen-failed', message: `the TLS listener failed: ${err.message}` });
+      else console.error(`nami: the API server's TLS listener failed: ${err.message}`);
+      for (const socket of [...this.sockets.values()]) socket.receivedClose();
+    });
+    this.worker.unref();
+  }
+
+  /** Listens on host:port (0: a free port); rejects as net.Server's listen would fail (EADDRINUSE ...). */
+  listen(port: number, host: string): Promise<AddressInfo> {
+    return new Promise((resolve, reject) => {
+      this.pending = (reply) => {
+        this.pending = undefined;
+        if (reply && !Array.isArray(reply) && reply.type === 'listening') {
+          this.bound = reply.address;
+          resolve(reply.address);
+        } else if (reply && !Array.isArray(reply) && reply.type === 'listen-failed') {
+          if (!this.bound) this.worker.unref();
+          reject(Object.assign(new Error(reply.message), reply.code ? { code: reply.code } : {}));
+        }
+      };
+      // Waiting for the answer, and then listening, keeps the process alive, as a listening net.Server does.
+      this.worker.ref();
+      this.worker.postMessage({ type: 'listen', host, port } satisfies FrontRequest);
+    });
+  }
+
+  address(): AddressInfo | null {
+    return this.bound;
+  }
+
+  /** Stops accepting connections; the open ones stay until closeAllConnections. */
+  close(callback?: () => void): void {
+    this.pending = (reply) => {
+      if (Array.isArray(reply) || reply.type === 'listening') return;
+      this.pending = undefined;
+      this.bound = null;
+      this.worker.unref();
+      callback?.();
+    };
+    this.worker.ref();
+    this.worker.postMessage({ type: 'close' } satisfies FrontRequest);
+  }
+
+  closeAllConnections(): void {
+    for (const socket of [...this.sockets.values()]) socket.destroy();
+  }
+
+  /** Ends the front's thread (after close). */
+  async terminate(): Promise<void> {
+    this.closeAllConnections();
+    await this.worker.terminate();
+  }
+
+  /** Queues an op for the front; all of a turn's ops go as one message. */
+  send(id: number, op: number, payload: unknown, transfer?: ArrayBuffer): void {
+    this.outbox.push(id, op, payload, transfer);
+  }
+
+  forget(socket: FrontSocket): void {
+    if (this.sockets.get(socket.id) === socket) this.sockets.delete(socket.id);
+  }
+
+  private received(ops: Traffic): void {
+    this.backlog.push(ops);
+    if (this.backlog.length === 1) this.drain();
+  }
+
+  /**
+   * Hands the front's traffic to the connections, at most sliceRequests
+   * requests' bytes at a time; the rest waits for the next turn of the event
+   * loop. Requests that arrive together then reach storage in a few commits
+   * one after another, the writer committing some while this thread reads
+   * the next, instead of all waiting for one commit and answered at once
+   * (after which they would arrive together again).
+   */
+  private readonly drain = (): void => {
+    let handed = 0;
+    while (this.backlog.length > 0) {
+      const ops = this.backlog[0]!;
+      while (this.cursor < ops.length) {
+        const i = this.cursor;
+        this.cursor += 3;
+        if (this.apply(ops[i] as number, ops[i + 1] as number, ops[i + 2]) && ++handed === sliceRequests) {
+          if (this.cursor >= ops.length) this.nextArray();
+          // After this turn's own end (where storage sends what the handed requests wrote), not before it.
+          if (this.backlog.length > 0) setImmediate(() => setImmediate(this.drain));
+          return;
+        }
+      }
+      this.nextArray();
+    }
+  };
+
+  private nextArray(): void {
+    this.backlog.shift();
+    this.cursor = 0;
+  }
+
+  /** One op from the front; true if it handed a connection bytes. */
+  private apply(id: number, op: number, payload: unknown): boolean {
+    if (op === Op.open) {
+      const socket = new FrontSocket(this, id, payload as ConnectionInfo);
+      this.sockets.set(id, socket);
+      this.http.emit('connection', socket);
+      return false;
+    }
+    const socket = this.sockets.get(id);
+    if (!socket) return false;
+    switch (op) {
+      case Op.data:
+        socket.received(payload as Uint8Array);
+        return true;
+      case Op.end:
+        socket.receivedEnd();
+        break;
+      case Op.closed:
+        socket.receivedClose();
+        break;
+      case Op.pause:
+        socket.setWritePaused(true);
+        break;
+      case Op.resume:
+        socket.setWritePaused(false);
+        break;
+    }
+    return false;
+  }
+}
