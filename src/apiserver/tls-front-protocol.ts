@@ -27,8 +27,8 @@ export interface ConnectionInfo {
  * Connection ops. To the API server: open (payload ConnectionInfo), data
  * (Uint8Array), end (the client sent FIN), closed, write-paused and
  * write-resumed (the socket's send buffer filled and drained). To the
- * front: data (a string in UTF-8 or latin1, or bytes), end, destroy,
- * read-paused and read-resumed.
+ * front: data (a string in UTF-8 or latin1, or bytes, possibly to be
+ * acknowledged), end, destroy, read-paused and read-resumed.
  */
 export const Op = {
   open: 0,
@@ -40,6 +40,10 @@ export const Op = {
   closed: 6,
   pause: 7,
   resume: 8,
+  /** To the API server: a write asked to be acknowledged is in the kernel's hands. */
+  written: 9,
+  /** Added to a data op to the front: acknowledge the write once it is sent (large writes wait for that). */
+  acked: 16,
 } as const;
 
 /** Connection traffic: (id, op, payload) triples. */
@@ -70,8 +74,10 @@ export class Outbox {
     }
   }
 
-  private readonly flush = (): void => {
+  /** Sends what is queued now rather than at the end of the turn. */
+  readonly flush = (): void => {
     this.scheduled = false;
+    if (this.ops.length === 0) return;
     const ops = this.ops;
     const transfer = this.transfer;
     this.ops = [];

@@ -17,7 +17,8 @@ const outbox = new Outbox((ops, transfer) => reply(ops, transfer));
 const connections = new Map<number, TLSSocket>();
 let nextId = 1;
 
-const server = createServer({ key: settings.key, cert: settings.cert, ca: settings.ca, requestCert: true, rejectUnauthorized: false }, (socket) => {
+// Half-open as an http.Server's sockets are: the HTTP side ends the connection once it has answered.
+const server = createServer({ key: settings.key, cert: settings.cert, ca: settings.ca, requestCert: true, rejectUnauthorized: false, allowHalfOpen: true }, (socket) => {
   const id = nextId++;
   connections.set(id, socket);
   socket.setNoDelay(true);
@@ -57,7 +58,9 @@ function traffic(ops: unknown[]): void {
   for (let i = 0; i < ops.length; i += 3) {
     const socket = connections.get(ops[i] as number);
     if (!socket || socket.destroyed) continue;
-    const op = ops[i + 1] as number;
+    const id = ops[i] as number;
+    const flagged = ops[i + 1] as number;
+    const op = flagged & ~Op.acked;
     const payload = ops[i + 2];
     switch (op) {
       case Op.utf8:
@@ -67,8 +70,9 @@ function traffic(ops: unknown[]): void {
           socket.cork();
           corked.add(socket);
         }
-        const flowing = op === Op.data ? socket.write(payload as Uint8Array) : socket.write(payload as string, op === Op.utf8 ? 'utf8' : 'latin1');
-        if (!flowing) outbox.push(ops[i] as number, Op.pause, 0);
+        const sent = flagged & Op.acked ? () => outbox.push(id, Op.written, 0) : undefined;
+        const flowing = op === Op.data ? socket.write(payload as Uint8Array, sent) : socket.write(payload as string, op === Op.utf8 ? 'utf8' : 'latin1', sent);
+        if (!flowing) outbox.push(id, Op.pause, 0);
         break;
       }
       case Op.end:

@@ -11,6 +11,15 @@ import { Duplex } from 'node:stream';
 import { Worker } from 'node:worker_threads';
 import { Op, Outbox, type ConnectionInfo, type FrontReply, type FrontRequest, type TlsFrontSettings, type Traffic } from './tls-front-protocol.js';
 
+/** A write of at least this many bytes (or characters) is sent at once and completes when the front has sent it. */
+const largeWrite = 64 * 1024;
+/**
+ * How many large writes may be on their way to a client at once: enough that
+ * the body is made while the front sends it, few enough that a slow reader
+ * holds back its writer after a few hundred KB.
+ */
+const maxLargeInFlight = 8;
+
 /** How many requests' bytes are handed on in one turn of the event loop (see TlsFront.drain). */
 const sliceRequests = 16;
 
@@ -25,12 +34,15 @@ export class FrontSocket extends Duplex {
   private readonly subject: Record<string, string | string[]> | undefined;
   /** The front's socket has more queued than its send buffer holds: writes wait. */
   private writePaused = false;
+  /** Large writes the front has not sent yet: up to maxLargeInFlight, the next waits. */
+  private largeInFlight = 0;
   private waitingWrite: (() => void) | undefined;
   private readPaused = false;
   /** The front closed the connection: nothing more is sent to it. */
   private gone = false;
   private timeoutMs = 0;
   private timer: NodeJS.Timeout | undefined;
+  private timerDue = 0;
   private lastActive = 0;
 
   constructor(
@@ -60,15 +72,17 @@ export class FrontSocket extends Duplex {
     return this;
   }
 
-  /** As net.Socket's: 'timeout' after ms without traffic (0: never). */
+  /**
+   * As net.Socket's: 'timeout' after ms without traffic (0: never). HTTP
+   * sets it around every request on a kept-alive connection, so one timer
+   * stays armed and looks at the last traffic when it fires.
+   */
   setTimeout(ms: number, callback?: () => void): this {
     this.timeoutMs = ms;
     if (callback) this.once('timeout', callback);
-    clearTimeout(this.timer);
-    this.timer = undefined;
     if (ms > 0) {
       this.touch();
-      this.armTimer(ms);
+      if (!this.timer || this.lastActive + ms < this.timerDue) this.armTimer(ms);
     }
     return this;
   }
@@ -96,11 +110,24 @@ export class FrontSocket extends Duplex {
   /** From the front: its send buffer filled (true) or drained (false). */
   setWritePaused(paused: boolean): void {
     this.writePaused = paused;
-    if (!paused && this.waitingWrite) {
-      const done = this.waitingWrite;
-      this.waitingWrite = undefined;
-      done();
-    }
+    this.completeWrite();
+  }
+
+  /** From the front: the large write it was to acknowledge is sent. */
+  sent(): void {
+    this.largeInFlight--;
+    this.completeWrite();
+  }
+
+  private mustWait(): boolean {
+    return this.writePaused || this.largeInFlight > maxLargeInFlight;
+  }
+
+  private completeWrite(): void {
+    if (this.mustWait() || !this.waitingWrite) return;
+    const done = this.waitingWrite;
+    this.waitingWrite = undefined;
+    done();
   }
 
   override _read(): void {
@@ -110,18 +137,32 @@ export class FrontSocket extends Duplex {
     }
   }
 
+  /**
+   * Hands a chunk to the front. A large one (a list's chunk, a big object)
+   * goes at once, and once maxLargeInFlight are on their way the next
+   * waits until the front has sent one: a large body streams while it is
+   * made, and a slow reader holds its writer back. Small ones go at the end of the turn, all together, and
+   * complete at once unless the front said its socket is full.
+   */
   override _write(chunk: unknown, encoding: BufferEncoding, callback: (err?: Error | null) => void): void {
     this.touch();
+    const size = typeof chunk === 'string' ? chunk.length : (chunk as Uint8Array).byteLength;
+    const large = size >= largeWrite;
+    const ack = large ? Op.acked : 0;
     if (typeof chunk === 'string') {
       if (chunk.length > 0) {
-        if (encoding === 'latin1' || encoding === 'binary' || encoding === 'ascii') this.front.send(this.id, Op.latin1, chunk);
-        else if (encoding === 'utf8' || encoding === 'utf-8') this.front.send(this.id, Op.utf8, chunk);
-        else this.sendBytes(Buffer.from(chunk, encoding));
+        if (encoding === 'latin1' || encoding === 'binary' || encoding === 'ascii') this.front.send(this.id, Op.latin1 | ack, chunk);
+        else if (encoding === 'utf8' || encoding === 'utf-8') this.front.send(this.id, Op.utf8 | ack, chunk);
+        else this.sendBytes(Buffer.from(chunk, encoding), ack);
       }
-    } else if ((chunk as Uint8Array).byteLength > 0) {
-      this.sendBytes(chunk as Uint8Array);
+    } else if (size > 0) {
+      this.sendBytes(chunk as Uint8Array, ack);
     }
-    if (this.writePaused) this.waitingWrite = () => callback();
+    if (large) {
+      this.largeInFlight++;
+      this.front.flush();
+    }
+    if (this.mustWait()) this.waitingWrite = () => callback();
     else callback();
   }
 
@@ -145,9 +186,9 @@ export class FrontSocket extends Duplex {
   }
 
   /** Bytes the caller may reuse are copied into a buffer of their own, which moves to the front without another copy. */
-  private sendBytes(bytes: Uint8Array): void {
+  private sendBytes(bytes: Uint8Array, ack: number): void {
     const own = new Uint8Array(bytes);
-    this.front.send(this.id, Op.data, own, own.buffer as ArrayBuffer);
+    this.front.send(this.id, Op.data | ack, own, own.buffer as ArrayBuffer);
   }
 
   private touch(): void {
@@ -155,6 +196,8 @@ export class FrontSocket extends Duplex {
   }
 
   private armTimer(ms: number): void {
+    clearTimeout(this.timer);
+    this.timerDue = performance.now() + ms;
     this.timer = setTimeout(() => {
       this.timer = undefined;
       if (this.timeoutMs === 0 || this.destroyed) return;
@@ -251,6 +294,11 @@ export class TlsFront {
     this.outbox.push(id, op, payload, transfer);
   }
 
+  /** Sends the queued ops now. */
+  flush(): void {
+    this.outbox.flush();
+  }
+
   forget(socket: FrontSocket): void {
     if (this.sockets.get(socket.id) === socket) this.sockets.delete(socket.id);
   }
@@ -316,6 +364,9 @@ export class TlsFront {
         break;
       case Op.resume:
         socket.setWritePaused(false);
+        break;
+      case Op.written:
+        socket.sent();
         break;
     }
     return false;

@@ -259,3 +259,38 @@ async function waitFor(check: () => boolean, ms = 10_000): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }
+
+describe('the TLS front and keep-alive', () => {
+  it('closes a kept-alive connection once it is idle for keepAliveTimeout, and not while requests come', async () => {
+    const ca = await createCA('front-test-ca');
+    const cert = await issueCertificate(ca, { commonName: 'front', ipAddresses: ['127.0.0.1'], usage: 'server' });
+    const http = createServer((_req, res) => res.end('ok'));
+    http.keepAliveTimeout = 300;
+    const front = new TlsFront(http, { key: cert.keyPem, cert: cert.certPem, ca: ca.certPem });
+    const { port } = await front.listen(0, '127.0.0.1');
+    try {
+      const busy = await dial(port, ca);
+      const idle = await dial(port, ca);
+      let busyClosed = false;
+      busy.once('close', () => (busyClosed = true));
+      const idleClosed = new Promise((resolve) => idle.once('close', resolve));
+      const first = responses(idle, 1);
+      idle.write('GET /once HTTP/1.1\r\nHost: x\r\n\r\n');
+      await first;
+      // A request every 100 ms for three times the timeout: the connection stays.
+      for (let i = 0; i < 9; i++) {
+        const answer = responses(busy, 1);
+        busy.write('GET /again HTTP/1.1\r\nHost: x\r\n\r\n');
+        assert.equal((await answer)[0]!.status, 200);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      assert.equal(busyClosed, false, 'a connection in use was closed');
+      await idleClosed;
+      busy.destroy();
+    } finally {
+      front.closeAllConnections();
+      await new Promise<void>((resolve) => front.close(resolve));
+      await front.terminate();
+    }
+  });
+});
