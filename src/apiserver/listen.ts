@@ -4,14 +4,15 @@
 import { createServer } from 'node:http';
 import type { ApiServer } from './server.js';
 import type { ClusterPki } from './pki.js';
-import { TlsFront } from './tls-front.js';
+import type { TlsFront } from './tls-front.js';
 
 export interface ListenOptions {
   host: string;
   port: number;
 }
 
-export async function listenHttps(api: ApiServer, pki: ClusterPki, opts: ListenOptions): Promise<{ server: TlsFront; port: number }> {
+/** Serves `api` through `front` (started early: see TlsFront's constructor) on opts.host:opts.port. */
+export async function listenHttps(api: ApiServer, pki: ClusterPki, opts: ListenOptions, front: TlsFront): Promise<{ server: TlsFront; port: number }> {
   const http = createServer(api.handle);
   // exec, attach and portforward upgrade the connection (SPDY/3.1 or WebSocket).
   http.on('upgrade', api.handleUpgrade);
@@ -20,7 +21,7 @@ export async function listenHttps(api: ApiServer, pki: ClusterPki, opts: ListenO
   // Watches are long-lived; the handler ends them itself.
   http.requestTimeout = 0;
   http.timeout = 0;
-  const server = new TlsFront(http, { key: pki.server.keyPem, cert: pki.server.certPem, ca: pki.ca.certPem });
-  const address = await server.listen(opts.port, opts.host);
-  return { server, port: address.port };
+  front.serve(http, { key: pki.server.keyPem, cert: pki.server.certPem, ca: pki.ca.certPem });
+  const address = await front.listen(opts.port, opts.host);
+  return { server: front, port: address.port };
 }

@@ -5,7 +5,7 @@ import type { Backend } from '../storage/backend.js';
 import { ensureClusterPki } from './pki.js';
 import { renderKubeconfig } from './kubeconfig.js';
 import { listenHttps } from './listen.js';
-import type { TlsFront } from './tls-front.js';
+import { TlsFront } from './tls-front.js';
 import { ApiServer } from './server.js';
 import { namiSemantics } from './semantics-impl.js';
 import { createWritePipeline, systemPriorityClasses } from './write-pipeline.js';
@@ -35,7 +35,12 @@ export async function startApiServer(opts: StartOptions): Promise<RunningApiServ
   mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 });
   const ipAddresses = ['127.0.0.1', '::1'];
   if (opts.host !== '0.0.0.0' && opts.host !== 'localhost' && /^[0-9.]+$/.test(opts.host) && !ipAddresses.includes(opts.host)) ipAddresses.push(opts.host);
-  const pki = await ensureClusterPki(opts.dataDir, { dnsNames: ['localhost', 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc'], ipAddresses });
+  // The listener's thread loads while the certificates are made.
+  const front = new TlsFront();
+  const pki = await ensureClusterPki(opts.dataDir, { dnsNames: ['localhost', 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc'], ipAddresses }).catch(async (err: unknown) => {
+    await front.terminate();
+    throw err;
+  });
   const pipeline = createWritePipeline({
     async get(group, plural, namespace, name) {
       return (await api.storeForResource(group, plural)?.getCached(namespace, name))?.object;
@@ -46,7 +51,11 @@ export async function startApiServer(opts: StartOptions): Promise<RunningApiServ
   });
   const api: ApiServer = new ApiServer({ backend: opts.backend, semantics: namiSemantics, pipeline, advertiseAddress: `${opts.host}:${opts.port}`, ...(opts.tokens ? { tokens: opts.tokens } : {}), kubeletClient: { certPem: pki.admin.certPem, keyPem: pki.admin.keyPem } });
   const cacheFill = api.start();
-  const { server, port } = await listenHttps(api, pki, { host: opts.host, port: opts.port });
+  const { server, port } = await listenHttps(api, pki, { host: opts.host, port: opts.port }, front).catch(async (err: unknown) => {
+    api.stop();
+    await front.terminate();
+    throw err;
+  });
   const hostForUrl = opts.host === '0.0.0.0' ? '127.0.0.1' : opts.host.includes(':') ? `[${opts.host}]` : opts.host;
   const url = `https://${hostForUrl}:${port}`;
   const kubeconfigPath = join(opts.dataDir, 'admin.kubeconfig');

@@ -49,7 +49,7 @@ export const Op = {
 /** Connection traffic: (id, op, payload) triples. */
 export type Traffic = unknown[];
 
-export type FrontRequest = { type: 'listen'; host: string; port: number } | { type: 'close' } | Traffic;
+export type FrontRequest = { type: 'configure'; settings: TlsFrontSettings } | { type: 'listen'; host: string; port: number } | { type: 'close' } | Traffic;
 
 export type FrontReply =
   | { type: 'listening'; address: { address: string; family: string; port: number } }

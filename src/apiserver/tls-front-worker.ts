@@ -4,21 +4,30 @@
 // loopback costs the sender the receiver's TCP work too; here that, and the
 // encryption, is off the thread that serves requests.
 
-import { createServer, type TLSSocket } from 'node:tls';
-import { parentPort, workerData } from 'node:worker_threads';
+import { createServer, type Server, type TLSSocket } from 'node:tls';
+import { parentPort } from 'node:worker_threads';
 import { Op, Outbox, ownBytes, type ConnectionInfo, type FrontReply, type FrontRequest, type TlsFrontSettings } from './tls-front-protocol.js';
 
 const port = parentPort;
 if (!port) throw new Error('tls-front-worker must run as a worker thread');
-const settings = workerData as TlsFrontSettings;
 
 const reply = (message: FrontReply, transfer: ArrayBuffer[] = []) => port.postMessage(message, transfer);
 const outbox = new Outbox((ops, transfer) => reply(ops, transfer));
 const connections = new Map<number, TLSSocket>();
 let nextId = 1;
 
-// Half-open as an http.Server's sockets are: the HTTP side ends the connection once it has answered.
-const server = createServer({ key: settings.key, cert: settings.cert, ca: settings.ca, requestCert: true, rejectUnauthorized: false, allowHalfOpen: true }, (socket) => {
+/** The listener, made once the API server's certificates are known (the thread starts before). */
+let server: Server | undefined;
+
+function configure(settings: TlsFrontSettings): Server {
+  // Half-open as an http.Server's sockets are: the HTTP side ends the connection once it has answered.
+  const tls = createServer({ key: settings.key, cert: settings.cert, ca: settings.ca, requestCert: true, rejectUnauthorized: false, allowHalfOpen: true }, accept);
+  // A handshake that fails (a client not trusting the CA ...) concerns that client only.
+  tls.on('tlsClientError', (_err, socket) => socket.destroy());
+  return tls;
+}
+
+function accept(socket: TLSSocket): void {
   const id = nextId++;
   connections.set(id, socket);
   socket.setNoDelay(true);
@@ -35,9 +44,7 @@ const server = createServer({ key: settings.key, cert: settings.cert, ca: settin
     connections.delete(id);
     outbox.push(id, Op.closed, 0);
   });
-});
-// A handshake that fails (a client not trusting the CA ...) concerns that client only.
-server.on('tlsClientError', (_err, socket) => socket.destroy());
+}
 
 function connectionInfo(socket: TLSSocket): ConnectionInfo {
   const info: ConnectionInfo = { authorized: socket.authorized };
@@ -97,18 +104,27 @@ function traffic(ops: unknown[]): void {
 port.on('message', (request: FrontRequest) => {
   if (Array.isArray(request)) return traffic(request);
   switch (request.type) {
+    case 'configure':
+      server ??= configure(request.settings);
+      break;
     case 'listen': {
+      const listener = server;
+      if (!listener) {
+        reply({ type: 'listen-failed', message: 'the TLS listener has no certificates yet' });
+        break;
+      }
       const onError = (err: NodeJS.ErrnoException) => reply({ type: 'listen-failed', message: err.message, ...(err.code ? { code: err.code } : {}) });
-      server.once('error', onError);
-      server.listen(request.port, request.host, () => {
-        server.off('error', onError);
-        const address = server.address();
+      listener.once('error', onError);
+      listener.listen(request.port, request.host, () => {
+        listener.off('error', onError);
+        const address = listener.address();
         if (address && typeof address === 'object') reply({ type: 'listening', address: { address: address.address, family: address.family, port: address.port } });
       });
       break;
     }
     case 'close':
-      server.close(() => reply({ type: 'closed' }));
+      if (server?.listening) server.close(() => reply({ type: 'closed' }));
+      else reply({ type: 'closed' });
       break;
   }
 });

@@ -150,7 +150,9 @@ export class FrontSocket extends Duplex {
     const large = size >= largeWrite;
     const ack = large ? Op.acked : 0;
     if (typeof chunk === 'string') {
-      if (chunk.length > 0) {
+      // A large string goes as bytes of its own, moved rather than copied to the front.
+      if (large) this.sendOwnBytes(Buffer.from(chunk, encoding), ack);
+      else if (chunk.length > 0) {
         if (encoding === 'latin1' || encoding === 'binary' || encoding === 'ascii') this.front.send(this.id, Op.latin1 | ack, chunk);
         else if (encoding === 'utf8' || encoding === 'utf-8') this.front.send(this.id, Op.utf8 | ack, chunk);
         else this.sendBytes(Buffer.from(chunk, encoding), ack);
@@ -187,8 +189,13 @@ export class FrontSocket extends Duplex {
 
   /** Bytes the caller may reuse are copied into a buffer of their own, which moves to the front without another copy. */
   private sendBytes(bytes: Uint8Array, ack: number): void {
-    const own = new Uint8Array(bytes);
-    this.front.send(this.id, Op.data | ack, own, own.buffer as ArrayBuffer);
+    this.sendOwnBytes(new Uint8Array(bytes), ack);
+  }
+
+  /** Bytes nothing else holds: moved to the front without a copy when they fill their own buffer. */
+  private sendOwnBytes(bytes: Uint8Array, ack: number): void {
+    const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
+    this.front.send(this.id, Op.data | ack, bytes, whole ? (bytes.buffer as ArrayBuffer) : undefined);
   }
 
   private touch(): void {
@@ -223,12 +230,11 @@ export class TlsFront {
   private readonly backlog: Traffic[] = [];
   private cursor = 0;
   private pending: ((reply: FrontReply) => void) | undefined;
+  private http: HttpServer | undefined;
 
-  constructor(
-    private readonly http: HttpServer,
-    settings: TlsFrontSettings,
-  ) {
-    this.worker = new Worker(new URL('./tls-front-worker.js', import.meta.url), { workerData: settings });
+  /** Starts the front's thread; it needs a moment to load, which the caller can spend making certificates. */
+  constructor() {
+    this.worker = new Worker(new URL('./tls-front-worker.js', import.meta.url));
     this.outbox = new Outbox((ops, transfer) => this.worker.postMessage(ops satisfies FrontRequest, transfer));
     this.worker.on('message', (reply: FrontReply) => {
       if (Array.isArray(reply)) this.received(reply);
@@ -243,7 +249,13 @@ export class TlsFront {
     this.worker.unref();
   }
 
-  /** Listens on host:port (0: a free port); rejects as net.Server's listen would fail (EADDRINUSE ...). */
+  /** The HTTP server each connection goes to, and the TLS settings to accept connections with. */
+  serve(http: HttpServer, settings: TlsFrontSettings): void {
+    this.http = http;
+    this.worker.postMessage({ type: 'configure', settings } satisfies FrontRequest);
+  }
+
+  /** Listens on host:port (0: a free port), after serve(); rejects as net.Server's listen would fail (EADDRINUSE ...). */
   listen(port: number, host: string): Promise<AddressInfo> {
     return new Promise((resolve, reject) => {
       this.pending = (reply) => {
@@ -344,7 +356,7 @@ export class TlsFront {
     if (op === Op.open) {
       const socket = new FrontSocket(this, id, payload as ConnectionInfo);
       this.sockets.set(id, socket);
-      this.http.emit('connection', socket);
+      this.http?.emit('connection', socket);
       return false;
     }
     const socket = this.sockets.get(id);

@@ -16,7 +16,8 @@ async function startFront(handle: (req: IncomingMessage, res: ServerResponse) =>
   const server = await issueCertificate(ca, { commonName: 'front', ipAddresses: ['127.0.0.1'], usage: 'server' });
   const client = await issueCertificate(ca, { commonName: 'jane', organizations: ['dev', 'ops'], usage: 'client' });
   const http = createServer(handle);
-  const front = new TlsFront(http, { key: server.keyPem, cert: server.certPem, ca: ca.certPem });
+  const front = new TlsFront();
+  front.serve(http, { key: server.keyPem, cert: server.certPem, ca: ca.certPem });
   const { port } = await front.listen(0, '127.0.0.1');
   return { front, port, ca, client };
 }
@@ -242,7 +243,8 @@ describe('the TLS front', () => {
     await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
     const { port: busy } = taken.address() as AddressInfo;
     const cert = await issueCertificate(ca, { commonName: 'front', ipAddresses: ['127.0.0.1'], usage: 'server' });
-    const other = new TlsFront(createServer(), { key: cert.keyPem, cert: cert.certPem, ca: ca.certPem });
+    const other = new TlsFront();
+    other.serve(createServer(), { key: cert.keyPem, cert: cert.certPem, ca: ca.certPem });
     try {
       await assert.rejects(other.listen(busy, '127.0.0.1'), (err: NodeJS.ErrnoException) => err.code === 'EADDRINUSE');
     } finally {
@@ -266,7 +268,8 @@ describe('the TLS front and keep-alive', () => {
     const cert = await issueCertificate(ca, { commonName: 'front', ipAddresses: ['127.0.0.1'], usage: 'server' });
     const http = createServer((_req, res) => res.end('ok'));
     http.keepAliveTimeout = 300;
-    const front = new TlsFront(http, { key: cert.keyPem, cert: cert.certPem, ca: ca.certPem });
+    const front = new TlsFront();
+    front.serve(http, { key: cert.keyPem, cert: cert.certPem, ca: ca.certPem });
     const { port } = await front.listen(0, '127.0.0.1');
     try {
       const busy = await dial(port, ca);
