@@ -20,8 +20,8 @@ let nextId = 1;
 let server: Server | undefined;
 
 function configure(settings: TlsFrontSettings): Server {
-  // Half-open as an http.Server's sockets are: the HTTP side ends the connection once it has answered.
-  const tls = createServer({ key: settings.key, cert: settings.cert, ca: settings.ca, requestCert: true, rejectUnauthorized: false, allowHalfOpen: true }, accept);
+  // Not half-open, as an https.Server's sockets are not: a client that sends FIN (during the handshake too) gets its connection closed.
+  const tls = createServer({ key: settings.key, cert: settings.cert, ca: settings.ca, requestCert: true, rejectUnauthorized: false }, accept);
   // A handshake that fails (a client not trusting the CA ...) concerns that client only.
   tls.on('tlsClientError', (_err, socket) => socket.destroy());
   return tls;

@@ -238,6 +238,16 @@ describe('the TLS front', () => {
     good.destroy();
   });
 
+  it('a client that connects and sends FIN before any handshake gets its connection closed, and the listener closes', { timeout: 30_000 }, async () => {
+    const { createConnection } = await import('node:net');
+    // Half-closed, an unanswered connection would sit until the handshake timeout (two minutes), and hold close() as long.
+    const plain = createConnection({ host: '127.0.0.1', port });
+    await new Promise((resolve) => plain.once('connect', resolve));
+    const closed = new Promise((resolve) => plain.once('close', resolve));
+    plain.end();
+    await closed;
+  });
+
   it('listening on a port in use fails as net.Server does, with EADDRINUSE', async () => {
     const taken = createNetServer();
     await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
