@@ -11,7 +11,7 @@ import { Duplex } from 'node:stream';
 import { Worker } from 'node:worker_threads';
 import { Op, Outbox, type ConnectionInfo, type FrontReply, type FrontRequest, type TlsFrontSettings, type Traffic } from './tls-front-protocol.js';
 
-/** A write of at least this many bytes (or characters) is sent at once and completes when the front has sent it. */
+/** A write of at least this many bytes (or characters) is sent at once, and counts as on its way until the front has sent it. */
 const largeWrite = 64 * 1024;
 /**
  * How many large writes may be on their way to a client at once: enough that
