@@ -51,11 +51,13 @@ export type Traffic = unknown[];
 
 export type FrontRequest = { type: 'configure'; settings: TlsFrontSettings } | { type: 'listen'; host: string; port: number } | { type: 'close' } | Traffic;
 
-export type FrontReply =
+/** The front's answers to listen and close. */
+export type ControlReply =
   | { type: 'listening'; address: { address: string; family: string; port: number } }
   | { type: 'listen-failed'; message: string; code?: string }
-  | { type: 'closed' }
-  | Traffic;
+  | { type: 'closed' };
+
+export type FrontReply = ControlReply | Traffic;
 
 /** Gathers a turn's connection ops into one message, sent at the end of the event-loop turn. */
 export class Outbox {
@@ -65,13 +67,24 @@ export class Outbox {
 
   constructor(private readonly post: (ops: Traffic, transfer: ArrayBuffer[]) => void) {}
 
-  push(id: number, op: number, payload: unknown, transfer?: ArrayBuffer): void {
+  push(id: number, op: number, payload: unknown): void {
     this.ops.push(id, op, payload);
-    if (transfer) this.transfer.push(transfer);
     if (!this.scheduled) {
       this.scheduled = true;
       setImmediate(this.flush);
     }
+  }
+
+  /**
+   * Pushes bytes whose buffer moves to the other thread rather than being
+   * copied there: `bytes` itself when it is `owned` (nothing else holds it)
+   * and fills its buffer, else a copy of them in a buffer of their own (a
+   * view's whole buffer, a pool's, say, would be copied otherwise).
+   */
+  pushBytes(id: number, op: number, bytes: Uint8Array, owned = false): void {
+    const moved = owned && bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : new Uint8Array(bytes);
+    this.transfer.push(moved.buffer as ArrayBuffer);
+    this.push(id, op, moved);
   }
 
   /** Sends what is queued now rather than at the end of the turn. */
@@ -84,9 +97,4 @@ export class Outbox {
     this.transfer = [];
     this.post(ops, transfer);
   };
-}
-
-/** A copy of the bytes in an ArrayBuffer of their own, which can be transferred without another copy. */
-export function ownBytes(bytes: Uint8Array): Uint8Array {
-  return new Uint8Array(bytes);
 }

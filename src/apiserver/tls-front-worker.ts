@@ -6,7 +6,7 @@
 
 import { createServer, type Server, type TLSSocket } from 'node:tls';
 import { parentPort } from 'node:worker_threads';
-import { Op, Outbox, ownBytes, type ConnectionInfo, type FrontReply, type FrontRequest, type TlsFrontSettings } from './tls-front-protocol.js';
+import { Op, Outbox, type ConnectionInfo, type FrontReply, type FrontRequest, type TlsFrontSettings } from './tls-front-protocol.js';
 
 const port = parentPort;
 if (!port) throw new Error('tls-front-worker must run as a worker thread');
@@ -33,10 +33,7 @@ function accept(socket: TLSSocket): void {
   socket.setNoDelay(true);
   socket.setKeepAlive(true, 0);
   outbox.push(id, Op.open, connectionInfo(socket));
-  socket.on('data', (chunk: Buffer) => {
-    const bytes = ownBytes(chunk);
-    outbox.push(id, Op.data, bytes, bytes.buffer as ArrayBuffer);
-  });
+  socket.on('data', (chunk: Buffer) => outbox.pushBytes(id, Op.data, chunk));
   socket.on('end', () => outbox.push(id, Op.end, 0));
   socket.on('drain', () => outbox.push(id, Op.resume, 0));
   socket.on('error', () => socket.destroy());
@@ -63,9 +60,9 @@ function connectionInfo(socket: TLSSocket): ConnectionInfo {
 function traffic(ops: unknown[]): void {
   const corked = new Set<TLSSocket>();
   for (let i = 0; i < ops.length; i += 3) {
-    const socket = connections.get(ops[i] as number);
-    if (!socket || socket.destroyed) continue;
     const id = ops[i] as number;
+    const socket = connections.get(id);
+    if (!socket || socket.destroyed) continue;
     const flagged = ops[i + 1] as number;
     const op = flagged & ~Op.acked;
     const payload = ops[i + 2];

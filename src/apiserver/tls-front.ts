@@ -9,7 +9,7 @@ import type { Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Duplex } from 'node:stream';
 import { Worker } from 'node:worker_threads';
-import { Op, Outbox, type ConnectionInfo, type FrontReply, type FrontRequest, type TlsFrontSettings, type Traffic } from './tls-front-protocol.js';
+import { Op, Outbox, type ConnectionInfo, type ControlReply, type FrontReply, type FrontRequest, type TlsFrontSettings, type Traffic } from './tls-front-protocol.js';
 
 /** A write of at least this many bytes (or characters) is sent at once, and counts as on its way until the front has sent it. */
 const largeWrite = 64 * 1024;
@@ -141,8 +141,9 @@ export class FrontSocket extends Duplex {
    * Hands a chunk to the front. A large one (a list's chunk, a big object)
    * goes at once, and once maxLargeInFlight are on their way the next
    * waits until the front has sent one: a large body streams while it is
-   * made, and a slow reader holds its writer back. Small ones go at the end of the turn, all together, and
-   * complete at once unless the front said its socket is full.
+   * made, and a slow reader holds its writer back. Small ones go at the
+   * end of the turn, all together, and complete at once unless the front
+   * said its socket is full.
    */
   override _write(chunk: unknown, encoding: BufferEncoding, callback: (err?: Error | null) => void): void {
     this.touch();
@@ -151,14 +152,15 @@ export class FrontSocket extends Duplex {
     const ack = large ? Op.acked : 0;
     if (typeof chunk === 'string') {
       // A large string goes as bytes of its own, moved rather than copied to the front.
-      if (large) this.sendOwnBytes(Buffer.from(chunk, encoding), ack);
+      if (large) this.front.sendBytes(this.id, Op.data | ack, Buffer.from(chunk, encoding), true);
       else if (chunk.length > 0) {
         if (encoding === 'latin1' || encoding === 'binary' || encoding === 'ascii') this.front.send(this.id, Op.latin1 | ack, chunk);
         else if (encoding === 'utf8' || encoding === 'utf-8') this.front.send(this.id, Op.utf8 | ack, chunk);
-        else this.sendBytes(Buffer.from(chunk, encoding), ack);
+        else this.front.sendBytes(this.id, Op.data | ack, Buffer.from(chunk, encoding), true);
       }
     } else if (size > 0) {
-      this.sendBytes(chunk as Uint8Array, ack);
+      // The caller may reuse its bytes: they go as a copy.
+      this.front.sendBytes(this.id, Op.data | ack, chunk as Uint8Array);
     }
     if (large) {
       this.largeInFlight++;
@@ -185,17 +187,6 @@ export class FrontSocket extends Duplex {
     this.waitingWrite = undefined;
     waiting?.();
     callback(err);
-  }
-
-  /** Bytes the caller may reuse are copied into a buffer of their own, which moves to the front without another copy. */
-  private sendBytes(bytes: Uint8Array, ack: number): void {
-    this.sendOwnBytes(new Uint8Array(bytes), ack);
-  }
-
-  /** Bytes nothing else holds: moved to the front without a copy when they fill their own buffer. */
-  private sendOwnBytes(bytes: Uint8Array, ack: number): void {
-    const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
-    this.front.send(this.id, Op.data | ack, bytes, whole ? (bytes.buffer as ArrayBuffer) : undefined);
   }
 
   private touch(): void {
@@ -229,7 +220,7 @@ export class TlsFront {
   /** Traffic from the front not yet handed to the connections, in order; the first array from index `cursor`. */
   private readonly backlog: Traffic[] = [];
   private cursor = 0;
-  private pending: ((reply: FrontReply) => void) | undefined;
+  private pending: ((reply: ControlReply) => void) | undefined;
   private http: HttpServer | undefined;
 
   /** Starts the front's thread; it needs a moment to load, which the caller can spend making certificates. */
@@ -260,10 +251,10 @@ export class TlsFront {
     return new Promise((resolve, reject) => {
       this.pending = (reply) => {
         this.pending = undefined;
-        if (reply && !Array.isArray(reply) && reply.type === 'listening') {
+        if (reply.type === 'listening') {
           this.bound = reply.address;
           resolve(reply.address);
-        } else if (reply && !Array.isArray(reply) && reply.type === 'listen-failed') {
+        } else if (reply.type === 'listen-failed') {
           if (!this.bound) this.worker.unref();
           reject(Object.assign(new Error(reply.message), reply.code ? { code: reply.code } : {}));
         }
@@ -281,7 +272,7 @@ export class TlsFront {
   /** Stops accepting connections; the open ones stay until closeAllConnections. */
   close(callback?: () => void): void {
     this.pending = (reply) => {
-      if (Array.isArray(reply) || reply.type === 'listening') return;
+      if (reply.type === 'listening') return;
       this.pending = undefined;
       this.bound = null;
       this.worker.unref();
@@ -302,8 +293,13 @@ export class TlsFront {
   }
 
   /** Queues an op for the front; all of a turn's ops go as one message. */
-  send(id: number, op: number, payload: unknown, transfer?: ArrayBuffer): void {
-    this.outbox.push(id, op, payload, transfer);
+  send(id: number, op: number, payload: unknown): void {
+    this.outbox.push(id, op, payload);
+  }
+
+  /** Queues bytes for the front, moved rather than copied (see Outbox.pushBytes). */
+  sendBytes(id: number, op: number, bytes: Uint8Array, owned = false): void {
+    this.outbox.pushBytes(id, op, bytes, owned);
   }
 
   /** Sends the queued ops now. */
