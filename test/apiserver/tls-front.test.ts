@@ -3,15 +3,15 @@
 // HTTPS server gives: certificates, keep-alive, order, flow control, closes.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { connect, type TLSSocket } from 'node:tls';
 import { after, before, describe, it } from 'node:test';
 import { createCA, issueCertificate, type KeyPairPem } from '../../src/apiserver/pki.js';
 import { TlsFront } from '../../src/apiserver/tls-front.js';
 
-/** A test server: handlers by path, over a TlsFront on a free port. */
-async function startFront(handle: (req: IncomingMessage, res: ServerResponse) => void): Promise<{ front: TlsFront; port: number; ca: KeyPairPem; client: KeyPairPem }> {
+/** A test server: handlers by path, over a TlsFront on a free port; `http` to set its timeouts on. */
+async function startFront(handle: (req: IncomingMessage, res: ServerResponse) => void): Promise<{ front: TlsFront; http: Server; port: number; ca: KeyPairPem; client: KeyPairPem }> {
   const ca = await createCA('front-test-ca');
   const server = await issueCertificate(ca, { commonName: 'front', ipAddresses: ['127.0.0.1'], usage: 'server' });
   const client = await issueCertificate(ca, { commonName: 'jane', organizations: ['dev', 'ops'], usage: 'client' });
@@ -19,7 +19,14 @@ async function startFront(handle: (req: IncomingMessage, res: ServerResponse) =>
   const front = new TlsFront();
   front.serve(http, { key: server.keyPem, cert: server.certPem, ca: ca.certPem });
   const { port } = await front.listen(0, '127.0.0.1');
-  return { front, port, ca, client };
+  return { front, http, port, ca, client };
+}
+
+/** Closes a test server and ends its thread. */
+async function stopFront(front: TlsFront): Promise<void> {
+  front.closeAllConnections();
+  await new Promise<void>((resolve) => front.close(resolve));
+  await front.terminate();
 }
 
 function dial(port: number, ca: KeyPairPem, cert?: KeyPairPem): Promise<TLSSocket> {
@@ -107,11 +114,7 @@ describe('the TLS front', () => {
       });
     }));
   });
-  after(async () => {
-    front.closeAllConnections();
-    await new Promise<void>((resolve) => front.close(resolve));
-    await front.terminate();
-  });
+  after(() => stopFront(front));
 
   it('hands the client certificate, verified, and the peer address to the HTTP side', async () => {
     const socket = await dial(port, ca, client);
@@ -274,13 +277,8 @@ async function waitFor(check: () => boolean, ms = 10_000): Promise<void> {
 
 describe('the TLS front and keep-alive', () => {
   it('closes a kept-alive connection once it is idle for keepAliveTimeout, and not while requests come', async () => {
-    const ca = await createCA('front-test-ca');
-    const cert = await issueCertificate(ca, { commonName: 'front', ipAddresses: ['127.0.0.1'], usage: 'server' });
-    const http = createServer((_req, res) => res.end('ok'));
+    const { front, http, port, ca } = await startFront((_req, res) => res.end('ok'));
     http.keepAliveTimeout = 300;
-    const front = new TlsFront();
-    front.serve(http, { key: cert.keyPem, cert: cert.certPem, ca: ca.certPem });
-    const { port } = await front.listen(0, '127.0.0.1');
     try {
       const busy = await dial(port, ca);
       const idle = await dial(port, ca);
@@ -301,9 +299,7 @@ describe('the TLS front and keep-alive', () => {
       await idleClosed;
       busy.destroy();
     } finally {
-      front.closeAllConnections();
-      await new Promise<void>((resolve) => front.close(resolve));
-      await front.terminate();
+      await stopFront(front);
     }
   });
 });
