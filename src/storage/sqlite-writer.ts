@@ -3,7 +3,7 @@
 // caller's thread keeps serving reads and requests during the sync.
 
 import { parentPort, workerData } from 'node:worker_threads';
-import { compactedRevisionSql, currentRevisionSql, kvFromRow, openStateDatabase } from './sqlite-schema.js';
+import { compactedRevisionSql, currentRevisionSql, kvFromRow, latestRowSql, openStateDatabase } from './sqlite-schema.js';
 import type { LatestRow, WriteOp, WriteOutcome, WriterReply, WriterRequest } from './sqlite-schema.js';
 
 const port = parentPort;
@@ -11,7 +11,7 @@ if (!port) throw new Error('sqlite-writer must run as a worker thread');
 // SqliteBackend created the schema before starting this thread.
 const db = openStateDatabase((workerData as { path: string }).path);
 
-const latestStmt = db.prepare<[string], LatestRow>('SELECT id, deleted, create_revision, value FROM kv WHERE name = ? ORDER BY id DESC LIMIT 1');
+const latestStmt = db.prepare<[string], LatestRow>(latestRowSql(false));
 const insertStmt = db.prepare<[number, string, number, number, number, number, string]>(
   'INSERT INTO kv (id, name, created, deleted, create_revision, prev_revision, value) VALUES (?, ?, ?, ?, ?, ?, ?)',
 );

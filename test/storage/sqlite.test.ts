@@ -62,6 +62,32 @@ describe('sqlite backend', () => {
     db.close();
   });
 
+  it('opens a state.db made with the former (name, id) index without it, and reads and writes its keys as before', async () => {
+    const dir = tempDir();
+    let backend = new SqliteBackend(dir);
+    const v1 = modRevision(await backend.create('/old/a', 'v1'));
+    await backend.create('/old/b', 'b');
+    const v2 = modRevision(await backend.update('/old/a', 'v2', v1));
+    const gone = (await backend.delete('/old/a', v2)).revision;
+    const v3 = modRevision(await backend.create('/old/a', 'v3'));
+    await backend.close();
+    const raw = new Database(join(dir, 'state.db'));
+    raw.exec('CREATE INDEX kv_name_id ON kv (name, id)');
+    raw.close();
+
+    backend = new SqliteBackend(dir);
+    const indexes = new Database(join(dir, 'state.db'), { readonly: true });
+    assert.deepEqual(indexes.prepare(`SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'kv' AND sql IS NOT NULL`).all(), [{ name: 'kv_name_prev_revision' }]);
+    indexes.close();
+    const at = async (revision: number) => (await backend.get('/old/a', { revision })).kv?.value;
+    assert.deepEqual([await at(v1), await at(v2 - 1), await at(v2), await at(gone), await at(v3)], ['v1', 'v1', 'v2', undefined, 'v3']);
+    assert.equal((await backend.get('/old/a')).kv?.modRevision, v3);
+    assert.equal((await backend.update('/old/a', 'stale', v2)).ok, false);
+    assert.equal((await backend.update('/old/a', 'v4', v3)).ok, true);
+    assert.deepEqual((await backend.range('/old/')).kvs.map((kv) => [kv.key, kv.value]), [['/old/a', 'v4'], ['/old/b', 'b']]);
+    await backend.close();
+  });
+
   it('commits writes issued together as one batch, and a failed compare does not fail the others', async () => {
     const backend = new SqliteBackend(tempDir());
     const existing = modRevision(await backend.create('/batch/existing', 'old'));
