@@ -59,7 +59,7 @@ export function createSchema(db: Database.Database): void {
   `);
 }
 
-/** A key's newest row (id at most @revision when given): the last in prev_revision order, which is id order. */
+/** A key's newest row (with atRevision, the newest whose id is at most the second parameter): the last in prev_revision order, which is id order. */
 export const latestRowSql = (atRevision: boolean) =>
   `SELECT id, deleted, create_revision, value FROM kv WHERE name = ?${atRevision ? ' AND id <= ?' : ''} ORDER BY prev_revision DESC LIMIT 1`;
 
