@@ -63,6 +63,9 @@ export type FrontReply = ControlReply | Traffic;
 export class Outbox {
   private ops: Traffic = [];
   private transfer: ArrayBuffer[] = [];
+  /** Chunks to copy into the message's one buffer at flush: their payload slot in ops, and the bytes. */
+  private chunks: (number | Uint8Array)[] = [];
+  private chunkBytes = 0;
   private scheduled = false;
 
   constructor(private readonly post: (ops: Traffic, transfer: ArrayBuffer[]) => void) {}
@@ -87,14 +90,45 @@ export class Outbox {
     this.push(id, op, moved);
   }
 
+  /**
+   * Pushes bytes that are copied, with every other chunk of the turn, into
+   * one buffer that moves to the other thread with the message: one buffer
+   * to make, move and free per message rather than per chunk (a request is
+   * usually one chunk). The bytes must stay as they are until the end of the
+   * turn, as a socket's read chunks do.
+   */
+  pushChunk(id: number, op: number, bytes: Uint8Array): void {
+    this.push(id, op, undefined);
+    this.chunks.push(this.ops.length - 1, bytes);
+    this.chunkBytes += bytes.byteLength;
+  }
+
   /** Sends what is queued now rather than at the end of the turn. */
   readonly flush = (): void => {
     this.scheduled = false;
     if (this.ops.length === 0) return;
     const ops = this.ops;
     const transfer = this.transfer;
+    if (this.chunks.length > 0) transfer.push(this.gatherChunks(ops));
     this.ops = [];
     this.transfer = [];
     this.post(ops, transfer);
   };
+
+  /** Copies the turn's chunks into one buffer, each op's payload a view of its part. */
+  private gatherChunks(ops: Traffic): ArrayBuffer {
+    const buffer = new ArrayBuffer(this.chunkBytes);
+    const chunks = this.chunks;
+    let offset = 0;
+    for (let i = 0; i < chunks.length; i += 2) {
+      const bytes = chunks[i + 1] as Uint8Array;
+      const view = new Uint8Array(buffer, offset, bytes.byteLength);
+      view.set(bytes);
+      ops[chunks[i] as number] = view;
+      offset += bytes.byteLength;
+    }
+    this.chunks = [];
+    this.chunkBytes = 0;
+    return buffer;
+  }
 }

@@ -33,7 +33,7 @@ function accept(socket: TLSSocket): void {
   socket.setNoDelay(true);
   socket.setKeepAlive(true, 0);
   outbox.push(id, Op.open, connectionInfo(socket));
-  socket.on('data', (chunk: Buffer) => outbox.pushBytes(id, Op.data, chunk));
+  socket.on('data', (chunk: Buffer) => outbox.pushChunk(id, Op.data, chunk));
   socket.on('end', () => outbox.push(id, Op.end, 0));
   socket.on('drain', () => outbox.push(id, Op.resume, 0));
   socket.on('error', () => socket.destroy());
