@@ -83,7 +83,8 @@ describe('binding claims to existing volumes', () => {
     await createPV('pv-1g', '1Gi');
     await createPV('pv-3g', '3Gi');
     await createPV('pv-10g', '10Gi');
-    await waitFor('volumes Available', async () => (await getPV('pv-10g'))?.status?.phase === 'Available');
+    // All three: a claim made while the smaller ones are not Available yet would rightly take the larger.
+    await waitFor('volumes Available', async () => (await Promise.all(['pv-1g', 'pv-3g', 'pv-10g'].map(getPV))).every((v) => v?.status?.phase === 'Available'));
     await createPVC('data', '2Gi');
     const claim = await waitBound('data');
     assert.equal(claim.spec.volumeName, 'pv-3g');
