@@ -11,8 +11,8 @@ export interface ListenOptions {
   port: number;
 }
 
-/** Serves `api` through `front` (started early: see TlsFront's constructor) on opts.host:opts.port. */
-export async function listenHttps(api: ApiServer, pki: ClusterPki, opts: ListenOptions, front: TlsFront): Promise<{ server: TlsFront; port: number }> {
+/** Serves `api` through `front` (started early: see TlsFront's constructor) on opts.host:opts.port; resolves with the port bound. */
+export async function listenHttps(api: ApiServer, pki: ClusterPki, opts: ListenOptions, front: TlsFront): Promise<number> {
   const http = createServer(api.handle);
   // exec, attach and portforward upgrade the connection (SPDY/3.1 or WebSocket).
   http.on('upgrade', api.handleUpgrade);
@@ -23,5 +23,5 @@ export async function listenHttps(api: ApiServer, pki: ClusterPki, opts: ListenO
   http.timeout = 0;
   front.serve(http, { key: pki.server.keyPem, cert: pki.server.certPem, ca: pki.ca.certPem });
   const address = await front.listen(opts.port, opts.host);
-  return { server: front, port: address.port };
+  return address.port;
 }

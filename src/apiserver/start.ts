@@ -51,7 +51,7 @@ export async function startApiServer(opts: StartOptions): Promise<RunningApiServ
   });
   const api: ApiServer = new ApiServer({ backend: opts.backend, semantics: namiSemantics, pipeline, advertiseAddress: `${opts.host}:${opts.port}`, ...(opts.tokens ? { tokens: opts.tokens } : {}), kubeletClient: { certPem: pki.admin.certPem, keyPem: pki.admin.keyPem } });
   const cacheFill = api.start();
-  const { server, port } = await listenHttps(api, pki, { host: opts.host, port: opts.port }, front).catch(async (err: unknown) => {
+  const port = await listenHttps(api, pki, { host: opts.host, port: opts.port }, front).catch(async (err: unknown) => {
     api.stop();
     await front.terminate();
     throw err;
@@ -65,14 +65,14 @@ export async function startApiServer(opts: StartOptions): Promise<RunningApiServ
   await ensureDefaultObjects(api, port);
   return {
     api,
-    server,
+    server: front,
     url,
     kubeconfigPath,
     async close() {
       api.stop();
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      await server.terminate();
+      front.closeAllConnections();
+      await new Promise<void>((resolve) => front.close(() => resolve()));
+      await front.terminate();
     },
   };
 }
