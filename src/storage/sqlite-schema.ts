@@ -59,9 +59,10 @@ export function createSchema(db: Database.Database): void {
   `);
 }
 
-/** A key's newest row (with atRevision, the newest whose id is at most the second parameter): the last in prev_revision order, which is id order. */
-export const latestRowSql = (atRevision: boolean) =>
-  `SELECT id, deleted, create_revision, value FROM kv WHERE name = ?${atRevision ? ' AND id <= ?' : ''} ORDER BY prev_revision DESC LIMIT 1`;
+/** A key's newest row: the last in prev_revision order, which is id order. */
+export const latestRowSql = 'SELECT id, deleted, create_revision, value FROM kv WHERE name = ? ORDER BY prev_revision DESC LIMIT 1';
+/** A key's newest row whose id is at most the second parameter (a read at that revision). */
+export const latestRowAtRevisionSql = 'SELECT id, deleted, create_revision, value FROM kv WHERE name = ? AND id <= ? ORDER BY prev_revision DESC LIMIT 1';
 
 /** AUTOINCREMENT's counter, which survives compaction deleting the newest rows. */
 export const currentRevisionSql = `SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'kv'), 0) AS revision`;

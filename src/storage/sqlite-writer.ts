@@ -11,7 +11,7 @@ if (!port) throw new Error('sqlite-writer must run as a worker thread');
 // SqliteBackend created the schema before starting this thread.
 const db = openStateDatabase((workerData as { path: string }).path);
 
-const latestStmt = db.prepare<[string], LatestRow>(latestRowSql(false));
+const latestStmt = db.prepare<[string], LatestRow>(latestRowSql);
 const insertStmt = db.prepare<[number, string, number, number, number, number, string]>(
   'INSERT INTO kv (id, name, created, deleted, create_revision, prev_revision, value) VALUES (?, ?, ?, ?, ?, ?, ?)',
 );

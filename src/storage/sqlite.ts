@@ -15,7 +15,7 @@ import { Compactor } from './compactor.js';
 import type { CompactorOptions } from './compactor.js';
 import { FutureRevisionError } from './errors.js';
 import { keyInterval, prefixEnd } from './key-order.js';
-import { compactedRevisionSql, createSchema, currentRevisionSql, kvFromRow, latestRowSql, openStateDatabase, stateFileName } from './sqlite-schema.js';
+import { compactedRevisionSql, createSchema, currentRevisionSql, kvFromRow, latestRowAtRevisionSql, openStateDatabase, stateFileName } from './sqlite-schema.js';
 import type { LatestRow, WriteOp, WriteOutcome, WriterReply, WriterRequest } from './sqlite-schema.js';
 import { LiveWatches, WatchSubscription } from './watch-subscription.js';
 
@@ -110,7 +110,7 @@ export class SqliteBackend implements Backend {
     this.checkUsable();
     return this.snapshot(() => {
       const revision = this.readRevisionFor(opts?.revision);
-      const row = this.stmt<LatestRow>(latestRowSql(true)).get(key, revision);
+      const row = this.stmt<LatestRow>(latestRowAtRevisionSql).get(key, revision);
       return row && row.deleted === 0 ? { kv: kvFromRow(key, row), revision } : { revision };
     });
   }
