@@ -14,9 +14,10 @@ import { Op, Outbox, type ConnectionInfo, type ControlReply, type FrontReply, ty
 /** A write of at least this many bytes (or characters) is sent at once, and counts as on its way until the front has sent it. */
 const largeWrite = 64 * 1024;
 /**
- * How many large writes may be on their way to a client at once: enough that
- * the body is made while the front sends it, few enough that a slow reader
- * holds back its writer after a few hundred KB.
+ * How many large writes may be on their way to a client before the writer
+ * is held: the next one still goes, and completes once one of them is sent.
+ * Enough that the body is made while the front sends it, few enough that a
+ * slow reader holds back its writer after a few hundred KB.
  */
 const maxLargeInFlight = 8;
 
@@ -154,9 +155,9 @@ export class FrontSocket extends Duplex {
       // A large string goes as bytes of its own, moved rather than copied to the front.
       if (large) this.front.sendBytes(this.id, Op.data | ack, Buffer.from(chunk, encoding), true);
       else if (chunk.length > 0) {
-        if (encoding === 'latin1' || encoding === 'binary' || encoding === 'ascii') this.front.send(this.id, Op.latin1 | ack, chunk);
-        else if (encoding === 'utf8' || encoding === 'utf-8') this.front.send(this.id, Op.utf8 | ack, chunk);
-        else this.front.sendBytes(this.id, Op.data | ack, Buffer.from(chunk, encoding), true);
+        if (encoding === 'latin1' || encoding === 'binary' || encoding === 'ascii') this.front.send(this.id, Op.latin1, chunk);
+        else if (encoding === 'utf8' || encoding === 'utf-8') this.front.send(this.id, Op.utf8, chunk);
+        else this.front.sendBytes(this.id, Op.data, Buffer.from(chunk, encoding), true);
       }
     } else if (size > 0) {
       // The caller may reuse its bytes: they go as a copy.
