@@ -70,9 +70,7 @@ export async function startApiServer(opts: StartOptions): Promise<RunningApiServ
     kubeconfigPath,
     async close() {
       api.stop();
-      front.closeAllConnections();
-      await new Promise<void>((resolve) => front.close(() => resolve()));
-      await front.terminate();
+      await front.stop();
     },
   };
 }

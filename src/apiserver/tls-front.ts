@@ -287,6 +287,13 @@ export class TlsFront {
     for (const socket of [...this.sockets.values()]) socket.destroy();
   }
 
+  /** Stops listening, closes every connection and ends the front's thread. */
+  async stop(): Promise<void> {
+    this.closeAllConnections();
+    await new Promise<void>((resolve) => this.close(resolve));
+    await this.terminate();
+  }
+
   /** Ends the front's thread (after close). */
   async terminate(): Promise<void> {
     this.closeAllConnections();

@@ -22,12 +22,6 @@ async function startFront(handle: (req: IncomingMessage, res: ServerResponse) =>
   return { front, http, port, ca, client };
 }
 
-/** Closes a test server and ends its thread. */
-async function stopFront(front: TlsFront): Promise<void> {
-  front.closeAllConnections();
-  await new Promise<void>((resolve) => front.close(resolve));
-  await front.terminate();
-}
 
 function dial(port: number, ca: KeyPairPem, cert?: KeyPairPem): Promise<TLSSocket> {
   return new Promise((resolve, reject) => {
@@ -114,7 +108,7 @@ describe('the TLS front', () => {
       });
     }));
   });
-  after(() => stopFront(front));
+  after(() => front.stop());
 
   it('hands the client certificate, verified, and the peer address to the HTTP side', async () => {
     const socket = await dial(port, ca, client);
@@ -299,7 +293,7 @@ describe('the TLS front and keep-alive', () => {
       await idleClosed;
       busy.destroy();
     } finally {
-      await stopFront(front);
+      await front.stop();
     }
   });
 });
