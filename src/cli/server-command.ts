@@ -8,6 +8,7 @@ import { mkdir } from 'node:fs/promises';
 import type { ControlPlaneWorkerData } from './control-plane-worker.js';
 import { secondsFlag } from './flags.js';
 import { loadTokenFile, type User } from '../apiserver/authn/index.js';
+import { lowerHelperThreads } from './helper-threads.js';
 
 export interface ServerCommandOptions {
   dataDir: string;
@@ -39,6 +40,8 @@ export function parseListen(listen: string): { host: string; port: number } {
 
 export async function runServer(opts: ServerCommandOptions): Promise<void> {
   const started = Date.now();
+  // Before any worker starts: the threads there are now are Node's and V8's helpers.
+  lowerHelperThreads();
   const dataDir = resolve(opts.dataDir);
   const { host, port } = parseListen(opts.listen);
   if (opts.runtime !== undefined) {
