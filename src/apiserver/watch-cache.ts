@@ -16,11 +16,11 @@ export type EventType = 'ADDED' | 'MODIFIED' | 'DELETED';
  * thousands of pods is made of.
  *
  * The text is the value as stored, without the resourceVersion, which `json`
- * adds on each read. A copy of the text with it, kept instead, was a second
- * string of the object's size made for every write (when the first reader
- * flattened the concatenation), while the stored value, which the write had
- * made anyway, lived on until then: both outlived the young generation, and
- * a label patch promoted 4.1 KB to the old one instead of 2.8 KB.
+ * adds on each read. Keeping a copy of the text with it meant a second
+ * string of the object's size for every write (made when the first reader
+ * flattened the concatenation), and under load both strings outlived the
+ * young generation: a label patch promoted 4.1 KB to the old generation,
+ * against 2.8 KB with the stored text alone.
  */
 export class CachedObject {
   private parsed: KubeObject | undefined;
