@@ -13,33 +13,30 @@ import { readdirSync } from 'node:fs';
 import { getPriority, setPriority } from 'node:os';
 
 /** How much lower than the process the helper threads run (nice steps). */
-export const helperNiceSteps = 10;
+const helperNiceSteps = 10;
 
 /**
  * Lowers every thread of this process but the main one by helperNiceSteps
  * (to at most nice 19). Called before the process starts threads of its own
  * (workers), so what it finds are Node's and V8's helpers. Linux only (the
  * threads are listed in /proc/self/task); elsewhere, or where the threads
- * cannot be listed or changed, nothing changes. Returns the threads lowered.
+ * cannot be listed or changed, nothing changes.
  */
-export function lowerHelperThreads(): number {
+export function lowerHelperThreads(): void {
   let tids: number[];
   try {
     tids = readdirSync('/proc/self/task').map(Number);
   } catch {
-    return 0;
+    return;
   }
   const nice = Math.min(19, getPriority(process.pid) + helperNiceSteps);
-  let lowered = 0;
   for (const tid of tids) {
     if (tid === process.pid || !Number.isInteger(tid)) continue;
     try {
       // On Linux a thread id names that one thread here.
       setPriority(tid, nice);
-      lowered++;
     } catch {
       // The thread ended meanwhile: nothing to lower.
     }
   }
-  return lowered;
 }
