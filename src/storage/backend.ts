@@ -41,6 +41,11 @@ export type WriteResult =
   /** The compare failed: current is the key's value now (undefined when absent). */
   | { ok: false; revision: number; current?: KeyValue };
 
+/**
+ * A put carries the value it replaced (prev) only for a watch that asked
+ * for previous values (WatchOptions.prevKv), and never for a create; a
+ * delete always carries the value it deleted.
+ */
 export type WatchEvent =
   | { type: 'put'; kv: KeyValue; prev?: KeyValue }
   | { type: 'delete'; key: string; revision: number; prev: KeyValue };
@@ -54,6 +59,11 @@ export interface WatchOptions {
    * moved the store on. Backends that cannot tell (etcd here) never call it.
    */
   onProgress?: (revision: number) => void;
+  /**
+   * Puts carry the value they replaced, as etcd's watch with prev_kv. Off
+   * by default, as in etcd: the value is then neither read nor copied.
+   */
+  prevKv?: boolean;
 }
 
 export interface Watch {

@@ -150,7 +150,8 @@ export class EtcdBackend implements Backend {
   }
 
   watch(prefix: string, opts: WatchOptions, onEvents: (events: WatchEvent[]) => void, onError: (err: Error) => void): Watch {
-    const sub = new WatchSubscription(prefix, opts.afterRevision, onEvents, onError);
+    // etcd sends previous values for puts too (deletes need theirs); the subscription leaves them out unless asked.
+    const sub = new WatchSubscription(prefix, opts.afterRevision, onEvents, onError, undefined, opts.prevKv);
     if (this.closed) {
       queueMicrotask(() => sub.fail(new BackendUnavailableError('etcd storage is closed')));
       return sub;

@@ -90,7 +90,7 @@ export class MemoryBackend implements Backend {
   }
 
   watch(prefix: string, opts: WatchOptions, onEvents: (events: WatchEvent[]) => void, onError: (err: Error) => void): Watch {
-    const sub = new WatchSubscription(prefix, opts.afterRevision, onEvents, onError, opts.onProgress);
+    const sub = new WatchSubscription(prefix, opts.afterRevision, onEvents, onError, opts.onProgress, opts.prevKv);
     if (this.closed) {
       queueMicrotask(() => sub.fail(new BackendUnavailableError('memory storage is closed')));
       return sub;

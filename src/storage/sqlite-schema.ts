@@ -61,6 +61,8 @@ export function createSchema(db: Database.Database): void {
 
 /** A key's newest row: the last in prev_revision order, which is id order. */
 export const latestRowSql = 'SELECT id, deleted, create_revision, value FROM kv WHERE name = ? ORDER BY prev_revision DESC LIMIT 1';
+/** A key's newest row without its value: what a create or an update compares with. */
+export const latestRowMetaSql = 'SELECT id, deleted, create_revision FROM kv WHERE name = ? ORDER BY prev_revision DESC LIMIT 1';
 /** A key's newest row whose id is at most the second parameter (a read at that revision). */
 export const latestRowAtRevisionSql = 'SELECT id, deleted, create_revision, value FROM kv WHERE name = ? AND id <= ? ORDER BY prev_revision DESC LIMIT 1';
 
@@ -68,10 +70,13 @@ export const latestRowAtRevisionSql = 'SELECT id, deleted, create_revision, valu
 export const currentRevisionSql = `SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'kv'), 0) AS revision`;
 export const compactedRevisionSql = `SELECT value AS revision FROM meta WHERE key = 'compact_revision'`;
 
-export interface LatestRow {
+export interface LatestRowMeta {
   id: number;
   deleted: number;
   create_revision: number;
+}
+
+export interface LatestRow extends LatestRowMeta {
   value: string;
 }
 
@@ -90,9 +95,13 @@ export type WriteOp =
 /**
  * A successful write names its revision and the key's createRevision, not
  * the value, which the caller has (sending it back would copy it twice).
- * prev is the value it replaced; for a delete, the deleted value.
+ * An update names the revision it replaced (prevRevision), whose value is
+ * read only for watches that ask for previous values; a delete returns the
+ * deleted value (prev).
  */
-export type WriteOutcome = { ok: true; revision: number; createRevision: number; prev?: KeyValue } | { ok: false; revision: number; current?: KeyValue };
+export type WriteOutcome =
+  | { ok: true; revision: number; createRevision: number; prevRevision?: number; prev?: KeyValue }
+  | { ok: false; revision: number; current?: KeyValue };
 
 export type WriterRequest = { type: 'write'; ops: WriteOp[] } | { type: 'compact'; revision: number } | { type: 'close' };
 

@@ -3,8 +3,8 @@
 // caller's thread keeps serving reads and requests during the sync.
 
 import { parentPort, workerData } from 'node:worker_threads';
-import { compactedRevisionSql, currentRevisionSql, kvFromRow, latestRowSql, openStateDatabase } from './sqlite-schema.js';
-import type { LatestRow, WriteOp, WriteOutcome, WriterReply, WriterRequest } from './sqlite-schema.js';
+import { compactedRevisionSql, currentRevisionSql, kvFromRow, latestRowMetaSql, latestRowSql, openStateDatabase } from './sqlite-schema.js';
+import type { LatestRow, LatestRowMeta, WriteOp, WriteOutcome, WriterReply, WriterRequest } from './sqlite-schema.js';
 
 const port = parentPort;
 if (!port) throw new Error('sqlite-writer must run as a worker thread');
@@ -12,6 +12,7 @@ if (!port) throw new Error('sqlite-writer must run as a worker thread');
 const db = openStateDatabase((workerData as { path: string }).path);
 
 const latestStmt = db.prepare<[string], LatestRow>(latestRowSql);
+const latestMetaStmt = db.prepare<[string], LatestRowMeta>(latestRowMetaSql);
 const insertStmt = db.prepare<[number, string, number, number, number, number, string]>(
   'INSERT INTO kv (id, name, created, deleted, create_revision, prev_revision, value) VALUES (?, ?, ?, ?, ?, ?, ?)',
 );
@@ -40,24 +41,33 @@ function append(name: string, created: boolean, deleted: boolean, createRevision
   return id;
 }
 
+/** A failed compare: the key's value now, if it has one. */
+function conflict(key: string): WriteOutcome {
+  const row = latestStmt.get(key);
+  return row && row.deleted === 0 ? { ok: false, revision, current: kvFromRow(key, row) } : { ok: false, revision };
+}
+
 // Each compare is checked against the key's newest row, not left to the
 // UNIQUE index alone: after compaction a stale prev_revision may no longer
-// collide with anything.
+// collide with anything. A create or an update reads that row without its
+// value (the value is read again only on a conflict): nothing needs it.
 function apply(op: WriteOp): WriteOutcome {
-  const row = latestStmt.get(op.key);
-  const live = row && row.deleted === 0 ? kvFromRow(op.key, row) : undefined;
   switch (op.op) {
     case 'create': {
-      if (live) return { ok: false, revision, current: live };
+      const row = latestMetaStmt.get(op.key);
+      if (row && row.deleted === 0) return conflict(op.key);
       const id = append(op.key, true, false, 0, row?.id ?? 0, op.value);
       return { ok: true, revision: id, createRevision: id };
     }
     case 'update': {
-      if (!live || live.modRevision !== op.expected) return live ? { ok: false, revision, current: live } : { ok: false, revision };
-      const id = append(op.key, false, false, live.createRevision, live.modRevision, op.value);
-      return { ok: true, revision: id, createRevision: live.createRevision, prev: live };
+      const row = latestMetaStmt.get(op.key);
+      if (!row || row.deleted !== 0 || row.id !== op.expected) return conflict(op.key);
+      const id = append(op.key, false, false, row.create_revision, row.id, op.value);
+      return { ok: true, revision: id, createRevision: row.create_revision, prevRevision: row.id };
     }
     case 'delete': {
+      const row = latestStmt.get(op.key);
+      const live = row && row.deleted === 0 ? kvFromRow(op.key, row) : undefined;
       if (!live || (op.expected !== 0 && live.modRevision !== op.expected)) return live ? { ok: false, revision, current: live } : { ok: false, revision };
       const id = append(op.key, false, true, live.createRevision, live.modRevision, live.value);
       return { ok: true, revision: id, createRevision: live.createRevision, prev: live };

@@ -154,7 +154,7 @@ export class SqliteBackend implements Backend {
   }
 
   watch(prefix: string, opts: WatchOptions, onEvents: (events: WatchEvent[]) => void, onError: (err: Error) => void): Watch {
-    const sub = new WatchSubscription(prefix, opts.afterRevision, onEvents, onError, opts.onProgress);
+    const sub = new WatchSubscription(prefix, opts.afterRevision, onEvents, onError, opts.onProgress, opts.prevKv);
     const refusal =
       this.state !== 'open'
         ? (this.failure ?? new BackendUnavailableError('sqlite storage is closed'))
@@ -283,6 +283,7 @@ export class SqliteBackend implements Backend {
   private committed(batch: QueuedWrite[], outcomes: WriteOutcome[]): void {
     const events: WatchEvent[] = [];
     const results: WriteResult[] = new Array(outcomes.length);
+    const wantPrev = this.live.wantPrev;
     for (let i = 0; i < outcomes.length; i++) {
       const outcome = outcomes[i]!;
       if (!outcome.ok) {
@@ -297,7 +298,8 @@ export class SqliteBackend implements Backend {
       } else {
         // The written value is the caller's own string: watchers and the caller get it back as given.
         const kv: KeyValue = { key: op.key, value: op.value, createRevision: outcome.createRevision, modRevision: outcome.revision };
-        events.push(outcome.prev ? { type: 'put', kv, prev: outcome.prev } : { type: 'put', kv });
+        const prev = wantPrev && outcome.prevRevision !== undefined ? this.readReplaced(op.key, outcome.prevRevision, outcome.createRevision) : undefined;
+        events.push(prev ? { type: 'put', kv, prev } : { type: 'put', kv });
         results[i] = { ok: true, revision: outcome.revision, kv };
       }
       this.notifiedRevision = Math.max(this.notifiedRevision, outcome.revision);
@@ -307,6 +309,18 @@ export class SqliteBackend implements Backend {
       this.live.deliver(events);
     }
     for (let i = 0; i < outcomes.length; i++) (batch[i] as QueuedWrite).resolve(results[i]!);
+  }
+
+  /**
+   * The value a put replaced, for the watches that take previous values
+   * (the writer reports only its revision). Compaction removes a row only
+   * once a later one at or below its target replaces it, and it runs on the
+   * writer after the write it follows has been handled here: the row is
+   * there until this batch's events are out.
+   */
+  private readReplaced(key: string, revision: number, createRevision: number): KeyValue | undefined {
+    const row = this.stmt<{ value: string }>('SELECT value FROM kv WHERE id = ?').get(revision);
+    return row ? { key, value: row.value, createRevision, modRevision: revision } : undefined;
   }
 
   /**
@@ -331,7 +345,7 @@ export class SqliteBackend implements Backend {
       sub.fail(new CompactedError(from, page.compacted));
       return;
     }
-    sub.deliver(page.rows.map((row) => eventFromRow(row)));
+    sub.deliver(page.rows.map((row) => eventFromRow(row, sub.prevKv)));
     if (!sub.active) return;
     const last = page.rows[page.rows.length - 1];
     if (last && page.rows.length === replayPage) {
@@ -406,11 +420,11 @@ export class SqliteBackend implements Backend {
   }
 }
 
-function eventFromRow(row: HistoryRow): WatchEvent {
+function eventFromRow(row: HistoryRow, withPrev: boolean): WatchEvent {
   if (row.deleted) {
     return { type: 'delete', key: row.name, revision: row.id, prev: { key: row.name, value: row.value, createRevision: row.create_revision, modRevision: row.prev_revision } };
   }
   const kv: KeyValue = { key: row.name, value: row.value, createRevision: row.create_revision, modRevision: row.id };
-  if (row.created || row.prev_value === null) return { type: 'put', kv };
+  if (!withPrev || row.created || row.prev_value === null) return { type: 'put', kv };
   return { type: 'put', kv, prev: { key: row.name, value: row.prev_value, createRevision: row.create_revision, modRevision: row.prev_revision } };
 }

@@ -23,6 +23,8 @@ export class WatchSubscription implements Watch {
     private readonly onEvents: (events: WatchEvent[]) => void,
     private readonly onError: (err: Error) => void,
     private readonly onProgress?: (revision: number) => void,
+    /** Whether puts carry the value they replaced (WatchOptions.prevKv); if not, it is left out. */
+    readonly prevKv = false,
   ) {}
 
   get active(): boolean {
@@ -38,7 +40,7 @@ export class WatchSubscription implements Watch {
     if (this.finished) return;
     // Every write reaches every watch of the backend (one per resource): most find nothing of theirs.
     let mine: WatchEvent[] | undefined;
-    for (const e of events) if (eventRevision(e) > this.cursor && eventKey(e).startsWith(this.prefix)) (mine ??= []).push(e);
+    for (const e of events) if (eventRevision(e) > this.cursor && eventKey(e).startsWith(this.prefix)) (mine ??= []).push(this.prevKv || e.type !== 'put' || e.prev === undefined ? e : { type: 'put', kv: e.kv });
     if (mine !== undefined) {
       const batch = mine;
       this.cursor = eventRevision(batch[batch.length - 1]!);
@@ -85,22 +87,34 @@ const noEvents: readonly WatchEvent[] = Object.freeze([]);
  */
 export class LiveWatches implements Iterable<WatchSubscription> {
   private readonly subs = new Set<WatchSubscription>();
+  /** How many of them take puts' previous values. */
+  private withPrev = 0;
   /** Watches by prefix, for prefixes ending in "/"; the others are tested one by one. */
   private byPrefix: Map<string, WatchSubscription[]> | undefined;
   private others: WatchSubscription[] = [];
 
   add(sub: WatchSubscription): void {
+    if (this.subs.has(sub)) return;
     this.subs.add(sub);
+    if (sub.prevKv) this.withPrev++;
     this.byPrefix = undefined;
   }
 
   delete(sub: WatchSubscription): void {
-    if (this.subs.delete(sub)) this.byPrefix = undefined;
+    if (!this.subs.delete(sub)) return;
+    if (sub.prevKv) this.withPrev--;
+    this.byPrefix = undefined;
   }
 
   clear(): void {
     this.subs.clear();
+    this.withPrev = 0;
     this.byPrefix = undefined;
+  }
+
+  /** Whether any of the watches takes puts' previous values (WatchOptions.prevKv). */
+  get wantPrev(): boolean {
+    return this.withPrev > 0;
   }
 
   [Symbol.iterator](): Iterator<WatchSubscription> {

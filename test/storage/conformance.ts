@@ -259,27 +259,53 @@ export function backendConformance(open: () => Promise<BackendUnderTest>, opts: 
     recorder.cancel();
   });
 
-  test('watch events carry the previous value for updates and deletes', async (b) => {
+  test('watch events carry the previous value for updates (when asked, as prev_kv) and deletes', async (b) => {
     const start = await b.currentRevision();
     const v1 = written(await b.create('/e/a', 'v1'));
     const v2 = written(await b.update('/e/a', 'v2', v1.modRevision));
     const del = await b.delete('/e/a', v2.modRevision);
-    const replayed = new WatchRecorder(b, '/e/', start);
+    const replayed = new WatchRecorder(b, '/e/', start, { prevKv: true });
+    const replayedPlain = new WatchRecorder(b, '/e/', start);
     await replayed.untilEvents(3);
+    await replayedPlain.untilEvents(3);
     replayed.cancel();
-    const live = new WatchRecorder(b, '/e/', del.revision);
+    replayedPlain.cancel();
+    // Live, a watch that asks for previous values beside one that does not.
+    const live = new WatchRecorder(b, '/e/', del.revision, { prevKv: true });
+    const livePlain = new WatchRecorder(b, '/e/', del.revision);
     const v3 = written(await b.create('/e/a', 'v3'));
     const v4 = written(await b.update('/e/a', 'v4', v3.modRevision));
     const del2 = await b.delete('/e/a', 0);
     await live.untilEvents(3);
+    await livePlain.untilEvents(3);
     const expected = (c: KeyValue, u: KeyValue, d: number): WatchEvent[] => [
       { type: 'put', kv: c },
       { type: 'put', kv: u, prev: c },
       { type: 'delete', key: '/e/a', revision: d, prev: u },
     ];
+    const withoutPrev = (c: KeyValue, u: KeyValue, d: number): WatchEvent[] => [
+      { type: 'put', kv: c },
+      { type: 'put', kv: u },
+      { type: 'delete', key: '/e/a', revision: d, prev: u },
+    ];
     assert.deepEqual(replayed.events, expected(v1, v2, del.revision));
     assert.deepEqual(live.events, expected(v3, v4, del2.revision));
+    assert.deepEqual(replayedPlain.events, withoutPrev(v1, v2, del.revision));
+    assert.deepEqual(livePlain.events, withoutPrev(v3, v4, del2.revision));
     live.cancel();
+    livePlain.cancel();
+    // Once no watch asks for them, none are read; asking again brings them back.
+    const afterCancel = new WatchRecorder(b, '/e/', del2.revision);
+    const v5 = written(await b.create('/e/a', 'v5'));
+    const v6 = written(await b.update('/e/a', 'v6', v5.modRevision));
+    await afterCancel.untilEvents(2);
+    assert.deepEqual(afterCancel.events, [{ type: 'put', kv: v5 }, { type: 'put', kv: v6 }]);
+    const again = new WatchRecorder(b, '/e/', v6.modRevision, { prevKv: true });
+    const v7 = written(await b.update('/e/a', 'v7', v6.modRevision));
+    await again.untilEvents(1);
+    assert.deepEqual(again.events, [{ type: 'put', kv: v7, prev: v6 }]);
+    afterCancel.cancel();
+    again.cancel();
   });
 
   test('a watch sees only keys under its prefix', async (b) => {
@@ -375,7 +401,7 @@ export function backendConformance(open: () => Promise<BackendUnderTest>, opts: 
       const v2 = written(await b.update('/re/x', 'v2', v1.modRevision));
       const reopened = await (under.reopen as () => Promise<Backend>)();
       assert.deepEqual((await reopened.get('/re/x')).kv, v2);
-      const recorder = new WatchRecorder(reopened, '/re/', start);
+      const recorder = new WatchRecorder(reopened, '/re/', start, { prevKv: true });
       await recorder.untilEvents(2);
       assert.deepEqual(recorder.events, [
         { type: 'put', kv: v1 },

@@ -13,10 +13,10 @@ export class WatchRecorder {
   private readonly watch: Watch;
   private readonly waiters = new Set<() => void>();
 
-  constructor(backend: Backend, prefix: string, afterRevision: number) {
+  constructor(backend: Backend, prefix: string, afterRevision: number, opts: { prevKv?: boolean } = {}) {
     this.watch = backend.watch(
       prefix,
-      { afterRevision },
+      { afterRevision, ...opts },
       (events) => {
         this.batches.push(events);
         this.events.push(...events);
