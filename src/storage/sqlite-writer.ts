@@ -41,10 +41,14 @@ function append(name: string, created: boolean, deleted: boolean, createRevision
   return id;
 }
 
-/** A failed compare: the key's value now, if it has one. */
-function conflict(key: string): WriteOutcome {
-  const row = latestStmt.get(key);
+/** A failed compare, given the key's newest row: the key's value now, if it has one. */
+function failed(key: string, row: LatestRow | undefined): WriteOutcome {
   return row && row.deleted === 0 ? { ok: false, revision, current: kvFromRow(key, row) } : { ok: false, revision };
+}
+
+/** A failed compare of a create or an update, which read the newest row without its value: read again with it. */
+function conflict(key: string): WriteOutcome {
+  return failed(key, latestStmt.get(key));
 }
 
 // Each compare is checked against the key's newest row, not left to the
@@ -67,10 +71,10 @@ function apply(op: WriteOp): WriteOutcome {
     }
     case 'delete': {
       const row = latestStmt.get(op.key);
-      const live = row && row.deleted === 0 ? kvFromRow(op.key, row) : undefined;
-      if (!live || (op.expected !== 0 && live.modRevision !== op.expected)) return live ? { ok: false, revision, current: live } : { ok: false, revision };
-      const id = append(op.key, false, true, live.createRevision, live.modRevision, live.value);
-      return { ok: true, revision: id, createRevision: live.createRevision, prev: live };
+      if (!row || row.deleted !== 0 || (op.expected !== 0 && row.id !== op.expected)) return failed(op.key, row);
+      const deleted = kvFromRow(op.key, row);
+      const id = append(op.key, false, true, deleted.createRevision, deleted.modRevision, deleted.value);
+      return { ok: true, revision: id, createRevision: deleted.createRevision, prev: deleted };
     }
   }
 }

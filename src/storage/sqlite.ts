@@ -345,7 +345,7 @@ export class SqliteBackend implements Backend {
       sub.fail(new CompactedError(from, page.compacted));
       return;
     }
-    sub.deliver(page.rows.map((row) => eventFromRow(row, sub.prevKv)));
+    sub.deliver(page.rows.map(eventFromRow));
     if (!sub.active) return;
     const last = page.rows[page.rows.length - 1];
     if (last && page.rows.length === replayPage) {
@@ -420,11 +420,11 @@ export class SqliteBackend implements Backend {
   }
 }
 
-function eventFromRow(row: HistoryRow, withPrev: boolean): WatchEvent {
+function eventFromRow(row: HistoryRow): WatchEvent {
   if (row.deleted) {
     return { type: 'delete', key: row.name, revision: row.id, prev: { key: row.name, value: row.value, createRevision: row.create_revision, modRevision: row.prev_revision } };
   }
   const kv: KeyValue = { key: row.name, value: row.value, createRevision: row.create_revision, modRevision: row.id };
-  if (!withPrev || row.created || row.prev_value === null) return { type: 'put', kv };
+  if (row.created || row.prev_value === null) return { type: 'put', kv };
   return { type: 'put', kv, prev: { key: row.name, value: row.prev_value, createRevision: row.create_revision, modRevision: row.prev_revision } };
 }

@@ -87,34 +87,28 @@ const noEvents: readonly WatchEvent[] = Object.freeze([]);
  */
 export class LiveWatches implements Iterable<WatchSubscription> {
   private readonly subs = new Set<WatchSubscription>();
-  /** How many of them take puts' previous values. */
-  private withPrev = 0;
   /** Watches by prefix, for prefixes ending in "/"; the others are tested one by one. */
   private byPrefix: Map<string, WatchSubscription[]> | undefined;
   private others: WatchSubscription[] = [];
 
   add(sub: WatchSubscription): void {
-    if (this.subs.has(sub)) return;
     this.subs.add(sub);
-    if (sub.prevKv) this.withPrev++;
     this.byPrefix = undefined;
   }
 
   delete(sub: WatchSubscription): void {
-    if (!this.subs.delete(sub)) return;
-    if (sub.prevKv) this.withPrev--;
-    this.byPrefix = undefined;
+    if (this.subs.delete(sub)) this.byPrefix = undefined;
   }
 
   clear(): void {
     this.subs.clear();
-    this.withPrev = 0;
     this.byPrefix = undefined;
   }
 
-  /** Whether any of the watches takes puts' previous values (WatchOptions.prevKv). */
+  /** Whether any of the watches takes puts' previous values (WatchOptions.prevKv); asked once per batch of writes. */
   get wantPrev(): boolean {
-    return this.withPrev > 0;
+    for (const sub of this.subs) if (sub.prevKv) return true;
+    return false;
   }
 
   [Symbol.iterator](): Iterator<WatchSubscription> {

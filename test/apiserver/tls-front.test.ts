@@ -22,7 +22,6 @@ async function startFront(handle: (req: IncomingMessage, res: ServerResponse) =>
   return { front, http, port, ca, client };
 }
 
-
 function dial(port: number, ca: KeyPairPem, cert?: KeyPairPem): Promise<TLSSocket> {
   return new Promise((resolve, reject) => {
     const socket = connect({ host: '127.0.0.1', port, ca: ca.certPem, ...(cert ? { cert: cert.certPem, key: cert.keyPem } : {}) }, () => resolve(socket));
