@@ -289,6 +289,8 @@ export class TlsFront {
 
   /** Stops listening, closes every connection and ends the front's thread. */
   async stop(): Promise<void> {
+    // The front's listener reports closed only once its connections have ended: they are closed
+    // first, and terminate closes any accepted while the close was on its way.
     this.closeAllConnections();
     await new Promise<void>((resolve) => this.close(resolve));
     await this.terminate();

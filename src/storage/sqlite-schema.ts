@@ -59,12 +59,17 @@ export function createSchema(db: Database.Database): void {
   `);
 }
 
-/** A key's newest row: the last in prev_revision order, which is id order. */
-export const latestRowSql = 'SELECT id, deleted, create_revision, value FROM kv WHERE name = ? ORDER BY prev_revision DESC LIMIT 1';
+/** A key's newest row (the last in prev_revision order, which is id order), with the given columns and condition. */
+function latestRowQuery(columns: string, condition = ''): string {
+  return `SELECT ${columns} FROM kv WHERE name = ?${condition} ORDER BY prev_revision DESC LIMIT 1`;
+}
+
+/** A key's newest row. */
+export const latestRowSql = latestRowQuery('id, deleted, create_revision, value');
 /** A key's newest row without its value: what a create or an update compares with. */
-export const latestRowMetaSql = 'SELECT id, deleted, create_revision FROM kv WHERE name = ? ORDER BY prev_revision DESC LIMIT 1';
+export const latestRowMetaSql = latestRowQuery('id, deleted, create_revision');
 /** A key's newest row whose id is at most the second parameter (a read at that revision). */
-export const latestRowAtRevisionSql = 'SELECT id, deleted, create_revision, value FROM kv WHERE name = ? AND id <= ? ORDER BY prev_revision DESC LIMIT 1';
+export const latestRowAtRevisionSql = latestRowQuery('id, deleted, create_revision, value', ' AND id <= ?');
 
 /** AUTOINCREMENT's counter, which survives compaction deleting the newest rows. */
 export const currentRevisionSql = `SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'kv'), 0) AS revision`;

@@ -334,7 +334,7 @@ export class SqliteBackend implements Backend {
     const from = sub.cursor;
     let page: { compacted: number; rows: HistoryRow[] };
     try {
-      page = this.snapshot(() => ({ compacted: this.readCompactedRevision(), rows: this.readHistory(sub.prefix, from, until) }));
+      page = this.snapshot(() => ({ compacted: this.readCompactedRevision(), rows: this.readHistory(sub.prefix, from, until, sub.prevKv) }));
     } catch (err) {
       this.catchingUp.delete(sub);
       sub.fail(new BackendUnavailableError(`reading watch history failed: ${(err as Error).message}`, { cause: err }));
@@ -358,14 +358,15 @@ export class SqliteBackend implements Backend {
     this.live.add(sub);
   }
 
-  private readHistory(prefix: string, after: number, until: number): HistoryRow[] {
+  /** A page of history; an update's replaced value is read (joined) only for a watch that asks for previous values. */
+  private readHistory(prefix: string, after: number, until: number, withPrev: boolean): HistoryRow[] {
     const end = prefixEnd(prefix);
     const names = end === undefined ? '' : 'AND kv.name >= @from AND kv.name < @to';
     const params: Record<string, string | number> = { after, until, limit: replayPage };
     if (end !== undefined) Object.assign(params, { from: prefix, to: end });
+    const prev = withPrev ? 'prev.value AS prev_value FROM kv LEFT JOIN kv AS prev ON prev.id = kv.prev_revision AND kv.created = 0 AND kv.deleted = 0' : 'NULL AS prev_value FROM kv';
     return this.stmt<HistoryRow>(
-      `SELECT kv.id, kv.name, kv.created, kv.deleted, kv.create_revision, kv.prev_revision, kv.value, prev.value AS prev_value
-       FROM kv LEFT JOIN kv AS prev ON prev.id = kv.prev_revision AND kv.created = 0 AND kv.deleted = 0
+      `SELECT kv.id, kv.name, kv.created, kv.deleted, kv.create_revision, kv.prev_revision, kv.value, ${prev}
        WHERE kv.id > @after AND kv.id <= @until ${names} ORDER BY kv.id LIMIT @limit`,
     ).all(params);
   }
