@@ -6,7 +6,9 @@
 // ownership, the store and its watch cache, the response) on the sqlite store.
 // The main thread's CPU per write, median of 5 rounds: the figure to compare
 // two builds by, since the socket and TLS costs the wrk figures carry (about
-// a third) are the same for both. Run alone with `node dist/bench/write-path.js`.
+// a third) are the same for both. Then the JS heap bytes each write
+// allocates (bench/allocation.ts), which vary far less between runs than any
+// timing. Run alone with `node dist/bench/write-path.js`.
 import { IncomingMessage, ServerResponse } from 'node:http';
 import { Socket } from 'node:net';
 import { Writable } from 'node:stream';
@@ -18,6 +20,7 @@ import { startApiServer } from '../src/apiserver/start.js';
 import type { User } from '../src/apiserver/authn/index.js';
 import { openBackend } from '../src/storage/open.js';
 import { measureCpu, percentile } from './common.js';
+import { allocatedPerRequest, allocationRow } from './allocation.js';
 
 const token = 'write-path-bench';
 const admin: User = { name: 'nami-bench', groups: ['system:masters'] };
@@ -77,14 +80,20 @@ export async function runWritePathBench(rounds = 5, perRound = 6000, targets = 2
     console.log(`\n== API server write path, in process (sqlite store; ${rounds} rounds of ${perRound} creates and ${perRound} label patches of ${targets} pods, 64 at a time) ==`);
     // The pods the patches change, round after round, as the wrk benchmark's are.
     await timed(targets, 64, (i) => send(handle, 'POST', '/api/v1/namespaces/default/pods', 'application/json', podBody(`target-${i}`, i)));
+    let created = 0;
+    const createPod = () => {
+      const n = created++;
+      return send(handle, 'POST', '/api/v1/namespaces/default/pods', 'application/json', podBody(`pod-${n}`, n));
+    };
     let patched = 0;
+    // Another field manager than the creator's, as `kubectl label` is.
+    const labelPatch = () => {
+      const n = patched++;
+      return send(handle, 'PATCH', `/api/v1/namespaces/default/pods/target-${n % targets}`, 'application/merge-patch+json', `{"metadata":{"labels":{"touched":"${n}"}}}`, 'nami-bench-label');
+    };
     for (let round = 0; round <= rounds; round++) {
-      const create = await timed(perRound, 64, (i) => send(handle, 'POST', '/api/v1/namespaces/default/pods', 'application/json', podBody(`r${round}-${i}`, i)));
-      // Another field manager than the creator's, as `kubectl label` is.
-      const patch = await timed(perRound, 64, () => {
-        const n = patched++;
-        return send(handle, 'PATCH', `/api/v1/namespaces/default/pods/target-${n % targets}`, 'application/merge-patch+json', `{"metadata":{"labels":{"touched":"${n}"}}}`, 'nami-bench-label');
-      });
+      const create = await timed(perRound, 64, createPod);
+      const patch = await timed(perRound, 64, labelPatch);
       // Round 0 warms the JIT up and is not counted.
       if (round === 0) continue;
       creates.push(create);
@@ -94,6 +103,9 @@ export async function runWritePathBench(rounds = 5, perRound = 6000, targets = 2
     const spread = (xs: number[]) => `${Math.min(...xs).toFixed(1)}-${Math.max(...xs).toFixed(1)}`;
     console.log(`create pod     ${median(creates).toFixed(1).padStart(6)} µs main-thread CPU per write (rounds ${spread(creates)})`);
     console.log(`label patch    ${median(patches).toFixed(1).padStart(6)} µs main-thread CPU per write (rounds ${spread(patches)})`);
+    const allocation = (request: () => Promise<number>) => allocatedPerRequest(perRound, (count) => timed(count, 64, request).then(() => undefined));
+    console.log(allocationRow('create pod', await allocation(createPod)));
+    console.log(allocationRow('label patch', await allocation(labelPatch)));
   } finally {
     await server.close();
     await backend.close();
