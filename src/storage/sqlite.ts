@@ -364,10 +364,11 @@ export class SqliteBackend implements Backend {
     const names = end === undefined ? '' : 'AND kv.name >= @from AND kv.name < @to';
     const params: Record<string, string | number> = { after, until, limit: replayPage };
     if (end !== undefined) Object.assign(params, { from: prefix, to: end });
-    const prev = withPrev ? 'prev.value AS prev_value FROM kv LEFT JOIN kv AS prev ON prev.id = kv.prev_revision AND kv.created = 0 AND kv.deleted = 0' : 'NULL AS prev_value FROM kv';
+    const prevValue = withPrev ? 'prev.value' : 'NULL';
+    const prevJoin = withPrev ? 'LEFT JOIN kv AS prev ON prev.id = kv.prev_revision AND kv.created = 0 AND kv.deleted = 0' : '';
     return this.stmt<HistoryRow>(
-      `SELECT kv.id, kv.name, kv.created, kv.deleted, kv.create_revision, kv.prev_revision, kv.value, ${prev}
-       WHERE kv.id > @after AND kv.id <= @until ${names} ORDER BY kv.id LIMIT @limit`,
+      `SELECT kv.id, kv.name, kv.created, kv.deleted, kv.create_revision, kv.prev_revision, kv.value, ${prevValue} AS prev_value
+       FROM kv ${prevJoin} WHERE kv.id > @after AND kv.id <= @until ${names} ORDER BY kv.id LIMIT @limit`,
     ).all(params);
   }
 
