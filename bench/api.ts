@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { cpuRow, measure, measureCpu, percentile, rssMb, row, startServer } from './common.js';
 import { findWrk, runWrk, wrkMissingMessage, wrkRow, type WrkFigures } from './wrk.js';
+import { aimRows, type AimFigures } from './aims.js';
 
 function pod(name: string): KubeObject {
   return {
@@ -26,7 +27,11 @@ const podsPath = (namespace: string, name?: string) => ({ group: '', version: 'v
 /** The API server alone: no scheduler or controllers reacting to the benchmark's pods. */
 const apiServerOnly = ['--no-scheduler', '--no-controllers'];
 
+/** Untimed creates before the timed ones, on each server of runApiBench. */
+const warmUpCreates = 10_000;
+
 export async function runApiBench(opts: { pods?: number } = {}): Promise<void> {
+  const aims: AimFigures = {};
   const listSize = opts.pods ?? 10_000;
   const concurrency = 64;
   console.log(`\n== API server (${concurrency} concurrent clients) ==`);
@@ -40,6 +45,7 @@ export async function runApiBench(opts: { pods?: number } = {}): Promise<void> {
   }
   starts.sort((a, b) => a - b);
   console.log(`cold start to ready (fresh data dir, 3 runs): min ${starts[0]!.toFixed(0)} ms, median ${starts[1]!.toFixed(0)} ms`);
+  aims.readyMs = starts[1]!;
 
   const etcd = findEtcd() ? await startEtcd() : undefined;
   const backends: { label: string; spec: string }[] = [{ label: 'sqlite', spec: 'sqlite' }];
@@ -52,11 +58,16 @@ export async function runApiBench(opts: { pods?: number } = {}): Promise<void> {
     const client = new RestClient(loadKubeconfig(server.kubeconfig), 'nami-bench');
     try {
       await new Promise((r) => setTimeout(r, 1000));
-      if (b.label === 'sqlite') console.log(`idle RSS after start: ${rssMb(server.pid).toFixed(1)} MB`);
+      if (b.label === 'sqlite') {
+        aims.idleRssMb = rssMb(server.pid);
+        console.log(`idle RSS after start: ${aims.idleRssMb.toFixed(1)} MB`);
+      }
       // Open the 64 keep-alive connections (TLS handshakes) before anything is timed.
       await measure(4 * concurrency, concurrency, () => client.requestText('GET', '/version'));
-      // Steady state: 1,000 untimed creates let the JIT compile the server's write path first.
-      await measure(1000, concurrency, (i) => client.create(podsPath('kube-public'), pod(`jit-${i}`)));
+      // Steady state: untimed creates first let the JIT compile the server's write path and the
+      // heap grow to its working size. After 1,000, successive rounds of 5,000 still ran faster
+      // (3,221, 3,697, then 4,334/s); after 10,000 they were level (5,002, 4,906, 5,031/s).
+      await measure(warmUpCreates, concurrency, (i) => client.create(podsPath('kube-public'), pod(`jit-${i}`)));
       const creates = await measureCpu(server.pid, 5000, concurrency, (i) => client.create(podsPath('default'), pod(`warm-${b.label}-${i}`)));
       createRates[b.label] = creates.perSecond;
       console.log(row(`create pod (${b.label})`, creates));
@@ -93,19 +104,27 @@ export async function runApiBench(opts: { pods?: number } = {}): Promise<void> {
       await measure(listSize, concurrency, (i) => client.create(podsPath('big'), pod(`p-${i}`)));
       // Served: the whole body received; parsed: JSON.parse in the client as well.
       const listPath = resourceUrlPath({ ...podsPath('big'), name: undefined });
-      console.log(row(`list ${listSize} pods, served`, await measure(20, 1, () => client.requestText('GET', listPath))));
+      const served = await measure(20, 1, () => client.requestText('GET', listPath));
+      aims.listP50Ms = served.p50;
+      console.log(row(`list ${listSize} pods, served`, served));
       console.log(row(`list ${listSize} pods, client-parsed`, await measure(20, 1, () => client.list(podsPath('big')))));
       const selected = await measure(20, 1, () => client.requestText('GET', listPath, { query: { labelSelector: 'shard=1' } }));
       console.log(row(`list ${listSize} pods, label selector`, selected));
-      console.log(`RSS with ${listSize + 7000} pods stored: ${rssMb(server.pid).toFixed(1)} MB`);
+      // The warm-up's pods, the timed creates' 5,000, the watched 1,000 and the list's.
+      console.log(`RSS with ${warmUpCreates + 6000 + listSize} pods stored: ${rssMb(server.pid).toFixed(1)} MB`);
     } finally {
       client.close();
       await server.stop();
     }
   }
-  if (createRates.etcd) console.log(`creates through sqlite / through etcd: ${(createRates.sqlite! / createRates.etcd).toFixed(2)}x`);
+  if (createRates.etcd) {
+    aims.sqliteOverEtcd = createRates.sqlite! / createRates.etcd;
+    console.log(`creates through sqlite / through etcd: ${aims.sqliteOverEtcd.toFixed(2)}x`);
+  }
   await etcd?.stop();
-  await runWrkWrites(concurrency);
+  const writes = await runWrkWrites(concurrency);
+  console.log('\n== Aims ==');
+  for (const line of aimRows({ ...aims, createP99Ms: writes?.createP99, patchP99Ms: writes?.patchP99 })) console.log(line);
 }
 
 /**
@@ -115,12 +134,12 @@ export async function runApiBench(opts: { pods?: number } = {}): Promise<void> {
  * patches. The rounds are printed one by one (their spread is the machine's
  * noise), then their medians.
  */
-async function runWrkWrites(connections: number, rounds = 3, seconds = 4): Promise<void> {
+async function runWrkWrites(connections: number, rounds = 3, seconds = 4): Promise<{ createP99: number; patchP99: number } | undefined> {
   console.log(`\n== API server writes from wrk (${connections} connections; ${rounds} rounds on fresh servers, ${seconds} s each) ==`);
   const wrk = findWrk();
   if (!wrk) {
     console.log(`${wrkMissingMessage}: figures skipped`);
-    return;
+    return undefined;
   }
   const dir = mkdtempSync(join(tmpdir(), 'nami-bench-tokens-'));
   const token = randomBytes(16).toString('hex');
@@ -145,6 +164,7 @@ async function runWrkWrites(connections: number, rounds = 3, seconds = 4): Promi
         `p99 ${median(fs.map((f) => f.p99)).toFixed(2)} ms (lowest ${Math.min(...fs.map((f) => f.p99)).toFixed(2)} ms), server CPU ${median(fs.map((f) => f.cpuUs)).toFixed(0)} µs/op`,
     );
   }
+  return { createP99: median(creates.map((f) => f.p99)), patchP99: median(patches.map((f) => f.p99)) };
 }
 
 async function wrkRound(wrk: string, tokenFile: string, token: string, connections: number, seconds: number): Promise<[WrkFigures, WrkFigures]> {
