@@ -13,7 +13,7 @@ function sampledBytes(node: HeapProfiler.SamplingHeapProfileNode): number {
 }
 
 /** JS heap bytes allocated per request by `run(count)`, which makes count requests. */
-export async function allocatedPerRequest(count: number, run: (count: number) => Promise<void>): Promise<number> {
+export async function allocatedPerRequest(count: number, run: (count: number) => Promise<unknown>): Promise<number> {
   const session = new Session();
   session.connect();
   try {

@@ -29,6 +29,9 @@ const apiServerOnly = ['--no-scheduler', '--no-controllers'];
 
 /** Untimed creates before the timed ones, on each server of runApiBench. */
 const warmUpCreates = 10_000;
+/** The timed creates (the get and patch figures then read and change these pods), and the creates whose watch events are timed. */
+const timedCreates = 5000;
+const watchedCreates = 1000;
 
 export async function runApiBench(opts: { pods?: number } = {}): Promise<void> {
   const aims: AimFigures = {};
@@ -68,14 +71,14 @@ export async function runApiBench(opts: { pods?: number } = {}): Promise<void> {
       // heap grow to its working size. After 1,000, successive rounds of 5,000 still ran faster
       // (3,221, 3,697, then 4,334/s); after 10,000 they were level (5,002, 4,906, 5,031/s).
       await measure(warmUpCreates, concurrency, (i) => client.create(podsPath('kube-public'), pod(`jit-${i}`)));
-      const creates = await measureCpu(server.pid, 5000, concurrency, (i) => client.create(podsPath('default'), pod(`warm-${b.label}-${i}`)));
+      const creates = await measureCpu(server.pid, timedCreates, concurrency, (i) => client.create(podsPath('default'), pod(`warm-${b.label}-${i}`)));
       createRates[b.label] = creates.perSecond;
       console.log(row(`create pod (${b.label})`, creates));
       if (b.label !== 'sqlite') continue;
       // The figure least disturbed by other load on the machine (the client's share is not in it).
       console.log(cpuRow('  create pod', creates));
-      console.log(row('get pod', await measure(10000, concurrency, (i) => client.get(podsPath('default', `warm-sqlite-${i % 5000}`)))));
-      const updates = await measureCpu(server.pid, 5000, concurrency, (i) => client.patch(podsPath('default', `warm-sqlite-${i}`), { metadata: { labels: { touched: 'yes' } } }, 'merge'));
+      console.log(row('get pod', await measure(10000, concurrency, (i) => client.get(podsPath('default', `warm-sqlite-${i % timedCreates}`)))));
+      const updates = await measureCpu(server.pid, timedCreates, concurrency, (i) => client.patch(podsPath('default', `warm-sqlite-${i}`), { metadata: { labels: { touched: 'yes' } } }, 'merge'));
       console.log(row('update (label patch)', updates));
       console.log(cpuRow('  update (label patch)', updates));
 
@@ -89,7 +92,7 @@ export async function runApiBench(opts: { pods?: number } = {}): Promise<void> {
       });
       await client.create({ group: '', version: 'v1', plural: 'namespaces' }, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'watched' } });
       await new Promise((r) => setTimeout(r, 300));
-      await measure(1000, concurrency, async (i) => {
+      await measure(watchedCreates, concurrency, async (i) => {
         const name = `w-${i}`;
         sent.set(name, performance.now());
         await client.create(podsPath('watched'), pod(name));
@@ -110,8 +113,7 @@ export async function runApiBench(opts: { pods?: number } = {}): Promise<void> {
       console.log(row(`list ${listSize} pods, client-parsed`, await measure(20, 1, () => client.list(podsPath('big')))));
       const selected = await measure(20, 1, () => client.requestText('GET', listPath, { query: { labelSelector: 'shard=1' } }));
       console.log(row(`list ${listSize} pods, label selector`, selected));
-      // The warm-up's pods, the timed creates' 5,000, the watched 1,000 and the list's.
-      console.log(`RSS with ${warmUpCreates + 6000 + listSize} pods stored: ${rssMb(server.pid).toFixed(1)} MB`);
+      console.log(`RSS with ${warmUpCreates + timedCreates + watchedCreates + listSize} pods stored: ${rssMb(server.pid).toFixed(1)} MB`);
     } finally {
       client.close();
       await server.stop();
@@ -158,13 +160,16 @@ async function runWrkWrites(connections: number, rounds = 3, seconds = 4): Promi
     rmSync(dir, { recursive: true, force: true });
   }
   const median = (xs: number[]) => percentile([...xs].sort((a, b) => a - b), 50);
-  for (const [label, fs] of [['create pod', creates], ['label patch', patches]] as const) {
+  /** Prints the rounds' medians; returns their p99's. */
+  const summary = (label: string, fs: WrkFigures[]): number => {
+    const p99 = median(fs.map((f) => f.p99));
     console.log(
       `${label}, median of ${rounds} rounds: ${median(fs.map((f) => f.perSecond)).toFixed(0)}/s, p50 ${median(fs.map((f) => f.p50)).toFixed(2)} ms, ` +
-        `p99 ${median(fs.map((f) => f.p99)).toFixed(2)} ms (lowest ${Math.min(...fs.map((f) => f.p99)).toFixed(2)} ms), server CPU ${median(fs.map((f) => f.cpuUs)).toFixed(0)} µs/op`,
+        `p99 ${p99.toFixed(2)} ms (lowest ${Math.min(...fs.map((f) => f.p99)).toFixed(2)} ms), server CPU ${median(fs.map((f) => f.cpuUs)).toFixed(0)} µs/op`,
     );
-  }
-  return { createP99: median(creates.map((f) => f.p99)), patchP99: median(patches.map((f) => f.p99)) };
+    return p99;
+  };
+  return { createP99: summary('create pod', creates), patchP99: summary('label patch', patches) };
 }
 
 async function wrkRound(wrk: string, tokenFile: string, token: string, connections: number, seconds: number): Promise<[WrkFigures, WrkFigures]> {

@@ -103,7 +103,7 @@ export async function runWritePathBench(rounds = 5, perRound = 6000, targets = 2
     const spread = (xs: number[]) => `${Math.min(...xs).toFixed(1)}-${Math.max(...xs).toFixed(1)}`;
     console.log(`create pod     ${median(creates).toFixed(1).padStart(6)} µs main-thread CPU per write (rounds ${spread(creates)})`);
     console.log(`label patch    ${median(patches).toFixed(1).padStart(6)} µs main-thread CPU per write (rounds ${spread(patches)})`);
-    const allocation = (request: () => Promise<number>) => allocatedPerRequest(perRound, (count) => timed(count, 64, request).then(() => undefined));
+    const allocation = (request: () => Promise<number>) => allocatedPerRequest(perRound, (count) => timed(count, 64, request));
     console.log(allocationRow('create pod', await allocation(createPod)));
     console.log(allocationRow('label patch', await allocation(labelPatch)));
   } finally {
