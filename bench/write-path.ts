@@ -1,6 +1,8 @@
 // The API server's own cost per write, without sockets or TLS: creates and
 // label patches of Pods (as `node dist/bench/api.js writes` sends them from
-// wrk) handed straight to the server's request handler (64
+// wrk), and first patches of pods not read since their create (a pod's
+// binding or first status update; the cache holds such a pod as text, so
+// its first update parses it), handed straight to the server's request handler (64
 // at a time, as from 64 clients), through the whole write path (routing,
 // authentication, body decoding, defaulting, admission, validation, field
 // ownership, the store and its watch cache, the response) on the sqlite store.
@@ -76,8 +78,12 @@ export async function runWritePathBench(rounds = 5, perRound = 6000, targets = 2
   const handle = server.api.handle;
   const creates: number[] = [];
   const patches: number[] = [];
+  const firstPatches: number[] = [];
   try {
-    console.log(`\n== API server write path, in process (sqlite store; ${rounds} rounds of ${perRound} creates and ${perRound} label patches of ${targets} pods, 64 at a time) ==`);
+    console.log(
+      `\n== API server write path, in process (sqlite store; ${rounds} rounds of ${perRound} creates, ${perRound} label patches of ${targets} pods and ` +
+        `${perRound} first label patches of the pods just created, 64 at a time) ==`,
+    );
     // The pods the patches change, round after round, as the wrk benchmark's are.
     await timed(targets, 64, (i) => send(handle, 'POST', '/api/v1/namespaces/default/pods', 'application/json', podBody(`target-${i}`, i)));
     let created = 0;
@@ -85,27 +91,36 @@ export async function runWritePathBench(rounds = 5, perRound = 6000, targets = 2
       const n = created++;
       return send(handle, 'POST', '/api/v1/namespaces/default/pods', 'application/json', podBody(`pod-${n}`, n));
     };
-    let patched = 0;
+    let touched = 0;
     // Another field manager than the creator's, as `kubectl label` is.
-    const labelPatch = () => {
-      const n = patched++;
-      return send(handle, 'PATCH', `/api/v1/namespaces/default/pods/target-${n % targets}`, 'application/merge-patch+json', `{"metadata":{"labels":{"touched":"${n}"}}}`, 'nami-bench-label');
-    };
+    const patchPod = (name: string) =>
+      send(handle, 'PATCH', `/api/v1/namespaces/default/pods/${name}`, 'application/merge-patch+json', `{"metadata":{"labels":{"touched":"${touched++}"}}}`, 'nami-bench-label');
+    let patched = 0;
+    const labelPatch = () => patchPod(`target-${patched++ % targets}`);
+    // The created pods, each patched once, in the order they were created.
+    let firstPatched = 0;
+    const firstPatch = () => patchPod(`pod-${firstPatched++}`);
     for (let round = 0; round <= rounds; round++) {
       const create = await timed(perRound, 64, createPod);
       const patch = await timed(perRound, 64, labelPatch);
+      const first = await timed(perRound, 64, firstPatch);
       // Round 0 warms the JIT up and is not counted.
       if (round === 0) continue;
       creates.push(create);
       patches.push(patch);
+      firstPatches.push(first);
     }
     const median = (xs: number[]) => percentile([...xs].sort((a, b) => a - b), 50);
     const spread = (xs: number[]) => `${Math.min(...xs).toFixed(1)}-${Math.max(...xs).toFixed(1)}`;
     console.log(`create pod     ${median(creates).toFixed(1).padStart(6)} µs main-thread CPU per write (rounds ${spread(creates)})`);
     console.log(`label patch    ${median(patches).toFixed(1).padStart(6)} µs main-thread CPU per write (rounds ${spread(patches)})`);
+    console.log(`first patch    ${median(firstPatches).toFixed(1).padStart(6)} µs main-thread CPU per write (rounds ${spread(firstPatches)})`);
     const allocation = (request: () => Promise<number>) => allocatedPerRequest(perRound, (count) => timed(count, 64, request));
+    firstPatched = created;
     console.log(allocationRow('create pod', await allocation(createPod)));
     console.log(allocationRow('label patch', await allocation(labelPatch)));
+    // The pods the creates just measured made.
+    console.log(allocationRow('first patch', await allocation(firstPatch)));
   } finally {
     await server.close();
     await backend.close();
