@@ -1,9 +1,9 @@
 // The API server's own cost per write, without sockets or TLS: creates and
 // label patches of Pods (as `node dist/bench/api.js writes` sends them from
-// wrk), and first patches of pods not read since their create (a pod's
-// binding or first status update; the cache holds such a pod as text, so
-// its first update parses it), handed straight to the server's request handler (64
-// at a time, as from 64 clients), through the whole write path (routing,
+// wrk), and first patches of pods not read since their create (as a pod's
+// binding or first status update comes: the cache holds such a pod as text,
+// so its first update parses it), handed straight to the server's request
+// handler (64 at a time, as from 64 clients), through the whole write path (routing,
 // authentication, body decoding, defaulting, admission, validation, field
 // ownership, the store and its watch cache, the response) on the sqlite store.
 // The main thread's CPU per write, median of 5 rounds: the figure to compare
@@ -116,10 +116,10 @@ export async function runWritePathBench(rounds = 5, perRound = 6000, targets = 2
     console.log(`label patch    ${median(patches).toFixed(1).padStart(6)} µs main-thread CPU per write (rounds ${spread(patches)})`);
     console.log(`first patch    ${median(firstPatches).toFixed(1).padStart(6)} µs main-thread CPU per write (rounds ${spread(firstPatches)})`);
     const allocation = (request: () => Promise<number>) => allocatedPerRequest(perRound, (count) => timed(count, 64, request));
+    // The first patches measured are those of the pods this pass of creates makes.
     firstPatched = created;
     console.log(allocationRow('create pod', await allocation(createPod)));
     console.log(allocationRow('label patch', await allocation(labelPatch)));
-    // The pods the creates just measured made.
     console.log(allocationRow('first patch', await allocation(firstPatch)));
   } finally {
     await server.close();
