@@ -40,7 +40,11 @@ export const Op = {
   closed: 6,
   pause: 7,
   resume: 8,
-  /** To the API server: a write asked to be acknowledged is in the kernel's hands. */
+  /**
+   * To the API server: a write asked to be acknowledged is in the kernel's
+   * hands; its payload is the write's bytes, whose buffer moves back to be
+   * written into again.
+   */
   written: 9,
   /** Added to a data op to the front: acknowledge the write once it is sent (large writes wait for that). */
   acked: 16,
@@ -88,6 +92,12 @@ export class Outbox {
     const moved = owned && bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : new Uint8Array(bytes);
     this.transfer.push(moved.buffer as ArrayBuffer);
     this.push(id, op, moved);
+  }
+
+  /** Pushes a view whose whole buffer moves to the other thread (nothing on this side may use the buffer after). */
+  pushView(id: number, op: number, view: Uint8Array): void {
+    this.transfer.push(view.buffer as ArrayBuffer);
+    this.push(id, op, view);
   }
 
   /**

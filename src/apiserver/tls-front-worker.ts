@@ -74,7 +74,8 @@ function traffic(ops: unknown[]): void {
           socket.cork();
           corked.add(socket);
         }
-        const sent = flagged & Op.acked ? () => outbox.push(id, Op.written, 0) : undefined;
+        // An acknowledged write's buffer goes back once sent, to be written into again.
+        const sent = flagged & Op.acked ? () => (payload instanceof Uint8Array ? outbox.pushView(id, Op.written, payload) : outbox.push(id, Op.written, 0)) : undefined;
         const flowing = op === Op.data ? socket.write(payload as Uint8Array, sent) : socket.write(payload as string, op === Op.utf8 ? 'utf8' : 'latin1', sent);
         if (!flowing) outbox.push(id, Op.pause, 0);
         break;

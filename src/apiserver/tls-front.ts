@@ -24,6 +24,16 @@ const maxLargeInFlight = 8;
 /** How many requests' bytes are handed on in one turn of the event loop (see TlsFront.drain). */
 const sliceRequests = 16;
 
+/**
+ * The size of the buffers large writes of bytes are copied into, which the
+ * front hands back once it has sent them (Op.written), and how many are
+ * kept. A list's body is written in chunks of a few hundred KB; were each
+ * copied into new memory, every page of it would be touched fresh, a fault
+ * each, which on some virtual machines costs tens of microseconds.
+ */
+const largeBufferBytes = 512 * 1024;
+const maxSpareLargeBuffers = 16;
+
 /** One connection as the http.Server sees it: a Duplex with the socket properties HTTP and authentication read. */
 export class FrontSocket extends Duplex {
   readonly remoteAddress: string | undefined;
@@ -159,9 +169,11 @@ export class FrontSocket extends Duplex {
         else if (encoding === 'utf8' || encoding === 'utf-8') this.front.send(this.id, Op.utf8, chunk);
         else this.front.sendBytes(this.id, Op.data, Buffer.from(chunk, encoding), true);
       }
+    } else if (large) {
+      // The caller may reuse its bytes: they go as a copy, into a buffer the front hands back.
+      this.front.sendLargeCopy(this.id, Op.data | ack, chunk as Uint8Array);
     } else if (size > 0) {
-      // The caller may reuse its bytes: they go as a copy.
-      this.front.sendBytes(this.id, Op.data | ack, chunk as Uint8Array);
+      this.front.sendBytes(this.id, Op.data, chunk as Uint8Array);
     }
     if (large) {
       this.largeInFlight++;
@@ -218,6 +230,8 @@ export class TlsFront {
   private readonly sockets = new Map<number, FrontSocket>();
   private readonly outbox: Outbox;
   private bound: AddressInfo | null = null;
+  /** Buffers of largeBufferBytes the front has handed back, to copy large writes into. */
+  private readonly spareLargeBuffers: ArrayBuffer[] = [];
   /** Traffic from the front not yet handed to the connections, in order; the first array from index `cursor`. */
   private readonly backlog: Traffic[] = [];
   private cursor = 0;
@@ -312,6 +326,29 @@ export class TlsFront {
     this.outbox.pushBytes(id, op, bytes, owned);
   }
 
+  /** Queues a copy of large bytes, in a buffer the front hands back once it has sent them when it is of largeBufferBytes. */
+  sendLargeCopy(id: number, op: number, bytes: Uint8Array): void {
+    if (bytes.byteLength > largeBufferBytes) {
+      this.outbox.pushBytes(id, op, bytes);
+      return;
+    }
+    const copy = new Uint8Array(this.spareLargeBuffers.pop() ?? new ArrayBuffer(largeBufferBytes), 0, bytes.byteLength);
+    copy.set(bytes);
+    this.outbox.pushView(id, op, copy);
+  }
+
+  /** How many buffers for large writes are kept, handed back by the front. */
+  get keptLargeBuffers(): number {
+    return this.spareLargeBuffers.length;
+  }
+
+  /** Keeps a buffer the front handed back, if it is one to copy large writes into. */
+  private keepLargeBuffer(bytes: unknown): void {
+    if (bytes instanceof Uint8Array && bytes.buffer.byteLength === largeBufferBytes && this.spareLargeBuffers.length < maxSpareLargeBuffers) {
+      this.spareLargeBuffers.push(bytes.buffer as ArrayBuffer);
+    }
+  }
+
   /** Sends the queued ops now. */
   flush(): void {
     this.outbox.flush();
@@ -359,6 +396,7 @@ export class TlsFront {
 
   /** One op from the front; true if it handed a connection bytes. */
   private apply(id: number, op: number, payload: unknown): boolean {
+    if (op === Op.written) this.keepLargeBuffer(payload);
     if (op === Op.open) {
       const socket = new FrontSocket(this, id, payload as ConnectionInfo);
       this.sockets.set(id, socket);

@@ -67,6 +67,9 @@ describe('the TLS front', () => {
   let slowResponseWaitedForDrain = false;
   const bigChunk = Buffer.alloc(64 * 1024, 'x');
   const bigChunks = 400; // 25 MiB
+  const reusedChunkBytes = 300 * 1024;
+  const reusedChunks = 40;
+  const reusedPattern = (i: number) => String.fromCharCode(97 + (i % 26));
 
   before(async () => {
     ({ front, port, ca, client } = await startFront((req, res) => {
@@ -90,6 +93,22 @@ describe('the TLS front', () => {
           res.end();
         };
         more();
+        return;
+      }
+      if (req.url === '/reused') {
+        // Large writes from one buffer, filled again once each write's callback says it was taken.
+        const buffer = Buffer.alloc(reusedChunkBytes);
+        res.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Content-Length': String(reusedChunkBytes * reusedChunks) });
+        let sent = 0;
+        const next = () => {
+          if (sent === reusedChunks) {
+            res.end();
+            return;
+          }
+          buffer.fill(reusedPattern(sent++));
+          res.write(buffer, next);
+        };
+        next();
         return;
       }
       if (req.url === '/hold') {
@@ -204,6 +223,39 @@ describe('the TLS front', () => {
     assert.equal(hash.digest('hex'), createHash('sha256').update(Buffer.concat(Array.from({ length: bigChunks }, () => bigChunk))).digest('hex'));
     // What the HTTP side held at any time stayed far below the 25 MiB answer.
     assert.ok(slowResponseMaxBuffered < 4 * 1024 * 1024, `the HTTP side buffered up to ${slowResponseMaxBuffered} bytes`);
+  });
+
+  it('large writes from a buffer the handler fills again arrive intact, and their copies\' buffers come back to be reused', async () => {
+    const socket = await dial(port, ca, client);
+    socket.write('GET /reused HTTP/1.1\r\nHost: x\r\n\r\n');
+    const expected = reusedChunkBytes * reusedChunks;
+    const received: Buffer[] = [];
+    let bodyBytes = -1;
+    await new Promise<void>((resolve, reject) => {
+      let head = Buffer.alloc(0);
+      socket.on('data', (chunk: Buffer) => {
+        if (bodyBytes < 0) {
+          head = Buffer.concat([head, chunk]);
+          const end = head.indexOf('\r\n\r\n');
+          if (end < 0) return;
+          chunk = head.subarray(end + 4);
+          bodyBytes = 0;
+        }
+        received.push(chunk);
+        bodyBytes += chunk.length;
+        if (bodyBytes >= expected) resolve();
+      });
+      socket.once('error', reject);
+    });
+    socket.destroy();
+    const body = Buffer.concat(received);
+    assert.equal(body.length, expected);
+    for (let i = 0; i < reusedChunks; i++) {
+      const part = body.subarray(i * reusedChunkBytes, (i + 1) * reusedChunkBytes);
+      assert.ok(part.equals(Buffer.alloc(reusedChunkBytes, reusedPattern(i))), `chunk ${i} is not what was written`);
+    }
+    assert.ok(front.keptLargeBuffers > 0, 'no buffer came back from the front');
+    assert.ok(front.keptLargeBuffers <= 16, `${front.keptLargeBuffers} buffers kept`);
   });
 
   it('a client that goes away closes its request on the HTTP side', async () => {

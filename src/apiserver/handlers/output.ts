@@ -11,17 +11,21 @@ export function partialMetadata(obj: KubeObject): KubeObject {
 }
 
 /** Pieces of a list body, written one after another: each item's JSON was made once, when the cache took it in. */
-export function listBodyParts(store: GenericStore, versions: VersionView, result: ListResult, output: AcceptedOutput): string[] {
+export function* listBodyParts(store: GenericStore, versions: VersionView, result: ListResult, output: AcceptedOutput): Generator<string> {
   const meta: Record<string, unknown> = { resourceVersion: result.resourceVersion };
   if (result.continue) meta.continue = result.continue;
   if (result.remainingItemCount !== undefined) meta.remainingItemCount = result.remainingItemCount;
   if (output.metadataOnly) {
-    return [JSON.stringify({ kind: 'PartialObjectMetadataList', apiVersion: 'meta.k8s.io/v1', metadata: meta, items: result.items.map((i) => partialMetadata(i.view())) })];
+    yield JSON.stringify({ kind: 'PartialObjectMetadataList', apiVersion: 'meta.k8s.io/v1', metadata: meta, items: result.items.map((i) => partialMetadata(i.view())) });
+    return;
   }
-  const parts = [`{"kind":${JSON.stringify(store.info.listKind)},"apiVersion":${JSON.stringify(versions.apiVersion)},"metadata":${JSON.stringify(meta)},"items":[`];
-  result.items.forEach((item, i) => parts.push(i === 0 ? versions.json(item) : ',' + versions.json(item)));
-  parts.push(']}');
-  return parts;
+  yield `{"kind":${JSON.stringify(store.info.listKind)},"apiVersion":${JSON.stringify(versions.apiVersion)},"metadata":${JSON.stringify(meta)},"items":[`;
+  // Each item's text is made as it is written: a list's texts are not all held at once.
+  for (let i = 0; i < result.items.length; i++) {
+    if (i > 0) yield ',';
+    yield versions.json(result.items[i]!);
+  }
+  yield ']}';
 }
 
 export interface TableContext {

@@ -12,37 +12,63 @@ export function sendJson(res: ServerResponse, code: number, body: unknown, conte
 
 /** Bytes gathered into one write of a streamed body. */
 const streamChunkBytes = 256 * 1024;
+/** A streamed body's chunk buffer: a chunk, and room for the part that ends it. */
+const chunkBufferBytes = 2 * streamChunkBytes;
+/** UTF-8 takes at most 3 bytes for each UTF-16 code unit. */
+const maxBytesPerUnit = 3;
 
 /**
- * Sends a large JSON body made of parts, in chunks that wait for the socket
- * to drain: encryption and sending overlap with the client's reading, and the
- * whole body never exists as one string.
+ * Chunk buffers kept from one streamed body for the next. Fresh memory is
+ * not free: each page costs a fault when first touched, which on some
+ * virtual machines is tens of microseconds (a list of 10,000 pods is
+ * 15 MB). A kept buffer's pages stay mapped.
  */
-export async function sendJsonParts(res: ServerResponse, code: number, parts: readonly string[]): Promise<void> {
+const spareChunkBuffers: Buffer[] = [];
+const maxSpareChunkBuffers = 4;
+
+/** Writes one chunk; resolves once the response has taken it (so its buffer may be written again) or is gone. */
+function writeChunk(res: ServerResponse, chunk: Uint8Array | string): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const done = () => {
+      res.off('close', done);
+      resolve();
+    };
+    res.on('close', done);
+    res.write(chunk, () => done());
+  });
+}
+
+/**
+ * Sends a large JSON body made of parts, in chunks that each wait until the
+ * response has taken the last: encryption and sending overlap with the
+ * client's reading, and the whole body never exists as one string. The
+ * parts are written into a buffer kept for the next body, not joined into
+ * new strings, and taken from `parts` only as they are written.
+ */
+export async function sendJsonParts(res: ServerResponse, code: number, parts: Iterable<string>): Promise<void> {
   res.writeHead(code, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private' });
-  let pending: string[] = [];
-  let size = 0;
-  for (const part of parts) {
-    pending.push(part);
-    size += part.length;
-    if (size < streamChunkBytes) continue;
-    const ok = res.write(pending.join(''));
-    pending = [];
-    size = 0;
-    if (!ok) {
-      await new Promise<void>((resolve) => {
-        const done = () => {
-          res.off('drain', done);
-          res.off('close', done);
-          resolve();
-        };
-        res.on('drain', done);
-        res.on('close', done);
-      });
-      if (res.destroyed) return;
+  const buffer = spareChunkBuffers.pop() ?? Buffer.allocUnsafeSlow(chunkBufferBytes);
+  try {
+    let used = 0;
+    for (const part of parts) {
+      if (used > 0 && (used >= streamChunkBytes || part.length * maxBytesPerUnit > buffer.length - used)) {
+        await writeChunk(res, buffer.subarray(0, used));
+        used = 0;
+        if (res.destroyed) return;
+      }
+      // A part larger than a buffer goes as it is.
+      if (part.length * maxBytesPerUnit > buffer.length) {
+        await writeChunk(res, part);
+        if (res.destroyed) return;
+      } else {
+        used += buffer.write(part, used);
+      }
     }
+    if (used > 0) await writeChunk(res, buffer.subarray(0, used));
+    res.end();
+  } finally {
+    if (spareChunkBuffers.length < maxSpareChunkBuffers) spareChunkBuffers.push(buffer);
   }
-  res.end(pending.join(''));
 }
 
 export function sendText(res: ServerResponse, code: number, text: string): void {
