@@ -3,6 +3,7 @@
 import type { KubeObject } from '../../api/object.js';
 import type { AcceptedOutput } from '../http/respond.js';
 import type { GenericStore, ListResult } from '../registry/store.js';
+import type { CachedObject } from '../watch-cache.js';
 import type { Semantics } from './semantics.js';
 import type { VersionView } from './versions.js';
 
@@ -10,20 +11,31 @@ export function partialMetadata(obj: KubeObject): KubeObject {
   return { kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: obj.metadata };
 }
 
-/** Pieces of a list body, written one after another: each item's JSON was made once, when the cache took it in. */
-export function* listBodyParts(store: GenericStore, versions: VersionView, result: ListResult, output: AcceptedOutput): Generator<string> {
+/**
+ * Pieces of a list body, written one after another: each item's JSON was
+ * made once, when the cache took it in. Items are added to the body as it
+ * is written, so that a list's texts are not all held at once; what may fail
+ * (converting to another version) is done before, so that a failure is an
+ * error response rather than a body cut short.
+ */
+export function listBodyParts(store: GenericStore, versions: VersionView, result: ListResult, output: AcceptedOutput): Iterable<string> {
   const meta: Record<string, unknown> = { resourceVersion: result.resourceVersion };
   if (result.continue) meta.continue = result.continue;
   if (result.remainingItemCount !== undefined) meta.remainingItemCount = result.remainingItemCount;
   if (output.metadataOnly) {
-    yield JSON.stringify({ kind: 'PartialObjectMetadataList', apiVersion: 'meta.k8s.io/v1', metadata: meta, items: result.items.map((i) => partialMetadata(i.view())) });
-    return;
+    return [JSON.stringify({ kind: 'PartialObjectMetadataList', apiVersion: 'meta.k8s.io/v1', metadata: meta, items: result.items.map((i) => partialMetadata(i.view())) })];
   }
-  yield `{"kind":${JSON.stringify(store.info.listKind)},"apiVersion":${JSON.stringify(versions.apiVersion)},"metadata":${JSON.stringify(meta)},"items":[`;
-  // Each item's text is made as it is written: a list's texts are not all held at once.
-  for (let i = 0; i < result.items.length; i++) {
+  const head = `{"kind":${JSON.stringify(store.info.listKind)},"apiVersion":${JSON.stringify(versions.apiVersion)},"metadata":${JSON.stringify(meta)},"items":[`;
+  const texts = versions.same ? undefined : result.items.map((item) => versions.json(item));
+  return listParts(head, texts ?? result.items);
+}
+
+function* listParts(head: string, items: readonly (string | CachedObject)[]): Generator<string> {
+  yield head;
+  for (let i = 0; i < items.length; i++) {
     if (i > 0) yield ',';
-    yield versions.json(result.items[i]!);
+    const item = items[i]!;
+    yield typeof item === 'string' ? item : item.json;
   }
   yield ']}';
 }
