@@ -1,6 +1,5 @@
 import type { Backend } from './backend.js';
 import { defaultCompaction } from './compactor.js';
-import { EtcdBackend } from './etcd.js';
 import { MemoryBackend } from './memory.js';
 import { SqliteBackend } from './sqlite.js';
 
@@ -22,6 +21,8 @@ export async function openBackend(spec: string, dataDir: string): Promise<Backen
       .map((e) => e.trim().replace(/\/+$/, ''))
       .filter((e) => e !== '');
     if (endpoints.length === 0) throw new Error(`storage "${spec}" names no etcd endpoint; expected etcd://host:port[,host:port...]`);
+    // Loaded only for etcd: its client (gRPC, protobuf) takes a good part of a cold start to load.
+    const { EtcdBackend } = await import('./etcd.js');
     const backend = new EtcdBackend({ endpoints, compaction: defaultCompaction });
     try {
       await backend.currentRevision();
