@@ -1,7 +1,8 @@
 // Custom resources: a CustomResourceDefinition, once stored, becomes a served
 // resource with its own generic store, schema validation, defaulting and
 // pruning from its structural schema, and its printer columns.
-import { Ajv, type ValidateFunction } from 'ajv';
+import { createRequire } from 'node:module';
+import type { ValidateFunction } from 'ajv';
 import type { FieldError } from '../api/errors.js';
 import { isPlainObject, type KubeObject } from '../api/object.js';
 import type { PrinterColumn, ResourceInfo } from '../api/resources.js';
@@ -65,13 +66,18 @@ export function establishedStatus(crd: KubeObject, now: string): Record<string, 
   };
 }
 
+const require = createRequire(import.meta.url);
+/** ajv, loaded when the first schema is compiled: a server without custom resources does not load it at startup (about 30 ms of a cold start). */
+let ajvModule: typeof import('ajv') | undefined;
+
 /** Validates, defaults and prunes custom resources of one version by its structural schema. */
 export class CustomResourceSchema {
   private readonly validateFn: ValidateFunction | undefined;
 
   constructor(private readonly schema: Schema | undefined) {
     if (!schema) return;
-    const ajv = new Ajv({ strict: false, useDefaults: true, allErrors: true, validateFormats: false });
+    ajvModule ??= require('ajv') as typeof import('ajv');
+    const ajv = new ajvModule.Ajv({ strict: false, useDefaults: true, allErrors: true, validateFormats: false });
     this.validateFn = ajv.compile(stripForAjv(schema));
   }
 
