@@ -110,11 +110,12 @@ export async function runWritePathBench(rounds = 5, perRound = 6000, targets = 2
       patches.push(patch);
       firstPatches.push(first);
     }
-    const median = (xs: number[]) => percentile([...xs].sort((a, b) => a - b), 50);
-    const spread = (xs: number[]) => `${Math.min(...xs).toFixed(1)}-${Math.max(...xs).toFixed(1)}`;
-    console.log(`create pod     ${median(creates).toFixed(1).padStart(6)} µs main-thread CPU per write (rounds ${spread(creates)})`);
-    console.log(`label patch    ${median(patches).toFixed(1).padStart(6)} µs main-thread CPU per write (rounds ${spread(patches)})`);
-    console.log(`first patch    ${median(firstPatches).toFixed(1).padStart(6)} µs main-thread CPU per write (rounds ${spread(firstPatches)})`);
+    /** The rounds' median and spread, as allocationRow lines up its figure. */
+    const cpuRow = (label: string, xs: number[]) =>
+      `${label.padEnd(14)} ${percentile([...xs].sort((a, b) => a - b), 50).toFixed(1).padStart(6)} µs main-thread CPU per write (rounds ${Math.min(...xs).toFixed(1)}-${Math.max(...xs).toFixed(1)})`;
+    console.log(cpuRow('create pod', creates));
+    console.log(cpuRow('label patch', patches));
+    console.log(cpuRow('first patch', firstPatches));
     const allocation = (request: () => Promise<number>) => allocatedPerRequest(perRound, (count) => timed(count, 64, request));
     // The first patches measured are those of the pods this pass of creates makes.
     firstPatched = created;
