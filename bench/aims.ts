@@ -6,7 +6,7 @@ export interface AimFigures {
   /** Median of the cold starts to ready, ms. */
   readyMs?: number;
   idleRssMb?: number;
-  /** p50 of a list of the 10,000-pod namespace served from the watch cache, ms. */
+  /** p50 of a list of the 10,000-pod namespace served from the watch cache, read to its end by the client (not kept), ms. */
   listP50Ms?: number;
   /** Creates a second through the sqlite store over those through etcd, same server and clients. */
   sqliteOverEtcd?: number;

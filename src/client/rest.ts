@@ -89,12 +89,24 @@ export class RestClient {
   /** The response body undecoded, with its content type; a 4xx/5xx throws its Status as an ApiError. */
   async requestText(method: string, path: string, opts: RequestOptions = {}): Promise<{ text: string; contentType: string }> {
     const res = await this.open(method, path, opts);
-    const chunks: Buffer[] = [];
-    for await (const c of res) chunks.push(c as Buffer);
-    const text = Buffer.concat(chunks).toString('utf8');
+    const text = await readText(res);
     const code = res.statusCode ?? 0;
     if (code >= 400) throw errorFromResponse(code, text);
     return { text, contentType: res.headers['content-type'] ?? '' };
+  }
+
+  /**
+   * Reads the body to its end without keeping it and gives its length in
+   * bytes: what a large answer costs the server and the wire, without the
+   * client's own copy of it; a 4xx/5xx throws its Status as an ApiError.
+   */
+  async requestLength(method: string, path: string, opts: RequestOptions = {}): Promise<number> {
+    const res = await this.open(method, path, opts);
+    const code = res.statusCode ?? 0;
+    if (code >= 400) throw errorFromResponse(code, await readText(res));
+    let length = 0;
+    for await (const c of res) length += (c as Buffer).length;
+    return length;
   }
 
   async request<T = unknown>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
@@ -144,11 +156,7 @@ export class RestClient {
         res.destroy();
         return;
       }
-      if ((res.statusCode ?? 0) >= 400) {
-        const chunks: Buffer[] = [];
-        for await (const c of res) chunks.push(c as Buffer);
-        throw errorFromResponse(res.statusCode ?? 0, Buffer.concat(chunks).toString('utf8'));
-      }
+      if ((res.statusCode ?? 0) >= 400) throw errorFromResponse(res.statusCode ?? 0, await readText(res));
       let buffered = '';
       try {
         for await (const chunk of res) {
@@ -184,4 +192,11 @@ export function errorFromResponse(code: number, text: string): ApiError {
     // not a Status
   }
   return new ApiError(code, code === 404 ? 'NotFound' : 'InternalError', text || `HTTP ${code}`);
+}
+
+/** A response's whole body as UTF-8 text. */
+async function readText(res: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of res) chunks.push(c as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
 }

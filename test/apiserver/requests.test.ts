@@ -185,6 +185,15 @@ describe('writes', () => {
     assert.equal(pages, 3);
   });
 
+  it('reads a list to its end without keeping it, giving the whole body\'s length, and a missing resource\'s Status', async () => {
+    for (let i = 0; i < 3; i++) await api.raw('POST', '/api/v1/namespaces/writes/configmaps', { body: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `long-${i}` }, data: { text: 'ü€😀'.repeat(20_000) } } });
+    const path = '/api/v1/namespaces/writes/configmaps';
+    const whole = await api.client.requestText('GET', path);
+    assert.ok(whole.text.includes('long-2'));
+    assert.equal(await api.client.requestLength('GET', path), Buffer.byteLength(whole.text));
+    await assert.rejects(api.client.requestLength('GET', '/api/v1/namespaces/writes/nothings'), (err: { code?: number; reason?: string }) => err.code === 404 && err.reason === 'NotFound');
+  });
+
   it('keeps an object with finalizers until they are removed', async () => {
     await api.raw('POST', cms, { body: cm('held', { finalizers: ['example.com/hold'] }) });
     const del = await api.raw('DELETE', `${cms}/held`);
