@@ -2,7 +2,7 @@
 import { mkdirSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Backend } from '../storage/backend.js';
-import { ensureClusterPki } from './pki.js';
+import { ensureClusterPki, type ClusterPki } from './pki.js';
 import { renderKubeconfig } from './kubeconfig.js';
 import { listenHttps } from './listen.js';
 import { TlsFront } from './tls-front.js';
@@ -37,10 +37,13 @@ export async function startApiServer(opts: StartOptions): Promise<RunningApiServ
   if (opts.host !== '0.0.0.0' && opts.host !== 'localhost' && /^[0-9.]+$/.test(opts.host) && !ipAddresses.includes(opts.host)) ipAddresses.push(opts.host);
   // The listener's thread loads while the certificates are made.
   const front = new TlsFront();
-  const pki = await ensureClusterPki(opts.dataDir, { dnsNames: ['localhost', 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc'], ipAddresses }).catch(async (err: unknown) => {
+  let pki: ClusterPki;
+  try {
+    pki = ensureClusterPki(opts.dataDir, { dnsNames: ['localhost', 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc'], ipAddresses });
+  } catch (err) {
     await front.terminate();
     throw err;
-  });
+  }
   const pipeline = createWritePipeline({
     async get(group, plural, namespace, name) {
       return (await api.storeForResource(group, plural)?.getCached(namespace, name))?.object;

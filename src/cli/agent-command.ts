@@ -127,7 +127,7 @@ async function startAgentEndpoint(opts: AgentCommandOptions, caPem: string | und
   const envPort = process.env.NAMI_AGENT_PORT;
   const explicitPort = opts.port ?? (envPort ? Number(envPort) : undefined);
   if (explicitPort !== undefined && (!Number.isInteger(explicitPort) || explicitPort < 0 || explicitPort > 65535)) throw new Error(`agent port must be 0..65535, got ${envPort}`);
-  const serving = await ensureServingCert(join(dataDir, 'pki'), node, ['localhost', node], [...new Set(['127.0.0.1', nodeIP])]);
+  const serving = ensureServingCert(join(dataDir, 'pki'), node, ['localhost', node], [...new Set(['127.0.0.1', nodeIP])]);
   const serverOpts = { runtime, clientCaPem: caPem, ...serving, host: address ?? '0.0.0.0', port: explicitPort ?? defaultKubeletPort, nodeName: node, fsPath: dataDir, log: (line: string) => process.stderr.write(`${line}\n`) };
   try {
     return await startKubeletServer(serverOpts);

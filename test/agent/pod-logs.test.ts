@@ -46,7 +46,7 @@ describe('pods/log through the node agent', () => {
   before(async () => {
     api = await startTestApiServer();
     runtime = new LoggingFakeRuntime(logDir);
-    const serving = await selfSignedServingCert('logs-node', ['localhost'], ['127.0.0.1']);
+    const serving = selfSignedServingCert('logs-node', ['localhost'], ['127.0.0.1']);
     kubelet = await startKubeletServer({ runtime, clientCaPem: api.config.caPem!, ...serving, host: '127.0.0.1', port: 0 });
     const node = localNodeConfig({ name: 'logs-node', internalIP: '127.0.0.1', kubeletPort: kubelet.port, podCIDR: '10.251.0.0/24' });
     agent = await startNodeAgent(api.client, node, runtime, {});
@@ -146,7 +146,7 @@ describe('pods/log through the node agent', () => {
         r.end();
       });
     assert.equal(await get({}), 401);
-    const stranger = await selfSignedServingCert('stranger', [], []);
+    const stranger = selfSignedServingCert('stranger', [], []);
     assert.equal(await get({ cert: stranger.certPem, key: stranger.keyPem }), 401);
     assert.equal(await get({ cert: api.config.certPem, key: api.config.keyPem }), 200);
   });

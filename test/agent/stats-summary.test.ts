@@ -80,7 +80,7 @@ describe('stats summary through the node proxy', () => {
   before(async () => {
     api = await startTestApiServer();
     const runtime = new FakeRuntime({ podCidr: '10.252.0.0/24' });
-    const serving = await selfSignedServingCert('stats-node', ['localhost'], ['127.0.0.1']);
+    const serving = selfSignedServingCert('stats-node', ['localhost'], ['127.0.0.1']);
     kubelet = await startKubeletServer({ runtime, clientCaPem: api.config.caPem!, ...serving, host: '127.0.0.1', port: 0, nodeName: 'stats-node', fsPath: dir });
     agent = await startNodeAgent(api.client, localNodeConfig({ name: 'stats-node', internalIP: '127.0.0.1', kubeletPort: kubelet.port, podCIDR: '10.252.0.0/24' }), runtime, {});
   });

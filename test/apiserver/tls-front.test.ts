@@ -7,14 +7,14 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { connect, type TLSSocket } from 'node:tls';
 import { after, before, describe, it } from 'node:test';
-import { createCA, issueCertificate, type KeyPairPem } from '../../src/apiserver/pki.js';
+import { newCertificate, type KeyPairPem } from '../../src/api/x509/certificate.js';
 import { TlsFront } from '../../src/apiserver/tls-front.js';
 
 /** A test server: handlers by path, over a TlsFront on a free port; `http` to set its timeouts on. */
 async function startFront(handle: (req: IncomingMessage, res: ServerResponse) => void): Promise<{ front: TlsFront; http: Server; port: number; ca: KeyPairPem; client: KeyPairPem }> {
-  const ca = await createCA('front-test-ca');
-  const server = await issueCertificate(ca, { commonName: 'front', ipAddresses: ['127.0.0.1'], usage: 'server' });
-  const client = await issueCertificate(ca, { commonName: 'jane', organizations: ['dev', 'ops'], usage: 'client' });
+  const ca = newCertificate({ commonName: 'front-test-ca', kind: 'ca', years: 1 });
+  const server = newCertificate({ commonName: 'front', ipAddresses: ['127.0.0.1'], kind: 'server', years: 1 }, ca);
+  const client = newCertificate({ commonName: 'jane', organizations: ['dev', 'ops'], kind: 'client', years: 1 }, ca);
   const http = createServer(handle);
   const front = new TlsFront();
   front.serve(http, { key: server.keyPem, cert: server.certPem, ca: ca.certPem });
@@ -300,7 +300,7 @@ describe('the TLS front', () => {
     const taken = createNetServer();
     await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
     const { port: busy } = taken.address() as AddressInfo;
-    const cert = await issueCertificate(ca, { commonName: 'front', ipAddresses: ['127.0.0.1'], usage: 'server' });
+    const cert = newCertificate({ commonName: 'front', ipAddresses: ['127.0.0.1'], kind: 'server', years: 1 }, ca);
     const other = new TlsFront();
     other.serve(createServer(), { key: cert.keyPem, cert: cert.certPem, ca: ca.certPem });
     try {
