@@ -344,21 +344,31 @@ export class WatchCache {
 
   /** Objects whose key starts with prefix, in key order. */
   list(prefix: string): CachedObject[] {
-    if (!this.sortedKeys) this.sortedKeys = [...this.items.keys()].sort();
     const out: CachedObject[] = [];
-    const keys = this.sortedKeys;
-    let lo = 0;
-    let hi = keys.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (keys[mid]! < prefix) lo = mid + 1;
-      else hi = mid;
-    }
-    for (let i = lo; i < keys.length && keys[i]!.startsWith(prefix); i++) {
-      const item = this.items.get(keys[i]!);
-      if (item) out.push(item);
-    }
+    this.visit(prefix, undefined, (item) => {
+      out.push(item);
+      return true;
+    });
     return out;
+  }
+
+  /**
+   * Visits the objects under prefix in key order, from the first key after
+   * `after` when it is given, until visit returns false. Returns how many
+   * keys under prefix were left, counting the one visit stopped at: a page
+   * of a list starts where the last ended without going through the keys
+   * before it.
+   */
+  visit(prefix: string, after: string | undefined, visit: (item: CachedObject) => boolean): number {
+    if (!this.sortedKeys) this.sortedKeys = [...this.items.keys()].sort();
+    const keys = this.sortedKeys;
+    const from = after !== undefined && after >= prefix ? firstIndex(keys, after, false) : firstIndex(keys, prefix, true);
+    // Keys are ASCII: every key under prefix sorts below prefix + U+FFFF.
+    const end = firstIndex(keys, `${prefix}\uffff`, true);
+    for (let i = from; i < end; i++) {
+      if (!visit(this.items.get(keys[i]!)!)) return end - i;
+    }
+    return 0;
   }
 
   /**
@@ -385,4 +395,17 @@ export class WatchCache {
     for (const w of this.watchers) w.onTerminate(new Error('cache stopped'));
     this.watchers.clear();
   }
+}
+
+/** The index of the first of the sorted keys above `key`, or at it too when `orAt`. */
+function firstIndex(keys: readonly string[], key: string, orAt: boolean): number {
+  let lo = 0;
+  let hi = keys.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    const k = keys[mid]!;
+    if (k < key || (!orAt && k === key)) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }

@@ -9,7 +9,7 @@ import { startTestApiServer, type TestApiServer } from './harness.js';
 let api: TestApiServer;
 before(async () => {
   api = await startTestApiServer();
-  for (const name of ['errors', 'writes', 'subresources']) {
+  for (const name of ['errors', 'writes', 'subresources', 'tables']) {
     const r = await api.raw('POST', '/api/v1/namespaces', { body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name } } });
     assert.equal(r.status, 201, r.text);
   }
@@ -530,5 +530,60 @@ describe('priority admission', () => {
     assert.match(missing.message, /no PriorityClass with name nope was found/);
     const forged = assertStatus(await api.raw('POST', pods, { body: pod('prio-forged', { priorityClassName: 'high', priority: 5 }) }), 403, 'Forbidden');
     assert.match(forged.message, /must not be provided in pod spec/);
+  });
+});
+
+describe('tables of many objects', () => {
+  const table = 'application/json;as=Table;v=v1;g=meta.k8s.io';
+  const names = Array.from({ length: 230 }, (_, i) => `cm-${String(i).padStart(3, '0')}`);
+  const hpas = Array.from({ length: 120 }, (_, i) => `hpa-${String(i).padStart(3, '0')}`);
+  before(async () => {
+    for (const name of names) assert.equal((await api.raw('POST', '/api/v1/namespaces/tables/configmaps', { body: cm(name) })).status, 201);
+    for (const name of hpas) {
+      const body = { apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler', metadata: { name }, spec: { scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'web' }, maxReplicas: 4, metrics: [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 60 } } }] } };
+      assert.equal((await api.raw('POST', '/apis/autoscaling/v2/namespaces/tables/horizontalpodautoscalers', { body })).status, 201);
+    }
+  });
+
+  it('prints every object once, in order, with its columns once and the row objects includeObject asks for', async () => {
+    const r = await api.raw('GET', '/api/v1/namespaces/tables/configmaps', { accept: table });
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.json!.kind, 'Table');
+    assert.deepEqual(r.json!.columnDefinitions.map((c: { name: string }) => c.name), ['Name', 'Data', 'Age']);
+    assert.deepEqual(r.json!.rows.map((row: { cells: string[] }) => row.cells[0]), names);
+    assert.deepEqual(r.json!.rows[229].object, { kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: r.json!.rows[229].object.metadata });
+    assert.equal(r.json!.rows[229].object.metadata.name, 'cm-229');
+    assert.ok(r.json!.metadata.resourceVersion);
+    const whole = await api.raw('GET', '/api/v1/namespaces/tables/configmaps?includeObject=Object', { accept: table });
+    assert.deepEqual(whole.json!.rows[150].object.data, { a: '1' });
+    const none = await api.raw('GET', '/api/v1/namespaces/tables/configmaps?includeObject=None', { accept: table });
+    assert.equal(none.json!.rows.length, 230);
+    assert.ok(none.json!.rows.every((row: { object?: unknown }) => row.object === undefined));
+  });
+
+  it('pages a table with limit and continue, counting what is left', async () => {
+    const seen: string[] = [];
+    const left: number[] = [];
+    let cont = '';
+    do {
+      const r = await api.raw('GET', `/api/v1/namespaces/tables/configmaps?limit=100${cont ? `&continue=${encodeURIComponent(cont)}` : ''}`, { accept: table });
+      assert.equal(r.status, 200, r.text);
+      seen.push(...r.json!.rows.map((row: { cells: string[] }) => row.cells[0]));
+      if (r.json!.metadata.remainingItemCount !== undefined) left.push(r.json!.metadata.remainingItemCount);
+      cont = r.json!.metadata.continue ?? '';
+    } while (cont);
+    assert.deepEqual(seen, names);
+    assert.deepEqual(left, [130, 30]);
+    const selected = await api.raw('GET', `/api/v1/namespaces/tables/configmaps?limit=5&fieldSelector=${encodeURIComponent('metadata.name=cm-200')}`, { accept: table });
+    assert.deepEqual(selected.json!.rows.map((row: { cells: string[] }) => row.cells[0]), ['cm-200']);
+    assert.equal(selected.json!.metadata.continue, undefined);
+  });
+
+  it('prints objects converted to the version asked for', async () => {
+    const r = await api.raw('GET', '/apis/autoscaling/v1/namespaces/tables/horizontalpodautoscalers?includeObject=Object', { accept: table });
+    assert.equal(r.status, 200, r.text);
+    assert.deepEqual(r.json!.rows.map((row: { cells: string[] }) => row.cells[0]), hpas);
+    assert.equal(r.json!.rows[119].object.apiVersion, 'autoscaling/v1');
+    assert.equal(r.json!.rows[119].object.spec.targetCPUUtilizationPercentage, 60);
   });
 });

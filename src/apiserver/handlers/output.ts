@@ -19,15 +19,21 @@ export function partialMetadata(obj: KubeObject): KubeObject {
  * error response rather than a body cut short.
  */
 export function listBodyParts(store: GenericStore, versions: VersionView, result: ListResult, output: AcceptedOutput): Iterable<string> {
-  const meta: Record<string, unknown> = { resourceVersion: result.resourceVersion };
-  if (result.continue) meta.continue = result.continue;
-  if (result.remainingItemCount !== undefined) meta.remainingItemCount = result.remainingItemCount;
+  const meta = listMeta(result);
   if (output.metadataOnly) {
     return [JSON.stringify({ kind: 'PartialObjectMetadataList', apiVersion: 'meta.k8s.io/v1', metadata: meta, items: result.items.map((i) => partialMetadata(i.view())) })];
   }
   const head = `{"kind":${JSON.stringify(store.info.listKind)},"apiVersion":${JSON.stringify(versions.apiVersion)},"metadata":${JSON.stringify(meta)},"items":[`;
   const texts = versions.same ? undefined : result.items.map((item) => versions.json(item));
   return listParts(head, texts ?? result.items);
+}
+
+/** A list's metadata: its resourceVersion, and where the next page starts. */
+function listMeta(result: ListResult): Record<string, unknown> {
+  const meta: Record<string, unknown> = { resourceVersion: result.resourceVersion };
+  if (result.continue) meta.continue = result.continue;
+  if (result.remainingItemCount !== undefined) meta.remainingItemCount = result.remainingItemCount;
+  return meta;
 }
 
 function* listParts(head: string, items: readonly (string | CachedObject)[]): Generator<string> {
@@ -48,8 +54,16 @@ export interface TableContext {
 
 /** A meta.k8s.io Table of stored objects, printed at the request's version; row objects follow includeObject (None, Metadata by default, Object). */
 export function tableResponse(ctx: TableContext, stored: KubeObject[], output: AcceptedOutput, withColumns = true): object {
-  const objects = ctx.versions.same ? stored : stored.map((o) => ctx.versions.out(o));
-  const data = ctx.semantics.table(ctx.versions.info, objects, new Date());
+  const printed = printTable(ctx, ctx.versions.same ? stored : stored.map((o) => ctx.versions.out(o)), new Date());
+  const table: Record<string, unknown> = { kind: 'Table', apiVersion: `meta.k8s.io/${output.tableVersion}`, metadata: {} };
+  table.columnDefinitions = withColumns ? printed.columnDefinitions : null;
+  table.rows = printed.rows;
+  return table;
+}
+
+/** Columns, and rows with their objects as includeObject asks, for objects at the request's version. */
+function printTable(ctx: TableContext, objects: readonly KubeObject[], now: Date): { columnDefinitions: unknown[]; rows: Record<string, unknown>[] } {
+  const data = ctx.semantics.table(ctx.versions.info, objects, now);
   const include = ctx.query.get('includeObject') ?? 'Metadata';
   const rows = data.rows.map((row) => {
     const out: Record<string, unknown> = { cells: row.cells };
@@ -58,8 +72,34 @@ export function tableResponse(ctx: TableContext, stored: KubeObject[], output: A
     else if (include === 'Metadata') out.object = partialMetadata(row.object);
     return out;
   });
-  const table: Record<string, unknown> = { kind: 'Table', apiVersion: `meta.k8s.io/${output.tableVersion}`, metadata: {} };
-  table.columnDefinitions = withColumns ? data.columnDefinitions : null;
-  table.rows = rows;
-  return table;
+  return { columnDefinitions: data.columnDefinitions, rows };
+}
+
+/** Rows printed together in a streamed Table. */
+const tableBatch = 100;
+
+/**
+ * A list's Table as pieces written one after another (sendJsonParts): rows
+ * are printed a batch at a time as the body is written, so that the objects
+ * parsed for them are not all held at once (a Table of 10,000 pods held
+ * them all, and their printed rows, and the whole body as one string).
+ * Objects at another version than the stored one are converted before the
+ * body starts, so that a failed conversion is still an error response.
+ */
+export function tableBodyParts(ctx: TableContext, result: ListResult, output: AcceptedOutput): Iterable<string> {
+  const items = result.items;
+  const now = new Date();
+  const converted = ctx.versions.same ? undefined : items.map((item) => ctx.versions.out(item.view()));
+  const columns = printTable(ctx, [], now).columnDefinitions;
+  const head = `{"kind":"Table","apiVersion":"meta.k8s.io/${output.tableVersion}","metadata":${JSON.stringify(listMeta(result))},"columnDefinitions":${JSON.stringify(columns)},"rows":[`;
+  return tableParts(head, items.length, (from, to) => printTable(ctx, converted ? converted.slice(from, to) : items.slice(from, to).map((item) => item.view()), now).rows);
+}
+
+function* tableParts(head: string, count: number, print: (from: number, to: number) => Record<string, unknown>[]): Generator<string> {
+  yield head;
+  for (let from = 0; from < count; from += tableBatch) {
+    const rows = print(from, Math.min(count, from + tableBatch));
+    for (let i = 0; i < rows.length; i++) yield from + i > 0 ? `,${JSON.stringify(rows[i])}` : JSON.stringify(rows[i]);
+  }
+  yield ']}';
 }

@@ -16,7 +16,7 @@ import { handleBinding, handleEviction } from './pod-subresources.js';
 import { handleNodeProxy } from './node-proxy.js';
 import { handlePodLog, type KubeletClientConfig } from './pod-log.js';
 import { connectSubresources, refuseWithoutUpgrade } from './pod-connect.js';
-import { listBodyParts, partialMetadata, tableResponse } from './output.js';
+import { listBodyParts, partialMetadata, tableBodyParts, tableResponse } from './output.js';
 import type { VersionView } from './versions.js';
 
 export interface ResourceRequest {
@@ -205,24 +205,8 @@ async function handleList(r: ResourceRequest): Promise<void> {
     resourceVersion: q.get('resourceVersion') ?? undefined,
     resourceVersionMatch: q.get('resourceVersionMatch') ?? undefined,
   });
-  if (output.table) {
-    const table = tableResponse(
-      r,
-      result.items.map((i) => i.view()),
-      output,
-    ) as Record<string, unknown>;
-    table.metadata = listMeta(result);
-    sendJson(r.res, 200, table);
-    return;
-  }
-  await sendJsonParts(r.res, 200, listBodyParts(r.store, r.versions, result, output));
-}
-
-function listMeta(result: { resourceVersion: string; continue?: string; remainingItemCount?: number }): Record<string, unknown> {
-  const m: Record<string, unknown> = { resourceVersion: result.resourceVersion };
-  if (result.continue) m.continue = result.continue;
-  if (result.remainingItemCount !== undefined) m.remainingItemCount = result.remainingItemCount;
-  return m;
+  const parts = output.table ? tableBodyParts(r, result, output) : listBodyParts(r.store, r.versions, result, output);
+  await sendJsonParts(r.res, 200, parts);
 }
 
 async function readObject(r: ResourceRequest): Promise<KubeObject> {

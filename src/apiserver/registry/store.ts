@@ -177,29 +177,20 @@ export class GenericStore {
     }
     let startAfter: string | undefined;
     if (opts.continue) startAfter = decodeContinue(opts.continue, this.listPrefix(namespace));
-    const all = this.cache.list(this.listPrefix(namespace));
     const filter = opts.filter;
     const items: CachedObject[] = [];
     const limit = opts.limit && opts.limit > 0 ? opts.limit : Infinity;
-    let i = 0;
-    if (startAfter !== undefined) {
-      while (i < all.length && all[i]!.key <= startAfter) i++;
-    }
-    let more = false;
-    for (; i < all.length; i++) {
-      const item = all[i]!;
-      if (filter && !filter(item.object)) continue;
-      if (items.length >= limit) {
-        more = true;
-        break;
-      }
+    const left = this.cache.visit(this.listPrefix(namespace), startAfter, (item) => {
+      if (filter && !filter(item.object)) return true;
+      if (items.length >= limit) return false;
       items.push(item);
-    }
+      return true;
+    });
     const result: ListResult = { items, resourceVersion: String(this.cache.revision) };
-    if (more) {
+    if (left > 0) {
       const last = items[items.length - 1]!;
       result.continue = encodeContinue(last.key, this.cache.revision);
-      if (!opts.filtered) result.remainingItemCount = all.length - i;
+      if (!opts.filtered) result.remainingItemCount = left;
     }
     return result;
   }
