@@ -559,6 +559,10 @@ describe('tables of many objects', () => {
     const none = await api.raw('GET', '/api/v1/namespaces/tables/configmaps?includeObject=None', { accept: table });
     assert.equal(none.json!.rows.length, 230);
     assert.ok(none.json!.rows.every((row: { object?: unknown }) => row.object === undefined));
+    const unknown = await api.raw('GET', '/api/v1/namespaces/tables/configmaps?includeObject=Everything', { accept: table });
+    assert.equal(assertStatus(unknown, 400, 'BadRequest').message, 'unrecognized includeObject value: "Everything"');
+    assertStatus(await api.raw('GET', '/api/v1/namespaces/tables/configmaps/cm-001?includeObject=Everything', { accept: table }), 400, 'BadRequest');
+    assertStatus(await api.raw('GET', '/api/v1/namespaces/tables/configmaps?watch=true&includeObject=Everything', { accept: table }), 400, 'BadRequest');
   });
 
   it('pages a table with limit and continue, counting what is left', async () => {

@@ -1,5 +1,6 @@
 // Shapes of read responses: lists (assembled from the cache's serialized
 // objects), Tables for kubectl get, PartialObjectMetadata.
+import { BadRequestError } from '../../api/errors.js';
 import type { KubeObject } from '../../api/object.js';
 import type { AcceptedOutput } from '../http/respond.js';
 import type { GenericStore, ListResult } from '../registry/store.js';
@@ -61,10 +62,17 @@ export function tableResponse(ctx: TableContext, stored: KubeObject[], output: A
   return table;
 }
 
+/** What a Table's rows carry of their objects (includeObject: Metadata when unset); 400 for another value, as kube-apiserver answers. */
+export function includeObject(query: URLSearchParams): 'Metadata' | 'Object' | 'None' {
+  const include = query.get('includeObject') || 'Metadata';
+  if (include !== 'Metadata' && include !== 'Object' && include !== 'None') throw new BadRequestError(`unrecognized includeObject value: ${JSON.stringify(include)}`);
+  return include;
+}
+
 /** Columns, and rows with their objects as includeObject asks, for objects at the request's version. */
 function printTable(ctx: TableContext, objects: readonly KubeObject[], now: Date): { columnDefinitions: unknown[]; rows: Record<string, unknown>[] } {
+  const include = includeObject(ctx.query);
   const data = ctx.semantics.table(ctx.versions.info, objects, now);
-  const include = ctx.query.get('includeObject') ?? 'Metadata';
   const rows = data.rows.map((row) => {
     const out: Record<string, unknown> = { cells: row.cells };
     if (row.conditions) out.conditions = row.conditions;

@@ -6,7 +6,7 @@ import type { KubeObject } from '../../api/object.js';
 import { negotiateOutput } from '../http/respond.js';
 import { parseResourceVersion } from '../registry/store.js';
 import type { CacheEvent, CachedObject } from '../watch-cache.js';
-import { partialMetadata, tableResponse } from './output.js';
+import { includeObject, partialMetadata, tableResponse } from './output.js';
 import { requestFilter, type ResourceRequest } from './resource.js';
 
 /** Bytes buffered for a slow watcher before it is dropped (it re-lists and re-watches). */
@@ -39,6 +39,7 @@ export async function serveWatch(r: ResourceRequest): Promise<void> {
   const initial = rvParam === '' || rvParam === '0' || sendInitial === 'true';
   const fromRevision = initial ? undefined : parseResourceVersion(rvParam);
 
+  if (output.table) includeObject(query); // a bad value is refused before the stream starts
   let closed = false;
   let lastRevision = 0;
   let columnsSent = false;
