@@ -559,10 +559,22 @@ describe('tables of many objects', () => {
     const none = await api.raw('GET', '/api/v1/namespaces/tables/configmaps?includeObject=None', { accept: table });
     assert.equal(none.json!.rows.length, 230);
     assert.ok(none.json!.rows.every((row: { object?: unknown }) => row.object === undefined));
+    const beta = await api.raw('GET', '/api/v1/namespaces/tables/configmaps', { accept: 'application/json;as=Table;v=v1beta1;g=meta.k8s.io' });
+    assert.equal(beta.json!.apiVersion, 'meta.k8s.io/v1beta1');
+    assert.equal(beta.json!.rows[7].object.apiVersion, 'meta.k8s.io/v1beta1');
     const unknown = await api.raw('GET', '/api/v1/namespaces/tables/configmaps?includeObject=Everything', { accept: table });
     assert.equal(assertStatus(unknown, 400, 'BadRequest').message, 'unrecognized includeObject value: "Everything"');
     assertStatus(await api.raw('GET', '/api/v1/namespaces/tables/configmaps/cm-001?includeObject=Everything', { accept: table }), 400, 'BadRequest');
     assertStatus(await api.raw('GET', '/api/v1/namespaces/tables/configmaps?watch=true&includeObject=Everything', { accept: table }), 400, 'BadRequest');
+  });
+
+  it('lists the objects\' metadata alone, in order', async () => {
+    const r = await api.raw('GET', '/api/v1/namespaces/tables/configmaps', { accept: 'application/json;as=PartialObjectMetadataList;v=v1;g=meta.k8s.io' });
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.json!.kind, 'PartialObjectMetadataList');
+    assert.deepEqual(r.json!.items.map((i: { metadata: { name: string } }) => i.metadata.name), names);
+    assert.deepEqual(Object.keys(r.json!.items[229]), ['kind', 'apiVersion', 'metadata']);
+    assert.equal(r.json!.items[229].kind, 'PartialObjectMetadata');
   });
 
   it('pages a table with limit and continue, counting what is left', async () => {

@@ -4,12 +4,12 @@ import { BadRequestError } from '../../api/errors.js';
 import type { KubeObject } from '../../api/object.js';
 import type { AcceptedOutput } from '../http/respond.js';
 import type { GenericStore, ListResult } from '../registry/store.js';
-import type { CachedObject } from '../watch-cache.js';
 import type { Semantics } from './semantics.js';
 import type { VersionView } from './versions.js';
 
-export function partialMetadata(obj: KubeObject): KubeObject {
-  return { kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: obj.metadata };
+/** An object's metadata alone, at meta.k8s.io/v1 or v1beta1 (a v1beta1 Table's rows are at v1beta1). */
+export function partialMetadata(obj: KubeObject, version: 'v1' | 'v1beta1' = 'v1'): KubeObject {
+  return { kind: 'PartialObjectMetadata', apiVersion: `meta.k8s.io/${version}`, metadata: obj.metadata };
 }
 
 /**
@@ -20,13 +20,14 @@ export function partialMetadata(obj: KubeObject): KubeObject {
  * error response rather than a body cut short.
  */
 export function listBodyParts(store: GenericStore, versions: VersionView, result: ListResult, output: AcceptedOutput): Iterable<string> {
-  const meta = listMeta(result);
+  const meta = JSON.stringify(listMeta(result));
+  const items = result.items;
   if (output.metadataOnly) {
-    return [JSON.stringify({ kind: 'PartialObjectMetadataList', apiVersion: 'meta.k8s.io/v1', metadata: meta, items: result.items.map((i) => partialMetadata(i.view())) })];
+    return listParts(`{"kind":"PartialObjectMetadataList","apiVersion":"meta.k8s.io/v1","metadata":${meta},"items":[`, items.length, (i) => JSON.stringify(partialMetadata(items[i]!.view())));
   }
-  const head = `{"kind":${JSON.stringify(store.info.listKind)},"apiVersion":${JSON.stringify(versions.apiVersion)},"metadata":${JSON.stringify(meta)},"items":[`;
-  const texts = versions.same ? undefined : result.items.map((item) => versions.json(item));
-  return listParts(head, texts ?? result.items);
+  const head = `{"kind":${JSON.stringify(store.info.listKind)},"apiVersion":${JSON.stringify(versions.apiVersion)},"metadata":${meta},"items":[`;
+  const texts = versions.same ? undefined : items.map((item) => versions.json(item));
+  return listParts(head, items.length, texts ? (i) => texts[i]! : (i) => items[i]!.json);
 }
 
 /** A list's metadata: its resourceVersion, and where the next page starts. */
@@ -37,12 +38,12 @@ function listMeta(result: ListResult): Record<string, unknown> {
   return meta;
 }
 
-function* listParts(head: string, items: readonly (string | CachedObject)[]): Generator<string> {
+/** A list body's head, its items' texts made one at a time as they are written, separated by commas, and its end. */
+function* listParts(head: string, count: number, textOf: (i: number) => string): Generator<string> {
   yield head;
-  for (let i = 0; i < items.length; i++) {
+  for (let i = 0; i < count; i++) {
     if (i > 0) yield ',';
-    const item = items[i]!;
-    yield typeof item === 'string' ? item : item.json;
+    yield textOf(i);
   }
   yield ']}';
 }
@@ -55,7 +56,7 @@ export interface TableContext {
 
 /** A meta.k8s.io Table of stored objects, printed at the request's version; row objects follow includeObject (None, Metadata by default, Object). */
 export function tableResponse(ctx: TableContext, stored: KubeObject[], output: AcceptedOutput, withColumns = true): object {
-  const printed = printTable(ctx, ctx.versions.same ? stored : stored.map((o) => ctx.versions.out(o)), new Date());
+  const printed = printTable(ctx, ctx.versions.same ? stored : stored.map((o) => ctx.versions.out(o)), new Date(), output);
   const table: Record<string, unknown> = { kind: 'Table', apiVersion: `meta.k8s.io/${output.tableVersion}`, metadata: {} };
   table.columnDefinitions = withColumns ? printed.columnDefinitions : null;
   table.rows = printed.rows;
@@ -70,14 +71,14 @@ export function includeObject(query: URLSearchParams): 'Metadata' | 'Object' | '
 }
 
 /** Columns, and rows with their objects as includeObject asks, for objects at the request's version. */
-function printTable(ctx: TableContext, objects: readonly KubeObject[], now: Date): { columnDefinitions: unknown[]; rows: Record<string, unknown>[] } {
+function printTable(ctx: TableContext, objects: readonly KubeObject[], now: Date, output: AcceptedOutput): { columnDefinitions: unknown[]; rows: Record<string, unknown>[] } {
   const include = includeObject(ctx.query);
   const data = ctx.semantics.table(ctx.versions.info, objects, now);
   const rows = data.rows.map((row) => {
     const out: Record<string, unknown> = { cells: row.cells };
     if (row.conditions) out.conditions = row.conditions;
     if (include === 'Object') out.object = row.object;
-    else if (include === 'Metadata') out.object = partialMetadata(row.object);
+    else if (include === 'Metadata') out.object = partialMetadata(row.object, output.tableVersion);
     return out;
   });
   return { columnDefinitions: data.columnDefinitions, rows };
@@ -98,16 +99,17 @@ export function tableBodyParts(ctx: TableContext, result: ListResult, output: Ac
   const items = result.items;
   const now = new Date();
   const converted = ctx.versions.same ? undefined : items.map((item) => ctx.versions.out(item.view()));
-  const columns = printTable(ctx, [], now).columnDefinitions;
+  const columns = printTable(ctx, [], now, output).columnDefinitions;
   const head = `{"kind":"Table","apiVersion":"meta.k8s.io/${output.tableVersion}","metadata":${JSON.stringify(listMeta(result))},"columnDefinitions":${JSON.stringify(columns)},"rows":[`;
-  return tableParts(head, items.length, (from, to) => printTable(ctx, converted ? converted.slice(from, to) : items.slice(from, to).map((item) => item.view()), now).rows);
-}
-
-function* tableParts(head: string, count: number, print: (from: number, to: number) => Record<string, unknown>[]): Generator<string> {
-  yield head;
-  for (let from = 0; from < count; from += tableBatch) {
-    const rows = print(from, Math.min(count, from + tableBatch));
-    for (let i = 0; i < rows.length; i++) yield from + i > 0 ? `,${JSON.stringify(rows[i])}` : JSON.stringify(rows[i]);
-  }
-  yield ']}';
+  let batch: Record<string, unknown>[] = [];
+  let batchStart = 0;
+  const rowText = (i: number): string => {
+    if (i >= batchStart + batch.length) {
+      batchStart = i;
+      const end = Math.min(items.length, i + tableBatch);
+      batch = printTable(ctx, converted ? converted.slice(i, end) : items.slice(i, end).map((item) => item.view()), now, output).rows;
+    }
+    return JSON.stringify(batch[i - batchStart]);
+  };
+  return listParts(head, items.length, rowText);
 }
