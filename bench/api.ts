@@ -116,6 +116,17 @@ export async function runApiBench(opts: { pods?: number } = {}): Promise<void> {
       console.log(listRow(`list ${listSize} pods, client-parsed`, await measureClientCpu(20, () => client.list(podsPath('big')))));
       const selected = await measure(20, 1, () => client.requestText('GET', listPath, { query: { labelSelector: 'shard=1' } }));
       console.log(row(`list ${listSize} pods, label selector`, selected));
+      // What `kubectl get pods` asks for: a Table, 500 rows a page.
+      const tableAccept = 'application/json;as=Table;v=v1;g=meta.k8s.io,application/json';
+      const tablePages = async () => {
+        let next: string | undefined;
+        do {
+          const page = await client.request<{ metadata: { continue?: string } }>('GET', listPath, { accept: tableAccept, query: { limit: 500, continue: next } });
+          next = page.metadata.continue;
+        } while (next);
+      };
+      const tables = await measureCpu(server.pid, 10, 1, tablePages);
+      console.log(`${row(`list ${listSize} pods as Table, 500 a page`, tables)}   server main thread ${(tables.mainUs / 1000).toFixed(0)} ms/list`);
       console.log(`RSS with ${warmUpCreates + timedCreates + watchedCreates + listSize} pods stored: ${rssMb(server.pid).toFixed(1)} MB`);
     } finally {
       client.close();
