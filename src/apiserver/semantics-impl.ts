@@ -11,9 +11,22 @@ import { serverSideApply } from '../api/apply/index.js';
 import { unknownFields } from '../api/schema/unknown-fields.js';
 import type { Semantics } from './handlers/semantics.js';
 import type { Table } from './printers/table.js';
-import type { ObjectFilter } from './registry/store.js';
+import type { ObjectFilter, SelectionAttributes } from './registry/store.js';
 import { crdTable, tableFor } from './printers/index.js';
 import { typesFor } from './resource-types.js';
+
+const attributeReaders = new WeakMap<ResourceInfo, (o: KubeObject) => SelectionAttributes>();
+
+/** The one function that reads a resource's objects' labels and selectable fields (the watch cache keeps what it made per object). */
+function attributesOf(info: ResourceInfo): (o: KubeObject) => SelectionAttributes {
+  let read = attributeReaders.get(info);
+  if (!read) {
+    const options = selectableFieldOptions(info);
+    read = (o) => ({ labels: o.metadata.labels ?? {}, fields: fieldsOf(info.group, info.kind, o, options) });
+    attributeReaders.set(info, read);
+  }
+  return read;
+}
 
 /** A CRD's selectableFields of its storage version. */
 function selectableFieldOptions(info: ResourceInfo): SelectableFieldOptions {
@@ -35,19 +48,12 @@ const patchContentTypes = ['application/json-patch+json', 'application/merge-pat
 
 export const namiSemantics: Semantics = {
   listFilter(info, labelSelector, fieldSelector): ObjectFilter | undefined {
-    const filters: ObjectFilter[] = [];
-    if (labelSelector) {
-      const selector = parseLabelSelector(labelSelector);
-      if (!selector.empty()) filters.push((o) => selector.matches(o.metadata.labels ?? {}));
-    }
-    if (fieldSelector) {
-      const options = selectableFieldOptions(info);
-      const selector = convertFieldSelector(info.group, info.kind, parseFieldSelector(fieldSelector), options);
-      if (!selector.empty()) filters.push((o) => selector.matches(fieldsOf(info.group, info.kind, o, options)));
-    }
-    if (filters.length === 0) return undefined;
-    if (filters.length === 1) return filters[0];
-    return (o) => filters.every((f) => f(o));
+    const labels = labelSelector ? parseLabelSelector(labelSelector) : undefined;
+    const fields = fieldSelector ? convertFieldSelector(info.group, info.kind, parseFieldSelector(fieldSelector), selectableFieldOptions(info)) : undefined;
+    const byLabels = labels && !labels.empty() ? labels : undefined;
+    const byFields = fields && !fields.empty() ? fields : undefined;
+    if (!byLabels && !byFields) return undefined;
+    return { attributes: attributesOf(info), matches: (a) => (!byLabels || byLabels.matches(a.labels)) && (!byFields || byFields.matches(a.fields)) };
   },
   table(info, objects, now): Table {
     if (info.crd) return crdTable(info.printerColumns ?? [], objects, now);

@@ -24,6 +24,9 @@ export type EventType = 'ADDED' | 'MODIFIED' | 'DELETED';
  */
 export class CachedObject {
   private parsed: KubeObject | undefined;
+  /** What `selectionBy` made of the object (attributes). */
+  private selection: unknown;
+  private selectionBy: unknown;
 
   /**
    * text: the stored value; rvAt: where its resourceVersion member goes
@@ -53,6 +56,19 @@ export class CachedObject {
   /** The object for one read: the kept one, or parsed for this read alone (the entry stays text). */
   view(): KubeObject {
     return this.parsed ?? (JSON.parse(this.json) as KubeObject);
+  }
+
+  /**
+   * What `of` makes of the object, made once and kept while `of` is the
+   * function asked with (selectors' labels and fields): the object is
+   * parsed for it alone when the entry is text, and not kept.
+   */
+  attributes<T>(of: (object: KubeObject) => T): T {
+    if (this.selectionBy !== of) {
+      this.selection = of(this.view());
+      this.selectionBy = of;
+    }
+    return this.selection as T;
   }
 
   /** Whether the object has been parsed (or was given) and is kept. */

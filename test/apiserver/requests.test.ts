@@ -577,6 +577,22 @@ describe('tables of many objects', () => {
     assert.equal(r.json!.items[229].kind, 'PartialObjectMetadata');
   });
 
+  it('selects by labels and fields without keeping the objects it looked at parsed', async () => {
+    for (let i = 0; i < 6; i++) {
+      const r = await api.raw('POST', '/api/v1/namespaces/tables/pods', { body: { ...pod(`sel-${i}`), metadata: { name: `sel-${i}`, labels: { tier: i % 2 ? 'odd' : 'even' } } } });
+      assert.equal(r.status, 201, r.text);
+    }
+    const pods = '/api/v1/namespaces/tables/pods';
+    const names = (r: { json: Record<string, any> | undefined }) => r.json!.items.map((p: { metadata: { name: string } }) => p.metadata.name);
+    assert.deepEqual(names(await api.raw('GET', `${pods}?labelSelector=tier%3Dodd`)), ['sel-1', 'sel-3', 'sel-5']);
+    assert.deepEqual(names(await api.raw('GET', `${pods}?labelSelector=tier%3Deven&fieldSelector=${encodeURIComponent('metadata.name!=sel-0,status.phase=Pending')}`)), ['sel-2', 'sel-4']);
+    assert.deepEqual(names(await api.raw('GET', `${pods}?labelSelector=tier%3Deven&fieldSelector=${encodeURIComponent('status.phase=Running')}`)), []);
+    const store = api.server.api.storeForResource('', 'pods')!;
+    const cached = store.cache.list(store.listPrefix('tables'));
+    assert.equal(cached.length, 6);
+    assert.deepEqual(cached.filter((item) => item.hasObject).map((item) => item.key), []);
+  });
+
   it('pages a table with limit and continue, counting what is left', async () => {
     const seen: string[] = [];
     const left: number[] = [];

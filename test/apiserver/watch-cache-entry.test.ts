@@ -41,4 +41,20 @@ describe('a watch cache entry', () => {
       assert.equal(entry.hasObject, true);
     }
   });
+
+  it('keeps what a selector reads of it, made once per reader, without keeping the parsed object', () => {
+    const entry = decodeStored(kv('{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"a","labels":{"app":"web"}},"data":{"k":"v"}}', 5));
+    let calls = 0;
+    const labels = (o: { metadata: { labels?: Record<string, string> } }) => {
+      calls++;
+      return o.metadata.labels ?? {};
+    };
+    assert.deepEqual(entry.attributes(labels), { app: 'web' });
+    assert.deepEqual(entry.attributes(labels), { app: 'web' });
+    assert.equal(calls, 1);
+    assert.equal(entry.hasObject, false);
+    // Another reader is asked again.
+    assert.equal(entry.attributes((o) => o.metadata.name), 'a');
+    assert.equal(entry.hasObject, false);
+  });
 });

@@ -179,7 +179,7 @@ export async function handleResource(r: ResourceRequest): Promise<void> {
 export function requestFilter(r: ResourceRequest): ObjectFilter | undefined {
   const filter = r.semantics.listFilter(r.versions.info, r.query.get('labelSelector') ?? undefined, r.query.get('fieldSelector') ?? undefined);
   if (!filter || r.versions.same) return filter;
-  return (o) => filter(r.versions.out(o));
+  return { attributes: (o) => filter.attributes(r.versions.out(o)), matches: filter.matches };
 }
 
 async function handleGet(r: ResourceRequest): Promise<void> {

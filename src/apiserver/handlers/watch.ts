@@ -4,7 +4,7 @@
 import { InvalidError } from '../../api/errors.js';
 import type { KubeObject } from '../../api/object.js';
 import { negotiateOutput } from '../http/respond.js';
-import { parseResourceVersion } from '../registry/store.js';
+import { parseResourceVersion, selects } from '../registry/store.js';
 import type { CacheEvent, CachedObject } from '../watch-cache.js';
 import { includeObject, partialMetadata, tableResponse } from './output.js';
 import { requestFilter, type ResourceRequest } from './resource.js';
@@ -21,7 +21,7 @@ export async function serveWatch(r: ResourceRequest): Promise<void> {
   const prefix = store.listPrefix(r.info.namespace);
   // The name by the key (names hold no "/"): an unfiltered watch never parses what the cache holds as text.
   const keySuffix = nameFilter === undefined ? undefined : nameFilter.includes('/') ? null : '/' + nameFilter;
-  const matches = (item: CachedObject) => keySuffix !== null && (keySuffix === undefined || item.key.endsWith(keySuffix)) && (filter === undefined || filter(item.object));
+  const matches = (item: CachedObject) => keySuffix !== null && (keySuffix === undefined || item.key.endsWith(keySuffix)) && (filter === undefined || selects(filter, item));
   const rvParam = query.get('resourceVersion') ?? '';
   const sendInitial = query.get('sendInitialEvents');
   const rvMatch = query.get('resourceVersionMatch');

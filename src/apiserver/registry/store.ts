@@ -21,7 +21,28 @@ import { decodeStored, TooOldResourceVersionError, WatchCache, withResourceVersi
 import type { Strategy, StrategyContext } from './strategy.js';
 import { storedJson } from './stored-json.js';
 
-export type ObjectFilter = (obj: KubeObject) => boolean;
+/** What label and field selectors read of an object. */
+export interface SelectionAttributes {
+  readonly labels: Readonly<Record<string, string>>;
+  readonly fields: Readonly<Record<string, string>>;
+}
+
+/**
+ * A request's label and field selectors. `attributes` reads what they need
+ * of an object and is one function for every filter on a resource at its
+ * stored version, so that the watch cache keeps, per object, what it made
+ * (as kube-apiserver's cacher keeps each object's labels and fields)
+ * rather than the whole parsed object.
+ */
+export interface ObjectFilter {
+  attributes(obj: KubeObject): SelectionAttributes;
+  matches(attributes: SelectionAttributes): boolean;
+}
+
+/** Whether a cached object passes a filter, from the attributes the cache keeps for it. */
+export function selects(filter: ObjectFilter, item: CachedObject): boolean {
+  return filter.matches(item.attributes(filter.attributes));
+}
 
 export interface ListOptions {
   filter?: ObjectFilter;
@@ -181,7 +202,7 @@ export class GenericStore {
     const items: CachedObject[] = [];
     const limit = opts.limit && opts.limit > 0 ? opts.limit : Infinity;
     const left = this.cache.visit(this.listPrefix(namespace), startAfter, (item) => {
-      if (filter && !filter(item.object)) return true;
+      if (filter && !selects(filter, item)) return true;
       if (items.length >= limit) return false;
       items.push(item);
       return true;
@@ -223,7 +244,7 @@ export class GenericStore {
     let more = false;
     for (const kv of listing.kvs) {
       const item = decodeStored(kv);
-      if (opts.filter && !opts.filter(item.object)) continue;
+      if (opts.filter && !selects(opts.filter, item)) continue;
       if (limit && items.length >= limit) {
         more = true;
         break;
