@@ -3,7 +3,7 @@
 // first), made by src/api/x509/certificate.ts.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { newCertificate, subjectAltNames, type KeyPairPem } from '../api/x509/certificate.js';
+import { newCertificate, subjectAltNames, type CertificateSpec, type KeyPairPem } from '../api/x509/certificate.js';
 
 export type { KeyPairPem };
 
@@ -35,21 +35,34 @@ export function ensureClusterPki(dataDir: string, serverNames: { dnsNames: strin
     ca = newCertificate({ commonName: 'nami-ca', kind: 'ca', years: 10 });
     writePair(dir, 'ca', ca);
   }
+  const issue = (spec: CertificateSpec): KeyPairPem => {
+    try {
+      return newCertificate(spec, ca);
+    } catch (err) {
+      throw new Error(`cannot sign with the CA in ${join(dir, 'ca.crt')} and ca.key (${(err as Error).message}): put a valid CA there, or remove ${dir} to have new certificates made (clients then need the new admin.kubeconfig)`);
+    }
+  };
   let server = fresh ? undefined : readPair(dir, 'apiserver');
   if (server && !serverCertCovers(server.certPem, serverNames)) server = undefined;
   if (!server) {
-    server = newCertificate({ commonName: 'nami-apiserver', kind: 'server', ...serverNames, years: 1 }, ca);
+    server = issue({ commonName: 'nami-apiserver', kind: 'server', ...serverNames, years: 1 });
     writePair(dir, 'apiserver', server);
   }
   let admin = fresh ? undefined : readPair(dir, 'admin');
   if (!admin) {
-    admin = newCertificate({ commonName: 'nami-admin', organizations: ['system:masters'], kind: 'client', years: 1 }, ca);
+    admin = issue({ commonName: 'nami-admin', organizations: ['system:masters'], kind: 'client', years: 1 });
     writePair(dir, 'admin', admin);
   }
   return { ca, server, admin };
 }
 
+/** Whether a serving certificate names all these (one that cannot be read names none: it is made again). */
 function serverCertCovers(certPem: string, names: { dnsNames: string[]; ipAddresses: string[] }): boolean {
-  const have = new Set(subjectAltNames(certPem));
+  let have: Set<string>;
+  try {
+    have = new Set(subjectAltNames(certPem));
+  } catch {
+    return false;
+  }
   return [...names.dnsNames, ...names.ipAddresses].every((n) => have.has(n));
 }

@@ -66,6 +66,8 @@ describe('DER', () => {
     assert.deepEqual(parts.map((p) => p.tag), [0x02, 0x0c, 0x30]);
     assert.equal(parts[1]!.end - parts[1]!.start, 200);
     assert.throws(() => readElement(der.subarray(0, 10), 0), /truncated/);
+    assert.throws(() => readElement(der, der.length), /truncated/);
+    assert.throws(() => readElement(Buffer.from([0x30, 0x82, 0x01]), 0), /truncated/);
   });
 });
 

@@ -99,19 +99,21 @@ export interface Element {
   end: number;
 }
 
-/** Reads the element at offset; throws on a length that runs past the buffer. */
+/** Reads the element at offset; throws when its header or content runs past the buffer. */
 export function readElement(der: Buffer, offset: number): Element {
+  if (offset + 2 > der.length) throw new Error('truncated DER');
   const tag = der[offset]!;
   let length = der[offset + 1]!;
   let start = offset + 2;
   if (length & 0x80) {
     const count = length & 0x7f;
+    if (count === 0 || count > 4 || start + count > der.length) throw new Error('unsupported or truncated DER length');
     length = 0;
     for (let i = 0; i < count; i++) length = length * 256 + der[start + i]!;
     start += count;
   }
   const end = start + length;
-  if (tag === undefined || end > der.length) throw new Error('truncated DER');
+  if (end > der.length) throw new Error('truncated DER');
   return { tag, offset, start, end };
 }
 
