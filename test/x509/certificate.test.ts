@@ -40,6 +40,7 @@ describe('DER', () => {
     assert.equal(hex(namedBits([0, 5, 6])), '03020186'); // digitalSignature, keyCertSign, cRLSign
     assert.equal(hex(namedBits([0, 2])), '030205a0'); // digitalSignature, keyEncipherment
     assert.equal(hex(namedBits([8])), '0303070080');
+    assert.equal(hex(namedBits([])), '030100');
   });
 
   it('writes UTCTime up to 2049 and GeneralizedTime from 2050', () => {

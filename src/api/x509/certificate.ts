@@ -156,7 +156,7 @@ function signatureAlgorithm(key: KeyObject): { id: Buffer; hash: string } {
  */
 export function makeCertificate(spec: CertificateSpec, publicKey: KeyObject, signer: Signer | { selfKey: KeyObject }): string {
   const issuer = 'selfKey' in signer ? undefined : signer;
-  const signingKey = issuer ? issuer.key : (signer as { selfKey: KeyObject }).selfKey;
+  const signingKey = 'selfKey' in signer ? signer.selfKey : signer.key;
   const algorithm = signatureAlgorithm(signingKey);
   const serial = randomBytes(16);
   serial[0] = (serial[0]! & 0x7f) | 0x01; // positive, and 16 bytes long

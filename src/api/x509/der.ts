@@ -57,7 +57,7 @@ export const bitString = (bytes: Buffer): Buffer => tlv(0x03, Buffer.concat([Buf
 
 /** A named-bit BIT STRING (KeyUsage) with these bits set, trailing zero bits left off as DER asks. */
 export function namedBits(bits: number[]): Buffer {
-  const length = Math.max(...bits) + 1;
+  const length = bits.length === 0 ? 0 : Math.max(...bits) + 1;
   const bytes = Buffer.alloc(Math.ceil(length / 8));
   for (const b of bits) bytes[b >> 3]! |= 0x80 >> (b & 7);
   return tlv(0x03, Buffer.concat([Buffer.from([bytes.length * 8 - length]), bytes]));
