@@ -113,6 +113,16 @@ export class Outbox {
     this.chunkBytes += bytes.byteLength;
   }
 
+  /**
+   * Pushes a copy of bytes the caller may reuse at once (an HTTP chunk's
+   * CRLF, say), gathered with the turn's other chunks (pushChunk): moving a
+   * buffer of their own instead costs the message a transfer apiece, which a
+   * watch's many small writes made its largest cost.
+   */
+  pushCopy(id: number, op: number, bytes: Uint8Array): void {
+    this.pushChunk(id, op, Buffer.from(bytes));
+  }
+
   /** Sends what is queued now rather than at the end of the turn. */
   readonly flush = (): void => {
     this.scheduled = false;

@@ -158,6 +158,35 @@ export class FrontSocket extends Duplex {
    */
   override _write(chunk: unknown, encoding: BufferEncoding, callback: (err?: Error | null) => void): void {
     this.touch();
+    this.hand(chunk, encoding);
+    this.afterWrite(callback);
+  }
+
+  /**
+   * Hands the chunks written while the socket was corked. HTTP writes each
+   * piece of a chunked body as four (its length, CRLF, the piece, CRLF):
+   * text that goes as UTF-8 as it is (UTF-8 strings, and short ASCII ones
+   * or bytes, such as the length and the CRLFs) is joined into one op, so
+   * that a watch event costs each watcher one op rather than four.
+   */
+  override _writev(chunks: { chunk: unknown; encoding: BufferEncoding }[], callback: (err?: Error | null) => void): void {
+    this.touch();
+    let text = '';
+    for (const { chunk, encoding } of chunks) {
+      const asText = utf8Text(chunk, encoding);
+      if (asText !== undefined && text.length + asText.length < largeWrite) {
+        text += asText;
+        continue;
+      }
+      if (text) this.front.send(this.id, Op.utf8, text);
+      text = '';
+      this.hand(chunk, encoding);
+    }
+    if (text) this.front.send(this.id, Op.utf8, text);
+    this.afterWrite(callback);
+  }
+
+  private hand(chunk: unknown, encoding: BufferEncoding): void {
     const size = typeof chunk === 'string' ? chunk.length : (chunk as Uint8Array).byteLength;
     const large = size >= largeWrite;
     const ack = large ? Op.acked : 0;
@@ -173,12 +202,15 @@ export class FrontSocket extends Duplex {
       // The caller may reuse its bytes: they go as a copy, into a buffer the front hands back.
       this.front.sendLargeCopy(this.id, Op.data | ack, chunk as Uint8Array);
     } else if (size > 0) {
-      this.front.sendBytes(this.id, Op.data, chunk as Uint8Array);
+      this.front.sendCopy(this.id, Op.data, chunk as Uint8Array);
     }
     if (large) {
       this.largeInFlight++;
       this.front.flush();
     }
+  }
+
+  private afterWrite(callback: (err?: Error | null) => void): void {
     if (this.mustWait()) this.waitingWrite = () => callback();
     else callback();
   }
@@ -326,6 +358,11 @@ export class TlsFront {
     this.outbox.pushBytes(id, op, bytes, owned);
   }
 
+  /** Queues a copy of small bytes, moved with the turn's other small ones in one buffer (see Outbox.pushCopy). */
+  sendCopy(id: number, op: number, bytes: Uint8Array): void {
+    this.outbox.pushCopy(id, op, bytes);
+  }
+
   /** Queues a copy of large bytes, in a buffer the front hands back once it has sent them when it is of largeBufferBytes. */
   sendLargeCopy(id: number, op: number, bytes: Uint8Array): void {
     if (bytes.byteLength > largeBufferBytes) {
@@ -427,4 +464,18 @@ export class TlsFront {
     }
     return false;
   }
+}
+
+/** Short text in ASCII, which UTF-8 carries as it is. */
+const shortAscii = /^[\x00-\x7f]{0,64}$/;
+
+/** A chunk as text that goes as UTF-8 unchanged, or undefined: UTF-8 strings, and short ASCII strings or bytes. */
+function utf8Text(chunk: unknown, encoding: BufferEncoding): string | undefined {
+  if (typeof chunk === 'string') {
+    if (encoding === 'utf8' || encoding === 'utf-8') return chunk;
+    return (encoding === 'latin1' || encoding === 'binary' || encoding === 'ascii') && shortAscii.test(chunk) ? chunk : undefined;
+  }
+  if (!(chunk instanceof Uint8Array) || chunk.byteLength > 64) return undefined;
+  for (let i = 0; i < chunk.byteLength; i++) if (chunk[i]! > 0x7f) return undefined;
+  return Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength).toString('latin1');
 }

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createNetServer, type AddressInfo } from 'node:net';
+import { request as httpsRequest } from 'node:https';
 import { connect, type TLSSocket } from 'node:tls';
 import { after, before, describe, it } from 'node:test';
 import { newCertificate, type KeyPairPem } from '../../src/api/x509/certificate.js';
@@ -70,6 +71,15 @@ describe('the TLS front', () => {
   const reusedChunkBytes = 300 * 1024;
   const reusedChunks = 40;
   const reusedPattern = (i: number) => String.fromCharCode(97 + (i % 26));
+  const mixedParts: [string | Buffer, BufferEncoding][] = [
+    ['{"type":"ADDED","object":{"name":"ü€😀"}}\n', 'utf8'],
+    [Buffer.from([0xff, 0x00, 0x80, 0x0a]), 'utf8'],
+    ['café', 'latin1'],
+    [Buffer.from('\r\n'), 'utf8'],
+    [Buffer.alloc(70 * 1024, 'b'), 'utf8'],
+    ['x'.repeat(70 * 1024), 'utf8'],
+    ['end', 'ascii'],
+  ];
 
   before(async () => {
     ({ front, port, ca, client } = await startFront((req, res) => {
@@ -109,6 +119,13 @@ describe('the TLS front', () => {
           res.write(buffer, next);
         };
         next();
+        return;
+      }
+      if (req.url === '/mixed') {
+        // A chunked body written in one turn, as a watch writes its events: strings and bytes, text and not.
+        res.writeHead(200, { 'Content-Type': 'application/octet-stream' });
+        for (const [part, encoding] of mixedParts) (typeof part === 'string' ? res.write(part, encoding) : res.write(part));
+        res.end();
         return;
       }
       if (req.url === '/hold') {
@@ -256,6 +273,21 @@ describe('the TLS front', () => {
     }
     assert.ok(front.keptLargeBuffers > 0, 'no buffer came back from the front');
     assert.ok(front.keptLargeBuffers <= 16, `${front.keptLargeBuffers} buffers kept`);
+  });
+
+  it('a chunked body of strings and bytes written in one turn arrives byte for byte', async () => {
+    const body = await new Promise<Buffer>((resolve, reject) => {
+      const req = httpsRequest({ host: '127.0.0.1', port, path: '/mixed', ca: ca.certPem, cert: client.certPem, key: client.keyPem }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve(Buffer.concat(chunks)));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    const expected = Buffer.concat(mixedParts.map(([part, encoding]) => (typeof part === 'string' ? Buffer.from(part, encoding) : part)));
+    assert.equal(body.length, expected.length);
+    assert.ok(body.equals(expected));
   });
 
   it('a client that goes away closes its request on the HTTP side', async () => {
