@@ -32,6 +32,9 @@ const warmUpCreates = 10_000;
 /** The timed creates (the get and patch figures then read and change these pods), and the creates whose watch events are timed. */
 const timedCreates = 5000;
 const watchedCreates = 1000;
+/** The creates timed while fanOutWatchers clients watch their namespace. */
+const fanOutCreates = 3000;
+const fanOutWatchers = 10;
 
 export async function runApiBench(opts: { pods?: number } = {}): Promise<void> {
   const aims: AimFigures = {};
@@ -102,6 +105,15 @@ export async function runApiBench(opts: { pods?: number } = {}): Promise<void> {
       delays.sort((a, b) => a - b);
       console.log(`create sent -> watch event (${delays.length} events, 64 writers): p50 ${percentile(delays, 50).toFixed(2)} ms, p99 ${percentile(delays, 99).toFixed(2)} ms`);
 
+      // Fan-out: creates while 10 clients watch their namespace, each event written to 10 streams.
+      await client.create({ group: '', version: 'v1', plural: 'namespaces' }, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'fanout' } });
+      const fanOut = Array.from({ length: fanOutWatchers }, () => client.watch(podsPath('fanout'), { resourceVersion: '' }, () => undefined));
+      await new Promise((r) => setTimeout(r, 300));
+      const fanned = await measureCpu(server.pid, fanOutCreates, concurrency, (i) => client.create(podsPath('fanout'), pod(`f-${i}`)));
+      for (const w of fanOut) w.stop();
+      console.log(row(`create pod, ${fanOutWatchers} watchers`, fanned));
+      console.log(cpuRow(`  create pod, ${fanOutWatchers} watchers`, fanned));
+
       // Lists of 10,000 pods from the watch cache.
       await client.create({ group: '', version: 'v1', plural: 'namespaces' }, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'big' } });
       await measure(listSize, concurrency, (i) => client.create(podsPath('big'), pod(`p-${i}`)));
@@ -127,7 +139,7 @@ export async function runApiBench(opts: { pods?: number } = {}): Promise<void> {
       };
       const tables = await measureCpu(server.pid, 10, 1, tablePages);
       console.log(`${row(`list ${listSize} pods as Table, 500 a page`, tables)}   server main thread ${(tables.mainUs / 1000).toFixed(0)} ms/list`);
-      console.log(`RSS with ${warmUpCreates + timedCreates + watchedCreates + listSize} pods stored: ${rssMb(server.pid).toFixed(1)} MB`);
+      console.log(`RSS with ${warmUpCreates + timedCreates + watchedCreates + fanOutCreates + listSize} pods stored: ${rssMb(server.pid).toFixed(1)} MB`);
     } finally {
       client.close();
       await server.stop();
