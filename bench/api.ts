@@ -105,7 +105,7 @@ export async function runApiBench(opts: { pods?: number } = {}): Promise<void> {
       delays.sort((a, b) => a - b);
       console.log(`create sent -> watch event (${delays.length} events, 64 writers): p50 ${percentile(delays, 50).toFixed(2)} ms, p99 ${percentile(delays, 99).toFixed(2)} ms`);
 
-      // Fan-out: creates while 10 clients watch their namespace, each event written to 10 streams.
+      // Fan-out: creates while fanOutWatchers clients watch their namespace, each event written to every stream.
       await client.create({ group: '', version: 'v1', plural: 'namespaces' }, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'fanout' } });
       const fanOut = Array.from({ length: fanOutWatchers }, () => client.watch(podsPath('fanout'), { resourceVersion: '' }, () => undefined));
       await new Promise((r) => setTimeout(r, 300));
