@@ -194,8 +194,8 @@ export class FrontSocket extends Duplex {
       // A large string goes as bytes of its own, moved rather than copied to the front.
       if (large) this.front.sendBytes(this.id, Op.data | ack, Buffer.from(chunk, encoding), true);
       else if (chunk.length > 0) {
-        if (encoding === 'latin1' || encoding === 'binary' || encoding === 'ascii') this.front.send(this.id, Op.latin1, chunk);
-        else if (encoding === 'utf8' || encoding === 'utf-8') this.front.send(this.id, Op.utf8, chunk);
+        if (isLatin1(encoding)) this.front.send(this.id, Op.latin1, chunk);
+        else if (isUtf8(encoding)) this.front.send(this.id, Op.utf8, chunk);
         else this.front.sendBytes(this.id, Op.data, Buffer.from(chunk, encoding), true);
       }
     } else if (large) {
@@ -466,14 +466,18 @@ export class TlsFront {
   }
 }
 
+/** Encodings the front writes strings in as they are (the others are turned into bytes here). */
+const isUtf8 = (encoding: BufferEncoding): boolean => encoding === 'utf8' || encoding === 'utf-8';
+const isLatin1 = (encoding: BufferEncoding): boolean => encoding === 'latin1' || encoding === 'binary' || encoding === 'ascii';
+
 /** Short text in ASCII, which UTF-8 carries as it is. */
 const shortAscii = /^[\x00-\x7f]{0,64}$/;
 
 /** A chunk as text that goes as UTF-8 unchanged, or undefined: UTF-8 strings, and short ASCII strings or bytes. */
 function utf8Text(chunk: unknown, encoding: BufferEncoding): string | undefined {
   if (typeof chunk === 'string') {
-    if (encoding === 'utf8' || encoding === 'utf-8') return chunk;
-    return (encoding === 'latin1' || encoding === 'binary' || encoding === 'ascii') && shortAscii.test(chunk) ? chunk : undefined;
+    if (isUtf8(encoding)) return chunk;
+    return isLatin1(encoding) && shortAscii.test(chunk) ? chunk : undefined;
   }
   if (!(chunk instanceof Uint8Array) || chunk.byteLength > 64) return undefined;
   for (let i = 0; i < chunk.byteLength; i++) if (chunk[i]! > 0x7f) return undefined;

@@ -62,20 +62,20 @@ const oids = {
 const usage = { digitalSignature: 0, keyEncipherment: 2, keyCertSign: 5, cRLSign: 6 };
 
 /** A new ECDSA P-256 key pair: fast to make, and every Kubernetes client takes it. */
-export function newKeyPair(): { privateKey: KeyObject; publicKey: KeyObject } {
+function newKeyPair(): { privateKey: KeyObject; publicKey: KeyObject } {
   return generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
 }
 
-export function privateKeyPem(key: KeyObject): string {
+function privateKeyPem(key: KeyObject): string {
   return key.export({ type: 'pkcs8', format: 'pem' }) as string;
 }
 
-export function toPem(der: Buffer, label: string): string {
+function toPem(der: Buffer, label: string): string {
   return `-----BEGIN ${label}-----\n${der.toString('base64').replace(/.{64}/g, '$&\n').replace(/\n$/, '')}\n-----END ${label}-----\n`;
 }
 
 /** The DER of a PEM text's first block. */
-export function fromPem(pem: string): Buffer {
+function fromPem(pem: string): Buffer {
   const m = /-----BEGIN [A-Z0-9 ]+-----([\s\S]*?)-----END [A-Z0-9 ]+-----/.exec(pem);
   if (!m) throw new Error('no PEM block found');
   return Buffer.from(m[1]!.replace(/\s+/g, ''), 'base64');
@@ -154,7 +154,7 @@ function signatureAlgorithm(key: KeyObject): { id: Buffer; hash: string } {
  * A certificate for publicKey, signed by signer, or self-signed with
  * selfKey when there is no signer; PEM.
  */
-export function makeCertificate(spec: CertificateSpec, publicKey: KeyObject, signer: Signer | { selfKey: KeyObject }): string {
+function makeCertificate(spec: CertificateSpec, publicKey: KeyObject, signer: Signer | { selfKey: KeyObject }): string {
   const issuer = 'selfKey' in signer ? undefined : signer;
   const signingKey = 'selfKey' in signer ? signer.selfKey : signer.key;
   const algorithm = signatureAlgorithm(signingKey);
