@@ -3,7 +3,7 @@
 // first), made by src/api/x509/certificate.ts.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { newCertificate, subjectAltNames, type CertificateSpec, type KeyPairPem } from '../api/x509/certificate.js';
+import { newCertificate, signerOf, subjectAltNames, type CertificateSpec, type KeyPairPem, type Signer } from '../api/x509/certificate.js';
 
 export type { KeyPairPem };
 
@@ -35,9 +35,12 @@ export function ensureClusterPki(dataDir: string, serverNames: { dnsNames: strin
     ca = newCertificate({ commonName: 'nami-ca', kind: 'ca', years: 10 });
     writePair(dir, 'ca', ca);
   }
+  const caPair = ca;
+  let signer: Signer | undefined;
   const issue = (spec: CertificateSpec): KeyPairPem => {
     try {
-      return newCertificate(spec, ca);
+      signer ??= signerOf(caPair);
+      return newCertificate(spec, signer);
     } catch (err) {
       throw new Error(`cannot sign with the CA in ${join(dir, 'ca.crt')} and ca.key (${(err as Error).message}): put a valid CA there, or remove ${dir} to have new certificates made (clients then need the new admin.kubeconfig)`);
     }

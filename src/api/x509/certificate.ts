@@ -178,10 +178,14 @@ function makeCertificate(spec: CertificateSpec, publicKey: KeyObject, signer: Si
   return toPem(sequence(tbs, algorithm.id, bitString(signature)), 'CERTIFICATE');
 }
 
-/** A new key pair and its certificate, signed by the CA given, or self-signed without one. */
-export function newCertificate(spec: CertificateSpec, ca?: KeyPairPem): KeyPairPem {
+/**
+ * A new key pair and its certificate, signed by the CA given (its PEM pair,
+ * or signerOf's reading of it when several are signed: reading the key
+ * takes about half a millisecond), or self-signed without one.
+ */
+export function newCertificate(spec: CertificateSpec, ca?: KeyPairPem | Signer): KeyPairPem {
   const keys = newKeyPair();
-  const certPem = makeCertificate(spec, keys.publicKey, ca ? signerOf(ca) : { selfKey: keys.privateKey });
+  const certPem = makeCertificate(spec, keys.publicKey, ca === undefined ? { selfKey: keys.privateKey } : 'certPem' in ca ? signerOf(ca) : ca);
   return { certPem, keyPem: privateKeyPem(keys.privateKey) };
 }
 
