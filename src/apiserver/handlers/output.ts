@@ -57,10 +57,12 @@ export interface TableContext {
 /** A meta.k8s.io Table of stored objects, printed at the request's version; row objects follow includeObject (None, Metadata by default, Object). */
 export function tableResponse(ctx: TableContext, stored: KubeObject[], output: AcceptedOutput, withColumns = true): object {
   const printed = printTable(ctx, ctx.versions.same ? stored : stored.map((o) => ctx.versions.out(o)), new Date(), output);
-  const table: Record<string, unknown> = { kind: 'Table', apiVersion: `meta.k8s.io/${output.tableVersion}`, metadata: {} };
-  table.columnDefinitions = withColumns ? printed.columnDefinitions : null;
-  table.rows = printed.rows;
-  return table;
+  return { ...tableHead(output, {}, withColumns ? printed.columnDefinitions : null), rows: printed.rows };
+}
+
+/** A Table's members before its rows, in kube-apiserver's order. */
+function tableHead(output: AcceptedOutput, metadata: Record<string, unknown>, columnDefinitions: unknown[] | null): Record<string, unknown> {
+  return { kind: 'Table', apiVersion: `meta.k8s.io/${output.tableVersion}`, metadata, columnDefinitions };
 }
 
 /** What a Table's rows carry of their objects (includeObject: Metadata when unset); 400 for another value, as kube-apiserver answers. */
@@ -100,7 +102,8 @@ export function tableBodyParts(ctx: TableContext, result: ListResult, output: Ac
   const now = new Date();
   const converted = ctx.versions.same ? undefined : items.map((item) => ctx.versions.out(item.view()));
   const columns = printTable(ctx, [], now, output).columnDefinitions;
-  const head = `{"kind":"Table","apiVersion":"meta.k8s.io/${output.tableVersion}","metadata":${JSON.stringify(listMeta(result))},"columnDefinitions":${JSON.stringify(columns)},"rows":[`;
+  // The text up to the first row: the head with empty rows, less their closing `]}`.
+  const head = JSON.stringify({ ...tableHead(output, listMeta(result), columns), rows: [] }).slice(0, -2);
   let batch: Record<string, unknown>[] = [];
   let batchStart = 0;
   const rowText = (i: number): string => {
