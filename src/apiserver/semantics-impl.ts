@@ -85,6 +85,7 @@ export const namiSemantics: Semantics = {
   },
   dropUnknownFields(info, version, obj, mergePatch) {
     const types = typesFor(info, version);
-    return unknownFields(types.definitions, types.definitionName, obj, true, mergePatch);
+    // A built-in kind's values must also decode into its Go types, as kube-apiserver decodes them; a custom resource's are checked by its schema's validation.
+    return unknownFields(types.definitions, types.definitionName, obj, true, mergePatch, types.builtIn);
   },
 };

@@ -93,6 +93,36 @@ for (const version of versions) {
       assert.match(again.stderr, /AlreadyExists|already exists/);
     });
 
+    test('a value of the wrong type is refused in the words of kube-apiserver', async () => {
+      // YAML reads `value: true` as a bool, and an env value is a string.
+      const manifest = [
+        'apiVersion: apps/v1',
+        'kind: Deployment',
+        'metadata: {name: flags}',
+        'spec:',
+        '  selector: {matchLabels: {app: flags}}',
+        '  template:',
+        '    metadata: {labels: {app: flags}}',
+        '    spec:',
+        '      containers:',
+        '      - {name: main, image: "busybox:1.36", env: [{name: ENABLE, value: true}]}',
+      ].join('\n');
+      const file = k.writeFile('flags.yaml', manifest);
+      // --validate=false: the server's answer, not kubectl's own check of the manifest.
+      for (const verb of ['create', 'apply']) {
+        const r = await k.run([verb, '--validate=false', '-n', ns, '-f', file]);
+        assert.notEqual(r.code, 0, verb);
+        assert.match(
+          r.stderr,
+          /Error from server \(BadRequest\): error when creating ".*flags\.yaml": Deployment in version "v1" cannot be handled as a Deployment: json: cannot unmarshal bool into Go struct field EnvVar\.spec\.template\.spec\.containers\.env\.value of type string/,
+          verb,
+        );
+      }
+      const patch = await k.run(['patch', 'deployment', 'created', '-n', ns, '--type=merge', '-p', '{"spec":{"replicas":"3"}}']);
+      assert.notEqual(patch.code, 0);
+      assert.match(patch.stderr, /The request is invalid: patch: Invalid value: ".*": json: cannot unmarshal string into Go struct field DeploymentSpec\.spec\.replicas of type int32/s);
+    });
+
     test('get prints tables, yaml, json, jsonpath and custom columns', async () => {
       await k.ok(['apply', '-n', ns, '-f', k.writeFile('getme.json', deployment('getme', { replicas: 2 }))]);
       const table = await k.ok(['get', 'deploy', 'getme', '-n', ns]);

@@ -1,25 +1,35 @@
 // The fields of an object its schema does not declare, for server-side field
 // validation (fieldValidation=Strict|Warn): kube-apiserver reports them as
-// `unknown field "spec.containers[0].foo"`.
+// `unknown field "spec.containers[0].foo"`. The same walk checks, for a
+// built-in kind, that each value decodes into its field's Go type
+// (go-decode.ts).
 import { isPlainObject } from '../object.js';
+import { Check, checkOf, goDecodeError, mismatchOf } from './go-decode.js';
 import { dereference } from './index.js';
 import type { Definitions, Schema } from './types.js';
 
-const dereferenced = new WeakMap<Definitions, WeakMap<Schema, Schema>>();
+/** A field's schema dereferenced, and how its values are checked. */
+interface Field {
+  schema: Schema;
+  check: number;
+}
+
+const dereferenced = new WeakMap<Definitions, WeakMap<Schema, Field>>();
 
 /** dereference(), remembered: the same schemas are walked on every write. */
-function resolved(schema: Schema, defs: Definitions): Schema {
+function resolved(schema: Schema, defs: Definitions): Field {
   let memo = dereferenced.get(defs);
   if (!memo) {
     memo = new WeakMap();
     dereferenced.set(defs, memo);
   }
-  let s = memo.get(schema);
-  if (!s) {
-    s = dereference(schema, defs);
-    memo.set(schema, s);
+  let field = memo.get(schema);
+  if (!field) {
+    const s = dereference(schema, defs);
+    field = { schema: s, check: checkOf(schema, s) };
+    memo.set(schema, field);
   }
-  return s;
+  return field;
 }
 
 /** A field's path as kube-apiserver prints it, from its member names and item indexes. */
@@ -29,17 +39,34 @@ function pathOf(segments: readonly (string | number)[]): string {
   return path;
 }
 
-// The path is kept as segments and spelled out only for an unknown field: most writes have none.
-function walk(value: unknown, schema: Schema, defs: Definitions, path: (string | number)[], out: string[], remove: boolean, patch: boolean): void {
-  const s = resolved(schema, defs);
+/** One walk's settings and findings. */
+interface Walk {
+  defs: Definitions;
+  root: string;
+  path: (string | number)[];
+  out: string[];
+  remove: boolean;
+  patch: boolean;
+  types: boolean;
+}
+
+// The path is kept as segments and spelled out only for an unknown field or a type error: most writes have neither.
+function walk(value: unknown, schema: Schema, w: Walk): void {
+  const field = resolved(schema, w.defs);
+  if (w.types && field.check !== Check.any) {
+    const mismatch = mismatchOf(value, field.check);
+    if (mismatch) throw goDecodeError(w.defs, w.root, w.path, mismatch);
+  }
+  const s = field.schema;
   if (s['x-kubernetes-preserve-unknown-fields'] || s['x-kubernetes-int-or-string']) {
     if (!s.properties || !isPlainObject(value)) return;
   }
+  const path = w.path;
   if (Array.isArray(value)) {
     if (!s.items) return;
     for (let i = 0; i < value.length; i++) {
       path.push(i);
-      walk(value[i], s.items, defs, path, out, remove, patch);
+      walk(value[i], s.items, w);
       path.pop();
     }
     return;
@@ -49,12 +76,12 @@ function walk(value: unknown, schema: Schema, defs: Definitions, path: (string |
     for (const k of Object.keys(value)) {
       const child = s.properties[k];
       // In a merge patch a null member deletes; it names no field of the result.
-      if (patch && value[k] === null) continue;
+      if (w.patch && value[k] === null) continue;
       path.push(k);
-      if (child) walk(value[k], child, defs, path, out, remove, patch);
+      if (child) walk(value[k], child, w);
       else if (!s['x-kubernetes-preserve-unknown-fields'] && !s.additionalProperties) {
-        out.push(pathOf(path));
-        if (remove) delete value[k];
+        w.out.push(pathOf(path));
+        if (w.remove) delete value[k];
       }
       path.pop();
     }
@@ -64,7 +91,7 @@ function walk(value: unknown, schema: Schema, defs: Definitions, path: (string |
     const inner = s.additionalProperties as Schema;
     for (const k of Object.keys(value)) {
       path.push(k);
-      walk(value[k], inner, defs, path, out, remove, patch);
+      walk(value[k], inner, w);
       path.pop();
     }
   }
@@ -76,11 +103,14 @@ function walk(value: unknown, schema: Schema, defs: Definitions, path: (string |
  * accept anything; an unknown definition accepts everything. With `remove`
  * the fields are also deleted, as decoding into Kubernetes' Go types drops them.
  * With `mergePatch`, obj is a JSON merge patch whose null members delete.
+ * With `goTypes` (a built-in kind), a value its field's Go type does not take
+ * throws the GoDecodeError that decoding it would give, the first in the
+ * object's order as Go's decoder reports the first.
  */
-export function unknownFields(defs: Definitions, name: string | undefined, obj: unknown, remove = false, mergePatch = false): string[] {
+export function unknownFields(defs: Definitions, name: string | undefined, obj: unknown, remove = false, mergePatch = false, goTypes = false): string[] {
   const root = name === undefined ? undefined : defs[name];
   if (!root) return [];
-  const out: string[] = [];
-  walk(obj, root, defs, [], out, remove, mergePatch);
-  return out;
+  const w: Walk = { defs, root: name!, path: [], out: [], remove, patch: mergePatch, types: goTypes };
+  walk(obj, root, w);
+  return w.out;
 }

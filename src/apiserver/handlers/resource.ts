@@ -5,6 +5,7 @@ import { ApiError, BadRequestError, MethodNotAllowedError, NotFoundError, Servic
 import { cloneJson, isPlainObject, withoutResourceVersion, type KubeObject } from '../../api/object.js';
 import { fieldManagerFromUserAgent } from '../../api/apply/index.js';
 import { remembered } from '../../api/remembered.js';
+import { GoDecodeError } from '../../api/schema/go-decode.js';
 import { decodeDocument, decodeObjectBody, mediaType, readBody } from '../http/body.js';
 import type { RequestInfo } from '../http/request-info.js';
 import { negotiateOutput, sendJson, sendJsonParts, type AcceptedOutput } from '../http/respond.js';
@@ -98,6 +99,27 @@ function fieldValidation(r: ResourceRequest, obj: KubeObject, mergePatch = false
     throw new BadRequestError(`strict decoding error: ${errs.join(', ')}`);
   }
   return unknown.map((f) => `unknown field "${f}"`);
+}
+
+/**
+ * fieldValidation of a body to decode (a create's, an update's, an apply's):
+ * a value its field's Go type does not take is a 400, worded as
+ * kube-apiserver's decoder words it (`Pod in version "v1" cannot be handled
+ * as a Pod: json: cannot unmarshal ...`).
+ */
+function bodyFieldValidation(r: ResourceRequest, obj: KubeObject): string[] {
+  try {
+    return fieldValidation(r, obj);
+  } catch (err) {
+    if (!(err instanceof GoDecodeError)) throw err;
+    const kind = r.versions.info.kind;
+    throw new BadRequestError(`${kind} in version ${JSON.stringify(r.versions.version)} cannot be handled as a ${kind}: ${err.message}`);
+  }
+}
+
+/** A patch whose result does not decode: 422 on the field "patch", with the result's JSON, as kube-apiserver answers. */
+function undecodablePatch(patched: unknown, err: GoDecodeError): InvalidError {
+  return new InvalidError('', '', '', [{ type: 'FieldValueInvalid', field: 'patch', value: JSON.stringify(patched), detail: err.message }]);
 }
 
 function setWarnings(res: ServerResponse, warnings: string[]): void {
@@ -227,7 +249,7 @@ function create(r: ResourceRequest, raw: Buffer): Promise<{ created: WrittenObje
   checkTypeMeta(obj, store, r.versions.apiVersion);
   checkNamespace(obj, info.namespace, store);
   if (store.info.namespaced && !info.namespace) throw new BadRequestError('the server could not find the requested resource: a namespaced resource is created under /namespaces/{namespace}/');
-  const warnings = fieldValidation(r, obj);
+  const warnings = bodyFieldValidation(r, obj);
   // A JSON body parses to a tree of its own, which the store may take as it is (YAML may share nodes between aliases).
   const owned = mediaType(r.req.headers['content-type']) === 'application/json';
   return store.createEncoded(info.namespace, r.versions.in(obj), writeOptions(r.query, '', managerFromUserAgent(r.req)), owned).then((created) => ({ created, warnings }));
@@ -242,7 +264,7 @@ async function handleUpdate(r: ResourceRequest): Promise<void> {
   if (obj.metadata.name !== undefined && obj.metadata.name !== info.name) {
     throw new BadRequestError(`the name of the object (${obj.metadata.name}) does not match the name on the URL (${info.name})`);
   }
-  const warnings = fieldValidation(r, obj);
+  const warnings = bodyFieldValidation(r, obj);
   const opts = writeOptions(r.query, sub, managerFromUserAgent(r.req));
   const stored = r.versions.in(obj);
   // The store changes what mutate returns: a retry after a conflict starts from a fresh copy.
@@ -280,7 +302,7 @@ async function handlePatch(r: ResourceRequest): Promise<void> {
     if (applied.metadata.name !== undefined && applied.metadata.name !== info.name) {
       throw new BadRequestError(`the name of the object (${applied.metadata.name}) does not match the name on the URL (${info.name})`);
     }
-    warnings = fieldValidation(r, applied);
+    warnings = bodyFieldValidation(r, applied);
     const written = await store.update(
       info.namespace,
       info.name!,
@@ -300,7 +322,16 @@ async function handlePatch(r: ResourceRequest): Promise<void> {
   // A merge patch brings unknown fields only with its own members: those are checked (and dropped) once,
   // instead of the whole patched object on every try. The other patch types are checked on their result.
   const mergeChecked = type === 'merge' && isPlainObject(patchDoc);
-  if (mergeChecked) warnings = fieldValidation(r, patchDoc as KubeObject, true);
+  // A merge patch member that does not decode fails the patch once its result is known (the error shows it).
+  let undecodable: GoDecodeError | undefined;
+  if (mergeChecked) {
+    try {
+      warnings = fieldValidation(r, patchDoc as KubeObject, true);
+    } catch (err) {
+      if (!(err instanceof GoDecodeError)) throw err;
+      undecodable = err;
+    }
+  }
   // Such a patch need not copy the whole current object either: its result shares what the patch does not reach.
   const sharesCurrent = mergeChecked && r.versions.same;
   const written = await store.update(
@@ -314,7 +345,14 @@ async function handlePatch(r: ResourceRequest): Promise<void> {
       // A patch only pins the version when it names one itself. The metadata is a copy either way, its own,
       // as the store expects of a result that shares the rest (a merge patch's top level is always new).
       patched.metadata = typeof pinned === 'string' ? { ...patched.metadata, resourceVersion: pinned } : withoutResourceVersion(patched.metadata);
-      if (!mergeChecked) warnings = fieldValidation(r, patched);
+      if (undecodable) throw undecodablePatch(patched, undecodable);
+      if (!mergeChecked) {
+        try {
+          warnings = fieldValidation(r, patched);
+        } catch (err) {
+          throw err instanceof GoDecodeError ? undecodablePatch(patched, err) : err;
+        }
+      }
       return r.versions.in(patched);
     },
     { ...opts, sharesCurrent },

@@ -21,7 +21,8 @@ export interface Semantics {
   apply(info: ResourceInfo, version: string, live: KubeObject | undefined, applied: KubeObject, manager: string, force: boolean, subresource: string): KubeObject;
   /**
    * Removes the fields the kind's schema (at `version`) does not know and returns their paths, for fieldValidation=Strict|Warn;
-   * of a JSON merge patch when `mergePatch` (its null members delete, they are not fields).
+   * of a JSON merge patch when `mergePatch` (its null members delete, they are not fields). For a built-in kind,
+   * throws GoDecodeError when a value does not decode into its field's Go type.
    */
   dropUnknownFields(info: ResourceInfo, version: string, obj: KubeObject, mergePatch?: boolean): string[];
 }

@@ -1,7 +1,7 @@
 // Request bodies: size limit, content types, JSON and YAML decoding, all
 // failing as Kubernetes does (413, 415, 400 with the parser's message).
 import type { IncomingMessage } from 'node:http';
-import { parse as parseYaml } from 'yaml';
+import { parse as parseYaml, Parser as YamlParser, type CST } from 'yaml';
 import { BadRequestError, RequestEntityTooLargeError, UnsupportedMediaTypeError } from '../../api/errors.js';
 import { decodeKubernetesProtobuf, isKubernetesProtobuf } from '../../api/protobuf/index.js';
 
@@ -50,19 +50,88 @@ export function decodeObjectBody(raw: Buffer, contentType: string | undefined): 
   throw new UnsupportedMediaTypeError(type, objectTypes);
 }
 
+/**
+ * How deep a body's objects and arrays may nest. Writing an object out
+ * (JSON.stringify), Nami's walks over it and the YAML parser recurse once a
+ * level, and the stack ends some hundreds (YAML) to thousands (JSON) of
+ * levels down; where it ends inside the YAML parser, V8 can even abort the
+ * process. Go's decoder, kube-apiserver's, stops at 10,000 levels; no
+ * Kubernetes object comes near either.
+ */
+export const maxNestingDepth = 512;
+
+const tooDeep = `exceeded max depth (objects and arrays nest at most ${maxNestingDepth} levels deep)`;
+
+/** Whether objects and arrays in value nest more than `limit` levels deep (the value itself is level 1), found without recursing. */
+export function nestsDeeperThan(value: unknown, limit: number): boolean {
+  const pending: unknown[] = [value];
+  const depths: number[] = [1];
+  while (pending.length > 0) {
+    const v = pending.pop();
+    const depth = depths.pop()!;
+    if (typeof v !== 'object' || v === null) continue;
+    if (depth > limit) return true;
+    for (const child of Array.isArray(v) ? v : Object.values(v)) {
+      if (typeof child !== 'object' || child === null) continue;
+      pending.push(child);
+      depths.push(depth + 1);
+    }
+  }
+  return false;
+}
+
+/** nestsDeeperThan for YAML text, told from the parser's syntax tree (which it builds without recursing), before any value is made. */
+function yamlNestsDeeperThan(text: string, limit: number): boolean {
+  const pending: (CST.Token | null | undefined)[] = [];
+  const depths: number[] = [];
+  for (const token of new YamlParser().parse(text)) {
+    pending.push(token);
+    depths.push(0);
+  }
+  while (pending.length > 0) {
+    const token = pending.pop();
+    const depth = depths.pop()!;
+    if (!token) continue;
+    if (token.type === 'document') {
+      pending.push(token.value);
+      depths.push(depth);
+    } else if (token.type === 'block-map' || token.type === 'block-seq' || token.type === 'flow-collection') {
+      if (depth + 1 > limit) return true;
+      for (const item of token.items) {
+        if ('key' in item) {
+          pending.push(item.key);
+          depths.push(depth + 1);
+        }
+        pending.push(item.value);
+        depths.push(depth + 1);
+      }
+    }
+  }
+  return false;
+}
+
 export function decodeDocument(raw: Buffer, yaml: boolean): unknown {
   const text = raw.toString('utf8');
   if (text.trim() === '') throw new BadRequestError('the body of the request was empty');
+  let doc: unknown;
   if (!yaml) {
     try {
-      return JSON.parse(text) as unknown;
+      doc = JSON.parse(text) as unknown;
     } catch (err) {
       throw new BadRequestError(`the body of the request could not be decoded as JSON: ${(err as Error).message}`);
     }
+  } else {
+    // Each level takes a byte at least: a shorter text cannot nest too deep.
+    if (text.length > maxNestingDepth && yamlNestsDeeperThan(text, maxNestingDepth)) throw new BadRequestError(`error converting YAML to JSON: ${tooDeep}`);
+    try {
+      doc = parseYaml(text, { maxAliasCount: 100 }) as unknown;
+    } catch (err) {
+      throw new BadRequestError(`error converting YAML to JSON: ${(err as Error).message}`);
+    }
   }
-  try {
-    return parseYaml(text, { maxAliasCount: 100 }) as unknown;
-  } catch (err) {
-    throw new BadRequestError(`error converting YAML to JSON: ${(err as Error).message}`);
+  // Each level takes a byte at least: a shorter body cannot nest too deep. (YAML's aliases can nest deeper than its text.)
+  if (raw.length > maxNestingDepth || yaml) {
+    if (nestsDeeperThan(doc, maxNestingDepth)) throw new BadRequestError(yaml ? `error converting YAML to JSON: ${tooDeep}` : `the body of the request could not be decoded as JSON: ${tooDeep}`);
   }
+  return doc;
 }

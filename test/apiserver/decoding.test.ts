@@ -1,0 +1,150 @@
+// Bodies that kube-apiserver cannot decode: values of the wrong type for a
+// built-in kind's fields (400 on create, update and apply, 422 on the
+// "patch" field for patches, worded as Go's decoder words them), and bodies
+// nested too deep to walk. Nothing of them is stored, and the server goes on.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { maxNestingDepth } from '../../src/apiserver/http/body.js';
+import { startTestApiServer, type TestApiServer } from './harness.js';
+
+let api: TestApiServer;
+const cms = '/api/v1/namespaces/decoding/configmaps';
+const pods = '/api/v1/namespaces/decoding/pods';
+const deployments = '/apis/apps/v1/namespaces/decoding/deployments';
+
+before(async () => {
+  api = await startTestApiServer();
+  const r = await api.raw('POST', '/api/v1/namespaces', { body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'decoding' } } });
+  assert.equal(r.status, 201, r.text);
+});
+after(async () => {
+  await api?.close();
+});
+
+const deployment = (name: string, env: unknown[]) => ({
+  apiVersion: 'apps/v1',
+  kind: 'Deployment',
+  metadata: { name },
+  spec: {
+    selector: { matchLabels: { app: name } },
+    template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'main', image: 'busybox:1.36', env }] } },
+  },
+});
+
+type Raw = Awaited<ReturnType<TestApiServer['raw']>>;
+
+function assertFailure(r: Raw, code: number, reason: string, message: string | RegExp): Record<string, any> {
+  assert.equal(r.status, code, r.text);
+  assert.equal(r.json?.kind, 'Status', r.text);
+  assert.equal(r.json?.reason, reason, r.text);
+  if (typeof message === 'string') assert.equal(r.json?.message, message);
+  else assert.match(r.json?.message, message);
+  return r.json!;
+}
+
+describe('values a Go type does not take', () => {
+  it('refuses a create with 400, in the words of kube-apiserver, and stores nothing', async () => {
+    assertFailure(
+      await api.raw('POST', deployments, { body: deployment('flags', [{ name: 'ENABLE', value: true }]) }),
+      400,
+      'BadRequest',
+      'Deployment in version "v1" cannot be handled as a Deployment: json: cannot unmarshal bool into Go struct field EnvVar.spec.template.spec.containers.env.value of type string',
+    );
+    assert.equal((await api.raw('GET', `${deployments}/flags`)).status, 404);
+    assertFailure(
+      await api.raw('POST', cms, { body: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'listed' }, data: { a: ['x'] } } }),
+      400,
+      'BadRequest',
+      'ConfigMap in version "v1" cannot be handled as a ConfigMap: json: cannot unmarshal array into Go struct field ConfigMap.data of type string',
+    );
+    assertFailure(
+      await api.raw('POST', '/api/v1/namespaces/decoding/secrets', { body: { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'plain' }, data: { password: 'hunter2!' } } }),
+      400,
+      'BadRequest',
+      'Secret in version "v1" cannot be handled as a Secret: illegal base64 data at input byte 7',
+    );
+  });
+
+  it('refuses what used to reach defaulting and fail there with a 500', async () => {
+    const body = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'tolerant' }, spec: { containers: [{ name: 'main', image: 'busybox:1.36' }], tolerations: 'all' } };
+    assertFailure(await api.raw('POST', pods, { body }), 400, 'BadRequest', /json: cannot unmarshal string into Go struct field PodSpec\.spec\.tolerations of type \[\]v1\.Toleration$/);
+  });
+
+  it('refuses an update and an apply with 400, leaving the object as it was', async () => {
+    const created = await api.raw('POST', deployments, { body: deployment('web', [{ name: 'MODE', value: 'on' }]) });
+    assert.equal(created.status, 201, created.text);
+    const update = { ...created.json, spec: { ...created.json!.spec, replicas: '3' } };
+    assertFailure(await api.raw('PUT', `${deployments}/web`, { body: update }), 400, 'BadRequest', /json: cannot unmarshal string into Go struct field DeploymentSpec\.spec\.replicas of type int32$/);
+    const apply = await api.raw('PATCH', `${deployments}/web?fieldManager=tester`, { body: JSON.stringify(deployment('web', [{ name: 'MODE', value: 1 }])), contentType: 'application/apply-patch+yaml' });
+    assertFailure(apply, 400, 'BadRequest', /json: cannot unmarshal number into Go struct field EnvVar\.spec\.template\.spec\.containers\.env\.value of type string$/);
+    const now = await api.raw('GET', `${deployments}/web`);
+    assert.equal(now.json?.metadata.resourceVersion, created.json?.metadata.resourceVersion);
+  });
+
+  it('fails a patch whose result does not decode with 422 on the field "patch", for every patch type', async () => {
+    const created = await api.raw('POST', pods, { body: { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'patched', labels: { app: 'x' } }, spec: { containers: [{ name: 'main', image: 'busybox:1.36' }] } } });
+    assert.equal(created.status, 201, created.text);
+    const patches: [string, unknown][] = [
+      ['application/merge-patch+json', { metadata: { labels: { app: 5 } } }],
+      ['application/json-patch+json', [{ op: 'replace', path: '/metadata/labels/app', value: 5 }]],
+      ['application/strategic-merge-patch+json', { metadata: { labels: { app: 5 } } }],
+    ];
+    for (const [contentType, patch] of patches) {
+      const r = await api.raw('PATCH', `${pods}/patched`, { body: JSON.stringify(patch), contentType });
+      const status = assertFailure(r, 422, 'Invalid', /^ "" is invalid: patch: Invalid value: ".*": json: cannot unmarshal number into Go struct field ObjectMeta\.metadata\.labels of type string$/s);
+      assert.equal(status.details?.causes?.[0]?.field, 'patch', contentType);
+      // The value shown is the patched object, as kube-apiserver shows it.
+      const shown = /Invalid value: (".*"): json:/s.exec(status.details.causes[0].message)?.[1];
+      assert.equal(JSON.parse(JSON.parse(shown!)).metadata.labels.app, 5, contentType);
+    }
+    const now = await api.raw('GET', `${pods}/patched`);
+    assert.equal(now.json?.metadata.labels.app, 'x');
+  });
+
+  it('leaves custom resources to their schema: they have no Go types', async () => {
+    const crd = {
+      apiVersion: 'apiextensions.k8s.io/v1',
+      kind: 'CustomResourceDefinition',
+      metadata: { name: 'blobs.decoding.nami.test' },
+      spec: {
+        group: 'decoding.nami.test',
+        scope: 'Namespaced',
+        names: { plural: 'blobs', singular: 'blob', kind: 'Blob' },
+        versions: [{ name: 'v1', served: true, storage: true, schema: { openAPIV3Schema: { type: 'object', properties: { spec: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } } } } }],
+      },
+    };
+    assert.equal((await api.raw('POST', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', { body: crd })).status, 201);
+    let created: Raw | undefined;
+    for (let i = 0; i < 200 && created?.status !== 201; i++) {
+      created = await api.raw('POST', '/apis/decoding.nami.test/v1/namespaces/decoding/blobs', { body: { apiVersion: 'decoding.nami.test/v1', kind: 'Blob', metadata: { name: 'b' }, spec: { data: [1, true, 'x'] } } });
+      if (created.status !== 201) await new Promise((r) => setTimeout(r, 20));
+    }
+    assert.equal(created?.status, 201, created?.text);
+  });
+});
+
+/** `depth` arrays, one inside the other. */
+const nested = (depth: number) => '['.repeat(depth) + ']'.repeat(depth);
+
+describe('bodies nested too deep', () => {
+  it(`takes objects and arrays nested ${maxNestingDepth} deep, and refuses deeper ones with 400`, async () => {
+    // The ConfigMap is level 1; an unknown field holds the arrays (dropped when stored, as decoding drops it).
+    const body = (name: string, depth: number) => `{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"${name}"},"extra":${nested(depth - 1)}}`;
+    assert.equal((await api.raw('POST', cms, { body: body('deep-enough', maxNestingDepth) })).status, 201);
+    assertFailure(await api.raw('POST', cms, { body: body('too-deep', maxNestingDepth + 1) }), 400, 'BadRequest', /exceeded max depth/);
+    // Far deeper: this once overflowed the stack while the object was written out (a 500).
+    assertFailure(await api.raw('POST', cms, { body: body('far-too-deep', 100_000) }), 400, 'BadRequest', /exceeded max depth/);
+  });
+
+  it('refuses deep YAML before parsing it (the parser, out of stack, could abort the server), and the server goes on', async () => {
+    const yaml = `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: deep-yaml}\ndata: {a: ${nested(1000)}}\n`;
+    for (let i = 0; i < 3; i++) {
+      const r = await api.raw('PATCH', `${cms}/deep-yaml?fieldManager=m${i}&force=true`, { body: yaml, contentType: 'application/apply-patch+yaml' });
+      assertFailure(r, 400, 'BadRequest', /^error converting YAML to JSON: exceeded max depth/);
+    }
+    // An alias inside its own anchor nests without end.
+    const cyclic = 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cyclic, annotations: &a {x: [*a]}}\n';
+    assertFailure(await api.raw('POST', cms, { body: cyclic, contentType: 'application/yaml' }), 400, 'BadRequest', /exceeded max depth/);
+    assert.equal((await api.raw('GET', cms)).status, 200);
+  });
+});
