@@ -101,6 +101,17 @@ describe('values a Go type does not take', () => {
     assert.equal(now.json?.metadata.labels.app, 'x');
   });
 
+  it('refuses DeleteOptions that do not decode with 400, and deletes nothing', async () => {
+    assert.equal((await api.raw('POST', cms, { body: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'kept' } } })).status, 201);
+    assertFailure(
+      await api.raw('DELETE', `${cms}/kept`, { body: { kind: 'DeleteOptions', apiVersion: 'v1', gracePeriodSeconds: '0' } }),
+      400,
+      'BadRequest',
+      'json: cannot unmarshal string into Go struct field DeleteOptions.gracePeriodSeconds of type int64',
+    );
+    assert.equal((await api.raw('GET', `${cms}/kept`)).status, 200);
+  });
+
   it('leaves custom resources to their schema: they have no Go types', async () => {
     const crd = {
       apiVersion: 'apiextensions.k8s.io/v1',

@@ -48,6 +48,25 @@ describe('bad requests get a Status, and the server goes on', () => {
     assert.match(s.message, /JSON/);
   });
 
+  it('refuses list parameters that do not convert to their Go types, in the words of strconv', async () => {
+    const s = assertStatus(await api.raw('GET', `${cms}?limit=abc`), 400, 'BadRequest');
+    assert.equal(s.message, 'strconv.ParseInt: parsing "abc": invalid syntax');
+    assert.equal(assertStatus(await api.raw('GET', `${cms}?limit=99999999999999999999`), 400, 'BadRequest').message, 'strconv.ParseInt: parsing "99999999999999999999": value out of range');
+    assert.equal(assertStatus(await api.raw('GET', `${cms}?watch=true&timeoutSeconds=1.5`), 400, 'BadRequest').message, 'strconv.ParseInt: parsing "1.5": invalid syntax');
+    assert.equal((await api.raw('GET', `${cms}?limit=1`)).status, 200);
+  });
+
+  it('refuses the resourceVersionMatch a list may not have, with 422 on ListOptions', async () => {
+    const bogus = assertStatus(await api.raw('GET', `${cms}?resourceVersion=1&resourceVersionMatch=bogus`), 422, 'Invalid');
+    assert.equal(bogus.details?.kind, 'ListOptions');
+    assert.deepEqual(bogus.details?.causes, [{ reason: 'FieldValueNotSupported', message: 'Unsupported value: "bogus": supported values: "Exact", "NotOlderThan", ""', field: 'resourceVersionMatch' }]);
+    const noVersion = assertStatus(await api.raw('GET', `${cms}?resourceVersionMatch=NotOlderThan`), 422, 'Invalid');
+    assert.match(noVersion.message, /resourceVersionMatch is forbidden unless resourceVersion is provided/);
+    const exactZero = assertStatus(await api.raw('GET', `${cms}?resourceVersion=0&resourceVersionMatch=Exact`), 422, 'Invalid');
+    assert.match(exactZero.message, /resourceVersionMatch "exact" is forbidden for resourceVersion "0"/);
+    assert.equal((await api.raw('GET', `${cms}?resourceVersion=1&resourceVersionMatch=NotOlderThan`)).status, 200);
+  });
+
   it('answers malformed YAML with 400', async () => {
     assertStatus(await api.raw('POST', cms, { body: 'metadata:\n  name: [unclosed\n', contentType: 'application/yaml' }), 400, 'BadRequest');
   });

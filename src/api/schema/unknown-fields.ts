@@ -114,3 +114,8 @@ export function unknownFields(defs: Definitions, name: string | undefined, obj: 
   walk(obj, root, w);
   return w.out;
 }
+
+/** Throws the GoDecodeError that decoding `value` as definition `name` (a built-in type) gives, if any. */
+export function checkGoTypes(defs: Definitions, name: string, value: unknown): void {
+  unknownFields(defs, name, value, false, false, true);
+}

@@ -6,6 +6,8 @@ import { cloneJson, isPlainObject, withoutResourceVersion, type KubeObject } fro
 import { fieldManagerFromUserAgent } from '../../api/apply/index.js';
 import { remembered } from '../../api/remembered.js';
 import { GoDecodeError } from '../../api/schema/go-decode.js';
+import { loadDefinitions } from '../../api/schema/index.js';
+import { checkGoTypes } from '../../api/schema/unknown-fields.js';
 import { decodeDocument, decodeObjectBody, mediaType, readBody } from '../http/body.js';
 import type { RequestInfo } from '../http/request-info.js';
 import { negotiateOutput, sendJson, sendJsonParts, type AcceptedOutput } from '../http/respond.js';
@@ -18,6 +20,7 @@ import { handleNodeProxy } from './node-proxy.js';
 import { handlePodLog, type KubeletClientConfig } from './pod-log.js';
 import { connectSubresources, refuseWithoutUpgrade } from './pod-connect.js';
 import { listBodyParts, partialMetadata, tableBodyParts, tableResponse } from './output.js';
+import { int64Param, validateListOptions } from './list-options.js';
 import type { VersionView } from './versions.js';
 
 export interface ResourceRequest {
@@ -218,11 +221,12 @@ async function handleList(r: ResourceRequest): Promise<void> {
   const q = r.query;
   const output = negotiateOutput(r.req);
   const filter = requestFilter(r);
-  const limit = q.get('limit');
+  validateListOptions(q);
+  const limit = int64Param(q, 'limit');
   const result = await r.store.list(r.info.namespace, {
     filter,
     filtered: filter !== undefined,
-    limit: limit ? Number(limit) : undefined,
+    limit: limit && limit > 0 ? limit : undefined,
     continue: q.get('continue') ?? undefined,
     resourceVersion: q.get('resourceVersion') ?? undefined,
     resourceVersionMatch: q.get('resourceVersionMatch') ?? undefined,
@@ -367,6 +371,12 @@ async function deleteOptionsFrom(r: ResourceRequest): Promise<DeleteOptions> {
   if (raw.length > 0 && raw.toString('utf8').trim() !== '') {
     const body = decodeObjectBody(raw, r.req.headers['content-type']);
     if (!isPlainObject(body)) throw new BadRequestError('DeleteOptions must be an object');
+    try {
+      checkGoTypes(loadDefinitions(), 'io.k8s.apimachinery.pkg.apis.meta.v1.DeleteOptions', body);
+    } catch (err) {
+      // kube-apiserver answers this with its decoder's error as a 500; it is the client's mistake.
+      throw err instanceof GoDecodeError ? new BadRequestError(err.message) : err;
+    }
     if (typeof body.gracePeriodSeconds === 'number') opts.gracePeriodSeconds = body.gracePeriodSeconds;
     if (typeof body.propagationPolicy === 'string') opts.propagationPolicy = body.propagationPolicy as DeleteOptions['propagationPolicy'];
     if (typeof body.orphanDependents === 'boolean') opts.orphanDependents = body.orphanDependents;

@@ -1,12 +1,12 @@
 // Watch: a chunked stream of {"type","object"} lines from the watch cache,
 // with filtering (an object leaving the filter is sent as DELETED), bookmarks,
 // timeouts and back-pressure.
-import { InvalidError } from '../../api/errors.js';
 import type { KubeObject } from '../../api/object.js';
 import { negotiateOutput } from '../http/respond.js';
 import { parseResourceVersion, selects } from '../registry/store.js';
 import type { CacheEvent, CachedObject } from '../watch-cache.js';
 import { includeObject, partialMetadata, tableResponse } from './output.js';
+import { int64Param, listOptionsInvalid } from './list-options.js';
 import { requestFilter, type ResourceRequest } from './resource.js';
 
 /** Bytes buffered for a slow watcher before it is dropped (it re-lists and re-watches). */
@@ -26,14 +26,15 @@ export async function serveWatch(r: ResourceRequest): Promise<void> {
   const sendInitial = query.get('sendInitialEvents');
   const rvMatch = query.get('resourceVersionMatch');
   if (sendInitial !== null && rvMatch !== 'NotOlderThan') {
-    throw listOptionsInvalid('resourceVersionMatch', 'sendInitialEvents requires setting resourceVersionMatch to NotOlderThan');
+    throw listOptionsInvalid([{ type: 'FieldValueForbidden', field: 'resourceVersionMatch', detail: 'sendInitialEvents requires setting resourceVersionMatch to NotOlderThan' }]);
   }
   if (rvMatch !== null && sendInitial === null) {
-    throw listOptionsInvalid('resourceVersionMatch', 'resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided');
+    throw listOptionsInvalid([{ type: 'FieldValueForbidden', field: 'resourceVersionMatch', detail: 'resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided' }]);
   }
   const bookmarks = query.get('allowWatchBookmarks') === 'true';
-  const timeoutParam = query.get('timeoutSeconds');
-  const timeoutMs = timeoutParam ? Number(timeoutParam) * 1000 : (1800 + Math.floor(Math.random() * 1800)) * 1000;
+  const timeoutSeconds = int64Param(query, 'timeoutSeconds');
+  // A timer holds at most 2^31-1 ms (about 24 days); a longer one would fire at once.
+  const timeoutMs = Math.min(timeoutSeconds ? timeoutSeconds * 1000 : (1800 + Math.floor(Math.random() * 1800)) * 1000, 2 ** 31 - 1);
 
   // rv unset or "0" (or sendInitialEvents): synthetic ADDED events for what exists now, then changes.
   const initial = rvParam === '' || rvParam === '0' || sendInitial === 'true';
@@ -130,10 +131,6 @@ export async function serveWatch(r: ResourceRequest): Promise<void> {
     timers.push(setTimeout(tick, bookmarkIntervalMs).unref());
   }
   timers.push(setTimeout(finish, timeoutMs).unref());
-}
-
-function listOptionsInvalid(field: string, detail: string): InvalidError {
-  return new InvalidError('ListOptions', 'meta.k8s.io', '', [{ type: 'FieldValueForbidden', field, detail }]);
 }
 
 function bookmark(apiVersion: string, kind: string, revision: number, initialEventsEnd: boolean): string {
