@@ -67,6 +67,16 @@ describe('bad requests get a Status, and the server goes on', () => {
     assert.equal((await api.raw('GET', `${cms}?resourceVersion=1&resourceVersionMatch=NotOlderThan`)).status, 200);
   });
 
+  it('refuses a field manager over 128 bytes or with a character that does not print, with 422 on the options', async () => {
+    const long = assertStatus(await api.raw('POST', `${cms}?fieldManager=${'m'.repeat(129)}`, { body: cm('long-manager') }), 422, 'Invalid');
+    assert.equal(long.details?.kind, 'CreateOptions');
+    assert.deepEqual(long.details?.causes, [{ reason: 'FieldValueTooLong', message: 'Too long: may not be more than 128 bytes', field: 'fieldManager' }]);
+    const bell = assertStatus(await api.raw('PATCH', `${cms}/long-manager?fieldManager=a%07b`, { body: '{}', contentType: 'application/merge-patch+json' }), 422, 'Invalid');
+    assert.equal(bell.details?.kind, 'PatchOptions');
+    assert.match(bell.message, /fieldManager: Invalid value: "a\\u0007b": invalid character U\+0007 \(at position 1\)/);
+    assert.equal((await api.raw('POST', `${cms}?fieldManager=${'m'.repeat(128)}`, { body: cm('long-manager') })).status, 201);
+  });
+
   it('answers malformed YAML with 400', async () => {
     assertStatus(await api.raw('POST', cms, { body: 'metadata:\n  name: [unclosed\n', contentType: 'application/yaml' }), 400, 'BadRequest');
   });

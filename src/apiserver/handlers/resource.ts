@@ -6,6 +6,7 @@ import { cloneJson, isPlainObject, withoutResourceVersion, type KubeObject } fro
 import { fieldManagerFromUserAgent } from '../../api/apply/index.js';
 import { remembered } from '../../api/remembered.js';
 import { GoDecodeError } from '../../api/schema/go-decode.js';
+import { tooLong } from '../../api/validation/field-errors.js';
 import { loadDefinitions } from '../../api/schema/index.js';
 import { checkGoTypes } from '../../api/schema/unknown-fields.js';
 import { decodeDocument, decodeObjectBody, mediaType, readBody } from '../http/body.js';
@@ -49,10 +50,39 @@ const patchTypes: Record<string, PatchType> = {
   'application/apply-patch+cbor': 'apply',
 };
 
-function writeOptions(q: URLSearchParams, subresource: string, defaultManager: string): WriteOptions {
+/** The options of a write: kube-apiserver checks them as CreateOptions, UpdateOptions or PatchOptions, which its errors name. */
+type OptionsKind = 'CreateOptions' | 'UpdateOptions' | 'PatchOptions';
+
+function writeOptions(q: URLSearchParams, subresource: string, defaultManager: string, kind: OptionsKind): WriteOptions {
   const dryRun = q.getAll('dryRun');
   for (const d of dryRun) if (d !== 'All') throw new BadRequestError(`Invalid dry run value: ${d}; the only supported value is All`);
-  return { dryRun: dryRun.length > 0, fieldManager: q.get('fieldManager') ?? defaultManager, subresource };
+  const manager = q.get('fieldManager');
+  // Clients send the same few managers again and again: each is checked once.
+  if (manager !== null) remembered(checkedManagers, manager, 256, () => checkFieldManager(manager, kind));
+  return { dryRun: dryRun.length > 0, fieldManager: manager ?? defaultManager, subresource };
+}
+
+/** Field managers seen lately and found valid. */
+const checkedManagers = new Map<string, true>();
+
+/** kube-apiserver's limit on a field manager's name, in bytes. */
+const fieldManagerMaxBytes = 128;
+
+/** What ValidateFieldManager refuses: a name over 128 bytes, or with a character that does not print; 422 on the options. */
+function checkFieldManager(manager: string, kind: OptionsKind): true {
+  const errors: FieldError[] = [];
+  if (Buffer.byteLength(manager) > fieldManagerMaxBytes) errors.push(tooLong('fieldManager', fieldManagerMaxBytes));
+  let at = 0;
+  for (const char of manager) {
+    // Go's unicode.IsPrint: letters, marks, numbers, punctuation, symbols and the ASCII space.
+    if (!/^[\p{L}\p{M}\p{N}\p{P}\p{S} ]$/u.test(char)) {
+      const code = `U+${char.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
+      errors.push({ type: 'FieldValueInvalid', field: 'fieldManager', value: manager, detail: `invalid character ${code} (at position ${at})` });
+    }
+    at += Buffer.byteLength(char);
+  }
+  if (errors.length > 0) throw new InvalidError(kind, 'meta.k8s.io', '', errors);
+  return true;
 }
 
 /** Managers derived from user agents, which few clients vary. */
@@ -256,7 +286,7 @@ function create(r: ResourceRequest, raw: Buffer): Promise<{ created: WrittenObje
   const warnings = bodyFieldValidation(r, obj);
   // A JSON body parses to a tree of its own, which the store may take as it is (YAML may share nodes between aliases).
   const owned = mediaType(r.req.headers['content-type']) === 'application/json';
-  return store.createEncoded(info.namespace, r.versions.in(obj), writeOptions(r.query, '', managerFromUserAgent(r.req)), owned).then((created) => ({ created, warnings }));
+  return store.createEncoded(info.namespace, r.versions.in(obj), writeOptions(r.query, '', managerFromUserAgent(r.req), 'CreateOptions'), owned).then((created) => ({ created, warnings }));
 }
 
 async function handleUpdate(r: ResourceRequest): Promise<void> {
@@ -269,7 +299,7 @@ async function handleUpdate(r: ResourceRequest): Promise<void> {
     throw new BadRequestError(`the name of the object (${obj.metadata.name}) does not match the name on the URL (${info.name})`);
   }
   const warnings = bodyFieldValidation(r, obj);
-  const opts = writeOptions(r.query, sub, managerFromUserAgent(r.req));
+  const opts = writeOptions(r.query, sub, managerFromUserAgent(r.req), 'UpdateOptions');
   const stored = r.versions.in(obj);
   // The store changes what mutate returns: a retry after a conflict starts from a fresh copy.
   let tries = 0;
@@ -294,7 +324,7 @@ async function handlePatch(r: ResourceRequest): Promise<void> {
   const type = patchTypeOf(r);
   const raw = await readBody(r.req);
   const patchDoc = decodeDocument(raw, type === 'apply');
-  const opts = writeOptions(r.query, sub, managerFromUserAgent(r.req));
+  const opts = writeOptions(r.query, sub, managerFromUserAgent(r.req), 'PatchOptions');
   let warnings: string[] = [];
   if (type === 'apply') {
     const manager = r.query.get('fieldManager');
@@ -424,7 +454,7 @@ async function handleDeleteCollection(r: ResourceRequest): Promise<void> {
 
 async function handleScale(r: ResourceRequest): Promise<void> {
   const { store, info } = r;
-  const opts = writeOptions(r.query, 'scale', managerFromUserAgent(r.req));
+  const opts = writeOptions(r.query, 'scale', managerFromUserAgent(r.req), info.verb === 'patch' ? 'PatchOptions' : 'UpdateOptions');
   if (info.verb === 'get') {
     sendJson(r.res, 200, scaleFromObject(await store.get(info.namespace, info.name!)));
     return;
