@@ -112,6 +112,27 @@ describe('values a Go type does not take', () => {
     assert.equal((await api.raw('GET', `${cms}/kept`)).status, 200);
   });
 
+  it('decodes null as Go does: a null item or map value is its zero value, a null field is unset', async () => {
+    const body = {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'nulls', labels: { app: null }, annotations: null },
+      spec: { containers: [{ name: 'main', image: 'busybox:1.36', args: [null, 'b'], resources: { limits: { cpu: null } } }], nodeSelector: null },
+    };
+    const r = await api.raw('POST', pods, { body });
+    assert.equal(r.status, 201, r.text);
+    assert.deepEqual(r.json?.metadata.labels, { app: '' });
+    assert.equal('annotations' in r.json!.metadata, false);
+    assert.equal('nodeSelector' in r.json!.spec, false);
+    assert.deepEqual(r.json?.spec.containers[0].args, ['', 'b']);
+    assert.deepEqual(r.json?.spec.containers[0].resources.limits, { cpu: '0' });
+    // A null list item of a struct type is an empty one, which validation then names (this was a 500).
+    const crd = { apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', metadata: { name: 'nulls.decoding.nami.test' }, spec: { group: 'decoding.nami.test', scope: 'Namespaced', names: { plural: 'nulls', kind: 'Null' }, versions: [null] } };
+    assert.equal((await api.raw('POST', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', { body: crd })).status, 422);
+    const podOfNulls = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'null-container' }, spec: { containers: [null] } };
+    assertFailure(await api.raw('POST', pods, { body: podOfNulls }), 422, 'Invalid', /spec\.containers\[0\]\.name: Required value/);
+  });
+
   it('leaves custom resources to their schema: they have no Go types', async () => {
     const crd = {
       apiVersion: 'apiextensions.k8s.io/v1',
@@ -157,5 +178,67 @@ describe('bodies nested too deep', () => {
     const cyclic = 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cyclic, annotations: &a {x: [*a]}}\n';
     assertFailure(await api.raw('POST', cms, { body: cyclic, contentType: 'application/yaml' }), 400, 'BadRequest', /exceeded max depth/);
     assert.equal((await api.raw('GET', cms)).status, 200);
+  });
+});
+
+describe('bodies of any shape', () => {
+  // Seeded, so a failure names a body that fails again.
+  let seed = 20261201;
+  const random = () => {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    return seed / 0x7fffffff;
+  };
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)]!;
+  const odd: unknown[] = [null, true, 0, -1, 1.5, 1e308, '', 'x', '%%', [], [null], {}, { a: 1 }, '\u0000', '12345678901234567890'];
+  const templates: [string, Record<string, unknown>][] = [
+    [pods, { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', labels: { a: 'b' } }, spec: { containers: [{ name: 'c', image: 'busybox', env: [{ name: 'A', value: 'v' }], ports: [{ containerPort: 80 }], resources: { limits: { cpu: '1' } }, livenessProbe: { httpGet: { path: '/', port: 80 } } }], volumes: [{ name: 'v', emptyDir: {} }], tolerations: [{ key: 'k', operator: 'Exists' }] } }],
+    [deployments, deployment('d', [{ name: 'A', value: 'v' }])],
+    ['/api/v1/namespaces/decoding/services', { apiVersion: 'v1', kind: 'Service', metadata: { name: 's' }, spec: { selector: { a: 'b' }, ports: [{ port: 80, targetPort: 'http' }] } }],
+    ['/apis/batch/v1/namespaces/decoding/cronjobs', { apiVersion: 'batch/v1', kind: 'CronJob', metadata: { name: 'cj' }, spec: { schedule: '*/5 * * * *', jobTemplate: { spec: { template: { spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'busybox' }] } } } } } }],
+    ['/apis/apiextensions.k8s.io/v1/customresourcedefinitions', { apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', metadata: { name: 'ws.ex.com' }, spec: { group: 'ex.com', scope: 'Namespaced', names: { plural: 'ws', kind: 'W' }, versions: [{ name: 'v1', served: true, storage: true, schema: { openAPIV3Schema: { type: 'object' } } }] } }],
+  ];
+  /** Every path to a value in v. */
+  const paths = (v: unknown, at: (string | number)[] = []): (string | number)[][] => {
+    const out = [at];
+    if (v && typeof v === 'object') for (const [k, child] of Object.entries(v)) out.push(...paths(child, [...at, Array.isArray(v) ? Number(k) : k]));
+    return out;
+  };
+  /** The template with one to three values replaced by odd ones, or removed. */
+  const mutated = (template: Record<string, unknown>, name: string): Record<string, unknown> => {
+    const copy = structuredClone(template);
+    const targets = paths(copy).filter((p) => p.length > 1 || (p.length === 1 && p[0] !== 'apiVersion' && p[0] !== 'kind' && p[0] !== 'metadata'));
+    for (let n = 1 + Math.floor(random() * 3); n > 0; n--) {
+      const path = pick(targets);
+      let parent: any = copy;
+      for (const k of path.slice(0, -1)) parent = parent && typeof parent === 'object' ? parent[k] : undefined;
+      if (!parent || typeof parent !== 'object') continue;
+      if (random() < 0.15) delete parent[path.at(-1)!];
+      else parent[path.at(-1)!] = structuredClone(pick(odd));
+    }
+    (copy.metadata as Record<string, unknown>).name = name;
+    return copy;
+  };
+
+  it('gets a 4xx or a success, never a 500, for creates, merge patches and applies', async () => {
+    const failures: string[] = [];
+    for (let i = 0; i < 300; i++) {
+      const [path, template] = pick(templates);
+      const name = `odd-${i}`;
+      const body = mutated(template, name);
+      const how = random();
+      let r: Raw;
+      if (how < 0.5) {
+        r = await api.raw('POST', path, { body });
+      } else if (how < 0.75) {
+        r = await api.raw('PATCH', `${path}/${name}?fieldManager=odd&force=true`, { body: JSON.stringify(body), contentType: 'application/apply-patch+yaml' });
+      } else {
+        // (A CRD of another name than its plural and group is refused: its patch then finds nothing, a 404.)
+        await api.raw('POST', path, { body: { ...template, metadata: { ...(template.metadata as object), name } } });
+        const { apiVersion: _v, kind: _k, metadata: _m, ...rest } = body;
+        r = await api.raw('PATCH', `${path}/${name}`, { body: JSON.stringify(rest), contentType: 'application/merge-patch+json' });
+      }
+      if (r.status >= 500) failures.push(`${r.status} ${r.text.slice(0, 200)}\n  for ${JSON.stringify(body)}`);
+    }
+    assert.deepEqual(failures, []);
   });
 });

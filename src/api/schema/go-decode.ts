@@ -76,6 +76,34 @@ export function checkOf(raw: Schema, resolved: Schema): number {
   }
 }
 
+/**
+ * What Go's decoder leaves where a list item or a map value is null: the
+ * item type's zero value (a struct's is an empty object, a Quantity's 0).
+ * null for types that keep null as it is.
+ */
+export function goZero(check: number): unknown {
+  switch (check) {
+    case Check.string:
+    case Check.bytes:
+      return '';
+    case Check.int32:
+    case Check.int64:
+    case Check.float:
+    case Check.intOrString:
+      return 0;
+    case Check.bool:
+      return false;
+    case Check.array:
+      return [];
+    case Check.object:
+      return {};
+    case Check.quantity:
+      return '0';
+    default:
+      return null;
+  }
+}
+
 /** A JSON value's type as Go's decoder names it. */
 function jsonKind(value: unknown): string {
   if (typeof value === 'string') return 'string';

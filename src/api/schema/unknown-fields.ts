@@ -4,7 +4,7 @@
 // built-in kind, that each value decodes into its field's Go type
 // (go-decode.ts).
 import { isPlainObject } from '../object.js';
-import { Check, checkOf, goDecodeError, mismatchOf } from './go-decode.js';
+import { Check, checkOf, goDecodeError, goZero, mismatchOf } from './go-decode.js';
 import { dereference } from './index.js';
 import type { Definitions, Schema } from './types.js';
 
@@ -50,6 +50,17 @@ interface Walk {
   types: boolean;
 }
 
+/**
+ * The zero value Go's decoder leaves for a null list item or map value
+ * whose schema is `schema`, when the walk decodes (checks types and
+ * changes the object); undefined to leave the null.
+ */
+function zeroFor(schema: Schema, w: Walk): unknown {
+  if (!w.types || !w.remove) return undefined;
+  const zero = goZero(resolved(schema, w.defs).check);
+  return zero === null ? undefined : zero;
+}
+
 // The path is kept as segments and spelled out only for an unknown field or a type error: most writes have neither.
 function walk(value: unknown, schema: Schema, w: Walk): void {
   const field = resolved(schema, w.defs);
@@ -65,6 +76,8 @@ function walk(value: unknown, schema: Schema, w: Walk): void {
   if (Array.isArray(value)) {
     if (!s.items) return;
     for (let i = 0; i < value.length; i++) {
+      // A null item is its type's zero value, as Go decodes it (even in a merge patch, which replaces lists whole).
+      if (value[i] === null) value[i] = zeroFor(s.items, w) ?? null;
       path.push(i);
       walk(value[i], s.items, w);
       path.pop();
@@ -75,8 +88,15 @@ function walk(value: unknown, schema: Schema, w: Walk): void {
   if (s.properties) {
     for (const k of Object.keys(value)) {
       const child = s.properties[k];
-      // In a merge patch a null member deletes; it names no field of the result.
-      if (w.patch && value[k] === null) continue;
+      if (value[k] === null) {
+        // In a merge patch a null member deletes; it names no field of the result.
+        if (w.patch) continue;
+        // Decoded, a null field is left unset (nil, or the zero value that omitempty leaves out).
+        if (child && w.types && w.remove) {
+          delete value[k];
+          continue;
+        }
+      }
       path.push(k);
       if (child) walk(value[k], child, w);
       else if (!s['x-kubernetes-preserve-unknown-fields'] && !s.additionalProperties) {
@@ -90,6 +110,8 @@ function walk(value: unknown, schema: Schema, w: Walk): void {
   if (isPlainObject(s.additionalProperties)) {
     const inner = s.additionalProperties as Schema;
     for (const k of Object.keys(value)) {
+      // A null map value is its type's zero value, as Go decodes it; in a merge patch it deletes the key.
+      if (value[k] === null && !w.patch) value[k] = zeroFor(inner, w) ?? null;
       path.push(k);
       walk(value[k], inner, w);
       path.pop();
