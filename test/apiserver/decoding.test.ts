@@ -164,6 +164,13 @@ describe('bodies nested too deep', () => {
     const body = (name: string, depth: number) => `{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"${name}"},"extra":${nested(depth - 1)}}`;
     assert.equal((await api.raw('POST', cms, { body: body('deep-enough', maxNestingDepth) })).status, 201);
     assertFailure(await api.raw('POST', cms, { body: body('too-deep', maxNestingDepth + 1) }), 400, 'BadRequest', /exceeded max depth/);
+    // Brackets in strings do not nest anything.
+    const brackets = '['.repeat(2000) + '{'.repeat(2000) + '\\"';
+    const inString = await api.raw('POST', cms, { body: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'brackets' }, data: { a: brackets } } });
+    assert.equal(inString.status, 201, inString.text);
+    assert.equal(inString.json?.data.a, brackets);
+    const inYaml = await api.raw('POST', cms, { body: `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: yaml-brackets}\ndata: {a: '${'['.repeat(2000)}', b: "${'{'.repeat(2000)}"}\n`, contentType: 'application/yaml' });
+    assert.equal(inYaml.status, 201, inYaml.text);
     // Far deeper: this once overflowed the stack while the object was written out (a 500).
     assertFailure(await api.raw('POST', cms, { body: body('far-too-deep', 100_000) }), 400, 'BadRequest', /exceeded max depth/);
   });
@@ -177,6 +184,10 @@ describe('bodies nested too deep', () => {
     // An alias inside its own anchor nests without end.
     const cyclic = 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cyclic, annotations: &a {x: [*a]}}\n';
     assertFailure(await api.raw('POST', cms, { body: cyclic, contentType: 'application/yaml' }), 400, 'BadRequest', /exceeded max depth/);
+    // Near the size limit, brackets a million deep: refused from the text, before a tree or a value is built for them.
+    const million = nested(1_000_000);
+    assertFailure(await api.raw('POST', cms, { body: `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: million}\ndata: {a: ${million}}\n`, contentType: 'application/yaml' }), 400, 'BadRequest', /exceeded max depth/);
+    assertFailure(await api.raw('POST', cms, { body: `{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"million"},"x":${million}}` }), 400, 'BadRequest', /exceeded max depth/);
     assert.equal((await api.raw('GET', cms)).status, 200);
   });
 });
