@@ -81,6 +81,12 @@ describe('bad requests get a Status, and the server goes on', () => {
     assertStatus(await api.raw('POST', cms, { body: 'metadata:\n  name: [unclosed\n', contentType: 'application/yaml' }), 400, 'BadRequest');
   });
 
+  it('keeps the last of a repeated YAML key, as kube-apiserver keeps the last duplicate field', async () => {
+    const r = await api.raw('POST', cms, { body: 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: repeated\ndata:\n  k: first\n  k: last\n', contentType: 'application/yaml' });
+    assert.equal(r.status, 201, r.text);
+    assert.deepEqual(r.json?.data, { k: 'last' });
+  });
+
   it('accepts YAML bodies', async () => {
     const r = await api.raw('POST', cms, { body: 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: from-yaml\ndata:\n  k: v\n', contentType: 'application/yaml' });
     assert.equal(r.status, 201, r.text);
