@@ -77,7 +77,10 @@ function walk(value: unknown, schema: Schema, w: Walk): void {
     if (!s.items) return;
     for (let i = 0; i < value.length; i++) {
       // A null item is its type's zero value, as Go decodes it (even in a merge patch, which replaces lists whole).
-      if (value[i] === null) value[i] = zeroFor(s.items, w) ?? null;
+      if (value[i] === null) {
+        const zero = zeroFor(s.items, w);
+        if (zero !== undefined) value[i] = zero;
+      }
       path.push(i);
       walk(value[i], s.items, w);
       path.pop();
@@ -111,7 +114,10 @@ function walk(value: unknown, schema: Schema, w: Walk): void {
     const inner = s.additionalProperties as Schema;
     for (const k of Object.keys(value)) {
       // A null map value is its type's zero value, as Go decodes it; in a merge patch it deletes the key.
-      if (value[k] === null && !w.patch) value[k] = zeroFor(inner, w) ?? null;
+      if (value[k] === null && !w.patch) {
+        const zero = zeroFor(inner, w);
+        if (zero !== undefined) value[k] = zero;
+      }
       path.push(k);
       walk(value[k], inner, w);
       path.pop();
