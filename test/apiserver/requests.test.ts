@@ -4,7 +4,7 @@
 // allocation of service IPs, generated Job selectors, namespace lifecycle).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { startTestApiServer, type TestApiServer } from './harness.js';
+import { startTestApiServer, waitFor, type TestApiServer } from './harness.js';
 
 let api: TestApiServer;
 before(async () => {
@@ -463,13 +463,11 @@ describe('versions', () => {
     };
     assert.equal((await api.raw('POST', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', { body: crd })).status, 201);
     const path = (v: string) => `/apis/versions.nami.test/${v}/namespaces/writes/gadgets`;
-    let created: Awaited<ReturnType<TestApiServer['raw']>> | undefined;
-    for (let i = 0; i < 200 && created?.status !== 201; i++) {
-      created = await api.raw('POST', path('v2'), { body: { apiVersion: 'versions.nami.test/v2', kind: 'Gadget', metadata: { name: 'g' }, spec: { size: 2 } } });
-      if (created.status !== 201) await new Promise((r) => setTimeout(r, 20));
-    }
-    assert.equal(created?.status, 201, created?.text);
-    assert.equal(created?.json?.apiVersion, 'versions.nami.test/v2');
+    const created = await waitFor('the Gadget created at v2', async () => {
+      const r = await api.raw('POST', path('v2'), { body: { apiVersion: 'versions.nami.test/v2', kind: 'Gadget', metadata: { name: 'g' }, spec: { size: 2 } } });
+      return r.status === 201 ? r : undefined;
+    });
+    assert.equal(created.json?.apiVersion, 'versions.nami.test/v2');
     const atV1 = await api.raw('GET', `${path('v1')}/g`);
     assert.equal(atV1.json?.apiVersion, 'versions.nami.test/v1');
     assert.equal(atV1.json?.spec.size, 2);
