@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startTestApiServer, waitFor, type TestApiServer } from './harness.js';
+import { yamlOffThreadBytes } from '../../src/apiserver/http/body.js';
 
 let api: TestApiServer;
 before(async () => {
@@ -79,6 +80,30 @@ describe('bad requests get a Status, and the server goes on', () => {
 
   it('answers malformed YAML with 400', async () => {
     assertStatus(await api.raw('POST', cms, { body: 'metadata:\n  name: [unclosed\n', contentType: 'application/yaml' }), 400, 'BadRequest');
+  });
+
+  it('parses a large YAML body on another thread: it decodes as a small one, and the server answers meanwhile', async () => {
+    const keys = 20_000;
+    let yaml = 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: large-yaml\ndata:\n';
+    for (let i = 0; i < keys; i++) yaml += `  key${i}: "value ${i}"\n`;
+    assert.ok(Buffer.byteLength(yaml) > yamlOffThreadBytes);
+    const order: string[] = [];
+    const large = api.raw('POST', cms, { body: yaml, contentType: 'application/yaml' }).then((r) => {
+      order.push('large');
+      return r;
+    });
+    // Sent once the large body is on its way; parsing it takes the parser most of a second here.
+    await new Promise((r) => setTimeout(r, 50));
+    const small = await api.raw('GET', cms);
+    order.push('small');
+    assert.equal(small.status, 200);
+    const created = await large;
+    assert.equal(created.status, 201, created.text);
+    assert.equal(Object.keys(created.json?.data ?? {}).length, keys);
+    assert.equal(created.json?.data.key19999, 'value 19999');
+    assert.deepEqual(order, ['small', 'large']);
+    // Its errors are a small body's.
+    assertStatus(await api.raw('POST', cms, { body: `${yaml}  broken: [unclosed\n`, contentType: 'application/yaml' }), 400, 'BadRequest');
   });
 
   it('keeps the last of a repeated YAML key, as kube-apiserver keeps the last duplicate field', async () => {

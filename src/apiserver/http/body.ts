@@ -4,11 +4,12 @@ import type { IncomingMessage } from 'node:http';
 import { parse as parseYaml, Lexer as YamlLexer, Parser as YamlParser, type CST } from 'yaml';
 import { BadRequestError, RequestEntityTooLargeError, UnsupportedMediaTypeError } from '../../api/errors.js';
 import { decodeKubernetesProtobuf, isKubernetesProtobuf } from '../../api/protobuf/index.js';
+import { yamlToJsonOffThread } from './yaml-off-thread.js';
 
 /** kube-apiserver's default limit for a request body. */
 export const maxRequestBodyBytes = 3 * 1024 * 1024;
 
-export function readBody(req: IncomingMessage, limit = maxRequestBodyBytes): Promise<Buffer> {
+function readRawBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const declared = Number(req.headers['content-length'] ?? 0);
     if (declared > limit) {
@@ -32,6 +33,24 @@ export function readBody(req: IncomingMessage, limit = maxRequestBodyBytes): Pro
     req.on('end', () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
     req.on('error', reject);
   });
+}
+
+/** YAML bodies larger than this are parsed on a worker thread: a 2.9 MB one takes the parser over a second. */
+export const yamlOffThreadBytes = 64 * 1024;
+
+const yamlTypes = new Set(['application/yaml', 'text/yaml', 'application/x-yaml', 'application/apply-patch+yaml']);
+
+/**
+ * A request's body. A large YAML body comes back as the JSON text of its
+ * document, made on the YAML worker thread, so that the serving thread
+ * goes on meanwhile; decodeDocument then parses it as JSON.
+ */
+export async function readBody(req: IncomingMessage, limit = maxRequestBodyBytes): Promise<Buffer> {
+  const raw = await readRawBody(req, limit);
+  if (raw.length <= yamlOffThreadBytes || !yamlTypes.has(mediaType(req.headers['content-type']))) return raw;
+  const json = await yamlToJsonOffThread(raw);
+  decodedYaml.add(json);
+  return json;
 }
 
 export function mediaType(header: string | undefined): string {
@@ -148,30 +167,40 @@ function yamlNestsDeeperThan(text: string, limit: number): boolean {
   return false;
 }
 
-export function decodeDocument(raw: Buffer, yaml: boolean): unknown {
-  const text = raw.toString('utf8');
+/**
+ * A YAML text's document as a JSON value, as decodeDocument decodes it
+ * (the body's checks and errors included); the YAML worker thread
+ * (yaml-worker.ts) runs it for large bodies.
+ */
+export function decodeYamlText(text: string): unknown {
   if (text.trim() === '') throw new BadRequestError('the body of the request was empty');
+  // Each level takes a byte at least: a shorter text cannot nest too deep.
+  if (text.length > maxNestingDepth && yamlNestsDeeperThan(text, maxNestingDepth)) throw new BadRequestError(`error converting YAML to JSON: ${tooDeep}`);
   let doc: unknown;
-  if (!yaml) {
-    // Each level takes a byte at least: a shorter text cannot nest too deep.
-    if (raw.length > maxNestingDepth && jsonNestsDeeperThan(raw, maxNestingDepth)) throw new BadRequestError(`the body of the request could not be decoded as JSON: ${tooDeep}`);
-    try {
-      doc = JSON.parse(text) as unknown;
-    } catch (err) {
-      throw new BadRequestError(`the body of the request could not be decoded as JSON: ${(err as Error).message}`);
-    }
-  } else {
-    // Each level takes a byte at least: a shorter text cannot nest too deep.
-    if (text.length > maxNestingDepth && yamlNestsDeeperThan(text, maxNestingDepth)) throw new BadRequestError(`error converting YAML to JSON: ${tooDeep}`);
-    try {
-      // A repeated key keeps its last value, as kube-apiserver's decoding keeps the last duplicate field;
-      // checking keys for duplicates as the parser does, each against all before it, took 19 s for a 2.9 MB map.
-      doc = parseYaml(text, { maxAliasCount: 100, uniqueKeys: false }) as unknown;
-    } catch (err) {
-      throw new BadRequestError(`error converting YAML to JSON: ${(err as Error).message}`);
-    }
+  try {
+    // A repeated key keeps its last value, as kube-apiserver's decoding keeps the last duplicate field;
+    // checking keys for duplicates as the parser does, each against all before it, took 19 s for a 2.9 MB map.
+    doc = parseYaml(text, { maxAliasCount: 100, uniqueKeys: false }) as unknown;
+  } catch (err) {
+    throw new BadRequestError(`error converting YAML to JSON: ${(err as Error).message}`);
   }
   // YAML's aliases can nest the value deeper than its text.
-  if (yaml && nestsDeeperThan(doc, maxNestingDepth)) throw new BadRequestError(`error converting YAML to JSON: ${tooDeep}`);
+  if (nestsDeeperThan(doc, maxNestingDepth)) throw new BadRequestError(`error converting YAML to JSON: ${tooDeep}`);
   return doc;
+}
+
+/** YAML bodies readBody had the worker thread turn into JSON text: decodeDocument parses them as JSON. */
+const decodedYaml = new WeakSet<Buffer>();
+
+export function decodeDocument(raw: Buffer, yaml: boolean): unknown {
+  if (yaml && !decodedYaml.has(raw)) return decodeYamlText(raw.toString('utf8'));
+  const text = raw.toString('utf8');
+  if (text.trim() === '') throw new BadRequestError('the body of the request was empty');
+  // Each level takes a byte at least: a shorter text cannot nest too deep.
+  if (raw.length > maxNestingDepth && jsonNestsDeeperThan(raw, maxNestingDepth)) throw new BadRequestError(`the body of the request could not be decoded as JSON: ${tooDeep}`);
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (err) {
+    throw new BadRequestError(`the body of the request could not be decoded as JSON: ${(err as Error).message}`);
+  }
 }

@@ -1,0 +1,19 @@
+// The YAML worker thread (yaml-off-thread.ts): decodes a body as
+// decodeDocument decodes YAML, and answers with its JSON text or the
+// message of the 400 it gets.
+import { parentPort } from 'node:worker_threads';
+import { decodeYamlText } from './body.js';
+import type { YamlReply } from './yaml-off-thread.js';
+
+const port = parentPort;
+if (!port) throw new Error('yaml-worker must run as a worker thread');
+
+port.on('message', ({ id, text }: { id: number; text: string }) => {
+  let reply: YamlReply;
+  try {
+    reply = { id, json: JSON.stringify(decodeYamlText(text)) };
+  } catch (err) {
+    reply = { id, error: (err as Error).message };
+  }
+  port.postMessage(reply);
+});
