@@ -45,12 +45,16 @@ const yamlTypes = new Set(['application/yaml', 'text/yaml', 'application/x-yaml'
  * document, made on the YAML worker thread, so that the serving thread
  * goes on meanwhile; decodeDocument then parses it as JSON.
  */
-export async function readBody(req: IncomingMessage, limit = maxRequestBodyBytes): Promise<Buffer> {
-  const raw = await readRawBody(req, limit);
-  if (raw.length <= yamlOffThreadBytes || !yamlTypes.has(mediaType(req.headers['content-type']))) return raw;
-  const json = await yamlToJsonOffThread(raw);
-  decodedYaml.add(json);
-  return json;
+export function readBody(req: IncomingMessage, limit = maxRequestBodyBytes): Promise<Buffer> {
+  const body = readRawBody(req, limit);
+  // Any other body is the read's own promise: a JSON write takes no extra turn.
+  if (!yamlTypes.has(mediaType(req.headers['content-type']))) return body;
+  return body.then(async (raw) => {
+    if (raw.length <= yamlOffThreadBytes) return raw;
+    const json = await yamlToJsonOffThread(raw);
+    decodedYaml.add(json);
+    return json;
+  });
 }
 
 export function mediaType(header: string | undefined): string {
