@@ -2,6 +2,7 @@
 // numbers that do not convert (400, in the words of Go's strconv), and
 // combinations ValidateListOptions forbids (422 on ListOptions).
 import { BadRequestError, InvalidError, type FieldError } from '../../api/errors.js';
+import { forbidden, notSupported } from '../../api/validation/field-errors.js';
 
 const int64Max = 2n ** 63n - 1n;
 
@@ -19,11 +20,9 @@ export function int64Param(query: URLSearchParams, name: string): number | undef
   return Number(value);
 }
 
-export function listOptionsInvalid(errors: FieldError[]): InvalidError {
+function listOptionsInvalid(errors: FieldError[]): InvalidError {
   return new InvalidError('ListOptions', 'meta.k8s.io', '', errors);
 }
-
-const forbidden = (field: string, detail: string): FieldError => ({ type: 'FieldValueForbidden', field, detail });
 
 /** What kube-apiserver's ValidateListOptions refuses in a list (not a watch); 422 on ListOptions. */
 export function validateListOptions(query: URLSearchParams): void {
@@ -33,11 +32,21 @@ export function validateListOptions(query: URLSearchParams): void {
     const rv = query.get('resourceVersion') ?? '';
     if (rv === '') errors.push(forbidden('resourceVersionMatch', 'resourceVersionMatch is forbidden unless resourceVersion is provided'));
     if (query.get('continue')) errors.push(forbidden('resourceVersionMatch', 'resourceVersionMatch is forbidden when continue is provided'));
-    if (match !== 'Exact' && match !== 'NotOlderThan') {
-      errors.push({ type: 'FieldValueNotSupported', field: 'resourceVersionMatch', value: match, detail: 'supported values: "Exact", "NotOlderThan", ""' });
-    }
+    if (match !== 'Exact' && match !== 'NotOlderThan') errors.push(notSupported('resourceVersionMatch', match, ['Exact', 'NotOlderThan', '']));
     if (match === 'Exact' && rv === '0') errors.push(forbidden('resourceVersionMatch', 'resourceVersionMatch "exact" is forbidden for resourceVersion "0"'));
   }
   if (query.get('sendInitialEvents') !== null) errors.push(forbidden('sendInitialEvents', 'sendInitialEvents is forbidden for list'));
   if (errors.length > 0) throw listOptionsInvalid(errors);
+}
+
+/** What kube-apiserver refuses of resourceVersionMatch in a watch: it goes with sendInitialEvents, as NotOlderThan; 422 on ListOptions. */
+export function validateWatchOptions(query: URLSearchParams): void {
+  const sendInitial = query.get('sendInitialEvents');
+  const match = query.get('resourceVersionMatch');
+  if (sendInitial !== null && match !== 'NotOlderThan') {
+    throw listOptionsInvalid([forbidden('resourceVersionMatch', 'sendInitialEvents requires setting resourceVersionMatch to NotOlderThan')]);
+  }
+  if (match !== null && sendInitial === null) {
+    throw listOptionsInvalid([forbidden('resourceVersionMatch', 'resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided')]);
+  }
 }

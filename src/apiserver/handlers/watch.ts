@@ -6,7 +6,7 @@ import { negotiateOutput } from '../http/respond.js';
 import { parseResourceVersion, selects } from '../registry/store.js';
 import type { CacheEvent, CachedObject } from '../watch-cache.js';
 import { includeObject, partialMetadata, tableResponse } from './output.js';
-import { int64Param, listOptionsInvalid } from './list-options.js';
+import { int64Param, validateWatchOptions } from './list-options.js';
 import { requestFilter, type ResourceRequest } from './resource.js';
 
 /** Bytes buffered for a slow watcher before it is dropped (it re-lists and re-watches). */
@@ -24,13 +24,7 @@ export async function serveWatch(r: ResourceRequest): Promise<void> {
   const matches = (item: CachedObject) => keySuffix !== null && (keySuffix === undefined || item.key.endsWith(keySuffix)) && (filter === undefined || selects(filter, item));
   const rvParam = query.get('resourceVersion') ?? '';
   const sendInitial = query.get('sendInitialEvents');
-  const rvMatch = query.get('resourceVersionMatch');
-  if (sendInitial !== null && rvMatch !== 'NotOlderThan') {
-    throw listOptionsInvalid([{ type: 'FieldValueForbidden', field: 'resourceVersionMatch', detail: 'sendInitialEvents requires setting resourceVersionMatch to NotOlderThan' }]);
-  }
-  if (rvMatch !== null && sendInitial === null) {
-    throw listOptionsInvalid([{ type: 'FieldValueForbidden', field: 'resourceVersionMatch', detail: 'resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided' }]);
-  }
+  validateWatchOptions(query);
   const bookmarks = query.get('allowWatchBookmarks') === 'true';
   const timeoutSeconds = int64Param(query, 'timeoutSeconds');
   // A timer holds at most 2^31-1 ms (about 24 days); a longer one would fire at once.
