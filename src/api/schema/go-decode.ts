@@ -79,7 +79,7 @@ export function checkOf(raw: Schema, resolved: Schema): number {
 /**
  * What Go's decoder leaves where a list item or a map value is null: the
  * item type's zero value (a struct's is an empty object, a Quantity's 0).
- * null for types that keep null as it is.
+ * Undefined for types that keep null as it is.
  */
 export function goZero(check: number): unknown {
   switch (check) {
@@ -100,7 +100,7 @@ export function goZero(check: number): unknown {
     case Check.quantity:
       return '0';
     default:
-      return null;
+      return undefined;
   }
 }
 
@@ -173,8 +173,13 @@ function goDefinitionType(definition: string): string {
   return parts.slice(-2).join('.');
 }
 
+/** A definition's Go struct name, without its package ("Container"). */
+function goStructName(definition: string): string {
+  return definition.slice(definition.lastIndexOf('.') + 1);
+}
+
 /** The Go type of a field whose schema is `raw`, as the decoder's errors name it. */
-export function goTypeOf(raw: Schema, defs: Definitions): string {
+function goTypeOf(raw: Schema): string {
   const ref = refName(raw);
   if (ref !== undefined) return goDefinitionType(ref);
   switch (raw.type) {
@@ -187,10 +192,10 @@ export function goTypeOf(raw: Schema, defs: Definitions): string {
     case 'boolean':
       return 'bool';
     case 'array':
-      return `[]${goTypeOf(raw.items ?? {}, defs)}`;
+      return `[]${goTypeOf(raw.items ?? {})}`;
     case 'object': {
       if (!isPlainObject(raw.additionalProperties)) return 'map[string]interface {}';
-      const element = goTypeOf(raw.additionalProperties as Schema, defs);
+      const element = goTypeOf(raw.additionalProperties as Schema);
       // core/v1's map of quantities is a named type.
       return element === 'resource.Quantity' ? 'v1.ResourceList' : `map[string]${element}`;
     }
@@ -209,7 +214,7 @@ export function goTypeOf(raw: Schema, defs: Definitions): string {
  */
 function contextOf(defs: Definitions, root: string, path: readonly (string | number)[]): { struct: string; fields: string[]; raw: Schema } {
   let raw: Schema = { $ref: definitionPrefix + root };
-  let current = goDefinitionType(root).split('.').pop()!;
+  let current = goStructName(root);
   let struct = current;
   const fields: string[] = [];
   for (const segment of path) {
@@ -226,7 +231,7 @@ function contextOf(defs: Definitions, root: string, path: readonly (string | num
       break;
     }
     const ref = refName(raw);
-    if (ref !== undefined) current = goDefinitionType(ref).split('.').pop()!;
+    if (ref !== undefined) current = goStructName(ref);
   }
   return { struct, fields, raw };
 }
@@ -235,7 +240,7 @@ function contextOf(defs: Definitions, root: string, path: readonly (string | num
 export function goDecodeError(defs: Definitions, root: string, path: readonly (string | number)[], mismatch: { value: string; goType?: string } | { message: string }): GoDecodeError {
   if ('message' in mismatch) return new GoDecodeError(mismatch.message);
   const { struct, fields, raw } = contextOf(defs, root, path);
-  const goType = mismatch.goType ?? goTypeOf(raw, defs);
+  const goType = mismatch.goType ?? goTypeOf(raw);
   return new GoDecodeError(
     fields.length === 0
       ? `json: cannot unmarshal ${mismatch.value} into Go value of type ${goType}`

@@ -56,9 +56,7 @@ interface Walk {
  * changes the object); undefined to leave the null.
  */
 function zeroFor(schema: Schema, w: Walk): unknown {
-  if (!w.types || !w.remove) return undefined;
-  const zero = goZero(resolved(schema, w.defs).check);
-  return zero === null ? undefined : zero;
+  return w.types && w.remove ? goZero(resolved(schema, w.defs).check) : undefined;
 }
 
 // The path is kept as segments and spelled out only for an unknown field or a type error: most writes have neither.
