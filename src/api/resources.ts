@@ -110,6 +110,17 @@ export const builtinResources: ResourceInfo[] = [
   resource({ group: 'apiextensions.k8s.io', kind: 'CustomResourceDefinition', namespaced: false, shortNames: ['crd', 'crds'], categories: ['api-extensions'], subresources: ['status'] }),
 ];
 
+/**
+ * Resources that are only created, never stored: a request about the caller
+ * that the server answers in the created object's status (`kubectl auth
+ * can-i`, `kubectl auth whoami`).
+ */
+export const reviewResources: ResourceInfo[] = [
+  resource({ group: 'authorization.k8s.io', kind: 'SelfSubjectAccessReview', namespaced: false, verbs: ['create'] }),
+  resource({ group: 'authorization.k8s.io', kind: 'SelfSubjectRulesReview', namespaced: false, verbs: ['create'] }),
+  resource({ group: 'authentication.k8s.io', kind: 'SelfSubjectReview', namespaced: false, verbs: ['create'] }),
+];
+
 export function groupVersion(group: string, version: string): string {
   return group ? `${group}/${version}` : version;
 }

@@ -5,10 +5,11 @@ import { ServerResponse, type IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { NotFoundError } from '../api/errors.js';
-import { builtinResources, type ResourceInfo } from '../api/resources.js';
+import { builtinResources, reviewResources, type ResourceInfo } from '../api/resources.js';
 import type { Backend } from '../storage/backend.js';
 import { aggregatedDiscovery, apiGroup, apiGroupList, apiResourceList, apiVersions } from './discovery.js';
 import { handleResource } from './handlers/resource.js';
+import { handleReview } from './handlers/reviews.js';
 import type { KubeletClientConfig } from './handlers/pod-log.js';
 import { connectSubresources, proxyPodConnect } from './handlers/pod-connect.js';
 import { VersionView } from './handlers/versions.js';
@@ -89,8 +90,15 @@ export class ApiServer {
   /** Connections handed over by the 'upgrade' event, still open. */
   private readonly upgraded = new Set<Duplex>();
 
+  /** The review resources (created, never stored) by group/version/plural. */
+  private readonly reviews = new Map<string, ResourceInfo>();
+
   constructor(private readonly opts: ApiServerOptions) {
     for (const info of builtinResources) this.register(info);
+    for (const info of reviewResources) {
+      for (const v of info.versions) this.reviews.set(this.storeKey(info.group, v, info.plural), info);
+      this.resources.push(info);
+    }
   }
 
   private storeKey(group: string, version: string, plural: string): string {
@@ -204,7 +212,7 @@ export class ApiServer {
 
   private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const { path, query } = parseTarget(req.url ?? '/');
-    this.authenticate(req);
+    const user = this.authenticate(req);
     if (req.method === 'GET' || req.method === 'HEAD') {
       const served = this.serveStatic(req, res, path, query);
       if (served === true) return;
@@ -212,6 +220,8 @@ export class ApiServer {
     }
     const info = parseRequestInfo(req.method ?? 'GET', path, query);
     if (!info.isResourceRequest || !info.resource) throw new NotFoundError({ group: '', resource: '' }, 'the server could not find the requested resource');
+    const review = info.namespace === undefined ? this.reviews.get(this.storeKey(info.group, info.version, info.resource)) : undefined;
+    if (review) return handleReview({ req, res, info, query, semantics: this.opts.semantics, versions: { info: review, version: info.version }, user });
     const store = this.storeFor(info.group, info.version, info.resource);
     if (!store) throw new NotFoundError({ group: info.group, resource: info.resource }, 'the server could not find the requested resource');
     await handleResource({ req, res, info, query, store, semantics: this.opts.semantics, storeFor: (g, v, p) => this.storeFor(g, v, p), versions: new VersionView(this.infos.get(this.storeKey(info.group, info.version, info.resource)) ?? store.info, info.version, store.info, store.version), kubeletClient: this.opts.kubeletClient });

@@ -277,6 +277,30 @@ for (const version of versions) {
       await k.ok(['delete', 'crd', `widgets.${group}`]);
     });
 
+    test('auth can-i answers yes for the admin, and --list shows every rule', async () => {
+      // kubectl 1.33 sends the SelfSubjectAccessReview as protobuf, the older ones as JSON.
+      assert.equal((await k.ok(['auth', 'can-i', 'create', 'deployments', '-n', ns])).trim(), 'yes');
+      assert.equal((await k.ok(['auth', 'can-i', '*', '*', '--all-namespaces'])).trim(), 'yes');
+      assert.equal((await k.ok(['auth', 'can-i', 'get', '/healthz'])).trim(), 'yes');
+      const rules = await k.ok(['auth', 'can-i', '--list', '-n', ns]);
+      assert.match(rules, /^\*\.\*\s+\[\]\s+\[\]\s+\[\*\]$/m);
+      assert.match(rules, /^\s+\[\*\]\s+\[\]\s+\[\*\]$/m);
+      const resources = await k.ok(['api-resources', '--api-group=authorization.k8s.io']);
+      assert.match(resources, /^selfsubjectaccessreviews\s+authorization\.k8s\.io\/v1\s+false\s+SelfSubjectAccessReview$/m);
+      if (version !== '1.20') {
+        const whoami = await k.run(['auth', 'whoami']);
+        if (version === '1.27') {
+          // 1.27 asks for authentication.k8s.io/v1beta1 and v1alpha1 only, which a 1.33 server no longer serves.
+          assert.notEqual(whoami.code, 0);
+          assert.match(whoami.stderr, /the selfsubjectreviews API is not enabled in the cluster/);
+        } else {
+          assert.equal(whoami.code, 0, whoami.stderr);
+          assert.match(whoami.stdout, /^Username\s+nami-admin$/m);
+          assert.match(whoami.stdout, /^Groups\s+\[system:masters system:authenticated\]$/m);
+        }
+      }
+    });
+
     test('deleting a namespace removes what was in it', async () => {
       const doomed = `${ns}-gone`;
       await k.ok(['create', 'namespace', doomed]);

@@ -67,6 +67,17 @@ for (const version of versions) {
       assert.equal(out, 'bob');
     });
 
+    test('auth whoami names the token\'s user, and auth can-i answers yes', async () => {
+      // `auth whoami` came in kubectl 1.26, and 1.27 asks only for the beta API, which a 1.33 server does not serve.
+      if (version === '1.33') {
+        const who = await withToken.ok(['auth', 'whoami', '-o', 'json']);
+        const review = JSON.parse(who) as { kind: string; status: { userInfo: { username: string; uid: string; groups: string[] } } };
+        assert.equal(review.kind, 'SelfSubjectReview');
+        assert.deepEqual(review.status.userInfo, { username: 'alice', uid: '1001', groups: ['developers', 'system:masters', 'system:authenticated'] });
+      }
+      assert.equal((await noCredential.ok(['--token', 'bob-s3cret', 'auth', 'can-i', 'delete', 'pods'])).trim(), 'yes');
+    });
+
     test('a wrong token gets kubectl\'s Unauthorized error', async () => {
       const r = await noCredential.run(['--token', 'wrong', 'get', 'configmaps']);
       assert.notEqual(r.code, 0);

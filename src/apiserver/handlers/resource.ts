@@ -3,10 +3,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ApiError, BadRequestError, MethodNotAllowedError, NotFoundError, ServiceUnavailableError, UnsupportedMediaTypeError, type FieldError, InvalidError } from '../../api/errors.js';
 import { cloneJson, isPlainObject, withoutResourceVersion, type KubeObject } from '../../api/object.js';
-import { fieldManagerFromUserAgent } from '../../api/apply/index.js';
-import { remembered } from '../../api/remembered.js';
 import { GoDecodeError } from '../../api/schema/go-decode.js';
-import { tooLong } from '../../api/validation/field-errors.js';
 import { loadDefinitions } from '../../api/schema/index.js';
 import { checkGoTypes } from '../../api/schema/unknown-fields.js';
 import { decodeDocument, decodeObjectBody, mediaType, readBody } from '../http/body.js';
@@ -22,6 +19,7 @@ import { handlePodLog, type KubeletClientConfig } from './pod-log.js';
 import { connectSubresources, refuseWithoutUpgrade } from './pod-connect.js';
 import { listBodyParts, partialMetadata, tableBodyParts, tableResponse } from './output.js';
 import { int64Param, validateListOptions } from './list-options.js';
+import { bodyFieldValidation, checkTypeMeta, fieldValidation, managerFromUserAgent, requireObject, setWarnings, writeOptions } from './body-checks.js';
 import type { VersionView } from './versions.js';
 
 export interface ResourceRequest {
@@ -50,67 +48,6 @@ const patchTypes: Record<string, PatchType> = {
   'application/apply-patch+cbor': 'apply',
 };
 
-/** The options of a write: kube-apiserver checks them as CreateOptions, UpdateOptions or PatchOptions, which its errors name. */
-type OptionsKind = 'CreateOptions' | 'UpdateOptions' | 'PatchOptions';
-
-function writeOptions(q: URLSearchParams, subresource: string, defaultManager: string, kind: OptionsKind): WriteOptions {
-  const dryRun = q.getAll('dryRun');
-  for (const d of dryRun) if (d !== 'All') throw new BadRequestError(`Invalid dry run value: ${d}; the only supported value is All`);
-  const manager = q.get('fieldManager');
-  // Clients send the same few managers again and again: each is checked once.
-  if (manager !== null) remembered(checkedManagers, manager, 256, () => checkFieldManager(manager, kind));
-  return { dryRun: dryRun.length > 0, fieldManager: manager ?? defaultManager, subresource };
-}
-
-/** Field managers seen lately and found valid. */
-const checkedManagers = new Map<string, true>();
-
-/** kube-apiserver's limit on a field manager's name, in bytes. */
-const fieldManagerMaxBytes = 128;
-
-/** What ValidateFieldManager refuses: a name over 128 bytes, or with a character that does not print; 422 on the options. */
-function checkFieldManager(manager: string, kind: OptionsKind): true {
-  const errors: FieldError[] = [];
-  if (Buffer.byteLength(manager) > fieldManagerMaxBytes) errors.push(tooLong('fieldManager', fieldManagerMaxBytes));
-  let at = 0;
-  for (const char of manager) {
-    // Go's unicode.IsPrint: letters, marks, numbers, punctuation, symbols and the ASCII space.
-    if (!/^[\p{L}\p{M}\p{N}\p{P}\p{S} ]$/u.test(char)) {
-      const code = `U+${char.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
-      errors.push({ type: 'FieldValueInvalid', field: 'fieldManager', value: manager, detail: `invalid character ${code} (at position ${at})` });
-    }
-    at += Buffer.byteLength(char);
-  }
-  if (errors.length > 0) throw new InvalidError(kind, 'meta.k8s.io', '', errors);
-  return true;
-}
-
-/** Managers derived from user agents, which few clients vary. */
-const managersByUserAgent = new Map<string, string>();
-
-/** kubectl's user agent "kubectl/v1.33.0 (linux/amd64) kubernetes/abcdef" gives the default manager "kubectl", as Kubernetes derives it. */
-function managerFromUserAgent(req: IncomingMessage): string {
-  return remembered(managersByUserAgent, req.headers['user-agent'] ?? '', 256, (agent) => fieldManagerFromUserAgent(agent) || 'unknown');
-}
-
-function requireObject(body: unknown): KubeObject {
-  if (!isPlainObject(body)) throw new BadRequestError('the body of the request must be a JSON or YAML object');
-  const meta = body.metadata;
-  if (meta === undefined) body.metadata = {};
-  else if (!isPlainObject(meta)) throw new BadRequestError('metadata must be an object');
-  return body as KubeObject;
-}
-
-/** Checks apiVersion and kind of a body against the endpoint it was sent to. */
-function checkTypeMeta(obj: KubeObject, store: GenericStore, expectedApiVersion: string, expectedKind = store.info.kind): void {
-  if (obj.kind !== undefined && obj.kind !== expectedKind) {
-    throw new BadRequestError(`the API version in the data (${String(obj.apiVersion)}) does not match the expected API version (${expectedApiVersion})` + (obj.kind !== expectedKind ? `; kind ${String(obj.kind)} is not ${expectedKind}` : ''));
-  }
-  if (obj.apiVersion !== undefined && obj.apiVersion !== expectedApiVersion) {
-    throw new BadRequestError(`the API version in the data (${String(obj.apiVersion)}) does not match the expected API version (${expectedApiVersion})`);
-  }
-}
-
 function checkNamespace(obj: KubeObject, namespace: string | undefined, store: GenericStore): void {
   if (!store.info.namespaced) return;
   const ns = obj.metadata.namespace;
@@ -119,44 +56,9 @@ function checkNamespace(obj: KubeObject, namespace: string | undefined, store: G
   }
 }
 
-/** Server-side field validation (fieldValidation=Strict|Warn|Ignore), returning warnings to send. */
-function fieldValidation(r: ResourceRequest, obj: KubeObject, mergePatch = false): string[] {
-  const mode = r.query.get('fieldValidation') ?? 'Warn';
-  if (mode !== 'Strict' && mode !== 'Warn' && mode !== 'Ignore') {
-    throw new BadRequestError(`fieldValidation parameter unsupported: ${mode}; supported values are Ignore, Warn, Strict`);
-  }
-  const unknown = r.semantics.dropUnknownFields(r.versions.info, r.versions.version, obj, mergePatch);
-  if (mode === 'Ignore' || unknown.length === 0) return [];
-  if (mode === 'Strict') {
-    const errs = unknown.map((f) => `unknown field "${f}"`);
-    throw new BadRequestError(`strict decoding error: ${errs.join(', ')}`);
-  }
-  return unknown.map((f) => `unknown field "${f}"`);
-}
-
-/**
- * fieldValidation of a body to decode (a create's, an update's, an apply's):
- * a value its field's Go type does not take is a 400, worded as
- * kube-apiserver's decoder words it (`Pod in version "v1" cannot be handled
- * as a Pod: json: cannot unmarshal ...`).
- */
-function bodyFieldValidation(r: ResourceRequest, obj: KubeObject): string[] {
-  try {
-    return fieldValidation(r, obj);
-  } catch (err) {
-    if (!(err instanceof GoDecodeError)) throw err;
-    const kind = r.versions.info.kind;
-    throw new BadRequestError(`${kind} in version ${JSON.stringify(r.versions.version)} cannot be handled as a ${kind}: ${err.message}`);
-  }
-}
-
 /** A patch whose result does not decode: 422 on the field "patch", with the result's JSON, as kube-apiserver answers. */
 function undecodablePatch(patched: unknown, err: GoDecodeError): InvalidError {
   return new InvalidError('', '', '', [{ type: 'FieldValueInvalid', field: 'patch', value: JSON.stringify(patched), detail: err.message }]);
-}
-
-function setWarnings(res: ServerResponse, warnings: string[]): void {
-  if (warnings.length) res.setHeader('Warning', warnings.map((w) => `299 - ${JSON.stringify(w)}`));
 }
 
 /** Sends what a write returned: its JSON text as the store made it when no conversion is needed, else as sendObject. */
@@ -280,7 +182,7 @@ async function handleCreate(r: ResourceRequest): Promise<void> {
 function create(r: ResourceRequest, raw: Buffer): Promise<{ created: WrittenObject; warnings: string[] }> {
   const { store, info } = r;
   const obj = requireObject(decodeObjectBody(raw, r.req.headers['content-type']));
-  checkTypeMeta(obj, store, r.versions.apiVersion);
+  checkTypeMeta(obj, r.versions.apiVersion, store.info.kind);
   checkNamespace(obj, info.namespace, store);
   if (store.info.namespaced && !info.namespace) throw new BadRequestError('the server could not find the requested resource: a namespaced resource is created under /namespaces/{namespace}/');
   const warnings = bodyFieldValidation(r, obj);
@@ -293,7 +195,7 @@ async function handleUpdate(r: ResourceRequest): Promise<void> {
   const { store, info } = r;
   const sub = info.subresource ?? '';
   const obj = await readObject(r);
-  checkTypeMeta(obj, store, r.versions.apiVersion);
+  checkTypeMeta(obj, r.versions.apiVersion, store.info.kind);
   checkNamespace(obj, info.namespace, store);
   if (obj.metadata.name !== undefined && obj.metadata.name !== info.name) {
     throw new BadRequestError(`the name of the object (${obj.metadata.name}) does not match the name on the URL (${info.name})`);
@@ -331,7 +233,7 @@ async function handlePatch(r: ResourceRequest): Promise<void> {
     if (!manager) throw new BadRequestError('PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch');
     const force = r.query.get('force') === 'true';
     const applied = requireObject(patchDoc);
-    checkTypeMeta(applied, store, r.versions.apiVersion);
+    checkTypeMeta(applied, r.versions.apiVersion, store.info.kind);
     checkNamespace(applied, info.namespace, store);
     if (applied.metadata.name !== undefined && applied.metadata.name !== info.name) {
       throw new BadRequestError(`the name of the object (${applied.metadata.name}) does not match the name on the URL (${info.name})`);
@@ -464,7 +366,7 @@ async function handleScale(r: ResourceRequest): Promise<void> {
   let patchDoc: unknown;
   if (info.verb === 'update') {
     requested = await readObject(r);
-    checkTypeMeta(requested, store, 'autoscaling/v1', 'Scale');
+    checkTypeMeta(requested, 'autoscaling/v1', 'Scale');
   } else if (info.verb === 'patch') {
     patchType = patchTypeOf(r);
     if (patchType === 'apply') throw new BadRequestError('server-side apply on the scale subresource is not supported');
