@@ -15,6 +15,7 @@ import type { User } from '../authn/user.js';
 import { decodeObjectBody, readBody } from '../http/body.js';
 import type { RequestInfo } from '../http/request-info.js';
 import { sendJson } from '../http/respond.js';
+import { nowSeconds } from '../registry/store.js';
 import { bodyFieldValidation, checkTypeMeta, managerFromUserAgent, requireObject, setWarnings, writeOptions, type BodyContext } from './body-checks.js';
 
 export interface ReviewRequest extends BodyContext {
@@ -56,7 +57,7 @@ const answers: Record<string, Answer> = {
   SelfSubjectReview: (review, user) => ({
     apiVersion: review.apiVersion,
     kind: review.kind,
-    metadata: { creationTimestamp: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z') },
+    metadata: { creationTimestamp: nowSeconds() },
     status: { userInfo: { username: user.name, ...(user.uid ? { uid: user.uid } : {}), groups: user.groups } },
   }),
 };
