@@ -33,6 +33,11 @@ export function initContainers(pod: KubeObject): ContainerSpec[] {
   return containerList(podSpec(pod).initContainers);
 }
 
+/** Containers added to a running pod (pods/ephemeralcontainers, `kubectl debug`): started once, never restarted. */
+export function ephemeralContainers(pod: KubeObject): ContainerSpec[] {
+  return containerList(podSpec(pod).ephemeralContainers);
+}
+
 /** An init container that keeps running beside the regular ones (restartPolicy Always). */
 export function isSidecar(container: ContainerSpec): boolean {
   return container.restartPolicy === 'Always';

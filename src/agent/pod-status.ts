@@ -4,7 +4,7 @@
 // pod's spec, what the runtime says about its sandbox and containers, and the
 // status reported before. Pure functions: no I/O, the clock is an argument.
 import { isPlainObject, type KubeObject } from '../api/object.js';
-import { initContainers, isHostNetwork, isSidecar, podStatusOf, regularContainers, restartPolicyOf, type ContainerSpec } from './pod-spec.js';
+import { ephemeralContainers, initContainers, isHostNetwork, isSidecar, podStatusOf, regularContainers, restartPolicyOf, type ContainerSpec } from './pod-spec.js';
 import type { RuntimeContainer, RuntimePod } from './runtime.js';
 import { apiTime } from './timestamps.js';
 
@@ -64,7 +64,7 @@ function terminatedOf(c: RuntimeContainer, containerID: string): Json {
 }
 
 /** The kubelet's convertToAPIContainerStatuses, with started / ready from the probe manager. */
-function containerStatuses(input: PodStatusInput, containers: ContainerSpec[], oldStatuses: Json[], isInit: boolean): Json[] {
+function containerStatuses(input: PodStatusInput, containers: ContainerSpec[], oldStatuses: Json[], kind: 'init' | 'regular' | 'ephemeral'): Json[] {
   const hasInit = initContainers(input.pod).length > 0;
   const defaultWaiting = hasInit ? 'PodInitializing' : 'ContainerCreating';
   const old = new Map(oldStatuses.map((s) => [s.name, s]));
@@ -107,9 +107,13 @@ function containerStatuses(input: PodStatusInput, containers: ContainerSpec[], o
     const running = isPlainObject(stateOf(status).running);
     const probed = running && latest && input.probeState ? input.probeState(spec, latest.id) : { started: running, ready: running };
     status.started = probed.started;
-    if (isInit && !isSidecar(spec)) {
+    if (kind === 'init' && !isSidecar(spec)) {
       const t = stateOf(status).terminated;
       status.ready = isPlainObject(t) && t.exitCode === 0;
+      status.started = running;
+    } else if (kind === 'ephemeral') {
+      // Nothing probes an ephemeral container, and it never counts towards the pod's readiness.
+      status.ready = false;
       status.started = running;
     } else status.ready = probed.ready;
     return status;
@@ -293,8 +297,9 @@ export function generatePodStatus(input: PodStatusInput): Json {
   const apiStatus = podStatusOf(pod);
   const sandbox = runtimePod?.sandbox;
   const inits = initContainers(pod);
-  const initStatuses = containerStatuses(input, inits, asObjects(oldStatus.initContainerStatuses), true);
-  const regularStatuses = containerStatuses(input, regularContainers(pod), asObjects(oldStatus.containerStatuses), false);
+  const initStatuses = containerStatuses(input, inits, asObjects(oldStatus.initContainerStatuses), 'init');
+  const regularStatuses = containerStatuses(input, regularContainers(pod), asObjects(oldStatus.containerStatuses), 'regular');
+  const ephemerals = ephemeralContainers(pod);
   const all = [...regularStatuses, ...initStatuses];
   const initialized = (runtimePod?.containers ?? []).some((c) => regularContainers(pod).some((r) => r.name === c.name)) || hasAnyRegularContainerStarted(pod, regularStatuses);
   let phase = podPhase(pod, all, input.podIsTerminal, initialized);
@@ -340,6 +345,7 @@ export function generatePodStatus(input: PodStatusInput): Json {
   status.startTime = typeof oldStatus.startTime === 'string' ? oldStatus.startTime : typeof apiStatus.startTime === 'string' ? apiStatus.startTime : apiTime(now);
   if (inits.length > 0) status.initContainerStatuses = initStatuses;
   status.containerStatuses = regularStatuses;
+  if (ephemerals.length > 0) status.ephemeralContainerStatuses = containerStatuses(input, ephemerals, asObjects(oldStatus.ephemeralContainerStatuses), 'ephemeral');
   const qos = apiStatus.qosClass ?? oldStatus.qosClass;
   if (typeof qos === 'string') status.qosClass = qos;
   return status;
@@ -364,7 +370,7 @@ export function sameJson(a: unknown, b: unknown): boolean {
 /** The kubelet-owned part of a status, for comparing what was reported with what would be. */
 export function ownedPart(status: Json): Json {
   const out: Json = {};
-  for (const k of ['phase', 'hostIP', 'hostIPs', 'podIP', 'podIPs', 'startTime', 'initContainerStatuses', 'containerStatuses', 'qosClass']) {
+  for (const k of ['phase', 'hostIP', 'hostIPs', 'podIP', 'podIPs', 'startTime', 'initContainerStatuses', 'containerStatuses', 'ephemeralContainerStatuses', 'qosClass']) {
     if (status[k] !== undefined) out[k] = status[k];
   }
   const owned = new Set<string>(kubeletConditionTypes);

@@ -13,6 +13,7 @@ import type { KubeObject } from '../api/object.js';
 import type { EventRecorder } from '../client/events.js';
 import type { RestClient } from '../client/rest.js';
 import {
+  ephemeralContainers,
   formatPod,
   gracePeriodOf,
   initContainers,
@@ -460,6 +461,10 @@ export class PodWorker {
       if (a.type === 'start') return a;
       if (a.type === 'wait') wait = Math.min(wait ?? a.ms, a.ms);
     }
+    // Ephemeral containers start once the pod is initialized, each once: whatever its end, it is not run again.
+    if (initialized) {
+      for (const c of ephemeralContainers(pod)) if (!latestRun(rp, c.name)) return { type: 'start', container: c, kind: 'ephemeral', attempt: 0 };
+    }
     return wait === undefined ? { type: 'none' } : { type: 'wait', ms: wait };
   }
 
@@ -579,8 +584,8 @@ export class PodWorker {
     const rp = await this.runtimePod(pod);
     if (rp) {
       const running = (names: string[]) => rp.containers.filter((c) => names.includes(c.name) && (c.state === 'running' || c.state === 'created'));
-      const specs = regularContainers(pod);
-      // Regular containers first, then sidecars in reverse order, as the kubelet stops them.
+      const specs = [...regularContainers(pod), ...ephemeralContainers(pod)];
+      // Regular (and ephemeral) containers first, then sidecars in reverse order, as the kubelet stops them.
       const regular = running(specs.map((c) => c.name));
       await Promise.all(regular.map((c) => this.killContainer(pod, rp, specs.find((s) => s.name === c.name), c, grace, `Stopping container ${c.name}`)));
       for (const s of initContainers(pod).filter(isSidecar).reverse()) {

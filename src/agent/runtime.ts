@@ -22,8 +22,12 @@ export interface PodSandboxConfig {
   pod: KubeObject;
 }
 
-/** Init containers run to completion one after another; sidecars are init containers with restartPolicy Always. */
-export type ContainerKind = 'init' | 'sidecar' | 'regular';
+/**
+ * Init containers run to completion one after another; sidecars are init
+ * containers with restartPolicy Always; ephemeral containers are added to a
+ * running pod and never restarted (a target's process namespace joined).
+ */
+export type ContainerKind = 'init' | 'sidecar' | 'regular' | 'ephemeral';
 
 export interface ContainerConfig {
   name: string;

@@ -5,7 +5,7 @@ import { ForbiddenError, NotFoundError } from '../api/errors.js';
 import { applyDefaults } from '../api/defaults/index.js';
 import { updatedManagedFields } from '../api/apply/index.js';
 import { isPlainObject, type KubeObject } from '../api/object.js';
-import { validateObject, validatePodStatusUpdate } from '../api/validation/index.js';
+import { validateObject, validatePodEphemeralContainersUpdate, validatePodStatusUpdate } from '../api/validation/index.js';
 import type { WritePipeline } from './registry/store.js';
 import { typesFor } from './resource-types.js';
 
@@ -91,7 +91,10 @@ export function createWritePipeline(reader: ClusterReader): WritePipeline {
     validate(info, obj, old, subresource) {
       // A binding only sets spec.nodeName, which pod updates may not change; its handler checks it.
       if (subresource === 'binding') return [];
-      if (subresource === 'status' && old && info.group === '' && info.kind === 'Pod') return validatePodStatusUpdate(obj, old);
+      if (old && info.group === '' && info.kind === 'Pod') {
+        if (subresource === 'status') return validatePodStatusUpdate(obj, old);
+        if (subresource === 'ephemeralcontainers') return validatePodEphemeralContainersUpdate(obj, old);
+      }
       return validateObject({ group: info.group, version: info.versions[0]!, kind: info.kind }, obj, old, { namespaced: info.namespaced });
     },
     async admit(info, operation, obj) {

@@ -127,6 +127,22 @@ describe('pod status as the kubelet reports it', () => {
     assert.equal(s.conditions[0]!.status, 'True');
   });
 
+  it('ephemeral containers get statuses of their own, never ready, and leave the phase and readiness alone', () => {
+    const p = pod({ ephemeralContainers: [{ name: 'debugger', image: 'busybox', targetContainerName: 'app' }, { name: 'later', image: 'busybox' }] });
+    const s = generate(p, runtimePod([running('app'), exited('debugger', 1)]));
+    assert.equal(s.phase, 'Running', 'an ephemeral container that failed does not fail the pod');
+    assert.deepEqual(s.containerStatuses.map((c) => c.name), ['app']);
+    const ephemeral = s.ephemeralContainerStatuses as Json[];
+    assert.deepEqual(ephemeral.map((c) => [c.name, Object.keys(c.state as Json)[0], c.ready, c.started]), [
+      ['debugger', 'terminated', false, false],
+      ['later', 'waiting', false, false],
+    ]);
+    assert.equal(s.conditions.find((c) => c.type === 'Ready')?.status, 'True', 'the pod is ready with app: its debugger counts for nothing');
+    const withRunning = generate(p, runtimePod([running('app'), running('debugger')]));
+    assert.deepEqual((withRunning.ephemeralContainerStatuses as Json[])[0], { ...(withRunning.ephemeralContainerStatuses as Json[])[0], ready: false, started: true });
+    assert.equal(generate(pod(), runtimePod([running('app')])).ephemeralContainerStatuses, undefined, 'no list for a pod without ephemeral containers');
+  });
+
   it('the status patch removes reasons and messages that no longer apply', () => {
     const patch = statusPatch('u-1', { phase: 'Running', conditions: [{ type: 'Ready', status: 'True', lastProbeTime: null, lastTransitionTime: 't' }] }) as { metadata: Json; status: { conditions: Json[] } };
     assert.deepEqual(patch.metadata, { uid: 'u-1' });

@@ -421,6 +421,63 @@ describe('subresources', () => {
     assert.equal(status.json?.metadata.generation, main.json?.metadata.generation, 'a status write is not a new generation');
   });
 
+  it('adds ephemeral containers through /ephemeralcontainers only, never changing or removing one', async () => {
+    await api.raw('POST', pods, { body: { ...pod('debugged', { nodeName: 'node-1' }), status: {} } });
+    const smp = 'application/strategic-merge-patch+json';
+    const debugger1 = { name: 'debugger-1', image: 'busybox:1.36', targetContainerName: 'main', stdin: true, resources: {} };
+    // What kubectl debug sends: a strategic merge patch of the pod through the subresource; labels in it are not taken.
+    const added = await api.raw('PATCH', `${pods}/debugged/ephemeralcontainers`, { body: { metadata: { labels: { sneaked: 'in' } }, spec: { ephemeralContainers: [debugger1], activeDeadlineSeconds: 5 } }, contentType: smp });
+    assert.equal(added.status, 200, added.text);
+    assert.equal(added.json?.kind, 'Pod');
+    const ec = added.json?.spec.ephemeralContainers;
+    assert.equal(ec.length, 1);
+    assert.equal(ec[0].targetContainerName, 'main');
+    assert.equal(ec[0].terminationMessagePolicy, 'File', 'defaulted as any container');
+    assert.equal(ec[0].imagePullPolicy, 'IfNotPresent');
+    assert.equal(added.json?.spec.activeDeadlineSeconds, undefined, 'only spec.ephemeralContainers is taken');
+    assert.equal(added.json?.metadata.labels.sneaked, undefined);
+    assert.ok(added.json?.metadata.managedFields.some((f: { subresource?: string }) => f.subresource === 'ephemeralcontainers'));
+    const got = await api.raw('GET', `${pods}/debugged/ephemeralcontainers`);
+    assert.equal(got.json?.kind, 'Pod');
+    assert.equal(got.json?.spec.ephemeralContainers[0].name, 'debugger-1');
+
+    const changed = assertStatus(await api.raw('PATCH', `${pods}/debugged/ephemeralcontainers`, { body: { spec: { ephemeralContainers: [{ name: 'debugger-1', image: 'busybox:1.37' }] } }, contentType: smp }), 422, 'Invalid');
+    assert.equal(changed.details.causes[0].field, 'spec.ephemeralContainers[debugger-1]');
+    assert.match(changed.message, /existing ephemeral containers "debugger-1" may not be changed/);
+    const removed = assertStatus(
+      await api.raw('PATCH', `${pods}/debugged/ephemeralcontainers`, { body: [{ op: 'remove', path: '/spec/ephemeralContainers/0' }], contentType: 'application/json-patch+json' }),
+      422,
+      'Invalid',
+    );
+    assert.match(removed.message, /spec.ephemeralContainers: Forbidden: existing ephemeral containers "debugger-1" may not be removed/);
+    const bad = assertStatus(
+      await api.raw('PATCH', `${pods}/debugged/ephemeralcontainers`, {
+        body: { spec: { ephemeralContainers: [{ name: 'main', image: 'busybox', targetContainerName: 'nope', ports: [{ containerPort: 80 }], readinessProbe: { exec: { command: ['true'] } } }] } },
+        contentType: smp,
+      }),
+      422,
+      'Invalid',
+    );
+    // Without $setElementOrder, a strategic merge patch puts the new item first.
+    assert.deepEqual(
+      bad.details.causes.map((c: { field: string; reason: string }) => `${c.reason} ${c.field}`),
+      [
+        'FieldValueDuplicate spec.ephemeralContainers[0].name',
+        'FieldValueNotFound spec.ephemeralContainers[0].targetContainerName',
+        'FieldValueForbidden spec.ephemeralContainers[0].ports',
+        'FieldValueForbidden spec.ephemeralContainers[0].readinessProbe',
+      ],
+    );
+
+    // Through the pod itself, ephemeral containers can be neither set nor changed.
+    const viaPod = assertStatus(await api.raw('PATCH', `${pods}/debugged`, { body: { spec: { ephemeralContainers: [{ name: 'debugger-2', image: 'busybox' }] } }, contentType: smp }), 422, 'Invalid');
+    assert.match(viaPod.message, /pod updates may not change fields/);
+    const onCreate = assertStatus(await api.raw('POST', pods, { body: pod('born-debugged', { ephemeralContainers: [{ name: 'd', image: 'busybox', terminationMessagePolicy: 'File', imagePullPolicy: 'Always' }] }) }), 422, 'Invalid');
+    assert.match(onCreate.message, /spec.ephemeralContainers: Forbidden: cannot be set on create/);
+    assertStatus(await api.raw('POST', `${pods}/debugged/ephemeralcontainers`, { body: added.json }), 405, 'MethodNotAllowed');
+    assertStatus(await api.raw('GET', `${deploys}/web/ephemeralcontainers`), 404, 'NotFound');
+  });
+
   it('selects pods by spec.nodeName and secrets by type', async () => {
     const r = await api.raw('GET', `${pods}?fieldSelector=${encodeURIComponent('spec.nodeName=node-1')}`);
     const names = r.json!.items.map((p: { metadata: { name: string } }) => p.metadata.name).sort();

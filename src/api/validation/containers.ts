@@ -282,12 +282,56 @@ export function validateInitContainers(initContainers: unknown, containers: unkn
   return errs;
 }
 
+/** What only a pod's container (not a template's) must satisfy: an image without surrounding whitespace. */
+function validateContainerOnlyForPod(c: JsonObject, path: string): FieldError[] {
+  const image = asString(c['image']);
+  return image !== image.trim() ? [invalid(child(path, 'image'), image, 'must not have leading or trailing whitespace')] : [];
+}
+
 /** Checks only a pod (not a template) gets: images without surrounding whitespace. */
 export function validateContainersOnlyForPod(containers: unknown, path: string): FieldError[] {
+  return objectsOf(containers).flatMap((c, i) => validateContainerOnlyForPod(c, index(path, i)));
+}
+
+/**
+ * EphemeralContainerCommon's fields that an ephemeral container may not set,
+ * in the struct's order (Kubernetes' allowedEphemeralContainerFields lists
+ * them as false): debugging containers take no part in serving the pod.
+ */
+const notForEphemeral = ['ports', 'resources', 'resizePolicy', 'restartPolicy', 'livenessProbe', 'readinessProbe', 'startupProbe', 'lifecycle'];
+
+/** Whether a field holds Go's zero value for its type: absent or null; resources (a struct) also when it has nothing set. */
+function goZero(field: string, value: unknown): boolean {
+  if (value === undefined || value === null) return true;
+  if (field !== 'resources') return false;
+  const r = asObject(value);
+  return r !== undefined && Object.values(r).every((v) => v === undefined || v === null);
+}
+
+/**
+ * validateEphemeralContainers: what every container must satisfy, names
+ * unique across all the pod's containers, a target that is one of its
+ * regular or init containers, and none of the fields that serve the pod.
+ */
+export function validateEphemeralContainers(ephemeralContainers: unknown, containers: unknown, initContainers: unknown, volumes: ReadonlySet<string>, path: string): FieldError[] {
+  const list = objectsOf(ephemeralContainers);
+  if (list.length === 0) return [];
   const errs: FieldError[] = [];
-  objectsOf(containers).forEach((c, i) => {
-    const image = asString(c['image']);
-    if (image !== image.trim()) errs.push(invalid(child(index(path, i), 'image'), image, 'must not have leading or trailing whitespace'));
+  const others = new Set([...objectsOf(containers), ...objectsOf(initContainers)].map((c) => asString(c['name'])));
+  const names = new Set(others);
+  list.forEach((c, i) => {
+    const p = index(path, i);
+    errs.push(...validateContainerCommon(c, volumes, p));
+    errs.push(...validateContainerOnlyForPod(c, p));
+    const name = asString(c['name']);
+    if (names.has(name)) errs.push(duplicate(child(p, 'name'), name));
+    else names.add(name);
+    const target = asString(c['targetContainerName']);
+    if (target && !others.has(target)) errs.push(notFound(child(p, 'targetContainerName'), target));
+    for (const field of notForEphemeral) if (!goZero(field, c[field])) errs.push(forbidden(child(p, field), 'cannot be set for an Ephemeral Container'));
+    objectsOf(c['volumeMounts']).forEach((m, mi) => {
+      for (const field of ['subPath', 'subPathExpr']) if (asString(m[field])) errs.push(forbidden(child(index(child(p, 'volumeMounts'), mi), field), 'cannot be set for an Ephemeral Container'));
+    });
   });
   return errs;
 }

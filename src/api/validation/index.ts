@@ -19,7 +19,7 @@ export {
   type ObjectMetaRules,
 } from './metadata.js';
 export { validateLabelSelector, selectorMismatchMessage, type LabelSelectorValidationOptions } from './label-selector.js';
-export { validatePod, validatePodUpdate, validatePodStatusUpdate, validatePodSpec, validatePodTemplateSpec, podUpdateForbiddenMessage } from './pod.js';
+export { validatePod, validatePodUpdate, validatePodStatusUpdate, validatePodEphemeralContainersUpdate, validatePodSpec, validatePodTemplateSpec, podUpdateForbiddenMessage } from './pod.js';
 export { validateServiceSpec } from './service.js';
 export { cronScheduleError } from './cron-schedule.js';
 export { semanticEqual, isZeroValue } from './semantic-equal.js';

@@ -3,11 +3,11 @@
 
 import type { FieldError } from '../errors.js';
 import type { KubeObject } from '../object.js';
-import { child, forbidden, index, invalid, notSupported, required } from './field-errors.js';
+import { child, forbidden, index, invalid, key, notSupported, required } from './field-errors.js';
 import { inclusiveRangeError, isDNS1123Subdomain, isQualifiedName, isValidIP, isValidLabelValue } from './identifiers.js';
 import { asArray, asNumber, asObject, asString, objectsOf, type JsonObject } from './json-values.js';
 import { nameIsDNSSubdomain, validateAnnotations, validateLabels, validateObjectMeta, validateObjectMetaUpdate } from './metadata.js';
-import { validateContainers, validateContainersOnlyForPod, validateDNS1123Label, validateInitContainers } from './containers.js';
+import { validateContainers, validateContainersOnlyForPod, validateDNS1123Label, validateEphemeralContainers, validateInitContainers } from './containers.js';
 import { validateVolumes } from './volumes.js';
 import { describeDifferences, semanticEqual } from './semantic-equal.js';
 
@@ -93,6 +93,7 @@ export function validatePodSpec(spec: JsonObject, path: string): FieldError[] {
   errs.push(...volumes.errors);
   errs.push(...validateContainers(spec['containers'], volumes.names, child(path, 'containers')));
   errs.push(...validateInitContainers(spec['initContainers'], spec['containers'], volumes.names, child(path, 'initContainers')));
+  errs.push(...validateEphemeralContainers(spec['ephemeralContainers'], spec['containers'], spec['initContainers'], volumes.names, child(path, 'ephemeralContainers')));
   errs.push(...validateRestartPolicy(spec['restartPolicy'], child(path, 'restartPolicy')));
   const dnsPolicy = asString(spec['dnsPolicy']);
   if (!dnsPolicy) errs.push(required(child(path, 'dnsPolicy')));
@@ -270,6 +271,28 @@ function validatePodAndSpecUpdate(pod: KubeObject, old: KubeObject, errs: FieldE
     munged['affinity'] = oldSpec['affinity'];
   }
   if (!semanticEqual(munged, oldSpec)) errs.push(forbidden('spec', `${podUpdateForbiddenMessage}\n${describeDifferences('core.PodSpec', oldSpec, munged)}`));
+  return errs;
+}
+
+/**
+ * ValidatePodEphemeralContainersUpdate (pods/ephemeralcontainers): the pod
+ * as for any update, and ephemeral containers only added, never changed or
+ * removed. Static pods take none.
+ */
+export function validatePodEphemeralContainersUpdate(pod: KubeObject, old: KubeObject): FieldError[] {
+  const errs = validateObjectMetaUpdate(pod.metadata, old.metadata);
+  errs.push(...validatePodMetadataAndSpec(pod));
+  if (old.metadata.annotations?.['kubernetes.io/config.mirror'] !== undefined) return [forbidden('', 'static pods do not support ephemeral containers')];
+  const path = 'spec.ephemeralContainers';
+  const added = new Map(objectsOf(asObject(pod['spec'])?.['ephemeralContainers']).map((c) => [asString(c['name']), c]));
+  for (const before of objectsOf(asObject(old['spec'])?.['ephemeralContainers'])) {
+    const name = asString(before['name']);
+    const after = added.get(name);
+    if (!after) errs.push(forbidden(path, `existing ephemeral containers ${JSON.stringify(name)} may not be removed\n`));
+    else if (!semanticEqual(before, after)) {
+      errs.push(forbidden(key(path, name), `existing ephemeral containers ${JSON.stringify(name)} may not be changed\n${describeDifferences('core.EphemeralContainer', before, after)}`));
+    }
+  }
   return errs;
 }
 

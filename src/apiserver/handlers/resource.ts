@@ -38,7 +38,7 @@ export interface ResourceRequest {
 }
 
 /** Subresources served by the generic handlers; the others (log, exec, token ...) come with later components. */
-const genericSubresources = new Set(['status', 'scale', 'finalize', 'binding', 'eviction', 'log', 'exec', 'attach', 'portforward']);
+const genericSubresources = new Set(['status', 'scale', 'finalize', 'binding', 'eviction', 'log', 'exec', 'attach', 'portforward', 'ephemeralcontainers']);
 
 const patchTypes: Record<string, PatchType> = {
   'application/json-patch+json': 'json',
@@ -106,6 +106,8 @@ export async function handleResource(r: ResourceRequest): Promise<void> {
     if (verb !== 'create') throw new MethodNotAllowedError(verb, store.ref(info.name));
     return sub === 'binding' ? handleBinding(r) : handleEviction(r, r.storeFor('policy', 'v1', 'poddisruptionbudgets'));
   }
+  // pods/ephemeralcontainers is read and written as the pod (get, update, patch), as kube-apiserver serves it.
+  if (sub === 'ephemeralcontainers' && verb !== 'get' && verb !== 'update' && verb !== 'patch') throw new MethodNotAllowedError(verb, store.ref(info.name));
   switch (verb) {
     case 'get':
       return handleGet(r);

@@ -483,7 +483,9 @@ export class GenericStore {
       delete meta.deletionGracePeriodSeconds;
     }
     meta.resourceVersion = old.resourceVersion;
-    if (!opts.subresource) this.pipeline.applyDefaults?.(this.info, obj, current);
+    if (opts.subresource === 'ephemeralcontainers') ephemeralContainersOnly(obj, current);
+    // The ephemeral containers added are defaulted as a pod's containers are; the rest is the current pod's, defaulted already.
+    if (!opts.subresource || opts.subresource === 'ephemeralcontainers') this.pipeline.applyDefaults?.(this.info, obj, current);
     if (opts.subresource === 'status') statusOnly(obj, current);
     else if (opts.subresource === 'finalize') finalizersOnly(obj, current);
     else if (!opts.subresource) this.strategy.prepareForUpdate?.(obj, current, this.strategyContext);
@@ -586,6 +588,20 @@ function statusOnly(obj: KubeObject, current: KubeObject): void {
   else delete obj.metadata.labels;
   if (annotations) obj.metadata.annotations = annotations;
   else delete obj.metadata.annotations;
+}
+
+/** The ephemeralcontainers subresource (pods) changes spec.ephemeralContainers only (Kubernetes' dropNonEphemeralContainerUpdates). */
+function ephemeralContainersOnly(obj: KubeObject, current: KubeObject): void {
+  const spec = obj.spec as { ephemeralContainers?: unknown } | undefined;
+  const ephemeral = spec?.ephemeralContainers;
+  const managedFields = obj.metadata.managedFields;
+  for (const k of Object.keys(obj)) delete obj[k];
+  Object.assign(obj, cloneJson(current));
+  const next = { ...(obj.spec as Record<string, unknown> | undefined) };
+  if (ephemeral === undefined || ephemeral === null) delete next.ephemeralContainers;
+  else next.ephemeralContainers = ephemeral;
+  obj.spec = next;
+  if (managedFields) obj.metadata.managedFields = managedFields;
 }
 
 /** The finalize subresource (namespaces) changes spec.finalizers only. */

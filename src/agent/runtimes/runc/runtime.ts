@@ -312,6 +312,7 @@ export class RuncRuntime extends RunDirRuntime implements Runtime {
       const spec = config.spec as Json;
       const sc = (spec.securityContext ?? {}) as Json;
       const { podSpec, envCtx, volumes } = await this.containerContext(podDir, pod, spec);
+      const targetPid = config.kind === 'ephemeral' && typeof spec.targetContainerName === 'string' && spec.targetContainerName ? await this.runningPid(podDir, spec.targetContainerName) : undefined;
       const build = async (rootfs: string): Promise<Json> => {
         const accounts = {
           passwd: await readFile(join(rootfs, 'etc/passwd'), 'utf8').catch(() => undefined),
@@ -333,6 +334,7 @@ export class RuncRuntime extends RunDirRuntime implements Runtime {
           noNewPrivileges: sc.allowPrivilegeEscalation === false,
           readonlyRootfs: sc.readOnlyRootFilesystem === true,
           sandboxPid: sbStarted.pid,
+          targetPid,
           hostNetwork: pod.hostNetwork,
           resources: containerResources(spec, { limitSwap: swapLimitable(), pidsLimit: this.opts.pidsLimit }),
           cgroupsPath: this.cgroupsPath(id, uid),
@@ -359,6 +361,16 @@ export class RuncRuntime extends RunDirRuntime implements Runtime {
 
 
 
+
+  /** The process of a container's running run, whose namespaces an ephemeral container that targets it joins. */
+  private async runningPid(podDir: string, name: string): Promise<number> {
+    for (const dir of await this.runDirs(podDir)) {
+      if (readRecord<RunMeta>(dir, files.meta)?.name !== name) continue;
+      const st = this.runState(dir);
+      if (st.state === 'running' && st.started) return st.started.pid;
+    }
+    throw new ContainerStartError('CreateContainerError', `the target container ${JSON.stringify(name)} is not running`);
+  }
 
   private async runcQuiet(args: string[]): Promise<{ ok: boolean; stderr: string }> {
     try {

@@ -149,6 +149,8 @@ export interface SpecInput {
   hostname?: string;
   /** For app containers: the sandbox's pid, whose net/ipc/uts namespaces they join. */
   sandboxPid?: number;
+  /** For an ephemeral container with a target: the target's pid, whose process namespace it joins. */
+  targetPid?: number;
   hostNetwork: boolean;
   resources: Json;
   cgroupsPath: string;
@@ -161,7 +163,7 @@ export interface SpecInput {
 
 /** The full config.json (rootfs is "rootfs" beside it). */
 export function buildSpec(input: SpecInput): Json {
-  const ns: Json[] = [{ type: 'pid' }, { type: 'mount' }];
+  const ns: Json[] = [input.targetPid ? { type: 'pid', path: `/proc/${input.targetPid}/ns/pid` } : { type: 'pid' }, { type: 'mount' }];
   const join = (type: string, file: string): Json => (input.sandboxPid ? { type, path: `/proc/${input.sandboxPid}/ns/${file}` } : { type });
   ns.push(join('ipc', 'ipc'));
   if (!input.hostNetwork) {
