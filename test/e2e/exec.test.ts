@@ -323,7 +323,7 @@ describe('kubectl exec, attach and cp with runc containers', { skip }, () => {
       assert.match(r.stdout, /^\s*1 \S+\s+sleep 3600$/m, 'the target container is process 1 of the namespace the debugger joined');
       const statuses = JSON.parse(await kc.ok(['get', 'pod', 'shell', '-o', 'jsonpath={.status.ephemeralContainerStatuses}'])) as { name: string; state: Record<string, unknown>; containerID?: string }[];
       const mine = statuses.find((s) => s.name === name);
-      assert.ok(mine?.containerID?.startsWith('runc://'), JSON.stringify(statuses));
+      assert.ok(mine && mine.containerID?.startsWith('runc://'), JSON.stringify(statuses));
       assert.ok(mine.state.running || mine.state.terminated, JSON.stringify(mine));
       assert.equal(await kc.ok(['get', 'pod', 'shell', '-o', 'jsonpath={.status.phase}']), 'Running', 'the pod itself goes on');
     });
