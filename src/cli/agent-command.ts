@@ -70,7 +70,7 @@ export function parseRuntimeKind(kind: string): RuntimeKind {
   throw new Error(`--runtime must be one of ${runtimeKinds.join(', ')}, got "${kind}"`);
 }
 
-/** ConfigMap and Secret data for volumes and env, and imagePullSecrets, read from the API server when a container starts. */
+/** ConfigMap and Secret data for volumes and env, services for env, and imagePullSecrets, read from the API server when a container starts. */
 function apiDataSources(client: RestClient) {
   /** The object's data ({} when it has none), or undefined when the object does not exist. */
   const data = async (plural: string, ns: string, name: string) => {
@@ -84,6 +84,7 @@ function apiDataSources(client: RestClient) {
       secret: (ns: string, name: string) => data('secrets', ns, name),
       persistentVolumeClaim: async (ns: string, name: string) => getOrUndefined(client, 'persistentvolumeclaims', ns, name),
       persistentVolume: async (name: string) => getOrUndefined(client, 'persistentvolumes', undefined, name),
+      services: async (ns: string) => (await client.list({ group: '', version: 'v1', plural: 'services', namespace: ns })).items as Record<string, unknown>[],
     },
     pullSecrets: async (pod: { namespace: string }, names: string[]) => {
       const found = await Promise.all(names.map((name) => getOrUndefined(client, 'secrets', pod.namespace, name).catch(() => undefined)));

@@ -129,6 +129,36 @@ describe('nami up --runtime process as a non-root user', { skip }, () => {
     await k.ok(['delete', 'pod', 'wants-mount', '--wait=true', '--timeout=30s']);
   });
 
+  test('containers get the variables of the API server\'s service and, with service links, of their namespace\'s services', async () => {
+    await k.ok(['create', 'service', 'clusterip', 'shop-api', '--tcp=8080:80']);
+    const ip = (name: string) => k.ok(['get', 'service', name, '-o', 'jsonpath={.spec.clusterIP}']);
+    const [apiIP, shopIP] = [await ip('kubernetes'), await ip('shop-api')];
+    const envPod = (name: string, enableServiceLinks: boolean) => ({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name },
+      spec: { restartPolicy: 'Never', enableServiceLinks, containers: [{ name: 'c', image, command: ['env'], env: [{ name: 'SHOP_URL', value: 'http://$(SHOP_API_SERVICE_HOST):$(SHOP_API_SERVICE_PORT)' }] }] },
+    });
+    await k.ok(['apply', '-f', k.writeFile('env-links.json', JSON.stringify(envPod('env-links', true)))]);
+    await k.ok(['apply', '-f', k.writeFile('env-nolinks.json', JSON.stringify(envPod('env-nolinks', false)))]);
+    const envOf = async (name: string) => {
+      await eventually(`${name} to finish`, async () => ((await k.ok(['get', 'pod', name, '-o', 'jsonpath={.status.phase}'])) === 'Succeeded' ? true : undefined), 60_000);
+      return new Map((await k.ok(['logs', name])).split('\n').filter((l) => l.includes('=')).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+    };
+    const links = await envOf('env-links');
+    assert.equal(links.get('KUBERNETES_SERVICE_HOST'), apiIP);
+    assert.equal(links.get('KUBERNETES_SERVICE_PORT'), '443');
+    assert.equal(links.get('SHOP_API_SERVICE_HOST'), shopIP);
+    assert.equal(links.get('SHOP_API_PORT_8080_TCP'), `tcp://${shopIP}:8080`);
+    assert.equal(links.get('SHOP_URL'), `http://${shopIP}:8080`);
+    const noLinks = await envOf('env-nolinks');
+    assert.equal(noLinks.get('KUBERNETES_SERVICE_HOST'), apiIP);
+    assert.equal(noLinks.get('SHOP_API_SERVICE_HOST'), undefined);
+    assert.equal(noLinks.get('SHOP_URL'), 'http://$(SHOP_API_SERVICE_HOST):$(SHOP_API_SERVICE_PORT)', 'names nothing defines stay as written');
+    await k.ok(['delete', 'pod', 'env-links', 'env-nolinks', '--wait=true', '--timeout=30s']);
+    await k.ok(['delete', 'service', 'shop-api']);
+  });
+
   for (const client of clients) {
     describe(`kubectl ${client.version}`, () => {
       const kc = kubectlFor(client, () => join(dataDir, 'admin.kubeconfig'));

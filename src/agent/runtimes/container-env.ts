@@ -63,6 +63,58 @@ export interface EnvContext {
   secrets?: Record<string, Record<string, string> | undefined>;
   /** The node's allocatable cpu (millicores) and memory (bytes): what limits default to when a container sets none. */
   nodeAllocatable?: { cpu?: number; memory?: number; 'ephemeral-storage'?: number };
+  /** The services' variables (serviceEnvVars): a container's own env overrides them, and $(VAR) may name them. */
+  serviceEnv?: Map<string, string>;
+}
+
+/** A service name as its variables spell it: upper case, '-' as '_' (the kubelet's makeEnvVariableName). */
+function envVariableName(name: string): string {
+  return name.replaceAll('-', '_').toUpperCase();
+}
+
+/** One service's variables, as the kubelet's envvars.FromServices makes them: host and ports, and Docker's link variables. */
+function serviceVariables(service: Json, out: Map<string, string>): void {
+  const meta = (service.metadata ?? {}) as Json;
+  const spec = (service.spec ?? {}) as Json;
+  const ip = typeof spec.clusterIP === 'string' ? spec.clusterIP : '';
+  const ports = (Array.isArray(spec.ports) ? spec.ports : []) as Json[];
+  if (ip === '' || ip === 'None' || ports.length === 0) return;
+  const prefix = envVariableName(String(meta.name ?? ''));
+  out.set(`${prefix}_SERVICE_HOST`, ip);
+  out.set(`${prefix}_SERVICE_PORT`, String(ports[0]!.port));
+  for (const p of ports) if (typeof p.name === 'string' && p.name) out.set(`${prefix}_SERVICE_PORT_${envVariableName(p.name)}`, String(p.port));
+  const host = ip.includes(':') ? `[${ip}]` : ip;
+  ports.forEach((p, i) => {
+    const protocol = typeof p.protocol === 'string' && p.protocol ? p.protocol : 'TCP';
+    const url = `${protocol.toLowerCase()}://${host}:${String(p.port)}`;
+    if (i === 0) out.set(`${prefix}_PORT`, url);
+    const portPrefix = `${prefix}_PORT_${String(p.port)}_${protocol.toUpperCase()}`;
+    out.set(portPrefix, url);
+    out.set(`${portPrefix}_PROTO`, protocol.toLowerCase());
+    out.set(`${portPrefix}_PORT`, String(p.port));
+    out.set(`${portPrefix}_ADDR`, ip);
+  });
+}
+
+/**
+ * The variables services give a pod's containers (the kubelet's
+ * getServiceEnvVarMap): the API server's own service (default/kubernetes)
+ * always, and with enableServiceLinks every service of the pod's namespace
+ * (one of them named kubernetes wins over the default one). Headless and
+ * ExternalName services give none.
+ */
+export function serviceEnvVars(namespace: string, enableServiceLinks: boolean, services: readonly Json[]): Map<string, string> {
+  const chosen = new Map<string, Json>();
+  for (const service of services) {
+    const meta = (service.metadata ?? {}) as Json;
+    const name = String(meta.name ?? '');
+    if (meta.namespace === 'default' && name === 'kubernetes') {
+      if (!chosen.has(name)) chosen.set(name, service);
+    } else if (meta.namespace === namespace && enableServiceLinks) chosen.set(name, service);
+  }
+  const out = new Map<string, string>();
+  for (const service of chosen.values()) serviceVariables(service, out);
+  return out;
 }
 
 /** The config maps and secrets a container's env and envFrom name. */
@@ -194,8 +246,8 @@ function envValueFrom(name: string, vf: Json, container: Json, ctx: EnvContext):
 /**
  * Image env, PATH default, HOSTNAME, then envFrom (config maps / secrets, with prefix), then the
  * container's env entries in order: `value` ($(VAR) expanded) and, with a context, `valueFrom`
- * (fieldRef, resourceFieldRef, configMapKeyRef, secretKeyRef). Without a context valueFrom and
- * envFrom are skipped. Missing non-optional references throw SpecError (CreateContainerConfigError).
+ * (fieldRef, resourceFieldRef, configMapKeyRef, secretKeyRef), then the services' variables the
+ * container does not set itself. Without a context valueFrom and envFrom are skipped. Missing non-optional references throw SpecError (CreateContainerConfigError).
  */
 export function containerEnv(spec: Json, image: ImageConfig, hostname: string | undefined, ctx?: EnvContext): { env: string[]; vars: Map<string, string> } {
   const vars = new Map<string, string>();
@@ -206,9 +258,12 @@ export function containerEnv(spec: Json, image: ImageConfig, hostname: string | 
   if (!vars.has('PATH')) vars.set('PATH', defaultPath);
   if (hostname !== undefined) vars.set('HOSTNAME', hostname);
   const own = new Map<string, string>();
+  // What $(VAR) in the container's env may name: the entries before it, and the services' variables.
+  const expansion = new Map(ctx?.serviceEnv);
   const set = (k: string, v: string) => {
     own.set(k, v);
     vars.set(k, v);
+    expansion.set(k, v);
   };
   if (ctx) {
     for (const item of Array.isArray(spec.envFrom) ? spec.envFrom : []) {
@@ -239,7 +294,8 @@ export function containerEnv(spec: Json, image: ImageConfig, hostname: string | 
       if (v !== undefined) set(e.name, v);
       continue;
     }
-    set(e.name, expandVars(typeof e.value === 'string' ? e.value : '', own));
+    set(e.name, expandVars(typeof e.value === 'string' ? e.value : '', expansion));
   }
+  for (const [k, v] of ctx?.serviceEnv ?? []) if (!own.has(k)) vars.set(k, v);
   return { env: [...vars].map(([k, v]) => `${k}=${v}`), vars };
 }

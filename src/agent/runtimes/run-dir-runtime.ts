@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildBusyboxImage, ImageNotFoundError, type ImageStore, type ResolvedImage } from '../images/index.js';
 import { ContainerStartError, type ContainerConfig, type PodSandboxConfig, type RuntimeContainer, type RuntimePod, type RuntimeSandbox } from '../runtime.js';
-import { envReferences, SpecError, type EnvContext } from './container-env.js';
+import { envReferences, serviceEnvVars, SpecError, type EnvContext } from './container-env.js';
 import { ensureImage, pullPolicyOf } from './image-pull.js';
 import { spawnPool } from '../spawn-pool.js';
 import { MonitorShim, maxSocketPath } from './monitor-shim.js';
@@ -85,6 +85,22 @@ export interface RunMeta {
 }
 
 /** Checks the log rotation options (the agent's --container-log-max-size / --container-log-max-files). */
+/**
+ * The services' variables for a pod's containers, read when a container
+ * starts: the namespace's services with enableServiceLinks (the default),
+ * and default/kubernetes always. Unreadable services fail the start, as the
+ * kubelet does before its service informer has synced.
+ */
+async function serviceEnvOf(services: (namespace: string) => Promise<Json[]>, namespace: string, pod: Json): Promise<Map<string, string>> {
+  const links = ((pod.spec ?? {}) as Json).enableServiceLinks !== false;
+  try {
+    const lists = await Promise.all([links ? services(namespace) : [], links && namespace === 'default' ? [] : services('default')]);
+    return serviceEnvVars(namespace, links, lists.flat());
+  } catch (e) {
+    throw new SpecError(`services could not be read, cannot construct envvars: ${(e as Error).message}`);
+  }
+}
+
 export function checkLogOptions(opts: Pick<RunDirRuntimeOptions, 'containerLogMaxSize' | 'containerLogMaxFiles'>): void {
   if (opts.containerLogMaxSize !== undefined && !(Number.isSafeInteger(opts.containerLogMaxSize) && opts.containerLogMaxSize > 0)) throw new Error(`containerLogMaxSize must be a positive number of bytes, got ${opts.containerLogMaxSize}`);
   if (opts.containerLogMaxFiles !== undefined && !(Number.isInteger(opts.containerLogMaxFiles) && opts.containerLogMaxFiles >= 2)) throw new Error(`containerLogMaxFiles must be an integer of at least 2, got ${opts.containerLogMaxFiles}`);
@@ -468,6 +484,7 @@ export abstract class RunDirRuntime {
     if (container) {
       const refs = envReferences(container);
       const src = this.volumeSource;
+      if (src?.services) ctx.serviceEnv = await serviceEnvOf(src.services.bind(src), ns, podObj);
       if ((refs.configMaps.length > 0 || refs.secrets.length > 0) && !src) throw new SpecError('env refers to config maps or secrets, but this node has no source for them');
       for (const n of refs.configMaps) ctx.configMaps![n] = await src!.configMap(ns, n);
       for (const n of refs.secrets) ctx.secrets![n] = decodeSecret(await src!.secret(ns, n));

@@ -34,6 +34,8 @@ export interface VolumeSource {
   persistentVolumeClaim?(namespace: string, name: string): Promise<Json | undefined>;
   /** The PersistentVolume as the API has it, or undefined when it does not exist. */
   persistentVolume?(name: string): Promise<Json | undefined>;
+  /** The namespace's services as the API has them, for the variables they give containers. Without it containers get none. */
+  services?(namespace: string): Promise<Json[]>;
 }
 
 /** A volume as prepared on the node. */

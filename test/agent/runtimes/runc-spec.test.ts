@@ -73,6 +73,10 @@ describe('runc spec: config.json', () => {
     assert.ok(s.mounts.some((m) => m.destination === '/etc/hosts'));
     assert.ok(['/proc', '/dev', '/dev/pts', '/dev/shm', '/dev/mqueue', '/sys', '/sys/fs/cgroup'].every((d) => s.mounts.some((m) => m.destination === d)));
   });
+  it('an ephemeral container with a target joins the target\'s process namespace', () => {
+    const s = buildSpec({ ...base, sandboxPid: 42, targetPid: 77 }) as { linux: { namespaces: Ns[] } };
+    assert.deepEqual(s.linux.namespaces.slice(0, 2), [{ type: 'pid', path: '/proc/77/ns/pid' }, { type: 'mount' }]);
+  });
   it('sandbox: new namespaces and hostname; host network: no net/uts namespace', () => {
     const sb = buildSpec({ ...base, hostname: 'h' }) as { linux: { namespaces: Ns[] }; hostname?: string };
     assert.equal(sb.hostname, 'h');
