@@ -590,29 +590,32 @@ function statusOnly(obj: KubeObject, current: KubeObject): void {
   else delete obj.metadata.annotations;
 }
 
-/** The ephemeralcontainers subresource (pods) changes spec.ephemeralContainers only (Kubernetes' dropNonEphemeralContainerUpdates). */
-function ephemeralContainersOnly(obj: KubeObject, current: KubeObject): void {
-  const spec = obj.spec as { ephemeralContainers?: unknown } | undefined;
-  const ephemeral = spec?.ephemeralContainers;
+/**
+ * A subresource that writes one member of spec: the member as `take` makes
+ * it of what was sent (undefined: none), everything else as stored, but the
+ * field ownership the write computed.
+ */
+function specMemberOnly(obj: KubeObject, current: KubeObject, member: string, take: (sent: unknown) => unknown): void {
+  const sent = (obj.spec as Record<string, unknown> | undefined)?.[member];
   const managedFields = obj.metadata.managedFields;
   for (const k of Object.keys(obj)) delete obj[k];
   Object.assign(obj, cloneJson(current));
-  const next = { ...(obj.spec as Record<string, unknown> | undefined) };
-  if (ephemeral === undefined || ephemeral === null) delete next.ephemeralContainers;
-  else next.ephemeralContainers = ephemeral;
-  obj.spec = next;
+  const spec: Record<string, unknown> = { ...(obj.spec as Record<string, unknown> | undefined) };
+  const value = take(sent);
+  if (value === undefined) delete spec[member];
+  else spec[member] = value;
+  obj.spec = spec;
   if (managedFields) obj.metadata.managedFields = managedFields;
+}
+
+/** The ephemeralcontainers subresource (pods) changes spec.ephemeralContainers only (Kubernetes' dropNonEphemeralContainerUpdates). */
+function ephemeralContainersOnly(obj: KubeObject, current: KubeObject): void {
+  specMemberOnly(obj, current, 'ephemeralContainers', (sent) => sent ?? undefined);
 }
 
 /** The finalize subresource (namespaces) changes spec.finalizers only. */
 function finalizersOnly(obj: KubeObject, current: KubeObject): void {
-  const spec = obj.spec as { finalizers?: unknown } | undefined;
-  const finalizers = spec?.finalizers;
-  const managedFields = obj.metadata.managedFields;
-  for (const k of Object.keys(obj)) delete obj[k];
-  Object.assign(obj, cloneJson(current));
-  obj.spec = { ...((obj.spec as object | undefined) ?? {}), finalizers: Array.isArray(finalizers) ? finalizers : [] };
-  if (managedFields) obj.metadata.managedFields = managedFields;
+  specMemberOnly(obj, current, 'finalizers', (sent) => (Array.isArray(sent) ? sent : []));
 }
 
 /**
