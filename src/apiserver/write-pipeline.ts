@@ -52,6 +52,22 @@ async function admitPriority(pod: KubeObject, reader: ClusterReader): Promise<vo
   pod.spec = spec;
 }
 
+/**
+ * The ServiceAccount admission plugin's defaulting: a pod that names no
+ * service account runs as its namespace's "default" one (serviceAccount, the
+ * deprecated alias, with it); a static node's mirror pod names none. The
+ * account's existence is not checked, and no token volume is mounted: Nami
+ * has no service account tokens yet.
+ */
+function admitServiceAccount(pod: KubeObject): void {
+  if (pod.metadata.annotations?.['kubernetes.io/config.mirror'] !== undefined) return;
+  if (!isPlainObject(pod.spec)) return;
+  const spec = pod.spec as Record<string, unknown>;
+  if (typeof spec.serviceAccountName === 'string' && spec.serviceAccountName !== '') return;
+  spec.serviceAccountName = 'default';
+  spec.serviceAccount = 'default';
+}
+
 interface Toleration {
   key?: string;
   operator?: string;
@@ -114,6 +130,7 @@ export function createWritePipeline(reader: ClusterReader): WritePipeline {
         throw err;
       }
       if (info.group === '' && info.kind === 'Pod') {
+        admitServiceAccount(obj);
         await admitPriority(obj, reader);
         admitDefaultTolerations(obj);
       }
