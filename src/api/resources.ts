@@ -119,7 +119,11 @@ export const reviewResources: ResourceInfo[] = [
   resource({ group: 'authorization.k8s.io', kind: 'SelfSubjectAccessReview', namespaced: false, verbs: ['create'] }),
   resource({ group: 'authorization.k8s.io', kind: 'SelfSubjectRulesReview', namespaced: false, verbs: ['create'] }),
   resource({ group: 'authentication.k8s.io', kind: 'SelfSubjectReview', namespaced: false, verbs: ['create'] }),
+  resource({ group: 'authentication.k8s.io', kind: 'TokenReview', namespaced: false, verbs: ['create'] }),
 ];
+
+/** The body of a service account's token subresource (serviceaccounts/token), not a resource of its own. */
+export const tokenRequestKind: ResourceInfo = resource({ group: 'authentication.k8s.io', kind: 'TokenRequest', verbs: ['create'] });
 
 export function groupVersion(group: string, version: string): string {
   return group ? `${group}/${version}` : version;

@@ -1,6 +1,8 @@
 // The cluster's certificates: a CA generated once into the data dir, a
 // serving certificate for the API server and client certificates (the admin's
-// first), made by src/api/x509/certificate.ts.
+// first), made by src/api/x509/certificate.ts; and the key that signs service
+// account tokens (sa.key, an ECDSA P-256 key, with sa.pub beside it).
+import { generateKeyPairSync } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { newCertificate, signerOf, subjectAltNames, type CertificateSpec, type KeyPairPem, type Signer } from '../api/x509/certificate.js';
@@ -11,6 +13,8 @@ export interface ClusterPki {
   ca: KeyPairPem;
   server: KeyPairPem;
   admin: KeyPairPem;
+  /** The service account token signing key, PKCS#8 PEM. */
+  serviceAccountKeyPem: string;
 }
 
 function readPair(dir: string, name: string): KeyPairPem | undefined {
@@ -56,7 +60,18 @@ export function ensureClusterPki(dataDir: string, serverNames: { dnsNames: strin
     admin = issue({ commonName: 'nami-admin', organizations: ['system:masters'], kind: 'client', years: 1 });
     writePair(dir, 'admin', admin);
   }
-  return { ca, server, admin };
+  return { ca, server, admin, serviceAccountKeyPem: ensureServiceAccountKey(dir) };
+}
+
+/** The data dir's service account signing key, made on first start (tokens signed with it stay good across restarts). */
+function ensureServiceAccountKey(dir: string): string {
+  const keyFile = join(dir, 'sa.key');
+  if (existsSync(keyFile)) return readFileSync(keyFile, 'utf8');
+  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+  const keyPem = privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
+  writeFileSync(join(dir, 'sa.pub'), publicKey.export({ type: 'spki', format: 'pem' }) as string, { mode: 0o644 });
+  writeFileSync(keyFile, keyPem, { mode: 0o600 });
+  return keyPem;
 }
 
 /** Whether a serving certificate names all these (one that cannot be read names none: it is made again). */

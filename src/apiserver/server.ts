@@ -22,7 +22,8 @@ import type { Strategy } from './registry/strategy.js';
 import { CustomResourceRegistry } from './custom-resources.js';
 import { OpenAPIService } from './openapi-service.js';
 import { kubernetesVersion } from './version.js';
-import { authenticateRequest, type User } from './authn/index.js';
+import { createPrivateKey, createPublicKey } from 'node:crypto';
+import { authenticateRequest, ServiceAccountTokens, signingKeyOf, type Authenticators, type User } from './authn/index.js';
 
 export { kubernetesVersion } from './version.js';
 
@@ -38,6 +39,8 @@ export interface ApiServerOptions {
   tokens?: Map<string, User>;
   /** Lets requests without credentials through as this user (tests of the handler only). */
   anonymousAs?: User;
+  /** The key that signs service account tokens (PKCS#8 PEM); without it none are issued or accepted. */
+  serviceAccountKeyPem?: string;
   /** The client certificate the API server presents to node agents (pods/log); pods/log answers 503 without it. */
   kubeletClient?: KubeletClientConfig;
   /** Extra GET endpoints (OpenAPI documents ...), path -> handler. */
@@ -93,7 +96,19 @@ export class ApiServer {
   /** The review resources (created, never stored) by group/version/plural. */
   private readonly reviews = new Map<string, ResourceInfo>();
 
+  /** Who may send requests: client certificates, the token file's tokens, service account tokens. */
+  private readonly authenticators: Authenticators;
+  /** Issues and checks service account tokens (serviceaccounts/token, TokenReview). */
+  readonly serviceAccountTokens: ServiceAccountTokens | undefined;
+
   constructor(private readonly opts: ApiServerOptions) {
+    if (opts.serviceAccountKeyPem) {
+      const privateKey = createPrivateKey(opts.serviceAccountKeyPem);
+      this.serviceAccountTokens = new ServiceAccountTokens(signingKeyOf(privateKey, createPublicKey(privateKey)), {
+        get: async (resource, namespace, name) => (await this.storeForResource('', resource)?.getCached(namespace, name))?.object,
+      });
+    }
+    this.authenticators = { ...(opts.tokens ? { tokens: opts.tokens } : {}), ...(opts.anonymousAs ? { anonymousAs: opts.anonymousAs } : {}), ...(this.serviceAccountTokens ? { serviceAccounts: this.serviceAccountTokens } : {}) };
     for (const info of builtinResources) this.register(info);
     for (const info of reviewResources) {
       for (const v of info.versions) this.reviews.set(this.storeKey(info.group, v, info.plural), info);
@@ -162,8 +177,8 @@ export class ApiServer {
     for (const socket of this.upgraded) socket.destroy();
   }
 
-  private authenticate(req: IncomingMessage): User {
-    return authenticateRequest(req, this.opts);
+  private authenticate(req: IncomingMessage): User | Promise<User> {
+    return authenticateRequest(req, this.authenticators);
   }
 
   readonly handle = (req: IncomingMessage, res: ServerResponse): void => {
@@ -204,7 +219,7 @@ export class ApiServer {
       this.handle(req, this.responseOn(req, socket));
       return;
     }
-    this.authenticate(req);
+    await this.authenticate(req);
     const pods = this.storeFor('', info.version, 'pods');
     if (!pods) throw new NotFoundError({ group: '', resource: 'pods' }, 'the server could not find the requested resource');
     await proxyPodConnect({ subresource: sub, method: req.method ?? 'GET', namespace: info.namespace, name: info.name, query: url.searchParams, pods, storeFor: (g, v, p) => this.storeFor(g, v, p) }, this.opts.kubeletClient, req, socket, head);
@@ -212,7 +227,8 @@ export class ApiServer {
 
   private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const { path, query } = parseTarget(req.url ?? '/');
-    const user = this.authenticate(req);
+    const authenticated = this.authenticate(req);
+    const user = authenticated instanceof Promise ? await authenticated : authenticated;
     if (req.method === 'GET' || req.method === 'HEAD') {
       const served = this.serveStatic(req, res, path, query);
       if (served === true) return;
@@ -221,10 +237,10 @@ export class ApiServer {
     const info = parseRequestInfo(req.method ?? 'GET', path, query);
     if (!info.isResourceRequest || !info.resource) throw new NotFoundError({ group: '', resource: '' }, 'the server could not find the requested resource');
     const review = info.namespace === undefined ? this.reviews.get(this.storeKey(info.group, info.version, info.resource)) : undefined;
-    if (review) return handleReview({ req, res, info, query, semantics: this.opts.semantics, versions: { info: review, version: info.version }, user });
+    if (review) return handleReview({ req, res, info, query, semantics: this.opts.semantics, versions: { info: review, version: info.version }, user, authenticators: this.authenticators });
     const store = this.storeFor(info.group, info.version, info.resource);
     if (!store) throw new NotFoundError({ group: info.group, resource: info.resource }, 'the server could not find the requested resource');
-    await handleResource({ req, res, info, query, store, semantics: this.opts.semantics, storeFor: (g, v, p) => this.storeFor(g, v, p), versions: new VersionView(this.infos.get(this.storeKey(info.group, info.version, info.resource)) ?? store.info, info.version, store.info, store.version), kubeletClient: this.opts.kubeletClient });
+    await handleResource({ req, res, info, query, store, semantics: this.opts.semantics, storeFor: (g, v, p) => this.storeFor(g, v, p), versions: new VersionView(this.infos.get(this.storeKey(info.group, info.version, info.resource)) ?? store.info, info.version, store.info, store.version), kubeletClient: this.opts.kubeletClient, serviceAccountTokens: this.serviceAccountTokens });
   }
 
   private serveStatic(req: IncomingMessage, res: ServerResponse, path: string, query: URLSearchParams): Promise<void> | true | undefined {
@@ -241,6 +257,14 @@ export class ApiServer {
       case '/version':
         sendJson(res, 200, { ...kubernetesVersion, gitCommit: '', gitTreeState: 'clean', buildDate: '2026-01-01T00:00:00Z', goVersion: 'nami', compiler: 'nami', platform: `${process.platform}/${process.arch}` });
         return true;
+      case '/.well-known/openid-configuration':
+      case '/openid/v1/jwks': {
+        const tokens = this.serviceAccountTokens;
+        if (!tokens) return undefined;
+        if (path === '/openid/v1/jwks') sendJson(res, 200, tokens.keySet(), 'application/jwk-set+json');
+        else sendJson(res, 200, tokens.openIdConfiguration(`https://${req.headers.host ?? this.opts.advertiseAddress}/openid/v1/jwks`));
+        return true;
+      }
       case '/api':
       case '/apis': {
         const agg = wantsAggregated(req.headers.accept);

@@ -52,7 +52,7 @@ export async function startApiServer(opts: StartOptions): Promise<RunningApiServ
       return (await api.storeForResource(group, plural)?.cachedObjects()) ?? [];
     },
   });
-  const api: ApiServer = new ApiServer({ backend: opts.backend, semantics: namiSemantics, pipeline, advertiseAddress: `${opts.host}:${opts.port}`, ...(opts.tokens ? { tokens: opts.tokens } : {}), kubeletClient: { certPem: pki.admin.certPem, keyPem: pki.admin.keyPem } });
+  const api: ApiServer = new ApiServer({ backend: opts.backend, semantics: namiSemantics, pipeline, advertiseAddress: `${opts.host}:${opts.port}`, ...(opts.tokens ? { tokens: opts.tokens } : {}), serviceAccountKeyPem: pki.serviceAccountKeyPem, kubeletClient: { certPem: pki.admin.certPem, keyPem: pki.admin.keyPem } });
   const cacheFill = api.start();
   const port = await listenHttps(api, pki, { host: opts.host, port: opts.port }, front).catch(async (err: unknown) => {
     api.stop();

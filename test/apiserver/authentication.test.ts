@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import type { IncomingMessage } from 'node:http';
 import { after, before, describe, it } from 'node:test';
-import { authenticateRequest, bearerToken, parseTokenFile, withAuthenticatedGroup } from '../../src/apiserver/authn/index.js';
+import { authenticateRequest, bearerToken, parseTokenFile, withAuthenticatedGroup, type User } from '../../src/apiserver/authn/index.js';
 import { UnauthorizedError } from '../../src/api/errors.js';
 import { startTestApiServer, type TestApiServer } from './harness.js';
 
@@ -47,7 +47,7 @@ function plainRequest(authorization?: string): IncomingMessage {
 describe('authenticateRequest', () => {
   it('gives a token user its name, uid and groups, with system:authenticated added', () => {
     assert.deepEqual(authenticateRequest(plainRequest('Bearer alice-token'), { tokens }), { name: 'alice', uid: '1001', groups: ['dev', 'ops', 'system:authenticated'] });
-    assert.deepEqual(authenticateRequest(plainRequest('Bearer bob-token'), { tokens }).groups, ['system:authenticated']);
+    assert.deepEqual((authenticateRequest(plainRequest('Bearer bob-token'), { tokens }) as User).groups, ['system:authenticated']);
   });
 
   it('refuses an unknown token even where anonymous requests pass', () => {

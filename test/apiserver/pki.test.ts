@@ -2,7 +2,7 @@
 // certificate made again when it does not name the server's addresses or
 // cannot be read, and a CA that cannot sign named in a clear error.
 import assert from 'node:assert/strict';
-import { X509Certificate } from 'node:crypto';
+import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,7 +22,7 @@ describe('the cluster certificates in a data dir', () => {
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
   });
 
-  it('are made once and kept across starts; the admin is in system:masters', () => {
+  it('are made once and kept across starts, with the service account signing key; the admin is in system:masters', () => {
     const dir = dataDir();
     const first = ensureClusterPki(dir, names);
     const again = ensureClusterPki(dir, names);
@@ -30,6 +30,7 @@ describe('the cluster certificates in a data dir', () => {
     const admin = new X509Certificate(first.admin.certPem);
     assert.match(admin.subject, /O=system:masters/);
     assert.ok(admin.verify(new X509Certificate(first.ca.certPem).publicKey));
+    assert.equal(createPrivateKey(first.serviceAccountKeyPem).asymmetricKeyDetails?.namedCurve, 'prime256v1');
   });
 
   it('make the serving certificate again for new addresses, or when it cannot be read, with the same CA', () => {

@@ -105,7 +105,7 @@ describe('review resources', () => {
       ['selfsubjectrulesreviews', ['create'], false],
     ]);
     const authn = await api.raw('GET', '/apis/authentication.k8s.io/v1');
-    assert.deepEqual(authn.json?.resources.map((r: { name: string }) => r.name), ['selfsubjectreviews']);
+    assert.deepEqual(authn.json?.resources.map((r: { name: string }) => r.name), ['selfsubjectreviews', 'tokenreviews']);
     const openapi = await api.raw('GET', '/openapi/v3/apis/authorization.k8s.io/v1');
     assert.equal(openapi.status, 200, openapi.text);
     assert.deepEqual(Object.keys(openapi.json?.paths[ssar] ?? {}).filter((k) => k !== 'parameters'), ['post']);

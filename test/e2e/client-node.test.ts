@@ -1,8 +1,10 @@
 // The real npm client @kubernetes/client-node against `nami server`: typed
-// CoreV1Api list calls, the Watch class, and an informer (makeInformer).
+// CoreV1Api list calls, the Watch class, an informer (makeInformer), and
+// service account tokens (TokenRequest, TokenReview, a client that holds
+// only a token).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CoreV1Api, KubeConfig, makeInformer, Watch, type V1ConfigMap } from '@kubernetes/client-node';
+import { AuthenticationV1Api, CoreV1Api, KubeConfig, makeInformer, Watch, type V1ConfigMap } from '@kubernetes/client-node';
 import { eventually, startNami, type RunningNami } from './harness.js';
 
 let nami: RunningNami;
@@ -216,5 +218,30 @@ describe('informer (makeInformer)', () => {
     assert.deepEqual(errors, [], 'the informer reported no errors');
     assert.deepEqual(added, ['pre', 'fresh'], 'no spurious adds (a re-list would repeat them)');
     await stop();
+  });
+});
+
+describe('service account tokens', () => {
+  test('a TokenRequest gives a token that a token-only client uses and a TokenReview names', async () => {
+    const ns = await namespace('cn-tokens');
+    await core.createNamespacedServiceAccount({ namespace: ns, body: { metadata: { name: 'reporter' } } });
+    const issued = await core.createNamespacedServiceAccountToken({ name: 'reporter', namespace: ns, body: { spec: { audiences: [], expirationSeconds: 900 } } });
+    const token = issued.status?.token ?? '';
+    assert.ok(issued.status?.expirationTimestamp instanceof Date, 'the expiration parses as a date');
+    assert.equal(issued.spec.expirationSeconds, 900);
+    const cluster = kc.getCurrentCluster()!;
+    const tokenOnly = new KubeConfig();
+    tokenOnly.loadFromOptions({
+      clusters: [cluster],
+      users: [{ name: 'reporter', token }],
+      contexts: [{ name: 'reporter', cluster: cluster.name, user: 'reporter' }],
+      currentContext: 'reporter',
+    });
+    const asReporter = tokenOnly.makeApiClient(CoreV1Api);
+    const accounts = await asReporter.listNamespacedServiceAccount({ namespace: ns });
+    assert.ok(accounts.items.some((a) => a.metadata?.name === 'reporter'));
+    const review = await kc.makeApiClient(AuthenticationV1Api).createTokenReview({ body: { spec: { token } } });
+    assert.equal(review.status?.authenticated, true);
+    assert.equal(review.status?.user?.username, `system:serviceaccount:${ns}:reporter`);
   });
 });

@@ -1,6 +1,7 @@
 // `nami server --token-auth-file` driven by real kubectl 1.20, 1.27 and 1.33
 // with bearer tokens only: `--token`, and a kubeconfig whose user has nothing
-// but a token (the cluster CA from certificate-authority).
+// but a token (the cluster CA from certificate-authority); the tokens of the
+// file, and service account tokens.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -76,6 +77,30 @@ for (const version of versions) {
         assert.deepEqual(review.status.userInfo, { username: 'alice', uid: '1001', groups: ['developers', 'system:masters', 'system:authenticated'] });
       }
       assert.equal((await noCredential.ok(['--token', 'bob-s3cret', 'auth', 'can-i', 'delete', 'pods'])).trim(), 'yes');
+    });
+
+    test('a service account token (kubectl create token, or a TokenRequest from 1.20) is a credential until its account goes', async () => {
+      const account = `builder-${suffix}`;
+      await withToken.ok(['create', 'serviceaccount', account]);
+      let token: string;
+      if (version === '1.20') {
+        // `kubectl create token` came in 1.24; 1.20 posts the TokenRequest itself.
+        const body = withToken.writeFile('token-request.json', JSON.stringify({ apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds: 1200 } }));
+        const answer = JSON.parse(await withToken.ok(['create', '--raw', `/api/v1/namespaces/default/serviceaccounts/${account}/token`, '-f', body])) as { status: { token: string } };
+        token = answer.status.token;
+      } else {
+        token = (await withToken.ok(['create', 'token', account, '--duration', '20m'])).trim();
+      }
+      assert.equal(await noCredential.ok(['--token', token, 'get', 'serviceaccount', account, '-o', 'jsonpath={.metadata.name}']), account);
+      if (version === '1.33') {
+        const who = JSON.parse(await noCredential.ok(['--token', token, 'auth', 'whoami', '-o', 'json'])) as { status: { userInfo: { username: string; groups: string[] } } };
+        assert.equal(who.status.userInfo.username, `system:serviceaccount:default:${account}`);
+        assert.deepEqual(who.status.userInfo.groups, ['system:serviceaccounts', 'system:serviceaccounts:default', 'system:authenticated']);
+      }
+      await withToken.ok(['delete', 'serviceaccount', account]);
+      const after = await noCredential.run(['--token', token, 'get', 'configmaps']);
+      assert.notEqual(after.code, 0);
+      assert.match(after.stderr, /error: You must be logged in to the server \(Unauthorized\)/);
     });
 
     test('a wrong token gets kubectl\'s Unauthorized error', async () => {

@@ -6,11 +6,14 @@ import type { IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import { UnauthorizedError } from '../../api/errors.js';
 import { rememberedFor } from '../../api/remembered.js';
+import type { ServiceAccountTokens, TokenAuthentication } from './service-account-tokens.js';
 import { withAuthenticatedGroup, type User } from './user.js';
 
 export interface Authenticators {
   /** Bearer tokens accepted besides client certificates (--token-auth-file), token -> user. */
   tokens?: Map<string, User>;
+  /** Service account tokens (JWTs of the cluster's issuer). */
+  serviceAccounts?: ServiceAccountTokens;
   /** Lets requests without credentials through as this user (tests of the handler only). */
   anonymousAs?: User;
 }
@@ -49,16 +52,40 @@ export function bearerToken(header: string | undefined): string | undefined {
   return token === '' ? undefined : token;
 }
 
-/** Who sent the request; throws UnauthorizedError (401) when no credential is good. */
-export function authenticateRequest(req: IncomingMessage, authenticators: Authenticators): User {
+/**
+ * Who sent the request; throws (or, for a service account token, rejects
+ * with) UnauthorizedError (401) when no credential is good. A service
+ * account token is checked against the objects it names, which takes a
+ * promise; every other credential is answered at once.
+ */
+export function authenticateRequest(req: IncomingMessage, authenticators: Authenticators): User | Promise<User> {
   const fromCertificate = certificateUser(req);
   if (fromCertificate) return fromCertificate;
   const token = bearerToken(req.headers.authorization);
   if (token !== undefined) {
-    const user = authenticators.tokens?.get(token);
-    if (!user) throw new UnauthorizedError();
-    return rememberedFor(tokenUsers, user, withAuthenticatedGroup);
+    const checked = authenticateToken(token, authenticators);
+    if (!checked) throw new UnauthorizedError();
+    if (!(checked instanceof Promise)) return checked.user;
+    return checked.then(
+      (a) => a.user,
+      () => {
+        throw new UnauthorizedError();
+      },
+    );
   }
   if (authenticators.anonymousAs) return authenticators.anonymousAs;
   throw new UnauthorizedError();
+}
+
+/**
+ * A bearer token's user, as kube-apiserver's token authenticators (a token
+ * file's tokens, then service account tokens) find it, for a caller that
+ * accepts `audiences` (the API server's by default; a token file's tokens
+ * are good for any). undefined: no authenticator knows the token; a
+ * rejected promise: a service account token that is no good (TokenError).
+ */
+export function authenticateToken(token: string, authenticators: Authenticators, audiences?: readonly string[]): TokenAuthentication | Promise<TokenAuthentication> | undefined {
+  const user = authenticators.tokens?.get(token);
+  if (user) return { user: rememberedFor(tokenUsers, user, withAuthenticatedGroup), audiences: [...(audiences ?? authenticators.serviceAccounts?.audiences ?? [])] };
+  return authenticators.serviceAccounts?.authenticate(token, audiences);
 }

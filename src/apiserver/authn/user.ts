@@ -1,10 +1,12 @@
 // Who a request comes from, as Kubernetes' user.Info: a name, a uid (empty
-// for client certificates) and groups.
+// for client certificates), groups and extra.
 
 export interface User {
   name: string;
   uid?: string;
   groups: string[];
+  /** Further facts about the user (a service account token's pod, node and credential ID). */
+  extra?: Record<string, string[]>;
 }
 
 /** The group every authenticated user is in. */

@@ -14,6 +14,8 @@ import { scaleFromObject, applyScaleToObject } from './scale.js';
 import type { PatchType, Semantics } from './semantics.js';
 import { serveWatch } from './watch.js';
 import { handleBinding, handleEviction } from './pod-subresources.js';
+import { handleTokenRequest } from './token-request.js';
+import type { ServiceAccountTokens } from '../authn/index.js';
 import { handleNodeProxy } from './node-proxy.js';
 import { handlePodLog, type KubeletClientConfig } from './pod-log.js';
 import { connectSubresources, refuseWithoutUpgrade } from './pod-connect.js';
@@ -35,10 +37,12 @@ export interface ResourceRequest {
   versions: VersionView;
   /** How to reach node agents (pods/log); pods/log answers 503 without it. */
   kubeletClient?: KubeletClientConfig;
+  /** Issues service account tokens (serviceaccounts/token answers 503 without it). */
+  serviceAccountTokens?: ServiceAccountTokens;
 }
 
 /** Subresources served by the generic handlers; the others (log, exec, token ...) come with later components. */
-const genericSubresources = new Set(['status', 'scale', 'finalize', 'binding', 'eviction', 'log', 'exec', 'attach', 'portforward', 'ephemeralcontainers']);
+const genericSubresources = new Set(['status', 'scale', 'finalize', 'binding', 'eviction', 'log', 'exec', 'attach', 'portforward', 'ephemeralcontainers', 'token']);
 
 const patchTypes: Record<string, PatchType> = {
   'application/json-patch+json': 'json',
@@ -102,6 +106,10 @@ export async function handleResource(r: ResourceRequest): Promise<void> {
   }
   const verb = info.verb;
   if (sub === 'scale') return handleScale(r);
+  if (sub === 'token') {
+    if (verb !== 'create') throw new MethodNotAllowedError(verb, store.ref(info.name));
+    return handleTokenRequest(r, r.serviceAccountTokens);
+  }
   if (store.info.group === '' && store.info.kind === 'Pod' && (sub === 'binding' || sub === 'eviction')) {
     if (verb !== 'create') throw new MethodNotAllowedError(verb, store.ref(info.name));
     return sub === 'binding' ? handleBinding(r) : handleEviction(r, r.storeFor('policy', 'v1', 'poddisruptionbudgets'));

@@ -1,7 +1,9 @@
 // The review resources (reviewResources in api/resources.ts): objects that are
 // created and never stored, whose status answers a question about the caller.
 // `kubectl auth can-i` creates SelfSubjectAccessReviews (and, with --list, a
-// SelfSubjectRulesReview); `kubectl auth whoami` a SelfSubjectReview.
+// SelfSubjectRulesReview); `kubectl auth whoami` a SelfSubjectReview. A
+// TokenReview asks who a bearer token names (webhooks and proxies in front
+// of other services ask it).
 //
 // Nami authorizes every authenticated request (there is no authorizer until
 // RBAC comes): an access review is allowed and the rules are all of them,
@@ -11,6 +13,7 @@ import { ApiError, BadRequestError, InvalidError, type FieldError } from '../../
 import { isPlainObject, type KubeObject } from '../../api/object.js';
 import { groupVersion } from '../../api/resources.js';
 import { invalid } from '../../api/validation/field-errors.js';
+import { authenticateToken, type Authenticators } from '../authn/authenticate.js';
 import type { User } from '../authn/user.js';
 import { decodeObjectBody, readBody } from '../http/body.js';
 import type { RequestInfo } from '../http/request-info.js';
@@ -22,12 +25,19 @@ export interface ReviewRequest extends BodyContext {
   req: IncomingMessage;
   res: ServerResponse;
   info: RequestInfo;
-  /** Who sent the request: the subject of every review here. */
+  /** Who sent the request: the subject of every review here but TokenReview. */
   user: User;
+  /** How the server authenticates tokens (TokenReview). */
+  authenticators: Authenticators;
 }
 
 /** What the server makes of a review it accepted: the object to answer with, as JSON. */
-type Answer = (review: KubeObject, user: User) => Record<string, unknown>;
+type Answer = (review: KubeObject, user: User, authenticators: Authenticators) => Record<string, unknown> | Promise<Record<string, unknown>>;
+
+/** A user as authentication.k8s.io's UserInfo. */
+function userInfo(user: User): Record<string, unknown> {
+  return { username: user.name, ...(user.uid ? { uid: user.uid } : {}), groups: user.groups, ...(user.extra ? { extra: user.extra } : {}) };
+}
 
 /** Empty object metadata, as Go writes it. */
 const noMetadata = { creationTimestamp: null };
@@ -58,8 +68,22 @@ const answers: Record<string, Answer> = {
     apiVersion: review.apiVersion,
     kind: review.kind,
     metadata: { creationTimestamp: nowSeconds() },
-    status: { userInfo: { username: user.name, ...(user.uid ? { uid: user.uid } : {}), groups: user.groups } },
+    status: { userInfo: userInfo(user) },
   }),
+  TokenReview: async (review, _user, authenticators) => {
+    const spec = isPlainObject(review.spec) ? review.spec : {};
+    const token = typeof spec.token === 'string' ? spec.token : '';
+    if (token === '') throw new BadRequestError('token is required for TokenReview in authentication');
+    const requested = Array.isArray(spec.audiences) && spec.audiences.length > 0 ? (spec.audiences as string[]) : undefined;
+    let status: Record<string, unknown>;
+    try {
+      const found = await authenticateToken(token, authenticators, requested);
+      status = found ? { authenticated: true, user: userInfo(found.user), audiences: found.audiences } : { user: {}, error: 'invalid bearer token' };
+    } catch (err) {
+      status = { user: {}, error: `[invalid bearer token, ${(err as Error).message}]` };
+    }
+    return { apiVersion: review.apiVersion, kind: review.kind, metadata: { ...review.metadata, creationTimestamp: null }, spec: review.spec, status };
+  },
 };
 
 /** ValidateSelfSubjectAccessReview: exactly one kind of attributes, and no metadata (managedFields aside). */
@@ -102,7 +126,7 @@ export async function handleReview(r: ReviewRequest): Promise<void> {
   const warnings = bodyFieldValidation(r, review);
   review.apiVersion = apiVersion;
   review.kind = resource.kind;
-  const answer = answers[resource.kind]!(review, r.user);
+  const answer = await answers[resource.kind]!(review, r.user, r.authenticators);
   setWarnings(r.res, warnings);
   sendJson(r.res, 201, answer);
 }

@@ -737,7 +737,12 @@ export function nowSeconds(): string {
   const second = Math.floor(Date.now() / 1000);
   if (second !== lastSecond) {
     lastSecond = second;
-    lastSecondText = new Date(second * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    lastSecondText = secondsText(second);
   }
   return lastSecondText;
+}
+
+/** A time given in seconds since the epoch, in RFC 3339 at second precision (as metav1.Time). */
+export function secondsText(second: number): string {
+  return new Date(second * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
