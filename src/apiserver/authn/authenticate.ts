@@ -63,9 +63,10 @@ export function authenticateRequest(req: IncomingMessage, authenticators: Authen
   if (fromCertificate) return fromCertificate;
   const token = bearerToken(req.headers.authorization);
   if (token !== undefined) {
-    const checked = authenticateToken(token, authenticators);
+    const user = tokenFileUser(token, authenticators);
+    if (user) return user;
+    const checked = authenticators.serviceAccounts?.authenticate(token);
     if (!checked) throw new UnauthorizedError();
-    if (!(checked instanceof Promise)) return checked.user;
     return checked.then(
       (a) => a.user,
       () => {
@@ -85,7 +86,13 @@ export function authenticateRequest(req: IncomingMessage, authenticators: Authen
  * rejected promise: a service account token that is no good (TokenError).
  */
 export function authenticateToken(token: string, authenticators: Authenticators, audiences?: readonly string[]): TokenAuthentication | Promise<TokenAuthentication> | undefined {
-  const user = authenticators.tokens?.get(token);
-  if (user) return { user: rememberedFor(tokenUsers, user, withAuthenticatedGroup), audiences: [...(audiences ?? authenticators.serviceAccounts?.audiences ?? [])] };
+  const user = tokenFileUser(token, authenticators);
+  if (user) return { user, audiences: [...(audiences ?? authenticators.serviceAccounts?.audiences ?? [])] };
   return authenticators.serviceAccounts?.authenticate(token, audiences);
+}
+
+/** The token file's user of a token, with the authenticated group. */
+function tokenFileUser(token: string, authenticators: Authenticators): User | undefined {
+  const user = authenticators.tokens?.get(token);
+  return user && rememberedFor(tokenUsers, user, withAuthenticatedGroup);
 }
