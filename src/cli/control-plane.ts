@@ -17,6 +17,7 @@ import { NamespaceController } from '../controllers/namespace/controller.js';
 import { NodeLifecycleController } from '../controllers/nodelifecycle/controller.js';
 import { ReplicaSetController, ReplicationManager } from '../controllers/replicaset/controller.js';
 import { ResourceQuotaController } from '../controllers/resourcequota/controller.js';
+import { RootCaPublisher } from '../controllers/rootcacertpublisher/controller.js';
 import { ServiceAccountController } from '../controllers/serviceaccount/controller.js';
 import { StatefulSetController } from '../controllers/statefulset/controller.js';
 import { VolumeController } from '../controllers/volume/controller.js';
@@ -36,9 +37,12 @@ interface Component {
 
 function controllers(factory: InformerFactory, opts: ControlPlaneOptions): Component[] {
   const log = opts.log;
+  // The CA the controllers' client trusts is the cluster's, which every namespace gets in kube-root-ca.crt.
+  const rootCaPem = factory.client.config.caPem;
   return [
     new NamespaceController(factory, { log }),
     new ServiceAccountController(factory, { log }),
+    ...(rootCaPem ? [new RootCaPublisher(factory, { log, rootCaPem })] : []),
     new GarbageCollector(factory, { log }),
     new ReplicaSetController(factory, { log }),
     new ReplicationManager(factory, { log }),
