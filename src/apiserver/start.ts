@@ -8,7 +8,7 @@ import { listenHttps } from './listen.js';
 import { TlsFront } from './tls-front.js';
 import { ApiServer } from './server.js';
 import { namiSemantics } from './semantics-impl.js';
-import { createWritePipeline, systemPriorityClasses } from './write-pipeline.js';
+import { createWritePipeline, systemPriorityClasses, type OptionalAdmissionPlugin } from './write-pipeline.js';
 import type { KubeObject } from '../api/object.js';
 import { firstServiceIP } from './registry/service-allocation.js';
 import type { User } from './authn/index.js';
@@ -20,6 +20,8 @@ export interface StartOptions {
   backend: Backend;
   /** Bearer tokens accepted besides client certificates (--token-auth-file), token -> user. */
   tokens?: Map<string, User>;
+  /** Admission plugins switched off (--disable-admission-plugins). */
+  disableAdmissionPlugins?: readonly OptionalAdmissionPlugin[];
   log?: (line: string) => void;
 }
 
@@ -51,7 +53,7 @@ export async function startApiServer(opts: StartOptions): Promise<RunningApiServ
     async list(group, plural) {
       return (await api.storeForResource(group, plural)?.cachedObjects()) ?? [];
     },
-  });
+  }, opts.disableAdmissionPlugins);
   const api: ApiServer = new ApiServer({ backend: opts.backend, semantics: namiSemantics, pipeline, advertiseAddress: `${opts.host}:${opts.port}`, ...(opts.tokens ? { tokens: opts.tokens } : {}), serviceAccountKeyPem: pki.serviceAccountKeyPem, kubeletClient: { certPem: pki.admin.certPem, keyPem: pki.admin.keyPem } });
   const cacheFill = api.start();
   const port = await listenHttps(api, pki, { host: opts.host, port: opts.port }, front).catch(async (err: unknown) => {

@@ -1,6 +1,7 @@
 // The steps every write passes through besides the kind's strategy:
-// defaulting, validation, admission (namespace lifecycle) and field
-// ownership (managedFields).
+// defaulting, validation, admission (namespace lifecycle, service accounts,
+// priority, default tolerations and storage class) and field ownership
+// (managedFields).
 import { ForbiddenError, NotFoundError } from '../api/errors.js';
 import { applyDefaults } from '../api/defaults/index.js';
 import { updatedManagedFields } from '../api/apply/index.js';
@@ -8,6 +9,7 @@ import { isPlainObject, type KubeObject } from '../api/object.js';
 import { validateObject, validatePodEphemeralContainersUpdate, validatePodStatusUpdate } from '../api/validation/index.js';
 import type { WritePipeline } from './registry/store.js';
 import { typesFor } from './resource-types.js';
+import { admissionName, admitServiceAccount } from './service-account-admission.js';
 
 /** What admission reads of other objects, as the API server has them. */
 export interface ClusterReader {
@@ -28,7 +30,7 @@ async function admitPriority(pod: KubeObject, reader: ClusterReader): Promise<vo
   const className = typeof spec.priorityClassName === 'string' ? spec.priorityClassName : '';
   let priority = 0;
   let preemptionPolicy: unknown;
-  const forbidden = (message: string) => new ForbiddenError({ group: '', resource: 'pods', name: pod.metadata.name }, `pods "${pod.metadata.name ?? ''}" is forbidden: ${message}`);
+  const forbidden = (message: string) => new ForbiddenError({ group: '', resource: 'pods', name: admissionName(pod) }, `pods "${admissionName(pod)}" is forbidden: ${message}`);
   if (className) {
     const pc = await reader.get('scheduling.k8s.io', 'priorityclasses', undefined, className);
     if (pc) {
@@ -50,22 +52,6 @@ async function admitPriority(pod: KubeObject, reader: ClusterReader): Promise<vo
   spec.priority = priority;
   spec.preemptionPolicy = spec.preemptionPolicy ?? preemptionPolicy ?? 'PreemptLowerPriority';
   pod.spec = spec;
-}
-
-/**
- * The ServiceAccount admission plugin's defaulting: a pod that names no
- * service account runs as its namespace's "default" one (serviceAccount, the
- * deprecated alias, with it); a static node's mirror pod names none. The
- * account's existence is not checked, and no token volume is mounted: Nami
- * has no service account tokens yet.
- */
-function admitServiceAccount(pod: KubeObject): void {
-  if (pod.metadata.annotations?.['kubernetes.io/config.mirror'] !== undefined) return;
-  if (!isPlainObject(pod.spec)) return;
-  const spec = pod.spec as Record<string, unknown>;
-  if (typeof spec.serviceAccountName === 'string' && spec.serviceAccountName !== '') return;
-  spec.serviceAccountName = 'default';
-  spec.serviceAccount = 'default';
 }
 
 interface Toleration {
@@ -98,7 +84,13 @@ async function admitDefaultStorageClass(pvc: KubeObject, reader: ClusterReader):
   if (defaults[0]) spec.storageClassName = defaults[0].metadata.name;
 }
 
-export function createWritePipeline(reader: ClusterReader): WritePipeline {
+/** Admission plugins that can be switched off, as kube-apiserver's --disable-admission-plugins does. */
+export type OptionalAdmissionPlugin = 'ServiceAccount';
+export const optionalAdmissionPlugins: readonly OptionalAdmissionPlugin[] = ['ServiceAccount'];
+
+export function createWritePipeline(reader: ClusterReader, disabled: readonly OptionalAdmissionPlugin[] = []): WritePipeline {
+  const serviceAccounts = !disabled.includes('ServiceAccount');
+  const readServiceAccount = (namespace: string, name: string) => reader.get('', 'serviceaccounts', namespace, name);
   return {
     applyDefaults(info, obj, current) {
       if (info.crd) return;
@@ -123,14 +115,14 @@ export function createWritePipeline(reader: ClusterReader): WritePipeline {
       const phase = isPlainObject(ns.status) ? ns.status.phase : undefined;
       if (phase === 'Terminating' || ns.metadata.deletionTimestamp) {
         const err = new ForbiddenError(
-          { group: info.group, resource: info.plural, name: obj.metadata.name },
-          `${info.plural}${info.group ? '.' + info.group : ''} "${obj.metadata.name ?? ''}" is forbidden: unable to create new content in namespace ${name} because it is being terminated`,
+          { group: info.group, resource: info.plural, name: admissionName(obj) },
+          `${info.plural}${info.group ? '.' + info.group : ''} "${admissionName(obj)}" is forbidden: unable to create new content in namespace ${name} because it is being terminated`,
         );
         err.details!.causes = [{ reason: 'NamespaceTerminating', message: `namespace ${name} is being terminated`, field: 'metadata.namespace' }];
         throw err;
       }
       if (info.group === '' && info.kind === 'Pod') {
-        admitServiceAccount(obj);
+        if (serviceAccounts) await admitServiceAccount(obj, name, readServiceAccount);
         await admitPriority(obj, reader);
         admitDefaultTolerations(obj);
       }

@@ -14,6 +14,7 @@ import { ensureServingCert } from '../agent/server/serving-cert.js';
 import { defaultKubeletPort } from '../agent/node-status.js';
 import { NodeMonitor } from '../agent/node-monitor.js';
 import { startRouteController } from '../agent/route-controller.js';
+import { TokenManager, type TokenSpec } from '../agent/service-account-tokens.js';
 
 export interface AgentCommandOptions {
   kubeconfig: string;
@@ -70,16 +71,21 @@ export function parseRuntimeKind(kind: string): RuntimeKind {
   throw new Error(`--runtime must be one of ${runtimeKinds.join(', ')}, got "${kind}"`);
 }
 
-/** ConfigMap and Secret data for volumes and env, services for env, and imagePullSecrets, read from the API server when a container starts. */
+/** ConfigMap and Secret data for volumes and env, service account tokens, services for env, and imagePullSecrets, read from the API server when a container starts. */
 function apiDataSources(client: RestClient) {
   /** The object's data ({} when it has none), or undefined when the object does not exist. */
   const data = async (plural: string, ns: string, name: string) => {
     const obj = await getOrUndefined(client, plural, ns, name);
     return obj ? ((obj.data as Record<string, string> | undefined) ?? {}) : undefined;
   };
+  const tokens = new TokenManager(async (namespace, serviceAccount, body) => {
+    const answer = await client.create<{ status?: { token?: string; expirationTimestamp?: string } }>({ group: '', version: 'v1', plural: 'serviceaccounts', namespace, name: serviceAccount, subresource: 'token' }, body);
+    return { token: answer.status?.token ?? '', expirationTimestamp: answer.status?.expirationTimestamp ?? '' };
+  });
   return {
-    // ConfigMap and Secret data for volumes and env, claims and their volumes, and imagePullSecrets, read when a container starts.
+    // ConfigMap and Secret data for volumes and env, claims and their volumes, service account tokens, and imagePullSecrets, read when a container starts.
     volumeSource: {
+      serviceAccountToken: (ns: string, account: string, spec: TokenSpec) => tokens.token(ns, account, spec),
       configMap: (ns: string, name: string) => data('configmaps', ns, name),
       secret: (ns: string, name: string) => data('secrets', ns, name),
       persistentVolumeClaim: async (ns: string, name: string) => getOrUndefined(client, 'persistentvolumeclaims', ns, name),

@@ -21,6 +21,7 @@ function serverCommand(name: 'server' | 'up', description: string): void {
     .option('--no-scheduler', 'do not run the scheduler here (run `nami scheduler` elsewhere)')
     .option('--no-controllers', 'do not run the controllers here (run `nami controllers` elsewhere)')
     .option('--token-auth-file <file>', 'accept the bearer tokens of this CSV file (token,user,uid[,"group1,group2"] per line), as kube-apiserver does')
+    .option('--disable-admission-plugins <names>', 'admission plugins to switch off, comma-separated (ServiceAccount)')
     .option('--node-monitor-grace-period <seconds>', 'how long a node may go unheard before it is marked NotReady/Unknown', '40');
   if (name === 'up')
     cmd

@@ -2,6 +2,7 @@
 import { join, resolve } from 'node:path';
 import { openBackend } from '../storage/index.js';
 import { startApiServer } from '../apiserver/start.js';
+import { optionalAdmissionPlugins, type OptionalAdmissionPlugin } from '../apiserver/write-pipeline.js';
 import { Worker } from 'node:worker_threads';
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
@@ -20,6 +21,8 @@ export interface ServerCommandOptions {
   controllers?: boolean;
   /** `--token-auth-file`: static bearer tokens, a CSV file of token,user,uid[,"group1,group2"] lines. */
   tokenAuthFile?: string;
+  /** `--disable-admission-plugins`: comma-separated plugins to switch off (ServiceAccount). */
+  disableAdmissionPlugins?: string;
   /** Seconds a node may go unheard before it is marked Unknown (40). */
   nodeMonitorGracePeriod?: string;
   /** `nami up`: also run this machine as a node. */
@@ -38,6 +41,15 @@ export function parseListen(listen: string): { host: string; port: number } {
   return { host: m[1] ?? (m[2] || '127.0.0.1'), port: Number(m[3]) };
 }
 
+/** --disable-admission-plugins: names kube-apiserver knows, of the plugins Nami can switch off. */
+export function parseAdmissionPlugins(list: string): OptionalAdmissionPlugin[] {
+  const names = list.split(',').map((n) => n.trim()).filter((n) => n !== '');
+  for (const n of names) {
+    if (!(optionalAdmissionPlugins as readonly string[]).includes(n)) throw new Error(`--disable-admission-plugins: unknown or required plugin "${n}" (Nami can switch off: ${optionalAdmissionPlugins.join(', ')})`);
+  }
+  return names as OptionalAdmissionPlugin[];
+}
+
 export async function runServer(opts: ServerCommandOptions): Promise<void> {
   const started = Date.now();
   // Before any worker starts: the threads there are now are Node's and V8's helpers.
@@ -54,8 +66,9 @@ export async function runServer(opts: ServerCommandOptions): Promise<void> {
     throw new Error(`cannot create the data directory ${dataDir} (${(err as Error).message}): give a writable one with --data-dir or NAMI_DATA_DIR`);
   }
   const tokens = readTokens(opts.tokenAuthFile);
+  const disableAdmissionPlugins = parseAdmissionPlugins(opts.disableAdmissionPlugins ?? '');
   const backend = await openBackend(opts.storage, dataDir);
-  const running = await startApiServer({ dataDir, host, port, backend, ...(tokens ? { tokens } : {}) });
+  const running = await startApiServer({ dataDir, host, port, backend, ...(tokens ? { tokens } : {}), disableAdmissionPlugins });
   const verbose = process.env.NAMI_LOG === 'debug';
   const components = startComponentsWorker(running.kubeconfigPath, opts, verbose);
   const ms = Date.now() - started;

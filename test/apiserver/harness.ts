@@ -63,10 +63,16 @@ export async function waitUntil(what: string, probe: () => boolean, timeoutMs?: 
   await waitFor(what, probe, timeoutMs);
 }
 
-export async function startTestApiServer(storage = 'memory', opts: { tokens?: Map<string, User> } = {}): Promise<TestApiServer> {
+/**
+ * An API server of its own for a test. No controller makes service accounts
+ * here, so the ServiceAccount admission plugin is off unless asked for (as
+ * Kubernetes' integration tests run kube-apiserver).
+ */
+export async function startTestApiServer(storage = 'memory', opts: { tokens?: Map<string, User>; serviceAccountAdmission?: boolean } = {}): Promise<TestApiServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'nami-apiserver-test-'));
   const backend = await openBackend(storage, dataDir);
-  const server = await startApiServer({ dataDir, host: '127.0.0.1', port: 0, backend, ...opts });
+  const { serviceAccountAdmission, ...rest } = opts;
+  const server = await startApiServer({ dataDir, host: '127.0.0.1', port: 0, backend, ...rest, disableAdmissionPlugins: serviceAccountAdmission ? [] : ['ServiceAccount'] });
   const config = loadKubeconfig(server.kubeconfigPath);
   const client = new RestClient(config, 'nami-test');
   const url = new URL(config.server);

@@ -648,27 +648,6 @@ describe('priority admission', () => {
   });
 });
 
-describe('service account admission', () => {
-  const pods = '/api/v1/namespaces/writes/pods';
-
-  it('runs a pod that names no service account as "default", and keeps one it names', async () => {
-    const plain = await api.raw('POST', pods, { body: pod('sa-none') });
-    assert.equal(plain.status, 201, plain.text);
-    assert.equal(plain.json?.spec.serviceAccountName, 'default');
-    assert.equal(plain.json?.spec.serviceAccount, 'default', 'the deprecated alias mirrors it');
-    const named = await api.raw('POST', pods, { body: pod('sa-named', { serviceAccountName: 'builder' }) });
-    assert.equal(named.json?.spec.serviceAccountName, 'builder', named.text);
-    const alias = await api.raw('POST', pods, { body: pod('sa-alias', { serviceAccount: 'old-style' }) });
-    assert.equal(alias.json?.spec.serviceAccountName, 'old-style', alias.text);
-    const mirror = await api.raw('POST', pods, { body: { ...pod('sa-mirror', { nodeName: 'node-1' }), metadata: { name: 'sa-mirror', annotations: { 'kubernetes.io/config.mirror': 'abc' } } } });
-    assert.equal(mirror.status, 201, mirror.text);
-    assert.equal(mirror.json?.spec.serviceAccountName, undefined, 'a mirror pod names none');
-    const selected = await api.raw('GET', `${pods}?fieldSelector=${encodeURIComponent('spec.serviceAccountName=default')}`);
-    const names = selected.json!.items.map((p: { metadata: { name: string } }) => p.metadata.name);
-    assert.ok(names.includes('sa-none') && !names.includes('sa-named') && !names.includes('sa-mirror'), names.join(','));
-  });
-});
-
 describe('tables of many objects', () => {
   const table = 'application/json;as=Table;v=v1;g=meta.k8s.io';
   const names = Array.from({ length: 230 }, (_, i) => `cm-${String(i).padStart(3, '0')}`);

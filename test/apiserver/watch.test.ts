@@ -134,7 +134,7 @@ for (const storage of ['memory', 'sqlite'] as const) {
     before(async () => {
       dataDir = mkdtempSync(join(tmpdir(), 'nami-watch-test-'));
       backend = await openBackend(storage, join(dataDir, 'storage'));
-      server = await startApiServer({ dataDir, host: '127.0.0.1', port: 0, backend });
+      server = await startApiServer({ dataDir, host: '127.0.0.1', port: 0, backend, disableAdmissionPlugins: ['ServiceAccount'] });
       config = loadKubeconfig(server.kubeconfigPath);
       client = new RestClient(config, 'watch-test');
     });

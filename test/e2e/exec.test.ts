@@ -2,7 +2,8 @@
 // proxies the upgrade to `nami agent` (runc), which speaks WebSocket
 // (kubectl 1.30+) or SPDY/3.1 (older ones, and 1.33 with
 // KUBECTL_REMOTE_COMMAND_WEBSOCKETS=false). Terminal sessions run kubectl
-// under tmux, so it sees a real terminal that can be resized.
+// under tmux, so it sees a real terminal that can be resized. Exec also
+// reads the service account token the agent mounts in every container.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -328,6 +329,30 @@ describe('kubectl exec, attach and cp with runc containers', { skip }, () => {
       assert.equal(await kc.ok(['get', 'pod', 'shell', '-o', 'jsonpath={.status.phase}']), 'Running', 'the pod itself goes on');
     });
   }
+
+  test('a pod has its service account token, the cluster CA and its namespace, and the token names the pod', async () => {
+    const dir = '/var/run/secrets/kubernetes.io/serviceaccount';
+    const token = await k.ok(['exec', 'shell', '--', 'cat', `${dir}/token`]);
+    assert.equal(await k.ok(['exec', 'shell', '--', 'cat', `${dir}/namespace`]), 'default');
+    assert.equal(await k.ok(['exec', 'shell', '--', 'cat', `${dir}/ca.crt`]), readFileSync(join(nami.dataDir, 'pki', 'ca.crt'), 'utf8'));
+    const config = k.writeFile('token.kubeconfig', JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'Config',
+      clusters: [{ name: 'nami', cluster: { server: nami.url, 'certificate-authority': join(nami.dataDir, 'pki', 'ca.crt') } }],
+      users: [{ name: 'pod', user: { token } }],
+      contexts: [{ name: 'pod', context: { cluster: 'nami', user: 'pod' } }],
+      'current-context': 'pod',
+    }));
+    const asPod = new KubectlRunner(kubectl!, config);
+    try {
+      const who = JSON.parse(await asPod.ok(['auth', 'whoami', '-o', 'json'])) as { status: { userInfo: { username: string; extra: Record<string, string[]> } } };
+      assert.equal(who.status.userInfo.username, 'system:serviceaccount:default:default');
+      assert.deepEqual(who.status.userInfo.extra['authentication.kubernetes.io/pod-name'], ['shell']);
+      assert.deepEqual(who.status.userInfo.extra['authentication.kubernetes.io/node-name'], ['node-exec']);
+    } finally {
+      asPod.cleanup();
+    }
+  });
 
   test('kubectl 1.33 falls back to SPDY when WebSockets are off', async () => {
     const env = { KUBECTL_REMOTE_COMMAND_WEBSOCKETS: 'false' };

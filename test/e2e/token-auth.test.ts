@@ -136,6 +136,32 @@ describe('a bad token file', () => {
   });
 });
 
+const latest = kubectlOrSkip('1.33');
+describe('--disable-admission-plugins', { skip: latest.skip }, () => {
+  test('switches the ServiceAccount plugin off, and names what it can switch off when given another', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'nami-e2e-admission-'));
+    try {
+      await assert.rejects(startNami(['--disable-admission-plugins', 'ServiceAccount,NamespaceLifecycle'], { dataDir }), (err: Error) => {
+        assert.ok(err.message.includes('--disable-admission-plugins: unknown or required plugin "NamespaceLifecycle" (Nami can switch off: ServiceAccount)'), err.message);
+        return true;
+      });
+      const plain = await startNami(['--disable-admission-plugins', 'ServiceAccount'], { dataDir });
+      const k = new KubectlRunner(latest.kubectl!, plain.kubeconfig);
+      try {
+        await k.ok(['create', 'namespace', 'no-accounts']);
+        // The account is not looked for, and no token is mounted.
+        await k.ok(['-n', 'no-accounts', 'run', 'bare', '--image', 'busybox', '--restart', 'Never', '--overrides', '{"spec":{"serviceAccountName":"missing"}}']);
+        assert.equal(await k.ok(['-n', 'no-accounts', 'get', 'pod', 'bare', '-o', 'jsonpath={.spec.volumes}']), '');
+      } finally {
+        k.cleanup();
+        await plain.stop();
+      }
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
+
 test('a duplicate token is a warning on stderr naming the file and both lines', () => {
   assert.ok(nami.stderr().includes(`nami: warning: token file ${tokenFile}, line 4: duplicate token (also on line 3); the later line wins`), nami.stderr());
 });

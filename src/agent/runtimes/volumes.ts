@@ -5,7 +5,7 @@
 //                the bound PersistentVolume's hostPath.path or local.path (a local-path provisioner's
 //                directory is made when missing); a claim that is missing, not bound or being deleted
 //                leaves the container waiting (VolumeNotReadyError), as the kubelet's volume manager does
-//   configMap, secret, downwardAPI, projected
+//   configMap, secret, downwardAPI, projected (with service account tokens)
 //                <podDir>/volumes/<kind>/<name>, written with the kubelet's atomic-writer layout:
 //                ..<timestamp>/ holds the files, ..data -> ..<timestamp>, and every top-level entry
 //                <key> -> ..data/<key>; an update writes a new timestamped dir and renames a new
@@ -36,6 +36,8 @@ export interface VolumeSource {
   persistentVolume?(name: string): Promise<Json | undefined>;
   /** The namespace's services as the API has them, for the variables they give containers. Without it containers get none. */
   services?(namespace: string): Promise<Json[]>;
+  /** A token of the pod's service account for a projected serviceAccountToken source. Without it such volumes cannot be set up. */
+  serviceAccountToken?(namespace: string, serviceAccount: string, spec: { audience?: string; expirationSeconds: number; pod: { name: string; uid: string } }): Promise<string>;
 }
 
 /** A volume as prepared on the node. */
@@ -227,6 +229,24 @@ export async function dataVolumeFiles(vol: Json, ctx: EnvContext, source: Volume
   if (vol.configMap) return fromConfigMap(vol.configMap as Json, modeOf(vol.configMap as Json, 0o644));
   if (vol.secret) return fromSecret(vol.secret as Json, modeOf(vol.secret as Json, 0o644));
   if (vol.downwardAPI) return fromDownward(vol.downwardAPI as Json, modeOf(vol.downwardAPI as Json, 0o644));
+  const fromToken = async (t: Json, mode: number): Promise<FileEntry> => {
+    if (!source?.serviceAccountToken) throw new VolumeError('service account token: this node has no token source');
+    const meta = (ctx.pod.metadata ?? {}) as Json;
+    const spec = (ctx.pod.spec ?? {}) as Json;
+    const account = typeof spec.serviceAccountName === 'string' && spec.serviceAccountName !== '' ? spec.serviceAccountName : 'default';
+    const request = {
+      ...(typeof t.audience === 'string' && t.audience !== '' ? { audience: t.audience } : {}),
+      expirationSeconds: typeof t.expirationSeconds === 'number' ? t.expirationSeconds : 3600,
+      pod: { name: String(meta.name ?? ''), uid: String(meta.uid ?? '') },
+    };
+    let token: string;
+    try {
+      token = await source.serviceAccountToken(ns, account, request);
+    } catch (err) {
+      throw new VolumeError(`failed to fetch token: ${(err as Error).message}`);
+    }
+    return { path: safeRelative(String(t.path ?? ''), 'token path'), content: token, mode };
+  };
   if (vol.projected) {
     const p = vol.projected as Json;
     const mode = modeOf(p, 0o644);
@@ -235,7 +255,8 @@ export async function dataVolumeFiles(vol: Json, ctx: EnvContext, source: Volume
       if (s.configMap) out.push(...(await fromConfigMap(s.configMap as Json, mode)));
       else if (s.secret) out.push(...(await fromSecret(s.secret as Json, mode)));
       else if (s.downwardAPI) out.push(...fromDownward(s.downwardAPI as Json, mode));
-      // serviceAccountToken / clusterTrustBundle: not supported yet (left out).
+      else if (s.serviceAccountToken) out.push(await fromToken(s.serviceAccountToken as Json, mode));
+      // clusterTrustBundle: not supported yet (left out).
     }
     return out;
   }

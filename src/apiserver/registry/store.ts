@@ -320,7 +320,6 @@ export class GenericStore {
     const meta = obj.metadata;
     if (this.info.namespaced) meta.namespace = namespace;
     else delete meta.namespace;
-    if (!meta.name && meta.generateName) meta.name = meta.generateName + randomSuffix();
     if (meta.resourceVersion) throw new BadRequestError('resourceVersion should not be set on objects to be created');
     meta.uid = randomUUID();
     meta.creationTimestamp = nowSeconds();
@@ -329,9 +328,11 @@ export class GenericStore {
     delete meta.selfLink;
     if (meta.generation !== undefined) delete meta.generation;
     this.pipeline.applyDefaults?.(this.info, obj);
+    // Admission before the name is made from generateName, as kube-apiserver's mutating admission runs before BeforeCreate.
+    await this.pipeline.admit?.(this.info, 'CREATE', obj, undefined);
+    if (!meta.name && meta.generateName) meta.name = meta.generateName + randomSuffix();
     this.strategy.prepareForCreate?.(obj, this.strategyContext);
     if (!meta.name) throw this.invalid(obj, [{ type: 'FieldValueRequired', field: 'metadata.name', detail: 'name or generateName is required' }]);
-    await this.pipeline.admit?.(this.info, 'CREATE', obj, undefined);
     this.checkValid(obj, undefined);
     if (!opts.managedFieldsSet) this.pipeline.trackManagedFields?.(this.info, undefined, obj, opts.fieldManager ?? 'unknown', opts.subresource ?? '');
     if (opts.dryRun) return { object: obj, created: true };

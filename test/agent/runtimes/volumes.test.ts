@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { containerEnv, envReferences, fieldRefValue, mountsUnder, parseCriLog, resourceFieldValue, RuncRuntime, SpecError, writeAtomic, type EnvContext, type VolumeSource } from '../../../src/agent/runtimes/runc/index.js';
 import type { KubeObject } from '../../../src/api/object.js';
+import { dataVolumeFiles } from '../../../src/agent/runtimes/volumes.js';
 import type { PodSandboxConfig, RuntimeContainer } from '../../../src/agent/runtime.js';
 import { waitFor } from '../../apiserver/harness.js';
 import { closeTestRuntime, openTestRuntime, runcSkip } from './runc-fixture.js';
@@ -70,6 +71,47 @@ describe('runc env: valueFrom and envFrom', () => {
     assert.throws(() => containerEnv({ env: [{ name: 'X', valueFrom: { configMapKeyRef: { name: 'cfg', key: 'nope' } } }] }, {}, 'h', ctx), /couldn't find key nope/);
     assert.throws(() => containerEnv({ env: [{ name: 'X', valueFrom: { secretKeyRef: { name: 'none', key: 'k' } } }] }, {}, 'h', ctx), /secret "none" not found/);
     assert.throws(() => containerEnv({ envFrom: [{ configMapRef: { name: 'none' } }] }, {}, 'h', ctx), /configmap "none" not found/);
+  });
+});
+
+describe('projected volumes with a service account token', () => {
+  const volume = {
+    name: 'kube-api-access-abcde',
+    projected: {
+      defaultMode: 0o644,
+      sources: [
+        { serviceAccountToken: { expirationSeconds: 3607, path: 'token' } },
+        { configMap: { name: 'kube-root-ca.crt', items: [{ key: 'ca.crt', path: 'ca.crt' }] } },
+        { downwardAPI: { items: [{ path: 'namespace', fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.namespace' } }] } },
+      ],
+    },
+  };
+  const ctx: EnvContext = { pod: podObj, podIP: '10.244.0.5', nodeAllocatable: { cpu: 4000, memory: 8 * 1024 ** 3 } };
+  const asked: unknown[] = [];
+  const source: VolumeSource = {
+    configMap: async (ns, name) => (ns === 'prod' && name === 'kube-root-ca.crt' ? { 'ca.crt': 'CA PEM' } : undefined),
+    secret: async () => undefined,
+    serviceAccountToken: async (ns, account, spec) => {
+      asked.push({ ns, account, spec });
+      if (account === 'gone') throw new Error('serviceaccounts "gone" not found');
+      return 'the.jwt.token';
+    },
+  };
+
+  it('holds the token of the pod\'s account, bound to the pod, beside the CA and the namespace', async () => {
+    const files = await dataVolumeFiles(volume, ctx, source);
+    assert.deepEqual(files, [
+      { path: 'token', content: 'the.jwt.token', mode: 0o644 },
+      { path: 'ca.crt', content: 'CA PEM', mode: 0o644 },
+      { path: 'namespace', content: 'prod', mode: 0o644 },
+    ]);
+    assert.deepEqual(asked, [{ ns: 'prod', account: 'sa', spec: { expirationSeconds: 3607, pod: { name: 'web', uid: 'u-1' } } }]);
+  });
+
+  it('fails the mount with the API server\'s reason when no token can be had', async () => {
+    const gone = { ...ctx, pod: { ...podObj, spec: { ...podObj.spec, serviceAccountName: 'gone' } } };
+    await assert.rejects(dataVolumeFiles(volume, gone, source), (err: Error) => err instanceof SpecError && err.message === 'failed to fetch token: serviceaccounts "gone" not found');
+    await assert.rejects(dataVolumeFiles(volume, ctx, { configMap: source.configMap, secret: source.secret }), /this node has no token source/);
   });
 });
 

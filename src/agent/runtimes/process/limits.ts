@@ -2,6 +2,7 @@
 // CreateContainerError with a message naming it, rather than a container that silently differs
 // from its spec. See ../../README.md ("The process runtime").
 import { isAbsolute } from 'node:path';
+import { isTokenVolumeName, serviceAccountTokenMountPath } from '../../../api/service-account-token-volume.js';
 
 type Json = Record<string, unknown>;
 
@@ -49,6 +50,8 @@ export function unsupportedContainerFeatures(container: Json, podSpec: Json, ann
     // A hostPath volume mounted where it is on the host is what the process sees anyway.
     if (hostPath && isAbsolute(mountPath) && String(hostPath.path ?? '').replace(/\/+$/, '') === mountPath.replace(/\/+$/, '') && !m.subPath && !m.subPathExpr) continue;
     if (asEnv) continue;
+    // The service account token every pod gets by default is left out rather than refuse the pod (see the README).
+    if (isTokenVolumeName(name) && mountPath === serviceAccountTokenMountPath) continue;
     out.push(`volume "${name}" cannot be mounted at ${mountPath}: processes see the node's file system (annotate the pod ${volumePathsAnnotation}=env to get the volume's directory in $${volumeEnvName(name)} instead)`);
   }
   const sc = (container.securityContext ?? {}) as Json;
