@@ -11,6 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import { containerEnv, envReferences, fieldRefValue, mountsUnder, parseCriLog, resourceFieldValue, RuncRuntime, SpecError, writeAtomic, type EnvContext, type VolumeSource } from '../../../src/agent/runtimes/runc/index.js';
 import type { KubeObject } from '../../../src/api/object.js';
 import { dataVolumeFiles } from '../../../src/agent/runtimes/volumes.js';
+import { tokenVolume } from '../../../src/api/service-account-token-volume.js';
 import type { PodSandboxConfig, RuntimeContainer } from '../../../src/agent/runtime.js';
 import { waitFor } from '../../apiserver/harness.js';
 import { closeTestRuntime, openTestRuntime, runcSkip } from './runc-fixture.js';
@@ -75,17 +76,8 @@ describe('runc env: valueFrom and envFrom', () => {
 });
 
 describe('projected volumes with a service account token', () => {
-  const volume = {
-    name: 'kube-api-access-abcde',
-    projected: {
-      defaultMode: 0o644,
-      sources: [
-        { serviceAccountToken: { expirationSeconds: 3607, path: 'token' } },
-        { configMap: { name: 'kube-root-ca.crt', items: [{ key: 'ca.crt', path: 'ca.crt' }] } },
-        { downwardAPI: { items: [{ path: 'namespace', fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.namespace' } }] } },
-      ],
-    },
-  };
+  // The volume the ServiceAccount admission plugin adds to every pod.
+  const volume = tokenVolume('kube-api-access-abcde');
   const ctx: EnvContext = { pod: podObj, podIP: '10.244.0.5', nodeAllocatable: { cpu: 4000, memory: 8 * 1024 ** 3 } };
   const asked: unknown[] = [];
   const source: VolumeSource = {
