@@ -76,8 +76,6 @@ export async function runWritePathBench(rounds = 5, perRound = 6000, targets = 2
   const backend = await openBackend('sqlite', dataDir);
   const server = await startApiServer({ dataDir, host: '127.0.0.1', port: 0, backend, tokens: new Map([[token, admin]]) });
   const handle = server.api.handle;
-  // The account the service account controller gives every namespace: pods are admitted as in a cluster.
-  await server.api.storeFor('', 'v1', 'serviceaccounts')!.create('default', { metadata: { name: 'default' } }, { fieldManager: 'nami-bench' });
   const creates: number[] = [];
   const patches: number[] = [];
   const firstPatches: number[] = [];

@@ -80,12 +80,22 @@ export async function startApiServer(opts: StartOptions): Promise<RunningApiServ
   };
 }
 
-/** default, kube-system, kube-public and kube-node-lease exist in every cluster, the system PriorityClasses, and the `kubernetes` Service in default. */
+/**
+ * default, kube-system, kube-public and kube-node-lease exist in every
+ * cluster, each with its default ServiceAccount (which the service account
+ * controller would make moments later: pods created as soon as the server is
+ * ready need it), the system PriorityClasses, and the `kubernetes` Service in
+ * default.
+ */
 async function ensureDefaultObjects(api: ApiServer, port: number): Promise<void> {
   const namespaces = api.storeFor('', 'v1', 'namespaces')!;
+  const serviceAccounts = api.storeFor('', 'v1', 'serviceaccounts')!;
   for (const name of ['default', 'kube-system', 'kube-public', 'kube-node-lease']) {
     if (!(await namespaces.getCached(undefined, name))) {
       await namespaces.create(undefined, { metadata: { name } }, { fieldManager: 'nami-apiserver' }).catch(() => undefined);
+    }
+    if (!(await serviceAccounts.getCached(name, 'default'))) {
+      await serviceAccounts.create(name, { metadata: { name: 'default' } }, { fieldManager: 'nami-apiserver' }).catch(() => undefined);
     }
   }
   const priorityClasses = api.storeFor('scheduling.k8s.io', 'v1', 'priorityclasses')!;

@@ -248,7 +248,7 @@ test('random edits of Pods by random managers are the same on both paths', () =>
   }
 });
 
-test('creates one after another, alike or not, are the same on both paths; alike ones share their frozen fieldsV1', () => {
+test('creates one after another, alike or not, are the same on both paths; alike ones share their frozen fieldsV1, others what they have alike', () => {
   const rnd = random(20261130);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)] as T;
   // Each changes values only, or the shape a create owns (members, list items, a map become a scalar ...).
@@ -290,6 +290,11 @@ test('creates one after another, alike or not, are the same on both paths; alike
   const third = updateManagedFields(undefined, edit(defaultedPod('three'), (o) => spec(o).containers.push({ name: 'extra', image: 'i' })), 'm', 'Update', podType, t1, undefined, statusOnly);
   assert.notEqual(fieldsV1(third), fieldsV1(first));
   assert.ok((fieldsV1(third) as Record<string, any>)['f:spec']['f:containers']['k:{"name":"extra"}']);
+  // What is alike is still shared: the metadata, and the containers the two have in common.
+  const at = (o: KubeObject, ...path: string[]) => path.reduce((node: any, key) => node?.[key], fieldsV1(o));
+  assert.equal(at(third, 'f:metadata'), at(first, 'f:metadata'));
+  assert.equal(at(third, 'f:spec', 'f:containers', 'k:{"name":"main"}'), at(first, 'f:spec', 'f:containers', 'k:{"name":"main"}'));
+  assert.ok(Object.isFrozen(fieldsV1(third)));
 });
 
 test("a manager's own entry gains what it now owns (a map it held only children of, new children, new list items) the same on both paths", () => {

@@ -192,13 +192,16 @@ const noKeys: Record<string, unknown> = {};
 export function addedFieldsV1(rhs: unknown, type: TypeNode, ignored: FieldSet | undefined, unmanaged: FieldSet | undefined): Record<string, unknown> | undefined {
   const skipped = ignored && !ignored.isEmpty() ? ignored : undefined;
   // Objects created from one template (a workload's pods, a client's
-  // repeated creates) own the same fields: the last answer is given again
-  // (shared, as fieldsV1 read from storage are) when it fits.
+  // repeated creates) own the same fields, or nearly (each pod's own token
+  // volume): what matches the last answer is taken from it (shared, as
+  // fieldsV1 read from storage are), all of it when everything matches.
   const last = lastAdded.get(type);
-  if (last && last.ignored === skipped && last.unmanaged === unmanaged && matchesAdded(rhs, type, skipped, unmanaged, false, last.fieldsV1, true)) return last.fieldsV1;
+  const prev = last && last.ignored === skipped && last.unmanaged === unmanaged ? last.fieldsV1 : undefined;
   try {
+    const node = addedNode(rhs, type, skipped, unmanaged, false, prev) ?? (prev && isEmptyNode(prev) ? prev : {});
+    if (node === prev) return prev;
     // Frozen: what several objects share, none may change.
-    const fieldsV1 = deepFreeze(addedNode(rhs, type, skipped, unmanaged, false) ?? {});
+    const fieldsV1 = deepFreeze(node);
     lastAdded.set(type, { ignored: skipped, unmanaged, fieldsV1 });
     return fieldsV1;
   } catch (err) {
@@ -214,73 +217,26 @@ function isEmptyNode(node: unknown): boolean {
   return isJsonMap(node) && hasNoKeys(node);
 }
 
-/**
- * Whether addedNode(value, type, ignored, unmanaged, self) would give a
- * node equal to `node` (undefined: would give undefined), found without
- * building it. False too for what addedNode throws on.
- */
-function matchesAdded(value: unknown, type: TypeNode, ignored: FieldSet | undefined, unmanaged: FieldSet | undefined, self: boolean, node: Record<string, unknown> | undefined, top = false): boolean {
-  const shape = shapeOf(type, value);
-  if (shape.kind === 'scalar' || shape.relationship === 'atomic') return node === undefined;
-  let count = 0;
-  if (shape.kind === 'list') {
-    if (!Array.isArray(value) || value.length === 0) return node === undefined;
-    for (const item of indexList(shape, value).items) {
-      const entry = matchesAddedChild(node, item.id, item.item, shape.element, ignored, unmanaged);
-      if (entry === undefined) return false;
-      if (entry) count++;
-    }
-  } else {
-    if (!isJsonMap(value)) return node === undefined;
-    for (const key of Object.keys(value)) {
-      const child = value[key];
-      if (child === undefined) continue;
-      if (noKeys[key] !== undefined) return false;
-      const entry = matchesAddedChild(node, fieldKey(key), child, shape.field(key) ?? shape.element ?? deducedType, ignored, unmanaged);
-      if (entry === undefined) return false;
-      if (entry) count++;
-    }
-  }
-  // addedFieldsV1 gives {} for nothing at all.
-  if (count === 0) return node === undefined || (top && isEmptyNode(node));
-  if (node === undefined) return false;
-  // Every entry found is in node (and keys are distinct): the same number means the same keys.
-  let keys = 0;
-  for (const _ in node) keys++;
-  return keys === count + (self ? 1 : 0) && (!self || isEmptyNode(node['.']));
-}
-
-/** Whether addedChild would write an entry for the child (undefined: not the one in node). */
-function matchesAddedChild(node: Record<string, unknown> | undefined, key: string, value: unknown, type: TypeNode, ignored: FieldSet | undefined, unmanaged: FieldSet | undefined): boolean | undefined {
-  if (ignored?.hasMemberKey(key)) return false;
-  const member = !unmanaged?.hasMemberKey(key);
-  const entry = node !== undefined && Object.hasOwn(node, key) ? node[key] : undefined;
-  const ignoredBelow = ignored?.childAt(key);
-  const unmanagedBelow = unmanaged?.childAt(key);
-  if (entry === undefined) return !member && matchesAdded(value, type, ignoredBelow, unmanagedBelow, member, undefined) ? false : undefined;
-  if (!isJsonMap(entry)) return undefined;
-  // An entry of {} is a member with nothing below it.
-  if (isEmptyNode(entry)) return member && matchesAdded(value, type, ignoredBelow, unmanagedBelow, member, undefined) ? true : undefined;
-  return matchesAdded(value, type, ignoredBelow, unmanagedBelow, member, entry) ? true : undefined;
-}
-
 /** Whether keys are sorted already (as objects written back from their fieldsV1 mostly are). */
 function inOrder(keys: string[]): boolean {
   for (let i = 1; i < keys.length; i++) if (compareStrings(keys[i - 1]!, keys[i]!) > 0) return false;
   return true;
 }
 
-/** The encoded node below an added value, "." first when self; undefined when nothing is below it. */
-function addedNode(value: unknown, type: TypeNode, ignored: FieldSet | undefined, unmanaged: FieldSet | undefined, self: boolean): Record<string, unknown> | undefined {
+/**
+ * The encoded node below an added value, "." first when self; undefined
+ * when nothing is below it. `prev` is an earlier answer to share from: what
+ * comes out the same is prev's own entry, and prev itself when all of it is.
+ */
+function addedNode(value: unknown, type: TypeNode, ignored: FieldSet | undefined, unmanaged: FieldSet | undefined, self: boolean, prev?: Record<string, unknown>): Record<string, unknown> | undefined {
   const shape = shapeOf(type, value);
   if (shape.kind === 'scalar' || shape.relationship === 'atomic') return undefined;
-  const out: Record<string, unknown> = self ? { '.': {} } : {};
-  let count = 0;
+  const node = new AddedNode(self, prev && !isEmptyNode(prev) ? prev : undefined);
   if (shape.kind === 'list') {
     if (!Array.isArray(value) || value.length === 0) return undefined;
     const items = indexList(shape, value).items;
     if (items.length > 1) items.sort((a, b) => comparePathElements(a.element, b.element));
-    for (const item of items) if (addedChild(out, item.id, item.item, shape.element, ignored, unmanaged)) count++;
+    for (const item of items) node.child(item.id, item.item, shape.element, ignored, unmanaged);
   } else {
     if (!isJsonMap(value)) return undefined;
     const keys = Object.keys(value);
@@ -289,19 +245,57 @@ function addedNode(value: unknown, type: TypeNode, ignored: FieldSet | undefined
       const child = value[key];
       if (child === undefined) continue;
       if (noKeys[key] !== undefined) throw inheritedKey;
-      if (addedChild(out, fieldKey(key), child, shape.field(key) ?? shape.element ?? deducedType, ignored, unmanaged)) count++;
+      node.child(fieldKey(key), child, shape.field(key) ?? shape.element ?? deducedType, ignored, unmanaged);
     }
   }
-  return count > 0 ? out : undefined;
+  return node.done();
 }
 
-/** Writes an added child's entry into out; false when it has none (ignored, or unmanaged and nothing below). */
-function addedChild(out: Record<string, unknown>, key: string, value: unknown, type: TypeNode, ignored: FieldSet | undefined, unmanaged: FieldSet | undefined): boolean {
-  if (ignored?.hasMemberKey(key)) return false;
-  const member = !unmanaged?.hasMemberKey(key);
-  const below = addedNode(value, type, ignored?.childAt(key), unmanaged?.childAt(key), member);
-  if (below) out[key] = below;
-  else if (member) out[key] = {};
-  else return false;
-  return true;
+/** One node as addedNode writes it, made only once it differs from the earlier answer it may share. */
+class AddedNode {
+  private out: Record<string, unknown> | undefined;
+  /** Keys whose entries are prev's own, while out is not made. */
+  private readonly shared: string[] = [];
+  private count = 0;
+
+  constructor(
+    private readonly self: boolean,
+    private readonly prev: Record<string, unknown> | undefined,
+  ) {
+    if (!prev || (self && !isEmptyNode(prev['.'])) || (!self && Object.hasOwn(prev, '.'))) this.make();
+  }
+
+  /** The entry of an added child; none when it is ignored, or unmanaged with nothing below. */
+  child(key: string, value: unknown, type: TypeNode, ignored: FieldSet | undefined, unmanaged: FieldSet | undefined): void {
+    if (ignored?.hasMemberKey(key)) return;
+    const member = !unmanaged?.hasMemberKey(key);
+    const before = this.prev && Object.hasOwn(this.prev, key) ? this.prev[key] : undefined;
+    const below = addedNode(value, type, ignored?.childAt(key), unmanaged?.childAt(key), member, isJsonMap(before) ? before : undefined);
+    let entry: unknown = below;
+    if (!entry) {
+      if (!member) return;
+      entry = isEmptyNode(before) ? before : {};
+    }
+    this.count++;
+    if (!this.out && entry === before) this.shared.push(key);
+    else (this.out ?? this.make())[key] = entry;
+  }
+
+  done(): Record<string, unknown> | undefined {
+    if (this.count === 0) return undefined;
+    if (!this.out) {
+      let keys = 0;
+      for (const _ in this.prev) keys++;
+      if (keys === this.count + (this.self ? 1 : 0)) return this.prev;
+    }
+    return this.out ?? this.make();
+  }
+
+  private make(): Record<string, unknown> {
+    const out: Record<string, unknown> = this.self ? { '.': this.prev && isEmptyNode(this.prev['.']) ? this.prev['.'] : {} } : {};
+    for (const key of this.shared) out[key] = this.prev![key];
+    this.shared.length = 0;
+    this.out = out;
+    return out;
+  }
 }
