@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { cpuRow, measure, measureCpu, percentile, rssMb, row, startServer, type Figures } from './common.js';
+import { cpuRow, createNamespace, measure, measureCpu, percentile, rssMb, row, startServer, type Figures } from './common.js';
 import { findWrk, runWrk, wrkMissingMessage, wrkRow, type WrkFigures } from './wrk.js';
 import { aimRows, type AimFigures } from './aims.js';
 
@@ -93,7 +93,7 @@ export async function runApiBench(opts: { pods?: number } = {}): Promise<void> {
         const t = sent.get(obj.metadata.name ?? '');
         if (type === 'ADDED' && t !== undefined) delays.push(performance.now() - t);
       });
-      await client.create({ group: '', version: 'v1', plural: 'namespaces' }, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'watched' } });
+      await createNamespace(client, 'watched');
       await new Promise((r) => setTimeout(r, 300));
       await measure(watchedCreates, concurrency, async (i) => {
         const name = `w-${i}`;
@@ -106,7 +106,7 @@ export async function runApiBench(opts: { pods?: number } = {}): Promise<void> {
       console.log(`create sent -> watch event (${delays.length} events, 64 writers): p50 ${percentile(delays, 50).toFixed(2)} ms, p99 ${percentile(delays, 99).toFixed(2)} ms`);
 
       // Fan-out: creates while fanOutWatchers clients watch their namespace, each event written to every stream.
-      await client.create({ group: '', version: 'v1', plural: 'namespaces' }, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'fanout' } });
+      await createNamespace(client, 'fanout');
       const fanOut = Array.from({ length: fanOutWatchers }, () => client.watch(podsPath('fanout'), { resourceVersion: '' }, () => undefined));
       await new Promise((r) => setTimeout(r, 300));
       const fanned = await measureCpu(server.pid, fanOutCreates, concurrency, (i) => client.create(podsPath('fanout'), pod(`f-${i}`)));
@@ -115,7 +115,7 @@ export async function runApiBench(opts: { pods?: number } = {}): Promise<void> {
       console.log(cpuRow(`  create pod, ${fanOutWatchers} watchers`, fanned));
 
       // Lists of 10,000 pods from the watch cache.
-      await client.create({ group: '', version: 'v1', plural: 'namespaces' }, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'big' } });
+      await createNamespace(client, 'big');
       await measure(listSize, concurrency, (i) => client.create(podsPath('big'), pod(`p-${i}`)));
       // Served: every byte received and decrypted, none kept (the server's and the wire's time);
       // kept: the body held as one text, as a client that reads it must first (a 16-MB copy or

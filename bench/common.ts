@@ -5,6 +5,8 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { RestClient } from '../src/client/rest.js';
+import { ApiError } from '../src/api/errors.js';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const nami = join(repoRoot, 'bin', 'nami');
@@ -160,4 +162,19 @@ export async function measure(total: number, concurrency: number, op: (i: number
 
 export function row(label: string, f: Figures): string {
   return `${label.padEnd(34)} ${f.perSecond.toFixed(0).padStart(8)}/s   p50 ${f.p50.toFixed(2).padStart(7)} ms   p99 ${f.p99.toFixed(2).padStart(7)} ms`;
+}
+
+/**
+ * Creates a namespace with its default ServiceAccount, as the service
+ * account controller would make it (the API benchmark's server runs without
+ * controllers): pods created in it are then admitted at once.
+ */
+export async function createNamespace(client: RestClient, name: string): Promise<void> {
+  await client.create({ group: '', version: 'v1', plural: 'namespaces' }, { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
+  try {
+    await client.create({ group: '', version: 'v1', plural: 'serviceaccounts', namespace: name }, { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'default' } });
+  } catch (err) {
+    // The controller, where one runs, may have been first.
+    if (!(err instanceof ApiError && err.code === 409)) throw err;
+  }
 }

@@ -8,7 +8,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { KubeObject } from '../src/api/object.js';
 import { loadKubeconfig } from '../src/client/kubeconfig.js';
 import { RestClient } from '../src/client/rest.js';
-import { measure, startNami, percentile, rssMb, startServer } from './common.js';
+import { createNamespace, measure, startNami, percentile, rssMb, startServer } from './common.js';
 
 const nami = join(resolve(dirname(fileURLToPath(import.meta.url)), '..', '..'), 'bin', 'nami');
 
@@ -41,7 +41,7 @@ async function scenario(nodes: number, pods: number, mode: 'stream' | 'backlog')
     hollow = await startHollow(server.kubeconfig, nodes);
     const registered = (performance.now() - t0) / 1000;
     const namespace = `sched-${nodes}`;
-    await client.create({ group: '', version: 'v1', plural: 'namespaces' }, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } });
+    await createNamespace(client, namespace);
     const path = { group: '', version: 'v1', plural: 'pods', namespace };
     const sent = new Map<string, number>();
     const bound = new Map<string, number>();
