@@ -125,6 +125,18 @@ export const reviewResources: ResourceInfo[] = [
 /** The body of a service account's token subresource (serviceaccounts/token), not a resource of its own. */
 export const tokenRequestKind: ResourceInfo = resource({ group: 'authentication.k8s.io', kind: 'TokenRequest', verbs: ['create'] });
 
+/** The group and version an apiVersion names ("apps/v1"; "v1" is the core group's). */
+export function splitApiVersion(apiVersion: string): { group: string; version: string } {
+  const slash = apiVersion.indexOf('/');
+  return slash >= 0 ? { group: apiVersion.slice(0, slash), version: apiVersion.slice(slash + 1) } : { group: '', version: apiVersion };
+}
+
+/** A kind as Go's GroupVersionKind.String() prints it: "apps/v1, Kind=Deployment", "/v1, Kind=Pod". */
+export function groupVersionKindString(apiVersion: unknown, kind: unknown): string {
+  const { group, version } = splitApiVersion(typeof apiVersion === 'string' ? apiVersion : '');
+  return `${group}/${version}, Kind=${typeof kind === 'string' ? kind : ''}`;
+}
+
 export function groupVersion(group: string, version: string): string {
   return group ? `${group}/${version}` : version;
 }

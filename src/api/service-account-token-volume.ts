@@ -6,6 +6,8 @@ type Json = Record<string, unknown>;
 
 /** Where every container of an automounting pod finds token, ca.crt and namespace. */
 export const serviceAccountTokenMountPath = '/var/run/secrets/kubernetes.io/serviceaccount';
+/** The projected token's lifetime asked for (kube-apiserver makes such a pod-bound token last a year and warn after this). */
+export const projectedTokenExpirationSeconds = 3607;
 /** The added volume's name is this and five random characters. */
 export const tokenVolumePrefix = 'kube-api-access-';
 
@@ -16,7 +18,7 @@ export function tokenVolume(name: string): Json {
     projected: {
       defaultMode: 0o644,
       sources: [
-        { serviceAccountToken: { expirationSeconds: 3607, path: 'token' } },
+        { serviceAccountToken: { expirationSeconds: projectedTokenExpirationSeconds, path: 'token' } },
         { configMap: { name: 'kube-root-ca.crt', items: [{ key: 'ca.crt', path: 'ca.crt' }] } },
         { downwardAPI: { items: [{ path: 'namespace', fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.namespace' } }] } },
       ],

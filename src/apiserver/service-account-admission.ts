@@ -28,6 +28,12 @@ export function admissionName(obj: KubeObject): string {
   return obj.metadata.name || obj.metadata.generateName || 'Unknown';
 }
 
+/** A pod refused by admission, named as admissionName names it. */
+export function podForbidden(pod: KubeObject, message: string): ForbiddenError {
+  const name = admissionName(pod);
+  return new ForbiddenError({ group: '', resource: 'pods', name }, `pods "${name}" is forbidden: ${message}`);
+}
+
 /** Defaults the pod's service account, checks it exists, mounts its token and takes its imagePullSecrets. */
 export async function admitServiceAccount(pod: KubeObject, namespace: string, read: ServiceAccountReader): Promise<void> {
   if (pod.metadata.annotations?.[mirrorPodAnnotation] !== undefined) return;
@@ -39,10 +45,7 @@ export async function admitServiceAccount(pod: KubeObject, namespace: string, re
   }
   const name = spec.serviceAccountName as string;
   const account = await findAccount(namespace, name, read);
-  if (!account) {
-    const podName = admissionName(pod);
-    throw new ForbiddenError({ group: '', resource: 'pods', name: podName }, `pods "${podName}" is forbidden: error looking up service account ${namespace}/${name}: serviceaccount "${name}" not found`);
-  }
+  if (!account) throw podForbidden(pod, `error looking up service account ${namespace}/${name}: serviceaccount "${name}" not found`);
   if (automounts(account, spec)) mountToken(spec);
   const pullSecrets = Array.isArray(account.imagePullSecrets) ? account.imagePullSecrets : [];
   if ((!Array.isArray(spec.imagePullSecrets) || spec.imagePullSecrets.length === 0) && pullSecrets.length > 0) {

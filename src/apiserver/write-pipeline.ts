@@ -9,7 +9,7 @@ import { isPlainObject, type KubeObject } from '../api/object.js';
 import { validateObject, validatePodEphemeralContainersUpdate, validatePodStatusUpdate } from '../api/validation/index.js';
 import type { WritePipeline } from './registry/store.js';
 import { typesFor } from './resource-types.js';
-import { admissionName, admitServiceAccount } from './service-account-admission.js';
+import { admissionName, admitServiceAccount, podForbidden } from './service-account-admission.js';
 
 /** What admission reads of other objects, as the API server has them. */
 export interface ClusterReader {
@@ -30,14 +30,13 @@ async function admitPriority(pod: KubeObject, reader: ClusterReader): Promise<vo
   const className = typeof spec.priorityClassName === 'string' ? spec.priorityClassName : '';
   let priority = 0;
   let preemptionPolicy: unknown;
-  const forbidden = (message: string) => new ForbiddenError({ group: '', resource: 'pods', name: admissionName(pod) }, `pods "${admissionName(pod)}" is forbidden: ${message}`);
   if (className) {
     const pc = await reader.get('scheduling.k8s.io', 'priorityclasses', undefined, className);
     if (pc) {
       priority = typeof pc.value === 'number' ? pc.value : 0;
       preemptionPolicy = pc.preemptionPolicy;
     } else if (className in systemPriorityClasses) priority = systemPriorityClasses[className]!;
-    else throw forbidden(`no PriorityClass with name ${className} was found`);
+    else throw podForbidden(pod, `no PriorityClass with name ${className} was found`);
   } else {
     const global = (await reader.list('scheduling.k8s.io', 'priorityclasses')).find((pc) => pc.globalDefault === true);
     if (global) {
@@ -47,7 +46,7 @@ async function admitPriority(pod: KubeObject, reader: ClusterReader): Promise<vo
     }
   }
   if (spec.priority !== undefined && spec.priority !== null && spec.priority !== priority) {
-    throw forbidden(`the integer value of priority (${String(spec.priority)}) must not be provided in pod spec; priority admission controller computed ${priority} from the given PriorityClass name`);
+    throw podForbidden(pod, `the integer value of priority (${String(spec.priority)}) must not be provided in pod spec; priority admission controller computed ${priority} from the given PriorityClass name`);
   }
   spec.priority = priority;
   spec.preemptionPolicy = spec.preemptionPolicy ?? preemptionPolicy ?? 'PreemptLowerPriority';

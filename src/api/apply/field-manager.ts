@@ -5,6 +5,7 @@
 import { BadRequestError } from '../errors.js';
 import { cloneJson, isPlainObject } from '../object.js';
 import type { KubeObject, ManagedFieldsEntry } from '../object.js';
+import { groupVersionKindString } from '../resources.js';
 import type { GroupVersionKind } from '../schema/types.js';
 import { applyConflictError } from './conflicts.js';
 import { fieldPath } from './field-path.js';
@@ -332,14 +333,6 @@ function createFromNothing(newValue: Record<string, unknown>, typeInfo: TypeInfo
     break;
   }
   return true;
-}
-
-function groupVersionKindString(apiVersion: unknown, kind: unknown): string {
-  const av = typeof apiVersion === 'string' ? apiVersion : '';
-  const slash = av.indexOf('/');
-  const group = slash >= 0 ? av.slice(0, slash) : '';
-  const version = slash >= 0 ? av.slice(slash + 1) : av;
-  return `${group}/${version}, Kind=${typeof kind === 'string' ? kind : ''}`;
 }
 
 function apiVersionOf(gvk: GroupVersionKind): string {

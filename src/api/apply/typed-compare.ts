@@ -231,22 +231,24 @@ function inOrder(keys: string[]): boolean {
 function addedNode(value: unknown, type: TypeNode, ignored: FieldSet | undefined, unmanaged: FieldSet | undefined, self: boolean, prev?: Record<string, unknown>): Record<string, unknown> | undefined {
   const shape = shapeOf(type, value);
   if (shape.kind === 'scalar' || shape.relationship === 'atomic') return undefined;
-  const node = new AddedNode(self, prev && !isEmptyNode(prev) ? prev : undefined);
+  const shared = prev && !isEmptyNode(prev) ? prev : undefined;
   if (shape.kind === 'list') {
     if (!Array.isArray(value) || value.length === 0) return undefined;
+    const node = new AddedNode(self, shared);
     const items = indexList(shape, value).items;
     if (items.length > 1) items.sort((a, b) => comparePathElements(a.element, b.element));
     for (const item of items) node.child(item.id, item.item, shape.element, ignored, unmanaged);
-  } else {
-    if (!isJsonMap(value)) return undefined;
-    const keys = Object.keys(value);
-    if (!inOrder(keys)) keys.sort(compareStrings);
-    for (const key of keys) {
-      const child = value[key];
-      if (child === undefined) continue;
-      if (noKeys[key] !== undefined) throw inheritedKey;
-      node.child(fieldKey(key), child, shape.field(key) ?? shape.element ?? deducedType, ignored, unmanaged);
-    }
+    return node.done();
+  }
+  if (!isJsonMap(value)) return undefined;
+  const node = new AddedNode(self, shared);
+  const keys = Object.keys(value);
+  if (!inOrder(keys)) keys.sort(compareStrings);
+  for (const key of keys) {
+    const child = value[key];
+    if (child === undefined) continue;
+    if (noKeys[key] !== undefined) throw inheritedKey;
+    node.child(fieldKey(key), child, shape.field(key) ?? shape.element ?? deducedType, ignored, unmanaged);
   }
   return node.done();
 }

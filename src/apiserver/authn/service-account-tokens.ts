@@ -7,14 +7,13 @@
 import { randomUUID } from 'node:crypto';
 import { isPlainObject, type KubeObject } from '../../api/object.js';
 import { remembered } from '../../api/remembered.js';
+import { projectedTokenExpirationSeconds } from '../../api/service-account-token-volume.js';
 import { parseJwt, signJwt, verifiedBy, type ParsedJwt, type SigningKey } from './jwt.js';
 import { withAuthenticatedGroup, type User } from './user.js';
 
 /** The issuer (and the API server's audience) kubeadm clusters use. */
 export const defaultIssuer = 'https://kubernetes.default.svc.cluster.local';
 
-/** A projected token asking for this many seconds is made valid for a year, warning after the hour (kube-apiserver's --service-account-extend-token-expiration). */
-export const warnOnlyExpirationSeconds = 3607;
 const extendedExpirationSeconds = 365 * 24 * 60 * 60;
 /** A bound object deleted longer ago than this no longer vouches for its tokens. */
 const deletedGraceSeconds = 60;
@@ -88,7 +87,7 @@ function kubernetesClaims(claims: Record<string, unknown>): KubernetesClaims | u
   return out;
 }
 
-const nowSeconds = (): number => Math.floor(Date.now() / 1000);
+const epochSeconds = (): number => Math.floor(Date.now() / 1000);
 
 export class ServiceAccountTokens {
   /** The audiences of tokens the API server accepts (--api-audiences, by default the issuer). */
@@ -123,11 +122,12 @@ export class ServiceAccountTokens {
 
   /** token.Claims and GenerateToken: a token for the account, bound as given, valid expirationSeconds from now. */
   issue(serviceAccount: KubeObject, binding: TokenBinding, expirationSeconds: number, audiences: readonly string[]): { token: string; issuedAt: number } {
-    const now = nowSeconds();
+    const now = epochSeconds();
     let exp = expirationSeconds;
     let warnafter: number | undefined;
-    // A pod's projected token (3607 s for the API server's own audiences) lasts a year and warns after the hour.
-    if (binding.pod && expirationSeconds === warnOnlyExpirationSeconds && audiences.every((a) => this.audiences.includes(a))) {
+    // A pod's projected token (3607 s for the API server's own audiences) lasts a year and warns after the
+    // hour (kube-apiserver's --service-account-extend-token-expiration).
+    if (binding.pod && expirationSeconds === projectedTokenExpirationSeconds && audiences.every((a) => this.audiences.includes(a))) {
       warnafter = now + expirationSeconds;
       exp = extendedExpirationSeconds;
     }
@@ -174,7 +174,7 @@ export class ServiceAccountTokens {
     const tokenAudiences = aud.length > 0 ? aud : [...this.audiences];
     const audiences = tokenAudiences.filter((a) => requested.includes(a));
     if (audiences.length === 0) throw new TokenError(`token audiences ${goQuoted(tokenAudiences)} is invalid for the target audiences ${goQuoted(requested)}`);
-    const now = nowSeconds();
+    const now = epochSeconds();
     if (typeof claims.exp === 'number' && now > claims.exp + leewaySeconds) throw new TokenError('service account token has expired');
     if ((typeof claims.nbf === 'number' && now + leewaySeconds < claims.nbf) || (typeof claims.iat === 'number' && now + leewaySeconds < claims.iat)) {
       throw new TokenError('service account token could not be validated');
@@ -212,7 +212,7 @@ export class ServiceAccountTokens {
     const path = namespace === undefined ? ref.name : `${namespace}/${ref.name}`;
     if (!obj) throw new TokenError(`${resource} "${ref.name}" not found`);
     const deleted = obj.metadata.deletionTimestamp;
-    if (deleted && Date.parse(deleted) / 1000 < nowSeconds() - deletedGraceSeconds) throw new TokenError(`${what} ${path} has been deleted`);
+    if (deleted && Date.parse(deleted) / 1000 < epochSeconds() - deletedGraceSeconds) throw new TokenError(`${what} ${path} has been deleted`);
     if (obj.metadata.uid !== ref.uid) throw new TokenError(`${what} UID (${obj.metadata.uid ?? ''}) does not match claim (${ref.uid})`);
   }
 }

@@ -41,7 +41,7 @@ export interface ResourceRequest {
   serviceAccountTokens?: ServiceAccountTokens;
 }
 
-/** Subresources served by the generic handlers; the others (log, exec, token ...) come with later components. */
+/** Subresources served here; any other a kind lists is answered 503 until a later component serves it. */
 const genericSubresources = new Set(['status', 'scale', 'finalize', 'binding', 'eviction', 'log', 'exec', 'attach', 'portforward', 'ephemeralcontainers', 'token']);
 
 const patchTypes: Record<string, PatchType> = {

@@ -6,7 +6,7 @@
 // status.expirationTimestamp.
 import { BadRequestError, ConflictError, InvalidError, NotFoundError, ServiceUnavailableError, type FieldError } from '../../api/errors.js';
 import { isPlainObject, type KubeObject } from '../../api/object.js';
-import { tokenRequestKind } from '../../api/resources.js';
+import { groupVersionKindString, splitApiVersion, tokenRequestKind } from '../../api/resources.js';
 import { invalid } from '../../api/validation/field-errors.js';
 import type { ServiceAccountTokens, TokenBinding } from '../authn/index.js';
 import { decodeObjectBody, readBody } from '../http/body.js';
@@ -60,8 +60,7 @@ export async function handleTokenRequest(r: ResourceRequest, tokens: ServiceAcco
 /** The object a token is to be bound to: a pod running as the account, a secret or a node, with the UID given if one is. */
 async function boundObject(r: ResourceRequest, namespace: string, serviceAccount: string, ref: Record<string, unknown>): Promise<TokenBinding> {
   const kind = typeof ref.kind === 'string' ? ref.kind : '';
-  const version = typeof ref.apiVersion === 'string' ? ref.apiVersion : '';
-  const group = version.includes('/') ? version.slice(0, version.indexOf('/')) : '';
+  const { group } = splitApiVersion(typeof ref.apiVersion === 'string' ? ref.apiVersion : '');
   const name = typeof ref.name === 'string' ? ref.name : '';
   const read = async (plural: string, ns: string | undefined): Promise<KubeObject> => {
     const store = r.storeFor('', 'v1', plural)!;
@@ -94,8 +93,7 @@ async function boundObject(r: ResourceRequest, namespace: string, serviceAccount
     binding = { node: { name, uid: node.metadata.uid ?? '' } };
     uid = node.metadata.uid;
   } else {
-    const gvVersion = version.includes('/') ? version.slice(version.indexOf('/') + 1) : version;
-    throw new BadRequestError(`cannot bind token to object of type ${group}/${gvVersion}, Kind=${kind}`);
+    throw new BadRequestError(`cannot bind token to object of type ${groupVersionKindString(ref.apiVersion, kind)}`);
   }
   if (typeof ref.uid === 'string' && ref.uid !== '' && ref.uid !== uid) {
     throw new ConflictError(

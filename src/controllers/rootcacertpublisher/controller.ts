@@ -8,7 +8,7 @@ import type { KubeObject } from '../../api/object.js';
 import { objectKey, type Informer, type InformerFactory } from '../../client/informer.js';
 import type { RestClient } from '../../client/rest.js';
 import { WorkQueue, runWorkers } from '../../client/work-queue.js';
-import { namespaceIsActive } from '../serviceaccount/controller.js';
+import { namespaceGone, namespaceIsActive } from '../serviceaccount/controller.js';
 
 export const rootCaConfigMapName = 'kube-root-ca.crt';
 const descriptionAnnotation = 'kubernetes.io/description';
@@ -69,7 +69,7 @@ export class RootCaPublisher {
         this.log(`configmap ${namespace}/${rootCaConfigMapName}: published`);
       } catch (err) {
         // Not again for a namespace that is gone or terminating; already there means the cache was behind.
-        if (err instanceof ApiError && (err.code === 404 || err.code === 409 || (err.details?.causes ?? []).some((c) => c.reason === 'NamespaceTerminating'))) return;
+        if (namespaceGone(err) || (err instanceof ApiError && err.code === 409)) return;
         throw err;
       }
       return;

@@ -24,6 +24,11 @@ export function namespaceIsActive(ns: Namespace): boolean {
   return !ns.metadata.deletionTimestamp && (ns.status?.phase ?? 'Active') === 'Active';
 }
 
+/** Whether a create failed because its namespace is gone or being deleted since the cache saw it (not to be tried again). */
+export function namespaceGone(err: unknown): boolean {
+  return err instanceof ApiError && (err.code === 404 || (err.code === 403 && (err.details?.causes ?? []).some((c) => c.reason === 'NamespaceTerminating')));
+}
+
 export class ServiceAccountController {
   private readonly client: RestClient;
   private readonly namespaces: Informer;
@@ -70,8 +75,7 @@ export class ServiceAccountController {
         this.log(`serviceaccount ${namespace}/${name}: created`);
       } catch (err) {
         if (err instanceof ApiError && err.code === 409) continue; // already there: the cache was behind
-        // The namespace started terminating, or is gone, since the cache saw it.
-        if (err instanceof ApiError && (err.code === 404 || (err.code === 403 && (err.details?.causes ?? []).some((c) => c.reason === 'NamespaceTerminating')))) return;
+        if (namespaceGone(err)) return;
         throw err;
       }
     }
