@@ -66,6 +66,22 @@ describe('the ServiceAccount admission plugin', () => {
     assert.ok(selected.json!.items.some((i: Pod) => i.metadata.name === 'plain'));
   });
 
+  it('gives no field manager what admission adds, as kube-apiserver tracks fields before mutating admission', async () => {
+    const p = (await created(pod('owned'))) as Pod & { metadata: { managedFields?: { manager: string; fieldsV1: Record<string, any> }[] } };
+    assert.equal(tokenVolumes(p).length, 1);
+    assert.ok(p.spec.tolerations?.length > 0 && p.spec.priority === 0, 'the other plugins ran too');
+    const [entry, ...others] = p.metadata.managedFields ?? [];
+    assert.equal(others.length, 0);
+    const spec = entry!.fieldsV1['f:spec'];
+    assert.ok(spec['f:dnsPolicy'], 'defaulted fields are the creator\'s');
+    for (const added of ['f:volumes', 'f:tolerations', 'f:priority', 'f:preemptionPolicy', 'f:serviceAccountName', 'f:serviceAccount']) {
+      assert.equal(spec[added], undefined, `${added} has no manager`);
+    }
+    const container = spec['f:containers']['k:{"name":"main"}'];
+    assert.ok(container['f:image']);
+    assert.equal(container['f:volumeMounts'], undefined);
+  });
+
   it('keeps the account a pod names, and takes its imagePullSecrets when the pod has none', async () => {
     const named = await created(pod('named', { serviceAccountName: 'builder' }));
     assert.equal(named.spec.serviceAccountName, 'builder');

@@ -328,13 +328,15 @@ export class GenericStore {
     delete meta.selfLink;
     if (meta.generation !== undefined) delete meta.generation;
     this.pipeline.applyDefaults?.(this.info, obj);
-    // Admission before the name is made from generateName, as kube-apiserver's mutating admission runs before BeforeCreate.
+    // As in kube-apiserver's create handler: field ownership is the request's (defaulted) object's, before
+    // mutating admission, so that what admission adds (a token volume, tolerations, a priority) has no manager;
+    // admission runs before the name is made from generateName (BeforeCreate).
+    if (!opts.managedFieldsSet) this.pipeline.trackManagedFields?.(this.info, undefined, obj, opts.fieldManager ?? 'unknown', opts.subresource ?? '');
     await this.pipeline.admit?.(this.info, 'CREATE', obj, undefined);
     if (!meta.name && meta.generateName) meta.name = meta.generateName + randomSuffix();
     this.strategy.prepareForCreate?.(obj, this.strategyContext);
     if (!meta.name) throw this.invalid(obj, [{ type: 'FieldValueRequired', field: 'metadata.name', detail: 'name or generateName is required' }]);
     this.checkValid(obj, undefined);
-    if (!opts.managedFieldsSet) this.pipeline.trackManagedFields?.(this.info, undefined, obj, opts.fieldManager ?? 'unknown', opts.subresource ?? '');
     if (opts.dryRun) return { object: obj, created: true };
     return { key: this.key(namespace, meta.name), name: meta.name, value: storedJson(storedForm(obj), undefined) };
   }
@@ -430,9 +432,10 @@ export class GenericStore {
         fromStorage = true;
         continue;
       }
+      // Field ownership before mutating admission, as in kube-apiserver's update handler.
+      if (!opts.managedFieldsSet) this.pipeline.trackManagedFields?.(this.info, current, obj, opts.fieldManager ?? 'unknown', opts.subresource ?? '');
       await this.pipeline.admit?.(this.info, 'UPDATE', obj, current);
       this.checkValid(obj, current, opts.subresource);
-      if (!opts.managedFieldsSet) this.pipeline.trackManagedFields?.(this.info, current, obj, opts.fieldManager ?? 'unknown', opts.subresource ?? '');
       if (opts.dryRun) return { object: own(obj), created: false };
       // Finalizers all gone from an object being deleted: the delete completes.
       // (A pod still in its grace period is deleted by its node, which deletes it again with grace 0.)
