@@ -1,7 +1,7 @@
 // What the benchmarks share: a `nami server` process of their own, memory
 // of a process, and latency distributions.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,9 +11,14 @@ import { ApiError } from '../src/api/errors.js';
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const nami = join(repoRoot, 'bin', 'nami');
 
-/** Runs `bin/nami ARGS` (stderr passed through) until its stdout matches `ready`; rejects with its output if it exits first. */
+/**
+ * Runs `bin/nami ARGS` (stderr passed through) until its stdout matches `ready`; rejects with its output if it exits first.
+ * For looking inside a benchmark's server: NAMI_BENCH_NODE_FLAGS gives node flags (`--trace-gc-nvp`, `--cpu-prof` ...),
+ * and NAMI_BENCH_SERVER_OUT a file that gets the server's standard output once it is ready (where V8's traces go).
+ */
 export async function startNami(args: string[], ready: RegExp): Promise<{ child: ChildProcess; match: RegExpExecArray }> {
-  const child = spawn(process.execPath, [nami, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const flags = (process.env.NAMI_BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...flags, nami, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   const match = await new Promise<RegExpExecArray>((res, rej) => {
     child.stdout!.on('data', (c: Buffer) => {
@@ -24,6 +29,11 @@ export async function startNami(args: string[], ready: RegExp): Promise<{ child:
     child.once('exit', (code) => rej(new Error(`nami ${args[0]} exited ${code}: ${out}`)));
   });
   child.removeAllListeners('exit');
+  const traceFile = process.env.NAMI_BENCH_SERVER_OUT;
+  if (traceFile) {
+    child.stdout!.removeAllListeners('data');
+    child.stdout!.on('data', (c: Buffer) => appendFileSync(traceFile, c));
+  }
   return { child, match };
 }
 
