@@ -22,8 +22,7 @@ import type { Strategy } from './registry/strategy.js';
 import { CustomResourceRegistry } from './custom-resources.js';
 import { OpenAPIService } from './openapi-service.js';
 import { kubernetesVersion } from './version.js';
-import { createPrivateKey, createPublicKey } from 'node:crypto';
-import { authenticateRequest, ServiceAccountTokens, signingKeyOf, type Authenticators, type User } from './authn/index.js';
+import { authenticateRequest, ServiceAccountTokens, signingKeyFromPem, type Authenticators, type User } from './authn/index.js';
 
 export { kubernetesVersion } from './version.js';
 
@@ -103,8 +102,7 @@ export class ApiServer {
 
   constructor(private readonly opts: ApiServerOptions) {
     if (opts.serviceAccountKeyPem) {
-      const privateKey = createPrivateKey(opts.serviceAccountKeyPem);
-      this.serviceAccountTokens = new ServiceAccountTokens(signingKeyOf(privateKey, createPublicKey(privateKey)), {
+      this.serviceAccountTokens = new ServiceAccountTokens(signingKeyFromPem(opts.serviceAccountKeyPem), {
         get: async (resource, namespace, name) => (await this.storeForResource('', resource)?.getCached(namespace, name))?.object,
       });
     }

@@ -30,6 +30,8 @@ export interface RunningApiServer {
   server: TlsFront;
   url: string;
   kubeconfigPath: string;
+  /** The key service account tokens are signed with (PEM), for the controller manager's legacy token Secrets. */
+  serviceAccountKeyPem: string;
   close(): Promise<void>;
 }
 
@@ -73,6 +75,7 @@ export async function startApiServer(opts: StartOptions): Promise<RunningApiServ
     server: front,
     url,
     kubeconfigPath,
+    serviceAccountKeyPem: pki.serviceAccountKeyPem,
     async close() {
       api.stop();
       await front.stop();

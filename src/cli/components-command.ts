@@ -4,8 +4,22 @@ import { loadKubeconfig } from '../client/kubeconfig.js';
 import { RestClient } from '../client/rest.js';
 import { startControlPlane } from './control-plane.js';
 import { secondsFlag } from './flags.js';
+import { readFileSync } from 'node:fs';
+import { createPrivateKey } from 'node:crypto';
 
-export async function runComponentsCommand(which: 'scheduler' | 'controllers', opts: { kubeconfig: string; nodeMonitorGracePeriod: string }): Promise<void> {
+/** --service-account-private-key-file: a private key in PEM, checked now so that a wrong file stops the command at once. */
+function readKeyFile(path: string): string {
+  let pem: string;
+  try {
+    pem = readFileSync(path, 'utf8');
+    createPrivateKey(pem);
+  } catch (err) {
+    throw new Error(`--service-account-private-key-file ${path}: not a readable private key in PEM (${(err as Error).message}); give the API server's DIR/pki/sa.key`);
+  }
+  return pem;
+}
+
+export async function runComponentsCommand(which: 'scheduler' | 'controllers', opts: { kubeconfig: string; nodeMonitorGracePeriod: string; serviceAccountPrivateKeyFile?: string }): Promise<void> {
   const client = new RestClient(loadKubeconfig(opts.kubeconfig), `nami-${which}`);
   const verbose = process.env.NAMI_LOG === 'debug';
   const log = (line: string) => {
@@ -15,6 +29,7 @@ export async function runComponentsCommand(which: 'scheduler' | 'controllers', o
     scheduler: which === 'scheduler',
     controllers: which === 'controllers',
     nodeMonitorGracePeriodMs: secondsFlag('--node-monitor-grace-period', opts.nodeMonitorGracePeriod),
+    ...(opts.serviceAccountPrivateKeyFile ? { serviceAccountKeyPem: readKeyFile(opts.serviceAccountPrivateKeyFile) } : {}),
     log,
   });
   process.stdout.write(`nami ${which}: campaigning for the ${which === 'scheduler' ? 'kube-scheduler' : 'kube-controller-manager'} Lease at ${client.config.server}\n`);

@@ -18,7 +18,7 @@ import { NodeLifecycleController } from '../controllers/nodelifecycle/controller
 import { ReplicaSetController, ReplicationManager } from '../controllers/replicaset/controller.js';
 import { ResourceQuotaController } from '../controllers/resourcequota/controller.js';
 import { RootCaPublisher } from '../controllers/rootcacertpublisher/controller.js';
-import { ServiceAccountController } from '../controllers/serviceaccount/controller.js';
+import { ServiceAccountController, TokensController } from '../controllers/serviceaccount/index.js';
 import { StatefulSetController } from '../controllers/statefulset/controller.js';
 import { VolumeController } from '../controllers/volume/controller.js';
 
@@ -27,6 +27,11 @@ export interface ControlPlaneOptions {
   controllers: boolean;
   /** How long a node may go unheard before it is marked Unknown (default 40 s). */
   nodeMonitorGracePeriodMs?: number;
+  /**
+   * The key legacy service account tokens are signed with (PEM), as kube-controller-manager's
+   * --service-account-private-key-file gives it: without it, token Secrets are not filled.
+   */
+  serviceAccountKeyPem?: string;
   log: (line: string) => void;
 }
 
@@ -42,6 +47,7 @@ function controllers(factory: InformerFactory, opts: ControlPlaneOptions): Compo
   return [
     new NamespaceController(factory, { log }),
     new ServiceAccountController(factory, { log }),
+    ...(opts.serviceAccountKeyPem ? [new TokensController(factory, { log, serviceAccountKeyPem: opts.serviceAccountKeyPem, ...(rootCaPem ? { rootCaPem } : {}) })] : []),
     ...(rootCaPem ? [new RootCaPublisher(factory, { log, rootCaPem })] : []),
     new GarbageCollector(factory, { log }),
     new ReplicaSetController(factory, { log }),

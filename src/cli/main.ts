@@ -224,7 +224,8 @@ function componentCommand(name: 'scheduler' | 'controllers', description: string
     .description(description)
     .option('--kubeconfig <file>', 'credentials of the cluster', defaultKubeconfig)
     .option('--node-monitor-grace-period <seconds>', 'how long a node may go unheard before it is marked NotReady/Unknown', '40')
-    .action(async (opts: { kubeconfig: string; nodeMonitorGracePeriod: string }) => {
+    .option('--service-account-private-key-file <file>', "the key that signs the tokens of service account token Secrets (the API server's DIR/pki/sa.key); without it they are not filled")
+    .action(async (opts: { kubeconfig: string; nodeMonitorGracePeriod: string; serviceAccountPrivateKeyFile?: string }) => {
       const { runComponentsCommand } = await import('./components-command.js');
       await runComponentsCommand(name, opts);
     });

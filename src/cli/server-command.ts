@@ -70,7 +70,7 @@ export async function runServer(opts: ServerCommandOptions): Promise<void> {
   const backend = await openBackend(opts.storage, dataDir);
   const running = await startApiServer({ dataDir, host, port, backend, ...(tokens ? { tokens } : {}), disableAdmissionPlugins });
   const verbose = process.env.NAMI_LOG === 'debug';
-  const components = startComponentsWorker(running.kubeconfigPath, opts, verbose);
+  const components = startComponentsWorker(running.kubeconfigPath, running.serviceAccountKeyPem, opts, verbose);
   const ms = Date.now() - started;
   process.stdout.write(
     `Nami API server ready at ${running.url} in ${ms} ms (storage: ${backend.name})\n` +
@@ -102,13 +102,13 @@ function readTokens(path: string | undefined): Map<string, User> | undefined {
 }
 
 /** The scheduler and controllers on a worker thread; stop() lets them hand back their Leases first. */
-function startComponentsWorker(kubeconfig: string, opts: ServerCommandOptions, verbose: boolean): { stop(): Promise<void> } | undefined {
+function startComponentsWorker(kubeconfig: string, serviceAccountKeyPem: string, opts: ServerCommandOptions, verbose: boolean): { stop(): Promise<void> } | undefined {
   const scheduler = opts.scheduler ?? true;
   const controllers = opts.controllers ?? true;
   if (!scheduler && !controllers) return undefined;
   const data: ControlPlaneWorkerData = {
     kubeconfig,
-    options: { scheduler, controllers, nodeMonitorGracePeriodMs: secondsFlag('--node-monitor-grace-period', opts.nodeMonitorGracePeriod) },
+    options: { scheduler, controllers, nodeMonitorGracePeriodMs: secondsFlag('--node-monitor-grace-period', opts.nodeMonitorGracePeriod), serviceAccountKeyPem },
     verbose,
   };
   const worker = new Worker(new URL('./control-plane-worker.js', import.meta.url), { workerData: data });

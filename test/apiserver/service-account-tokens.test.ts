@@ -7,7 +7,7 @@ import { createPrivateKey, createPublicKey, verify } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { signingKeyOf, signJwt } from '../../src/apiserver/authn/jwt.js';
+import { signingKeyOf, signJwt } from '../../src/api/serviceaccount/jwt.js';
 import { startTestApiServer, type TestApiServer } from './harness.js';
 
 const tokens = new Map([['static-token', { name: 'static-user', uid: '42', groups: ['ops'] }]]);

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { after } from 'node:test';
 
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-const namiBin = join(repoRoot, 'bin', 'nami');
+export const namiBin = join(repoRoot, 'bin', 'nami');
 
 export interface RunningNami {
   url: string;
@@ -225,6 +225,11 @@ async function startNamiProcess(args: string[], ready: RegExp, signal: NodeJS.Si
 /** Runs `nami hollow` against a cluster until stop(); resolves once its nodes are registered. */
 export function startHollow(kubeconfig: string, args: string[]): Promise<RunningHollow> {
   return startNamiProcess(['hollow', '--kubeconfig', kubeconfig, ...args], /registered \d+ hollow nodes/, 'SIGKILL');
+}
+
+/** Runs `nami controllers` against a cluster until stop(); resolves once it campaigns for its Lease. */
+export function startControllers(kubeconfig: string, args: string[]): Promise<RunningHollow> {
+  return startNamiProcess(['controllers', '--kubeconfig', kubeconfig, ...args], /campaigning for the kube-controller-manager Lease/, 'SIGTERM');
 }
 
 /** Why tests that run real containers cannot run here (not root, no runc, no busybox-static), or undefined. */

@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { KubectlRunner, kubectlOrSkip, startNami, type RunningNami } from './harness.js';
+import { spawnSync } from 'node:child_process';
+import { eventually, KubectlRunner, kubectlOrSkip, namiBin, startControllers, startNami, type RunningNami } from './harness.js';
 
 const versions = ['1.20', '1.27', '1.33'];
 
@@ -25,12 +26,12 @@ after(async () => {
 });
 
 /** A kubeconfig with the cluster's address and CA file, and a user that has only `token` (or nothing, for --token). */
-function tokenKubeconfig(name: string, token?: string): string {
+function tokenKubeconfig(name: string, token?: string, server: RunningNami = nami): string {
   const path = join(dir, `${name}.kubeconfig`);
   const config = {
     apiVersion: 'v1',
     kind: 'Config',
-    clusters: [{ name: 'nami', cluster: { server: nami.url, 'certificate-authority': join(nami.dataDir, 'pki', 'ca.crt') } }],
+    clusters: [{ name: 'nami', cluster: { server: server.url, 'certificate-authority': join(server.dataDir, 'pki', 'ca.crt') } }],
     users: [{ name, user: token === undefined ? {} : { token } }],
     contexts: [{ name, context: { cluster: 'nami', user: name, namespace: 'default' } }],
     'current-context': name,
@@ -103,6 +104,31 @@ for (const version of versions) {
       assert.match(after.stderr, /error: You must be logged in to the server \(Unauthorized\)/);
     });
 
+    test('a service account token Secret made with kubectl apply is filled by the controllers, and its token is a credential until the Secret goes', async () => {
+      const account = `legacy-${suffix}`;
+      await withToken.ok(['create', 'serviceaccount', account]);
+      const manifest = withToken.writeFile(
+        'legacy-token.yaml',
+        `apiVersion: v1\nkind: Secret\nmetadata:\n  name: ${account}-token\n  annotations:\n    kubernetes.io/service-account.name: ${account}\ntype: kubernetes.io/service-account-token\n`,
+      );
+      assert.match(await withToken.ok(['apply', '-f', manifest]), new RegExp(`secret/${account}-token created`));
+      const encoded = await eventually('the token in the Secret', async () => (await withToken.ok(['get', 'secret', `${account}-token`, '-o', 'jsonpath={.data.token}'])) || undefined);
+      const token = Buffer.from(encoded, 'base64').toString('utf8');
+      const described = await withToken.ok(['describe', 'secret', `${account}-token`]);
+      assert.match(described, new RegExp(`kubernetes.io/service-account.name: ${account}`));
+      assert.match(described, /Type:\s+kubernetes.io\/service-account-token/);
+      assert.match(described, /ca.crt:\s+\d+ bytes/);
+      assert.equal(await noCredential.ok(['--token', token, 'get', 'serviceaccount', account, '-o', 'jsonpath={.metadata.name}']), account);
+      if (version === '1.33') {
+        const who = JSON.parse(await noCredential.ok(['--token', token, 'auth', 'whoami', '-o', 'json'])) as { status: { userInfo: { username: string } } };
+        assert.equal(who.status.userInfo.username, `system:serviceaccount:default:${account}`);
+      }
+      await withToken.ok(['delete', 'secret', `${account}-token`]);
+      const after = await noCredential.run(['--token', token, 'get', 'configmaps']);
+      assert.notEqual(after.code, 0);
+      assert.match(after.stderr, /error: You must be logged in to the server \(Unauthorized\)/);
+    });
+
     test('a wrong token gets kubectl\'s Unauthorized error', async () => {
       const r = await noCredential.run(['--token', 'wrong', 'get', 'configmaps']);
       assert.notEqual(r.code, 0);
@@ -157,6 +183,39 @@ describe('--disable-admission-plugins', { skip: latest.skip }, () => {
         await plain.stop();
       }
     } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('nami controllers --service-account-private-key-file', { skip: latest.skip }, () => {
+  test('fills token Secrets from a controller manager of its own, and a file that is no key stops it at once', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'nami-e2e-controllers-'));
+    const server = await startNami(['--no-controllers'], { dataDir });
+    const k = new KubectlRunner(latest.kubectl!, server.kubeconfig);
+    try {
+      const bad = spawnSync(process.execPath, [namiBin, 'controllers', '--kubeconfig', server.kubeconfig, '--service-account-private-key-file', server.kubeconfig], { encoding: 'utf8' });
+      assert.notEqual(bad.status, 0);
+      assert.ok(bad.stderr.includes(`nami: --service-account-private-key-file ${server.kubeconfig}: not a readable private key in PEM`), bad.stderr);
+      const controllers = await startControllers(server.kubeconfig, ['--service-account-private-key-file', join(dataDir, 'pki', 'sa.key')]);
+      try {
+        await k.ok(['create', 'serviceaccount', 'remote']);
+        const manifest = k.writeFile('remote-token.yaml', 'apiVersion: v1\nkind: Secret\nmetadata:\n  name: remote-token\n  annotations:\n    kubernetes.io/service-account.name: remote\ntype: kubernetes.io/service-account-token\n');
+        await k.ok(['apply', '-f', manifest]);
+        const encoded = await eventually('the token in the Secret', async () => (await k.ok(['get', 'secret', 'remote-token', '-o', 'jsonpath={.data.token}'])) || undefined, 30_000);
+        const token = Buffer.from(encoded, 'base64').toString('utf8');
+        const asAccount = new KubectlRunner(latest.kubectl!, tokenKubeconfig('remote', token, server));
+        try {
+          assert.equal(await asAccount.ok(['auth', 'whoami', '-o', 'jsonpath={.status.userInfo.username}']), 'system:serviceaccount:default:remote');
+        } finally {
+          asAccount.cleanup();
+        }
+      } finally {
+        await controllers.stop();
+      }
+    } finally {
+      k.cleanup();
+      await server.stop();
       rmSync(dataDir, { recursive: true, force: true });
     }
   });

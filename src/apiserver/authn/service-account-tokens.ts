@@ -3,12 +3,15 @@
 // naming the account, and the pod, secret or node it is bound to. A token is
 // good while it has not expired, names an audience the caller accepts, and
 // the objects it names still exist with the UIDs it names (an object being
-// deleted stays good for a minute).
-import { randomUUID } from 'node:crypto';
+// deleted stays good for a minute). Legacy tokens (from Secrets the
+// controller manager fills) never expire: they are good while their Secret
+// holds them and their account exists with the UID they name.
+import { randomUUID, timingSafeEqual } from 'node:crypto';
 import { isPlainObject, type KubeObject } from '../../api/object.js';
 import { remembered } from '../../api/remembered.js';
 import { projectedTokenExpirationSeconds } from '../../api/service-account-token-volume.js';
-import { parseJwt, signJwt, verifiedBy, type ParsedJwt, type SigningKey } from './jwt.js';
+import { parseJwt, signJwt, verifiedBy, type ParsedJwt, type SigningKey } from '../../api/serviceaccount/jwt.js';
+import { legacyIssuer, legacyTokenInvalidSinceLabel, readLegacyClaims, serviceAccountUsername } from '../../api/serviceaccount/legacy.js';
 import { withAuthenticatedGroup, type User } from './user.js';
 
 /** The issuer (and the API server's audience) kubeadm clusters use. */
@@ -25,10 +28,6 @@ export const podUidKey = 'authentication.kubernetes.io/pod-uid';
 export const nodeNameKey = 'authentication.kubernetes.io/node-name';
 export const nodeUidKey = 'authentication.kubernetes.io/node-uid';
 export const credentialIdKey = 'authentication.kubernetes.io/credential-id';
-
-export function serviceAccountUsername(namespace: string, name: string): string {
-  return `system:serviceaccount:${namespace}:${name}`;
-}
 
 /** The objects tokens name, as the API server's caches hold them. */
 export interface TokenObjects {
@@ -160,20 +159,51 @@ export class ServiceAccountTokens {
   authenticate(token: string, audiences: readonly string[] = this.audiences): Promise<TokenAuthentication> | undefined {
     const jwt = remembered(this.verified, token, 4096, () => {
       const parsed = parseJwt(token);
-      if (!parsed || parsed.claims.iss !== this.issuer) return 'not ours';
+      if (!parsed || (parsed.claims.iss !== this.issuer && parsed.claims.iss !== legacyIssuer)) return 'not ours';
       return verifiedBy(parsed, this.key) ? parsed : 'bad signature';
     });
     if (jwt === 'not ours') return undefined;
     if (jwt === 'bad signature') return Promise.reject(new TokenError("invalid signature: the token was not signed with this cluster's service account key"));
-    return this.check(jwt, audiences);
+    return jwt.claims.iss === legacyIssuer ? this.checkLegacy(token, jwt, audiences) : this.check(jwt, audiences);
   }
 
-  private async check(jwt: ParsedJwt, requested: readonly string[]): Promise<TokenAuthentication> {
-    const claims = jwt.claims;
+  /** The audiences both the token (the API server's when it names none) and the caller name; none is an error. */
+  private audiencesOf(claims: Record<string, unknown>, requested: readonly string[]): string[] {
     const aud = typeof claims.aud === 'string' ? [claims.aud] : Array.isArray(claims.aud) ? claims.aud.filter((a): a is string => typeof a === 'string') : [];
     const tokenAudiences = aud.length > 0 ? aud : [...this.audiences];
     const audiences = tokenAudiences.filter((a) => requested.includes(a));
     if (audiences.length === 0) throw new TokenError(`token audiences ${goQuoted(tokenAudiences)} is invalid for the target audiences ${goQuoted(requested)}`);
+    return audiences;
+  }
+
+  /** A legacy token: its Secret exists, is not being deleted, holds this very token and is not marked invalid; its account exists with its UID. */
+  private async checkLegacy(token: string, jwt: ParsedJwt, requested: readonly string[]): Promise<TokenAuthentication> {
+    const audiences = this.audiencesOf(jwt.claims, requested);
+    const claims = readLegacyClaims(jwt.claims);
+    if (typeof claims === 'string') throw new TokenError(claims);
+    const { namespace, secretName, serviceAccountName: name, serviceAccountUid: uid } = claims;
+    const secret = await this.objects.get('secrets', namespace, secretName);
+    if (!secret || secret.metadata.deletionTimestamp) throw new TokenError('token has been invalidated');
+    const held = (secret as { data?: Record<string, unknown> }).data?.token;
+    const heldBytes = Buffer.from(typeof held === 'string' ? held : '', 'base64');
+    const tokenBytes = Buffer.from(token);
+    if (heldBytes.length !== tokenBytes.length || !timingSafeEqual(heldBytes, tokenBytes)) throw new TokenError("token does not match server's copy");
+    const account = await this.objects.get('serviceaccounts', namespace, name);
+    if (!account) throw new TokenError(`serviceaccounts "${name}" not found`);
+    if (account.metadata.deletionTimestamp) throw new TokenError(`service account ${namespace}/${name} has been deleted`);
+    if (account.metadata.uid !== uid) throw new TokenError(`service account UID (${account.metadata.uid ?? ''}) does not match claim (${uid})`);
+    if (secret.metadata.labels?.[legacyTokenInvalidSinceLabel] !== undefined) {
+      throw new TokenError(
+        `the token in secret ${namespace}/${secretName} for service account ${namespace}/${name} has been marked invalid. Use tokens from the TokenRequest API or manually created secret-based tokens, or remove the '${legacyTokenInvalidSinceLabel}' label from the secret to temporarily allow use of this token.`,
+      );
+    }
+    const user: User = { name: serviceAccountUsername(namespace, name), uid, groups: ['system:serviceaccounts', `system:serviceaccounts:${namespace}`] };
+    return { user: withAuthenticatedGroup(user), audiences };
+  }
+
+  private async check(jwt: ParsedJwt, requested: readonly string[]): Promise<TokenAuthentication> {
+    const claims = jwt.claims;
+    const audiences = this.audiencesOf(claims, requested);
     const now = epochSeconds();
     if (typeof claims.exp === 'number' && now > claims.exp + leewaySeconds) throw new TokenError('service account token has expired');
     if ((typeof claims.nbf === 'number' && now + leewaySeconds < claims.nbf) || (typeof claims.iat === 'number' && now + leewaySeconds < claims.iat)) {

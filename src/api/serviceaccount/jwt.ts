@@ -1,8 +1,10 @@
 // JSON Web Tokens as Kubernetes' service account tokens are made: compact
 // serialization, an ES256 signature (ECDSA P-256, SHA-256, r||s), and the
-// key ID Kubernetes derives from the public key.
-import { createHash, sign, verify, type KeyObject } from 'node:crypto';
-import { isPlainObject } from '../../api/object.js';
+// key ID Kubernetes derives from the public key. Shared by the API server,
+// which issues and checks tokens, and the controller that fills legacy
+// token Secrets (as Kubernetes' pkg/serviceaccount is).
+import { createHash, createPrivateKey, createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
+import { isPlainObject } from '../object.js';
 
 export interface SigningKey {
   privateKey: KeyObject;
@@ -14,6 +16,12 @@ export interface SigningKey {
 export function signingKeyOf(privateKey: KeyObject, publicKey: KeyObject): SigningKey {
   const der = publicKey.export({ type: 'spki', format: 'der' });
   return { privateKey, publicKey, kid: createHash('sha256').update(der).digest('base64url') };
+}
+
+/** The signing key of a private key in PEM (the cluster's sa.key, or --service-account-private-key-file). */
+export function signingKeyFromPem(privateKeyPem: string): SigningKey {
+  const privateKey = createPrivateKey(privateKeyPem);
+  return signingKeyOf(privateKey, createPublicKey(privateKey));
 }
 
 const encode = (value: object): string => Buffer.from(JSON.stringify(value)).toString('base64url');
