@@ -6,8 +6,7 @@
 import { ApiError } from '../../api/errors.js';
 import type { KubeObject } from '../../api/object.js';
 import { objectKey, type Informer, type InformerFactory } from '../../client/informer.js';
-import type { RestClient } from '../../client/rest.js';
-import { WorkQueue, runWorkers } from '../../client/work-queue.js';
+import { QueueController, type QueueControllerOptions } from '../queue-controller.js';
 import { namespaceGone, namespaceIsActive } from '../serviceaccount/controller.js';
 
 export const rootCaConfigMapName = 'kube-root-ca.crt';
@@ -18,28 +17,22 @@ const description =
 const namespacesResource = { group: '', version: 'v1', plural: 'namespaces' };
 const configMapsResource = { group: '', version: 'v1', plural: 'configmaps' };
 
-export interface RootCaPublisherOptions {
+export interface RootCaPublisherOptions extends QueueControllerOptions {
   /** The cluster CA's certificate (PEM), as the controller manager's --root-ca-file gives it. */
   rootCaPem: string;
-  log?: (line: string) => void;
-  workers?: number;
 }
 
-export class RootCaPublisher {
-  private readonly client: RestClient;
+export class RootCaPublisher extends QueueController {
   private readonly namespaces: Informer;
   private readonly configMaps: Informer;
-  private readonly queue = new WorkQueue();
-  private readonly log: (line: string) => void;
 
   constructor(
     factory: InformerFactory,
     private readonly opts: RootCaPublisherOptions,
   ) {
-    this.client = factory.client;
-    this.log = opts.log ?? (() => undefined);
-    this.namespaces = factory.informer(namespacesResource);
-    this.configMaps = factory.informer(configMapsResource, { fieldSelector: `metadata.name=${rootCaConfigMapName}` });
+    super(factory, opts);
+    this.namespaces = this.informer(namespacesResource);
+    this.configMaps = this.informer(configMapsResource, { fieldSelector: `metadata.name=${rootCaConfigMapName}` });
     this.namespaces.on({
       add: (ns) => this.queue.add(ns.metadata.name ?? ''),
       update: (_old, ns) => {
@@ -48,15 +41,6 @@ export class RootCaPublisher {
     });
     const enqueueNamespaceOf = (cm: KubeObject) => this.queue.add(cm.metadata.namespace ?? '');
     this.configMaps.on({ update: (_old, cm) => enqueueNamespaceOf(cm), delete: enqueueNamespaceOf });
-  }
-
-  async start(): Promise<void> {
-    await Promise.all([this.namespaces.start(), this.configMaps.start()]);
-    void runWorkers(this.queue, this.opts.workers ?? 1, (key) => this.sync(key), this.log);
-  }
-
-  stop(): void {
-    this.queue.shutDown();
   }
 
   async sync(namespace: string): Promise<void> {

@@ -5,15 +5,12 @@
 import { ApiError } from '../../api/errors.js';
 import type { KubeObject } from '../../api/object.js';
 import { objectKey, type Informer, type InformerFactory } from '../../client/informer.js';
-import type { RestClient } from '../../client/rest.js';
-import { WorkQueue, runWorkers } from '../../client/work-queue.js';
+import { QueueController, type QueueControllerOptions } from '../queue-controller.js';
 
 const namespacesResource = { group: '', version: 'v1', plural: 'namespaces' };
 const serviceAccountsResource = { group: '', version: 'v1', plural: 'serviceaccounts' };
 
-export interface ServiceAccountControllerOptions {
-  log?: (line: string) => void;
-  workers?: number;
+export interface ServiceAccountControllerOptions extends QueueControllerOptions {
   /** The service accounts every namespace gets (["default"]). */
   serviceAccounts?: string[];
 }
@@ -29,23 +26,16 @@ export function namespaceGone(err: unknown): boolean {
   return err instanceof ApiError && (err.code === 404 || (err.code === 403 && (err.details?.causes ?? []).some((c) => c.reason === 'NamespaceTerminating')));
 }
 
-export class ServiceAccountController {
-  private readonly client: RestClient;
+export class ServiceAccountController extends QueueController {
   private readonly namespaces: Informer;
   private readonly serviceAccounts: Informer;
-  private readonly queue = new WorkQueue();
-  private readonly log: (line: string) => void;
   private readonly names: string[];
 
-  constructor(
-    factory: InformerFactory,
-    private readonly opts: ServiceAccountControllerOptions = {},
-  ) {
-    this.client = factory.client;
-    this.log = opts.log ?? (() => undefined);
+  constructor(factory: InformerFactory, opts: ServiceAccountControllerOptions = {}) {
+    super(factory, opts, 2);
     this.names = opts.serviceAccounts ?? ['default'];
-    this.namespaces = factory.informer(namespacesResource);
-    this.serviceAccounts = factory.informer(serviceAccountsResource);
+    this.namespaces = this.informer(namespacesResource);
+    this.serviceAccounts = this.informer(serviceAccountsResource);
     const enqueueNamespace = (ns: KubeObject) => this.queue.add(ns.metadata.name ?? '');
     this.namespaces.on({ add: enqueueNamespace, update: (_old, ns) => enqueueNamespace(ns) });
     // Only deletions matter: a deleted default account is made again.
@@ -54,15 +44,6 @@ export class ServiceAccountController {
         if (this.names.includes(sa.metadata.name ?? '')) this.queue.add(sa.metadata.namespace ?? '');
       },
     });
-  }
-
-  async start(): Promise<void> {
-    await Promise.all([this.namespaces.start(), this.serviceAccounts.start()]);
-    void runWorkers(this.queue, this.opts.workers ?? 2, (key) => this.sync(key), this.log);
-  }
-
-  stop(): void {
-    this.queue.shutDown();
   }
 
   async sync(namespace: string): Promise<void> {

@@ -10,19 +10,16 @@ import type { KubeObject } from '../../api/object.js';
 import { signJwt, signingKeyFromPem, type SigningKey } from '../../api/serviceaccount/jwt.js';
 import { legacyTokenClaims, serviceAccountNameAnnotation, serviceAccountTokenSecretType, serviceAccountUidAnnotation } from '../../api/serviceaccount/legacy.js';
 import { objectKey, type Informer, type InformerFactory } from '../../client/informer.js';
-import type { RestClient } from '../../client/rest.js';
-import { WorkQueue, runWorkers } from '../../client/work-queue.js';
+import { QueueController, type QueueControllerOptions } from '../queue-controller.js';
 
 const serviceAccountsResource = { group: '', version: 'v1', plural: 'serviceaccounts' };
 const secretsResource = { group: '', version: 'v1', plural: 'secrets' };
 
-export interface TokensControllerOptions {
+export interface TokensControllerOptions extends QueueControllerOptions {
   /** The private key tokens are signed with (PEM), as the controller manager's --service-account-private-key-file gives it. */
   serviceAccountKeyPem: string;
   /** The cluster CA's certificate (PEM), put in each Secret as ca.crt. */
   rootCaPem?: string;
-  log?: (line: string) => void;
-  workers?: number;
 }
 
 type Secret = KubeObject & { type?: string; data?: Record<string, string> };
@@ -30,23 +27,19 @@ type Secret = KubeObject & { type?: string; data?: Record<string, string> };
 const decoded = (value: string | undefined): string => Buffer.from(value ?? '', 'base64').toString('utf8');
 const encoded = (text: string): string => Buffer.from(text, 'utf8').toString('base64');
 
-export class TokensController {
-  private readonly client: RestClient;
+export class TokensController extends QueueController {
   private readonly serviceAccounts: Informer;
   private readonly secrets: Informer;
-  private readonly queue = new WorkQueue();
-  private readonly log: (line: string) => void;
   private readonly key: SigningKey;
 
   constructor(
     factory: InformerFactory,
     private readonly opts: TokensControllerOptions,
   ) {
-    this.client = factory.client;
-    this.log = opts.log ?? (() => undefined);
+    super(factory, opts);
     this.key = signingKeyFromPem(opts.serviceAccountKeyPem);
-    this.serviceAccounts = factory.informer(serviceAccountsResource);
-    this.secrets = factory.informer(secretsResource, { fieldSelector: `type=${serviceAccountTokenSecretType}` });
+    this.serviceAccounts = this.informer(serviceAccountsResource);
+    this.secrets = this.informer(secretsResource, { fieldSelector: `type=${serviceAccountTokenSecretType}` });
     const enqueueSecret = (secret: KubeObject) => this.queue.add(objectKey(secret));
     this.secrets.on({ add: enqueueSecret, update: (_old, secret) => enqueueSecret(secret) });
     // An account made or deleted: its Secrets are looked at again (filled, or deleted with it).
@@ -56,15 +49,6 @@ export class TokensController {
       }
     };
     this.serviceAccounts.on({ add: enqueueSecretsOf, delete: enqueueSecretsOf });
-  }
-
-  async start(): Promise<void> {
-    await Promise.all([this.serviceAccounts.start(), this.secrets.start()]);
-    void runWorkers(this.queue, this.opts.workers ?? 1, (key) => this.sync(key), this.log);
-  }
-
-  stop(): void {
-    this.queue.shutDown();
   }
 
   async sync(key: string): Promise<void> {
