@@ -22,6 +22,7 @@ import type { Strategy } from './registry/strategy.js';
 import { CustomResourceRegistry } from './custom-resources.js';
 import { OpenAPIService } from './openapi-service.js';
 import { kubernetesVersion } from './version.js';
+import { legacyTokenLastUsedLabel } from '../api/serviceaccount/legacy.js';
 import { authenticateRequest, ServiceAccountTokens, signingKeyFromPem, type Authenticators, type User } from './authn/index.js';
 
 export { kubernetesVersion } from './version.js';
@@ -104,6 +105,17 @@ export class ApiServer {
     if (opts.serviceAccountKeyPem) {
       this.serviceAccountTokens = new ServiceAccountTokens(signingKeyFromPem(opts.serviceAccountKeyPem), {
         get: async (resource, namespace, name) => (await this.storeForResource('', resource)?.getCached(namespace, name))?.object,
+        markLegacyTokenUsed: async (namespace, name, uid, day) => {
+          await this.storeForResource('', 'secrets')?.update(
+            namespace,
+            name,
+            (current) => {
+              if (!current || current.metadata.uid !== uid) throw new Error('not the token Secret any more');
+              return { ...current, metadata: { ...current.metadata, labels: { ...(current.metadata.labels ?? {}), [legacyTokenLastUsedLabel]: day } } };
+            },
+            { fieldManager: 'nami-apiserver', sharesCurrent: true },
+          );
+        },
       });
     }
     this.authenticators = { ...(opts.tokens ? { tokens: opts.tokens } : {}), ...(opts.anonymousAs ? { anonymousAs: opts.anonymousAs } : {}), ...(this.serviceAccountTokens ? { serviceAccounts: this.serviceAccountTokens } : {}) };

@@ -2,7 +2,8 @@
 // with a token that authenticates as its ServiceAccount (TokenReview), the
 // cluster CA and its namespace; it is deleted with its account, or at once
 // when it names no account; the API server stops taking a token its Secret
-// no longer holds, or whose Secret is marked invalid.
+// no longer holds, or whose Secret is marked invalid, and marks on a
+// Secret the day its token was last used.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -71,6 +72,7 @@ describe('legacy service account token Secrets', () => {
       'kubernetes.io/serviceaccount/service-account.uid': sa.metadata.uid,
       sub: `system:serviceaccount:${ns}:builder`,
     });
+    assert.equal(s.metadata.labels?.['kubernetes.io/legacy-token-last-used'], undefined, 'not used yet');
     const status = await review(token);
     assert.equal(status.authenticated, true, status.error);
     assert.deepEqual(status.user, {
@@ -78,6 +80,11 @@ describe('legacy service account token Secrets', () => {
       uid: sa.metadata.uid,
       groups: ['system:serviceaccounts', `system:serviceaccounts:${ns}`, 'system:authenticated'],
     });
+    // Its use is tracked on the Secret, by the day.
+    const today = new Date().toISOString().slice(0, 10);
+    const used = await waitFor('the last-used label', async () => ((await secret('builder-token'))?.metadata.labels?.['kubernetes.io/legacy-token-last-used'] ? secret('builder-token') : undefined));
+    assert.ok([today, new Date(Date.now() - 86_400_000).toISOString().slice(0, 10)].includes(used.metadata.labels!['kubernetes.io/legacy-token-last-used']!));
+    assert.equal(used.data?.token, s.data?.token, 'the token stays');
   });
 
   it('keep a token that is there, and make a new one when it is taken out; the old one then fails', async () => {

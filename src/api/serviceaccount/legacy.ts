@@ -13,6 +13,8 @@ export const serviceAccountNameAnnotation = 'kubernetes.io/service-account.name'
 export const serviceAccountUidAnnotation = 'kubernetes.io/service-account.uid';
 /** A label an administrator sets (with a date) to stop a legacy token from authenticating. */
 export const legacyTokenInvalidSinceLabel = 'kubernetes.io/legacy-token-invalid-since';
+/** The day (UTC, YYYY-MM-DD) a legacy token last authenticated, which the API server keeps on its Secret. */
+export const legacyTokenLastUsedLabel = 'kubernetes.io/legacy-token-last-used';
 
 const namespaceClaim = 'kubernetes.io/serviceaccount/namespace';
 const secretNameClaim = 'kubernetes.io/serviceaccount/secret.name';

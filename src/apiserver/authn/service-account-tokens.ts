@@ -11,7 +11,7 @@ import { isPlainObject, type KubeObject } from '../../api/object.js';
 import { remembered } from '../../api/remembered.js';
 import { projectedTokenExpirationSeconds } from '../../api/service-account-token-volume.js';
 import { parseJwt, signJwt, verifiedBy, type ParsedJwt, type SigningKey } from '../../api/serviceaccount/jwt.js';
-import { legacyIssuer, legacyTokenInvalidSinceLabel, readLegacyClaims, serviceAccountUsername } from '../../api/serviceaccount/legacy.js';
+import { legacyIssuer, legacyTokenInvalidSinceLabel, legacyTokenLastUsedLabel, readLegacyClaims, serviceAccountUsername } from '../../api/serviceaccount/legacy.js';
 import { withAuthenticatedGroup, type User } from './user.js';
 
 /** The issuer (and the API server's audience) kubeadm clusters use. */
@@ -32,6 +32,8 @@ export const credentialIdKey = 'authentication.kubernetes.io/credential-id';
 /** The objects tokens name, as the API server's caches hold them. */
 export interface TokenObjects {
   get(resource: 'serviceaccounts' | 'pods' | 'secrets' | 'nodes', namespace: string | undefined, name: string): Promise<KubeObject | undefined>;
+  /** Sets the legacy-token-last-used label of a token Secret (that has `uid`) to `day`; may fail, which changes nothing. */
+  markLegacyTokenUsed?(namespace: string, name: string, uid: string, day: string): Promise<void>;
 }
 
 interface Ref {
@@ -194,9 +196,16 @@ export class ServiceAccountTokens {
     if (account.metadata.uid !== uid) throw new TokenError(`service account UID (${account.metadata.uid ?? ''}) does not match claim (${uid})`);
     if (secret.metadata.labels?.[legacyTokenInvalidSinceLabel] !== undefined) {
       throw new TokenError(
-        `the token in secret ${namespace}/${secretName} for service account ${namespace}/${name} has been marked invalid. Use tokens from the TokenRequest API or manually created secret-based tokens, or remove the '${legacyTokenInvalidSinceLabel}' label from the secret to temporarily allow use of this token.`,
+        `the token in secret ${namespace}/${secretName} for service account ${namespace}/${name} has been marked invalid. Use tokens from the TokenRequest API or manually created secret-based tokens, or remove the '${legacyTokenInvalidSinceLabel}' label from the secret to temporarily allow use of this token`,
       );
     }
+    // The day the token was last used, on its Secret, once a day (kube-apiserver's legacy token tracking; a
+    // Secret already marked tomorrow, by a server whose clock is ahead, is left as it is).
+    const now = Date.now();
+    const today = new Date(now).toISOString().slice(0, 10);
+    const tomorrow = new Date(now + 24 * 60 * 60 * 1000).toISOString().slice(0, 10);
+    const lastUsed = secret.metadata.labels?.[legacyTokenLastUsedLabel];
+    if (lastUsed !== today && lastUsed !== tomorrow) void this.objects.markLegacyTokenUsed?.(namespace, secretName, secret.metadata.uid ?? '', today).catch(() => undefined);
     const user: User = { name: serviceAccountUsername(namespace, name), uid, groups: ['system:serviceaccounts', `system:serviceaccounts:${namespace}`] };
     return { user: withAuthenticatedGroup(user), audiences };
   }
