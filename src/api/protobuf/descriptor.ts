@@ -3,6 +3,7 @@
 // servers that never see a protobuf body never pay for parsing it.
 import { readFileSync } from 'node:fs';
 import protobuf from 'protobufjs';
+import { splitApiVersion } from '../resources.js';
 
 /** How Go's encoding/json renders one field, where it differs from "same name, omitempty, not a pointer". */
 export interface GoJsonRule {
@@ -56,9 +57,7 @@ const metaKinds = new Set([
 
 /** The proto package that holds a group version's messages (k8s.io/api/<short group>/<version>). */
 function packageOf(apiVersion: string): string {
-  const slash = apiVersion.indexOf('/');
-  const group = slash < 0 ? '' : apiVersion.slice(0, slash);
-  const version = slash < 0 ? apiVersion : apiVersion.slice(slash + 1);
+  const { group, version } = splitApiVersion(apiVersion);
   if (group === 'meta.k8s.io') return version === 'v1' ? metaPackage : `k8s.io.apimachinery.pkg.apis.meta.${version}`;
   return `k8s.io.api.${group === '' ? 'core' : group.split('.')[0]}.${version}`;
 }

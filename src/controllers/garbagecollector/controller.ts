@@ -12,6 +12,7 @@
 // depends on it". Handlers only enqueue uids; sync(uid) is level-triggered.
 import { ApiError } from '../../api/errors.js';
 import type { KubeObject, OwnerReference } from '../../api/object.js';
+import { splitApiVersion } from '../../api/resources.js';
 import { discoverResources, type DiscoveredResource } from '../../client/discovery.js';
 import type { Informer, InformerFactory } from '../../client/informer.js';
 import type { ResourcePath, RestClient } from '../../client/rest.js';
@@ -44,12 +45,6 @@ interface Watched {
 interface Found {
   obj: KubeObject;
   resource: DiscoveredResource;
-}
-
-function groupOf(apiVersion: string | undefined): string {
-  const v = apiVersion ?? '';
-  const slash = v.indexOf('/');
-  return slash < 0 ? '' : v.slice(0, slash);
 }
 
 function isStatus(err: unknown, ...codes: number[]): boolean {
@@ -278,7 +273,7 @@ export class GarbageCollector {
 
   private async lookUpOwner(obj: KubeObject, ref: OwnerReference): Promise<KubeObject | undefined | 'invalid'> {
     if (this.absent.has(ref.uid)) return undefined;
-    const resource = this.kinds.get(`${groupOf(ref.apiVersion)}/${ref.kind}`);
+    const resource = this.kinds.get(`${splitApiVersion(ref.apiVersion ?? '').group}/${ref.kind}`);
     if (!resource) throw new RestMappingError(`unable to get REST mapping for ${ref.apiVersion}/${ref.kind}`);
     const namespace = obj.metadata.namespace ?? '';
     if (!namespace && resource.namespaced) return 'invalid';

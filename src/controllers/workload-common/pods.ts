@@ -2,6 +2,7 @@
 // and pkg/controller helpers read them: phases, readiness, availability,
 // the order in which surplus pods are deleted, and controller references.
 import type { KubeObject, OwnerReference } from '../../api/object.js';
+import { splitApiVersion } from '../../api/resources.js';
 
 export interface PodCondition {
   type: string;
@@ -136,9 +137,7 @@ export function controllerRefOf(obj: KubeObject): OwnerReference | undefined {
 
 /** The API group of an apiVersion ("apps/v1" -> "apps", "v1" -> ""). */
 export function groupOf(apiVersion: string | undefined): string {
-  const v = apiVersion ?? '';
-  const slash = v.indexOf('/');
-  return slash < 0 ? '' : v.slice(0, slash);
+  return splitApiVersion(apiVersion ?? '').group;
 }
 
 /** metav1.NewControllerRef. */
