@@ -29,6 +29,6 @@ await build({
   format: 'esm',
   platform: 'node',
   target: 'node20',
-  sourcemap: 'inline',
+  sourcemap: 'linked',
   logLevel: 'warning',
 });
