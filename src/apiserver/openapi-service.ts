@@ -7,17 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { NotFoundError } from '../api/errors.js';
 import type { ResourceInfo } from '../api/resources.js';
 import { definitionsForCRD, loadDefinitions, type Definitions } from '../api/schema/index.js';
-import {
-  buildOpenAPIv2,
-  buildOpenAPIv3ForGroupVersion,
-  buildOpenAPIv3Index,
-  encodeOpenAPIv2Protobuf,
-  groupVersionOf,
-  openAPIv3Hash,
-  openAPIv3Path,
-  OPENAPI_V2_PROTOBUF_RESPONSE_CONTENT_TYPE,
-  type ResourceDescriptor,
-} from './openapi/index.js';
+import { buildOpenAPIv2, buildOpenAPIv3ForGroupVersion, buildOpenAPIv3Index, groupVersionOf, openAPIv3Hash, openAPIv3Path, type ResourceDescriptor } from './openapi/index.js';
 import { kubernetesVersionString } from './version.js';
 
 interface Built {
@@ -67,12 +57,9 @@ export class OpenAPIService {
     this.built = { v3Docs: new Map() };
   }
 
-  /** Serves the request when its path is an OpenAPI one; false otherwise. */
-  serve(req: IncomingMessage, res: ServerResponse, path: string): boolean {
-    if (path === '/openapi/v2') {
-      this.serveV2(req, res);
-      return true;
-    }
+  /** Serves the request when its path is an OpenAPI one (true, or a promise for the time it takes); false otherwise. */
+  serve(req: IncomingMessage, res: ServerResponse, path: string): boolean | Promise<void> {
+    if (path === '/openapi/v2') return this.serveV2(req, res) ?? true;
     if (path === '/openapi/v3') {
       send(req, res, this.v3Index(), 'application/json', createHash('sha256').update(this.v3Index()).digest('hex'));
       return true;
@@ -87,7 +74,8 @@ export class OpenAPIService {
     return false;
   }
 
-  private serveV2(req: IncomingMessage, res: ServerResponse): void {
+  /** Undefined when answered at once; a promise when the protobuf encoder is loaded first. */
+  private serveV2(req: IncomingMessage, res: ServerResponse): Promise<void> | undefined {
     let v2 = this.built.v2;
     if (!v2) {
       const resources = this.resources();
@@ -97,11 +85,15 @@ export class OpenAPIService {
     }
     const accept = req.headers.accept ?? '';
     if (accept.includes('protobuf')) {
-      v2.protobuf ??= Buffer.from(encodeOpenAPIv2Protobuf(JSON.parse(v2.json.toString('utf8')) as object));
-      send(req, res, v2.protobuf, OPENAPI_V2_PROTOBUF_RESPONSE_CONTENT_TYPE, v2.etag);
-      return;
+      const built = v2;
+      // The protobuf encoder (protobufjs) is loaded on the first request for it, not with the server.
+      return import('./openapi/v2-protobuf.js').then(({ encodeOpenAPIv2Protobuf, OPENAPI_V2_PROTOBUF_RESPONSE_CONTENT_TYPE }) => {
+        built.protobuf ??= Buffer.from(encodeOpenAPIv2Protobuf(JSON.parse(built.json.toString('utf8')) as object));
+        send(req, res, built.protobuf, OPENAPI_V2_PROTOBUF_RESPONSE_CONTENT_TYPE, built.etag);
+      });
     }
     send(req, res, v2.json, 'application/json', v2.etag);
+    return undefined;
   }
 
   private groupVersions(): string[] {

@@ -286,7 +286,8 @@ export class ApiServer {
         return true;
       }
     }
-    if (this.openapi.serve(req, res, path)) return true;
+    const openapi = this.openapi.serve(req, res, path);
+    if (openapi) return openapi;
     const extra = this.opts.extraRoutes?.get(path);
     if (extra) return Promise.resolve(extra(req, res, query));
     const parts = path.split('/').filter(Boolean);

@@ -91,30 +91,31 @@ export async function startApiServer(opts: StartOptions): Promise<RunningApiServ
  * default.
  */
 async function ensureDefaultObjects(api: ApiServer, port: number): Promise<void> {
+  const fieldManager = { fieldManager: 'nami-apiserver' };
+  // Made unless found, all at once (their writes share commits), each namespace before what goes in it.
+  const ensure = async (found: Promise<unknown>, make: () => Promise<unknown>) => {
+    if (!(await found)) await make().catch(() => undefined);
+  };
   const namespaces = api.storeFor('', 'v1', 'namespaces')!;
   const serviceAccounts = api.storeFor('', 'v1', 'serviceaccounts')!;
-  for (const name of ['default', 'kube-system', 'kube-public', 'kube-node-lease']) {
-    if (!(await namespaces.getCached(undefined, name))) {
-      await namespaces.create(undefined, { metadata: { name } }, { fieldManager: 'nami-apiserver' }).catch(() => undefined);
-    }
-    if (!(await serviceAccounts.getCached(name, 'default'))) {
-      await serviceAccounts.create(name, { metadata: { name: 'default' } }, { fieldManager: 'nami-apiserver' }).catch(() => undefined);
-    }
-  }
-  const priorityClasses = api.storeFor('scheduling.k8s.io', 'v1', 'priorityclasses')!;
-  for (const [name, value] of Object.entries(systemPriorityClasses)) {
-    if (await priorityClasses.getCached(undefined, name)) continue;
-    const description = name === 'system-node-critical' ? 'Used for system critical pods that must not be moved from their current node.' : 'Used for system critical pods that must run in the cluster, but can be moved to another node if necessary.';
-    await priorityClasses.create(undefined, { metadata: { name }, value, description, preemptionPolicy: 'PreemptLowerPriority' } as KubeObject, { fieldManager: 'nami-apiserver' }).catch(() => undefined);
-  }
   const services = api.storeFor('', 'v1', 'services')!;
-  if (!(await services.getCached('default', 'kubernetes'))) {
-    const kubernetes = {
-      metadata: { name: 'kubernetes', labels: { component: 'apiserver', provider: 'kubernetes' } },
-      spec: { type: 'ClusterIP', clusterIP: firstServiceIP(), ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: port }], sessionAffinity: 'None' },
-    };
-    await services.create('default', kubernetes, { fieldManager: 'nami-apiserver' }).catch(() => undefined);
-  }
+  const priorityClasses = api.storeFor('scheduling.k8s.io', 'v1', 'priorityclasses')!;
+  const kubernetes = {
+    metadata: { name: 'kubernetes', labels: { component: 'apiserver', provider: 'kubernetes' } },
+    spec: { type: 'ClusterIP', clusterIP: firstServiceIP(), ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: port }], sessionAffinity: 'None' },
+  };
+  const inNamespaces = ['default', 'kube-system', 'kube-public', 'kube-node-lease'].map(async (name) => {
+    await ensure(namespaces.getCached(undefined, name), () => namespaces.create(undefined, { metadata: { name } }, fieldManager));
+    await Promise.all([
+      ensure(serviceAccounts.getCached(name, 'default'), () => serviceAccounts.create(name, { metadata: { name: 'default' } }, fieldManager)),
+      name === 'default' ? ensure(services.getCached('default', 'kubernetes'), () => services.create('default', kubernetes, fieldManager)) : undefined,
+    ]);
+  });
+  const classes = Object.entries(systemPriorityClasses).map(([name, value]) => {
+    const description = name === 'system-node-critical' ? 'Used for system critical pods that must not be moved from their current node.' : 'Used for system critical pods that must run in the cluster, but can be moved to another node if necessary.';
+    return ensure(priorityClasses.getCached(undefined, name), () => priorityClasses.create(undefined, { metadata: { name }, value, description, preemptionPolicy: 'PreemptLowerPriority' } as KubeObject, fieldManager));
+  });
+  await Promise.all([...inNamespaces, ...classes]);
 }
 
 export function dataDirHasState(dataDir: string): boolean {

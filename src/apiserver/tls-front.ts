@@ -8,7 +8,8 @@
 import type { Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Duplex } from 'node:stream';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { takeTlsFrontThread } from './tls-front-thread.js';
 import { Op, Outbox, type ConnectionInfo, type ControlReply, type FrontReply, type FrontRequest, type TlsFrontSettings, type Traffic } from './tls-front-protocol.js';
 
 /** A write of at least this many bytes (or characters) is sent at once, and counts as on its way until the front has sent it. */
@@ -270,9 +271,9 @@ export class TlsFront {
   private pending: ((reply: ControlReply) => void) | undefined;
   private http: HttpServer | undefined;
 
-  /** Starts the front's thread; it needs a moment to load, which the caller can spend making certificates. */
+  /** Starts the front's thread (or takes the one started ahead); it needs a moment to load, which the caller can spend making certificates. */
   constructor() {
-    this.worker = new Worker(new URL('./tls-front-worker.js', import.meta.url));
+    this.worker = takeTlsFrontThread();
     this.outbox = new Outbox((ops, transfer) => this.worker.postMessage(ops satisfies FrontRequest, transfer));
     this.worker.on('message', (reply: FrontReply) => {
       if (Array.isArray(reply)) this.received(reply);

@@ -29,6 +29,8 @@ function serverCommand(name: 'server' | 'up', description: string): void {
       .option('--pod-cidr <cidr>', 'this node\'s pod range', '10.244.0.0/24')
       .option('--bridge <name>', 'this node\'s pod bridge', 'nami0');
   cmd.action(async (opts: ServerCommandOptions) => {
+    // The API server's TLS thread boots while this thread loads the rest.
+    (await import('../apiserver/tls-front-thread.js')).prestartTlsFrontThread();
     const { runServer } = await import('./server-command.js');
     await runServer({ ...opts, agent: name === 'up' });
   });

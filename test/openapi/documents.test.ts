@@ -6,11 +6,10 @@ import {
   buildOpenAPIv2,
   buildOpenAPIv3ForGroupVersion,
   buildOpenAPIv3Index,
-  decodeOpenAPIv2Protobuf,
-  encodeOpenAPIv2Protobuf,
   openAPIv3Hash,
 } from '../../src/apiserver/openapi/index.js';
 import type { ResourceDescriptor } from '../../src/apiserver/openapi/index.js';
+import { decodeOpenAPIv2Protobuf, encodeOpenAPIv2Protobuf } from '../../src/apiserver/openapi/v2-protobuf.js';
 import { OPENAPI_V2_PROTO } from '../../src/apiserver/openapi/gnostic-openapi-v2-proto.js';
 import { DEPLOYMENTS, NAMESPACES, PODS } from './kubectl-harness.js';
 

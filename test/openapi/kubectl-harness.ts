@@ -15,12 +15,11 @@ import {
   buildOpenAPIv2,
   buildOpenAPIv3ForGroupVersion,
   buildOpenAPIv3Index,
-  encodeOpenAPIv2Protobuf,
   groupVersionOf,
   openAPIv3Hash,
   openAPIv3Path,
-  OPENAPI_V2_PROTOBUF_RESPONSE_CONTENT_TYPE,
 } from '../../src/apiserver/openapi/index.js';
+import { encodeOpenAPIv2Protobuf, OPENAPI_V2_PROTOBUF_RESPONSE_CONTENT_TYPE } from '../../src/apiserver/openapi/v2-protobuf.js';
 
 export const DEPLOYMENTS: ResourceDescriptor = {
   group: 'apps', version: 'v1', kind: 'Deployment', plural: 'deployments', namespaced: true,

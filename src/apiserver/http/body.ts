@@ -1,10 +1,34 @@
 // Request bodies: size limit, content types, JSON and YAML decoding, all
 // failing as Kubernetes does (413, 415, 400 with the parser's message).
 import type { IncomingMessage } from 'node:http';
-import { parse as parseYaml, Lexer as YamlLexer, Parser as YamlParser, type CST } from 'yaml';
+import type { CST } from 'yaml';
 import { BadRequestError, RequestEntityTooLargeError, UnsupportedMediaTypeError } from '../../api/errors.js';
-import { decodeKubernetesProtobuf, isKubernetesProtobuf } from '../../api/protobuf/index.js';
 import { yamlToJsonOffThread } from './yaml-off-thread.js';
+
+// The YAML parser and the Kubernetes protobuf decoder are loaded with the
+// first body that needs them (readBody waits for that), not with the
+// server: together they take a good part of a cold start to load, and most
+// clients send JSON.
+type YamlModule = typeof import('yaml');
+type ProtobufModule = typeof import('../../api/protobuf/envelope.js');
+let yamlModule: YamlModule | undefined;
+let yamlLoading: Promise<YamlModule> | undefined;
+let protobufModule: ProtobufModule | undefined;
+let protobufLoading: Promise<ProtobufModule> | undefined;
+
+/** Loads the YAML parser, once; decoding YAML needs it loaded. */
+export function loadYaml(): Promise<YamlModule> {
+  return (yamlLoading ??= import('yaml').then((m) => (yamlModule = m)));
+}
+
+function loadProtobuf(): Promise<ProtobufModule> {
+  return (protobufLoading ??= import('../../api/protobuf/envelope.js').then((m) => (protobufModule = m)));
+}
+
+function loaded<T>(module: T | undefined, what: string): T {
+  if (!module) throw new Error(`internal error: a ${what} body was decoded before its decoder was loaded (readBody loads it)`);
+  return module;
+}
 
 /** kube-apiserver's default limit for a request body. */
 export const maxRequestBodyBytes = 3 * 1024 * 1024;
@@ -39,6 +63,7 @@ function readRawBody(req: IncomingMessage, limit: number): Promise<Buffer> {
 export const yamlOffThreadBytes = 64 * 1024;
 
 const yamlTypes = new Set(['application/yaml', 'text/yaml', 'application/x-yaml', 'application/apply-patch+yaml']);
+const protobufType = 'application/vnd.kubernetes.protobuf';
 
 /**
  * A request's body. A large YAML body comes back as the JSON text of its
@@ -47,9 +72,11 @@ const yamlTypes = new Set(['application/yaml', 'text/yaml', 'application/x-yaml'
  */
 export function readBody(req: IncomingMessage, limit = maxRequestBodyBytes): Promise<Buffer> {
   const body = readRawBody(req, limit);
+  const type = mediaType(req.headers['content-type']);
+  if (type === protobufType) return Promise.all([body, loadProtobuf()]).then(([raw]) => raw);
   // Any other body is the read's own promise: a JSON write takes no extra turn.
-  if (!yamlTypes.has(mediaType(req.headers['content-type']))) return body;
-  return body.then(async (raw) => {
+  if (!yamlTypes.has(type)) return body;
+  return Promise.all([body, loadYaml()]).then(async ([raw]) => {
     if (raw.length <= yamlOffThreadBytes) return raw;
     const json = await yamlToJsonOffThread(raw);
     decodedYaml.add(json);
@@ -61,12 +88,12 @@ export function mediaType(header: string | undefined): string {
   return (header ?? '').split(';')[0]!.trim().toLowerCase();
 }
 
-const objectTypes = ['application/json', 'application/yaml', 'application/vnd.kubernetes.protobuf'];
+const objectTypes = ['application/json', 'application/yaml', protobufType];
 
 /** Decodes a create/update body (JSON, YAML or Kubernetes protobuf) into a JSON object. */
 export function decodeObjectBody(raw: Buffer, contentType: string | undefined): unknown {
   const type = mediaType(contentType) || 'application/json';
-  if (isKubernetesProtobuf(type)) return decodeKubernetesProtobuf(raw);
+  if (type === protobufType) return loaded(protobufModule, 'protobuf').decodeKubernetesProtobuf(raw);
   if (type === 'application/json' || type === 'application/yaml' || type === 'text/yaml' || type === 'application/x-yaml') {
     return decodeDocument(raw, type !== 'application/json');
   }
@@ -136,7 +163,8 @@ function jsonNestsDeeperThan(raw: Buffer, limit: number): boolean {
  */
 function yamlNestsDeeperThan(text: string, limit: number): boolean {
   let flowDepth = 0;
-  for (const token of new YamlLexer().lex(text)) {
+  const { Lexer, Parser } = loaded(yamlModule, 'YAML');
+  for (const token of new Lexer().lex(text)) {
     if (token === '[' || token === '{') {
       if (++flowDepth > limit) return true;
     } else if (token === ']' || token === '}') {
@@ -145,7 +173,7 @@ function yamlNestsDeeperThan(text: string, limit: number): boolean {
   }
   const pending: (CST.Token | null | undefined)[] = [];
   const depths: number[] = [];
-  for (const token of new YamlParser().parse(text)) {
+  for (const token of new Parser().parse(text)) {
     pending.push(token);
     depths.push(0);
   }
@@ -184,7 +212,7 @@ export function decodeYamlText(text: string): unknown {
   try {
     // A repeated key keeps its last value, as kube-apiserver's decoding keeps the last duplicate field;
     // checking keys for duplicates as the parser does, each against all before it, took 19 s for a 2.9 MB map.
-    doc = parseYaml(text, { maxAliasCount: 100, uniqueKeys: false }) as unknown;
+    doc = loaded(yamlModule, 'YAML').parse(text, { maxAliasCount: 100, uniqueKeys: false }) as unknown;
   } catch (err) {
     throw new BadRequestError(`error converting YAML to JSON: ${(err as Error).message}`);
   }

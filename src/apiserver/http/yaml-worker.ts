@@ -2,11 +2,13 @@
 // decodeDocument decodes YAML, and answers with its JSON text or the
 // message of the 400 it gets.
 import { parentPort } from 'node:worker_threads';
-import { decodeYamlText } from './body.js';
+import { decodeYamlText, loadYaml } from './body.js';
 import type { YamlReply } from './yaml-off-thread.js';
 
 const port = parentPort;
 if (!port) throw new Error('yaml-worker must run as a worker thread');
+// Messages wait in the port's queue until the parser is loaded and the listener is on.
+await loadYaml();
 
 port.on('message', ({ id, text }: { id: number; text: string }) => {
   let reply: YamlReply;

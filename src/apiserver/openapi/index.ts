@@ -5,5 +5,5 @@ export { groupVersionOf, groupVersionPrefix, operationGroupWord } from './resour
 export type { OperationOptions } from './operations.js';
 export type { OpenAPIDocumentOptions } from './v2.js';
 export { buildOpenAPIv2, KUBERNETES_OPENAPI_VERSION } from './v2.js';
-export { encodeOpenAPIv2Protobuf, decodeOpenAPIv2Protobuf, OPENAPI_V2_PROTOBUF_CONTENT_TYPE, OPENAPI_V2_PROTOBUF_RESPONSE_CONTENT_TYPE } from './v2-protobuf.js';
+// The protobuf form of /openapi/v2 is ./v2-protobuf.js, imported where it is needed (it loads protobufjs).
 export { buildOpenAPIv3Index, buildOpenAPIv3ForGroupVersion, openAPIv3Hash, openAPIv3Path, toOpenAPIv3Schema } from './v3.js';
