@@ -23,14 +23,20 @@ import { setFlagsFromString } from 'node:v8';
 /** How much lower than the process the helper threads run (nice steps). */
 const helperNiceSteps = 10;
 
+let lowered = false;
+
 /**
  * Lowers every thread of this process but the main one by helperNiceSteps
  * (to at most nice 19), and has V8 scavenge without them. Called before the
  * process starts threads of its own (workers), so what it finds are Node's
- * and V8's helpers. Linux only (the threads are listed in /proc/self/task);
- * elsewhere, or where the threads cannot be listed, nothing changes.
+ * and V8's helpers; only the first call does anything, since later ones
+ * would find the workers too. Linux only (the threads are listed in
+ * /proc/self/task); elsewhere, or where the threads cannot be listed,
+ * nothing changes.
  */
 export function lowerHelperThreads(): void {
+  if (lowered) return;
+  lowered = true;
   let tids: number[];
   try {
     tids = readdirSync('/proc/self/task').map(Number);

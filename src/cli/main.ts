@@ -29,7 +29,9 @@ function serverCommand(name: 'server' | 'up', description: string): void {
       .option('--pod-cidr <cidr>', 'this node\'s pod range', '10.244.0.0/24')
       .option('--bridge <name>', 'this node\'s pod bridge', 'nami0');
   cmd.action(async (opts: ServerCommandOptions) => {
-    // The API server's TLS thread boots while this thread loads the rest.
+    // The API server's TLS thread boots while this thread loads the rest; Node's and V8's helper
+    // threads are lowered before, so that it is not taken for one of them.
+    (await import('./helper-threads.js')).lowerHelperThreads();
     (await import('../apiserver/tls-front-thread.js')).prestartTlsFrontThread();
     const { runServer } = await import('./server-command.js');
     await runServer({ ...opts, agent: name === 'up' });
