@@ -5,7 +5,6 @@ import { join, resolve } from 'node:path';
 import { findExecutable } from './executables.js';
 import { loadKubeconfig } from '../client/kubeconfig.js';
 import { RestClient } from '../client/rest.js';
-import { ApiError } from '../api/errors.js';
 import { Quantity } from '../api/quantity.js';
 import type { KubeObject } from '../api/object.js';
 import { FakeRuntime, localNodeConfig, startNodeAgent, type Runtime } from '../agent/index.js';
@@ -53,13 +52,8 @@ export function containerLogRotation(opts: Pick<AgentCommandOptions, 'containerL
 }
 
 /** A core object from the API server (cluster-scoped without a namespace), or undefined when it does not exist. */
-async function getOrUndefined(client: RestClient, plural: string, namespace: string | undefined, name: string): Promise<KubeObject | undefined> {
-  try {
-    return await client.get({ group: '', version: 'v1', plural, namespace, name });
-  } catch (err) {
-    if (err instanceof ApiError && err.code === 404) return undefined;
-    throw err;
-  }
+function getOrUndefined(client: RestClient, plural: string, namespace: string | undefined, name: string): Promise<KubeObject | undefined> {
+  return client.getIfExists({ group: '', version: 'v1', plural, namespace, name });
 }
 
 /** The runtimes `--runtime` takes. */

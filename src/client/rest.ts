@@ -118,6 +118,16 @@ export class RestClient {
     return this.request<T>('GET', resourceUrlPath(p), { query });
   }
 
+  /** get, or undefined when the object does not exist (404); other errors throw as get's do. */
+  async getIfExists<T = KubeObject>(p: ResourcePath, query?: RequestOptions['query']): Promise<T | undefined> {
+    try {
+      return await this.get<T>(p, query);
+    } catch (err) {
+      if (err instanceof ApiError && err.code === 404) return undefined;
+      throw err;
+    }
+  }
+
   list<T = KubeList>(p: ResourcePath, query?: RequestOptions['query']): Promise<T> {
     return this.request<T>('GET', resourceUrlPath({ ...p, name: undefined }), { query });
   }

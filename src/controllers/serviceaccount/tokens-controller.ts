@@ -62,10 +62,7 @@ export class TokensController extends QueueController {
       return;
     }
     // The Secret as it is now: another writer may have filled it since the cache saw it.
-    const live = await this.client.get<Secret>({ ...secretsResource, namespace, name }).catch((err: unknown) => {
-      if (err instanceof ApiError && err.code === 404) return undefined;
-      throw err;
-    });
+    const live = await this.client.getIfExists<Secret>({ ...secretsResource, namespace, name });
     if (!live || live.metadata.uid !== secret.metadata.uid) return;
     const data = { ...(live.data ?? {}) };
     const needsCa = this.opts.rootCaPem !== undefined && decoded(data['ca.crt']) !== this.opts.rootCaPem;
@@ -98,11 +95,7 @@ export class TokensController extends QueueController {
     const matches = (sa: KubeObject | undefined) => (sa && !sa.metadata.deletionTimestamp && (!uid || sa.metadata.uid === uid) ? sa : undefined);
     const cached = matches(this.serviceAccounts.get(objectKey({ metadata: { namespace, name } })));
     if (cached || !name) return cached;
-    const live = await this.client.get({ ...serviceAccountsResource, namespace, name }).catch((err: unknown) => {
-      if (err instanceof ApiError && err.code === 404) return undefined;
-      throw err;
-    });
-    return matches(live);
+    return matches(await this.client.getIfExists({ ...serviceAccountsResource, namespace, name }));
   }
 
   /** Deletes a token Secret whose account is gone, only if it is still the Secret the cache saw. */

@@ -376,10 +376,7 @@ export class VolumeController {
     let claim = this.claims.get(`${ref.namespace}/${ref.name}`) as PersistentVolumeClaim | undefined;
     if (!claim && phase !== 'Released' && phase !== 'Failed') {
       // The informer may not have the claim yet: ask before releasing the volume.
-      claim = await this.client.get<PersistentVolumeClaim>({ ...pvcResource, namespace: ref.namespace, name: ref.name }).catch((err: unknown) => {
-        if (err instanceof ApiError && err.code === 404) return undefined;
-        throw err;
-      });
+      claim = await this.client.getIfExists<PersistentVolumeClaim>({ ...pvcResource, namespace: ref.namespace, name: ref.name });
     }
     if (claim && claim.metadata.uid !== ref.uid) claim = undefined; // deleted and made again: not our claim
     if (!claim) {

@@ -2,8 +2,6 @@
 // for its first consumer learns the node the pod goes to (the
 // volume.kubernetes.io/selected-node annotation), so the provisioner can make
 // the volume there before the pod starts.
-import { ApiError } from '../../api/errors.js';
-import type { KubeObject } from '../../api/object.js';
 import type { RestClient } from '../../client/rest.js';
 import type { CycleState, PreBindPlugin } from '../framework.js';
 import type { PodInfo } from '../pod-info.js';
@@ -16,26 +14,17 @@ export class VolumeBinding implements PreBindPlugin {
 
   constructor(private readonly client: RestClient) {}
 
-  private async get(path: { group: string; version: string; plural: string; namespace?: string; name: string }): Promise<KubeObject | undefined> {
-    try {
-      return await this.client.get(path);
-    } catch (err) {
-      if (err instanceof ApiError && err.code === 404) return undefined;
-      throw err;
-    }
-  }
-
   async preBind(_state: CycleState, pod: PodInfo, nodeName: string): Promise<Status> {
     const volumes = ((pod.pod.spec as { volumes?: { persistentVolumeClaim?: { claimName?: string } }[] } | undefined)?.volumes ?? []);
     for (const v of volumes) {
       const claimName = v.persistentVolumeClaim?.claimName;
       if (!claimName) continue;
       const claimPath = { group: '', version: 'v1', plural: 'persistentvolumeclaims', namespace: pod.namespace, name: claimName };
-      const claim = await this.get(claimPath);
+      const claim = await this.client.getIfExists(claimPath);
       if (!claim) return Status.unresolvable(`persistentvolumeclaim "${claimName}" not found`);
       const spec = (claim.spec ?? {}) as { volumeName?: string; storageClassName?: string };
       if (spec.volumeName || !spec.storageClassName || claim.metadata.annotations?.[selectedNodeAnnotation] === nodeName) continue;
-      const cls = await this.get({ group: 'storage.k8s.io', version: 'v1', plural: 'storageclasses', name: spec.storageClassName });
+      const cls = await this.client.getIfExists({ group: 'storage.k8s.io', version: 'v1', plural: 'storageclasses', name: spec.storageClassName });
       if ((cls as { volumeBindingMode?: string } | undefined)?.volumeBindingMode !== 'WaitForFirstConsumer') continue;
       await this.client.patch(claimPath, { metadata: { annotations: { [selectedNodeAnnotation]: nodeName } } }, 'merge');
     }
