@@ -206,8 +206,7 @@ export class ServiceAccountTokens {
     const tomorrow = new Date(now + 24 * 60 * 60 * 1000).toISOString().slice(0, 10);
     const lastUsed = secret.metadata.labels?.[legacyTokenLastUsedLabel];
     if (lastUsed !== today && lastUsed !== tomorrow) void this.objects.markLegacyTokenUsed?.(namespace, secretName, secret.metadata.uid ?? '', today).catch(() => undefined);
-    const user: User = { name: serviceAccountUsername(namespace, name), uid, groups: ['system:serviceaccounts', `system:serviceaccounts:${namespace}`] };
-    return { user: withAuthenticatedGroup(user), audiences };
+    return { user: serviceAccountUser(namespace, name, uid), audiences };
   }
 
   private async check(jwt: ParsedJwt, requested: readonly string[]): Promise<TokenAuthentication> {
@@ -236,13 +235,7 @@ export class ServiceAccountTokens {
       extra[nodeNameKey] = [k.node.name];
       if (k.node.uid) extra[nodeUidKey] = [k.node.uid];
     }
-    const user: User = {
-      name: serviceAccountUsername(namespace, k.serviceaccount.name),
-      uid: k.serviceaccount.uid,
-      groups: ['system:serviceaccounts', `system:serviceaccounts:${namespace}`],
-      ...(Object.keys(extra).length > 0 ? { extra } : {}),
-    };
-    return { user: withAuthenticatedGroup(user), audiences };
+    return { user: serviceAccountUser(namespace, k.serviceaccount.name, k.serviceaccount.uid, extra), audiences };
   }
 
   /** The object a token names exists, with the token's UID, and was not deleted over a minute ago. */
@@ -254,6 +247,16 @@ export class ServiceAccountTokens {
     if (deleted && Date.parse(deleted) / 1000 < epochSeconds() - deletedGraceSeconds) throw new TokenError(`${what} ${path} has been deleted`);
     if (obj.metadata.uid !== ref.uid) throw new TokenError(`${what} UID (${obj.metadata.uid ?? ''}) does not match claim (${ref.uid})`);
   }
+}
+
+/** Who a service account token names (ServiceAccountInfo.UserInfo), with system:authenticated. */
+function serviceAccountUser(namespace: string, name: string, uid: string, extra: Record<string, string[]> = {}): User {
+  return withAuthenticatedGroup({
+    name: serviceAccountUsername(namespace, name),
+    uid,
+    groups: ['system:serviceaccounts', `system:serviceaccounts:${namespace}`],
+    ...(Object.keys(extra).length > 0 ? { extra } : {}),
+  });
 }
 
 /** A list of strings as Go's %q prints a []string: ["a" "b"]. */
