@@ -17,7 +17,7 @@ export abstract class QueueController {
   private readonly informers: Informer[] = [];
 
   constructor(
-    private readonly factory: InformerFactory,
+    protected readonly factory: InformerFactory,
     private readonly queueOptions: QueueControllerOptions,
     private readonly defaultWorkers = 1,
   ) {

@@ -7,10 +7,9 @@ import { ApiError } from '../../api/errors.js';
 import { cloneJson, type KubeObject } from '../../api/object.js';
 import { EventRecorder } from '../../client/events.js';
 import { objectKey, type Informer, type InformerFactory } from '../../client/informer.js';
-import type { RestClient } from '../../client/rest.js';
-import { WorkQueue, runWorkers } from '../../client/work-queue.js';
 import { controllerRefOf, controllerUidIndex, controllerUidIndexFunc, formatTime, newControllerRef } from '../workload-common/pods.js';
 import { CronScheduleError, Zone, formatRfc1123z, formatRfc3339, parseSchedule, type Schedule } from './schedule.js';
+import { QueueController, type QueueControllerOptions } from '../queue-controller.js';
 
 export const cronJobsResource = { group: 'batch', version: 'v1', plural: 'cronjobs' };
 const jobsResource = { group: 'batch', version: 'v1', plural: 'jobs' };
@@ -53,9 +52,7 @@ interface JobLike extends KubeObject {
   status?: { conditions?: { type: string; status: string }[]; completionTime?: string; startTime?: string };
 }
 
-export interface CronJobControllerOptions {
-  log?: (line: string) => void;
-  workers?: number;
+export interface CronJobControllerOptions extends QueueControllerOptions {
   /** the clock (ms since the epoch); tests move it to run schedules fast */
   now?: () => number;
   /** wake each CronJob at least this often, for clocks that move faster than real time */
@@ -135,13 +132,10 @@ export function nextScheduleDelay(cj: CronJob, nowMs: number, schedule: Schedule
   return next === undefined ? undefined : next + nextScheduleDeltaMs - nowMs;
 }
 
-export class CronJobController {
-  private readonly client: RestClient;
+export class CronJobController extends QueueController {
   private readonly cronJobs: Informer;
   private readonly jobs: Informer;
-  private readonly queue = new WorkQueue();
   private readonly recorder: EventRecorder;
-  private readonly log: (line: string) => void;
   private readonly now: () => number;
   private readonly defaultZone: Zone | undefined;
 
@@ -149,13 +143,12 @@ export class CronJobController {
     factory: InformerFactory,
     private readonly opts: CronJobControllerOptions = {},
   ) {
-    this.client = factory.client;
-    this.log = opts.log ?? (() => undefined);
+    super(factory, opts, 2);
     this.now = opts.now ?? Date.now;
     this.defaultZone = opts.defaultTimeZone ? new Zone(opts.defaultTimeZone) : undefined;
     this.recorder = new EventRecorder(this.client, 'cronjob-controller');
-    this.cronJobs = factory.informer(cronJobsResource);
-    this.jobs = factory.informer(jobsResource);
+    this.cronJobs = this.informer(cronJobsResource);
+    this.jobs = this.informer(jobsResource);
     this.jobs.addIndex(controllerUidIndex, controllerUidIndexFunc);
     const enqueue = (obj: KubeObject) => this.queue.add(objectKey(obj));
     this.cronJobs.on({ add: enqueue, update: (_old, cj) => enqueue(cj) });
@@ -166,22 +159,13 @@ export class CronJobController {
     this.jobs.on({ add: enqueueOwner, update: (_old, job) => enqueueOwner(job), delete: enqueueOwner });
   }
 
-  async start(): Promise<void> {
-    await Promise.all([this.cronJobs.start(), this.jobs.start()]);
-    void runWorkers(this.queue, this.opts.workers ?? 2, (key) => this.sync(key), this.log);
-  }
-
-  stop(): void {
-    this.queue.shutDown();
-  }
-
   private requeueAfter(key: string, ms: number | undefined): void {
     if (ms === undefined) return;
     const capped = this.opts.maxRequeueMs !== undefined ? Math.min(ms, this.opts.maxRequeueMs) : ms;
     this.queue.addAfter(key, Math.max(0, capped));
   }
 
-  private async sync(key: string): Promise<void> {
+  async sync(key: string): Promise<void> {
     const cached = this.cronJobs.get(key) as CronJob | undefined;
     if (!cached) return;
     const cj = cloneJson(cached);

@@ -9,8 +9,6 @@ import { ApiError } from '../../api/errors.js';
 import { cloneJson, type KubeObject } from '../../api/object.js';
 import { EventRecorder } from '../../client/events.js';
 import { objectKey, type Informer, type InformerFactory } from '../../client/informer.js';
-import type { RestClient } from '../../client/rest.js';
-import { WorkQueue, runWorkers } from '../../client/work-queue.js';
 import { Expectations } from '../workload-common/expectations.js';
 import { claimDependents, ownerSelector } from '../workload-common/owners.js';
 import { controllerRefOf, controllerUidIndex, controllerUidIndexFunc, generateNamePrefix, isPodTerminal, newControllerRef, type Pod, type PodTemplate } from '../workload-common/pods.js';
@@ -19,6 +17,7 @@ import { canonicalJson, controllerRevisionsResource, ensureRevision, ownedRevisi
 import { affinityForNode, nodeShouldRunDaemonPod, targetNodeName, withDaemonTolerations, type Placement } from './eligibility.js';
 import { daemonSetCounts, planRollingUpdate, podsShouldBeOnNode, scaledValue, templateGenerationLabel, type DaemonSetCounts } from './placement.js';
 import { nodesResource, podsResource } from '../../client/core-resources.js';
+import { QueueController, type QueueControllerOptions } from '../queue-controller.js';
 
 export const daemonSetsResource = { group: 'apps', version: 'v1', plural: 'daemonsets' };
 
@@ -63,9 +62,7 @@ interface DaemonSetSync {
   now: number;
 }
 
-export interface DaemonSetControllerOptions {
-  log?: (line: string) => void;
-  workers?: number;
+export interface DaemonSetControllerOptions extends QueueControllerOptions {
   now?: () => number;
 }
 
@@ -81,32 +78,25 @@ function nodeShape(node: KubeObject): string {
   return canonicalJson({ labels: node.metadata.labels ?? {}, spec: node.spec ?? {} });
 }
 
-export class DaemonSetController {
-  private readonly client: RestClient;
+export class DaemonSetController extends QueueController {
   private readonly sets: Informer;
   private readonly pods: Informer;
   private readonly nodes: Informer;
   private readonly revisions: Informer;
-  private readonly queue = new WorkQueue();
   private readonly expectations = new Expectations();
   private readonly recorder: EventRecorder;
-  private readonly log: (line: string) => void;
   private readonly now: () => number;
   /** "<ds uid>/<node>" -> the backoff between deletes of failed daemon pods there */
   private readonly failedBackoff = new Map<string, { delayMs: number; lastMs: number }>();
 
-  constructor(
-    factory: InformerFactory,
-    private readonly opts: DaemonSetControllerOptions = {},
-  ) {
-    this.client = factory.client;
-    this.log = opts.log ?? (() => undefined);
+  constructor(factory: InformerFactory, opts: DaemonSetControllerOptions = {}) {
+    super(factory, opts, 2);
     this.now = opts.now ?? Date.now;
     this.recorder = new EventRecorder(this.client, 'daemonset-controller');
-    this.sets = factory.informer(daemonSetsResource);
-    this.pods = factory.informer(podsResource);
-    this.nodes = factory.informer(nodesResource);
-    this.revisions = factory.informer(controllerRevisionsResource);
+    this.sets = this.informer(daemonSetsResource);
+    this.pods = this.informer(podsResource);
+    this.nodes = this.informer(nodesResource);
+    this.revisions = this.informer(controllerRevisionsResource);
     this.pods.addIndex(controllerUidIndex, controllerUidIndexFunc);
     this.revisions.addIndex(controllerUidIndex, controllerUidIndexFunc);
 
@@ -138,15 +128,6 @@ export class DaemonSetController {
     this.revisions.on({ add: (r) => this.enqueueOwnerOf(r), update: (_old, r) => this.enqueueOwnerOf(r), delete: (r) => this.enqueueOwnerOf(r) });
   }
 
-  async start(): Promise<void> {
-    await Promise.all([this.sets.start(), this.pods.start(), this.nodes.start(), this.revisions.start()]);
-    void runWorkers(this.queue, this.opts.workers ?? 2, (key) => this.sync(key), this.log);
-  }
-
-  stop(): void {
-    this.queue.shutDown();
-  }
-
   private ownerKey(obj: KubeObject): string | undefined {
     const ref = controllerRefOf(obj);
     if (!ref || ref.kind !== kind || !ref.apiVersion.startsWith('apps/')) return undefined;
@@ -165,7 +146,7 @@ export class DaemonSetController {
     }
   }
 
-  private async sync(key: string): Promise<void> {
+  async sync(key: string): Promise<void> {
     const cached = this.sets.get(key) as DaemonSet | undefined;
     if (!cached) {
       this.expectations.forget(key);

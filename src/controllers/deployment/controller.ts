@@ -11,8 +11,6 @@ import { selectorFromLabelSelector, type Selector } from '../../api/labels/index
 import { cloneJson, type KubeObject, type OwnerReference } from '../../api/object.js';
 import { EventRecorder } from '../../client/events.js';
 import { objectKey, type Informer, type InformerFactory } from '../../client/informer.js';
-import type { RestClient } from '../../client/rest.js';
-import { WorkQueue, runWorkers } from '../../client/work-queue.js';
 import { claimControlled, ownersSelecting, resolveControllerRef, sameLabels } from '../workload-common/owners.js';
 import { controllerRefOf, controllerUidIndex, controllerUidIndexFunc, newControllerRef } from '../workload-common/pods.js';
 import {
@@ -60,14 +58,12 @@ import {
   type ScaleStep,
 } from './util.js';
 import { podsResource } from '../../client/core-resources.js';
+import { QueueController, type QueueControllerOptions } from '../queue-controller.js';
 
 export const deploymentsResource = { group: 'apps', version: 'v1', plural: 'deployments' };
 export const replicaSetsResource = { group: 'apps', version: 'v1', plural: 'replicasets' };
 
-export interface DeploymentControllerOptions {
-  log?: (line: string) => void;
-  workers?: number;
-}
+export type DeploymentControllerOptions = QueueControllerOptions;
 
 interface Pod extends KubeObject {
   status?: { phase?: string };
@@ -92,25 +88,18 @@ function isNamespaceTerminating(err: unknown): boolean {
 /** Restarts the sync: the deployment changed under it (a newer generation was written). */
 class Superseded extends Error {}
 
-export class DeploymentController {
-  private readonly client: RestClient;
+export class DeploymentController extends QueueController {
   readonly deployments: Informer;
   readonly replicaSets: Informer;
   readonly pods: Informer;
-  readonly queue = new WorkQueue();
   private readonly recorder: EventRecorder;
-  private readonly log: (line: string) => void;
 
-  constructor(
-    factory: InformerFactory,
-    private readonly opts: DeploymentControllerOptions = {},
-  ) {
-    this.client = factory.client;
-    this.log = opts.log ?? (() => undefined);
+  constructor(factory: InformerFactory, opts: DeploymentControllerOptions = {}) {
+    super(factory, opts, 2);
     this.recorder = new EventRecorder(this.client, 'deployment-controller');
-    this.deployments = factory.informer(deploymentsResource);
-    this.replicaSets = factory.informer(replicaSetsResource);
-    this.pods = factory.informer(podsResource);
+    this.deployments = this.informer(deploymentsResource);
+    this.replicaSets = this.informer(replicaSetsResource);
+    this.pods = this.informer(podsResource);
     this.pods.addIndex(controllerUidIndex, controllerUidIndexFunc);
 
     const enqueue = (obj: KubeObject) => this.queue.add(objectKey(obj));
@@ -121,15 +110,6 @@ export class DeploymentController {
       delete: (rs) => this.deleteReplicaSet(rs as ReplicaSet),
     });
     this.pods.on({ delete: (pod) => this.deletePod(pod) });
-  }
-
-  async start(): Promise<void> {
-    await Promise.all([this.deployments.start(), this.replicaSets.start(), this.pods.start()]);
-    void runWorkers(this.queue, this.opts.workers ?? 2, (key) => this.syncKey(key), this.log);
-  }
-
-  stop(): void {
-    this.queue.shutDown();
   }
 
   // ------------------------------------------------------------ event handlers (enqueue only)
@@ -194,9 +174,9 @@ export class DeploymentController {
 
   // ------------------------------------------------------------ sync
 
-  private async syncKey(key: string): Promise<void> {
+  async sync(key: string): Promise<void> {
     try {
-      await this.sync(key);
+      await this.syncDeployment(key);
     } catch (err) {
       if (err instanceof Superseded) {
         this.queue.add(key);
@@ -206,7 +186,7 @@ export class DeploymentController {
     }
   }
 
-  async sync(key: string): Promise<void> {
+  private async syncDeployment(key: string): Promise<void> {
     const cached = this.deployments.get(key) as Deployment | undefined;
     if (!cached) return;
     const d = cloneJson(cached);

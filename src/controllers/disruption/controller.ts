@@ -7,9 +7,8 @@ import { ApiError } from '../../api/errors.js';
 import type { KubeObject, OwnerReference } from '../../api/object.js';
 import { selectorFromLabelSelector, type LabelSelector } from '../../api/labels/index.js';
 import { objectKey, type Informer, type InformerFactory } from '../../client/informer.js';
-import type { RestClient } from '../../client/rest.js';
-import { WorkQueue, runWorkers } from '../../client/work-queue.js';
 import { podsResource } from '../../client/core-resources.js';
+import { QueueController, type QueueControllerOptions } from '../queue-controller.js';
 
 const pdbsResource = { group: 'policy', version: 'v1', plural: 'poddisruptionbudgets' };
 /** Controllers whose replicas count as the expected pods of a percentage or maxUnavailable budget. */
@@ -22,10 +21,7 @@ const scalable: Record<string, { group: string; version: string; plural: string 
 /** How long an evicted pod counts as disrupted while it is still there (DeletionTimeout). */
 const disruptedPodTimeoutMs = 2 * 60_000;
 
-export interface DisruptionControllerOptions {
-  log?: (line: string) => void;
-  workers?: number;
-}
+export type DisruptionControllerOptions = QueueControllerOptions;
 
 interface Budget {
   minAvailable?: number | string;
@@ -74,21 +70,14 @@ export function budgetFigures(budget: Budget, pods: KubeObject[], controllersSca
   return { expectedPods, desiredHealthy, currentHealthy, disruptionsAllowed: Math.max(0, currentHealthy - desiredHealthy) };
 }
 
-export class DisruptionController {
-  private readonly client: RestClient;
+export class DisruptionController extends QueueController {
   private readonly budgets: Informer;
   private readonly pods: Informer;
-  private readonly queue = new WorkQueue();
-  private readonly log: (line: string) => void;
 
-  constructor(
-    factory: InformerFactory,
-    private readonly opts: DisruptionControllerOptions = {},
-  ) {
-    this.client = factory.client;
-    this.log = opts.log ?? (() => undefined);
-    this.budgets = factory.informer(pdbsResource);
-    this.pods = factory.informer(podsResource);
+  constructor(factory: InformerFactory, opts: DisruptionControllerOptions = {}) {
+    super(factory, opts, 2);
+    this.budgets = this.informer(pdbsResource);
+    this.pods = this.informer(podsResource);
     this.budgets.on({ add: (b) => this.queue.add(objectKey(b)), update: (_o, b) => this.queue.add(objectKey(b)) });
     const podChanged = (pod: KubeObject) => {
       for (const b of this.budgets.inNamespace(pod.metadata.namespace ?? '')) {
@@ -97,15 +86,6 @@ export class DisruptionController {
       }
     };
     this.pods.on({ add: podChanged, update: (old, pod) => (podChanged(old), podChanged(pod)), delete: podChanged });
-  }
-
-  async start(): Promise<void> {
-    await Promise.all([this.budgets.start(), this.pods.start()]);
-    void runWorkers(this.queue, this.opts.workers ?? 2, (key) => this.sync(key), this.log);
-  }
-
-  stop(): void {
-    this.queue.shutDown();
   }
 
   /** Sum of the replicas of the controllers of these pods (a Deployment's for its ReplicaSets); undefined when one is unknown. */

@@ -6,11 +6,10 @@ import { ApiError } from '../../api/errors.js';
 import type { KubeObject } from '../../api/object.js';
 import { semanticEqual } from '../../api/validation/index.js';
 import { objectKey, rvAtLeast, type Informer, type InformerFactory } from '../../client/informer.js';
-import type { RestClient } from '../../client/rest.js';
-import { WorkQueue, runWorkers } from '../../client/work-queue.js';
 import { isApiServerService, isHeadless, serviceSelector, enqueueServicesOfPods, selectedPods, type Service } from './pods.js';
 import { desiredSubsets, overCapacityAnnotation } from './subsets.js';
 import { podsResource } from '../../client/core-resources.js';
+import { QueueController, type QueueControllerOptions } from '../queue-controller.js';
 
 export const servicesResource = { group: '', version: 'v1', plural: 'services' };
 const endpointsResource = { group: '', version: 'v1', plural: 'endpoints' };
@@ -20,10 +19,7 @@ export const headlessLabel = 'service.kubernetes.io/headless';
 /** Endpoints used as a leader-election lock are not a service's endpoints. */
 const leaderAnnotation = 'control-plane.alpha.kubernetes.io/leader';
 
-export interface EndpointsControllerOptions {
-  log?: (line: string) => void;
-  workers?: number;
-}
+export type EndpointsControllerOptions = QueueControllerOptions;
 
 /** How long a write of ours may take to show in the informer before we stop waiting for it. */
 const staleCacheLimitMs = 30_000;
@@ -33,28 +29,21 @@ export function isNamespaceTerminating(err: unknown): boolean {
   return err instanceof ApiError && err.code === 403 && (err.details?.causes ?? []).some((c) => c.reason === 'NamespaceTerminating');
 }
 
-export class EndpointsController {
-  private readonly client: RestClient;
+export class EndpointsController extends QueueController {
   private readonly services: Informer;
   private readonly pods: Informer;
   private readonly endpoints: Informer;
-  private readonly queue = new WorkQueue();
-  private readonly log: (line: string) => void;
   /**
    * Our last write per key (resourceVersion, or null for a delete) until the
    * informer shows it: a sync on a cache without it would fail on a conflict.
    */
   private readonly written = new Map<string, { rv: string | null; since: number }>();
 
-  constructor(
-    factory: InformerFactory,
-    private readonly opts: EndpointsControllerOptions = {},
-  ) {
-    this.client = factory.client;
-    this.log = opts.log ?? (() => undefined);
-    this.services = factory.informer(servicesResource);
-    this.pods = factory.informer(podsResource);
-    this.endpoints = factory.informer(endpointsResource);
+  constructor(factory: InformerFactory, opts: EndpointsControllerOptions = {}) {
+    super(factory, opts, 2);
+    this.services = this.informer(servicesResource);
+    this.pods = this.informer(podsResource);
+    this.endpoints = this.informer(endpointsResource);
 
     const enqueue = (obj: KubeObject) => this.queue.add(objectKey(obj));
     this.services.on({ add: enqueue, update: (_old, svc) => enqueue(svc), delete: enqueue });
@@ -67,17 +56,12 @@ export class EndpointsController {
     this.endpoints.on({ add: caughtUp, update: (_old, ep) => caughtUp(ep), delete: enqueue });
   }
 
-  async start(): Promise<void> {
-    await Promise.all([this.services.start(), this.pods.start(), this.endpoints.start()]);
+  override async start(): Promise<void> {
+    await super.start();
     // Endpoints left from services deleted while no controller ran are removed (checkLeftoverEndpoints).
     for (const ep of this.endpoints.list()) {
       if (ep.metadata.annotations?.[leaderAnnotation] === undefined) this.queue.add(objectKey(ep));
     }
-    void runWorkers(this.queue, this.opts.workers ?? 2, (key) => this.sync(key), this.log);
-  }
-
-  stop(): void {
-    this.queue.shutDown();
   }
 
   /** False while our last write to the key has not reached the informer. */

@@ -7,8 +7,6 @@ import { ApiError } from '../../api/errors.js';
 import type { KubeObject } from '../../api/object.js';
 import { semanticEqual } from '../../api/validation/index.js';
 import { objectKey, rvAtLeast, type Informer, type InformerFactory } from '../../client/informer.js';
-import type { RestClient } from '../../client/rest.js';
-import { WorkQueue, runWorkers } from '../../client/work-queue.js';
 import { isApiServerService, isHeadless, serviceSelector, enqueueServicesOfPods, selectedPods, type Service } from '../endpoints/pods.js';
 import {
   controllerName,
@@ -24,6 +22,7 @@ import {
   type SliceState,
 } from './slices.js';
 import { podsResource, nodesResource } from '../../client/core-resources.js';
+import { QueueController, type QueueControllerOptions } from '../queue-controller.js';
 
 const servicesResource = { group: '', version: 'v1', plural: 'services' };
 const slicesResource = { group: 'discovery.k8s.io', version: 'v1', plural: 'endpointslices' };
@@ -33,9 +32,7 @@ const serviceIndex = 'endpointslice-controller.service';
 /** How long a write of ours may take to show in the informer before we stop waiting for it. */
 const staleCacheLimitMs = 30_000;
 
-export interface EndpointSliceControllerOptions {
-  log?: (line: string) => void;
-  workers?: number;
+export interface EndpointSliceControllerOptions extends QueueControllerOptions {
   /** At most this many endpoints per slice (100, as Kubernetes' --max-endpoints-per-slice). */
   maxEndpointsPerSlice?: number;
 }
@@ -44,14 +41,11 @@ function isOurs(slice: KubeObject): boolean {
   return slice.metadata.labels?.[managedByLabel] === controllerName && !!slice.metadata.labels?.[serviceNameLabel];
 }
 
-export class EndpointSliceController {
-  private readonly client: RestClient;
+export class EndpointSliceController extends QueueController {
   private readonly services: Informer;
   private readonly pods: Informer;
   private readonly slices: Informer;
   private readonly nodes: Informer;
-  private readonly queue = new WorkQueue();
-  private readonly log: (line: string) => void;
   /**
    * Our writes the informer may not show yet, per service: slice name ->
    * resourceVersion written, or null for deleted (the endpointSliceTracker).
@@ -63,12 +57,11 @@ export class EndpointSliceController {
     factory: InformerFactory,
     private readonly opts: EndpointSliceControllerOptions = {},
   ) {
-    this.client = factory.client;
-    this.log = opts.log ?? (() => undefined);
-    this.services = factory.informer(servicesResource);
-    this.pods = factory.informer(podsResource);
-    this.slices = factory.informer(slicesResource);
-    this.nodes = factory.informer(nodesResource);
+    super(factory, opts, 2);
+    this.services = this.informer(servicesResource);
+    this.pods = this.informer(podsResource);
+    this.slices = this.informer(slicesResource);
+    this.nodes = this.informer(nodesResource);
     this.slices.addIndex(serviceIndex, (s) => (isOurs(s) ? [`${s.metadata.namespace}/${s.metadata.labels![serviceNameLabel]}`] : []));
 
     const enqueue = (obj: KubeObject) => this.queue.add(objectKey(obj));
@@ -80,15 +73,10 @@ export class EndpointSliceController {
     this.slices.on({ add: enqueueSlice, update: enqueueSlice, delete: enqueueSlice });
   }
 
-  async start(): Promise<void> {
-    await Promise.all([this.services.start(), this.pods.start(), this.slices.start(), this.nodes.start()]);
+  override async start(): Promise<void> {
+    await super.start();
     // Slices of services deleted while no controller ran.
     for (const s of this.slices.list()) if (isOurs(s)) this.queue.add(`${s.metadata.namespace}/${s.metadata.labels![serviceNameLabel]}`);
-    void runWorkers(this.queue, this.opts.workers ?? 2, (key) => this.sync(key), this.log);
-  }
-
-  stop(): void {
-    this.queue.shutDown();
   }
 
   /** False while a write of ours has not reached the informer yet. */

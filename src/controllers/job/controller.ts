@@ -15,8 +15,6 @@ import { ApiError } from '../../api/errors.js';
 import { cloneJson, type KubeObject } from '../../api/object.js';
 import { EventRecorder } from '../../client/events.js';
 import { objectKey, type Informer, type InformerFactory } from '../../client/informer.js';
-import type { RestClient } from '../../client/rest.js';
-import { WorkQueue, runWorkers } from '../../client/work-queue.js';
 import { Expectations } from '../workload-common/expectations.js';
 import { claimDependents, ownerSelector } from '../workload-common/owners.js';
 import {
@@ -38,6 +36,7 @@ import { podsResource } from '../../client/core-resources.js';
 import { defaultMaxPodFailureBackoffMs, defaultPodFailureBackoffMs, nextBackoffRecord, remainingBackoff, type BackoffRecord } from './backoff.js';
 import { completionIndexAnnotation, completionIndexLabel, completionIndexOf, firstPendingIndexes, formatIndexes, generateNameWithIndex, parseIndexes } from './indexes.js';
 import { matchPodFailurePolicy, type PodFailurePolicy } from './pod-failure-policy.js';
+import { QueueController, type QueueControllerOptions } from '../queue-controller.js';
 
 export const jobsResource = { group: 'batch', version: 'v1', plural: 'jobs' };
 export const jobTrackingFinalizer = 'batch.kubernetes.io/job-tracking';
@@ -91,9 +90,7 @@ export interface Job extends KubeObject {
   status?: JobStatus;
 }
 
-export interface JobControllerOptions {
-  log?: (line: string) => void;
-  workers?: number;
+export interface JobControllerOptions extends QueueControllerOptions {
   /** the clock (ms since the epoch); tests may move it */
   now?: () => number;
   /** the first delay after a pod failure (Kubernetes: 10 s) */
@@ -214,31 +211,24 @@ interface SyncContext {
   succeededIndexes: Set<number>;
 }
 
-export class JobController {
-  private readonly client: RestClient;
+export class JobController extends QueueController {
   private readonly jobs: Informer;
   private readonly pods: Informer;
-  private readonly queue = new WorkQueue();
   private readonly expectations = new Expectations();
   private readonly backoffs = new Map<string, BackoffRecord>();
   private readonly recorder: EventRecorder;
-  private readonly log: (line: string) => void;
   private readonly now: () => number;
   private readonly backoffBaseMs: number;
   private readonly backoffMaxMs: number;
 
-  constructor(
-    factory: InformerFactory,
-    private readonly opts: JobControllerOptions = {},
-  ) {
-    this.client = factory.client;
-    this.log = opts.log ?? (() => undefined);
+  constructor(factory: InformerFactory, opts: JobControllerOptions = {}) {
+    super(factory, opts, 2);
     this.now = opts.now ?? Date.now;
     this.backoffBaseMs = opts.podFailureBackoffMs ?? defaultPodFailureBackoffMs;
     this.backoffMaxMs = opts.maxPodFailureBackoffMs ?? defaultMaxPodFailureBackoffMs;
     this.recorder = new EventRecorder(this.client, 'job-controller');
-    this.jobs = factory.informer(jobsResource);
-    this.pods = factory.informer(podsResource);
+    this.jobs = this.informer(jobsResource);
+    this.pods = this.informer(podsResource);
     this.pods.addIndex(controllerUidIndex, controllerUidIndexFunc);
 
     this.jobs.on({
@@ -257,13 +247,9 @@ export class JobController {
     });
   }
 
-  async start(): Promise<void> {
-    await Promise.all([this.jobs.start(), this.pods.start()]);
-    void runWorkers(this.queue, this.opts.workers ?? 2, (key) => (key.startsWith(orphanPrefix) ? this.syncOrphanPod(key.slice(orphanPrefix.length)) : this.syncJob(key)), this.log);
-  }
-
-  stop(): void {
-    this.queue.shutDown();
+  /** A Job's key, or a pod's behind orphanPrefix (a pod still holding the finalizer of a Job that is gone). */
+  sync(key: string): Promise<void> {
+    return key.startsWith(orphanPrefix) ? this.syncOrphanPod(key.slice(orphanPrefix.length)) : this.syncJob(key);
   }
 
   /** The Job a pod's controller reference names, when it is that Job (same uid). */

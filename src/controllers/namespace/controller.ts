@@ -5,48 +5,28 @@ import { ApiError } from '../../api/errors.js';
 import type { KubeList, KubeObject } from '../../api/object.js';
 import { discoverResources, type DiscoveredResource } from '../../client/discovery.js';
 import type { Informer, InformerFactory } from '../../client/informer.js';
-import type { RestClient } from '../../client/rest.js';
-import { WorkQueue, runWorkers } from '../../client/work-queue.js';
+import { QueueController, type QueueControllerOptions } from '../queue-controller.js';
 
-const namespaces = { group: '', version: 'v1', plural: 'namespaces' };
+const namespacesResource = { group: '', version: 'v1', plural: 'namespaces' };
 /** How soon to look again at a namespace whose content is still going away. */
 const recheckMs = 1000;
 
-export interface NamespaceControllerOptions {
-  log?: (line: string) => void;
-  workers?: number;
-}
+export type NamespaceControllerOptions = QueueControllerOptions;
 
-export class NamespaceController {
-  private readonly client: RestClient;
-  private readonly informer: Informer;
-  private readonly queue = new WorkQueue();
-  private readonly log: (line: string) => void;
+export class NamespaceController extends QueueController {
+  private readonly namespaces: Informer;
 
-  constructor(
-    factory: InformerFactory,
-    private readonly opts: NamespaceControllerOptions = {},
-  ) {
-    this.client = factory.client;
-    this.log = opts.log ?? (() => undefined);
-    this.informer = factory.informer(namespaces);
+  constructor(factory: InformerFactory, opts: NamespaceControllerOptions = {}) {
+    super(factory, opts, 2);
+    this.namespaces = this.informer(namespacesResource);
     const enqueue = (ns: KubeObject) => {
       if (ns.metadata.deletionTimestamp) this.queue.add(ns.metadata.name!);
     };
-    this.informer.on({ add: enqueue, update: (_old, ns) => enqueue(ns) });
+    this.namespaces.on({ add: enqueue, update: (_old, ns) => enqueue(ns) });
   }
 
-  async start(): Promise<void> {
-    await this.informer.start();
-    void runWorkers(this.queue, this.opts.workers ?? 2, (key) => this.sync(key), this.log);
-  }
-
-  stop(): void {
-    this.queue.shutDown();
-  }
-
-  private async sync(name: string): Promise<void> {
-    const ns = this.informer.get(name);
+  async sync(name: string): Promise<void> {
+    const ns = this.namespaces.get(name);
     if (!ns?.metadata.deletionTimestamp) return;
     const finalizers = ((ns.spec as { finalizers?: string[] } | undefined)?.finalizers ?? []) as string[];
     if (!finalizers.includes('kubernetes')) return;
@@ -58,7 +38,7 @@ export class NamespaceController {
       this.queue.addAfter(name, recheckMs);
       return;
     }
-    await this.client.update({ ...namespaces, name, subresource: 'finalize' }, {
+    await this.client.update({ ...namespacesResource, name, subresource: 'finalize' }, {
       apiVersion: 'v1',
       kind: 'Namespace',
       metadata: { name },

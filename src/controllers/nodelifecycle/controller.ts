@@ -14,20 +14,17 @@ import { ApiError } from '../../api/errors.js';
 import type { KubeObject } from '../../api/object.js';
 import { EventRecorder } from '../../client/events.js';
 import { rvAtLeast, type Informer, type InformerFactory } from '../../client/informer.js';
-import type { RestClient } from '../../client/rest.js';
-import { WorkQueue, runWorkers } from '../../client/work-queue.js';
 import { evictionDecision, type TimedTaint } from './eviction.js';
 import { NodeHealthTracker, unknownConditions } from './health.js';
 import { condition, desiredControllerTaints, reconcileTaints, type NodeCondition, type Taint, type Toleration } from './taints.js';
 import { nodesResource, podsResource } from '../../client/core-resources.js';
+import { QueueController, type QueueControllerOptions } from '../queue-controller.js';
 
 export const nodeLeaseNamespace = 'kube-node-lease';
 const leasesResource = { group: 'coordination.k8s.io', version: 'v1', plural: 'leases', namespace: nodeLeaseNamespace };
 const podsByNodeIndex = 'nodelifecycle.spec.nodeName';
 
-export interface NodeLifecycleControllerOptions {
-  log?: (line: string) => void;
-  workers?: number;
+export interface NodeLifecycleControllerOptions extends QueueControllerOptions {
   /** How long a node may go unheard before it is marked Unknown (40 s). */
   nodeMonitorGracePeriodMs?: number;
   /** How long a new node may take to post its first status (60 s). */
@@ -57,13 +54,10 @@ const podRef = (pod: KubeObject): KubeObject => ({ apiVersion: 'v1', kind: 'Pod'
 const nodeRef = (node: KubeObject): KubeObject => ({ apiVersion: 'v1', kind: 'Node', metadata: node.metadata });
 const podKey = (pod: KubeObject) => `${pod.metadata.namespace}/${pod.metadata.name}`;
 
-export class NodeLifecycleController {
-  private readonly client: RestClient;
+export class NodeLifecycleController extends QueueController {
   private readonly nodes: Informer;
   private readonly pods: Informer;
   private readonly leases: Informer;
-  private readonly queue = new WorkQueue();
-  private readonly log: (line: string) => void;
   private readonly health: NodeHealthTracker;
   private readonly nodeEvents: EventRecorder;
   private readonly evictionEvents: EventRecorder;
@@ -86,14 +80,13 @@ export class NodeLifecycleController {
     factory: InformerFactory,
     private readonly opts: NodeLifecycleControllerOptions = {},
   ) {
-    this.client = factory.client;
-    this.log = opts.log ?? (() => undefined);
+    super(factory, opts, 2);
     this.health = new NodeHealthTracker(opts.nodeMonitorGracePeriodMs ?? 40_000, opts.nodeStartupGracePeriodMs ?? 60_000);
     this.nodeEvents = new EventRecorder(this.client, 'node-controller');
     this.evictionEvents = new EventRecorder(this.client, 'taint-eviction-controller');
-    this.nodes = factory.informer(nodesResource);
-    this.pods = factory.informer(podsResource);
-    this.leases = factory.informer(leasesResource);
+    this.nodes = this.informer(nodesResource);
+    this.pods = this.informer(podsResource);
+    this.leases = this.informer(leasesResource);
     this.pods.addIndex(podsByNodeIndex, (p) => {
       const node = (p as Pod).spec?.nodeName;
       return node ? [node] : [];
@@ -114,18 +107,17 @@ export class NodeLifecycleController {
     this.pods.on({ add: enqueuePodNode, update: (_old, pod) => enqueuePodNode(pod), delete: enqueuePodNode });
   }
 
-  async start(): Promise<void> {
-    await Promise.all([this.nodes.start(), this.pods.start(), this.leases.start()]);
-    void runWorkers(this.queue, this.opts.workers ?? 2, (key) => this.sync(key), this.log);
+  override async start(): Promise<void> {
+    await super.start();
     this.monitor = setInterval(() => {
       for (const node of this.nodes.list()) this.queue.add(node.metadata.name ?? '');
     }, this.opts.nodeMonitorPeriodMs ?? 5000);
     this.monitor.unref();
   }
 
-  stop(): void {
+  override stop(): void {
     this.stopped = true;
-    this.queue.shutDown();
+    super.stop();
     if (this.monitor) clearInterval(this.monitor);
     for (const { timer } of this.timers.values()) clearTimeout(timer);
     this.timers.clear();

@@ -13,13 +13,13 @@ import { cloneJson, type KubeObject, type OwnerReference } from '../../api/objec
 import { EventRecorder } from '../../client/events.js';
 import { objectKey, type Informer, type InformerFactory } from '../../client/informer.js';
 import type { ResourcePath, RestClient } from '../../client/rest.js';
-import { WorkQueue, runWorkers } from '../../client/work-queue.js';
 import { Expectations } from '../workload-common/expectations.js';
 import { claimControlled, ownersSelecting, resolveControllerRef, sameLabels } from '../workload-common/owners.js';
 import { controllerRefOf, controllerUidIndex, controllerUidIndexFunc, newControllerRef } from '../workload-common/pods.js';
 import { isPodActive, isPodReady, msUntilAvailable, podFromTemplate, podsToDelete, slowStartBatch, type Pod, type PodTemplate } from './pods.js';
 import { calculateReplicaStatus, replicaStatusCurrent, type ReplicaStatus } from './status.js';
 import { podsResource } from '../../client/core-resources.js';
+import { QueueController, type QueueControllerOptions } from '../queue-controller.js';
 
 export const replicaSetsResource = { group: 'apps', version: 'v1', plural: 'replicasets' };
 export const replicationControllersResource = { group: '', version: 'v1', plural: 'replicationcontrollers' };
@@ -27,9 +27,7 @@ export const replicationControllersResource = { group: '', version: 'v1', plural
 /** Kubernetes' SlowStartInitialBatchSize. */
 export const slowStartInitialBatchSize = 1;
 
-export interface ReplicaSetControllerOptions {
-  log?: (line: string) => void;
-  workers?: number;
+export interface ReplicaSetControllerOptions extends QueueControllerOptions {
   /** Most pods created or deleted in one sync (Kubernetes' --replicaset-burst, 500). */
   burstReplicas?: number;
 }
@@ -87,27 +85,23 @@ function sameRef(a: OwnerReference | undefined, b: OwnerReference | undefined): 
 }
 
 /** The engine both controllers run. */
-class ReplicaManager {
-  protected readonly client: RestClient;
+class ReplicaManager extends QueueController {
   readonly owners: Informer;
   readonly pods: Informer;
-  readonly queue = new WorkQueue();
   readonly expectations = new Expectations();
   private readonly recorder: EventRecorder;
-  private readonly log: (line: string) => void;
   private readonly burstReplicas: number;
 
   constructor(
     factory: InformerFactory,
     private readonly kind: OwnerKind,
-    private readonly opts: ReplicaSetControllerOptions,
+    opts: ReplicaSetControllerOptions,
   ) {
-    this.client = factory.client;
-    this.log = opts.log ?? (() => undefined);
+    super(factory, opts, 2);
     this.burstReplicas = opts.burstReplicas ?? 500;
     this.recorder = new EventRecorder(this.client, kind.component);
-    this.owners = factory.informer(kind.resource);
-    this.pods = factory.informer(podsResource);
+    this.owners = this.informer(kind.resource);
+    this.pods = this.informer(podsResource);
     this.pods.addIndex(controllerUidIndex, controllerUidIndexFunc);
 
     const enqueue = (obj: KubeObject) => this.queue.add(objectKey(obj));
@@ -124,15 +118,6 @@ class ReplicaManager {
       update: (old, cur) => this.updatePod(old as Pod, cur as Pod),
       delete: (pod) => this.deletePod(pod as Pod),
     });
-  }
-
-  async start(): Promise<void> {
-    await Promise.all([this.owners.start(), this.pods.start()]);
-    void runWorkers(this.queue, this.opts.workers ?? 2, (key) => this.sync(key), this.log);
-  }
-
-  stop(): void {
-    this.queue.shutDown();
   }
 
   /** The owner a controller reference points at, if it is one of ours and still the same object. */

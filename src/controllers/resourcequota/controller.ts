@@ -10,9 +10,9 @@ import { Quantity } from '../../api/quantity.js';
 import { discoverResources, type DiscoveredResource } from '../../client/discovery.js';
 import { objectKey, rvAtLeast, type Informer, type InformerFactory } from '../../client/informer.js';
 import type { ResourcePath, RestClient } from '../../client/rest.js';
-import { WorkQueue, runWorkers } from '../../client/work-queue.js';
 import { quotaUsage, sourceKey, usageSource, type QuotaSpec, type UsageSource } from './usage.js';
 import { podsResource } from '../../client/core-resources.js';
+import { QueueController, type QueueControllerOptions } from '../queue-controller.js';
 
 const quotasResource = { group: '', version: 'v1', plural: 'resourcequotas' };
 /** The kinds whose version is known without asking discovery. */
@@ -33,9 +33,7 @@ const informerSyncWaitMs = 10_000;
 /** How often discovery may be asked again about a resource it did not know. */
 const rediscoverMs = 30_000;
 
-export interface ResourceQuotaControllerOptions {
-  log?: (line: string) => void;
-  workers?: number;
+export interface ResourceQuotaControllerOptions extends QueueControllerOptions {
   /** Every quota is recomputed this often, for pods whose deletion grace ran out (5 min; 0 = never). */
   resyncPeriodMs?: number;
 }
@@ -53,14 +51,10 @@ function sameQuantities(a: Record<string, string> | undefined, b: Record<string,
   return true;
 }
 
-export class ResourceQuotaController {
-  private readonly client: RestClient;
-  private readonly factory: InformerFactory;
+export class ResourceQuotaController extends QueueController {
   private readonly quotas: Informer;
   /** Informers of the counted kinds, by source key. */
   private readonly counted = new Map<string, Informer>();
-  private readonly queue = new WorkQueue();
-  private readonly log: (line: string) => void;
   private discovered: { at: number; resources: DiscoveredResource[] } | undefined;
   /** Our last status write per quota, until the informer shows it (a sync on an older copy would only conflict). */
   private readonly written = new Map<string, { rv: string; since: number }>();
@@ -70,17 +64,14 @@ export class ResourceQuotaController {
     factory: InformerFactory,
     private readonly opts: ResourceQuotaControllerOptions = {},
   ) {
-    this.factory = factory;
-    this.client = factory.client;
-    this.log = opts.log ?? (() => undefined);
-    this.quotas = factory.informer(quotasResource);
+    super(factory, opts, 2);
+    this.quotas = this.informer(quotasResource);
     // Our own status writes come back as updates too; their sync finds nothing to do.
     this.quotas.on({ add: (q) => this.queue.add(objectKey(q)), update: (_old, q) => this.queue.add(objectKey(q)) });
   }
 
-  async start(): Promise<void> {
-    await this.quotas.start();
-    void runWorkers(this.queue, this.opts.workers ?? 2, (key) => this.sync(key), this.log);
+  override async start(): Promise<void> {
+    await super.start();
     const period = this.opts.resyncPeriodMs ?? 300_000;
     if (period > 0) {
       this.resync = setInterval(() => {
@@ -90,8 +81,8 @@ export class ResourceQuotaController {
     }
   }
 
-  stop(): void {
-    this.queue.shutDown();
+  override stop(): void {
+    super.stop();
     if (this.resync) clearInterval(this.resync);
   }
 

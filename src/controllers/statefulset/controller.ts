@@ -7,8 +7,6 @@ import { ApiError } from '../../api/errors.js';
 import { cloneJson, type KubeObject, type OwnerReference } from '../../api/object.js';
 import { EventRecorder } from '../../client/events.js';
 import { objectKey, type Informer, type InformerFactory } from '../../client/informer.js';
-import type { RestClient } from '../../client/rest.js';
-import { WorkQueue, runWorkers } from '../../client/work-queue.js';
 import { statusPatch } from '../workload-common/status.js';
 import { claimDependents, ownerSelector } from '../workload-common/owners.js';
 import { controllerRefOf, controllerUidIndex, controllerUidIndexFunc, newControllerRef, type Pod, type PodTemplate } from '../workload-common/pods.js';
@@ -24,6 +22,7 @@ import {
 } from '../workload-common/revisions.js';
 import { parseOrdinal, planStatefulSet, podIndexLabel, podNameLabel, podRevision, statefulPodName, type OrderingAction } from './ordering.js';
 import { podsResource } from '../../client/core-resources.js';
+import { QueueController, type QueueControllerOptions } from '../queue-controller.js';
 
 export const statefulSetsResource = { group: 'apps', version: 'v1', plural: 'statefulsets' };
 export const claimsResource = { group: '', version: 'v1', plural: 'persistentvolumeclaims' };
@@ -66,9 +65,7 @@ export interface StatefulSet extends KubeObject {
   status?: StatefulSetStatus;
 }
 
-export interface StatefulSetControllerOptions {
-  log?: (line: string) => void;
-  workers?: number;
+export interface StatefulSetControllerOptions extends QueueControllerOptions {
   /** the clock; tests may move it */
   now?: () => number;
 }
@@ -88,29 +85,22 @@ export function claimName(claim: string, setName: string, ordinal: number): stri
   return `${claim}-${setName}-${ordinal}`;
 }
 
-export class StatefulSetController {
-  private readonly client: RestClient;
+export class StatefulSetController extends QueueController {
   private readonly sets: Informer;
   private readonly pods: Informer;
   private readonly revisions: Informer;
   private readonly claims: Informer;
-  private readonly queue = new WorkQueue();
   private readonly recorder: EventRecorder;
-  private readonly log: (line: string) => void;
   private readonly now: () => number;
 
-  constructor(
-    factory: InformerFactory,
-    private readonly opts: StatefulSetControllerOptions = {},
-  ) {
-    this.client = factory.client;
-    this.log = opts.log ?? (() => undefined);
+  constructor(factory: InformerFactory, opts: StatefulSetControllerOptions = {}) {
+    super(factory, opts, 2);
     this.now = opts.now ?? Date.now;
     this.recorder = new EventRecorder(this.client, 'statefulset-controller');
-    this.sets = factory.informer(statefulSetsResource);
-    this.pods = factory.informer(podsResource);
-    this.revisions = factory.informer(controllerRevisionsResource);
-    this.claims = factory.informer(claimsResource);
+    this.sets = this.informer(statefulSetsResource);
+    this.pods = this.informer(podsResource);
+    this.revisions = this.informer(controllerRevisionsResource);
+    this.claims = this.informer(claimsResource);
     this.pods.addIndex(controllerUidIndex, controllerUidIndexFunc);
     this.revisions.addIndex(controllerUidIndex, controllerUidIndexFunc);
 
@@ -127,15 +117,6 @@ export class StatefulSetController {
     this.revisions.on({ add: (r) => this.enqueueOwnerOf(r), update: (_old, r) => this.enqueueOwnerOf(r), delete: (r) => this.enqueueOwnerOf(r) });
   }
 
-  async start(): Promise<void> {
-    await Promise.all([this.sets.start(), this.pods.start(), this.revisions.start(), this.claims.start()]);
-    void runWorkers(this.queue, this.opts.workers ?? 2, (key) => this.sync(key), this.log);
-  }
-
-  stop(): void {
-    this.queue.shutDown();
-  }
-
   /** Pods and revisions wake their set; orphan pods wake the sets that could adopt them. */
   private enqueueOwnerOf(obj: KubeObject): void {
     const ns = obj.metadata.namespace ?? '';
@@ -150,7 +131,7 @@ export class StatefulSetController {
     }
   }
 
-  private async sync(key: string): Promise<void> {
+  async sync(key: string): Promise<void> {
     const cached = this.sets.get(key) as StatefulSet | undefined;
     if (!cached || cached.metadata.deletionTimestamp) return;
     const set = cloneJson(cached);

@@ -19,8 +19,6 @@ import type { KubeObject } from '../../api/object.js';
 import { semanticEqual } from '../../api/validation/index.js';
 import { EventRecorder } from '../../client/events.js';
 import { rvAtLeast, type Informer, type InformerFactory } from '../../client/informer.js';
-import type { RestClient } from '../../client/rest.js';
-import { WorkQueue, runWorkers } from '../../client/work-queue.js';
 import {
   defaultClass,
   defaultLocalPathBaseDir,
@@ -49,15 +47,14 @@ import {
   type PersistentVolumeClaim,
 } from './matching.js';
 import { nodesResource } from '../../client/core-resources.js';
+import { QueueController, type QueueControllerOptions } from '../queue-controller.js';
 
 const pvResource = { group: '', version: 'v1', plural: 'persistentvolumes' };
 const pvcResource = { group: '', version: 'v1', plural: 'persistentvolumeclaims' };
 const scResource = { group: 'storage.k8s.io', version: 'v1', plural: 'storageclasses' };
 
-export interface VolumeControllerOptions {
-  log?: (line: string) => void;
-  /** One by default: a claim's and its volume's syncs write the same objects. */
-  workers?: number;
+export interface VolumeControllerOptions extends QueueControllerOptions {
+  /** One worker by default (`workers`): a claim's and its volume's syncs write the same objects. */
   /** Where local-path volumes live on their node (/var/lib/nami/local-path). */
   localPathBaseDir?: string;
   /** Create the `local-path` StorageClass when no class is the default (true). */
@@ -78,14 +75,11 @@ function nowTimestamp(): string {
 const claimRef = (claim: KubeObject): KubeObject => ({ apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: claim.metadata });
 const volumeRef = (volume: KubeObject): KubeObject => ({ apiVersion: 'v1', kind: 'PersistentVolume', metadata: volume.metadata });
 
-export class VolumeController {
-  private readonly client: RestClient;
+export class VolumeController extends QueueController {
   private readonly volumes: Informer;
   private readonly claims: Informer;
   private readonly classes: Informer;
   private readonly nodes: Informer;
-  private readonly queue = new WorkQueue();
-  private readonly log: (line: string) => void;
   private readonly events: EventRecorder;
   private readonly baseDir: string;
   /** Our writes the informers may not show yet, by queue key: resourceVersion written, or null for deleted. */
@@ -95,14 +89,13 @@ export class VolumeController {
     factory: InformerFactory,
     private readonly opts: VolumeControllerOptions = {},
   ) {
-    this.client = factory.client;
-    this.log = opts.log ?? (() => undefined);
+    super(factory, opts, 1);
     this.baseDir = opts.localPathBaseDir ?? defaultLocalPathBaseDir;
     this.events = new EventRecorder(this.client, 'persistentvolume-controller');
-    this.volumes = factory.informer(pvResource);
-    this.claims = factory.informer(pvcResource);
-    this.classes = factory.informer(scResource);
-    this.nodes = factory.informer(nodesResource);
+    this.volumes = this.informer(pvResource);
+    this.claims = this.informer(pvcResource);
+    this.classes = this.informer(scResource);
+    this.nodes = this.informer(nodesResource);
 
     const enqueueClaim = (claim: KubeObject) => this.queue.add(`${claimKeyPrefix}${claim.metadata.namespace}/${claim.metadata.name}`);
     const enqueueVolume = (volume: KubeObject) => this.queue.add(`${volumeKeyPrefix}${volume.metadata.name}`);
@@ -134,14 +127,9 @@ export class VolumeController {
     this.classes.on({ add: classChanged, update: classChanged, delete: classChanged });
   }
 
-  async start(): Promise<void> {
-    await Promise.all([this.volumes.start(), this.claims.start(), this.classes.start(), this.nodes.start()]);
+  override async start(): Promise<void> {
+    await super.start();
     this.queue.add(classKey);
-    void runWorkers(this.queue, this.opts.workers ?? 1, (key) => this.sync(key), this.log);
-  }
-
-  stop(): void {
-    this.queue.shutDown();
   }
 
   private enqueuePendingClaims(): void {
