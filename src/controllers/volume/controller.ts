@@ -54,7 +54,6 @@ const pvcResource = { group: '', version: 'v1', plural: 'persistentvolumeclaims'
 const scResource = { group: 'storage.k8s.io', version: 'v1', plural: 'storageclasses' };
 
 export interface VolumeControllerOptions extends QueueControllerOptions {
-  /** One worker by default (`workers`): a claim's and its volume's syncs write the same objects. */
   /** Where local-path volumes live on their node (/var/lib/nami/local-path). */
   localPathBaseDir?: string;
   /** Create the `local-path` StorageClass when no class is the default (true). */
@@ -89,6 +88,7 @@ export class VolumeController extends QueueController {
     factory: InformerFactory,
     private readonly opts: VolumeControllerOptions = {},
   ) {
+    // One worker by default: a claim's and its volume's syncs write the same objects.
     super(factory, opts, 1);
     this.baseDir = opts.localPathBaseDir ?? defaultLocalPathBaseDir;
     this.events = new EventRecorder(this.client, 'persistentvolume-controller');
