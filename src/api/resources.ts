@@ -122,6 +122,12 @@ export const reviewResources: ResourceInfo[] = [
   resource({ group: 'authentication.k8s.io', kind: 'TokenReview', namespaced: false, verbs: ['create'] }),
 ];
 
+/**
+ * ComponentStatus (deprecated since Kubernetes 1.19, still served): the
+ * control plane's health, worked out when asked, never stored.
+ */
+export const componentStatusResource: ResourceInfo = resource({ kind: 'ComponentStatus', namespaced: false, shortNames: ['cs'], verbs: ['get', 'list'] });
+
 /** The body of a service account's token subresource (serviceaccounts/token), not a resource of its own. */
 export const tokenRequestKind: ResourceInfo = resource({ group: 'authentication.k8s.io', kind: 'TokenRequest', verbs: ['create'] });
 

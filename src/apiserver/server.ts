@@ -5,11 +5,13 @@ import { ServerResponse, type IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { NotFoundError } from '../api/errors.js';
-import { builtinResources, reviewResources, type ResourceInfo } from '../api/resources.js';
+import { builtinResources, componentStatusResource, reviewResources, type ResourceInfo } from '../api/resources.js';
 import type { Backend } from '../storage/backend.js';
 import { aggregatedDiscovery, apiGroup, apiGroupList, apiResourceList, apiVersions } from './discovery.js';
 import { handleResource } from './handlers/resource.js';
 import { handleReview } from './handlers/reviews.js';
+import { handleComponentStatuses } from './handlers/component-statuses.js';
+import type { ComponentSources } from './component-statuses.js';
 import type { KubeletClientConfig } from './handlers/pod-log.js';
 import { connectSubresources, proxyPodConnect } from './handlers/pod-connect.js';
 import { VersionView } from './handlers/versions.js';
@@ -98,6 +100,8 @@ export class ApiServer {
 
   /** Who may send requests: client certificates, the token file's tokens, service account tokens. */
   private readonly authenticators: Authenticators;
+  /** What ComponentStatus reads: the store, and the scheduler's and controller manager's Leases. */
+  private readonly componentSources: ComponentSources;
   /** Issues and checks service account tokens (serviceaccounts/token, TokenReview). */
   readonly serviceAccountTokens: ServiceAccountTokens | undefined;
 
@@ -124,6 +128,11 @@ export class ApiServer {
       for (const v of info.versions) this.reviews.set(this.storeKey(info.group, v, info.plural), info);
       this.resources.push(info);
     }
+    this.resources.push(componentStatusResource);
+    this.componentSources = {
+      backend: opts.backend,
+      lease: async (name) => (await this.storeFor('coordination.k8s.io', 'v1', 'leases')?.getCached('kube-system', name))?.object,
+    };
   }
 
   private storeKey(group: string, version: string, plural: string): string {
@@ -248,6 +257,9 @@ export class ApiServer {
     if (!info.isResourceRequest || !info.resource) throw new NotFoundError({ group: '', resource: '' }, 'the server could not find the requested resource');
     const review = info.namespace === undefined ? this.reviews.get(this.storeKey(info.group, info.version, info.resource)) : undefined;
     if (review) return handleReview({ req, res, info, query, semantics: this.opts.semantics, versions: { info: review, version: info.version }, user, authenticators: this.authenticators });
+    if (info.group === '' && info.version === 'v1' && info.resource === componentStatusResource.plural && info.namespace === undefined && !info.subresource) {
+      return handleComponentStatuses({ req, res, info, query, semantics: this.opts.semantics, sources: this.componentSources });
+    }
     const store = this.storeFor(info.group, info.version, info.resource);
     if (!store) throw new NotFoundError({ group: info.group, resource: info.resource }, 'the server could not find the requested resource');
     await handleResource({ req, res, info, query, store, semantics: this.opts.semantics, storeFor: (g, v, p) => this.storeFor(g, v, p), versions: new VersionView(this.infos.get(this.storeKey(info.group, info.version, info.resource)) ?? store.info, info.version, store.info, store.version), kubeletClient: this.opts.kubeletClient, serviceAccountTokens: this.serviceAccountTokens });

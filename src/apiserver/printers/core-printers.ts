@@ -1,5 +1,5 @@
 // Tables of cluster and configuration kinds: Namespace, Node, Event (core and
-// events.k8s.io), Secret, ConfigMap, ServiceAccount, Lease.
+// events.k8s.io), Secret, ConfigMap, ServiceAccount, Lease, ComponentStatus.
 import type { KubeObject } from '../../api/object.js';
 import { parseTimestamp, timestampSince } from './human-duration.js';
 import { ageColumn, ageOf, column, nameColumn, nameOf, wideColumn, type TablePrinter } from './table.js';
@@ -222,5 +222,21 @@ export const leasePrinter: TablePrinter = {
   printRow(object, now) {
     const holder = (object as { spec?: { holderIdentity?: string | null } }).spec?.holderIdentity;
     return { cells: [nameOf(object), holder ?? '', ageOf(object, now)] };
+  },
+};
+
+/** STATUS, MESSAGE and ERROR: from the Healthy condition ("Unknown" without one). */
+export const componentStatusPrinter: TablePrinter = {
+  columnDefinitions: [
+    nameColumn,
+    column('Status', { description: 'Status of the component conditions' }),
+    column('Message', { description: 'Message of the component conditions' }),
+    column('Error', { description: 'Error of the component conditions' }),
+  ],
+  printRow(object) {
+    const conditions = (object as { conditions?: { type?: string; status?: string; message?: string; error?: string }[] }).conditions ?? [];
+    const healthy = conditions.find((c) => c.type === 'Healthy');
+    const status = healthy ? (healthy.status === 'True' ? 'Healthy' : 'Unhealthy') : 'Unknown';
+    return { cells: [nameOf(object), status, healthy?.message ?? '', healthy?.error ?? ''] };
   },
 };

@@ -2,6 +2,7 @@
 // Kubernetes registers its printers (the same printer serves every version).
 import type { KubeObject } from '../../api/object.js';
 import {
+  componentStatusPrinter,
   configMapPrinter,
   eventPrinter,
   leasePrinter,
@@ -68,6 +69,7 @@ register('', {
   PersistentVolume: persistentVolumePrinter,
   PersistentVolumeClaim: persistentVolumeClaimPrinter,
   ResourceQuota: resourceQuotaPrinter,
+  ComponentStatus: componentStatusPrinter,
 });
 register('apps', {
   ReplicaSet: replicaSetPrinter,
