@@ -8,6 +8,7 @@
 // store is etcd-0, as /readyz calls it: healthy when it answers a read.
 import type { KubeObject } from '../api/object.js';
 import type { Backend } from '../storage/backend.js';
+import { checkStorage } from './health.js';
 
 export interface ComponentCondition {
   type: 'Healthy';
@@ -26,9 +27,6 @@ interface LeaseSpec {
   renewTime?: string | null;
   leaseDurationSeconds?: number | null;
 }
-
-/** How long a store read may take before the store counts as unhealthy. */
-const storageCheckMs = 2000;
 
 /** The components kube-apiserver lists, in the order its documentation shows them. */
 export const componentNames = ['scheduler', 'controller-manager', 'etcd-0'] as const;
@@ -57,19 +55,13 @@ export function leaseCondition(leaseName: string, lease: KubeObject | undefined,
   return { type: 'Healthy', status: 'True', message: 'ok' };
 }
 
-/** The store's condition: healthy when a read of its revision answers within storageCheckMs. */
+/** The store's condition: healthy when it answers a read in time (the etcd health check's). */
 export async function storageCondition(backend: Backend): Promise<ComponentCondition> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${storageCheckMs / 1000}s`)), storageCheckMs);
-  });
   try {
-    await Promise.race([backend.currentRevision(), timeout]);
+    await checkStorage(backend);
     return { type: 'Healthy', status: 'True', message: 'ok' };
   } catch (err) {
     return { type: 'Healthy', status: 'False', error: (err as Error).message };
-  } finally {
-    clearTimeout(timer);
   }
 }
 

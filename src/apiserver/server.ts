@@ -12,12 +12,13 @@ import { handleResource } from './handlers/resource.js';
 import { handleReview } from './handlers/reviews.js';
 import { handleComponentStatuses } from './handlers/component-statuses.js';
 import type { ComponentSources } from './component-statuses.js';
+import { healthChecks, serveHealth, type HealthCheck, type HealthPath } from './health.js';
 import type { KubeletClientConfig } from './handlers/pod-log.js';
 import { connectSubresources, proxyPodConnect } from './handlers/pod-connect.js';
 import { VersionView } from './handlers/versions.js';
 import type { Semantics } from './handlers/semantics.js';
 import { parseRequestInfo } from './http/request-info.js';
-import { sendError, sendJson, sendText } from './http/respond.js';
+import { sendError, sendJson } from './http/respond.js';
 import { strategyFor } from './registry/kinds.js';
 import { GenericStore, type WritePipeline } from './registry/store.js';
 import type { Strategy } from './registry/strategy.js';
@@ -102,6 +103,8 @@ export class ApiServer {
   private readonly authenticators: Authenticators;
   /** What ComponentStatus reads: the store, and the scheduler's and controller manager's Leases. */
   private readonly componentSources: ComponentSources;
+  /** The checks of /healthz, /livez and /readyz. */
+  private readonly healthChecks: Record<HealthPath, HealthCheck[]>;
   /** Issues and checks service account tokens (serviceaccounts/token, TokenReview). */
   readonly serviceAccountTokens: ServiceAccountTokens | undefined;
 
@@ -129,6 +132,7 @@ export class ApiServer {
       this.resources.push(info);
     }
     this.resources.push(componentStatusResource);
+    this.healthChecks = healthChecks({ backend: opts.backend, synced: () => this.ready });
     this.componentSources = {
       backend: opts.backend,
       lease: async (name) => (await this.storeFor('coordination.k8s.io', 'v1', 'leases')?.getCached('kube-system', name))?.object,
@@ -267,15 +271,6 @@ export class ApiServer {
 
   private serveStatic(req: IncomingMessage, res: ServerResponse, path: string, query: URLSearchParams): Promise<void> | true | undefined {
     switch (path) {
-      case '/healthz':
-      case '/livez':
-      case '/readyz':
-        if (path === '/readyz' && !this.ready) {
-          sendText(res, 500, '[-]informer-sync failed: watch caches are not filled yet\nreadyz check failed\n');
-        } else {
-          sendText(res, 200, query.has('verbose') ? `[+]ping ok\n[+]etcd ok\n[+]informer-sync ok\n${path.slice(1)} check passed\n` : 'ok');
-        }
-        return true;
       case '/version':
         sendJson(res, 200, { ...kubernetesVersion, gitCommit: '', gitTreeState: 'clean', buildDate: '2026-01-01T00:00:00Z', goVersion: 'nami', compiler: 'nami', platform: `${process.platform}/${process.arch}` });
         return true;
@@ -297,6 +292,13 @@ export class ApiServer {
         }
         return true;
       }
+    }
+    const health = /^\/(healthz|livez|readyz)(?:\/([^/]+))?$/.exec(path);
+    if (health) {
+      const which = health[1] as HealthPath;
+      return serveHealth(res, which, this.healthChecks[which], health[2], query).then((served) => {
+        if (!served) throw new NotFoundError({ group: '', resource: '' }, 'the server could not find the requested resource');
+      });
     }
     const openapi = this.openapi.serve(req, res, path);
     if (openapi) return openapi;
