@@ -4,11 +4,13 @@
 // scheduler's and controller manager's /healthz on their usual ports; Nami's
 // run in `nami server` or as `nami scheduler` / `nami controllers` anywhere,
 // and are leader-elected on the kube-scheduler and kube-controller-manager
-// Leases: a component is healthy while a holder keeps its Lease renewed. The
-// store is etcd-0, as /readyz calls it: healthy when it answers a read.
+// Leases: a component is healthy while a holder keeps its Lease renewed.
+// etcd-N is the store's Nth etcd member, healthy while it answers a status
+// request; a store of Nami's own (sqlite, memory) is etcd-0, as /readyz
+// calls it, healthy while it answers a read.
 import type { KubeObject } from '../api/object.js';
 import type { Backend } from '../storage/backend.js';
-import { checkStorage } from './health.js';
+import { checkStorage, withTimeout } from './health.js';
 
 export interface ComponentCondition {
   type: 'Healthy';
@@ -28,11 +30,7 @@ interface LeaseSpec {
   leaseDurationSeconds?: number | null;
 }
 
-/** The components kube-apiserver lists, in the order its documentation shows them. */
-export const componentNames = ['scheduler', 'controller-manager', 'etcd-0'] as const;
-export type ComponentName = (typeof componentNames)[number];
-
-const leaseOf: Record<Exclude<ComponentName, 'etcd-0'>, string> = { scheduler: 'kube-scheduler', 'controller-manager': 'kube-controller-manager' };
+const leaseOf: Record<string, string> = { scheduler: 'kube-scheduler', 'controller-manager': 'kube-controller-manager' };
 
 function componentStatus(name: string, condition: ComponentCondition): ComponentStatus {
   // creationTimestamp null, as Go writes the zero time of an object never stored.
@@ -55,10 +53,10 @@ export function leaseCondition(leaseName: string, lease: KubeObject | undefined,
   return { type: 'Healthy', status: 'True', message: 'ok' };
 }
 
-/** The store's condition: healthy when it answers a read in time (the etcd health check's). */
-export async function storageCondition(backend: Backend): Promise<ComponentCondition> {
+/** A store's (or one of its servers') condition: healthy when `check` resolves. */
+export async function storageCondition(check: () => Promise<void>): Promise<ComponentCondition> {
   try {
-    await checkStorage(backend);
+    await check();
     return { type: 'Healthy', status: 'True', message: 'ok' };
   } catch (err) {
     return { type: 'Healthy', status: 'False', error: (err as Error).message };
@@ -72,13 +70,24 @@ export interface ComponentSources {
   now?: () => number;
 }
 
-/** One component's status. */
-export async function componentStatusOf(name: ComponentName, sources: ComponentSources): Promise<ComponentStatus> {
-  if (name === 'etcd-0') return componentStatus(name, await storageCondition(sources.backend));
-  const leaseName = leaseOf[name];
-  return componentStatus(name, leaseCondition(leaseName, await sources.lease(leaseName), (sources.now ?? Date.now)()));
+/**
+ * The components, in the order kube-apiserver's documentation shows them:
+ * the scheduler, the controller manager, then etcd-0, etcd-1 ... one per
+ * server of the store (one, etcd-0, for a store of this process's own).
+ */
+export function componentNames(backend: Backend): string[] {
+  const servers = backend.servers?.() ?? [undefined];
+  return ['scheduler', 'controller-manager', ...servers.map((_, i) => `etcd-${i}`)];
 }
 
-export function isComponentName(name: string): name is ComponentName {
-  return (componentNames as readonly string[]).includes(name);
+/** One component's status; undefined when there is no component of that name. */
+export async function componentStatusOf(name: string, sources: ComponentSources): Promise<ComponentStatus | undefined> {
+  const lease = leaseOf[name];
+  if (lease) return componentStatus(name, leaseCondition(lease, await sources.lease(lease), (sources.now ?? Date.now)()));
+  const index = /^etcd-(0|[1-9][0-9]*)$/.exec(name)?.[1];
+  if (index === undefined) return undefined;
+  const servers = sources.backend.servers?.();
+  if (!servers) return Number(index) === 0 ? componentStatus(name, await storageCondition(() => checkStorage(sources.backend))) : undefined;
+  const server = servers[Number(index)];
+  return server ? componentStatus(name, await storageCondition(() => withTimeout(server.check()))) : undefined;
 }

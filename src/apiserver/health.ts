@@ -11,17 +11,22 @@ import { sendText } from './http/respond.js';
 /** How long the store may take to answer the etcd check (kube-apiserver's --etcd-healthcheck-timeout). */
 const storageCheckMs = 2000;
 
-/** Resolves when the store answers a read within storageCheckMs; rejects with why not. */
-export async function checkStorage(backend: Backend): Promise<void> {
+/** `work`, or a rejection once it has taken storageCheckMs. */
+export async function withTimeout<T>(work: Promise<T>): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`the store did not answer within ${storageCheckMs / 1000}s`)), storageCheckMs);
+    timer = setTimeout(() => reject(new Error(`no answer within ${storageCheckMs / 1000}s`)), storageCheckMs);
   });
   try {
-    await Promise.race([backend.currentRevision(), timeout]);
+    return await Promise.race([work, timeout]);
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** Resolves when the store answers a read within storageCheckMs; rejects with why not. */
+export async function checkStorage(backend: Backend): Promise<void> {
+  await withTimeout(backend.currentRevision());
 }
 
 export interface HealthCheck {

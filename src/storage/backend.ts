@@ -73,6 +73,12 @@ export interface Watch {
 
 export interface Backend {
   readonly name: string;
+  /**
+   * The servers behind the store, each to be checked on its own (an etcd
+   * cluster's members, as kube-apiserver lists etcd-0, etcd-1 ... among its
+   * component statuses); absent for a store of this process's own.
+   */
+  servers?(): StorageServer[];
   /** Current revision of the whole store. */
   currentRevision(): Promise<number>;
   /** The revision below which history has been dropped. */
@@ -114,4 +120,10 @@ export class BackendUnavailableError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
   }
+}
+
+/** One server of a store: where it is, and a check that rejects when it does not answer. */
+export interface StorageServer {
+  endpoint: string;
+  check(): Promise<void>;
 }

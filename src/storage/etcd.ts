@@ -6,7 +6,7 @@
 import { CompareResult, CompareTarget, Etcd3 } from 'etcd3';
 import type { IDuplexStream, IKeyValue, IRangeRequest, ITxnResponse, IWatchRequest, IWatchResponse } from 'etcd3';
 import { BackendUnavailableError, CompactedError } from './backend.js';
-import type { Backend, KeyValue, RangeOptions, RangeResult, Watch, WatchEvent, WatchOptions, WriteResult } from './backend.js';
+import type { Backend, KeyValue, RangeOptions, RangeResult, StorageServer, Watch, WatchEvent, WatchOptions, WriteResult } from './backend.js';
 import { Compactor } from './compactor.js';
 import type { CompactorOptions } from './compactor.js';
 import { FutureRevisionError } from './errors.js';
@@ -39,18 +39,40 @@ export class EtcdBackend implements Backend {
   private readonly openWatches = new Set<() => void>();
   private closed = false;
   private readonly compactor: Compactor | undefined;
+  private readonly hosts: string[];
+  /** A client of its own per member, for its health (servers()); made when first asked. */
+  private readonly memberClients = new Map<string, Etcd3>();
 
-  constructor(opts: EtcdBackendOptions) {
+  constructor(private readonly opts: EtcdBackendOptions) {
     if (opts.endpoints.length === 0) throw new Error('etcd storage needs at least one endpoint');
     this.keyPrefix = Buffer.from(opts.keyPrefix ?? '');
-    this.client = new Etcd3({
-      hosts: opts.endpoints.map((e) => (/^[a-z]+:\/\//.test(e) ? e : `http://${e}`)),
-      ...(opts.dialTimeoutMs !== undefined ? { dialTimeout: opts.dialTimeoutMs } : {}),
-    });
+    this.hosts = opts.endpoints.map((e) => (/^[a-z]+:\/\//.test(e) ? e : `http://${e}`));
+    this.client = this.clientOf(this.hosts);
     if (opts.compaction) {
       this.compactor = new Compactor(this, opts.compaction);
       this.compactor.start();
     }
+  }
+
+  private clientOf(hosts: string[]): Etcd3 {
+    return new Etcd3({ hosts, ...(this.opts.dialTimeoutMs !== undefined ? { dialTimeout: this.opts.dialTimeoutMs } : {}) });
+  }
+
+  /** Each member on its own: healthy when it answers a status request. */
+  servers(): StorageServer[] {
+    return this.hosts.map((host) => ({
+      endpoint: host,
+      check: async () => {
+        if (this.closed) throw new BackendUnavailableError('the etcd client is closed');
+        let client = this.memberClients.get(host);
+        if (!client) this.memberClients.set(host, (client = this.clientOf([host])));
+        try {
+          await client.maintenance.status();
+        } catch (err) {
+          throw this.unavailable(err);
+        }
+      },
+    }));
   }
 
   async currentRevision(): Promise<number> {
@@ -238,6 +260,8 @@ export class EtcdBackend implements Backend {
     this.closed = true;
     for (const stop of [...this.openWatches]) stop();
     this.client.close();
+    for (const client of this.memberClients.values()) client.close();
+    this.memberClients.clear();
   }
 
   private encode(key: string): Buffer {

@@ -2,9 +2,9 @@
 // Leases and from the store (src/apiserver/component-statuses.ts).
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { componentStatusOf, leaseCondition, storageCondition } from '../../src/apiserver/component-statuses.js';
+import { componentNames, componentStatusOf, leaseCondition } from '../../src/apiserver/component-statuses.js';
 import { MemoryBackend } from '../../src/storage/memory.js';
-import type { Backend } from '../../src/storage/backend.js';
+import type { Backend, StorageServer } from '../../src/storage/backend.js';
 import type { KubeObject } from '../../src/api/object.js';
 
 const now = Date.parse('2026-12-02T10:00:00Z');
@@ -49,18 +49,36 @@ describe('a leader-elected component', () => {
       now: () => now,
     });
     assert.deepEqual(asked, ['kube-controller-manager']);
-    assert.equal(status.metadata.name, 'controller-manager');
-    assert.equal(status.conditions[0]!.status, 'False');
+    assert.equal(status?.metadata.name, 'controller-manager');
+    assert.equal(status?.conditions[0]!.status, 'False');
   });
 });
 
-describe('the store (etcd-0)', () => {
-  it('is healthy when it answers a read', async () => {
-    assert.deepEqual(await storageCondition(new MemoryBackend()), { type: 'Healthy', status: 'True', message: 'ok' });
+const noLeases = { lease: async () => undefined };
+
+describe('the store', () => {
+  it('of this process (sqlite, memory) is etcd-0, healthy when it answers a read', async () => {
+    const backend = new MemoryBackend();
+    assert.deepEqual(componentNames(backend), ['scheduler', 'controller-manager', 'etcd-0']);
+    assert.deepEqual((await componentStatusOf('etcd-0', { backend, ...noLeases }))?.conditions, [{ type: 'Healthy', status: 'True', message: 'ok' }]);
+    assert.equal(await componentStatusOf('etcd-1', { backend, ...noLeases }), undefined);
   });
 
-  it('is unhealthy with the read error when it fails', async () => {
+  it('is unhealthy with the read error when a read fails', async () => {
     const broken = { currentRevision: () => Promise.reject(new Error('database is locked')) } as unknown as Backend;
-    assert.deepEqual(await storageCondition(broken), { type: 'Healthy', status: 'False', error: 'database is locked' });
+    assert.deepEqual((await componentStatusOf('etcd-0', { backend: broken, ...noLeases }))?.conditions, [{ type: 'Healthy', status: 'False', error: 'database is locked' }]);
+  });
+
+  it('of servers is etcd-0, etcd-1 ... each checked on its own', async () => {
+    const servers: StorageServer[] = [
+      { endpoint: 'http://a:2379', check: async () => undefined },
+      { endpoint: 'http://b:2379', check: () => Promise.reject(new Error('connection refused')) },
+    ];
+    const backend = { servers: () => servers, currentRevision: () => Promise.reject(new Error('not asked')) } as unknown as Backend;
+    assert.deepEqual(componentNames(backend), ['scheduler', 'controller-manager', 'etcd-0', 'etcd-1']);
+    assert.equal((await componentStatusOf('etcd-0', { backend, ...noLeases }))?.conditions[0]?.status, 'True');
+    assert.deepEqual((await componentStatusOf('etcd-1', { backend, ...noLeases }))?.conditions, [{ type: 'Healthy', status: 'False', error: 'connection refused' }]);
+    assert.equal(await componentStatusOf('etcd-2', { backend, ...noLeases }), undefined);
+    assert.equal(await componentStatusOf('etcd-01', { backend, ...noLeases }), undefined);
   });
 });

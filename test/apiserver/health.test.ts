@@ -5,6 +5,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestApiServer, type TestApiServer } from './harness.js';
+import { createServer } from 'node:net';
 import { etcdSkipReason, startEtcd, type EtcdServer } from '../storage/etcd-server.js';
 
 describe('health endpoints on a working server', () => {
@@ -78,5 +79,43 @@ describe('health endpoints when the store stops answering', { skip: etcdSkipReas
     assert.equal(condition?.type, 'Healthy');
     assert.equal(condition?.status, 'False');
     assert.ok(condition?.error, 'the condition says why');
+  });
+});
+
+/** A loopback port nothing listens on. */
+function closedPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+describe('component statuses of an etcd cluster with a member down', { skip: etcdSkipReason() }, () => {
+  let etcd: EtcdServer;
+  let api: TestApiServer;
+  before(async () => {
+    etcd = await startEtcd();
+    api = await startTestApiServer(`etcd://${etcd.endpoint},127.0.0.1:${await closedPort()}`);
+  });
+  after(async () => {
+    await api?.close();
+    await etcd?.stop();
+  });
+
+  it('lists each member as etcd-N, the one that answers healthy and the other not, while the store serves', async () => {
+    const list = await api.raw('GET', '/api/v1/componentstatuses');
+    assert.equal(list.status, 200, list.text);
+    const items = (list.json?.items ?? []) as { metadata: { name: string }; conditions: { status: string; error?: string }[] }[];
+    assert.deepEqual(items.map((i) => i.metadata.name), ['scheduler', 'controller-manager', 'etcd-0', 'etcd-1']);
+    const etcd0 = items.find((i) => i.metadata.name === 'etcd-0')!;
+    const etcd1 = items.find((i) => i.metadata.name === 'etcd-1')!;
+    assert.equal(etcd0.conditions[0]?.status, 'True');
+    assert.equal(etcd1.conditions[0]?.status, 'False');
+    assert.ok(etcd1.conditions[0]?.error);
+    assert.equal((await api.raw('GET', '/readyz')).text, 'ok');
   });
 });

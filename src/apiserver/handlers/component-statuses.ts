@@ -6,7 +6,7 @@ import { MethodNotAllowedError, NotFoundError } from '../../api/errors.js';
 import { parseFieldSelector } from '../../api/fields/index.js';
 import { parseLabelSelector } from '../../api/labels/index.js';
 import { componentStatusResource } from '../../api/resources.js';
-import { componentNames, componentStatusOf, isComponentName, type ComponentSources, type ComponentStatus } from '../component-statuses.js';
+import { componentNames, componentStatusOf, type ComponentSources, type ComponentStatus } from '../component-statuses.js';
 import type { RequestInfo } from '../http/request-info.js';
 import { negotiateOutput, sendJson } from '../http/respond.js';
 import { setWarnings } from './body-checks.js';
@@ -38,15 +38,15 @@ export async function handleComponentStatuses(r: ComponentStatusRequest): Promis
   setWarnings(res, [deprecation]);
   const tableOf = (statuses: ComponentStatus[]) => tableResponse({ semantics: r.semantics, query, versions: new VersionView(componentStatusResource, 'v1', componentStatusResource, 'v1') }, statuses, output);
   if (info.name !== undefined) {
-    if (!isComponentName(info.name)) throw new NotFoundError({ ...resourceRef, name: info.name });
     const status = await componentStatusOf(info.name, r.sources);
+    if (!status) throw new NotFoundError({ ...resourceRef, name: info.name });
     sendJson(res, 200, output.table ? tableOf([status]) : status);
     return;
   }
   // Components have no labels, and their one selectable field is their name.
   const labels = query.get('labelSelector') ? parseLabelSelector(query.get('labelSelector')!) : undefined;
   const fields = query.get('fieldSelector') ? parseFieldSelector(query.get('fieldSelector')!) : undefined;
-  const names = componentNames.filter((name) => (labels?.matches({}) ?? true) && (fields?.matches({ 'metadata.name': name }) ?? true));
-  const statuses = await Promise.all(names.map((name) => componentStatusOf(name, r.sources)));
+  const names = componentNames(r.sources.backend).filter((name) => (labels?.matches({}) ?? true) && (fields?.matches({ 'metadata.name': name }) ?? true));
+  const statuses = (await Promise.all(names.map((name) => componentStatusOf(name, r.sources)))).filter((s): s is ComponentStatus => s !== undefined);
   sendJson(res, 200, output.table ? tableOf(statuses) : { kind: 'ComponentStatusList', apiVersion: 'v1', metadata: {}, items: statuses.map(asItem) });
 }
