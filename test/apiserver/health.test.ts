@@ -5,8 +5,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestApiServer, type TestApiServer } from './harness.js';
-import { createServer } from 'node:net';
-import { etcdSkipReason, startEtcd, type EtcdServer } from '../storage/etcd-server.js';
+import { etcdSkipReason, freePort, startEtcd, type EtcdServer } from '../storage/etcd-server.js';
 
 describe('health endpoints on a working server', () => {
   let api: TestApiServer;
@@ -82,24 +81,12 @@ describe('health endpoints when the store stops answering', { skip: etcdSkipReas
   });
 });
 
-/** A loopback port nothing listens on. */
-function closedPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
-
 describe('component statuses of an etcd cluster with a member down', { skip: etcdSkipReason() }, () => {
   let etcd: EtcdServer;
   let api: TestApiServer;
   before(async () => {
     etcd = await startEtcd();
-    api = await startTestApiServer(`etcd://${etcd.endpoint},127.0.0.1:${await closedPort()}`);
+    api = await startTestApiServer(`etcd://${etcd.endpoint},127.0.0.1:${await freePort()}`);
   });
   after(async () => {
     await api?.close();

@@ -24,7 +24,8 @@ export function etcdSkipReason(): string | undefined {
   return etcdMissingMessage;
 }
 
-function freePort(): Promise<number> {
+/** A loopback port free now (nothing listens on it once this resolves). */
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);
