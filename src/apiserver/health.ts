@@ -41,6 +41,8 @@ export interface HealthSources {
   backend: Backend;
   /** Whether the watch caches are filled (readyz's informer-sync). */
   synced(): boolean;
+  /** Whether the server is shutting down (readyz's shutdown). */
+  shuttingDown(): boolean;
 }
 
 /** The checks of each path, in kube-apiserver's order. */
@@ -53,7 +55,13 @@ export function healthChecks(sources: HealthSources): Record<HealthPath, HealthC
       if (!sources.synced()) throw new Error('the watch caches are not filled yet');
     },
   };
-  return { healthz: [ping, etcd], livez: [ping, etcd], readyz: [ping, etcd, informerSync] };
+  const shutdown: HealthCheck = {
+    name: 'shutdown',
+    check: () => {
+      if (sources.shuttingDown()) throw new Error('process is shutting down');
+    },
+  };
+  return { healthz: [ping, etcd], livez: [ping, etcd], readyz: [ping, etcd, informerSync, shutdown] };
 }
 
 async function failure(check: HealthCheck): Promise<Error | undefined> {

@@ -92,6 +92,8 @@ export class ApiServer {
   /** The store of each group and plural, for readers that name no version. */
   private readonly byResource = new Map<string, GenericStore>();
   private ready = false;
+  /** beginShutdown was called: readyz's shutdown check fails. */
+  private shuttingDown = false;
   private readonly openapi = new OpenAPIService(() => this.resources);
   /** Connections handed over by the 'upgrade' event, still open. */
   private readonly upgraded = new Set<Duplex>();
@@ -132,7 +134,7 @@ export class ApiServer {
       this.resources.push(info);
     }
     this.resources.push(componentStatusResource);
-    this.healthChecks = healthChecks({ backend: opts.backend, synced: () => this.ready });
+    this.healthChecks = healthChecks({ backend: opts.backend, synced: () => this.ready, shuttingDown: () => this.shuttingDown });
     this.componentSources = {
       backend: opts.backend,
       lease: async (name) => (await this.storeFor('coordination.k8s.io', 'v1', 'leases')?.getCached('kube-system', name))?.object,
@@ -192,6 +194,11 @@ export class ApiServer {
     await new CustomResourceRegistry(this, crds, this.opts.backend).start();
     await Promise.all([...new Set(this.stores.values())].map((s) => s.cache.start()));
     this.ready = true;
+  }
+
+  /** From now on readyz fails (its shutdown check), as kube-apiserver's does once it is told to terminate. */
+  beginShutdown(): void {
+    this.shuttingDown = true;
   }
 
   stop(): void {

@@ -32,6 +32,8 @@ export interface RunningApiServer {
   kubeconfigPath: string;
   /** The key service account tokens are signed with (PEM), for the controller manager's legacy token Secrets. */
   serviceAccountKeyPem: string;
+  /** The shutdown has begun: /readyz fails its shutdown check from now on, while requests are still served. */
+  beginShutdown(): void;
   close(): Promise<void>;
 }
 
@@ -76,6 +78,7 @@ export async function startApiServer(opts: StartOptions): Promise<RunningApiServ
     url,
     kubeconfigPath,
     serviceAccountKeyPem: pki.serviceAccountKeyPem,
+    beginShutdown: () => api.beginShutdown(),
     async close() {
       api.stop();
       await front.stop();

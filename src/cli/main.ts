@@ -22,7 +22,8 @@ function serverCommand(name: 'server' | 'up', description: string): void {
     .option('--no-controllers', 'do not run the controllers here (run `nami controllers` elsewhere)')
     .option('--token-auth-file <file>', 'accept the bearer tokens of this CSV file (token,user,uid[,"group1,group2"] per line), as kube-apiserver does')
     .option('--disable-admission-plugins <names>', 'admission plugins to switch off, comma-separated (ServiceAccount)')
-    .option('--node-monitor-grace-period <seconds>', 'how long a node may go unheard before it is marked NotReady/Unknown', '40');
+    .option('--node-monitor-grace-period <seconds>', 'how long a node may go unheard before it is marked NotReady/Unknown', '40')
+    .option('--shutdown-delay-duration <seconds>', 'on SIGTERM, go on serving this long with /readyz failing (for load balancers to stop sending) before shutting down', '0');
   if (name === 'up')
     cmd
       .option('--runtime <runc|process|fake>', 'how this node runs pods (default: runc when root and runc are there, else process)')

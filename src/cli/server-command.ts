@@ -25,6 +25,8 @@ export interface ServerCommandOptions {
   disableAdmissionPlugins?: string;
   /** Seconds a node may go unheard before it is marked Unknown (40). */
   nodeMonitorGracePeriod?: string;
+  /** `--shutdown-delay-duration`: seconds to go on serving after SIGTERM, /readyz failing (0). */
+  shutdownDelayDuration?: string;
   /** `nami up`: also run this machine as a node. */
   agent?: boolean;
   /** `nami up --runtime`: runc, process or fake (default: runc when it can run here, else process). */
@@ -65,6 +67,7 @@ export async function runServer(opts: ServerCommandOptions): Promise<void> {
   } catch (err) {
     throw new Error(`cannot create the data directory ${dataDir} (${(err as Error).message}): give a writable one with --data-dir or NAMI_DATA_DIR`);
   }
+  const shutdownDelayMs = secondsFlag('--shutdown-delay-duration', opts.shutdownDelayDuration, true) ?? 0;
   const tokens = readTokens(opts.tokenAuthFile);
   const disableAdmissionPlugins = parseAdmissionPlugins(opts.disableAdmissionPlugins ?? '');
   const backend = await openBackend(opts.storage, dataDir);
@@ -82,8 +85,10 @@ export async function runServer(opts: ServerCommandOptions): Promise<void> {
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
-    process.stdout.write(`received ${signal}, shutting down\n`);
-    void (agent?.stop() ?? Promise.resolve())
+    process.stdout.write(`received ${signal}, shutting down${shutdownDelayMs > 0 ? ` in ${shutdownDelayMs / 1000}s (serving until then, /readyz failing)` : ''}\n`);
+    running.beginShutdown();
+    void new Promise((resolve) => setTimeout(resolve, shutdownDelayMs))
+      .then(() => agent?.stop())
       .then(() => components?.stop())
       .then(() => running.close())
       .then(() => backend.close())

@@ -21,13 +21,13 @@ describe('health endpoints on a working server', () => {
       assert.equal(r.text, 'ok');
       assert.equal(r.headers['x-content-type-options'], 'nosniff');
     }
-    assert.equal((await api.raw('GET', '/readyz?verbose')).text, '[+]ping ok\n[+]etcd ok\n[+]informer-sync ok\nreadyz check passed\n');
+    assert.equal((await api.raw('GET', '/readyz?verbose')).text, '[+]ping ok\n[+]etcd ok\n[+]informer-sync ok\n[+]shutdown ok\nreadyz check passed\n');
     assert.equal((await api.raw('GET', '/livez?verbose')).text, '[+]ping ok\n[+]etcd ok\nlivez check passed\n');
     assert.equal((await api.raw('GET', '/healthz?verbose')).text, '[+]ping ok\n[+]etcd ok\nhealthz check passed\n');
   });
 
   it('serves each check on its own path, and 404 for a check it does not have', async () => {
-    for (const path of ['/readyz/etcd', '/readyz/ping', '/readyz/informer-sync', '/livez/etcd', '/healthz/ping']) {
+    for (const path of ['/readyz/etcd', '/readyz/ping', '/readyz/informer-sync', '/readyz/shutdown', '/livez/etcd', '/healthz/ping']) {
       const r = await api.raw('GET', path);
       assert.equal(r.status, 200, path);
       assert.equal(r.text, 'ok');
@@ -39,7 +39,7 @@ describe('health endpoints on a working server', () => {
   it('skips the checks ?exclude names, and warns of names it has no check for', async () => {
     const r = await api.raw('GET', '/readyz?verbose&exclude=etcd&exclude=zeta&exclude=alpha');
     assert.equal(r.status, 200);
-    assert.equal(r.text, '[+]ping ok\n[+]etcd excluded: ok\n[+]informer-sync ok\nwarn: some health checks cannot be excluded: no matches for "alpha","zeta"\nreadyz check passed\n');
+    assert.equal(r.text, '[+]ping ok\n[+]etcd excluded: ok\n[+]informer-sync ok\n[+]shutdown ok\nwarn: some health checks cannot be excluded: no matches for "alpha","zeta"\nreadyz check passed\n');
   });
 });
 
@@ -66,7 +66,7 @@ describe('health endpoints when the store stops answering', { skip: etcdSkipReas
       api.raw('GET', '/api/v1/componentstatuses/etcd-0'),
     ]);
     assert.equal(readyz.status, 500);
-    assert.equal(readyz.text, '[+]ping ok\n[-]etcd failed: reason withheld\n[+]informer-sync ok\nreadyz check failed\n');
+    assert.equal(readyz.text, '[+]ping ok\n[-]etcd failed: reason withheld\n[+]informer-sync ok\n[+]shutdown ok\nreadyz check failed\n');
     assert.equal(livez.status, 500);
     assert.equal(livez.text, '[+]ping ok\n[-]etcd failed: reason withheld\nlivez check failed\n');
     assert.equal(own.status, 500);

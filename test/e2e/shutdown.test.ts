@@ -1,0 +1,48 @@
+// `nami server --shutdown-delay-duration`: after SIGTERM the server goes on
+// serving for that long with /readyz failing its shutdown check (so a load
+// balancer stops sending to it), then shuts down, as kube-apiserver does.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { KubectlRunner, kubectlOrSkip, namiBin, startNami, type RunningNami } from './harness.js';
+
+const { kubectl, skip } = kubectlOrSkip('1.33');
+
+describe('nami server --shutdown-delay-duration', { skip }, () => {
+  let nami: RunningNami;
+  let k: KubectlRunner;
+  before(async () => {
+    nami = await startNami(['--no-scheduler', '--no-controllers', '--shutdown-delay-duration', '3']);
+    k = new KubectlRunner(kubectl!, nami.kubeconfig);
+  });
+  after(async () => {
+    k?.cleanup();
+    await nami?.stop();
+  });
+
+  test('serves with /readyz failing after SIGTERM, then exits', async () => {
+    assert.match(await k.ok(['get', '--raw', '/readyz?verbose']), /\[\+\]shutdown ok\n/);
+    const exited = new Promise<number | null>((resolve) => nami.process.once('exit', (code) => resolve(code)));
+    nami.process.kill('SIGTERM');
+    const readyz = await k.run(['get', '--raw', '/readyz']);
+    assert.notEqual(readyz.code, 0);
+    assert.match(readyz.stderr, /\[-\]shutdown failed: reason withheld/);
+    assert.equal((await k.run(['get', '--raw', '/livez'])).stdout, 'ok');
+    assert.match(await k.ok(['get', 'namespaces']), /kube-system/);
+    assert.equal(await exited, 0);
+  });
+});
+
+test('--shutdown-delay-duration that is not a number of seconds stops nami server at once', () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'nami-e2e-shutdown-'));
+  try {
+    const r = spawnSync(process.execPath, [namiBin, 'server', '--data-dir', dataDir, '--listen', '127.0.0.1:0', '--shutdown-delay-duration', 'soon'], { encoding: 'utf8', timeout: 30_000 });
+    assert.notEqual(r.status, 0);
+    assert.match(r.stderr, /--shutdown-delay-duration must be a number of seconds \(for example 40 or 40s\), got "soon"/);
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});
