@@ -152,7 +152,7 @@ export async function runApiBench(opts: { pods?: number } = {}): Promise<void> {
   await etcd?.stop();
   const writes = await runWrkWrites(concurrency);
   console.log('\n== Aims ==');
-  for (const line of aimRows({ ...aims, createP99Ms: writes?.createP99, patchP99Ms: writes?.patchP99 })) console.log(line);
+  for (const line of aimRows({ ...aims, createP99Ms: writes?.createP99, patchP99Ms: writes?.patchP99, createCpuUs: writes?.createCpuUs, patchCpuUs: writes?.patchCpuUs })) console.log(line);
 }
 
 /**
@@ -162,7 +162,7 @@ export async function runApiBench(opts: { pods?: number } = {}): Promise<void> {
  * patches. The rounds are printed one by one (their spread is the machine's
  * noise), then their medians.
  */
-async function runWrkWrites(connections: number, rounds = 3, seconds = 4): Promise<{ createP99: number; patchP99: number } | undefined> {
+async function runWrkWrites(connections: number, rounds = 3, seconds = 4): Promise<{ createP99: number; patchP99: number; createCpuUs: number; patchCpuUs: number } | undefined> {
   console.log(`\n== API server writes from wrk (${connections} connections; ${rounds} rounds on fresh servers, ${seconds} s each) ==`);
   const wrk = findWrk();
   if (!wrk) {
@@ -195,7 +195,12 @@ async function runWrkWrites(connections: number, rounds = 3, seconds = 4): Promi
     );
     return p99;
   };
-  return { createP99: summary('create pod', creates), patchP99: summary('label patch', patches) };
+  return {
+    createP99: summary('create pod', creates),
+    patchP99: summary('label patch', patches),
+    createCpuUs: median(creates.map((f) => f.cpuUs)),
+    patchCpuUs: median(patches.map((f) => f.cpuUs)),
+  };
 }
 
 async function wrkRound(wrk: string, tokenFile: string, token: string, connections: number, seconds: number): Promise<[WrkFigures, WrkFigures]> {

@@ -27,3 +27,9 @@ test('a figure the run could not measure is said to be missing, with why', () =>
   assert.match(line(rows, 'label patch p99'), /not measured \(no wrk\)$/);
   assert.ok(!rows.some((r) => /MISSED/.test(r)), rows.join('\n'));
 });
+
+test('the p99 aims carry the server CPU a write of their rounds, when it was measured', () => {
+  const rows = aimRows({ createP99Ms: 13.91, patchP99Ms: 19.98, createCpuUs: 114.4, patchCpuUs: 140 });
+  assert.match(line(rows, 'create p99'), /13\.91 ms\s+met\s+\(server CPU 114 µs a write\)$/);
+  assert.match(line(rows, 'label patch p99'), /19\.98 ms\s+met\s+\(server CPU 140 µs a write\)$/);
+});
