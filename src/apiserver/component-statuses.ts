@@ -9,8 +9,8 @@
 // request; a store of Nami's own (sqlite, memory) is etcd-0, as /readyz
 // calls it, healthy while it answers a read.
 import type { KubeObject } from '../api/object.js';
-import type { Backend } from '../storage/backend.js';
-import { checkStorage, withTimeout } from './health.js';
+import type { Backend, StorageServer } from '../storage/backend.js';
+import { failureOf, withTimeout } from './health.js';
 
 export interface ComponentCondition {
   type: 'Healthy';
@@ -53,14 +53,15 @@ export function leaseCondition(leaseName: string, lease: KubeObject | undefined,
   return { type: 'Healthy', status: 'True', message: 'ok' };
 }
 
-/** A store's (or one of its servers') condition: healthy when `check` resolves. */
-export async function storageCondition(check: () => Promise<void>): Promise<ComponentCondition> {
-  try {
-    await check();
-    return { type: 'Healthy', status: 'True', message: 'ok' };
-  } catch (err) {
-    return { type: 'Healthy', status: 'False', error: (err as Error).message };
-  }
+/** A store server's condition: healthy when its check answers in time (the etcd health check's limit). */
+async function serverCondition(server: StorageServer): Promise<ComponentCondition> {
+  const err = await failureOf(() => withTimeout(server.check()));
+  return err ? { type: 'Healthy', status: 'False', error: err.message } : { type: 'Healthy', status: 'True', message: 'ok' };
+}
+
+/** The store's servers: an etcd cluster's members, or the store itself when it is this process's own (checked by a read). */
+function storageServers(backend: Backend): StorageServer[] {
+  return backend.servers?.() ?? [{ endpoint: backend.name, check: async () => void (await backend.currentRevision()) }];
 }
 
 export interface ComponentSources {
@@ -76,8 +77,7 @@ export interface ComponentSources {
  * server of the store (one, etcd-0, for a store of this process's own).
  */
 export function componentNames(backend: Backend): string[] {
-  const servers = backend.servers?.() ?? [undefined];
-  return ['scheduler', 'controller-manager', ...servers.map((_, i) => `etcd-${i}`)];
+  return ['scheduler', 'controller-manager', ...storageServers(backend).map((_, i) => `etcd-${i}`)];
 }
 
 /** One component's status; undefined when there is no component of that name. */
@@ -86,8 +86,6 @@ export async function componentStatusOf(name: string, sources: ComponentSources)
   if (lease) return componentStatus(name, leaseCondition(lease, await sources.lease(lease), (sources.now ?? Date.now)()));
   const index = /^etcd-(0|[1-9][0-9]*)$/.exec(name)?.[1];
   if (index === undefined) return undefined;
-  const servers = sources.backend.servers?.();
-  if (!servers) return Number(index) === 0 ? componentStatus(name, await storageCondition(() => checkStorage(sources.backend))) : undefined;
-  const server = servers[Number(index)];
-  return server ? componentStatus(name, await storageCondition(() => withTimeout(server.check()))) : undefined;
+  const server = storageServers(sources.backend)[Number(index)];
+  return server ? componentStatus(name, await serverCondition(server)) : undefined;
 }

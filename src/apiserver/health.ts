@@ -64,13 +64,18 @@ export function healthChecks(sources: HealthSources): Record<HealthPath, HealthC
   return { healthz: [ping, etcd], livez: [ping, etcd], readyz: [ping, etcd, informerSync, shutdown] };
 }
 
-async function failure(check: HealthCheck): Promise<Error | undefined> {
+/** What `run` threw or rejected with; undefined when it passed. */
+export async function failureOf(run: () => void | Promise<void>): Promise<Error | undefined> {
   try {
-    await check.check();
+    await run();
     return undefined;
   } catch (err) {
     return err instanceof Error ? err : new Error(String(err));
   }
+}
+
+function failure(check: HealthCheck): Promise<Error | undefined> {
+  return failureOf(() => check.check());
 }
 
 /**
