@@ -17,7 +17,7 @@ import type { KubeletClientConfig } from './handlers/pod-log.js';
 import { connectSubresources, proxyPodConnect } from './handlers/pod-connect.js';
 import { VersionView } from './handlers/versions.js';
 import type { Semantics } from './handlers/semantics.js';
-import { parseRequestInfo } from './http/request-info.js';
+import { parseRequestInfo, type RequestInfo } from './http/request-info.js';
 import { sendError, sendJson } from './http/respond.js';
 import { strategyFor } from './registry/kinds.js';
 import { GenericStore, type WritePipeline } from './registry/store.js';
@@ -31,6 +31,9 @@ import { authenticateRequest, ServiceAccountTokens, signingKeyFromPem, type Auth
 export { kubernetesVersion } from './version.js';
 
 export type { User } from './authn/index.js';
+
+/** How a resource without a store answers a request (the request's resource info, query and user). */
+type UnstoredHandler = (req: IncomingMessage, res: ServerResponse, info: RequestInfo, query: URLSearchParams, user: User) => Promise<void>;
 
 export interface ApiServerOptions {
   backend: Backend;
@@ -98,8 +101,8 @@ export class ApiServer {
   /** Connections handed over by the 'upgrade' event, still open. */
   private readonly upgraded = new Set<Duplex>();
 
-  /** The review resources (created, never stored) by group/version/plural. */
-  private readonly reviews = new Map<string, ResourceInfo>();
+  /** Cluster-scoped resources answered without a store (the reviews, componentstatuses), by group/version/plural. */
+  private readonly unstored = new Map<string, UnstoredHandler>();
 
   /** Who may send requests: client certificates, the token file's tokens, service account tokens. */
   private readonly authenticators: Authenticators;
@@ -130,15 +133,22 @@ export class ApiServer {
     this.authenticators = { ...(opts.tokens ? { tokens: opts.tokens } : {}), ...(opts.anonymousAs ? { anonymousAs: opts.anonymousAs } : {}), ...(this.serviceAccountTokens ? { serviceAccounts: this.serviceAccountTokens } : {}) };
     for (const info of builtinResources) this.register(info);
     for (const info of reviewResources) {
-      for (const v of info.versions) this.reviews.set(this.storeKey(info.group, v, info.plural), info);
-      this.resources.push(info);
+      this.serveUnstored(info, (req, res, request, query, user) =>
+        handleReview({ req, res, info: request, query, semantics: this.opts.semantics, versions: { info, version: request.version }, user, authenticators: this.authenticators }),
+      );
     }
-    this.resources.push(componentStatusResource);
+    this.serveUnstored(componentStatusResource, (req, res, request, query) => handleComponentStatuses({ req, res, info: request, query, semantics: this.opts.semantics, sources: this.componentSources }));
     this.healthChecks = healthChecks({ backend: opts.backend, synced: () => this.ready, shuttingDown: () => this.shuttingDown });
     this.componentSources = {
       backend: opts.backend,
       lease: async (name) => (await this.storeFor('coordination.k8s.io', 'v1', 'leases')?.getCached('kube-system', name))?.object,
     };
+  }
+
+  /** Serves a resource that has no store, by `handle`, at each of its versions. */
+  private serveUnstored(info: ResourceInfo, handle: UnstoredHandler): void {
+    for (const v of info.versions) this.unstored.set(this.storeKey(info.group, v, info.plural), handle);
+    this.resources.push(info);
   }
 
   private storeKey(group: string, version: string, plural: string): string {
@@ -266,11 +276,8 @@ export class ApiServer {
     }
     const info = parseRequestInfo(req.method ?? 'GET', path, query);
     if (!info.isResourceRequest || !info.resource) throw new NotFoundError({ group: '', resource: '' }, 'the server could not find the requested resource');
-    const review = info.namespace === undefined ? this.reviews.get(this.storeKey(info.group, info.version, info.resource)) : undefined;
-    if (review) return handleReview({ req, res, info, query, semantics: this.opts.semantics, versions: { info: review, version: info.version }, user, authenticators: this.authenticators });
-    if (info.group === '' && info.version === 'v1' && info.resource === componentStatusResource.plural && info.namespace === undefined && !info.subresource) {
-      return handleComponentStatuses({ req, res, info, query, semantics: this.opts.semantics, sources: this.componentSources });
-    }
+    const unstored = info.namespace === undefined ? this.unstored.get(this.storeKey(info.group, info.version, info.resource)) : undefined;
+    if (unstored) return unstored(req, res, info, query, user);
     const store = this.storeFor(info.group, info.version, info.resource);
     if (!store) throw new NotFoundError({ group: info.group, resource: info.resource }, 'the server could not find the requested resource');
     await handleResource({ req, res, info, query, store, semantics: this.opts.semantics, storeFor: (g, v, p) => this.storeFor(g, v, p), versions: new VersionView(this.infos.get(this.storeKey(info.group, info.version, info.resource)) ?? store.info, info.version, store.info, store.version), kubeletClient: this.opts.kubeletClient, serviceAccountTokens: this.serviceAccountTokens });

@@ -33,6 +33,8 @@ function asItem({ kind: _kind, apiVersion: _apiVersion, ...item }: ComponentStat
 
 export async function handleComponentStatuses(r: ComponentStatusRequest): Promise<void> {
   const { req, res, info, query } = r;
+  // ComponentStatus has no subresources: such a path names nothing here.
+  if (info.subresource) throw new NotFoundError(resourceRef, 'the server could not find the requested resource');
   if (info.verb !== 'get' && info.verb !== 'list') throw new MethodNotAllowedError(info.verb, { ...resourceRef, ...(info.name ? { name: info.name } : {}) });
   const output = negotiateOutput(req);
   setWarnings(res, [deprecation]);
