@@ -3,7 +3,7 @@
 // active pods go first.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { backoffDuration, nextBackoffRecord, remainingBackoff } from '../../src/controllers/job/backoff.js';
+import { backoffDuration, nextBackoffRecord, podFinishedTime, remainingBackoff } from '../../src/controllers/job/backoff.js';
 import { activePodsForRemoval, isPodFailed, pastBackoffLimitOnFailure, type Job } from '../../src/controllers/job/controller.js';
 import { completionIndexOf, firstPendingIndexes, formatIndexes, generateNameWithIndex, parseIndexes } from '../../src/controllers/job/indexes.js';
 import { matchPodFailurePolicy, type PodFailurePolicy } from '../../src/controllers/job/pod-failure-policy.js';
@@ -48,6 +48,19 @@ test('a success resets the failure count; failures after the last success still 
   assert.deepEqual(r, { failuresAfterLastSuccess: 1, lastFailureTime: t0 + 7000 });
   r = nextBackoffRecord(r, [finishedPod('g', 'Succeeded', t0 + 8000)], []);
   assert.deepEqual(r, { failuresAfterLastSuccess: 0 });
+});
+
+test('a pod deleted before it finished (an eviction) failed when its deletion was asked for, not when its grace period ends', () => {
+  // The API server sets deletionTimestamp to the request's time plus the grace period.
+  const evicted: Pod = {
+    metadata: { name: 'e', namespace: 'ns', uid: 'e', creationTimestamp: iso(t0 - 60_000), deletionTimestamp: iso(t0 + 30_000), deletionGracePeriodSeconds: 30 },
+    status: { phase: 'Running' },
+  };
+  assert.equal(podFinishedTime(evicted), t0);
+  const record = nextBackoffRecord(undefined, [], [evicted]);
+  assert.equal(remainingBackoff(record, t0 + 10_000, 10_000, 360_000), 0, 'the replacement is due 10 s after the eviction');
+  const forced: Pod = { ...evicted, metadata: { ...evicted.metadata, deletionTimestamp: iso(t0), deletionGracePeriodSeconds: 0 } };
+  assert.equal(podFinishedTime(forced), t0);
 });
 
 test('podFailurePolicy: the first matching rule decides, with Kubernetes\' messages', () => {

@@ -39,7 +39,11 @@ function parseMs(t: string | null | undefined): number | undefined {
   return Number.isNaN(ms) ? undefined : ms;
 }
 
-/** getFinishedTime: the last container's finish, else when Ready went False, else the deletion time, else creation. */
+/**
+ * getFinishedTime: the last container's finish, else when Ready went False,
+ * else when the deletion was asked for (the deletion timestamp less the grace
+ * period it gives), else creation.
+ */
 export function podFinishedTime(pod: Pod): number {
   let latest: number | undefined;
   for (const s of [...(pod.status?.containerStatuses ?? []), ...(pod.status?.initContainerStatuses ?? [])]) {
@@ -52,7 +56,9 @@ export function podFinishedTime(pod: Pod): number {
     const t = parseMs(ready.lastTransitionTime);
     if (t !== undefined) return t;
   }
-  return parseMs(pod.metadata.deletionTimestamp) ?? parseMs(pod.metadata.creationTimestamp) ?? 0;
+  const deletion = parseMs(pod.metadata.deletionTimestamp);
+  if (deletion !== undefined) return deletion - (pod.metadata.deletionGracePeriodSeconds ?? 0) * 1000;
+  return parseMs(pod.metadata.creationTimestamp) ?? 0;
 }
 
 /** newBackoffRecord: the record after the pods that newly succeeded or failed. */
