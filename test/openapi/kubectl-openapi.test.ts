@@ -138,6 +138,12 @@ for (const kubectl of found) {
       assert.match(r.stdout, /Number of port to expose on the pod's IP address\./);
     });
 
+    it('explains an int-or-string field by what the field means, not only by its type', async () => {
+      const r = await runKubectl(kubectl.path, clientValidating.url, ['explain', 'deployment.spec.strategy.rollingUpdate.maxSurge']);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout.replace(/\s+/g, ' '), /The maximum number of pods that can be scheduled above the desired number of pods\./);
+    });
+
     it('explains a Pod field added after Kubernetes 1.14 (spec.topologySpreadConstraints)', async () => {
       const r = await runKubectl(kubectl.path, clientValidating.url, ['explain', 'pod.spec.topologySpreadConstraints.whenUnsatisfiable']);
       assert.equal(r.code, 0, r.stderr);

@@ -123,6 +123,19 @@ describe('built-in definitions', () => {
     assert.equal(prop('io.k8s.api.core.v1.ResourceRequirements', 'limits').additionalProperties && (prop('io.k8s.api.core.v1.ResourceRequirements', 'limits').additionalProperties as Schema).$ref, '#/definitions/io.k8s.apimachinery.pkg.api.resource.Quantity');
     assert.equal(prop('io.k8s.api.coordination.v1.LeaseSpec', 'renewTime').$ref, '#/definitions/io.k8s.apimachinery.pkg.apis.meta.v1.MicroTime');
   });
+
+  it('describe a field of a shared type (int-or-string, micro time) by its own meaning, as Kubernetes does', () => {
+    // kubectl explain prints the field's description and then the type's: a field that only repeats its type's says nothing.
+    const typeOnly = ['io.k8s.apimachinery.pkg.util.intstr.IntOrString', 'io.k8s.apimachinery.pkg.apis.meta.v1.MicroTime'].map((n) => defs[n]?.description);
+    const repeating: string[] = [];
+    for (const [name, def] of Object.entries(defs)) {
+      for (const [field, schema] of Object.entries(def.properties ?? {})) {
+        if (schema.description !== undefined && typeOnly.includes(schema.description)) repeating.push(`${name}.${field}`);
+      }
+    }
+    assert.deepEqual(repeating, []);
+    assert.match(prop('io.k8s.api.core.v1.ServicePort', 'targetPort').description ?? '', /^Number or name of the port to access on the pods targeted by the service\./);
+  });
 });
 
 describe('schemaAt', () => {
