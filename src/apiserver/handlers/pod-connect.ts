@@ -6,6 +6,7 @@
 // TLS with its kubelet client certificate, and copies raw bytes both ways
 // from then on: the agent's answer (101, or its error) goes to the client as
 // it is. The API server does not take part in the streaming protocols.
+import { queryFlag } from '../http/request-info.js';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -26,15 +27,13 @@ export interface PodConnectRequest {
   storeFor(group: string, version: string, plural: string): GenericStore | undefined;
 }
 
-const truthy = (v: string | null) => v === 'true' || v === '1';
-
 /** The agent path and query for exec and attach (the kubelet's input/output/error/tty = "1" parameters). */
 function remoteCommandPath(kind: 'exec' | 'attach', namespace: string, name: string, container: string, q: URLSearchParams): string {
   const params = new URLSearchParams();
-  const stdin = truthy(q.get('stdin'));
-  const stdout = truthy(q.get('stdout'));
-  const stderr = truthy(q.get('stderr'));
-  const tty = truthy(q.get('tty'));
+  const stdin = queryFlag(q, 'stdin');
+  const stdout = queryFlag(q, 'stdout');
+  const stderr = queryFlag(q, 'stderr');
+  const tty = queryFlag(q, 'tty');
   if (!stdin && !stdout && !stderr) throw new BadRequestError('you must specify at least 1 of stdin, stdout, stderr');
   if (stdin) params.append('input', '1');
   if (stdout) params.append('output', '1');

@@ -4,6 +4,7 @@
 // certificate and streaming the answer (chunked, for follow). The agent's
 // serving certificate is not verified, as kube-apiserver's default without
 // --kubelet-certificate-authority.
+import { queryFlag } from '../http/request-info.js';
 import { request as httpsRequest } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ApiError, BadRequestError, InternalError, MethodNotAllowedError, type StatusReason } from '../../api/errors.js';
@@ -83,12 +84,12 @@ export async function handlePodLog(r: ResourceRequest, kubelet: KubeletClientCon
   checkParams(query);
   const container = containerFor(pod, podName, query.get('container'));
   podNodeName(pod, podName);
-  const previous = query.get('previous') === 'true';
+  const previous = queryFlag(query, 'previous');
   checkContainerState(pod, podName, container, previous);
   const { host, port } = await podAgentLocation(pod, podName, r.storeFor);
 
   const params = new URLSearchParams();
-  for (const name of ['follow', 'previous', 'timestamps']) if (query.get(name) === 'true') params.set(name, 'true');
+  for (const name of ['follow', 'previous', 'timestamps']) if (queryFlag(query, name)) params.set(name, 'true');
   for (const name of ['tailLines', 'limitBytes', 'sinceSeconds', 'sinceTime']) {
     const v = query.get(name);
     if (v) params.set(name, v);

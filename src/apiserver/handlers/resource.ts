@@ -7,7 +7,7 @@ import { GoDecodeError } from '../../api/schema/go-decode.js';
 import { loadDefinitions } from '../../api/schema/index.js';
 import { checkGoTypes } from '../../api/schema/unknown-fields.js';
 import { decodeDocument, decodeObjectBody, mediaType, readBody } from '../http/body.js';
-import type { RequestInfo } from '../http/request-info.js';
+import { queryFlag, type RequestInfo } from '../http/request-info.js';
 import { negotiateOutput, sendJson, sendJsonParts, type AcceptedOutput } from '../http/respond.js';
 import type { DeleteOptions, GenericStore, ObjectFilter, WriteOptions, WrittenObject } from '../registry/store.js';
 import { scaleFromObject, applyScaleToObject } from './scale.js';
@@ -241,7 +241,7 @@ async function handlePatch(r: ResourceRequest): Promise<void> {
   if (type === 'apply') {
     const manager = r.query.get('fieldManager');
     if (!manager) throw new BadRequestError('PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch');
-    const force = r.query.get('force') === 'true';
+    const force = queryFlag(r.query, 'force');
     const applied = requireObject(patchDoc);
     checkTypeMeta(applied, r.versions.apiVersion, store.info.kind);
     checkNamespace(applied, info.namespace, store);

@@ -3,6 +3,7 @@
 // timeouts and back-pressure.
 import type { KubeObject } from '../../api/object.js';
 import { negotiateOutput } from '../http/respond.js';
+import { queryFlag } from '../http/request-info.js';
 import { parseResourceVersion, selects } from '../registry/store.js';
 import type { CacheEvent, CachedObject } from '../watch-cache.js';
 import { includeObject, partialMetadata, tableResponse } from './output.js';
@@ -23,15 +24,15 @@ export async function serveWatch(r: ResourceRequest): Promise<void> {
   const keySuffix = nameFilter === undefined ? undefined : nameFilter.includes('/') ? null : '/' + nameFilter;
   const matches = (item: CachedObject) => keySuffix !== null && (keySuffix === undefined || item.key.endsWith(keySuffix)) && (filter === undefined || selects(filter, item));
   const rvParam = query.get('resourceVersion') ?? '';
-  const sendInitial = query.get('sendInitialEvents');
+  const sendInitial = queryFlag(query, 'sendInitialEvents');
   validateWatchOptions(query);
-  const bookmarks = query.get('allowWatchBookmarks') === 'true';
+  const bookmarks = queryFlag(query, 'allowWatchBookmarks');
   const timeoutSeconds = int64Param(query, 'timeoutSeconds');
   // A timer holds at most 2^31-1 ms (about 24 days); a longer one would fire at once.
   const timeoutMs = Math.min(timeoutSeconds ? timeoutSeconds * 1000 : (1800 + Math.floor(Math.random() * 1800)) * 1000, 2 ** 31 - 1);
 
   // rv unset or "0" (or sendInitialEvents): synthetic ADDED events for what exists now, then changes.
-  const initial = rvParam === '' || rvParam === '0' || sendInitial === 'true';
+  const initial = rvParam === '' || rvParam === '0' || sendInitial;
   const fromRevision = initial ? undefined : parseResourceVersion(rvParam);
 
   if (output.table) includeObject(query); // a bad value is refused before the stream starts
@@ -112,7 +113,7 @@ export async function serveWatch(r: ResourceRequest): Promise<void> {
   for (const item of started.snapshot) {
     if (matches(item)) write(output.table || output.metadataOnly ? encode('ADDED', item.view()) : `{"type":"ADDED","object":${r.versions.json(item)}}\n`);
   }
-  if (sendInitial === 'true' && bookmarks) write(bookmark(r.versions.apiVersion, store.info.kind, started.startRevision, true));
+  if (sendInitial && bookmarks) write(bookmark(r.versions.apiVersion, store.info.kind, started.startRevision, true));
   const held = pending;
   pending = undefined;
   for (const ev of held) onEvent(ev);

@@ -35,6 +35,19 @@ function pathSegments(path: string): string[] {
   return parts;
 }
 
+/**
+ * A boolean query parameter as kube-apiserver reads one into its options
+ * (runtime.Convert_Slice_string_To_bool): absent, "false" and "0" (in any
+ * case) are false; anything else, "True" and an empty value included, is
+ * true. Python's client sends watch=True.
+ */
+export function queryFlag(query: URLSearchParams, name: string): boolean {
+  const value = query.get(name);
+  if (value === null) return false;
+  const lower = value.toLowerCase();
+  return lower !== 'false' && lower !== '0';
+}
+
 export function parseRequestInfo(method: string, path: string, query: URLSearchParams): RequestInfo {
   const parts = pathSegments(path);
   const info: RequestInfo = { isResourceRequest: false, path, group: '', version: '', verb: method.toLowerCase(), rest: [] };
@@ -86,8 +99,7 @@ export function parseRequestInfo(method: string, path: string, query: URLSearchP
   }
   if (info.resource === 'namespaces') info.namespace = undefined;
   const method_ = method.toUpperCase();
-  const watchParam = query.get('watch');
-  const isWatch = legacyWatch || watchParam === 'true' || watchParam === '1';
+  const isWatch = legacyWatch || queryFlag(query, 'watch');
   switch (method_) {
     case 'GET':
     case 'HEAD':
