@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { KubeObject, ManagedFieldsEntry } from '../../src/api/object.js';
-import { FieldSet, fieldManagerFromUserAgent, typeInfoFor, updateManagedFields } from '../../src/api/apply/index.js';
+import { FieldSet, fieldManagerFromUserAgent, managedFieldsChangedBy, typeInfoFor, updateManagedFields } from '../../src/api/apply/index.js';
 import { definitions, deploymentType } from './definitions-fixture.js';
 
 const t0 = new Date('2024-05-01T10:00:00Z');
@@ -286,4 +286,18 @@ test('a request without fieldManager is managed under its user agent\'s name', (
   assert.equal(fieldManagerFromUserAgent('kube-controller-manager/v1.33.0 (linux/amd64) kubernetes/abcdef/deployment-controller'), 'kube-controller-manager');
   assert.equal(fieldManagerFromUserAgent('a\u0000b'), 'ab');
   assert.equal(fieldManagerFromUserAgent('x'.repeat(200)).length, 128);
+});
+
+test('a write that changes only the ownership records counts as a change; one that only moves their times does not', () => {
+  const stored: ManagedFieldsEntry[] = [
+    { manager: 'kubectl-client-side-apply', operation: 'Update', apiVersion: 'apps/v1', time: '2024-05-01T10:00:00Z', fieldsType: 'FieldsV1', fieldsV1: { 'f:spec': { 'f:replicas': {} } } },
+    { manager: 'kubectl', operation: 'Apply', apiVersion: 'apps/v1', time: '2024-05-01T10:00:00Z', fieldsType: 'FieldsV1', fieldsV1: { 'f:spec': { 'f:paused': {} } } },
+  ];
+  // What kubectl apply --server-side sends to take over client-side apply's fields.
+  const moved: ManagedFieldsEntry[] = [{ ...stored[1]!, fieldsV1: { 'f:spec': { 'f:paused': {}, 'f:replicas': {} } } }];
+  assert.equal(managedFieldsChangedBy(moved, stored), true);
+  assert.equal(managedFieldsChangedBy(stored.map((e) => ({ ...e, time: '2024-05-01T11:00:00Z' })), stored), false);
+  assert.equal(managedFieldsChangedBy(undefined, stored), false, 'left out: the stored ones are kept');
+  assert.equal(managedFieldsChangedBy([{}], stored), true, 'a reset of stored records');
+  assert.equal(managedFieldsChangedBy([], undefined), false, 'a reset of none');
 });

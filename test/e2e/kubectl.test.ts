@@ -82,6 +82,20 @@ for (const version of versions) {
       assert.ok(obj.metadata.managedFields.some((m) => m.manager === 'beta'));
     });
 
+    if (version !== '1.20') {
+      test('apply --server-side over client-side apply takes over its fields: a field later left out of the manifest is removed', async () => {
+        const withEnv = JSON.parse(deployment('moved')) as { spec: { template: { spec: { containers: { env?: unknown[] }[] } } } };
+        withEnv.spec.template.spec.containers[0]!.env = [{ name: 'MODE', value: 'csa' }];
+        await k.ok(['apply', '-n', ns, '-f', k.writeFile('moved.json', JSON.stringify(withEnv))]);
+        // kubectl moves kubectl-client-side-apply's fields to its own Apply entry by a JSON patch of managedFields alone.
+        await k.ok(['apply', '--server-side', '-n', ns, '-f', k.writeFile('moved.json', JSON.stringify(withEnv))]);
+        const managers = JSON.parse(await k.ok(['get', '-n', ns, 'deploy', 'moved', '-o', 'json', '--show-managed-fields'])) as { metadata: { managedFields: { manager: string; operation: string }[] } };
+        assert.deepEqual(managers.metadata.managedFields.filter((m) => m.manager.startsWith('kubectl')).map((m) => `${m.manager}/${m.operation}`).sort(), ['kubectl-last-applied/Apply', 'kubectl/Apply']);
+        await k.ok(['apply', '--server-side', '-n', ns, '-f', k.writeFile('moved.json', deployment('moved'))]);
+        assert.equal(await k.ok(['get', '-n', ns, 'deploy', 'moved', '-o', 'jsonpath={.spec.template.spec.containers[0].env}']), '');
+      });
+    }
+
     test('create from a generator and from a file', async () => {
       assert.match(await k.ok(['create', 'configmap', 'settings', '-n', ns, '--from-literal=color=blue']), /configmap\/settings created/);
       const cm = JSON.parse(await k.ok(['get', 'cm', 'settings', '-n', ns, '-o', 'json'])) as { data: Record<string, string> };

@@ -218,6 +218,27 @@ function isManagedFieldsReset(entries: unknown): boolean {
   return entries.length === 1 && isPlainObject(only) && Object.values(only).every((v) => v === undefined || v === null || v === '');
 }
 
+/**
+ * Whether a write's managedFields change the stored ones themselves (kubectl
+ * apply --server-side moving client-side apply's fields to its own entry
+ * does only that): sent, and other than the stored records beyond their
+ * times. Such a write is stored even when nothing else changed, as
+ * kube-apiserver stores any write whose encoding differs.
+ */
+export function managedFieldsChangedBy(sent: unknown, stored: unknown): boolean {
+  if (!Array.isArray(sent)) return false;
+  const storedEntries = Array.isArray(stored) ? stored : [];
+  if (isManagedFieldsReset(sent)) return storedEntries.length > 0;
+  if (sent.length !== storedEntries.length) return true;
+  return sent.some((entry, i) => JSON.stringify(withoutTime(entry)) !== JSON.stringify(withoutTime(storedEntries[i])));
+}
+
+function withoutTime(entry: unknown): unknown {
+  if (!isPlainObject(entry)) return entry;
+  const { time: _time, ...rest } = entry;
+  return rest;
+}
+
 type Decoder = (entries: unknown) => Managed;
 
 function decodeOrEmpty(entries: unknown, decode: Decoder = decodeManagedFields): Managed {

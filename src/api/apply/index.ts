@@ -1,6 +1,6 @@
 // Server-side apply and managedFields: pure functions on JSON objects, after
 // sigs.k8s.io/structured-merge-diff and k8s.io/apiserver's fieldmanager.
-export { updateManagedFields, updatedManagedFields, serverSideApply, fieldManagerFromUserAgent, LAST_APPLIED_ANNOTATION } from './field-manager.js';
+export { updateManagedFields, updatedManagedFields, managedFieldsChangedBy, serverSideApply, fieldManagerFromUserAgent, LAST_APPLIED_ANNOTATION } from './field-manager.js';
 export type { ApplyOptions, ApplyResult, FieldManagerOptions } from './field-manager.js';
 export { typeInfoFor } from './type-info.js';
 export type { TypeInfo, TypeInfoOptions, TypeNode, ListType, MapType, ScalarType, DeducedType } from './type-info.js';

@@ -19,6 +19,7 @@ import { cloneJson, withoutResourceVersion, type KubeObject } from '../../api/ob
 import type { ResourceInfo } from '../../api/resources.js';
 import { decodeStored, TooOldResourceVersionError, WatchCache, withResourceVersion, type CachedObject, type CacheWatcher } from '../watch-cache.js';
 import type { Strategy, StrategyContext } from './strategy.js';
+import { managedFieldsChangedBy } from '../../api/apply/index.js';
 import { storedJson } from './stored-json.js';
 
 /** What label and field selectors read of an object. */
@@ -426,7 +427,7 @@ export class GenericStore {
       const obj = this.prepareUpdate(next, current, opts);
       // What may share parts with the cache is copied before it leaves the store.
       const own = cached ? cloneJson : <T>(o: T) => o;
-      if (sameStoredContent(obj, current)) {
+      if (sameStoredContent(obj, current) && !managedFieldsChangedBy(obj.metadata.managedFields, current.metadata.managedFields)) {
         // Nothing to write, unless the cached state was stale: then look again in storage.
         if (fromStorage) return { object: current, created: false };
         fromStorage = true;
