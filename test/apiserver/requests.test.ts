@@ -358,7 +358,28 @@ describe('subresources', () => {
     assert.equal((await api.raw('GET', `${pods}/graceful`)).status, 200, 'the pod stays until its node confirms or the grace is cut');
     const now = await api.raw('DELETE', `${pods}/graceful?gracePeriodSeconds=0`);
     assert.equal(now.status, 200, now.text);
+    assert.equal(now.json?.kind, 'Pod', 'a pod\'s delete answers with the pod, as kube-apiserver\'s pod registry does');
+    assert.ok(Number(now.json?.metadata.resourceVersion) > Number(del.json?.metadata.resourceVersion), 'with the resourceVersion of the deletion');
     assertStatus(await api.raw('GET', `${pods}/graceful`), 404, 'NotFound');
+  });
+
+  it('answers a delete that completes at once with a Success Status for most kinds, and with the object for the kinds kube-apiserver returns', async () => {
+    const cms = '/api/v1/namespaces/subresources/configmaps';
+    const made = await api.raw('POST', cms, { body: cm('gone') });
+    const del = await api.raw('DELETE', `${cms}/gone`);
+    assert.equal(del.status, 200, del.text);
+    assert.deepEqual(del.json, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', details: { name: 'gone', kind: 'configmaps', uid: made.json?.metadata.uid } });
+    const deployments = '/apis/apps/v1/namespaces/subresources/deployments';
+    const deployment = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'gone' }, spec: { selector: { matchLabels: { app: 'gone' } }, template: { metadata: { labels: { app: 'gone' } }, spec: pod('x').spec } } };
+    assert.equal((await api.raw('POST', deployments, { body: deployment })).status, 201);
+    const delDeployment = await api.raw('DELETE', `${deployments}/gone`);
+    assert.equal(delDeployment.json?.details.group, 'apps');
+    assert.equal(delDeployment.json?.details.kind, 'deployments');
+    const accounts = '/api/v1/namespaces/subresources/serviceaccounts';
+    assert.equal((await api.raw('POST', accounts, { body: { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'gone' } } })).status, 201);
+    const delAccount = await api.raw('DELETE', `${accounts}/gone`);
+    assert.equal(delAccount.json?.kind, 'ServiceAccount');
+    assert.equal(delAccount.json?.metadata.name, 'gone');
   });
 
   it('evicts a pod only while its disruption budget allows it', async () => {

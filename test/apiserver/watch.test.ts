@@ -263,8 +263,9 @@ for (const storage of ['memory', 'sqlite'] as const) {
         closeWatch(watch);
       });
 
-      it('the DELETE response carries the resourceVersion of the deletion, as the DELETED event does', () => {
-        assert.equal(rv(deleted), rv(first[2]!.object));
+      it('the DELETE of a ConfigMap answers a Success Status naming it; the DELETED event carries the resourceVersion of the deletion', () => {
+        assert.deepEqual(deleted, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', details: { name: 'subject', kind: 'configmaps', uid: created.metadata.uid } });
+        assert.ok(rv(first[2]!.object) > rv(updated), 'the deletion is a revision of its own');
       });
     });
 

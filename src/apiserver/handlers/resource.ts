@@ -344,6 +344,13 @@ async function deleteOptionsFrom(r: ResourceRequest): Promise<DeleteOptions> {
 async function handleDelete(r: ResourceRequest): Promise<void> {
   const opts = await deleteOptionsFrom(r);
   const { object, deleted } = await r.store.delete(r.info.namespace, r.info.name!, opts);
+  if (deleted && !r.store.strategy.returnDeletedObject) {
+    // As kube-apiserver's store for most kinds: the deleted object named in a Status (its kind the plural resource, as there).
+    const { group, plural } = r.store.info;
+    const details = { name: object.metadata.name, ...(group ? { group } : {}), kind: plural, uid: object.metadata.uid };
+    sendJson(r.res, 200, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', details });
+    return;
+  }
   // As kube-apiserver: 202 only for a pending delete that asked for orphanDependents=false; 200 otherwise.
   sendObject(r, !deleted && opts.orphanDependents === false ? 202 : 200, object);
 }

@@ -161,7 +161,18 @@ const nodeStrategy: Strategy = {
   },
 };
 
+/** The kinds whose registry in kube-apiserver has ReturnDeletedObject set, by group. */
+const returnDeletedObject: Record<string, ReadonlySet<string>> = {
+  '': new Set(['Pod', 'Namespace', 'Service', 'PersistentVolume', 'PersistentVolumeClaim', 'ServiceAccount', 'ResourceQuota', 'PodTemplate']),
+  'storage.k8s.io': new Set(['StorageClass', 'CSIDriver', 'CSINode', 'VolumeAttachment', 'VolumeAttributesClass']),
+};
+
 export function strategyFor(info: ResourceInfo): Strategy {
+  const strategy = kindStrategy(info);
+  return returnDeletedObject[info.group]?.has(info.kind) ? { ...strategy, returnDeletedObject: true } : strategy;
+}
+
+function kindStrategy(info: ResourceInfo): Strategy {
   if (info.group === 'apiextensions.k8s.io' && info.kind === 'CustomResourceDefinition') return crdStrategy;
   if (info.group === '' && info.kind === 'Pod') return podStrategy;
   if (info.group === '' && info.kind === 'Namespace') return namespaceStrategy;

@@ -27,6 +27,12 @@ export interface Strategy {
   holdsDeletion?(obj: KubeObject): boolean;
   /** What a delete without propagationPolicy does with dependents (Kubernetes' DefaultGarbageCollectionPolicy). */
   defaultGarbageCollectionPolicy?: 'Orphan';
+  /**
+   * A delete that completes at once answers with the deleted object
+   * (Kubernetes' ReturnDeletedObject); without it, with a Success Status
+   * naming what was deleted.
+   */
+  returnDeletedObject?: boolean;
   /** Called when graceful deletion starts (a namespace turns Terminating). */
   prepareForDeletion?(obj: KubeObject): void;
 }
