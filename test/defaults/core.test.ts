@@ -100,7 +100,7 @@ test('cluster objects of other groups get their defaults', () => {
   assert.deepEqual(rb['roleRef'], { kind: 'Role', name: 'r', apiGroup: 'rbac.authorization.k8s.io' });
   assert.deepEqual(rb['subjects'], [
     { kind: 'User', name: 'alice', apiGroup: 'rbac.authorization.k8s.io' },
-    { kind: 'ServiceAccount', name: 'default', namespace: 'x', apiGroup: '' },
+    { kind: 'ServiceAccount', name: 'default', namespace: 'x' }, // apiGroup "" is left out, as Go's omitempty writes it
   ]);
 });
 

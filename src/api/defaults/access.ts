@@ -12,8 +12,8 @@ export function defaultRoleBinding(obj: JsonObject): void {
   for (const subject of objectsOf(obj['subjects'])) {
     if (subject['apiGroup']) continue;
     const kind = asString(subject['kind']);
-    if (kind === 'ServiceAccount') subject['apiGroup'] = '';
-    else if (kind === 'User' || kind === 'Group') subject['apiGroup'] = rbacGroup;
+    // A service account's subject keeps the core group, "": Go's omitempty leaves it out of the JSON.
+    if (kind === 'User' || kind === 'Group') subject['apiGroup'] = rbacGroup;
   }
 }
 
