@@ -28,6 +28,7 @@ export interface RawRequest {
   anonymous?: boolean;
   /** Send `Authorization: Bearer <token>`. */
   bearer?: string;
+  userAgent?: string;
 }
 
 export interface TestApiServer {
@@ -81,6 +82,7 @@ export async function startTestApiServer(storage = 'memory', opts: { tokens?: Ma
       const body = req.body === undefined ? undefined : typeof req.body === 'string' || Buffer.isBuffer(req.body) ? req.body : JSON.stringify(req.body);
       const headers: Record<string, string> = { Accept: req.accept ?? 'application/json' };
       if (req.bearer !== undefined) headers.Authorization = `Bearer ${req.bearer}`;
+      if (req.userAgent !== undefined) headers['User-Agent'] = req.userAgent;
       if (body !== undefined) {
         headers['Content-Type'] = req.contentType ?? 'application/json';
         headers['Content-Length'] = String(Buffer.byteLength(body));

@@ -363,6 +363,19 @@ describe('subresources', () => {
     assertStatus(await api.raw('GET', `${pods}/graceful`), 404, 'NotFound');
   });
 
+  it('indents JSON for ?pretty=true and for curl, as kube-apiserver does, and not otherwise', async () => {
+    const cms = '/api/v1/namespaces/subresources/configmaps';
+    assert.equal((await api.raw('POST', cms, { body: cm('shown') })).status, 201);
+    const pretty = await api.raw('GET', `${cms}/shown?pretty=true`);
+    assert.match(pretty.text, /^\{\n {2}"apiVersion": "v1",\n/);
+    assert.ok(pretty.text.endsWith('}\n'));
+    assert.match((await api.raw('GET', `${cms}/shown`, { userAgent: 'curl/7.88.1' })).text, /^\{\n {2}"/);
+    assert.match((await api.raw('GET', `${cms}?limit=1`, { userAgent: 'curl/7.88.1' })).text, /^\{\n {2}"kind": "ConfigMapList",\n/);
+    assert.match((await api.raw('GET', `${cms}/missing`, { userAgent: 'Wget/1.21' })).text, /^\{\n {2}"kind": "Status",\n/);
+    assert.match((await api.raw('GET', `${cms}/shown?pretty=false`, { userAgent: 'curl/7.88.1' })).text, /^\{"apiVersion"/);
+    assert.match((await api.raw('GET', `${cms}/shown`)).text, /^\{"apiVersion"/);
+  });
+
   it('answers a delete that completes at once with a Success Status for most kinds, and with the object for the kinds kube-apiserver returns', async () => {
     const cms = '/api/v1/namespaces/subresources/configmaps';
     const made = await api.raw('POST', cms, { body: cm('gone') });

@@ -4,7 +4,7 @@ import { remembered } from '../../api/remembered.js';
 import { ApiError, InternalError, NotAcceptableError, type Status } from '../../api/errors.js';
 
 export function sendJson(res: ServerResponse, code: number, body: unknown, contentType = 'application/json'): void {
-  const text = typeof body === 'string' ? body : JSON.stringify(body);
+  const text = wantsPretty(res.req) ? prettyJson(body) : typeof body === 'string' ? body : JSON.stringify(body);
   // Headers as a flat list skip the per-name bookkeeping of a headers object.
   res.writeHead(code, ['Content-Type', contentType, 'Content-Length', String(Buffer.byteLength(text)), 'Cache-Control', 'no-cache, private']);
   res.end(text);
@@ -46,6 +46,10 @@ function writeChunk(res: ServerResponse, chunk: Uint8Array | string): Promise<vo
  * new strings, and taken from `parts` only as they are written.
  */
 export async function sendJsonParts(res: ServerResponse, code: number, parts: Iterable<string>): Promise<void> {
+  if (wantsPretty(res.req)) {
+    sendJson(res, code, [...parts].join(''));
+    return;
+  }
   res.writeHead(code, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private' });
   const buffer = spareChunkBuffers.pop() ?? Buffer.allocUnsafeSlow(chunkBufferBytes);
   try {
@@ -69,6 +73,29 @@ export async function sendJsonParts(res: ServerResponse, code: number, parts: It
   } finally {
     if (spareChunkBuffers.length < maxSpareChunkBuffers) spareChunkBuffers.push(buffer);
   }
+}
+
+/** The values Go's strconv.ParseBool reads as true (any other is false here, as kube-apiserver takes an unparsable one). */
+const goTrue = new Set(['1', 't', 'T', 'TRUE', 'true', 'True']);
+
+/**
+ * kube-apiserver's isPrettyPrint: ?pretty=true (any value Go's ParseBool
+ * takes as true), or else a User-Agent of curl, Wget or a browser; its
+ * JSON is then indented by two spaces and ends with a newline.
+ */
+export function wantsPretty(req: IncomingMessage | undefined): boolean {
+  if (req === undefined) return false;
+  const url = req.url ?? '';
+  if (url.includes('pretty')) {
+    const value = new URLSearchParams(url.slice(url.indexOf('?') + 1)).get('pretty');
+    if (value) return goTrue.has(value);
+  }
+  const agent = req.headers['user-agent'];
+  return agent !== undefined && (agent.startsWith('curl') || agent.startsWith('Wget') || agent.startsWith('Mozilla/5.0'));
+}
+
+function prettyJson(body: unknown): string {
+  return JSON.stringify(typeof body === 'string' ? JSON.parse(body) : body, null, 2) + '\n';
 }
 
 export function sendText(res: ServerResponse, code: number, text: string): void {
