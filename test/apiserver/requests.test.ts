@@ -57,6 +57,18 @@ describe('bad requests get a Status, and the server goes on', () => {
     assert.equal((await api.raw('GET', `${cms}?limit=1`)).status, 200);
   });
 
+  it('answers a list at a resourceVersion the store has not reached with 504 ResourceVersionTooLarge, and one that is no uint64 with 400', async () => {
+    const cms = '/api/v1/namespaces/errors/configmaps';
+    const current = Number((await api.raw('GET', cms)).json?.metadata.resourceVersion);
+    const ahead = current + 1_000_000;
+    const tooLarge = assertStatus(await api.raw('GET', `${cms}?resourceVersion=${ahead}`), 504, 'Timeout');
+    assert.match(tooLarge.message, new RegExp(`^Too large resource version: ${ahead}, current: \\d+$`));
+    assert.deepEqual(tooLarge.details.causes, [{ reason: 'ResourceVersionTooLarge', message: 'Too large resource version' }]);
+    for (const rv of ['x', '-1', '18446744073709551616', '1'.repeat(21)]) {
+      assert.equal(assertStatus(await api.raw('GET', `${cms}?resourceVersion=${rv}`), 400, 'BadRequest').message, `invalid resource version "${rv}"`);
+    }
+  });
+
   it('refuses the resourceVersionMatch a list may not have, with 422 on ListOptions', async () => {
     const bogus = assertStatus(await api.raw('GET', `${cms}?resourceVersion=1&resourceVersionMatch=bogus`), 422, 'Invalid');
     assert.equal(bogus.details?.kind, 'ListOptions');

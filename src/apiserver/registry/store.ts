@@ -706,7 +706,8 @@ function sameJsonMembers(a: Record<string, unknown>, b: Record<string, unknown>,
 }
 
 export function parseResourceVersion(rv: string): number {
-  if (!/^[0-9]+$/.test(rv)) {
+  // A uint64, as kube-apiserver parses it: more than 20 digits, or above 2^64-1, is no resource version.
+  if (!/^[0-9]{1,20}$/.test(rv) || BigInt(rv) > 0xffffffffffffffffn) {
     throw new ApiError(400, 'BadRequest', `invalid resource version "${rv}"`);
   }
   return Number(rv);
