@@ -17,7 +17,7 @@ import type { KubeletClientConfig } from './handlers/pod-log.js';
 import { connectSubresources, proxyPodConnect } from './handlers/pod-connect.js';
 import { VersionView } from './handlers/versions.js';
 import type { Semantics } from './handlers/semantics.js';
-import { parseRequestInfo, type RequestInfo } from './http/request-info.js';
+import { parseRequestInfo, queryFlag, type RequestInfo } from './http/request-info.js';
 import { sendError, sendJson } from './http/respond.js';
 import { strategyFor } from './registry/kinds.js';
 import { GenericStore, type WritePipeline } from './registry/store.js';
@@ -100,6 +100,10 @@ export class ApiServer {
   private readonly openapi = new OpenAPIService(() => this.resources);
   /** Connections handed over by the 'upgrade' event, still open. */
   private readonly upgraded = new Set<Duplex>();
+  /** Requests being served, bar the long-running ones (watches, followed logs): what a shutdown waits for. */
+  private readonly inFlight = new Set<ServerResponse>();
+  /** Called when inFlight empties while a shutdown waits. */
+  private onDrained: (() => void) | undefined;
 
   /** Cluster-scoped resources answered without a store (the reviews, componentstatuses), by group/version/plural. */
   private readonly unstored = new Map<string, UnstoredHandler>();
@@ -222,8 +226,35 @@ export class ApiServer {
   }
 
   readonly handle = (req: IncomingMessage, res: ServerResponse): void => {
-    this.route(req, res).catch((err: unknown) => sendError(res, err));
+    this.inFlight.add(res);
+    this.route(req, res).then(
+      () => this.served(res),
+      (err: unknown) => {
+        sendError(res, err);
+        this.served(res);
+      },
+    );
   };
+
+  private served(res: ServerResponse): void {
+    if (this.inFlight.delete(res) && this.inFlight.size === 0) this.onDrained?.();
+  }
+
+  /**
+   * Resolves once every request being served has been answered (watches and
+   * followed logs aside, which a shutdown ends), or after timeoutMs: as
+   * kube-apiserver drains its in-flight requests before it stops.
+   */
+  drain(timeoutMs = 60_000): Promise<void> {
+    if (this.inFlight.size === 0) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, timeoutMs);
+      this.onDrained = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
 
   /**
    * The listener's 'upgrade' event: exec, attach and portforward are proxied
@@ -276,6 +307,7 @@ export class ApiServer {
     }
     const info = parseRequestInfo(req.method ?? 'GET', path, query);
     if (!info.isResourceRequest || !info.resource) throw new NotFoundError({ group: '', resource: '' }, 'the server could not find the requested resource');
+    if (info.verb === 'watch' || (info.subresource === 'log' && queryFlag(query, 'follow'))) this.served(res); // long-running: a shutdown does not wait for it
     const unstored = info.namespace === undefined ? this.unstored.get(this.storeKey(info.group, info.version, info.resource)) : undefined;
     if (unstored) return unstored(req, res, info, query, user);
     const store = this.storeFor(info.group, info.version, info.resource);

@@ -80,6 +80,9 @@ export async function startApiServer(opts: StartOptions): Promise<RunningApiServ
     serviceAccountKeyPem: pki.serviceAccountKeyPem,
     beginShutdown: () => api.beginShutdown(),
     async close() {
+      // As kube-apiserver's graceful termination: no new connections, the requests being served answered, then the rest closed.
+      front.stopAccepting();
+      await api.drain();
       api.stop();
       await front.stop();
     },

@@ -334,12 +334,21 @@ export class TlsFront {
     for (const socket of [...this.sockets.values()]) socket.destroy();
   }
 
+  /** The listener's close, asked for once: it stops accepting at once and reports closed once its connections have ended. */
+  private listenerClosed?: Promise<void>;
+
+  /** Stops accepting connections; the open ones go on being served. */
+  stopAccepting(): void {
+    this.listenerClosed ??= new Promise<void>((resolve) => this.close(resolve));
+  }
+
   /** Stops listening, closes every connection and ends the front's thread. */
   async stop(): Promise<void> {
     // The front's listener reports closed only once its connections have ended: they are closed
     // first, and terminate closes any accepted while the close was on its way.
+    this.stopAccepting();
     this.closeAllConnections();
-    await new Promise<void>((resolve) => this.close(resolve));
+    await this.listenerClosed;
     await this.terminate();
   }
 

@@ -46,3 +46,30 @@ test('--shutdown-delay-duration that is not a number of seconds stops nami serve
     rmSync(dataDir, { recursive: true, force: true });
   }
 });
+
+describe('nami server on SIGTERM', { skip }, () => {
+  let nami: RunningNami;
+  let k: KubectlRunner;
+  before(async () => {
+    nami = await startNami(['--no-scheduler', '--no-controllers']);
+    k = new KubectlRunner(kubectl!, nami.kubeconfig);
+  });
+  after(async () => {
+    k?.cleanup();
+    await nami?.stop();
+  });
+
+  test('answers the requests it is serving before it exits, and ends the watches', async () => {
+    const current = Number(JSON.parse(await k.ok(['get', '--raw', '/api/v1/namespaces/default/configmaps'])).metadata.resourceVersion);
+    // A list at a resourceVersion the store has not reached waits 3 s for it, then answers 504.
+    const slow = k.run(['get', '--raw', `/api/v1/namespaces/default/configmaps?resourceVersion=${current + 1_000_000}`]);
+    const watch = k.run(['get', 'configmaps', '-n', 'default', '--watch', '--request-timeout=0']);
+    await new Promise((r) => setTimeout(r, 1000));
+    const exited = new Promise<number | null>((resolve) => nami.process.once('exit', (code) => resolve(code)));
+    nami.process.kill('SIGTERM');
+    const answered = await slow;
+    assert.match(answered.stderr, /Error from server \(Timeout\): Too large resource version/, 'the request in flight got its answer, not a closed connection');
+    assert.equal(await exited, 0);
+    await watch; // the watch ended with the server
+  });
+});
