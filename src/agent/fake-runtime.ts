@@ -208,6 +208,12 @@ export class FakeRuntime implements Runtime {
     const exit = fakeExitOf(pod.config.annotations);
     if (!exit) return;
     const wait = Math.max(0, startedAt + exit.afterMs - Date.now());
+    if (wait === 0) {
+      // Exits at once, as a real process that ends straight away has by the runtime's next look.
+      this.exit(container, exit.code);
+      this.later(pod, 0, () => this.emit(pod.uid));
+      return;
+    }
     this.later(pod, wait, () => {
       if (container.state !== 'running') return;
       this.exit(container, exit.code);
@@ -235,7 +241,8 @@ export class FakeRuntime implements Runtime {
     for (const c of pod.containers) if (c.state === 'running' || c.state === 'created') this.exit(c, 0);
     for (const t of pod.timers) clearTimeout(t);
     pod.timers.clear();
-    if (pod.sandbox) pod.sandbox.state = 'notready';
+    // A stopped sandbox has released its network, as the runc runtime's reports it: no IPs.
+    if (pod.sandbox) pod.sandbox = { ...pod.sandbox, state: 'notready', ips: [] };
     this.releaseIp(pod);
   }
 

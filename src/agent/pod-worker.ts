@@ -304,6 +304,8 @@ export class PodWorker {
       }
       const rp = await this.runtimePod(pod);
       if (!rp?.sandbox || rp.sandbox.state !== 'ready') {
+        // Its containers have finished for good (the API has not heard yet): no new sandbox, as the kubelet's computePodActions; the terminal status follows.
+        if (rp?.sandbox && rp.containers.length > 0 && this.finishedInRuntime(pod, rp)) break;
         if (rp?.sandbox) {
           // A sandbox that stopped under a pod that did not finish: the kubelet makes a new one and starts over.
           this.log(`node ${this.nodeName}: pod ${key}: sandbox not ready, creating a new one`, 'info');
@@ -376,13 +378,29 @@ export class PodWorker {
     if (isTerminalPhase(status.phase)) {
       this.probes?.removePod(uid);
       // Finished on its own (restartPolicy Never or OnFailure): the sandbox goes, the pod stays until deleted.
+      const ips = rp?.sandbox?.ips ?? [];
       await runtime.stopPodSandbox(uid, 0);
-      rp = await runtime.podStatus(uid);
+      rp = keepingIPs(await runtime.podStatus(uid), ips);
       this.log(`node ${this.nodeName}: pod ${key} ${String(status.phase)}`, 'info');
       await this.report(pod, rp, true);
       return;
     }
     void this.report(pod, rp, false);
+  }
+
+  /** Whether what the runtime shows of the pod's containers makes it Succeeded or Failed. */
+  private finishedInRuntime(pod: KubeObject, rp: RuntimePod): boolean {
+    const status = generatePodStatus({
+      pod,
+      oldStatus: this.deps.statusWriter.baseStatus(pod),
+      runtimePod: rp,
+      runtimeType: this.deps.runtime.type,
+      hostIPs: this.deps.hostIPs,
+      waitingReasons: this.waiting.get(pod.metadata.uid ?? ''),
+      podIsTerminal: false,
+      now: Date.now(),
+    });
+    return isTerminalPhase(status.phase);
   }
 
   private probeState(): ((c: ContainerSpec, id: string) => { started: boolean; ready: boolean }) | undefined {
@@ -582,6 +600,7 @@ export class PodWorker {
     this.probes?.removePod(uid);
     const grace = gracePeriodOf(pod);
     const rp = await this.runtimePod(pod);
+    const ips = rp?.sandbox?.ips ?? [];
     if (rp) {
       const running = (names: string[]) => rp.containers.filter((c) => names.includes(c.name) && (c.state === 'running' || c.state === 'created'));
       const specs = [...regularContainers(pod), ...ephemeralContainers(pod)];
@@ -595,7 +614,7 @@ export class PodWorker {
     }
     const latest = this.deps.getPod(key) ?? pod;
     if (latest.metadata.uid !== uid) return;
-    await this.report(latest, await runtime.podStatus(uid), true);
+    await this.report(latest, keepingIPs(await runtime.podStatus(uid), ips), true);
     await this.deletePod(latest);
   }
 
@@ -624,4 +643,15 @@ export class PodWorker {
     }
     this.deleted.add(uid);
   }
+}
+
+/**
+ * The runtime's view of a pod whose sandbox has just been stopped, with the
+ * IPs it had: a finished pod keeps its IPs in its status, as the kubelet
+ * copies them from the status before the stop (a pod that ran for a moment
+ * was never reported with them otherwise).
+ */
+function keepingIPs(rp: RuntimePod | undefined, ips: string[]): RuntimePod | undefined {
+  if (!rp?.sandbox || rp.sandbox.ips.length > 0 || ips.length === 0) return rp;
+  return { ...rp, sandbox: { ...rp.sandbox, ips } };
 }

@@ -190,6 +190,9 @@ describe('hollow nodes', () => {
     assert.equal(fs.restartCount, 0);
     assert.deepEqual([condition(failed, 'Ready')?.status, condition(failed, 'Ready')?.reason], ['False', 'PodFailed']);
     assert.deepEqual([condition(failed, 'ContainersReady')?.status, condition(failed, 'ContainersReady')?.reason], ['False', 'PodFailed']);
+    // It ran for a moment, and is never seen Running: its status still keeps the IP its sandbox had, as the kubelet's does.
+    assert.match(statusOf(failed).podIP ?? '', /^\d+\.\d+\.\d+\.\d+$/);
+    assert.deepEqual(statusOf(failed).podIPs, [{ ip: statusOf(failed).podIP }]);
     const ok = await eventually('job-ok Succeeded', async () => {
       const p = await getPod(api.client, 'default', 'job-ok');
       return statusOf(p).phase === 'Succeeded' && p;
