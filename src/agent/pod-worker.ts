@@ -278,19 +278,22 @@ export class PodWorker {
   }
 
   private report(pod: KubeObject, rp: RuntimePod | undefined, podIsTerminal: boolean): Promise<void> {
-    const uid = pod.metadata.uid ?? '';
-    const status = generatePodStatus({
+    return this.deps.statusWriter.set(pod, this.statusOf(pod, rp, podIsTerminal));
+  }
+
+  /** The pod's status from what the runtime shows of it, over the last one reported. */
+  private statusOf(pod: KubeObject, rp: RuntimePod | undefined, podIsTerminal: boolean): ReturnType<typeof generatePodStatus> {
+    return generatePodStatus({
       pod,
       oldStatus: this.deps.statusWriter.baseStatus(pod),
       runtimePod: rp,
       runtimeType: this.deps.runtime.type,
       hostIPs: this.deps.hostIPs,
-      waitingReasons: this.waiting.get(uid),
+      waitingReasons: this.waiting.get(pod.metadata.uid ?? ''),
       podIsTerminal,
       now: Date.now(),
       probeState: this.probeState(),
     });
-    return this.deps.statusWriter.set(pod, status);
   }
 
   /** Brings the runtime in line with the pod: sandbox, init containers in order, then the regular ones, restarts with back-off. */
@@ -363,17 +366,7 @@ export class PodWorker {
     const pod = this.deps.getPod(key);
     if (!pod || pod.metadata.uid !== uid) return;
     let rp = await runtime.podStatus(uid);
-    const status = generatePodStatus({
-      pod,
-      oldStatus: this.deps.statusWriter.baseStatus(pod),
-      runtimePod: rp,
-      runtimeType: runtime.type,
-      hostIPs: this.deps.hostIPs,
-      waitingReasons: this.waiting.get(uid),
-      podIsTerminal: false,
-      now: Date.now(),
-      probeState: this.probeState(),
-    });
+    const status = this.statusOf(pod, rp, false);
     this.syncProbes(pod, rp);
     if (isTerminalPhase(status.phase)) {
       this.probes?.removePod(uid);
@@ -390,17 +383,7 @@ export class PodWorker {
 
   /** Whether what the runtime shows of the pod's containers makes it Succeeded or Failed. */
   private finishedInRuntime(pod: KubeObject, rp: RuntimePod): boolean {
-    const status = generatePodStatus({
-      pod,
-      oldStatus: this.deps.statusWriter.baseStatus(pod),
-      runtimePod: rp,
-      runtimeType: this.deps.runtime.type,
-      hostIPs: this.deps.hostIPs,
-      waitingReasons: this.waiting.get(pod.metadata.uid ?? ''),
-      podIsTerminal: false,
-      now: Date.now(),
-    });
-    return isTerminalPhase(status.phase);
+    return isTerminalPhase(this.statusOf(pod, rp, false).phase);
   }
 
   private probeState(): ((c: ContainerSpec, id: string) => { started: boolean; ready: boolean }) | undefined {
