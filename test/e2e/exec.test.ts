@@ -21,6 +21,8 @@ const skip = noKubectl || containerSkipReason() || noTmux || false;
 const image = 'nami.dev/busybox:latest';
 const clients: Kubectl[] = [kubectl, findKubectl('1.27'), findKubectl('1.20')].filter((k): k is Kubectl => k !== undefined);
 const bridge = 'nami-x1';
+/** A python3 that imports the kubernetes package (Debian's python3-kubernetes), for its exec client. */
+const pythonClient = ['/usr/bin/python3', 'python3'].find((p) => spawnSync(p, ['-c', 'import kubernetes'], { stdio: 'ignore' }).status === 0);
 /** tmux's server socket, in the suite's temp dir (removed with it). */
 let tmuxSocket = '';
 
@@ -361,6 +363,43 @@ describe('kubectl exec, attach and cp with runc containers', { skip }, () => {
     assert.equal(r.stdout, 'spdy-out\n');
     assert.match(r.stderr, /spdy-err\n/);
     assert.equal(await k.ok(['exec', '-i', 'shell', '--', 'cat'], { input: 'over spdy\n', env }), 'over spdy\n');
+  });
+
+  test('kubectl exec ends when the command does, though its stdin is still open', async () => {
+    for (const env of [{}, { KUBECTL_REMOTE_COMMAND_WEBSOCKETS: 'false' }]) {
+      const child = spawn(kubectl!.path, ['--kubeconfig', nami.kubeconfig, 'exec', '-i', 'shell', '--', 'sh', '-c', 'read line; echo "got $line"; exit 5'], { env: { ...process.env, ...env } });
+      let out = '';
+      child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+      const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+      child.stdin.write('hello\n'); // and never ended: the client's stdin stays open
+      try {
+        assert.equal(await exited, 5);
+        assert.equal(out, 'got hello\n');
+      } finally {
+        child.stdin.destroy();
+        child.kill();
+      }
+    }
+  });
+
+  test('the Python client writes stdin as WebSocket text messages, and the command reads them', { skip: pythonClient ? false : 'python3 with the kubernetes package not found (apt-get install python3-kubernetes)' }, () => {
+    const script = [
+      'import sys, time',
+      'from kubernetes import client, config',
+      'from kubernetes.stream import stream',
+      'config.load_kube_config(sys.argv[1])',
+      "ws = stream(client.CoreV1Api().connect_get_namespaced_pod_exec, 'shell', 'default', command=['sh'], stdin=True, stdout=True, stderr=True, tty=False, _preload_content=False)",
+      "ws.write_stdin('echo from-python\\n')",
+      'out, deadline = "", time.time() + 20',
+      "while 'from-python' not in out and time.time() < deadline:",
+      '    ws.update(timeout=1)',
+      '    out += ws.read_stdout(timeout=0) if ws.peek_stdout() else ""',
+      'ws.close()',
+      'print(out, end="")',
+    ].join('\n');
+    const r = spawnSync(pythonClient!, ['-c', script, nami.kubeconfig], { encoding: 'utf8', timeout: 60_000 });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout, 'from-python\n');
   });
 
   test('a command that does not exist fails as the kubelet reports it', async () => {

@@ -1,5 +1,5 @@
 // remotecommand over WebSocket, as kubectl 1.30+ speaks it (and the API
-// server's StreamTranslator): every binary message starts with its channel
+// server's StreamTranslator): every message starts with its channel
 // (0 stdin, 1 stdout, 2 stderr, 3 error, 4 resize); in v5 the message
 // [255, channel] closes a channel (the client's stdin half-close). The
 // subprotocol is the first the client offers that the server speaks.
@@ -73,9 +73,10 @@ class WebSocketSession implements RemoteCommandSession {
     this.closed = new Promise((resolve) => ws.once('close', () => resolve()));
     void this.closed.then(() => this.stdin?.end());
     ws.on('error', () => ws.terminate());
-    ws.on('message', (data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean) => {
+    // Text messages count as binary ones, as the kubelet's wsstream reads them: the Python client sends stdin as text.
+    ws.on('message', (data: Buffer | ArrayBuffer | Buffer[]) => {
       const msg = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
-      if (!isBinary || msg.length === 0) return;
+      if (msg.length === 0) return;
       const id = msg[0]!;
       const body = msg.subarray(1);
       if (id === channel.stdin) {
