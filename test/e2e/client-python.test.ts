@@ -4,20 +4,12 @@
 // steps are in client-python.py; each prints a JSON line checked here.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { join } from 'node:path';
-import { repoRoot, startNami, type RunningNami } from './harness.js';
+import { findPythonClient, pythonClientMissing, repoRoot, startNami, type RunningNami } from './harness.js';
 
-/** A python3 that imports the kubernetes package: Debian's first (a python3 earlier on PATH may not have it). */
-function findPython(): string | undefined {
-  for (const python of ['/usr/bin/python3', 'python3']) {
-    if (spawnSync(python, ['-c', 'import kubernetes'], { stdio: 'ignore' }).status === 0) return python;
-  }
-  return undefined;
-}
-
-const python = findPython();
-const skip = python ? false : 'python3 with the kubernetes package not found (apt-get install python3-kubernetes)';
+const python = findPythonClient();
+const skip = python ? false : pythonClientMissing;
 if (skip && process.env.CI === 'true') throw new Error(`python client tests cannot run under CI: ${skip}`);
 
 type Step = { step: string; error?: string; status?: number; body?: { reason?: string; code?: number; message?: string } } & Record<string, unknown>;

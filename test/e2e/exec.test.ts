@@ -12,7 +12,7 @@ import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { containerSkipReason, deleteLink, eventually, findKubectl, type Kubectl, kubectlOrSkip, KubectlRunner, kubectlFor, namiOk, type RunningHollow, type RunningNami, startAgent, startNami } from './harness.js';
+import { containerSkipReason, deleteLink, eventually, findKubectl, findPythonClient, pythonClientMissing, type Kubectl, kubectlOrSkip, KubectlRunner, kubectlFor, namiOk, type RunningHollow, type RunningNami, startAgent, startNami } from './harness.js';
 
 const { kubectl, skip: noKubectl } = kubectlOrSkip('1.33');
 const noTmux = spawnSync('sh', ['-c', 'command -v tmux']).status === 0 ? undefined : 'tmux not found (Debian package tmux)';
@@ -21,8 +21,8 @@ const skip = noKubectl || containerSkipReason() || noTmux || false;
 const image = 'nami.dev/busybox:latest';
 const clients: Kubectl[] = [kubectl, findKubectl('1.27'), findKubectl('1.20')].filter((k): k is Kubectl => k !== undefined);
 const bridge = 'nami-x1';
-/** A python3 that imports the kubernetes package (Debian's python3-kubernetes), for its exec client. */
-const pythonClient = ['/usr/bin/python3', 'python3'].find((p) => spawnSync(p, ['-c', 'import kubernetes'], { stdio: 'ignore' }).status === 0);
+/** Debian's python3-kubernetes, for its exec client. */
+const pythonClient = findPythonClient();
 /** tmux's server socket, in the suite's temp dir (removed with it). */
 let tmuxSocket = '';
 
@@ -382,7 +382,7 @@ describe('kubectl exec, attach and cp with runc containers', { skip }, () => {
     }
   });
 
-  test('the Python client writes stdin as WebSocket text messages, and the command reads them', { skip: pythonClient ? false : 'python3 with the kubernetes package not found (apt-get install python3-kubernetes)' }, () => {
+  test('the Python client writes stdin as WebSocket text messages, and the command reads them', { skip: pythonClient ? false : pythonClientMissing }, () => {
     const script = [
       'import sys, time',
       'from kubernetes import client, config',

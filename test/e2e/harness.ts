@@ -7,6 +7,13 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after } from 'node:test';
 
+/** A python3 that imports the kubernetes package: Debian's first (a python3 earlier on PATH may not have it). */
+export function findPythonClient(): string | undefined {
+  return ['/usr/bin/python3', 'python3'].find((python) => spawnSync(python, ['-c', 'import kubernetes'], { stdio: 'ignore' }).status === 0);
+}
+
+export const pythonClientMissing = 'python3 with the kubernetes package not found (apt-get install python3-kubernetes)';
+
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 export const namiBin = join(repoRoot, 'bin', 'nami');
 
