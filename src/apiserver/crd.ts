@@ -8,12 +8,19 @@ import { isPlainObject, type KubeObject } from '../api/object.js';
 import type { PrinterColumn, ResourceInfo } from '../api/resources.js';
 import type { Schema } from '../api/schema/types.js';
 
+/** Where a custom resource keeps what its scale subresource shows (paths such as ".spec.replicas"). */
+export interface CrdScalePaths {
+  specReplicasPath: string;
+  statusReplicasPath: string;
+  labelSelectorPath?: string;
+}
+
 export interface CrdVersion {
   name: string;
   served: boolean;
   storage: boolean;
   schema?: { openAPIV3Schema?: Schema };
-  subresources?: { status?: object; scale?: { specReplicasPath: string; statusReplicasPath: string; labelSelectorPath?: string } };
+  subresources?: { status?: object; scale?: CrdScalePaths };
   additionalPrinterColumns?: PrinterColumn[];
 }
 
@@ -52,6 +59,13 @@ export function crdResourceInfo(spec: CrdSpec): ResourceInfo {
     verbs: ['delete', 'deletecollection', 'get', 'list', 'patch', 'create', 'update', 'watch'],
     ...(storage?.additionalPrinterColumns?.length ? { printerColumns: storage.additionalPrinterColumns } : {}),
   };
+}
+
+/** The scale paths of a CRD's version (its storage version's when the version names none). */
+export function crdScalePaths(spec: CrdSpec, version?: string): CrdScalePaths | undefined {
+  const storage = spec.versions.find((v) => v.storage) ?? spec.versions[0];
+  const asked = spec.versions.find((v) => v.name === version);
+  return asked?.subresources?.scale ?? storage?.subresources?.scale;
 }
 
 /** Sets status the way the apiextensions controllers do once names are accepted. */

@@ -4,7 +4,9 @@
 import type { KubeObject } from '../api/object.js';
 import type { ResourceInfo } from '../api/resources.js';
 import type { Backend } from '../storage/backend.js';
-import { crdResourceInfo, crdSpec, CustomResourceSchema } from './crd.js';
+import type { FieldError } from '../api/errors.js';
+import { NestedFieldError, nestedInt64, nestedString, splitFieldPath } from '../api/unstructured.js';
+import { crdResourceInfo, crdSpec, CustomResourceSchema, type CrdScalePaths } from './crd.js';
 import type { GenericStore } from './registry/store.js';
 import { plainStrategy, specStatusStrategy, type Strategy } from './registry/strategy.js';
 
@@ -17,6 +19,7 @@ function customResourceStrategy(crd: KubeObject, info: ResourceInfo): Strategy {
   const spec = crdSpec(crd)!;
   const storage = spec.versions.find((v) => v.storage) ?? spec.versions[0];
   const schema = new CustomResourceSchema(storage?.schema?.openAPIV3Schema);
+  const scale = storage?.subresources?.scale;
   const base = info.subresources.includes('status') ? specStatusStrategy : plainStrategy;
   return {
     ...base,
@@ -35,9 +38,40 @@ function customResourceStrategy(crd: KubeObject, info: ResourceInfo): Strategy {
       }
       schema.prune(obj);
     },
-    validate: (obj) => schema.validate(obj),
-    validateUpdate: (obj) => schema.validate(obj),
+    validate: (obj) => [...schema.validate(obj), ...validateScaleFields(obj, scale)],
+    validateUpdate: (obj) => [...schema.validate(obj), ...validateScaleFields(obj, scale)],
   };
+}
+
+const maxInt32 = 2147483647;
+
+/** A replicas field a scale path names: an integer from 0 to 2^31-1, as Kubernetes' ValidateScaleSpec and ValidateScaleStatus check. */
+function replicasErrors(obj: KubeObject, path: string): FieldError[] {
+  let replicas: number;
+  try {
+    replicas = nestedInt64(obj, splitFieldPath(path)).value;
+  } catch (err) {
+    if (!(err instanceof NestedFieldError)) throw err;
+    return [{ type: 'FieldValueInvalid', field: path, value: 0, detail: err.message }];
+  }
+  if (replicas < 0) return [{ type: 'FieldValueInvalid', field: path, value: replicas, detail: 'should be a non-negative integer' }];
+  if (replicas > maxInt32) return [{ type: 'FieldValueInvalid', field: path, value: replicas, detail: `should be less than or equal to ${maxInt32}` }];
+  return [];
+}
+
+/** The fields a CRD's scale subresource reads: spec and status replicas, and the label selector a string. */
+function validateScaleFields(obj: KubeObject, scale: CrdScalePaths | undefined): FieldError[] {
+  if (!scale) return [];
+  const errors = [...replicasErrors(obj, scale.specReplicasPath), ...replicasErrors(obj, scale.statusReplicasPath)];
+  if (scale.labelSelectorPath) {
+    try {
+      nestedString(obj, splitFieldPath(scale.labelSelectorPath));
+    } catch (err) {
+      if (!(err instanceof NestedFieldError)) throw err;
+      errors.push({ type: 'FieldValueInvalid', field: scale.labelSelectorPath, value: '', detail: err.message });
+    }
+  }
+  return errors;
 }
 
 export class CustomResourceRegistry {

@@ -230,6 +230,10 @@ for (const version of versions) {
       await k.ok(['apply', '-n', ns, '-f', k.writeFile('scaled.json', deployment('scaled'))]);
       assert.match(await k.ok(['scale', 'deploy', 'scaled', '-n', ns, '--replicas=7']), /scaled/);
       assert.equal(await k.ok(['get', 'deploy', 'scaled', '-n', ns, '-o', 'jsonpath={.spec.replicas}']), '7');
+      if (version !== '1.20') {
+        // --subresource came with kubectl 1.24: the Scale printed with Kubernetes' Scale columns.
+        assert.match(await k.ok(['get', 'deploy', 'scaled', '-n', ns, '--subresource=scale']), /^NAME\s+DESIRED\s+AVAILABLE\s+AGE\nscaled\s+7\s+\d+\s+\S+$/m);
+      }
     });
 
     test('delete by name, by label, by file and --all', async () => {
@@ -269,6 +273,7 @@ for (const version of versions) {
               served: true,
               storage: true,
               schema: { openAPIV3Schema: { type: 'object', properties: { spec: { type: 'object', properties: { size: { type: 'integer' }, color: { type: 'string', default: 'blue' } } } } } },
+              subresources: { scale: { specReplicasPath: '.spec.size', statusReplicasPath: '.status.size' } },
               additionalPrinterColumns: [
                 { name: 'Size', type: 'integer', jsonPath: '.spec.size' },
                 { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
@@ -287,6 +292,9 @@ for (const version of versions) {
       assert.equal(got.spec.size, 3);
       assert.equal(got.spec.color, 'blue', 'schema defaults are applied');
       assert.match(await k.ok(['get', `widgets.${group}`, '-n', ns]), /^NAME\s+SIZE\s+AGE$/m);
+      // kubectl scale goes through the scale subresource, which writes the path the CRD names.
+      await k.ok(['scale', `widgets.${group}`, 'w1', '-n', ns, '--replicas=4']);
+      assert.equal(await k.ok(['get', `widgets.${group}`, 'w1', '-n', ns, '-o', 'jsonpath={.spec.size}']), '4');
       const bad = await k.run(['apply', '-n', ns, '-f', k.writeFile('bad.json', JSON.stringify({ ...cr, metadata: { name: 'w2' }, spec: { size: 'big' } }))]);
       assert.notEqual(bad.code, 0);
       assert.match(bad.stderr, /spec\.size/);

@@ -1,7 +1,7 @@
 // The REST verbs on one resource: get, list, watch, create, update, patch,
 // delete, deletecollection, with the subresources every kind shares (status, scale).
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { ApiError, BadRequestError, MethodNotAllowedError, NotFoundError, ServiceUnavailableError, UnsupportedMediaTypeError, type FieldError, InvalidError } from '../../api/errors.js';
+import { ApiError, BadRequestError, InternalError, MethodNotAllowedError, NotFoundError, ServiceUnavailableError, UnsupportedMediaTypeError, type FieldError, InvalidError } from '../../api/errors.js';
 import { cloneJson, isPlainObject, withoutResourceVersion, type KubeObject } from '../../api/object.js';
 import { GoDecodeError } from '../../api/schema/go-decode.js';
 import { loadDefinitions } from '../../api/schema/index.js';
@@ -10,7 +10,7 @@ import { decodeDocument, decodeObjectBody, mediaType, readBody } from '../http/b
 import { queryFlag, type RequestInfo } from '../http/request-info.js';
 import { negotiateOutput, sendJson, sendJsonParts, type AcceptedOutput } from '../http/respond.js';
 import type { DeleteOptions, GenericStore, ObjectFilter, WriteOptions, WrittenObject } from '../registry/store.js';
-import { scaleFromObject, applyScaleToObject } from './scale.js';
+import { applyScaleToObject, scaleFromObject, scaleResource, unsetSpecReplicas } from './scale.js';
 import type { PatchType, Semantics } from './semantics.js';
 import { serveWatch } from './watch.js';
 import { handleBinding, handleEviction } from './pod-subresources.js';
@@ -19,10 +19,11 @@ import type { ServiceAccountTokens } from '../authn/index.js';
 import { handleNodeProxy } from './node-proxy.js';
 import { handlePodLog, type KubeletClientConfig } from './pod-log.js';
 import { connectSubresources, refuseWithoutUpgrade } from './pod-connect.js';
-import { listBodyParts, partialMetadata, tableBodyParts, tableResponse } from './output.js';
+import { listBodyParts, partialMetadata, tableBodyParts, tableResponse, type TableContext } from './output.js';
 import { int64Param, validateListOptions } from './list-options.js';
 import { bodyFieldValidation, checkTypeMeta, fieldValidation, managerFromUserAgent, requireObject, setWarnings, writeOptions } from './body-checks.js';
-import type { VersionView } from './versions.js';
+import { VersionView } from './versions.js';
+import { crdScalePaths, crdSpec, type CrdScalePaths } from '../crd.js';
 
 export interface ResourceRequest {
   req: IncomingMessage;
@@ -371,11 +372,29 @@ async function handleDeleteCollection(r: ResourceRequest): Promise<void> {
   sendJson(r.res, 200, { apiVersion: r.versions.apiVersion, kind: r.store.info.listKind, metadata: { resourceVersion: String(r.store.cache.revision) }, items: items.map((o) => r.versions.out(o)) });
 }
 
+/** A custom resource's scale paths at the request's version; undefined for built-in kinds. */
+function scalePathsOf(r: ResourceRequest): CrdScalePaths | undefined {
+  const crd = r.store.info.crd;
+  const spec = crd ? crdSpec(crd) : undefined;
+  return spec ? crdScalePaths(spec, r.versions.version) : undefined;
+}
+
+/**
+ * The scale subresource: an autoscaling/v1 Scale read from the object and
+ * written back into its spec replicas, as one update of the object (its
+ * strategy, generation and validation), with the field ownership recorded
+ * under the subresource "scale".
+ */
 async function handleScale(r: ResourceRequest): Promise<void> {
   const { store, info } = r;
+  const paths = scalePathsOf(r);
   const opts = writeOptions(r.query, 'scale', managerFromUserAgent(r.req), info.verb === 'patch' ? 'PatchOptions' : 'UpdateOptions');
   if (info.verb === 'get') {
-    sendJson(r.res, 200, scaleFromObject(await store.get(info.namespace, info.name!)));
+    const output = negotiateOutput(r.req);
+    const { scale, found } = scaleFromObject(await store.get(info.namespace, info.name!), paths);
+    if (!found) throw new InternalError(`the spec replicas field ${JSON.stringify(paths?.specReplicasPath)} does not exist`);
+    if (!output.table) sendJson(r.res, 200, scale);
+    else sendJson(r.res, 200, tableResponse(scaleTableContext(r), [scale], output));
     return;
   }
   let requested: KubeObject | undefined;
@@ -396,15 +415,22 @@ async function handleScale(r: ResourceRequest): Promise<void> {
     info.name!,
     (current) => {
       if (!current) throw new NotFoundError(store.ref(info.name));
-      const scale = scaleFromObject(current);
-      const wanted = requested ?? r.semantics.patch(store.info, 'v1', scale, patchType as Exclude<PatchType, 'apply'>, patchDoc);
+      const { scale, found } = scaleFromObject(current, paths);
+      if (!found) (scale.spec as { replicas: number }).replicas = unsetSpecReplicas;
+      const wanted = requested ?? r.semantics.patch(scaleResource, 'v1', scale, patchType as Exclude<PatchType, 'apply'>, patchDoc);
       // The scale's resourceVersion (when given) is a precondition on the whole object.
       const rv = wanted.metadata.resourceVersion;
       if (rv) current.metadata.resourceVersion = rv;
       else current.metadata = withoutResourceVersion(current.metadata);
-      return applyScaleToObject(current, wanted);
+      return applyScaleToObject(current, wanted, paths);
     },
-    { ...opts, subresource: '' },
+    { ...opts, subresource: '', managedFieldsSubresource: 'scale' },
   );
-  sendJson(r.res, 200, scaleFromObject(object));
+  sendJson(r.res, 200, scaleFromObject(object, paths).scale);
+}
+
+/** Tables of Scales: Kubernetes' Scale columns for built-in kinds; a custom resource's own columns (its printer columns read from the Scale). */
+function scaleTableContext(r: ResourceRequest): TableContext {
+  const info = r.store.info.crd ? r.store.info : scaleResource;
+  return { semantics: r.semantics, query: r.query, versions: new VersionView(info, r.versions.version, info, r.versions.version) };
 }

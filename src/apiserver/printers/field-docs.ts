@@ -153,6 +153,10 @@ export const fieldDocs = {
     "Replicas is the most recently observed number of replicas. More info: https://kubernetes.io/docs/concepts/workloads/controllers/replicationcontroller#what-is-a-replicationcontroller",
   "RoleBinding.roleRef":
     "RoleRef can reference a Role in the current namespace or a ClusterRole in the global namespace. If the RoleRef cannot be resolved, the Authorizer must return an error.",
+  "ScaleSpec.replicas":
+    "replicas is the desired number of instances for the scaled object.",
+  "ScaleStatus.replicas":
+    "replicas is the actual number of observed instances of the scaled object.",
   "Secret.data":
     "Data contains the secret data. Each key must consist of alphanumeric characters, '-', '_' or '.'. The serialized form of the secret data is a base64 encoded string, representing the arbitrary (possibly non-string) data value here. Described in https://tools.ietf.org/html/rfc4648#section-4",
   "Secret.type":

@@ -39,6 +39,7 @@ import {
   podTemplatePrinter,
   replicaSetPrinter,
   replicationControllerPrinter,
+  scalePrinter,
   statefulSetPrinter,
 } from './workload-printers.js';
 
@@ -87,7 +88,7 @@ register('extensions', {
   NetworkPolicy: networkPolicyPrinter,
 });
 register('batch', { Job: jobPrinter, CronJob: cronJobPrinter });
-register('autoscaling', { HorizontalPodAutoscaler: horizontalPodAutoscalerPrinter });
+register('autoscaling', { HorizontalPodAutoscaler: horizontalPodAutoscalerPrinter, Scale: scalePrinter });
 register('policy', { PodDisruptionBudget: podDisruptionBudgetPrinter });
 register('networking.k8s.io', { Ingress: ingressPrinter, IngressClass: ingressClassPrinter, NetworkPolicy: networkPolicyPrinter });
 register('discovery.k8s.io', { EndpointSlice: endpointSlicePrinter });

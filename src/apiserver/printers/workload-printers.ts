@@ -357,3 +357,17 @@ export const controllerRevisionPrinter: TablePrinter = {
     return { cells: [nameOf(object), controllerName(object.metadata), revision, ageOf(object, now)] };
   },
 };
+
+/** The autoscaling/v1 Scale a scale subresource answers with (kubectl get deploy web --subresource=scale). Its name column has no name format, as Kubernetes' printScale columns. */
+export const scalePrinter: TablePrinter = {
+  columnDefinitions: [
+    column('Name', { doc: 'ObjectMeta.name' }),
+    column('Desired', { type: 'integer', doc: 'ScaleSpec.replicas' }),
+    column('Available', { type: 'integer', doc: 'ScaleStatus.replicas' }),
+    ageColumn,
+  ],
+  printRow(object, now) {
+    const scale = object as { spec?: { replicas?: number }; status?: { replicas?: number } };
+    return { cells: [nameOf(object), scale.spec?.replicas ?? 0, scale.status?.replicas ?? 0, ageOf(object, now)] };
+  },
+};

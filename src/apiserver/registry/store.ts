@@ -67,6 +67,8 @@ export interface WriteOptions {
   fieldManager?: string;
   /** The subresource being written ('status', 'scale' ...), '' for the main resource. */
   subresource?: string;
+  /** The subresource field ownership is recorded under, when not `subresource` (a scale write updates the main resource). */
+  managedFieldsSubresource?: string;
   /** Server-side apply has already recorded field ownership in metadata.managedFields. */
   managedFieldsSet?: boolean;
 }
@@ -434,7 +436,7 @@ export class GenericStore {
         continue;
       }
       // Field ownership before mutating admission, as in kube-apiserver's update handler.
-      if (!opts.managedFieldsSet) this.pipeline.trackManagedFields?.(this.info, current, obj, opts.fieldManager ?? 'unknown', opts.subresource ?? '');
+      if (!opts.managedFieldsSet) this.pipeline.trackManagedFields?.(this.info, current, obj, opts.fieldManager ?? 'unknown', opts.managedFieldsSubresource ?? opts.subresource ?? '');
       await this.pipeline.admit?.(this.info, 'UPDATE', obj, current);
       this.checkValid(obj, current, opts.subresource);
       if (opts.dryRun) return { object: own(obj), created: false };
