@@ -176,7 +176,7 @@ function formatValue(v: unknown): string {
 /** "spec.replicas: Invalid value: -1: must be greater than or equal to 0", as field.Error.Error() prints. */
 export function formatFieldError(e: FieldError): string {
   let s = `${e.field}: ${fieldErrorText[e.type]}`;
-  const showsValue = e.type !== 'FieldValueRequired' && e.type !== 'FieldValueForbidden' && e.type !== 'FieldValueTooMany' && e.value !== undefined;
+  const showsValue = e.type !== 'FieldValueRequired' && e.type !== 'FieldValueForbidden' && e.type !== 'FieldValueTooLong' && e.value !== undefined;
   if (showsValue) s += `: ${formatValue(e.value)}`;
   if (e.detail) s += `: ${e.detail}`;
   return s;

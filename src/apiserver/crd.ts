@@ -7,6 +7,7 @@ import type { FieldError } from '../api/errors.js';
 import { isPlainObject, type KubeObject } from '../api/object.js';
 import type { PrinterColumn, ResourceInfo } from '../api/resources.js';
 import type { Schema } from '../api/schema/types.js';
+import { kubeSchemaErrors } from './crd-schema-errors.js';
 
 /** Where a custom resource keeps what its scale subresource shows (paths such as ".spec.replicas"). */
 export interface CrdScalePaths {
@@ -87,12 +88,19 @@ let ajvModule: typeof import('ajv') | undefined;
 /** Validates, defaults and prunes custom resources of one version by its structural schema. */
 export class CustomResourceSchema {
   private readonly validateFn: ValidateFunction | undefined;
+  /** Why the schema could not be compiled: every object is then refused with it, rather than taken unchecked. */
+  readonly compileError: string | undefined;
 
   constructor(private readonly schema: Schema | undefined) {
     if (!schema) return;
     ajvModule ??= require('ajv') as typeof import('ajv');
-    const ajv = new ajvModule.Ajv({ strict: false, useDefaults: true, allErrors: true, validateFormats: false });
-    this.validateFn = ajv.compile(stripForAjv(schema));
+    // Patterns are Go regular expressions: compiled without the u flag (Go accepts escapes such as \_ that the u flag refuses), Go-only syntax translated.
+    const ajv = new ajvModule.Ajv({ strict: false, useDefaults: true, allErrors: true, validateFormats: false, code: { regExp: goRegExp } });
+    try {
+      this.validateFn = ajv.compile(toAjvSchema(schema));
+    } catch (err) {
+      this.compileError = err instanceof Error ? err.message : String(err);
+    }
   }
 
   /** Drops fields the schema does not declare (unless it preserves unknown fields), as Kubernetes prunes. */
@@ -108,6 +116,7 @@ export class CustomResourceSchema {
 
   /** Fills defaults and returns violations, with Kubernetes' field paths. */
   validate(obj: KubeObject): FieldError[] {
+    if (this.compileError) return [{ type: 'FieldValueInvalid', field: '', value: '', detail: `the CustomResourceDefinition's schema cannot be used: ${this.compileError}` }];
     if (!this.validateFn) return [];
     const body: Record<string, unknown> = { ...obj };
     delete body.metadata;
@@ -116,37 +125,37 @@ export class CustomResourceSchema {
     const ok = this.validateFn(body);
     for (const k of Object.keys(body)) obj[k] = body[k];
     if (ok) return [];
-    return (this.validateFn.errors ?? []).map((e) => {
-      const field = e.instancePath.split('/').filter(Boolean).map((p, i) => (/^\d+$/.test(p) ? `[${p}]` : (i ? '.' : '') + p)).join('');
-      const params = e.params as Record<string, unknown>;
-      if (e.keyword === 'required') return { type: 'FieldValueRequired', field: [field, String(params.missingProperty)].filter(Boolean).join('.'), detail: '' } as FieldError;
-      if (e.keyword === 'enum') {
-        const allowed = (params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ');
-        return { type: 'FieldValueNotSupported', field, value: valueAt(body, e.instancePath), detail: `supported values: ${allowed}` } as FieldError;
-      }
-      if (e.keyword === 'type') return { type: 'FieldValueTypeInvalid', field, value: valueAt(body, e.instancePath), detail: `must be of type ${String(params.type)}` } as FieldError;
-      return { type: 'FieldValueInvalid', field, value: valueAt(body, e.instancePath), detail: e.message ?? 'invalid' } as FieldError;
-    });
+    return kubeSchemaErrors(this.validateFn.errors ?? [], body);
   }
 }
 
-function valueAt(root: unknown, pointer: string): unknown {
-  let cur = root;
-  for (const p of pointer.split('/').filter(Boolean)) cur = isPlainObject(cur) ? cur[p] : Array.isArray(cur) ? cur[Number(p)] : undefined;
-  return cur;
-}
-
-/** x-kubernetes-int-or-string means "integer or string" to a JSON Schema validator. */
-function stripForAjv(schema: Schema): object {
+/**
+ * A CRD's schema (OpenAPI v3.0, as Kubernetes' JSONSchemaProps) as the JSON
+ * Schema ajv compiles: exclusiveMinimum and exclusiveMaximum are flags on
+ * minimum and maximum there, numbers here; x-kubernetes-int-or-string means
+ * "integer or string"; what only documents ($schema, id, description,
+ * example, externalDocs) or is Kubernetes' own (x-kubernetes-*) is left out.
+ */
+function toAjvSchema(schema: Schema): object {
   const walk = (s: Schema): Record<string, unknown> => {
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(s)) {
-      if (k.startsWith('x-kubernetes-') || k === 'description') continue;
+      if (k.startsWith('x-kubernetes-') || ignoredSchemaKeys.has(k)) continue;
       if (k === 'properties' && isPlainObject(v)) out.properties = Object.fromEntries(Object.entries(v).map(([pk, pv]) => [pk, walk(pv as Schema)]));
-      else if ((k === 'items' || k === 'additionalProperties') && isPlainObject(v)) out[k] = walk(v as Schema);
+      else if ((k === 'items' || k === 'additionalProperties' || k === 'additionalItems') && isPlainObject(v)) out[k] = walk(v as Schema);
+      else if (k === 'items' && Array.isArray(v)) out.items = v.map((x) => walk(x as Schema));
       else if ((k === 'allOf' || k === 'anyOf' || k === 'oneOf') && Array.isArray(v)) out[k] = v.map((x) => walk(x as Schema));
       else if (k === 'not' && isPlainObject(v)) out.not = walk(v as Schema);
       else out[k] = v;
+    }
+    for (const [flag, bound] of [['exclusiveMinimum', 'minimum'], ['exclusiveMaximum', 'maximum']] as const) {
+      if (typeof out[flag] !== 'boolean') continue;
+      if (out[flag] === true && typeof out[bound] === 'number') {
+        out[flag] = out[bound];
+        delete out[bound];
+      } else {
+        delete out[flag];
+      }
     }
     if (s['x-kubernetes-int-or-string']) {
       delete out.type;
@@ -158,6 +167,52 @@ function stripForAjv(schema: Schema): object {
   return walk(schema);
 }
 
+const ignoredSchemaKeys = new Set(['description', '$schema', 'id', 'example', 'externalDocs']);
+
+/**
+ * A Go regular expression (RE2, as Kubernetes checks a pattern) as a
+ * JavaScript one: leading flag groups such as (?i) become flags, named
+ * groups (?P<name>...) and the text anchors \A and \z their JavaScript
+ * forms, POSIX classes such as [:alpha:] their ranges. Other RE2 syntax is
+ * passed on as it is, and may fail to compile: the CRD is then refused.
+ */
+export function goRegExp(pattern: string): RegExp {
+  let source = pattern;
+  let flags = '';
+  const leading = /^\(\?([imsU]+)\)/.exec(source);
+  if (leading) {
+    flags = [...new Set(leading[1]!.replace('U', ''))].join('');
+    source = source.slice(leading[0].length);
+  }
+  source = source
+    .replace(/\(\?P</g, '(?<')
+    .replace(/(^|[^\\])\\A/g, '$1(?<![\\s\\S])')
+    .replace(/(^|[^\\])\\z/g, '$1(?![\\s\\S])')
+    .replace(/\[:(\^?)([a-z]+):\]/g, (whole, negated: string, name: string) => {
+      const range = posixClasses[name];
+      return range === undefined || negated ? whole : range;
+    });
+  return new RegExp(source, flags);
+}
+goRegExp.code = 'goRegExp';
+
+const posixClasses: Record<string, string> = {
+  alnum: '0-9A-Za-z',
+  alpha: 'A-Za-z',
+  ascii: '\\x00-\\x7F',
+  blank: '\\t ',
+  cntrl: '\\x00-\\x1F\\x7F',
+  digit: '0-9',
+  graph: '!-~',
+  lower: 'a-z',
+  print: ' -~',
+  punct: '!-\\/:-@\\[-`{-~',
+  space: '\\t\\n\\v\\f\\r ',
+  upper: 'A-Z',
+  word: '0-9A-Za-z_',
+  xdigit: '0-9A-Fa-f',
+};
+
 function pruneValue(value: unknown, schema: Schema, isRoot = false): void {
   if (schema['x-kubernetes-preserve-unknown-fields'] && !schema.properties) return;
   if (Array.isArray(value)) {
@@ -168,7 +223,9 @@ function pruneValue(value: unknown, schema: Schema, isRoot = false): void {
   if (schema.properties) {
     for (const k of Object.keys(value)) {
       const sub = schema.properties[k];
-      if (sub) pruneValue(value[k], sub);
+      // A null where the schema does not allow one is dropped (and defaulted, when it has a default), as Kubernetes does before defaulting.
+      if (sub && value[k] === null && !(sub as { nullable?: boolean }).nullable) delete value[k];
+      else if (sub) pruneValue(value[k], sub);
       else if (!schema['x-kubernetes-preserve-unknown-fields']) delete value[k];
     }
   } else if (isPlainObject(schema.additionalProperties)) {
@@ -192,5 +249,39 @@ export function validateCrd(crd: KubeObject): FieldError[] {
   }
   const storage = spec.versions.filter((v) => v.storage);
   if (storage.length !== 1) errors.push({ type: 'FieldValueInvalid', field: 'spec.versions', value: spec.versions.map((v) => v.name), detail: 'must have exactly one version marked as storage version' });
+  spec.versions.forEach((version, i) => {
+    const schema = version.schema?.openAPIV3Schema;
+    if (!isPlainObject(schema)) return;
+    const path = `spec.versions[${i}].schema.openAPIV3Schema`;
+    const before = errors.length;
+    patternErrors(schema, path, errors);
+    if (errors.length > before) return;
+    // Whatever else keeps the schema from compiling is refused here, never met when a custom resource is written.
+    const compiled = new CustomResourceSchema(schema);
+    if (compiled.compileError) errors.push({ type: 'FieldValueInvalid', field: path, value: '', detail: `must be a valid schema, but isn't: ${compiled.compileError}` });
+  });
   return errors;
+}
+
+/** Every pattern in a schema must compile, as Kubernetes checks a CRD's patterns (its paths name properties as properties[name]). */
+function patternErrors(schema: Schema, path: string, errors: FieldError[]): void {
+  const { pattern, not } = schema as { pattern?: unknown; not?: unknown };
+  if (typeof pattern === 'string') {
+    try {
+      goRegExp(pattern);
+    } catch (err) {
+      errors.push({ type: 'FieldValueInvalid', field: `${path}.pattern`, value: pattern, detail: `must be a valid regular expression, but isn't: ${(err as Error).message}` });
+    }
+  }
+  const sub = (s: unknown, p: string) => {
+    if (isPlainObject(s)) patternErrors(s as Schema, p, errors);
+  };
+  if (isPlainObject(schema.properties)) for (const [k, v] of Object.entries(schema.properties)) sub(v, `${path}.properties[${k}]`);
+  sub(schema.items, `${path}.items`);
+  sub(schema.additionalProperties, `${path}.additionalProperties`);
+  sub(not, `${path}.not`);
+  for (const key of ['allOf', 'anyOf', 'oneOf'] as const) {
+    const list = (schema as Record<string, unknown>)[key];
+    if (Array.isArray(list)) list.forEach((s, i) => sub(s, `${path}.${key}[${i}]`));
+  }
 }

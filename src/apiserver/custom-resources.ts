@@ -106,8 +106,14 @@ export class CustomResourceRegistry {
     const info: ResourceInfo = { ...crdResourceInfo(spec), crd };
     const previous = this.served.get(name);
     if (previous) this.registrar.unregister(previous);
-    this.registrar.register(info, customResourceStrategy(crd, info));
-    this.served.set(name, info);
+    try {
+      this.registrar.register(info, customResourceStrategy(crd, info));
+      this.served.set(name, info);
+    } catch (err) {
+      // A stored CRD this server cannot serve (written before its checks, or by another server) is left unserved; the server goes on.
+      this.served.delete(name);
+      console.error(`custom resources of CustomResourceDefinition ${name} are not served: ${err instanceof Error ? err.message : String(err)}`);
+    }
   }
 
   /** A deleted CRD takes its custom resources with it. */

@@ -50,8 +50,10 @@ export function tooLong(field: string, maxLength: number): FieldError {
   return { type: 'FieldValueTooLong', field, detail };
 }
 
+/** field.TooMany: the count is shown when known (not below 0); an unknown maximum (below 0) says only "has too many items". */
 export function tooMany(field: string, actual: number, max: number): FieldError {
-  return { type: 'FieldValueTooMany', field, value: actual, detail: `must have at most ${max} ${max === 1 ? 'item' : 'items'}` };
+  const detail = max >= 0 ? `must have at most ${max} ${max === 1 ? 'item' : 'items'}` : 'has too many items';
+  return { type: 'FieldValueTooMany', field, value: actual >= 0 ? actual : undefined, detail };
 }
 
 export const isNegativeErrorMsg = 'must be greater than or equal to 0';

@@ -1,0 +1,101 @@
+// A CRD's structural schema as kube-apiserver applies it to custom
+// resources: OpenAPI v3.0 bounds, Go regular expressions, nulls dropped
+// before defaulting, and violations reported in kube-apiserver's words.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { formatFieldError } from '../../src/api/errors.js';
+import type { KubeObject } from '../../src/api/object.js';
+import type { Schema } from '../../src/api/schema/types.js';
+import { CustomResourceSchema, goRegExp, validateCrd } from '../../src/apiserver/crd.js';
+
+const schema = {
+  type: 'object',
+  properties: {
+    spec: {
+      type: 'object',
+      required: ['size'],
+      properties: {
+        size: { type: 'integer', minimum: 1, maximum: 10 },
+        color: { type: 'string', enum: ['blue', 'green'], default: 'blue' },
+        level: { type: 'integer', enum: [1, 2] },
+        name: { type: 'string', pattern: '^[a-z]+$', maxLength: 5, minLength: 2 },
+        tags: { type: 'array', items: { type: 'string' }, maxItems: 2, minItems: 1 },
+        ratio: { type: 'number', multipleOf: 0.5, minimum: 0, exclusiveMinimum: true },
+        note: { type: 'string', nullable: true },
+      },
+    },
+  },
+} as unknown as Schema;
+
+const thing = (spec: Record<string, unknown>): KubeObject => ({ apiVersion: 'y.io/v1', kind: 'Thing', metadata: { name: 't' }, spec });
+
+function messages(s: CustomResourceSchema, obj: KubeObject): string[] {
+  s.prune(obj);
+  return s.validate(obj).map(formatFieldError).sort();
+}
+
+describe('custom resource schemas', () => {
+  const s = new CustomResourceSchema(schema);
+
+  it('reports violations as kube-apiserver does', () => {
+    const cases: [Record<string, unknown>, string[]][] = [
+      [{ size: 'big' }, ['spec.size: Invalid value: "string": spec.size in body must be of type integer: "string"']],
+      [{ size: true }, ['spec.size: Invalid value: "boolean": spec.size in body must be of type integer: "boolean"']],
+      [{ color: 'blue' }, ['spec.size: Required value']],
+      [{ size: 0, color: 'red' }, ['spec.color: Unsupported value: "red": supported values: "blue", "green"', 'spec.size: Invalid value: 0: spec.size in body should be greater than or equal to 1']],
+      [{ size: 3, level: 3 }, ['spec.level: Unsupported value: 3: supported values: "1", "2"']],
+      [{ size: 11 }, ['spec.size: Invalid value: 11: spec.size in body should be less than or equal to 10']],
+      [{ size: 3, name: 'ABCDEFG' }, ['spec.name: Invalid value: "ABCDEFG": spec.name in body should match \'^[a-z]+$\'', 'spec.name: Too long: may not be more than 5 bytes']],
+      [{ size: 3, name: 'a' }, ['spec.name: Invalid value: "a": spec.name in body should be at least 2 chars long']],
+      [{ size: 3, tags: [] }, ['spec.tags: Invalid value: 0: spec.tags in body should have at least 1 items']],
+      [{ size: 3, tags: ['a', 'b', 'c'] }, ['spec.tags: Too many: 3: must have at most 2 items']],
+      [{ size: 3, tags: [1] }, ['spec.tags[0]: Invalid value: "integer": spec.tags[0] in body must be of type string: "integer"']],
+      [{ size: 3, ratio: 0.3 }, ['spec.ratio: Invalid value: 0.3: spec.ratio in body should be a multiple of 0.5']],
+    ];
+    for (const [spec, want] of cases) assert.deepEqual(messages(s, thing(spec)), [...want].sort(), JSON.stringify(spec));
+  });
+
+  it('reads exclusiveMinimum as the OpenAPI v3.0 flag on minimum', () => {
+    assert.deepEqual(messages(s, thing({ size: 3, ratio: 0 })), ['spec.ratio: Invalid value: 0: spec.ratio in body should be greater than 0']);
+    assert.deepEqual(messages(s, thing({ size: 3, ratio: 0.5 })), []);
+  });
+
+  it('drops a null where none is allowed, then defaults it; keeps one where the schema allows it', () => {
+    const obj = thing({ size: 3, color: null, note: null });
+    assert.deepEqual(messages(s, obj), []);
+    assert.deepEqual(obj.spec, { size: 3, color: 'blue', note: null });
+    assert.deepEqual(messages(s, thing({ size: null })), ['spec.size: Required value']);
+  });
+
+  it('matches patterns as Go regular expressions', () => {
+    assert.equal(goRegExp('(?i)^abc$').test('ABC'), true);
+    assert.equal(goRegExp('^[a-z\\_]+$').test('a_b'), true);
+    assert.equal(goRegExp('^[[:alpha:]]+[[:digit:]]$').test('ab1'), true);
+    assert.equal(goRegExp('^(?P<n>x)\\z').exec('x')?.groups?.n, 'x');
+    assert.equal(goRegExp('\\Ax').test('yx'), false);
+  });
+
+  it('refuses what it cannot compile instead of taking objects unchecked', () => {
+    const broken = new CustomResourceSchema({ type: 'object', properties: { spec: { type: 'string', pattern: '(' } } } as unknown as Schema);
+    assert.ok(broken.compileError);
+    assert.equal(broken.validate(thing({})).length, 1);
+  });
+
+  it('refuses a CRD whose schema has a pattern that is no regular expression, naming it as Kubernetes does', () => {
+    const crd = {
+      apiVersion: 'apiextensions.k8s.io/v1',
+      kind: 'CustomResourceDefinition',
+      metadata: { name: 'things.y.io' },
+      spec: {
+        group: 'y.io',
+        scope: 'Namespaced',
+        names: { plural: 'things', kind: 'Thing' },
+        versions: [{ name: 'v1', served: true, storage: true, schema: { openAPIV3Schema: { type: 'object', properties: { spec: { type: 'object', properties: { name: { type: 'string', pattern: '^(a' } } } } } } }],
+      },
+    } as unknown as KubeObject;
+    const errors = validateCrd(crd);
+    assert.equal(errors.length, 1);
+    assert.equal(errors[0]!.field, 'spec.versions[0].schema.openAPIV3Schema.properties[spec].properties[name].pattern');
+    assert.match(errors[0]!.detail ?? '', /^must be a valid regular expression, but isn't: /);
+  });
+});
