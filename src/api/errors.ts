@@ -239,8 +239,9 @@ export class RequestEntityTooLargeError extends ApiError {
 
 export class TooManyRequestsError extends ApiError {
   override name = 'TooManyRequestsError';
+  /** A retry time of 0 suggests none: no retryAfterSeconds, no Retry-After header. */
   constructor(message: string, retryAfterSeconds = 1) {
-    super(429, 'TooManyRequests', message, { retryAfterSeconds });
+    super(429, 'TooManyRequests', message, retryAfterSeconds > 0 ? { retryAfterSeconds } : {});
   }
 }
 

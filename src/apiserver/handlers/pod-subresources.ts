@@ -1,7 +1,7 @@
 // The pods' binding and eviction subresources: how a scheduler places a pod
 // on a node, and how `kubectl drain` removes one while honouring
 // PodDisruptionBudgets (Kubernetes' BindingREST and EvictionREST).
-import { BadRequestError, ConflictError, NotFoundError, TooManyRequestsError } from '../../api/errors.js';
+import { BadRequestError, ConflictError, ForbiddenError, NotFoundError, TooManyRequestsError } from '../../api/errors.js';
 import { isPlainObject, withoutResourceVersion, type KubeObject } from '../../api/object.js';
 import { selectorFromLabelSelector, type LabelSelector } from '../../api/labels/index.js';
 import { decodeObjectBody, readBody } from '../http/body.js';
@@ -90,6 +90,12 @@ export async function handleEviction(r: ResourceRequest, budgets: GenericStore |
   sendJson(r.res, 201, successStatus(201));
 }
 
+function disruptionRefused(cause: string): TooManyRequestsError {
+  const err = new TooManyRequestsError("Cannot evict pod as it would violate the pod's disruption budget.", 0);
+  err.details!.causes = [{ reason: 'DisruptionBudget', message: cause }];
+  return err;
+}
+
 /** Takes one allowed disruption from the budget, recording the pod as disrupted, or refuses with 429. */
 async function spendDisruption(budgets: GenericStore, pdb: KubeObject, pod: KubeObject): Promise<void> {
   await budgets.update(
@@ -100,12 +106,17 @@ async function spendDisruption(budgets: GenericStore, pdb: KubeObject, pod: Kube
       const status = isPlainObject(current.status) ? current.status : {};
       const allowed = typeof status.disruptionsAllowed === 'number' ? status.disruptionsAllowed : 0;
       const generation = current.metadata.generation ?? 1;
-      if (typeof status.observedGeneration !== 'number' || status.observedGeneration < generation || allowed <= 0) {
+      // As kube-apiserver's eviction REST: no suggested retry time (clients such as kubectl drain wait their own interval and report each refusal).
+      if (typeof status.observedGeneration !== 'number' || status.observedGeneration < generation) {
+        throw disruptionRefused(`The disruption budget ${current.metadata.name} is still being processed by the server.`);
+      }
+      if (allowed < 0) {
+        throw new ForbiddenError({ group: 'policy', resource: 'poddisruptionbudget', name: current.metadata.name }, `poddisruptionbudget.policy "${current.metadata.name}" is forbidden: pdb disruptions allowed is negative`);
+      }
+      if (allowed === 0) {
         const desired = typeof status.desiredHealthy === 'number' ? status.desiredHealthy : 0;
         const healthy = typeof status.currentHealthy === 'number' ? status.currentHealthy : 0;
-        const err = new TooManyRequestsError("Cannot evict pod as it would violate the pod's disruption budget.", 10);
-        err.details!.causes = [{ reason: 'DisruptionBudget', message: `The disruption budget ${current.metadata.name} needs ${desired} healthy pods and has ${healthy} currently` }];
-        throw err;
+        throw disruptionRefused(`The disruption budget ${current.metadata.name} needs ${desired} healthy pods and has ${healthy} currently`);
       }
       const disrupted = isPlainObject(status.disruptedPods) ? status.disruptedPods : {};
       current.status = {

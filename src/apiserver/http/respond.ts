@@ -116,7 +116,9 @@ export function sendError(res: ServerResponse, err: unknown): void {
     return;
   }
   const status: Status = apiErr.toStatus();
-  if (apiErr.code === 429 || apiErr.code === 503) res.setHeader('Retry-After', String(apiErr.details?.retryAfterSeconds ?? 1));
+  // As kube-apiserver's ErrorNegotiated: a Status suggesting a retry time says it in Retry-After too.
+  const retryAfter = apiErr.details?.retryAfterSeconds;
+  if (retryAfter !== undefined && retryAfter > 0) res.setHeader('Retry-After', String(retryAfter));
   sendJson(res, apiErr.code, status);
 }
 
