@@ -78,6 +78,23 @@ test('events select by involved object, reason and source', () => {
   assert.equal(parseFieldSelector('involvedObject.kind=Pod,type=Normal').matches(fields), true);
 });
 
+test('events.k8s.io Events select by their own names for the same fields, and not by the core ones', () => {
+  const ev: KubeObject = {
+    metadata: { name: 'e', namespace: 'ns' },
+    regarding: { kind: 'Pod', name: 'web', namespace: 'ns' },
+    reason: 'Scheduled',
+    reportingController: 'default-scheduler',
+    type: 'Normal',
+  };
+  const fields = fieldsOf('events.k8s.io', 'Event', ev);
+  const select = (s: string) => convertFieldSelector('events.k8s.io', 'Event', parseFieldSelector(s));
+  assert.equal(select('regarding.kind=Pod,regarding.name=web').toString(), 'involvedObject.kind=Pod,involvedObject.name=web');
+  assert.equal(select('regarding.kind=Pod,reason=Scheduled,type=Normal,reportingController=default-scheduler').matches(fields), true);
+  assert.equal(select('regarding.name=db').matches(fields), false);
+  assert.equal(errorOf(() => select('involvedObject.kind=Pod')), 'field label not supported: involvedObject.kind');
+  assert.equal(errorOf(() => select('source=x')), 'field label not supported: source');
+});
+
 test('jobs select by the number of succeeded pods and secrets by type', () => {
   assert.equal(fieldsOf('batch', 'Job', { metadata: { name: 'j' }, status: { succeeded: 2 } })['status.successful'], '2');
   assert.equal(fieldsOf('', 'Secret', { metadata: { name: 's' }, type: 'kubernetes.io/tls' })['type'], 'kubernetes.io/tls');

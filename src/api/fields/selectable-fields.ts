@@ -116,6 +116,21 @@ const kindFields: Record<string, KindFields> = {
   '/ReplicationController': replicasFields,
   'apps/ReplicaSet': replicasFields,
   '/Event': eventKindFields,
+  // events.k8s.io/v1 selects by its own names for the same fields (Kubernetes' AddFieldLabelConversionsForEvent).
+  'events.k8s.io/Event': {
+    labels: ['reason', 'type'],
+    aliases: {
+      'regarding.kind': 'involvedObject.kind',
+      'regarding.namespace': 'involvedObject.namespace',
+      'regarding.name': 'involvedObject.name',
+      'regarding.uid': 'involvedObject.uid',
+      'regarding.apiVersion': 'involvedObject.apiVersion',
+      'regarding.resourceVersion': 'involvedObject.resourceVersion',
+      'regarding.fieldPath': 'involvedObject.fieldPath',
+      reportingController: 'reportingComponent',
+    },
+    values: eventFields,
+  },
   '/Namespace': {
     labels: ['status.phase'],
     acceptsNamespace: false,
@@ -139,11 +154,6 @@ const kindFields: Record<string, KindFields> = {
   },
 };
 
-/** Field values of events.k8s.io Events match the core ones, but only metadata fields convert. */
-const valuesOnly: Record<string, (obj: JsonObject) => Record<string, string>> = {
-  'events.k8s.io/Event': eventFields,
-};
-
 export interface SelectableFieldOptions {
   /** Scope of a kind that is not built in; built-in kinds know their own. */
   namespaced?: boolean;
@@ -165,7 +175,7 @@ function customFieldName(jsonPath: string): string {
 export function fieldsOf(group: string, kind: string, obj: KubeObject, options?: SelectableFieldOptions): Record<string, string> {
   const json = obj as unknown as JsonObject;
   const key = `${group}/${kind}`;
-  const own = kindFields[key]?.values(json) ?? valuesOnly[key]?.(json) ?? {};
+  const own = kindFields[key]?.values(json) ?? {};
   const custom: Record<string, string> = {};
   for (const path of options?.selectableFields ?? []) {
     const name = customFieldName(path);
