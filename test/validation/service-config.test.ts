@@ -81,6 +81,15 @@ test('a TLS secret needs a certificate and a key', () => {
   );
 });
 
+test('a docker config secret must hold a JSON object, and the error quotes nothing of the secret', () => {
+  const secret = (text: string): KubeObject => ({ metadata: { name: 's', namespace: 'd' }, type: 'kubernetes.io/dockerconfigjson', data: { '.dockerconfigjson': Buffer.from(text).toString('base64') } });
+  const message = invalidMessage(gvks.secret, secret('hunter2-notjson'));
+  assert.equal(message, `Secret "s" is invalid: data[.dockerconfigjson]: Invalid value: "<secret contents redacted>": invalid character 'h' looking for beginning of value`);
+  assert.doesNotMatch(message ?? '', /hunter2/);
+  assert.match(invalidMessage(gvks.secret, secret('"auths"')) ?? '', /json: cannot unmarshal string into Go value of type map\[string\]interface \{\}$/);
+  assert.equal(invalidMessage(gvks.secret, secret('{"auths":{}}')), undefined);
+});
+
 test('a secret type cannot change', () => {
   const old: KubeObject = { metadata: { name: 's', namespace: 'd', resourceVersion: '1' }, type: 'Opaque', data: {} };
   const next: KubeObject = { metadata: { name: 's', namespace: 'd', resourceVersion: '1' }, type: 'kubernetes.io/basic-auth', data: { username: 'YQ==' } };

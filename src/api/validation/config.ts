@@ -1,6 +1,8 @@
 // ConfigMap and Secret validation: key names, the 1 MiB size limit, type
 // specific keys, and immutability.
 
+import { goJsonSyntaxError } from '../go-json-syntax.js';
+import { jsonKindName } from '../patch/patch-errors.js';
 import type { FieldError } from '../errors.js';
 import type { KubeObject } from '../object.js';
 import { forbidden, invalid, key, required, tooLong } from './field-errors.js';
@@ -50,14 +52,13 @@ export function validateConfigMap(cm: KubeObject, old?: KubeObject): FieldError[
   return errs;
 }
 
+/** What json.Unmarshal into a map[string]interface{} says of the text (Go's words: nothing of the text itself is quoted), or undefined. */
 function isJSONObject(text: string): string | undefined {
-  try {
-    const parsed: unknown = JSON.parse(text);
-    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return 'json: cannot unmarshal into Go value of type map[string]interface {}';
-    return undefined;
-  } catch (e) {
-    return (e as Error).message;
-  }
+  const syntax = goJsonSyntaxError(text);
+  if (syntax) return syntax;
+  const parsed: unknown = JSON.parse(text);
+  if (parsed === null || (typeof parsed === 'object' && !Array.isArray(parsed))) return undefined;
+  return `json: cannot unmarshal ${jsonKindName(parsed)} into Go value of type map[string]interface {}`;
 }
 
 export function validateSecret(secret: KubeObject, old?: KubeObject): FieldError[] {
