@@ -209,10 +209,15 @@ export class GoneError extends ApiError {
   }
 }
 
+/**
+ * A method the resource's path has no route for, as kube-apiserver's router
+ * answers it (every 405 there: routes are only made for what a resource's
+ * storage can do).
+ */
 export class MethodNotAllowedError extends ApiError {
   override name = 'MethodNotAllowedError';
-  constructor(verb: string, ref: ResourceRef) {
-    super(405, 'MethodNotAllowed', `${verb} is not supported on resources of kind "${qualified(ref)}"`, { group: ref.group, kind: ref.resource });
+  constructor(ref: ResourceRef) {
+    super(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource', { group: ref.group, kind: ref.resource, ...(ref.name !== undefined ? { name: ref.name } : {}) });
   }
 }
 

@@ -142,3 +142,21 @@ export function aggregatedDiscovery(resources: ResourceInfo[], core: boolean, ap
     }));
   return { kind: 'APIGroupDiscoveryList', apiVersion, metadata: {}, items };
 }
+
+/**
+ * The paths the server answers, as kube-apiserver lists them at "/"
+ * (its index: {"paths": [...]}, sorted): discovery, every group and group
+ * version, and the other paths the caller serves.
+ */
+export function rootPaths(resources: ResourceInfo[], others: Iterable<string>): object {
+  const paths = new Set<string>(['/api', '/apis', '/apis/', ...others]);
+  for (const g of servedGroups(resources)) {
+    if (g.name === '') {
+      for (const v of g.versions) paths.add(`/api/${v}`);
+      continue;
+    }
+    paths.add(`/apis/${g.name}`);
+    for (const v of g.versions) paths.add(`/apis/${g.name}/${v}`);
+  }
+  return { paths: [...paths].sort() };
+}

@@ -7,7 +7,7 @@ import type { Duplex } from 'node:stream';
 import { NotFoundError } from '../api/errors.js';
 import { builtinResources, componentStatusResource, reviewResources, type ResourceInfo } from '../api/resources.js';
 import type { Backend } from '../storage/backend.js';
-import { aggregatedDiscovery, apiGroup, apiGroupList, apiResourceList, apiVersions } from './discovery.js';
+import { aggregatedDiscovery, apiGroup, apiGroupList, apiResourceList, apiVersions, rootPaths } from './discovery.js';
 import { handleResource } from './handlers/resource.js';
 import { handleReview } from './handlers/reviews.js';
 import { handleComponentStatuses } from './handlers/component-statuses.js';
@@ -317,6 +317,9 @@ export class ApiServer {
 
   private serveStatic(req: IncomingMessage, res: ServerResponse, path: string, query: URLSearchParams): Promise<void> | true | undefined {
     switch (path) {
+      case '/':
+        sendJson(res, 200, rootPaths(this.resources, this.listedPaths()));
+        return true;
       case '/version':
         sendJson(res, 200, { ...kubernetesVersion, gitCommit: '', gitTreeState: 'clean', buildDate: '2026-01-01T00:00:00Z', goVersion: 'nami', compiler: 'nami', platform: `${process.platform}/${process.arch}` });
         return true;
@@ -357,7 +360,19 @@ export class ApiServer {
     return undefined;
   }
 
-  private sendOr404(res: ServerResponse, body: object | undefined): true {
+  /** The paths besides discovery's that "/" lists: version, health and each check, OpenAPI, service account issuer discovery, the extra routes. */
+  private listedPaths(): string[] {
+    const paths = ['/version', '/openapi/v2', '/openapi/v3', '/openapi/v3/'];
+    for (const which of ['healthz', 'livez', 'readyz'] as const) {
+      paths.push(`/${which}`);
+      for (const check of this.healthChecks[which]) paths.push(`/${which}/${check.name}`);
+    }
+    if (this.serviceAccountTokens) paths.push('/.well-known/openid-configuration', '/openid/v1/jwks');
+    for (const extra of this.opts.extraRoutes?.keys() ?? []) paths.push(extra);
+    return paths;
+  }
+
+    private sendOr404(res: ServerResponse, body: object | undefined): true {
     if (!body) throw new NotFoundError({ group: '', resource: '' }, 'the server could not find the requested resource');
     sendJson(res, 200, body);
     return true;

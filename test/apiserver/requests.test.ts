@@ -74,11 +74,28 @@ describe('bad requests get a Status, and the server goes on', () => {
     assert.equal((await api.raw('GET', '/readyz')).status, 200);
   });
 
+  it('answers a method a path has no route for with the router\'s 405', async () => {
+    const pods = '/api/v1/namespaces/errors/pods';
+    assert.equal((await api.raw('POST', pods, { body: { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'routed' }, spec: { containers: [{ name: 'c', image: 'busybox' }] } } })).status, 201);
+    const cases: [string, string, object?][] = [
+      ['GET', `${pods}/routed/eviction`],
+      ['GET', `${pods}/routed/binding`],
+      ['GET', '/api/v1/namespaces/errors/serviceaccounts/default/token'],
+      ['POST', `${pods}/routed`, { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'routed' } }],
+      ['DELETE', `${pods}/routed/log`],
+    ];
+    for (const [method, path, body] of cases) {
+      const s = assertStatus(await api.raw(method, path, body ? { body } : {}), 405, 'MethodNotAllowed');
+      assert.equal(s.message, 'the server does not allow this method on the requested resource', `${method} ${path}`);
+    }
+  });
+
   it('refuses list parameters that do not convert to their Go types, in the words of strconv', async () => {
     const s = assertStatus(await api.raw('GET', `${cms}?limit=abc`), 400, 'BadRequest');
     assert.equal(s.message, 'strconv.ParseInt: parsing "abc": invalid syntax');
     assert.equal(assertStatus(await api.raw('GET', `${cms}?limit=99999999999999999999`), 400, 'BadRequest').message, 'strconv.ParseInt: parsing "99999999999999999999": value out of range');
     assert.equal(assertStatus(await api.raw('GET', `${cms}?watch=true&timeoutSeconds=1.5`), 400, 'BadRequest').message, 'strconv.ParseInt: parsing "1.5": invalid syntax');
+    assert.equal(assertStatus(await api.raw('GET', `${cms}?timeoutSeconds=abc`), 400, 'BadRequest').message, 'strconv.ParseInt: parsing "abc": invalid syntax', 'a list decodes timeoutSeconds too');
     assert.equal((await api.raw('GET', `${cms}?limit=1`)).status, 200);
   });
 
@@ -714,6 +731,22 @@ describe('versions', () => {
     const atV1 = await api.raw('GET', `${path('v1')}/g`);
     assert.equal(atV1.json?.apiVersion, 'versions.nami.test/v1');
     assert.equal(atV1.json?.spec.size, 2);
+  });
+});
+
+describe('the index', () => {
+  it('lists at / the paths the server answers, sorted, each of them served', async () => {
+    const index = await api.raw('GET', '/');
+    assert.equal(index.status, 200, index.text);
+    const paths = index.json?.paths as string[];
+    assert.deepEqual(paths, [...paths].sort());
+    for (const p of ['/api', '/api/v1', '/apis', '/apis/apps', '/apis/apps/v1', '/apis/autoscaling/v1', '/apis/autoscaling/v2', '/healthz', '/healthz/etcd', '/livez/ping', '/readyz/informer-sync', '/openapi/v2', '/version']) {
+      assert.ok(paths.includes(p), p);
+    }
+    for (const p of paths) {
+      const r = await api.raw('GET', p, { accept: 'application/json' });
+      assert.equal(r.status, 200, `${p}: ${r.status}`);
+    }
   });
 });
 

@@ -35,7 +35,7 @@ export async function handleComponentStatuses(r: ComponentStatusRequest): Promis
   const { req, res, info, query } = r;
   // ComponentStatus has no subresources: such a path names nothing here.
   if (info.subresource) throw new NotFoundError(resourceRef, 'the server could not find the requested resource');
-  if (info.verb !== 'get' && info.verb !== 'list') throw new MethodNotAllowedError(info.verb, { ...resourceRef, ...(info.name ? { name: info.name } : {}) });
+  if (info.verb !== 'get' && info.verb !== 'list') throw new MethodNotAllowedError({ ...resourceRef, ...(info.name ? { name: info.name } : {}) });
   const output = negotiateOutput(req);
   setWarnings(res, [deprecation]);
   const tableOf = (statuses: ComponentStatus[]) => tableResponse({ semantics: r.semantics, query, versions: new VersionView(componentStatusResource, 'v1', componentStatusResource, 'v1') }, statuses, output);

@@ -26,6 +26,8 @@ function listOptionsInvalid(errors: FieldError[]): InvalidError {
 
 /** What kube-apiserver's ValidateListOptions refuses in a list (not a watch); 422 on ListOptions. */
 export function validateListOptions(query: URLSearchParams): void {
+  // Every list decodes the whole of ListOptions: a timeoutSeconds that is no int64 is a 400 though only a watch uses it.
+  int64Param(query, 'timeoutSeconds');
   const errors: FieldError[] = [];
   const match = query.get('resourceVersionMatch');
   if (match) {

@@ -12,7 +12,7 @@ import type { ResourceRequest } from './resource.js';
 
 export async function handleNodeProxy(r: ResourceRequest, kubelet: KubeletClientConfig | undefined): Promise<void> {
   const { store, info, query } = r;
-  if (info.verb !== 'get') throw new MethodNotAllowedError(info.verb, store.ref(info.name));
+  if (info.verb !== 'get') throw new MethodNotAllowedError(store.ref(info.name));
   if (!kubelet) throw new ApiError(503, 'ServiceUnavailable', 'nodes/proxy is not served: the API server has no kubelet client certificate');
   const node = await store.get(undefined, info.name!);
   const { host, port } = nodeLocation(node);

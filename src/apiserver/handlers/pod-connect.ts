@@ -49,7 +49,7 @@ function remoteCommandPath(kind: 'exec' | 'attach', namespace: string, name: str
 
 /** Checks the request and finds where the agent serves it: host, port and the kubelet path. */
 export async function podConnectLocation(r: PodConnectRequest): Promise<{ host: string; port: number; path: string; pod: KubeObject }> {
-  if (r.method !== 'GET' && r.method !== 'POST') throw new MethodNotAllowedError(r.method === 'DELETE' ? 'delete' : r.method.toLowerCase(), r.pods.ref(r.name));
+  if (r.method !== 'GET' && r.method !== 'POST') throw new MethodNotAllowedError(r.pods.ref(r.name));
   const pod = await r.pods.get(r.namespace, r.name);
   let path: string;
   if (r.subresource === 'portforward') {

@@ -77,7 +77,7 @@ export function readText(res: IncomingMessage, limit = 64 * 1024): Promise<strin
 
 export async function handlePodLog(r: ResourceRequest, kubelet: KubeletClientConfig | undefined): Promise<void> {
   const { store, info, query } = r;
-  if (info.verb !== 'get') throw new MethodNotAllowedError(info.verb, store.ref(info.name));
+  if (info.verb !== 'get') throw new MethodNotAllowedError(store.ref(info.name));
   if (!kubelet) throw new ApiError(503, 'ServiceUnavailable', 'pods/log is not served: the API server has no kubelet client certificate');
   const podName = info.name!;
   const pod = await store.get(info.namespace, podName);

@@ -108,15 +108,15 @@ export async function handleResource(r: ResourceRequest): Promise<void> {
   const verb = info.verb;
   if (sub === 'scale') return handleScale(r);
   if (sub === 'token') {
-    if (verb !== 'create') throw new MethodNotAllowedError(verb, store.ref(info.name));
+    if (verb !== 'create') throw new MethodNotAllowedError(store.ref(info.name));
     return handleTokenRequest(r, r.serviceAccountTokens);
   }
   if (store.info.group === '' && store.info.kind === 'Pod' && (sub === 'binding' || sub === 'eviction')) {
-    if (verb !== 'create') throw new MethodNotAllowedError(verb, store.ref(info.name));
+    if (verb !== 'create') throw new MethodNotAllowedError(store.ref(info.name));
     return sub === 'binding' ? handleBinding(r) : handleEviction(r, r.storeFor('policy', 'v1', 'poddisruptionbudgets'));
   }
   // pods/ephemeralcontainers is read and written as the pod (get, update, patch), as kube-apiserver serves it.
-  if (sub === 'ephemeralcontainers' && verb !== 'get' && verb !== 'update' && verb !== 'patch') throw new MethodNotAllowedError(verb, store.ref(info.name));
+  if (sub === 'ephemeralcontainers' && verb !== 'get' && verb !== 'update' && verb !== 'patch') throw new MethodNotAllowedError(store.ref(info.name));
   switch (verb) {
     case 'get':
       return handleGet(r);
@@ -125,7 +125,7 @@ export async function handleResource(r: ResourceRequest): Promise<void> {
     case 'watch':
       return serveWatch(r);
     case 'create':
-      if (info.name && !sub) throw new MethodNotAllowedError('create', store.ref(info.name));
+      if (info.name && !sub) throw new MethodNotAllowedError(store.ref(info.name));
       return handleCreate(r);
     case 'update':
       return handleUpdate(r);
@@ -136,7 +136,7 @@ export async function handleResource(r: ResourceRequest): Promise<void> {
     case 'deletecollection':
       return handleDeleteCollection(r);
     default:
-      throw new MethodNotAllowedError(verb, store.ref(info.name));
+      throw new MethodNotAllowedError(store.ref(info.name));
   }
 }
 
@@ -408,7 +408,7 @@ async function handleScale(r: ResourceRequest): Promise<void> {
     if (patchType === 'apply') throw new BadRequestError('server-side apply on the scale subresource is not supported');
     patchDoc = decodeDocument(await readBody(r.req), false);
   } else {
-    throw new MethodNotAllowedError(info.verb, store.ref(info.name));
+    throw new MethodNotAllowedError(store.ref(info.name));
   }
   const { object } = await store.update(
     info.namespace,

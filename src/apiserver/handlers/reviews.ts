@@ -9,7 +9,7 @@
 // RBAC comes): an access review is allowed and the rules are all of them,
 // as kube-apiserver answers with --authorization-mode=AlwaysAllow.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { ApiError, BadRequestError, InvalidError, type FieldError } from '../../api/errors.js';
+import { BadRequestError, InvalidError, MethodNotAllowedError, type FieldError } from '../../api/errors.js';
 import { isPlainObject, type KubeObject } from '../../api/object.js';
 import { groupVersion } from '../../api/resources.js';
 import { invalid } from '../../api/validation/field-errors.js';
@@ -115,8 +115,7 @@ export async function handleReview(r: ReviewRequest): Promise<void> {
   const { info } = r;
   const resource = r.versions.info;
   if (info.verb !== 'create' || info.name !== undefined || info.subresource !== undefined) {
-    // As kube-apiserver's router answers a method a resource has no route for (kubectl adds "(get selfsubjectaccessreviews...)").
-    throw new ApiError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource', { group: resource.group, kind: resource.plural, ...(info.name !== undefined ? { name: info.name } : {}) });
+    throw new MethodNotAllowedError({ group: resource.group, resource: resource.plural, ...(info.name !== undefined ? { name: info.name } : {}) });
   }
   // The options are a create's: a bad dryRun or fieldManager is refused as for any create.
   writeOptions(r.query, '', managerFromUserAgent(r.req), 'CreateOptions');
