@@ -815,6 +815,18 @@ describe('status writes', () => {
     assert.match(back.message, /may not be transitioned to non-terminated state/);
   });
 
+  it('keep podIP and podIPs (hostIP and hostIPs) in step as the v1 conversion does, podIP winning', async () => {
+    await api.raw('POST', pods, { body: pod('addressed', { nodeName: 'node-1' }) });
+    const patch = (status: object) => api.raw('PATCH', `${pods}/addressed/status`, { body: { status }, contentType: 'application/merge-patch+json' });
+    const single = await patch({ podIP: '10.244.0.7', hostIP: '192.0.2.1' });
+    assert.equal(single.status, 200, single.text);
+    assert.deepEqual([single.json?.status.podIPs, single.json?.status.hostIPs], [[{ ip: '10.244.0.7' }], [{ ip: '192.0.2.1' }]]);
+    const differing = await patch({ podIP: '10.244.0.8', podIPs: [{ ip: '10.244.0.9' }, { ip: 'fd00::9' }] });
+    assert.deepEqual([differing.json?.status.podIP, differing.json?.status.podIPs], ['10.244.0.8', [{ ip: '10.244.0.8' }]]);
+    const listOnly = await patch({ podIP: null, podIPs: [{ ip: '10.244.0.10' }, { ip: 'fd00::a' }] });
+    assert.deepEqual([listOnly.json?.status.podIP, listOnly.json?.status.podIPs], ['10.244.0.10', [{ ip: '10.244.0.10' }, { ip: 'fd00::a' }]]);
+  });
+
   it('gives Nodes no generation', async () => {
     const node = await api.raw('POST', '/api/v1/nodes', { body: { apiVersion: 'v1', kind: 'Node', metadata: { name: 'gen-node' } } });
     assert.equal(node.status, 201, node.text);

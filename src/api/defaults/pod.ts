@@ -215,12 +215,17 @@ function copyLimitsToRequests(container: JsonObject): void {
   }
 }
 
+/**
+ * podIP and podIPs (hostIP and hostIPs) kept in step as Kubernetes' v1
+ * conversion keeps them: the single field wins when both are set and differ
+ * (older kubelets set only it), fills an empty list, and is the list's first.
+ */
 function mirrorList(status: JsonObject, single: string, plural: string): void {
   const list = asArray(status[plural]);
   const first = asString(asObject(list[0])?.['ip']);
   const one = asString(status[single]);
-  if (!one && first) status[single] = first;
-  else if (one && list.length === 0) status[plural] = [{ ip: one }];
+  if (one && one !== first) status[plural] = [{ ip: one }];
+  else if (!one && first) status[single] = first;
 }
 
 /**

@@ -493,7 +493,11 @@ export class GenericStore {
     if (opts.subresource === 'ephemeralcontainers') ephemeralContainersOnly(obj, current);
     // The ephemeral containers added are defaulted as a pod's containers are; the rest is the current pod's, defaulted already.
     if (!opts.subresource || opts.subresource === 'ephemeralcontainers') this.pipeline.applyDefaults?.(this.info, obj, current);
-    if (opts.subresource === 'status') statusOnly(obj, current);
+    if (opts.subresource === 'status') {
+      statusOnly(obj, current);
+      // A status is decoded, so defaulted, as any object is; the spec is the current one's, defaulted already.
+      this.pipeline.applyDefaults?.(this.info, obj, { ...current, spec: obj.spec });
+    }
     else if (opts.subresource === 'finalize') finalizersOnly(obj, current);
     else if (!opts.subresource) this.strategy.prepareForUpdate?.(obj, current, this.strategyContext);
     return obj;
