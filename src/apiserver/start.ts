@@ -10,6 +10,7 @@ import { ApiServer } from './server.js';
 import { namiSemantics } from './semantics-impl.js';
 import { createWritePipeline, systemPriorityClasses, type OptionalAdmissionPlugin } from './write-pipeline.js';
 import type { KubeObject } from '../api/object.js';
+import { ConflictError, NotFoundError } from '../api/errors.js';
 import { firstServiceIP } from './registry/service-allocation.js';
 import type { User } from './authn/index.js';
 
@@ -56,6 +57,28 @@ export async function startApiServer(opts: StartOptions): Promise<RunningApiServ
     },
     async list(group, plural) {
       return (await api.storeForResource(group, plural)?.cachedObjects()) ?? [];
+    },
+    async chargeQuota(quota, used) {
+      const quotas = api.storeForResource('', 'resourcequotas');
+      if (!quotas) return true;
+      try {
+        await quotas.update(
+          quota.metadata.namespace,
+          quota.metadata.name!,
+          (current) => {
+            if (!current) throw new NotFoundError(quotas.ref(quota.metadata.name));
+            // Pinned to the quota as read: a quota charged by another write meanwhile is read and checked again.
+            current.metadata.resourceVersion = quota.metadata.resourceVersion;
+            current.status = { ...((current.status ?? {}) as object), used };
+            return current;
+          },
+          { subresource: 'status', fieldManager: 'nami-apiserver' },
+        );
+        return true;
+      } catch (err) {
+        if (err instanceof ConflictError) return false;
+        throw err;
+      }
     },
   }, opts.disableAdmissionPlugins);
   const api: ApiServer = new ApiServer({ backend: opts.backend, semantics: namiSemantics, pipeline, advertiseAddress: `${opts.host}:${opts.port}`, ...(opts.tokens ? { tokens: opts.tokens } : {}), serviceAccountKeyPem: pki.serviceAccountKeyPem, kubeletClient: { certPem: pki.admin.certPem, keyPem: pki.admin.keyPem } });

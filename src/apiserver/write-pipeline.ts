@@ -1,6 +1,7 @@
 // The steps every write passes through besides the kind's strategy:
 // defaulting, validation, admission (namespace lifecycle, service accounts,
-// priority, default tolerations and storage class) and field ownership
+// priority, default tolerations and storage class; resource quotas after
+// validation) and field ownership
 // (managedFields).
 import { ForbiddenError, NotFoundError } from '../api/errors.js';
 import { applyDefaults } from '../api/defaults/index.js';
@@ -10,11 +11,14 @@ import { validateObject, validatePodEphemeralContainersUpdate, validatePodStatus
 import type { WritePipeline } from './registry/store.js';
 import { typesFor } from './resource-types.js';
 import { admissionName, admitServiceAccount, podForbidden } from './service-account-admission.js';
+import { admitQuota, type QuotaAccess } from './quota-admission.js';
 
 /** What admission reads of other objects, as the API server has them. */
 export interface ClusterReader {
   get(group: string, plural: string, namespace: string | undefined, name: string): Promise<KubeObject | undefined>;
   list(group: string, plural: string): Promise<KubeObject[]>;
+  /** Writes a ResourceQuota's status.used unless the quota changed since it was read (false then); without it, quotas are not enforced. */
+  chargeQuota?(quota: KubeObject, used: Record<string, string>): Promise<boolean>;
 }
 
 /** Built-in classes every cluster has (Kubernetes' scheduling API defaults). */
@@ -90,6 +94,11 @@ export const optionalAdmissionPlugins: readonly OptionalAdmissionPlugin[] = ['Se
 export function createWritePipeline(reader: ClusterReader, disabled: readonly OptionalAdmissionPlugin[] = []): WritePipeline {
   const serviceAccounts = !disabled.includes('ServiceAccount');
   const readServiceAccount = (namespace: string, name: string) => reader.get('', 'serviceaccounts', namespace, name);
+  const charge = reader.chargeQuota?.bind(reader);
+  const quota: QuotaAccess | undefined = charge && {
+    quotas: async (namespace) => (await reader.list('', 'resourcequotas')).filter((q) => q.metadata.namespace === namespace),
+    charge,
+  };
   return {
     applyDefaults(info, obj, current) {
       if (info.crd) return;
@@ -126,6 +135,10 @@ export function createWritePipeline(reader: ClusterReader, disabled: readonly Op
         admitDefaultTolerations(obj);
       }
       if (info.group === '' && info.kind === 'PersistentVolumeClaim') await admitDefaultStorageClass(obj, reader);
+    },
+    async admitValidated(info, _operation, obj, dryRun) {
+      if (!quota || !info.namespaced) return;
+      await admitQuota(info, obj, quota, dryRun);
     },
     trackManagedFields(info, old, obj, manager, subresource) {
       const types = typesFor(info);

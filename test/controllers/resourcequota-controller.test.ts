@@ -87,7 +87,7 @@ describe('resource quota status', () => {
           'requests.storage': '100Gi',
           'gold.storageclass.storage.k8s.io/requests.storage': '10Gi',
           'count/deployments.apps': '3',
-          resourcequotas: '2',
+          resourcequotas: '3',
         },
       },
     });
@@ -132,6 +132,12 @@ describe('resource quota status', () => {
       kind: 'ResourceQuota',
       metadata: { name: 'best-effort' },
       spec: { hard: { pods: '3' }, scopes: ['BestEffort'] },
+    });
+    // A quota on cpu and memory makes every container name them (quota admission): the pods here need not.
+    await env.client.patch(core('resourcequotas', ns, 'compute'), { spec: { hard: { 'requests.cpu': null, 'requests.memory': null, 'limits.cpu': null, 'limits.memory': null } } }, 'merge');
+    await waitFor('compute to limit pods alone', async () => {
+      const q = await env.client.get<Quota>(core('resourcequotas', ns, 'compute'));
+      return q.status?.hard && !('requests.cpu' in q.status.hard) ? true : undefined;
     });
     await env.client.create(core('pods', ns), podManifest('be'));
     await env.client.create(core('pods', ns), podManifest('burstable', { resources: { requests: { cpu: '100m' } } }));

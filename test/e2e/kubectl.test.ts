@@ -236,6 +236,19 @@ for (const version of versions) {
       }
     });
 
+    test('a ResourceQuota refuses what would go over it, in kube-apiserver\'s words', async () => {
+      const quotaNs = `${ns}-quota`;
+      await k.ok(['create', 'namespace', quotaNs]);
+      // kube-root-ca.crt is the namespace's first config map, as in any cluster.
+      await k.ok(['create', 'quota', 'small', '-n', quotaNs, '--hard=configmaps=2']);
+      await eventually('the quota to count the namespace', async () => ((await k.ok(['get', 'quota', 'small', '-n', quotaNs, '-o', 'jsonpath={.status.used.configmaps}'])) === '1' ? true : undefined), 30_000);
+      await k.ok(['create', 'configmap', 'first', '-n', quotaNs, '--from-literal=a=b']);
+      const refused = await k.run(['create', 'configmap', 'second', '-n', quotaNs, '--from-literal=a=b']);
+      assert.notEqual(refused.code, 0);
+      assert.match(refused.stderr, /configmaps "second" is forbidden: exceeded quota: small, requested: configmaps=1, used: configmaps=2, limited: configmaps=2/);
+      await k.ok(['delete', 'namespace', quotaNs, '--wait=false']);
+    });
+
     test('delete by name, by label, by file and --all', async () => {
       for (const n of ['d1', 'd2', 'd3', 'd4']) await k.ok(['create', 'configmap', n, '-n', ns, '--from-literal=a=b']);
       await k.ok(['label', 'cm', 'd2', '-n', ns, 'doomed=yes']);

@@ -123,6 +123,8 @@ export interface WritePipeline {
   validate?(info: ResourceInfo, obj: KubeObject, old: KubeObject | undefined, subresource: string): FieldError[];
   /** Admission: may reject (throw ApiError) or mutate. */
   admit?(info: ResourceInfo, operation: 'CREATE' | 'UPDATE' | 'DELETE', obj: KubeObject, old: KubeObject | undefined): Promise<void>;
+  /** Validating admission, after the object passed validation (Kubernetes runs ResourceQuota last); a dry run is checked, not charged. */
+  admitValidated?(info: ResourceInfo, operation: 'CREATE', obj: KubeObject, dryRun: boolean): Promise<void>;
   /** Records field ownership in obj.metadata.managedFields. */
   trackManagedFields?(info: ResourceInfo, old: KubeObject | undefined, obj: KubeObject, manager: string, subresource: string): void;
 }
@@ -340,6 +342,7 @@ export class GenericStore {
     this.strategy.prepareForCreate?.(obj, this.strategyContext);
     if (!meta.name) throw this.invalid(obj, [{ type: 'FieldValueRequired', field: 'metadata.name', detail: 'name or generateName is required' }]);
     this.checkValid(obj, undefined);
+    if (this.pipeline.admitValidated) await this.pipeline.admitValidated(this.info, 'CREATE', obj, opts.dryRun === true);
     if (opts.dryRun) return { object: obj, created: true };
     return { key: this.key(namespace, meta.name), name: meta.name, value: storedJson(storedForm(obj), undefined) };
   }

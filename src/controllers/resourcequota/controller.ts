@@ -10,7 +10,7 @@ import { Quantity } from '../../api/quantity.js';
 import { discoverResources, type DiscoveredResource } from '../../client/discovery.js';
 import { objectKey, rvAtLeast, type Informer, type InformerFactory } from '../../client/informer.js';
 import type { ResourcePath, RestClient } from '../../client/rest.js';
-import { quotaUsage, sourceKey, usageSource, type QuotaSpec, type UsageSource } from './usage.js';
+import { quotaUsage, sourceKey, usageSource, type QuotaSpec, type UsageSource } from '../../api/quota/usage.js';
 import { podsResource } from '../../client/core-resources.js';
 import { QueueController, type QueueControllerOptions } from '../queue-controller.js';
 

@@ -1,3 +1,3 @@
 // The resource quota controller: status.hard and status.used of every ResourceQuota.
 export { ResourceQuotaController, type ResourceQuotaControllerOptions } from './controller.js';
-export { quotaUsage, usageSource, podUsage, podResources } from './usage.js';
+export { quotaUsage, usageSource, podUsage, podResources } from '../../api/quota/usage.js';

@@ -2,9 +2,9 @@
 // services, persistent volume claims and object counts): which objects a
 // hard limit's resource name is about, each object's usage, the pod scopes,
 // and the used amounts of a quota. Pure functions.
-import type { KubeObject } from '../../api/object.js';
-import { Quantity } from '../../api/quantity.js';
-import { computeQuotaResources } from '../../api/validation/resources.js';
+import type { KubeObject } from '../object.js';
+import { Quantity } from '../quantity.js';
+import { computeQuotaResources } from '../validation/resources.js';
 
 /** Where the usage of one quota resource name comes from. */
 export type UsageSource =
@@ -73,7 +73,7 @@ export function sourceKey(s: UsageSource): string {
 
 // ---- pods ----
 
-type ResourceList = Map<string, Quantity>;
+export type ResourceList = Map<string, Quantity>;
 
 interface ContainerView {
   restartPolicy?: string;
@@ -314,10 +314,7 @@ export interface QuotaSpec {
  * object counts are zero (as Kubernetes' generic evaluator matches no scope).
  */
 export function quotaUsage(spec: QuotaSpec, objects: (source: UsageSource) => KubeObject[] | undefined, now: number): Record<string, string> {
-  const requirements: ScopedResourceSelectorRequirement[] = [
-    ...(spec.scopes ?? []).map((scopeName) => ({ scopeName, operator: 'Exists' })),
-    ...(spec.scopeSelector?.matchExpressions ?? []),
-  ];
+  const requirements = quotaScopeRequirements(spec);
   const used: Record<string, string> = {};
   const usageCache = new Map<string, ResourceList>();
   for (const name of Object.keys(spec.hard ?? {})) {
@@ -330,20 +327,59 @@ export function quotaUsage(spec: QuotaSpec, objects: (source: UsageSource) => Ku
     if (!total) {
       total = new Map();
       for (const obj of items) {
-        let usage: ResourceList;
-        if (source.kind === 'pods') {
-          if (!requirements.every((r) => podMatchesScope(obj as PodForQuota, r))) continue;
-          usage = podUsage(obj as PodForQuota, now);
-        } else if (requirements.length > 0) {
-          continue;
-        } else if (source.kind === 'services') usage = serviceUsage(obj as ServiceForQuota);
-        else if (source.kind === 'persistentvolumeclaims') usage = claimUsage(obj as ClaimForQuota);
-        else usage = new Map([[name, Quantity.fromValue(1)]]);
-        addInto(total, usage);
+        if (!matchesScopes(source, obj, requirements)) continue;
+        addInto(total, objectUsage(source, name, obj, now));
       }
       if (source.kind !== 'count') usageCache.set(cacheKey, total);
     }
     used[name] = (total.get(name) ?? Quantity.zero()).toString();
   }
   return used;
+}
+
+/** A quota's scopes and scope selector, as one list of requirements. */
+export function quotaScopeRequirements(spec: QuotaSpec): ScopedResourceSelectorRequirement[] {
+  return [...(spec.scopes ?? []).map((scopeName) => ({ scopeName, operator: 'Exists' })), ...(spec.scopeSelector?.matchExpressions ?? [])];
+}
+
+/** Whether an object falls under every scope requirement: pods by the pod scopes; other objects only when there are none (Kubernetes' generic evaluator matches no scope). */
+export function matchesScopes(source: UsageSource, obj: KubeObject, requirements: readonly ScopedResourceSelectorRequirement[]): boolean {
+  if (source.kind === 'pods') return requirements.every((r) => podMatchesScope(obj as PodForQuota, r));
+  return requirements.length === 0;
+}
+
+/** What one object of the source counts under its evaluator's names (an object count: 1 under `name`). */
+export function objectUsage(source: UsageSource, name: string, obj: KubeObject, now: number): ResourceList {
+  switch (source.kind) {
+    case 'pods':
+      return podUsage(obj as PodForQuota, now);
+    case 'services':
+      return serviceUsage(obj as ServiceForQuota);
+    case 'persistentvolumeclaims':
+      return claimUsage(obj as ClaimForQuota);
+    case 'count':
+      return new Map([[name, Quantity.fromValue(1)]]);
+  }
+}
+
+/** Whether two sources are the same evaluator's (the same resource, for object counts). */
+export function sameSource(a: UsageSource, b: UsageSource): boolean {
+  if (a.kind !== b.kind) return false;
+  return a.kind !== 'count' || (b.kind === 'count' && a.group === b.group && a.plural === b.plural);
+}
+
+/** The resources the quota admission makes every container of a pod name when a quota limits them (Kubernetes' validationSet). */
+const mustSpecify = ['cpu', 'memory', 'requests.cpu', 'requests.memory', 'limits.cpu', 'limits.memory'];
+
+/** The pod evaluator's Constraints: of the quota's cpu and memory names, those some container leaves out, sorted. */
+export function podMissingResources(pod: PodForQuota, quotaNames: readonly string[]): string[] {
+  const required = mustSpecify.filter((n) => quotaNames.includes(n));
+  const missing = new Set<string>();
+  for (const c of [...(pod.spec?.containers ?? []), ...(pod.spec?.initContainers ?? [])]) {
+    const has = new Set<string>();
+    for (const r of Object.keys(c.resources?.requests ?? {})) has.add(r).add(`requests.${r}`);
+    for (const r of Object.keys(c.resources?.limits ?? {})) has.add(`limits.${r}`);
+    for (const n of required) if (!has.has(n)) missing.add(n);
+  }
+  return [...missing].sort();
 }

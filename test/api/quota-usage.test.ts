@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { KubeObject } from '../../src/api/object.js';
-import { claimUsage, podQOSClass, podResources, podUsage, quotaUsage, serviceUsage, usageSource, type PodForQuota, type UsageSource } from '../../src/controllers/resourcequota/usage.js';
+import { claimUsage, podQOSClass, podResources, podUsage, quotaUsage, serviceUsage, usageSource, type PodForQuota, type UsageSource } from '../../src/api/quota/usage.js';
 
 const now = Date.parse('2024-05-01T10:00:00Z');
 
