@@ -1,7 +1,7 @@
 // The steps every write passes through besides the kind's strategy:
-// defaulting, validation, admission (namespace lifecycle, service accounts,
-// priority, default tolerations and storage class; resource quotas after
-// validation) and field ownership
+// defaulting, validation, admission (namespace lifecycle, limit ranges,
+// service accounts, priority, default tolerations and storage class; limit
+// ranges and resource quotas again after validation) and field ownership
 // (managedFields).
 import { ForbiddenError, NotFoundError } from '../api/errors.js';
 import { applyDefaults } from '../api/defaults/index.js';
@@ -12,6 +12,7 @@ import type { WritePipeline } from './registry/store.js';
 import { typesFor } from './resource-types.js';
 import { admissionName, admitServiceAccount, podForbidden } from './service-account-admission.js';
 import { admitQuota, type QuotaAccess } from './quota-admission.js';
+import { defaultPodResources, limitRangeViolation } from './limit-ranger.js';
 
 /** What admission reads of other objects, as the API server has them. */
 export interface ClusterReader {
@@ -94,6 +95,7 @@ export const optionalAdmissionPlugins: readonly OptionalAdmissionPlugin[] = ['Se
 export function createWritePipeline(reader: ClusterReader, disabled: readonly OptionalAdmissionPlugin[] = []): WritePipeline {
   const serviceAccounts = !disabled.includes('ServiceAccount');
   const readServiceAccount = (namespace: string, name: string) => reader.get('', 'serviceaccounts', namespace, name);
+  const limitRangesOf = async (namespace: string) => (await reader.list('', 'limitranges')).filter((r) => r.metadata.namespace === namespace);
   const charge = reader.chargeQuota?.bind(reader);
   const quota: QuotaAccess | undefined = charge && {
     quotas: async (namespace) => (await reader.list('', 'resourcequotas')).filter((q) => q.metadata.namespace === namespace),
@@ -130,6 +132,7 @@ export function createWritePipeline(reader: ClusterReader, disabled: readonly Op
         throw err;
       }
       if (info.group === '' && info.kind === 'Pod') {
+        defaultPodResources(obj, await limitRangesOf(name));
         if (serviceAccounts) await admitServiceAccount(obj, name, readServiceAccount);
         await admitPriority(obj, reader);
         admitDefaultTolerations(obj);
@@ -137,8 +140,12 @@ export function createWritePipeline(reader: ClusterReader, disabled: readonly Op
       if (info.group === '' && info.kind === 'PersistentVolumeClaim') await admitDefaultStorageClass(obj, reader);
     },
     async admitValidated(info, _operation, obj, dryRun) {
-      if (!quota || !info.namespaced) return;
-      await admitQuota(info, obj, quota, dryRun);
+      if (!info.namespaced) return;
+      if (info.group === '' && (info.kind === 'Pod' || info.kind === 'PersistentVolumeClaim')) {
+        const violation = limitRangeViolation(info.kind, obj, await limitRangesOf(obj.metadata.namespace ?? ''));
+        if (violation) throw new ForbiddenError({ group: '', resource: info.plural, name: admissionName(obj) }, `${info.plural} "${admissionName(obj)}" is forbidden: ${violation}`);
+      }
+      if (quota) await admitQuota(info, obj, quota, dryRun);
     },
     trackManagedFields(info, old, obj, manager, subresource) {
       const types = typesFor(info);

@@ -249,6 +249,19 @@ for (const version of versions) {
       await k.ok(['delete', 'namespace', quotaNs, '--wait=false']);
     });
 
+    test('a LimitRange fills in the defaults of a pod kubectl runs, and refuses one over its max', async () => {
+      const limitNs = `${ns}-limits`;
+      await k.ok(['create', 'namespace', limitNs]);
+      const range = { apiVersion: 'v1', kind: 'LimitRange', metadata: { name: 'bounds', namespace: limitNs }, spec: { limits: [{ type: 'Container', default: { cpu: '500m', memory: '128Mi' }, max: { cpu: '1' } }] } };
+      await k.ok(['apply', '-f', k.writeFile('limitrange.json', JSON.stringify(range))]);
+      await k.ok(['run', 'defaulted', '-n', limitNs, '--image=busybox']);
+      assert.equal(await k.ok(['get', 'pod', 'defaulted', '-n', limitNs, '-o', 'jsonpath={.spec.containers[0].resources.requests.cpu} {.spec.containers[0].resources.limits.memory}']), '500m 128Mi');
+      const refused = await k.run(['run', 'greedy', '-n', limitNs, '--image=busybox', '--overrides={"spec":{"containers":[{"name":"greedy","image":"busybox","resources":{"limits":{"cpu":"2"}}}]}}']);
+      assert.notEqual(refused.code, 0);
+      assert.match(refused.stderr, /pods "greedy" is forbidden: maximum cpu usage per Container is 1, but limit is 2/);
+      await k.ok(['delete', 'namespace', limitNs, '--wait=false']);
+    });
+
     test('delete by name, by label, by file and --all', async () => {
       for (const n of ['d1', 'd2', 'd3', 'd4']) await k.ok(['create', 'configmap', n, '-n', ns, '--from-literal=a=b']);
       await k.ok(['label', 'cm', 'd2', '-n', ns, 'doomed=yes']);
