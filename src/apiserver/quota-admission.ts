@@ -24,8 +24,10 @@ import { admissionName } from './service-account-admission.js';
 
 /** What the plugin reads and writes of the namespace's quotas. */
 export interface QuotaAccess {
-  /** The ResourceQuotas of a namespace, as the API server has them. */
-  quotas(namespace: string): Promise<KubeObject[]>;
+  /** The ResourceQuotas of a namespace, as the API server's cache has them now. */
+  quotas(namespace: string): KubeObject[];
+  /** The same, once the cache has every write the server made so far (read after another write charged a quota first). */
+  freshQuotas(namespace: string): Promise<KubeObject[]>;
   /** Writes a quota's status.used if the quota is still at the resourceVersion read; false when it has changed since. */
   charge(quota: KubeObject, used: Record<string, string>): Promise<boolean>;
 }
@@ -77,7 +79,7 @@ export async function admitQuota(info: ResourceInfo, obj: KubeObject, access: Qu
   // Quotas charged already when another one had changed: the next attempt leaves them be.
   const charged = new Set<string>();
   for (let attempt = 0; attempt < chargeAttempts; attempt++) {
-    const quotas = (await access.quotas(namespace)).filter((q) => !charged.has(q.metadata.name ?? ''));
+    const quotas = (attempt === 0 ? access.quotas(namespace) : await access.freshQuotas(namespace)).filter((q) => !charged.has(q.metadata.name ?? ''));
     if (quotas.length === 0) return;
     const pertinent: { quota: KubeObject; names: string[]; status: QuotaStatus }[] = [];
     for (const quota of quotas) {

@@ -58,6 +58,9 @@ export async function startApiServer(opts: StartOptions): Promise<RunningApiServ
     async list(group, plural) {
       return (await api.storeForResource(group, plural)?.cachedObjects()) ?? [];
     },
+    listIn(group, plural, namespace) {
+      return api.storeForResource(group, plural)?.cachedIn(namespace) ?? [];
+    },
     async chargeQuota(quota, used) {
       const quotas = api.storeForResource('', 'resourcequotas');
       if (!quotas) return true;

@@ -18,6 +18,8 @@ import { defaultPodResources, limitRangeViolation } from './limit-ranger.js';
 export interface ClusterReader {
   get(group: string, plural: string, namespace: string | undefined, name: string): Promise<KubeObject | undefined>;
   list(group: string, plural: string): Promise<KubeObject[]>;
+  /** The objects of a namespace as the API server's cache holds them now, without waiting (as admission plugins read their listers). */
+  listIn(group: string, plural: string, namespace: string): KubeObject[];
   /** Writes a ResourceQuota's status.used unless the quota changed since it was read (false then); without it, quotas are not enforced. */
   chargeQuota?(quota: KubeObject, used: Record<string, string>): Promise<boolean>;
 }
@@ -95,10 +97,11 @@ export const optionalAdmissionPlugins: readonly OptionalAdmissionPlugin[] = ['Se
 export function createWritePipeline(reader: ClusterReader, disabled: readonly OptionalAdmissionPlugin[] = []): WritePipeline {
   const serviceAccounts = !disabled.includes('ServiceAccount');
   const readServiceAccount = (namespace: string, name: string) => reader.get('', 'serviceaccounts', namespace, name);
-  const limitRangesOf = async (namespace: string) => (await reader.list('', 'limitranges')).filter((r) => r.metadata.namespace === namespace);
+  const limitRangesOf = (namespace: string) => reader.listIn('', 'limitranges', namespace);
   const charge = reader.chargeQuota?.bind(reader);
   const quota: QuotaAccess | undefined = charge && {
-    quotas: async (namespace) => (await reader.list('', 'resourcequotas')).filter((q) => q.metadata.namespace === namespace),
+    quotas: (namespace) => reader.listIn('', 'resourcequotas', namespace),
+    freshQuotas: async (namespace) => (await reader.list('', 'resourcequotas')).filter((q) => q.metadata.namespace === namespace),
     charge,
   };
   return {
@@ -132,20 +135,22 @@ export function createWritePipeline(reader: ClusterReader, disabled: readonly Op
         throw err;
       }
       if (info.group === '' && info.kind === 'Pod') {
-        defaultPodResources(obj, await limitRangesOf(name));
+        defaultPodResources(obj, limitRangesOf(name));
         if (serviceAccounts) await admitServiceAccount(obj, name, readServiceAccount);
         await admitPriority(obj, reader);
         admitDefaultTolerations(obj);
       }
       if (info.group === '' && info.kind === 'PersistentVolumeClaim') await admitDefaultStorageClass(obj, reader);
     },
-    async admitValidated(info, _operation, obj, dryRun) {
+    admitValidated(info, _operation, obj, dryRun) {
       if (!info.namespaced) return;
+      const namespace = obj.metadata.namespace ?? '';
       if (info.group === '' && (info.kind === 'Pod' || info.kind === 'PersistentVolumeClaim')) {
-        const violation = limitRangeViolation(info.kind, obj, await limitRangesOf(obj.metadata.namespace ?? ''));
+        const violation = limitRangeViolation(info.kind, obj, limitRangesOf(namespace));
         if (violation) throw new ForbiddenError({ group: '', resource: info.plural, name: admissionName(obj) }, `${info.plural} "${admissionName(obj)}" is forbidden: ${violation}`);
       }
-      if (quota) await admitQuota(info, obj, quota, dryRun);
+      // Most namespaces have no quota: nothing to wait for then.
+      if (quota && quota.quotas(namespace).length > 0) return admitQuota(info, obj, quota, dryRun);
     },
     trackManagedFields(info, old, obj, manager, subresource) {
       const types = typesFor(info);

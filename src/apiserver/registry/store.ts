@@ -123,8 +123,8 @@ export interface WritePipeline {
   validate?(info: ResourceInfo, obj: KubeObject, old: KubeObject | undefined, subresource: string): FieldError[];
   /** Admission: may reject (throw ApiError) or mutate. */
   admit?(info: ResourceInfo, operation: 'CREATE' | 'UPDATE' | 'DELETE', obj: KubeObject, old: KubeObject | undefined): Promise<void>;
-  /** Validating admission, after the object passed validation (Kubernetes runs ResourceQuota last); a dry run is checked, not charged. */
-  admitValidated?(info: ResourceInfo, operation: 'CREATE', obj: KubeObject, dryRun: boolean): Promise<void>;
+  /** Validating admission, after the object passed validation (Kubernetes runs ResourceQuota last); a dry run is checked, not charged. Nothing to wait for when it returns no promise. */
+  admitValidated?(info: ResourceInfo, operation: 'CREATE', obj: KubeObject, dryRun: boolean): Promise<void> | void;
   /** Records field ownership in obj.metadata.managedFields. */
   trackManagedFields?(info: ResourceInfo, old: KubeObject | undefined, obj: KubeObject, manager: string, subresource: string): void;
 }
@@ -146,6 +146,11 @@ export class GenericStore {
   private readonly strategyContext: StrategyContext = {
     existing: () => this.cachedNow(),
   };
+
+  /** The objects of a namespace (all, for cluster-scoped kinds) the watch cache holds now, without waiting for it (only to read; as an informer's lister reads). */
+  cachedIn(namespace: string | undefined): KubeObject[] {
+    return this.cache.list(this.listPrefix(namespace)).map((i) => i.object);
+  }
 
   /** Every object the watch cache holds now, in key order (only to read). */
   private cachedNow(): KubeObject[] {
@@ -342,7 +347,8 @@ export class GenericStore {
     this.strategy.prepareForCreate?.(obj, this.strategyContext);
     if (!meta.name) throw this.invalid(obj, [{ type: 'FieldValueRequired', field: 'metadata.name', detail: 'name or generateName is required' }]);
     this.checkValid(obj, undefined);
-    if (this.pipeline.admitValidated) await this.pipeline.admitValidated(this.info, 'CREATE', obj, opts.dryRun === true);
+    const admitted = this.pipeline.admitValidated?.(this.info, 'CREATE', obj, opts.dryRun === true);
+    if (admitted) await admitted;
     if (opts.dryRun) return { object: obj, created: true };
     return { key: this.key(namespace, meta.name), name: meta.name, value: storedJson(storedForm(obj), undefined) };
   }
