@@ -347,6 +347,27 @@ describe('writes', () => {
     assert.match(taken.json!.message, /provided IP is already allocated/);
   });
 
+  it('refuses a requested cluster IP outside the service CIDR, or its network and broadcast addresses', async () => {
+    const svcs = '/api/v1/namespaces/writes/services';
+    const post = (name: string, clusterIP: string) =>
+      api.raw('POST', svcs, { body: { apiVersion: 'v1', kind: 'Service', metadata: { name }, spec: { clusterIP, selector: { app: 'x' }, ports: [{ port: 80 }] } } });
+    const outside = assertStatus(await post('outside', '10.0.0.5'), 422, 'Invalid');
+    assert.equal(outside.message, 'Service "outside" is invalid: spec.clusterIPs: Invalid value: ["10.0.0.5"]: failed to allocate IP 10.0.0.5: the provided network does not match the current range');
+    assert.deepEqual(outside.details.causes, [
+      { reason: 'FieldValueInvalid', message: 'Invalid value: ["10.0.0.5"]: failed to allocate IP 10.0.0.5: the provided network does not match the current range', field: 'spec.clusterIPs' },
+    ]);
+    for (const ip of ['10.96.0.0', '10.111.255.255']) {
+      const s = assertStatus(await post('edge', ip), 422, 'Invalid');
+      assert.equal(
+        s.message,
+        `Service "edge" is invalid: spec.clusterIPs: Invalid value: ["${ip}"]: failed to allocate IP ${ip}: the provided IP (${ip}) is not in the valid range. The range of valid IPs is 10.96.0.0/12`,
+      );
+    }
+    const inside = await post('inside', '10.111.255.254');
+    assert.equal(inside.status, 201, inside.text);
+    assert.equal(inside.json?.spec.clusterIP, '10.111.255.254');
+  });
+
   it('generates a Job selector and template labels from its uid', async () => {
     const body = { apiVersion: 'batch/v1', kind: 'Job', metadata: { name: 'once' }, spec: { template: { spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'busybox' }] } } } };
     const r = await api.raw('POST', '/apis/batch/v1/namespaces/writes/jobs', { body });

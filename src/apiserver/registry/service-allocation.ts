@@ -1,10 +1,13 @@
 // Cluster IPs and node ports for Services, as kube-apiserver's allocators
 // hand them out: a free address of the service CIDR (the first is the
 // `kubernetes` Service's), a free port of the node port range.
+import { isIP } from 'node:net';
 import { InternalError, InvalidError } from '../../api/errors.js';
 import { isPlainObject, type KubeObject } from '../../api/object.js';
+import { invalid } from '../../api/validation/field-errors.js';
 
 export const serviceCIDR = { base: (10 << 24) | (96 << 16), size: 1 << 20 }; // 10.96.0.0/12
+const serviceCIDRText = '10.96.0.0/12';
 export const nodePortRange = { first: 30000, last: 32767 };
 /** Recently handed-out values stay taken this long, so concurrent creates never share one. */
 const reservationMs = 60_000;
@@ -15,6 +18,26 @@ function ipString(n: number): string {
 
 export function firstServiceIP(): string {
   return ipString(serviceCIDR.base + 1);
+}
+
+function ipNumber(ip: string): number {
+  return ip.split('.').reduce((n, part) => n * 256 + Number(part), 0);
+}
+
+/**
+ * Why a Service may not have the IPv4 address it asks for, in the words of
+ * kube-apiserver's ServiceCIDR allocator: outside every service CIDR the
+ * address matches no range; the CIDR's network and broadcast addresses are
+ * in it but never handed out. Malformed and IPv6 addresses are validation's.
+ */
+function requestedIPError(ip: string, taken: Set<string>): string | undefined {
+  if (isIP(ip) !== 4) return undefined;
+  const n = ipNumber(ip);
+  const offset = n - serviceCIDR.base;
+  if (offset < 0 || offset >= serviceCIDR.size) return 'the provided network does not match the current range';
+  if (offset === 0 || offset === serviceCIDR.size - 1) return `the provided IP (${ip}) is not in the valid range. The range of valid IPs is ${serviceCIDRText}`;
+  if (taken.has(ip)) return 'provided IP is already allocated';
+  return undefined;
 }
 
 function specOf(svc: KubeObject): Record<string, unknown> {
@@ -96,10 +119,12 @@ export class ServiceAllocator {
       this.recentIPs.set(ip, Date.now());
       spec.clusterIP = ip;
       spec.clusterIPs = [ip];
-    } else if (typeof spec.clusterIP === 'string' && spec.clusterIP !== 'None' && taken.ips.has(spec.clusterIP)) {
-      throw new InvalidError('Service', '', svc.metadata.name ?? '', [
-        { type: 'FieldValueInvalid', field: 'spec.clusterIPs', value: [spec.clusterIP], detail: `failed to allocate IP ${spec.clusterIP}: provided IP is already allocated` },
-      ]);
+    } else if (needsClusterIP(spec) && typeof spec.clusterIP === 'string') {
+      const why = requestedIPError(spec.clusterIP, taken.ips);
+      if (why) {
+        const clusterIPs = Array.isArray(spec.clusterIPs) ? spec.clusterIPs : [spec.clusterIP];
+        throw new InvalidError('Service', '', svc.metadata.name ?? '', [invalid('spec.clusterIPs', clusterIPs, `failed to allocate IP ${spec.clusterIP}: ${why}`)]);
+      }
     }
     if (wantsPorts) this.assignNodePorts(spec, taken.ports);
     if (spec.clusterIP && spec.clusterIP !== 'None') {
