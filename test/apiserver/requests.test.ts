@@ -368,6 +368,45 @@ describe('writes', () => {
     assert.equal(inside.json?.spec.clusterIP, '10.111.255.254');
   });
 
+  it('claims the node ports Services ask for, refuses taken and out-of-range ones, and frees them on delete', async () => {
+    const svcs = '/api/v1/namespaces/writes/services';
+    const svc = (name: string, spec: Record<string, unknown>) => ({ apiVersion: 'v1', kind: 'Service', metadata: { name }, spec: { selector: { app: name }, ...spec } });
+    const nodePort = (name: string, port: number, extra: Record<string, unknown> = {}) => svc(name, { type: 'NodePort', ports: [{ port: 80, nodePort: port }], ...extra });
+    const a = await api.raw('POST', svcs, { body: nodePort('np-a', 30080) });
+    assert.equal(a.status, 201, a.text);
+    assert.equal(a.json?.spec.ports[0].nodePort, 30080);
+    const taken = assertStatus(await api.raw('POST', svcs, { body: nodePort('np-b', 30080) }), 422, 'Invalid');
+    assert.equal(taken.message, 'Service "np-b" is invalid: spec.ports[0].nodePort: Invalid value: 30080: provided port is already allocated');
+    assert.deepEqual(taken.details.causes, [{ reason: 'FieldValueInvalid', message: 'Invalid value: 30080: provided port is already allocated', field: 'spec.ports[0].nodePort' }]);
+    const outside = assertStatus(await api.raw('POST', svcs, { body: nodePort('np-b', 20000) }), 422, 'Invalid');
+    assert.equal(outside.message, 'Service "np-b" is invalid: spec.ports[0].nodePort: Invalid value: 20000: provided port is not in the valid range. The range of valid ports is 30000-32767');
+    // A LoadBalancer asking for no ports gets one per port number (TCP and UDP 53 share one); one that allocates none gets none.
+    const lb = await api.raw('POST', svcs, {
+      body: svc('np-lb', { type: 'LoadBalancer', ports: [{ name: 'dns', port: 53, protocol: 'UDP' }, { name: 'dns-tcp', port: 53, protocol: 'TCP' }, { name: 'web', port: 80 }] }),
+    });
+    assert.equal(lb.status, 201, lb.text);
+    const [udp, tcp, web] = (lb.json!.spec.ports as { nodePort: number }[]).map((p) => p.nodePort);
+    assert.ok(udp! >= 30000 && udp! <= 32767 && udp === tcp && web !== udp && web! >= 30000, lb.text);
+    const none = await api.raw('POST', svcs, { body: svc('np-none', { type: 'LoadBalancer', allocateLoadBalancerNodePorts: false, ports: [{ port: 80 }] }) });
+    assert.equal(none.status, 201, none.text);
+    assert.equal(none.json?.spec.ports[0].nodePort, undefined);
+    // An update keeps its own ports and claims the ones it adds.
+    const update = (ports: unknown[]) => api.raw('PUT', `${svcs}/np-a`, { body: svc('np-a', { type: 'NodePort', ports }) });
+    assert.equal((await update([{ name: 'a', port: 80, nodePort: 30080 }, { name: 'b', port: 81, nodePort: 30081 }])).status, 200);
+    const clash = assertStatus(await update([{ name: 'a', port: 80, nodePort: 30080 }, { name: 'c', port: 82, nodePort: udp }]), 422, 'Invalid');
+    assert.equal(clash.message, `Service "np-a" is invalid: spec.ports[1].nodePort: Invalid value: ${udp}: provided port is already allocated`);
+    // Refused creates and dry runs hold nothing; a deleted Service's ports are free at once.
+    const refused = assertStatus(await api.raw('POST', svcs, { body: nodePort('np-c', 30090, { sessionAffinity: 'Sometimes' }) }), 422, 'Invalid');
+    assert.match(refused.message, /spec.sessionAffinity: Unsupported value: "Sometimes"/);
+    assert.equal((await api.raw('POST', `${svcs}?dryRun=All`, { body: nodePort('np-c', 30090) })).status, 201);
+    assert.equal((await api.raw('POST', svcs, { body: nodePort('np-c', 30090) })).status, 201);
+    assert.equal((await api.raw('DELETE', `${svcs}/np-a`)).status, 200);
+    const again = await api.raw('POST', svcs, { body: nodePort('np-b', 30080) });
+    assert.equal(again.status, 201, again.text);
+    const freed = await api.raw('POST', svcs, { body: nodePort('np-d', 30081) });
+    assert.equal(freed.status, 201, freed.text);
+  });
+
   it('generates a Job selector and template labels from its uid', async () => {
     const body = { apiVersion: 'batch/v1', kind: 'Job', metadata: { name: 'once' }, spec: { template: { spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'busybox' }] } } } };
     const r = await api.raw('POST', '/apis/batch/v1/namespaces/writes/jobs', { body });
