@@ -1,7 +1,7 @@
 // The steps every write passes through besides the kind's strategy:
 // defaulting, validation, admission (namespace lifecycle, service accounts,
-// priority, default tolerations and storage class) and field ownership
-// (managedFields).
+// priority, default tolerations and storage class; then, on the valid
+// object, one default PriorityClass) and field ownership (managedFields).
 import { ForbiddenError, NotFoundError } from '../api/errors.js';
 import { applyDefaults } from '../api/defaults/index.js';
 import { updatedManagedFields } from '../api/apply/index.js';
@@ -9,48 +9,15 @@ import { isPlainObject, type KubeObject } from '../api/object.js';
 import { validateObject, validatePodEphemeralContainersUpdate, validatePodStatusUpdate } from '../api/validation/index.js';
 import type { WritePipeline } from './registry/store.js';
 import { typesFor } from './resource-types.js';
-import { admissionName, admitServiceAccount, podForbidden } from './service-account-admission.js';
+import { admitPodPriority, validatePriorityClassAdmission } from './priority-admission.js';
+import { admissionName, admitServiceAccount } from './service-account-admission.js';
+
+export { systemPriorityClasses } from './priority-admission.js';
 
 /** What admission reads of other objects, as the API server has them. */
 export interface ClusterReader {
   get(group: string, plural: string, namespace: string | undefined, name: string): Promise<KubeObject | undefined>;
   list(group: string, plural: string): Promise<KubeObject[]>;
-}
-
-/** Built-in classes every cluster has (Kubernetes' scheduling API defaults). */
-export const systemPriorityClasses: Record<string, number> = { 'system-node-critical': 2000001000, 'system-cluster-critical': 2000000000 };
-
-/**
- * The Priority admission plugin: spec.priority (and preemptionPolicy) from the
- * pod's PriorityClass, or from the global default class; a priority the pod
- * names itself is refused unless it agrees.
- */
-async function admitPriority(pod: KubeObject, reader: ClusterReader): Promise<void> {
-  const spec = (isPlainObject(pod.spec) ? pod.spec : {}) as Record<string, unknown>;
-  const className = typeof spec.priorityClassName === 'string' ? spec.priorityClassName : '';
-  let priority = 0;
-  let preemptionPolicy: unknown;
-  if (className) {
-    const pc = await reader.get('scheduling.k8s.io', 'priorityclasses', undefined, className);
-    if (pc) {
-      priority = typeof pc.value === 'number' ? pc.value : 0;
-      preemptionPolicy = pc.preemptionPolicy;
-    } else if (className in systemPriorityClasses) priority = systemPriorityClasses[className]!;
-    else throw podForbidden(pod, `no PriorityClass with name ${className} was found`);
-  } else {
-    const global = (await reader.list('scheduling.k8s.io', 'priorityclasses')).find((pc) => pc.globalDefault === true);
-    if (global) {
-      priority = typeof global.value === 'number' ? global.value : 0;
-      preemptionPolicy = global.preemptionPolicy;
-      spec.priorityClassName = global.metadata.name;
-    }
-  }
-  if (spec.priority !== undefined && spec.priority !== null && spec.priority !== priority) {
-    throw podForbidden(pod, `the integer value of priority (${String(spec.priority)}) must not be provided in pod spec; priority admission controller computed ${priority} from the given PriorityClass name`);
-  }
-  spec.priority = priority;
-  spec.preemptionPolicy = spec.preemptionPolicy ?? preemptionPolicy ?? 'PreemptLowerPriority';
-  pod.spec = spec;
 }
 
 interface Toleration {
@@ -122,10 +89,13 @@ export function createWritePipeline(reader: ClusterReader, disabled: readonly Op
       }
       if (info.group === '' && info.kind === 'Pod') {
         if (serviceAccounts) await admitServiceAccount(obj, name, readServiceAccount);
-        await admitPriority(obj, reader);
+        await admitPodPriority(obj, reader);
         admitDefaultTolerations(obj);
       }
       if (info.group === '' && info.kind === 'PersistentVolumeClaim') await admitDefaultStorageClass(obj, reader);
+    },
+    async validateAdmission(info, operation, obj) {
+      if (info.group === 'scheduling.k8s.io' && info.kind === 'PriorityClass') await validatePriorityClassAdmission(operation, obj, reader);
     },
     trackManagedFields(info, old, obj, manager, subresource) {
       const types = typesFor(info);

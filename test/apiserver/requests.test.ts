@@ -860,6 +860,26 @@ describe('priority admission', () => {
     const forged = assertStatus(await api.raw('POST', pods, { body: pod('prio-forged', { priorityClassName: 'high', priority: 5 }) }), 403, 'Forbidden');
     assert.match(forged.message, /must not be provided in pod spec/);
   });
+
+  it('lets one PriorityClass at a time be the global default, on create and on update', async () => {
+    const pcs = '/apis/scheduling.k8s.io/v1/priorityclasses';
+    const pc = (name: string, extra: Record<string, unknown> = {}) => ({ apiVersion: 'scheduling.k8s.io/v1', kind: 'PriorityClass', metadata: { name }, value: 100, ...extra });
+    assert.equal((await api.raw('POST', pcs, { body: pc('def', { globalDefault: true }) })).status, 201);
+    const message = 'priorityclasses.scheduling.k8s.io "second" is forbidden: PriorityClass def is already marked as default. Only one default can exist';
+    const created = assertStatus(await api.raw('POST', pcs, { body: pc('second', { globalDefault: true }) }), 403, 'Forbidden');
+    assert.equal(created.message, message);
+    assert.deepEqual(created.details, { name: 'second', group: 'scheduling.k8s.io', kind: 'priorityclasses' });
+    assert.equal((await api.raw('POST', pcs, { body: pc('second') })).status, 201);
+    const patch = (name: string, body: Record<string, unknown>) => api.raw('PATCH', `${pcs}/${name}`, { body, contentType: 'application/merge-patch+json' });
+    assert.equal(assertStatus(await patch('second', { globalDefault: true }), 403, 'Forbidden').message, message);
+    const stays = await patch('def', { globalDefault: true, description: 'the default' });
+    assert.equal(stays.status, 200, stays.text);
+    // Validation comes first: an invalid second default is Invalid, not Forbidden.
+    assertStatus(await api.raw('POST', pcs, { body: pc('system-third', { globalDefault: true }) }), 422, 'Invalid');
+    for (const name of ['def', 'second']) assert.equal((await api.raw('DELETE', `${pcs}/${name}`)).status, 200);
+    assert.equal((await api.raw('POST', pcs, { body: pc('third', { globalDefault: true }) })).status, 201);
+    assert.equal((await api.raw('DELETE', `${pcs}/third`)).status, 200);
+  });
 });
 
 describe('tables of many objects', () => {

@@ -123,6 +123,8 @@ export interface WritePipeline {
   validate?(info: ResourceInfo, obj: KubeObject, old: KubeObject | undefined, subresource: string): FieldError[];
   /** Admission: may reject (throw ApiError) or mutate. */
   admit?(info: ResourceInfo, operation: 'CREATE' | 'UPDATE' | 'DELETE', obj: KubeObject, old: KubeObject | undefined): Promise<void>;
+  /** Validating admission: runs on the object validation passed, and may only reject (throw ApiError). */
+  validateAdmission?(info: ResourceInfo, operation: 'CREATE' | 'UPDATE', obj: KubeObject, old: KubeObject | undefined): Promise<void>;
   /** Records field ownership in obj.metadata.managedFields. */
   trackManagedFields?(info: ResourceInfo, old: KubeObject | undefined, obj: KubeObject, manager: string, subresource: string): void;
 }
@@ -360,6 +362,7 @@ export class GenericStore {
     this.strategy.prepareForCreate?.(obj, this.strategyContext);
     if (!meta.name) throw this.invalid(obj, [{ type: 'FieldValueRequired', field: 'metadata.name', detail: 'name or generateName is required' }]);
     this.checkValid(obj, undefined);
+    await this.pipeline.validateAdmission?.(this.info, 'CREATE', obj, undefined);
     if (opts.dryRun) return { object: obj, created: true };
     return { key: this.key(namespace, meta.name), name: meta.name, value: storedJson(storedForm(obj), undefined) };
   }
@@ -477,6 +480,7 @@ export class GenericStore {
       if (!opts.managedFieldsSet) this.pipeline.trackManagedFields?.(this.info, current, obj, opts.fieldManager ?? 'unknown', opts.managedFieldsSubresource ?? opts.subresource ?? '');
       await this.pipeline.admit?.(this.info, 'UPDATE', obj, current);
       this.checkValid(obj, current, opts.subresource);
+      await this.pipeline.validateAdmission?.(this.info, 'UPDATE', obj, current);
       if (opts.dryRun) return { object: own(obj), created: false };
       // Finalizers all gone from an object being deleted: the delete completes.
       // (A pod still in its grace period is deleted by its node, which deletes it again with grace 0.)
