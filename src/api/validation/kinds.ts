@@ -18,6 +18,7 @@ import {
 import { validateConfigMap, validateSecret } from './config.js';
 import { nameIsDNSSubdomain, validateObjectMeta, validateObjectMetaUpdate } from './metadata.js';
 import { validatePod, validatePodUpdate } from './pod.js';
+import { validateResourceQuota } from './resource-quota.js';
 import { validateService } from './service.js';
 import { validatePersistentVolume, validatePersistentVolumeClaim, validateStorageClass } from './storage.js';
 import { validateDaemonSet, validateDeployment, validatePodTemplateKind, validateReplicaSet, validateReplicationController, validateStatefulSet } from './workloads.js';
@@ -47,6 +48,7 @@ const validators: Record<string, KindValidator> = {
   '/Namespace': validateNamespace,
   '/PersistentVolumeClaim': validatePersistentVolumeClaim,
   '/PersistentVolume': validatePersistentVolume,
+  '/ResourceQuota': validateResourceQuota,
   'apps/Deployment': validateDeployment,
   'apps/ReplicaSet': validateReplicaSet,
   'apps/StatefulSet': validateStatefulSet,
