@@ -1,8 +1,8 @@
 // The steps every write passes through besides the kind's strategy:
 // defaulting, validation, admission (namespace lifecycle, limit ranges,
-// service accounts, priority, default tolerations and storage class; limit
-// ranges and resource quotas again after validation) and field ownership
-// (managedFields).
+// service accounts, priority, default tolerations and storage class; then, on
+// the valid object, limit ranges again, one default PriorityClass and
+// resource quotas) and field ownership (managedFields).
 import { ForbiddenError, NotFoundError } from '../api/errors.js';
 import { applyDefaults } from '../api/defaults/index.js';
 import { updatedManagedFields } from '../api/apply/index.js';
@@ -10,9 +10,12 @@ import { isPlainObject, type KubeObject } from '../api/object.js';
 import { validateObject, validatePodEphemeralContainersUpdate, validatePodStatusUpdate } from '../api/validation/index.js';
 import type { WritePipeline } from './registry/store.js';
 import { typesFor } from './resource-types.js';
-import { admissionName, admitServiceAccount, podForbidden } from './service-account-admission.js';
+import { admitPodPriority, validatePriorityClassAdmission } from './priority-admission.js';
+import { admissionName, admitServiceAccount } from './service-account-admission.js';
 import { admitQuota, type QuotaAccess } from './quota-admission.js';
 import { defaultPodResources, limitRangeViolation } from './limit-ranger.js';
+
+export { systemPriorityClasses } from './priority-admission.js';
 
 /** What admission reads of other objects, as the API server has them. */
 export interface ClusterReader {
@@ -22,42 +25,6 @@ export interface ClusterReader {
   listIn(group: string, plural: string, namespace: string): KubeObject[];
   /** Writes a ResourceQuota's status.used unless the quota changed since it was read (false then); without it, quotas are not enforced. */
   chargeQuota?(quota: KubeObject, used: Record<string, string>): Promise<boolean>;
-}
-
-/** Built-in classes every cluster has (Kubernetes' scheduling API defaults). */
-export const systemPriorityClasses: Record<string, number> = { 'system-node-critical': 2000001000, 'system-cluster-critical': 2000000000 };
-
-/**
- * The Priority admission plugin: spec.priority (and preemptionPolicy) from the
- * pod's PriorityClass, or from the global default class; a priority the pod
- * names itself is refused unless it agrees.
- */
-async function admitPriority(pod: KubeObject, reader: ClusterReader): Promise<void> {
-  const spec = (isPlainObject(pod.spec) ? pod.spec : {}) as Record<string, unknown>;
-  const className = typeof spec.priorityClassName === 'string' ? spec.priorityClassName : '';
-  let priority = 0;
-  let preemptionPolicy: unknown;
-  if (className) {
-    const pc = await reader.get('scheduling.k8s.io', 'priorityclasses', undefined, className);
-    if (pc) {
-      priority = typeof pc.value === 'number' ? pc.value : 0;
-      preemptionPolicy = pc.preemptionPolicy;
-    } else if (className in systemPriorityClasses) priority = systemPriorityClasses[className]!;
-    else throw podForbidden(pod, `no PriorityClass with name ${className} was found`);
-  } else {
-    const global = (await reader.list('scheduling.k8s.io', 'priorityclasses')).find((pc) => pc.globalDefault === true);
-    if (global) {
-      priority = typeof global.value === 'number' ? global.value : 0;
-      preemptionPolicy = global.preemptionPolicy;
-      spec.priorityClassName = global.metadata.name;
-    }
-  }
-  if (spec.priority !== undefined && spec.priority !== null && spec.priority !== priority) {
-    throw podForbidden(pod, `the integer value of priority (${String(spec.priority)}) must not be provided in pod spec; priority admission controller computed ${priority} from the given PriorityClass name`);
-  }
-  spec.priority = priority;
-  spec.preemptionPolicy = spec.preemptionPolicy ?? preemptionPolicy ?? 'PreemptLowerPriority';
-  pod.spec = spec;
 }
 
 interface Toleration {
@@ -137,13 +104,14 @@ export function createWritePipeline(reader: ClusterReader, disabled: readonly Op
       if (info.group === '' && info.kind === 'Pod') {
         defaultPodResources(obj, limitRangesOf(name));
         if (serviceAccounts) await admitServiceAccount(obj, name, readServiceAccount);
-        await admitPriority(obj, reader);
+        await admitPodPriority(obj, reader);
         admitDefaultTolerations(obj);
       }
       if (info.group === '' && info.kind === 'PersistentVolumeClaim') await admitDefaultStorageClass(obj, reader);
     },
-    admitValidated(info, _operation, obj, dryRun) {
-      if (!info.namespaced) return;
+    admitValidated(info, operation, obj, _old, dryRun) {
+      if (info.group === 'scheduling.k8s.io' && info.kind === 'PriorityClass') return validatePriorityClassAdmission(operation, obj, reader);
+      if (operation !== 'CREATE' || !info.namespaced) return;
       const namespace = obj.metadata.namespace ?? '';
       if (info.group === '' && (info.kind === 'Pod' || info.kind === 'PersistentVolumeClaim')) {
         const violation = limitRangeViolation(info.kind, obj, limitRangesOf(namespace));

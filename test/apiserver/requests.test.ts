@@ -364,6 +364,66 @@ describe('writes', () => {
     assert.match(taken.json!.message, /provided IP is already allocated/);
   });
 
+  it('refuses a requested cluster IP outside the service CIDR, or its network and broadcast addresses', async () => {
+    const svcs = '/api/v1/namespaces/writes/services';
+    const post = (name: string, clusterIP: string) =>
+      api.raw('POST', svcs, { body: { apiVersion: 'v1', kind: 'Service', metadata: { name }, spec: { clusterIP, selector: { app: 'x' }, ports: [{ port: 80 }] } } });
+    const outside = assertStatus(await post('outside', '10.0.0.5'), 422, 'Invalid');
+    assert.equal(outside.message, 'Service "outside" is invalid: spec.clusterIPs: Invalid value: ["10.0.0.5"]: failed to allocate IP 10.0.0.5: the provided network does not match the current range');
+    assert.deepEqual(outside.details.causes, [
+      { reason: 'FieldValueInvalid', message: 'Invalid value: ["10.0.0.5"]: failed to allocate IP 10.0.0.5: the provided network does not match the current range', field: 'spec.clusterIPs' },
+    ]);
+    for (const ip of ['10.96.0.0', '10.111.255.255']) {
+      const s = assertStatus(await post('edge', ip), 422, 'Invalid');
+      assert.equal(
+        s.message,
+        `Service "edge" is invalid: spec.clusterIPs: Invalid value: ["${ip}"]: failed to allocate IP ${ip}: the provided IP (${ip}) is not in the valid range. The range of valid IPs is 10.96.0.0/12`,
+      );
+    }
+    const inside = await post('inside', '10.111.255.254');
+    assert.equal(inside.status, 201, inside.text);
+    assert.equal(inside.json?.spec.clusterIP, '10.111.255.254');
+  });
+
+  it('claims the node ports Services ask for, refuses taken and out-of-range ones, and frees them on delete', async () => {
+    const svcs = '/api/v1/namespaces/writes/services';
+    const svc = (name: string, spec: Record<string, unknown>) => ({ apiVersion: 'v1', kind: 'Service', metadata: { name }, spec: { selector: { app: name }, ...spec } });
+    const nodePort = (name: string, port: number, extra: Record<string, unknown> = {}) => svc(name, { type: 'NodePort', ports: [{ port: 80, nodePort: port }], ...extra });
+    const a = await api.raw('POST', svcs, { body: nodePort('np-a', 30080) });
+    assert.equal(a.status, 201, a.text);
+    assert.equal(a.json?.spec.ports[0].nodePort, 30080);
+    const taken = assertStatus(await api.raw('POST', svcs, { body: nodePort('np-b', 30080) }), 422, 'Invalid');
+    assert.equal(taken.message, 'Service "np-b" is invalid: spec.ports[0].nodePort: Invalid value: 30080: provided port is already allocated');
+    assert.deepEqual(taken.details.causes, [{ reason: 'FieldValueInvalid', message: 'Invalid value: 30080: provided port is already allocated', field: 'spec.ports[0].nodePort' }]);
+    const outside = assertStatus(await api.raw('POST', svcs, { body: nodePort('np-b', 20000) }), 422, 'Invalid');
+    assert.equal(outside.message, 'Service "np-b" is invalid: spec.ports[0].nodePort: Invalid value: 20000: provided port is not in the valid range. The range of valid ports is 30000-32767');
+    // A LoadBalancer asking for no ports gets one per port number (TCP and UDP 53 share one); one that allocates none gets none.
+    const lb = await api.raw('POST', svcs, {
+      body: svc('np-lb', { type: 'LoadBalancer', ports: [{ name: 'dns', port: 53, protocol: 'UDP' }, { name: 'dns-tcp', port: 53, protocol: 'TCP' }, { name: 'web', port: 80 }] }),
+    });
+    assert.equal(lb.status, 201, lb.text);
+    const [udp, tcp, web] = (lb.json!.spec.ports as { nodePort: number }[]).map((p) => p.nodePort);
+    assert.ok(udp! >= 30000 && udp! <= 32767 && udp === tcp && web !== udp && web! >= 30000, lb.text);
+    const none = await api.raw('POST', svcs, { body: svc('np-none', { type: 'LoadBalancer', allocateLoadBalancerNodePorts: false, ports: [{ port: 80 }] }) });
+    assert.equal(none.status, 201, none.text);
+    assert.equal(none.json?.spec.ports[0].nodePort, undefined);
+    // An update keeps its own ports and claims the ones it adds.
+    const update = (ports: unknown[]) => api.raw('PUT', `${svcs}/np-a`, { body: svc('np-a', { type: 'NodePort', ports }) });
+    assert.equal((await update([{ name: 'a', port: 80, nodePort: 30080 }, { name: 'b', port: 81, nodePort: 30081 }])).status, 200);
+    const clash = assertStatus(await update([{ name: 'a', port: 80, nodePort: 30080 }, { name: 'c', port: 82, nodePort: udp }]), 422, 'Invalid');
+    assert.equal(clash.message, `Service "np-a" is invalid: spec.ports[1].nodePort: Invalid value: ${udp}: provided port is already allocated`);
+    // Refused creates and dry runs hold nothing; a deleted Service's ports are free at once.
+    const refused = assertStatus(await api.raw('POST', svcs, { body: nodePort('np-c', 30090, { sessionAffinity: 'Sometimes' }) }), 422, 'Invalid');
+    assert.match(refused.message, /spec.sessionAffinity: Unsupported value: "Sometimes"/);
+    assert.equal((await api.raw('POST', `${svcs}?dryRun=All`, { body: nodePort('np-c', 30090) })).status, 201);
+    assert.equal((await api.raw('POST', svcs, { body: nodePort('np-c', 30090) })).status, 201);
+    assert.equal((await api.raw('DELETE', `${svcs}/np-a`)).status, 200);
+    const again = await api.raw('POST', svcs, { body: nodePort('np-b', 30080) });
+    assert.equal(again.status, 201, again.text);
+    const freed = await api.raw('POST', svcs, { body: nodePort('np-d', 30081) });
+    assert.equal(freed.status, 201, freed.text);
+  });
+
   it('generates a Job selector and template labels from its uid', async () => {
     const body = { apiVersion: 'batch/v1', kind: 'Job', metadata: { name: 'once' }, spec: { template: { spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'busybox' }] } } } };
     const r = await api.raw('POST', '/apis/batch/v1/namespaces/writes/jobs', { body });
@@ -851,6 +911,26 @@ describe('priority admission', () => {
     assert.match(missing.message, /no PriorityClass with name nope was found/);
     const forged = assertStatus(await api.raw('POST', pods, { body: pod('prio-forged', { priorityClassName: 'high', priority: 5 }) }), 403, 'Forbidden');
     assert.match(forged.message, /must not be provided in pod spec/);
+  });
+
+  it('lets one PriorityClass at a time be the global default, on create and on update', async () => {
+    const pcs = '/apis/scheduling.k8s.io/v1/priorityclasses';
+    const pc = (name: string, extra: Record<string, unknown> = {}) => ({ apiVersion: 'scheduling.k8s.io/v1', kind: 'PriorityClass', metadata: { name }, value: 100, ...extra });
+    assert.equal((await api.raw('POST', pcs, { body: pc('def', { globalDefault: true }) })).status, 201);
+    const message = 'priorityclasses.scheduling.k8s.io "second" is forbidden: PriorityClass def is already marked as default. Only one default can exist';
+    const created = assertStatus(await api.raw('POST', pcs, { body: pc('second', { globalDefault: true }) }), 403, 'Forbidden');
+    assert.equal(created.message, message);
+    assert.deepEqual(created.details, { name: 'second', group: 'scheduling.k8s.io', kind: 'priorityclasses' });
+    assert.equal((await api.raw('POST', pcs, { body: pc('second') })).status, 201);
+    const patch = (name: string, body: Record<string, unknown>) => api.raw('PATCH', `${pcs}/${name}`, { body, contentType: 'application/merge-patch+json' });
+    assert.equal(assertStatus(await patch('second', { globalDefault: true }), 403, 'Forbidden').message, message);
+    const stays = await patch('def', { globalDefault: true, description: 'the default' });
+    assert.equal(stays.status, 200, stays.text);
+    // Validation comes first: an invalid second default is Invalid, not Forbidden.
+    assertStatus(await api.raw('POST', pcs, { body: pc('system-third', { globalDefault: true }) }), 422, 'Invalid');
+    for (const name of ['def', 'second']) assert.equal((await api.raw('DELETE', `${pcs}/${name}`)).status, 200);
+    assert.equal((await api.raw('POST', pcs, { body: pc('third', { globalDefault: true }) })).status, 201);
+    assert.equal((await api.raw('DELETE', `${pcs}/third`)).status, 200);
   });
 });
 

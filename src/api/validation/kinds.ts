@@ -18,6 +18,8 @@ import {
 import { validateConfigMap, validateSecret } from './config.js';
 import { nameIsDNSSubdomain, validateObjectMeta, validateObjectMetaUpdate } from './metadata.js';
 import { validatePod, validatePodUpdate } from './pod.js';
+import { validatePodDisruptionBudget } from './policy.js';
+import { validateResourceQuota } from './resource-quota.js';
 import { validateService } from './service.js';
 import { validatePersistentVolume, validatePersistentVolumeClaim, validateStorageClass } from './storage.js';
 import { validateDaemonSet, validateDeployment, validatePodTemplateKind, validateReplicaSet, validateReplicationController, validateStatefulSet } from './workloads.js';
@@ -47,6 +49,7 @@ const validators: Record<string, KindValidator> = {
   '/Namespace': validateNamespace,
   '/PersistentVolumeClaim': validatePersistentVolumeClaim,
   '/PersistentVolume': validatePersistentVolume,
+  '/ResourceQuota': validateResourceQuota,
   'apps/Deployment': validateDeployment,
   'apps/ReplicaSet': validateReplicaSet,
   'apps/StatefulSet': validateStatefulSet,
@@ -55,6 +58,7 @@ const validators: Record<string, KindValidator> = {
   'batch/CronJob': validateCronJob,
   'autoscaling/HorizontalPodAutoscaler': validateHorizontalPodAutoscaler,
   'networking.k8s.io/Ingress': validateIngress,
+  'policy/PodDisruptionBudget': validatePodDisruptionBudget,
   'networking.k8s.io/NetworkPolicy': validateNetworkPolicy,
   'storage.k8s.io/StorageClass': validateStorageClass,
   'scheduling.k8s.io/PriorityClass': validatePriorityClass,

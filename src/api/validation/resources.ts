@@ -64,7 +64,7 @@ function isOvercommitAllowed(name: string): boolean {
 export function validateResourceName(name: string, path: string): FieldError[] {
   const errs = isQualifiedName(name).map((msg) => invalid(path, name, msg));
   if (errs.length > 0) return errs;
-  if (!name.includes('/') && !standardResources.has(name) && !isHugePages(name) && !/^(requests|limits)\.hugepages-/.test(name)) {
+  if (!name.includes('/') && !standardResources.has(name) && !isHugePages(name) && !name.startsWith('requests.hugepages-')) {
     errs.push(invalid(path, name, 'must be a standard resource type or fully qualified'));
   }
   return errs;

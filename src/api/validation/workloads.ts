@@ -6,7 +6,7 @@ import type { FieldError } from '../errors.js';
 import type { KubeObject } from '../object.js';
 import { Selector } from '../labels/index.js';
 import { child, forbidden, invalid, isNegativeErrorMsg, notSupported, required } from './field-errors.js';
-import { isValidPercent } from './identifiers.js';
+import { notMoreThan100Percent, validatePositiveIntOrPercent } from './int-or-percent.js';
 import { asNumber, asObject, asString, asStringMap, type JsonObject } from './json-values.js';
 import { validateLabelSelector, selectorOrUndefined, validateSelectorMatchesTemplate } from './label-selector.js';
 import { nameIsDNSLabel, nameIsDNSSubdomain, validateAnnotations, validateImmutableField, validateLabels, validateObjectMeta, validateObjectMetaUpdate } from './metadata.js';
@@ -57,21 +57,10 @@ function validateTemplateForReplicaSet(template: JsonObject, selector: Selector,
   return errs;
 }
 
-function validatePositiveIntOrPercent(value: unknown, path: string): FieldError[] {
-  if (typeof value === 'string') return isValidPercent(value).map((msg) => invalid(path, value, msg));
-  if (typeof value === 'number') return validateNonnegativeField(value, path);
-  return [invalid(path, value ?? null, "must be an integer or percentage (e.g '5%')")];
-}
-
 function intOrPercentValue(value: unknown): number {
   if (typeof value === 'number') return value;
   const m = /^([0-9]+)%$/.exec(asString(value));
   return m ? Number(m[1]) : 0;
-}
-
-function notMoreThan100Percent(value: unknown, path: string): FieldError[] {
-  const m = /^([0-9]+)%$/.exec(typeof value === 'string' ? value : '');
-  return m && Number(m[1]) > 100 ? [invalid(path, value, 'must not be greater than 100%')] : [];
 }
 
 function validateDeploymentStrategy(strategy: JsonObject, path: string): FieldError[] {

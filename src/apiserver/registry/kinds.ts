@@ -15,6 +15,8 @@ function serviceStrategy(): Strategy {
   const allocator = new ServiceAllocator();
   return {
     ...specStatus,
+    readsExisting: true,
+    finishWrite: (uid) => allocator.finish(uid),
     prepareForCreate(svc, ctx) {
       specStatus.prepareForCreate?.(svc, ctx);
       svc.status = { loadBalancer: {} };

@@ -1,13 +1,18 @@
 // Cluster IPs and node ports for Services, as kube-apiserver's allocators
 // hand them out: a free address of the service CIDR (the first is the
-// `kubernetes` Service's), a free port of the node port range.
+// `kubernetes` Service's), a free port of the node port range; and what
+// they answer when a Service asks for an address or port it cannot have.
+import { isIP } from 'node:net';
 import { InternalError, InvalidError } from '../../api/errors.js';
 import { isPlainObject, type KubeObject } from '../../api/object.js';
+import { invalid } from '../../api/validation/field-errors.js';
 
 export const serviceCIDR = { base: (10 << 24) | (96 << 16), size: 1 << 20 }; // 10.96.0.0/12
+const serviceCIDRText = '10.96.0.0/12';
 export const nodePortRange = { first: 30000, last: 32767 };
-/** Recently handed-out values stay taken this long, so concurrent creates never share one. */
-const reservationMs = 60_000;
+const nodePortRangeText = `${nodePortRange.first}-${nodePortRange.last}`;
+/** A write that never says it is over gives up what it holds after this long. */
+const holdMs = 60_000;
 
 function ipString(n: number): string {
   return [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
@@ -15,6 +20,26 @@ function ipString(n: number): string {
 
 export function firstServiceIP(): string {
   return ipString(serviceCIDR.base + 1);
+}
+
+function ipNumber(ip: string): number {
+  return ip.split('.').reduce((n, part) => n * 256 + Number(part), 0);
+}
+
+/**
+ * Why a Service may not have the IPv4 address it asks for, in the words of
+ * kube-apiserver's ServiceCIDR allocator: outside every service CIDR the
+ * address matches no range; the CIDR's network and broadcast addresses are
+ * in it but never handed out. Malformed and IPv6 addresses are validation's.
+ */
+function requestedIPError(ip: string, taken: Set<string>): string | undefined {
+  if (isIP(ip) !== 4) return undefined;
+  const n = ipNumber(ip);
+  const offset = n - serviceCIDR.base;
+  if (offset < 0 || offset >= serviceCIDR.size) return 'the provided network does not match the current range';
+  if (offset === 0 || offset === serviceCIDR.size - 1) return `the provided IP (${ip}) is not in the valid range. The range of valid IPs is ${serviceCIDRText}`;
+  if (taken.has(ip)) return 'provided IP is already allocated';
+  return undefined;
 }
 
 function specOf(svc: KubeObject): Record<string, unknown> {
@@ -26,30 +51,69 @@ function portsOf(spec: Record<string, unknown>): Record<string, unknown>[] {
   return Array.isArray(spec.ports) ? spec.ports.filter(isPlainObject) : [];
 }
 
+function nodePortOf(port: Record<string, unknown>): number {
+  return typeof port.nodePort === 'number' ? port.nodePort : 0;
+}
+
 function needsClusterIP(spec: Record<string, unknown>): boolean {
   return spec.type !== 'ExternalName' && spec.clusterIP !== 'None';
 }
 
-function needsNodePorts(spec: Record<string, unknown>): boolean {
+/** Services of these types have node ports: the ones they ask for, and (shouldAllocateNodePorts) new ones for the rest. */
+function hasNodePorts(spec: Record<string, unknown>): boolean {
+  return spec.type === 'NodePort' || spec.type === 'LoadBalancer';
+}
+
+function allocatesNodePorts(spec: Record<string, unknown>): boolean {
   return spec.type === 'NodePort' || (spec.type === 'LoadBalancer' && spec.allocateLoadBalancerNodePorts !== false);
 }
 
-export class ServiceAllocator {
-  private readonly recentIPs = new Map<string, number>();
-  private readonly recentPorts = new Map<number, number>();
+/** What a create or update in flight has been given, until its object is in the cache or the write failed. */
+interface Hold {
+  ips: string[];
+  ports: number[];
+  at: number;
+}
 
-  private taken(existing: Iterable<KubeObject>): { ips: Set<string>; ports: Set<number> } {
+interface Taken {
+  ips: Set<string>;
+  ports: Set<number>;
+}
+
+export class ServiceAllocator {
+  /** By the uid of the Service being written. */
+  private readonly held = new Map<string, Hold>();
+
+  /** The write of the Service with this uid is over: the cache holds what it stored, if anything. */
+  finish(uid: string): void {
+    this.held.delete(uid);
+  }
+
+  /** Addresses and ports the stored Services have and other writes in flight hold. */
+  private taken(existing: Iterable<KubeObject>, uid: string): Taken {
     const now = Date.now();
     const ips = new Set<string>();
     const ports = new Set<number>();
-    for (const [ip, at] of this.recentIPs) if (now - at < reservationMs) ips.add(ip); else this.recentIPs.delete(ip);
-    for (const [port, at] of this.recentPorts) if (now - at < reservationMs) ports.add(port); else this.recentPorts.delete(port);
+    for (const [owner, hold] of this.held) {
+      if (now - hold.at >= holdMs) this.held.delete(owner);
+      else if (owner !== uid) {
+        for (const ip of hold.ips) ips.add(ip);
+        for (const port of hold.ports) ports.add(port);
+      }
+    }
     for (const svc of existing) {
       const spec = isPlainObject(svc.spec) ? svc.spec : {};
       if (typeof spec.clusterIP === 'string') ips.add(spec.clusterIP);
-      for (const p of portsOf(spec)) if (typeof p.nodePort === 'number') ports.add(p.nodePort);
+      for (const p of portsOf(spec)) if (nodePortOf(p)) ports.add(nodePortOf(p));
     }
     return { ips, ports };
+  }
+
+  /** A new hold for the write of svc, replacing the one an earlier try of the same update had. */
+  private hold(svc: KubeObject): Hold {
+    const hold: Hold = { ips: [], ports: [], at: Date.now() };
+    this.held.set(svc.metadata.uid ?? '', hold);
+    return hold;
   }
 
   private pickIP(taken: Set<string>): string {
@@ -63,52 +127,106 @@ export class ServiceAllocator {
     throw new InternalError('failed to allocate a serviceIP: range is full');
   }
 
-  private pickPort(taken: Set<number>): number {
+  private pickPort(taken: Taken, hold: Hold): number {
     const size = nodePortRange.last - nodePortRange.first + 1;
     const start = Math.floor(Math.random() * size);
     for (let i = 0; i < size; i++) {
       const port = nodePortRange.first + ((start + i) % size);
-      if (!taken.has(port)) return port;
+      if (taken.ports.has(port)) continue;
+      taken.ports.add(port);
+      hold.ports.push(port);
+      return port;
     }
     throw new InternalError('failed to allocate a nodePort: range is full');
   }
 
-  /** Gives every port without a nodePort a free one. */
-  private assignNodePorts(spec: Record<string, unknown>, taken: Set<number>): void {
-    for (const p of portsOf(spec)) {
-      if (p.nodePort) continue;
-      const port = this.pickPort(taken);
-      taken.add(port);
-      this.recentPorts.set(port, Date.now());
-      p.nodePort = port;
-    }
+  /** The port a Service asks for, at ports[i]; refused in the port allocator's words. */
+  private claimPort(svc: KubeObject, i: number, port: number, taken: Taken, hold: Hold): void {
+    let why: string | undefined;
+    if (port < nodePortRange.first || port > nodePortRange.last) why = `provided port is not in the valid range. The range of valid ports is ${nodePortRangeText}`;
+    else if (taken.ports.has(port)) why = 'provided port is already allocated';
+    if (why) throw new InvalidError('Service', '', svc.metadata.name ?? '', [invalid(`spec.ports[${i}].nodePort`, port, why)]);
+    taken.ports.add(port);
+    hold.ports.push(port);
   }
 
-  /** Fills spec.clusterIP(s) and node ports a new Service asks for but did not name; `existing` are the stored Services. */
-  allocate(svc: KubeObject, existing: Iterable<KubeObject>): void {
-    const spec = specOf(svc);
-    const wantsIP = needsClusterIP(spec) && !spec.clusterIP;
-    const wantsPorts = needsNodePorts(spec) && portsOf(spec).some((p) => !p.nodePort);
-    if (!wantsIP && !wantsPorts && !spec.clusterIP) return;
-    const taken = this.taken(existing);
-    if (wantsIP) {
-      const ip = this.pickIP(taken.ips);
-      this.recentIPs.set(ip, Date.now());
+  /** The address the Service asks for, or a free one when it names none (allocClusterIPs). */
+  private allocateClusterIP(svc: KubeObject, spec: Record<string, unknown>, taken: Taken, hold: Hold): void {
+    if (!needsClusterIP(spec)) return;
+    let ip = typeof spec.clusterIP === 'string' ? spec.clusterIP : '';
+    if (!ip) {
+      ip = this.pickIP(taken.ips);
       spec.clusterIP = ip;
       spec.clusterIPs = [ip];
-    } else if (typeof spec.clusterIP === 'string' && spec.clusterIP !== 'None' && taken.ips.has(spec.clusterIP)) {
-      throw new InvalidError('Service', '', svc.metadata.name ?? '', [
-        { type: 'FieldValueInvalid', field: 'spec.clusterIPs', value: [spec.clusterIP], detail: `failed to allocate IP ${spec.clusterIP}: provided IP is already allocated` },
-      ]);
+    } else {
+      const why = requestedIPError(ip, taken.ips);
+      if (why) {
+        const clusterIPs = Array.isArray(spec.clusterIPs) ? spec.clusterIPs : [ip];
+        throw new InvalidError('Service', '', svc.metadata.name ?? '', [invalid('spec.clusterIPs', clusterIPs, `failed to allocate IP ${ip}: ${why}`)]);
+      }
+      if (isIP(ip) !== 4) return;
     }
-    if (wantsPorts) this.assignNodePorts(spec, taken.ports);
+    taken.ips.add(ip);
+    hold.ips.push(ip);
+  }
+
+  /**
+   * Node ports of a new Service (initNodePorts): ports with the same number
+   * share one node port, the one asked for on any of them, or a new one.
+   */
+  private initNodePorts(svc: KubeObject, spec: Record<string, unknown>, taken: Taken, hold: Hold): void {
+    const ports = portsOf(spec);
+    const byPort = new Map<unknown, number>();
+    ports.forEach((p, i) => {
+      if (!nodePortOf(p) && !allocatesNodePorts(spec)) return;
+      const shared = byPort.get(p.port);
+      if (shared === undefined) {
+        const requested = ports.map(nodePortOf).find((np, j) => np !== 0 && ports[j]!.port === p.port) ?? 0;
+        if (requested) this.claimPort(svc, i, requested, taken, hold);
+        const port = requested || this.pickPort(taken, hold);
+        p.nodePort = port;
+        byPort.set(p.port, port);
+      } else if (nodePortOf(p) !== shared) {
+        if (!nodePortOf(p)) p.nodePort = shared;
+        else this.claimPort(svc, i, nodePortOf(p), taken, hold);
+      }
+    });
+  }
+
+  /** Node ports of an updated Service (updateNodePorts): the ones it had stay its own, new ones are claimed or handed out. */
+  private updateNodePorts(svc: KubeObject, spec: Record<string, unknown>, prev: Record<string, unknown>, taken: Taken, hold: Hold): void {
+    const had = new Set(portsOf(prev).map(nodePortOf));
+    const claimed = new Set<number>();
+    portsOf(spec).forEach((p, i) => {
+      const port = nodePortOf(p);
+      if (!port && !allocatesNodePorts(spec)) return;
+      if (!port) p.nodePort = this.pickPort(taken, hold);
+      else if (!had.has(port) && !claimed.has(port)) {
+        this.claimPort(svc, i, port, taken, hold);
+        claimed.add(port);
+      }
+    });
+  }
+
+  /** Gives a new Service its cluster IP and node ports, or refuses the ones it asks for; `existing` are the stored Services. */
+  allocate(svc: KubeObject, existing: Iterable<KubeObject>): void {
+    const spec = specOf(svc);
+    if (!needsClusterIP(spec) && !hasNodePorts(spec)) return;
+    const taken = this.taken(existing, svc.metadata.uid ?? '');
+    const hold = this.hold(svc);
+    this.allocateClusterIP(svc, spec, taken, hold);
+    if (hasNodePorts(spec)) this.initNodePorts(svc, spec, taken, hold);
     if (spec.clusterIP && spec.clusterIP !== 'None') {
       spec.ipFamilies ??= ['IPv4'];
       spec.ipFamilyPolicy ??= 'SingleStack';
     }
   }
 
-  /** An update keeps what was allocated when the client left it out (kubectl replace, PUT of an old manifest). */
+  /**
+   * An update keeps what was allocated when the client left it out (kubectl
+   * replace, PUT of an old manifest), gets a cluster IP when it stops being
+   * an ExternalName, and claims the node ports it adds.
+   */
   carryOver(svc: KubeObject, old: KubeObject, existing: Iterable<KubeObject>): void {
     const spec = specOf(svc);
     const prev = isPlainObject(old.spec) ? old.spec : {};
@@ -118,14 +236,19 @@ export class ServiceAllocator {
       spec.ipFamilies ??= prev.ipFamilies;
       spec.ipFamilyPolicy ??= prev.ipFamilyPolicy;
     }
-    if (needsNodePorts(spec)) {
+    if (allocatesNodePorts(spec)) {
       const oldPorts = portsOf(prev);
       for (const p of portsOf(spec)) {
         if (p.nodePort) continue;
         const same = oldPorts.find((o) => o.port === p.port && (o.protocol ?? 'TCP') === (p.protocol ?? 'TCP') && typeof o.nodePort === 'number');
         if (same) p.nodePort = same.nodePort;
       }
-      if (portsOf(spec).some((p) => !p.nodePort)) this.assignNodePorts(spec, this.taken(existing).ports);
     }
+    const newIP = prev.type === 'ExternalName' && needsClusterIP(spec);
+    if (!newIP && !hasNodePorts(spec)) return;
+    const taken = this.taken(existing, svc.metadata.uid ?? '');
+    const hold = this.hold(svc);
+    if (newIP) this.allocateClusterIP(svc, spec, taken, hold);
+    if (hasNodePorts(spec)) this.updateNodePorts(svc, spec, prev, taken, hold);
   }
 }

@@ -123,8 +123,12 @@ export interface WritePipeline {
   validate?(info: ResourceInfo, obj: KubeObject, old: KubeObject | undefined, subresource: string): FieldError[];
   /** Admission: may reject (throw ApiError) or mutate. */
   admit?(info: ResourceInfo, operation: 'CREATE' | 'UPDATE' | 'DELETE', obj: KubeObject, old: KubeObject | undefined): Promise<void>;
-  /** Validating admission, after the object passed validation (Kubernetes runs ResourceQuota last); a dry run is checked, not charged. Nothing to wait for when it returns no promise. */
-  admitValidated?(info: ResourceInfo, operation: 'CREATE', obj: KubeObject, dryRun: boolean): Promise<void> | void;
+  /**
+   * Validating admission, on the object validation passed (Kubernetes runs
+   * these plugins last): may only reject (throw ApiError), or charge a quota
+   * unless it is a dry run. Nothing to wait for when it returns no promise.
+   */
+  admitValidated?(info: ResourceInfo, operation: 'CREATE' | 'UPDATE', obj: KubeObject, old: KubeObject | undefined, dryRun: boolean): Promise<void> | void;
   /** Records field ownership in obj.metadata.managedFields. */
   trackManagedFields?(info: ResourceInfo, old: KubeObject | undefined, obj: KubeObject, manager: string, subresource: string): void;
 }
@@ -313,8 +317,26 @@ export class GenericStore {
    * of the 64 writes a busy server has in flight would otherwise keep its
    * whole object alive across a young-generation collection.
    */
-  createEncoded(namespace: string | undefined, input: KubeObject, opts: WriteOptions = {}, owned = false): Promise<WrittenObject & { readonly created: boolean }> {
-    return this.prepareCreate(namespace, input, opts, owned).then((prepared) => ('object' in prepared ? prepared : this.commitCreate(prepared.key, prepared.name, prepared.value)));
+  async createEncoded(namespace: string | undefined, input: KubeObject, opts: WriteOptions = {}, owned = false): Promise<WrittenObject & { readonly created: boolean }> {
+    const uid = randomUUID();
+    try {
+      const prepared = await this.prepareCreate(namespace, input, opts, owned, uid);
+      return 'object' in prepared ? prepared : await this.commitCreate(prepared.key, prepared.name, prepared.value);
+    } finally {
+      this.finishWrite(uid);
+    }
+  }
+
+  /**
+   * Tells the strategy a write of the object with this uid is over, once the
+   * cache holds what it wrote (if anything): what the strategy set aside for
+   * the write in flight is in the cache from then on, or was never stored.
+   */
+  private finishWrite(uid: string): void {
+    const finish = this.strategy.finishWrite;
+    if (!finish) return;
+    const done = () => finish.call(this.strategy, uid);
+    this.cache.sync().then(done, done);
   }
 
   /** Everything a create does before the write: the stored text, or the object for a dry run. */
@@ -323,6 +345,7 @@ export class GenericStore {
     input: KubeObject,
     opts: WriteOptions,
     owned: boolean,
+    uid: string,
   ): Promise<{ key: string; name: string; value: string } | (WrittenObject & { readonly created: boolean })> {
     const obj = owned ? input : cloneJson(input);
     obj.apiVersion = this.apiVersion;
@@ -331,7 +354,7 @@ export class GenericStore {
     if (this.info.namespaced) meta.namespace = namespace;
     else delete meta.namespace;
     if (meta.resourceVersion) throw new BadRequestError('resourceVersion should not be set on objects to be created');
-    meta.uid = randomUUID();
+    meta.uid = uid;
     meta.creationTimestamp = nowSeconds();
     delete meta.deletionTimestamp;
     delete meta.deletionGracePeriodSeconds;
@@ -344,10 +367,11 @@ export class GenericStore {
     if (!opts.managedFieldsSet) this.pipeline.trackManagedFields?.(this.info, undefined, obj, opts.fieldManager ?? 'unknown', opts.subresource ?? '');
     await this.pipeline.admit?.(this.info, 'CREATE', obj, undefined);
     if (!meta.name && meta.generateName) meta.name = meta.generateName + randomSuffix();
+    if (this.strategy.readsExisting) await this.cache.sync();
     this.strategy.prepareForCreate?.(obj, this.strategyContext);
     if (!meta.name) throw this.invalid(obj, [{ type: 'FieldValueRequired', field: 'metadata.name', detail: 'name or generateName is required' }]);
     this.checkValid(obj, undefined);
-    const admitted = this.pipeline.admitValidated?.(this.info, 'CREATE', obj, opts.dryRun === true);
+    const admitted = this.pipeline.admitValidated?.(this.info, 'CREATE', obj, undefined, opts.dryRun === true);
     if (admitted) await admitted;
     if (opts.dryRun) return { object: obj, created: true };
     return { key: this.key(namespace, meta.name), name: meta.name, value: storedJson(storedForm(obj), undefined) };
@@ -402,6 +426,22 @@ export class GenericStore {
       sharesCurrent?: boolean;
     } = {},
   ): Promise<WrittenObject & { readonly created: boolean }> {
+    const prepared: { uid?: string } = {};
+    try {
+      return await this.updateWithRetries(namespace, name, mutate, opts, prepared);
+    } finally {
+      if (prepared.uid !== undefined) this.finishWrite(prepared.uid);
+    }
+  }
+
+  /** update's tries; `prepared.uid` names the object once the strategy has prepared an update of it. */
+  private async updateWithRetries(
+    namespace: string | undefined,
+    name: string,
+    mutate: (current: KubeObject | undefined) => KubeObject | Promise<KubeObject>,
+    opts: WriteOptions & { allowCreate?: boolean; sharesCurrent?: boolean },
+    prepared: { uid?: string },
+  ): Promise<WrittenObject & { readonly created: boolean }> {
     const key = this.key(namespace, name);
     let fromStorage = false;
     for (let attempt = 0; ; attempt++) {
@@ -435,6 +475,8 @@ export class GenericStore {
       if (!pinned && !(this.strategy.allowUnconditionalUpdate ?? true) && !opts.subresource) {
         throw this.invalid(next, [{ type: 'FieldValueInvalid', field: 'metadata.resourceVersion', value: '', detail: 'must be specified for an update' }]);
       }
+      if (this.strategy.readsExisting && !opts.subresource) await this.cache.sync();
+      prepared.uid = current.metadata.uid ?? '';
       const obj = this.prepareUpdate(next, current, opts);
       // What may share parts with the cache is copied before it leaves the store.
       const own = cached ? cloneJson : <T>(o: T) => o;
@@ -448,6 +490,8 @@ export class GenericStore {
       if (!opts.managedFieldsSet) this.pipeline.trackManagedFields?.(this.info, current, obj, opts.fieldManager ?? 'unknown', opts.managedFieldsSubresource ?? opts.subresource ?? '');
       await this.pipeline.admit?.(this.info, 'UPDATE', obj, current);
       this.checkValid(obj, current, opts.subresource);
+      const admitted = this.pipeline.admitValidated?.(this.info, 'UPDATE', obj, current, opts.dryRun === true);
+      if (admitted) await admitted;
       if (opts.dryRun) return { object: own(obj), created: false };
       // Finalizers all gone from an object being deleted: the delete completes.
       // (A pod still in its grace period is deleted by its node, which deletes it again with grace 0.)

@@ -33,6 +33,19 @@ export interface Strategy {
    * naming what was deleted.
    */
   returnDeletedObject?: boolean;
+  /**
+   * prepareForCreate and prepareForUpdate read the other stored objects
+   * (ctx.existing()), so the cache is brought up to this server's own
+   * writes first: a Service deleted a moment ago no longer holds its ports.
+   */
+  readsExisting?: boolean;
+  /**
+   * A create or update the strategy prepared is over (stored, refused, or a
+   * dry run) and the cache holds what it wrote: what prepareForCreate or
+   * prepareForUpdate set aside for the object with this uid while it was in
+   * flight may go, as with the FinishFunc of Kubernetes' BeginCreate.
+   */
+  finishWrite?(uid: string): void;
   /** Called when graceful deletion starts (a namespace turns Terminating). */
   prepareForDeletion?(obj: KubeObject): void;
 }
