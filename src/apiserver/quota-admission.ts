@@ -13,6 +13,7 @@ import {
   podMissingResources,
   quotaScopeRequirements,
   sameSource,
+  toList,
   usageSource,
   type PodForQuota,
   type QuotaSpec,
@@ -56,15 +57,6 @@ function prettyPrint(list: ResourceList, names: readonly string[]): string {
     .sort()
     .map((n) => `${n}=${(list.get(n) ?? Quantity.zero()).toString()}`)
     .join(',');
-}
-
-function toList(raw: Record<string, string> | undefined): ResourceList {
-  const out: ResourceList = new Map();
-  for (const [k, v] of Object.entries(raw ?? {})) {
-    const q = Quantity.tryParse(v);
-    if (q) out.set(k, q);
-  }
-  return out;
 }
 
 /**

@@ -151,6 +151,9 @@ describe('a node whose Lease stops being renewed', () => {
     for (const name of ['patient', 'forever']) {
       await waitFor(`${name} marked not ready`, async () => condition(await env.client.get(core('pods', ns, name)), 'Ready')?.status === 'False');
     }
+    // Marking pods not ready is the node lifecycle controller's own doing (MarkPodsNotReady), reported as node-controller.
+    const notReady = await waitFor('a pod NodeNotReady event', async () => (await events('NodeNotReady')).find((e) => (e.involvedObject as { kind?: string }).kind === 'Pod'));
+    assert.deepEqual([notReady.message, (notReady.source as { component?: string } | undefined)?.component], ['Node is not ready', 'node-controller']);
   });
 
   it('has a pod tolerating the taint for a while deleted once tolerationSeconds have passed', async () => {

@@ -92,7 +92,8 @@ export type PodForQuota = KubeObject & {
   status?: { phase?: string; qosClass?: string };
 };
 
-function toList(raw: Record<string, string> | undefined): ResourceList {
+/** A resource list of quantities (what does not parse left out). */
+export function toList(raw: Record<string, string> | undefined): ResourceList {
   const out: ResourceList = new Map();
   for (const [k, v] of Object.entries(raw ?? {})) {
     const q = Quantity.tryParse(v);

@@ -223,7 +223,7 @@ export class NodeLifecycleController extends QueueController {
       this.markedNotReady.set(pod.metadata.uid ?? '', pod.metadata.resourceVersion);
       if (this.markedNotReady.size > 10_000) this.markedNotReady.clear();
       this.log(`pod ${podKey(pod)}: marked not ready, its node is not heard from`);
-      void this.evictionEvents.record(podRef(pod), 'Warning', 'NodeNotReady', 'Node is not ready');
+      void this.nodeEvents.record(podRef(pod), 'Warning', 'NodeNotReady', 'Node is not ready');
     }
   }
 
