@@ -59,12 +59,18 @@ function prettyPrint(list: ResourceList, names: readonly string[]): string {
     .join(',');
 }
 
+/** Which updates the quota evaluators weigh: Services and claims (their type, ports and size count); a pod's resources do not change. */
+export function quotaWeighsUpdate(info: ResourceInfo): boolean {
+  return info.group === '' && (info.kind === 'Service' || info.kind === 'PersistentVolumeClaim');
+}
+
 /**
- * Checks and charges a create of `obj` against the quotas of its namespace
- * (Kubernetes' CheckRequest on status.hard and status.used). A dry run is
- * checked, not charged.
+ * Checks and charges a create of `obj` (or an update from `old`: what it
+ * adds) against the quotas of its namespace (Kubernetes' CheckRequest on
+ * status.hard and status.used). A dry run is checked, not charged.
  */
-export async function admitQuota(info: ResourceInfo, obj: KubeObject, access: QuotaAccess, dryRun: boolean, now = Date.now()): Promise<void> {
+
+export async function admitQuota(info: ResourceInfo, obj: KubeObject, old: KubeObject | undefined, access: QuotaAccess, dryRun: boolean, now = Date.now()): Promise<void> {
   const namespace = obj.metadata.namespace ?? '';
   const source = sourceOf(info);
   const forbidden = (message: string) => new ForbiddenError({ group: info.group, resource: info.plural, name: admissionName(obj) }, `${info.plural}${info.group ? '.' + info.group : ''} "${admissionName(obj)}" is forbidden: ${message}`);
@@ -93,7 +99,10 @@ export async function admitQuota(info: ResourceInfo, obj: KubeObject, access: Qu
     for (const { quota, names, status } of pertinent) {
       const requested: ResourceList = new Map();
       for (const n of names) {
-        const q = objectUsage(source, n, obj, now).get(n);
+        let q = objectUsage(source, n, obj, now).get(n);
+        // An update is charged what it adds (SubtractWithNonNegativeResult): a Service turned NodePort, a claim grown.
+        const before = old && objectUsage(source, n, old, now).get(n);
+        if (q && before) q = q.cmp(before) > 0 ? q.sub(before) : undefined;
         if (q && !q.isZero()) requested.set(n, q);
       }
       if (requested.size === 0) continue;

@@ -12,7 +12,7 @@ import type { WritePipeline } from './registry/store.js';
 import { typesFor } from './resource-types.js';
 import { admitPodPriority, validatePriorityClassAdmission } from './priority-admission.js';
 import { admissionName, admitServiceAccount } from './service-account-admission.js';
-import { admitQuota, type QuotaAccess } from './quota-admission.js';
+import { admitQuota, quotaWeighsUpdate, type QuotaAccess } from './quota-admission.js';
 import { defaultPodResources, limitRangeViolation } from './limit-ranger.js';
 
 export { systemPriorityClasses } from './priority-admission.js';
@@ -109,16 +109,20 @@ export function createWritePipeline(reader: ClusterReader, disabled: readonly Op
       }
       if (info.group === '' && info.kind === 'PersistentVolumeClaim') await admitDefaultStorageClass(obj, reader);
     },
-    admitValidated(info, operation, obj, _old, dryRun) {
+    admitValidated(info, operation, obj, old, dryRun) {
       if (info.group === 'scheduling.k8s.io' && info.kind === 'PriorityClass') return validatePriorityClassAdmission(operation, obj, reader);
-      if (operation !== 'CREATE' || !info.namespaced) return;
+      if (!info.namespaced) return;
       const namespace = obj.metadata.namespace ?? '';
+      if (operation === 'UPDATE') {
+        if (quota && quotaWeighsUpdate(info) && quota.quotas(namespace).length > 0) return admitQuota(info, obj, old, quota, dryRun);
+        return;
+      }
       if (info.group === '' && (info.kind === 'Pod' || info.kind === 'PersistentVolumeClaim')) {
         const violation = limitRangeViolation(info.kind, obj, limitRangesOf(namespace));
         if (violation) throw new ForbiddenError({ group: '', resource: info.plural, name: admissionName(obj) }, `${info.plural} "${admissionName(obj)}" is forbidden: ${violation}`);
       }
       // Most namespaces have no quota: nothing to wait for then.
-      if (quota && quota.quotas(namespace).length > 0) return admitQuota(info, obj, quota, dryRun);
+      if (quota && quota.quotas(namespace).length > 0) return admitQuota(info, obj, undefined, quota, dryRun);
     },
     trackManagedFields(info, old, obj, manager, subresource) {
       const types = typesFor(info);

@@ -69,6 +69,24 @@ describe('resource quota admission', () => {
     await api.raw('DELETE', `${quotas}/counts`);
   });
 
+  it('charges an update what it adds: a Service turned NodePort takes a node port of the quota', async () => {
+    await quota('ports', { 'services.nodeports': '1', services: '5' }, { 'services.nodeports': '0', services: '0' });
+    const services = `/api/v1/namespaces/${ns}/services`;
+    const svc = (name: string) => ({ apiVersion: 'v1', kind: 'Service', metadata: { name }, spec: { ports: [{ port: 80 }] } });
+    assert.equal((await api.raw('POST', services, { body: svc('one') })).status, 201);
+    assert.equal((await api.raw('POST', services, { body: svc('two') })).status, 201);
+    assert.deepEqual(await usedOf('ports'), { 'services.nodeports': '0', services: '2' });
+    const toNodePort = { spec: { type: 'NodePort' } };
+    const first = await api.raw('PATCH', `${services}/one`, { body: toNodePort, contentType: 'application/merge-patch+json' });
+    assert.equal(first.status, 200, first.text);
+    assert.deepEqual(await usedOf('ports'), { 'services.nodeports': '1', services: '2' });
+    const second = await api.raw('PATCH', `${services}/two`, { body: toNodePort, contentType: 'application/merge-patch+json' });
+    assert.equal(forbidden(second), 'services "two" is forbidden: exceeded quota: ports, requested: services.nodeports=1, used: services.nodeports=1, limited: services.nodeports=1');
+    // An update that adds nothing is not weighed.
+    assert.equal((await api.raw('PATCH', `${services}/one`, { body: { metadata: { labels: { a: 'b' } } }, contentType: 'application/merge-patch+json' })).status, 200);
+    await api.raw('DELETE', `${quotas}/ports`);
+  });
+
   it('refuses while a quota has no usage for what it limits, and counts a pod only under the scopes it falls in', async () => {
     await quota('unknown', { 'count/secrets': '3' }, undefined);
     assert.equal(forbidden(await api.raw('POST', `/api/v1/namespaces/${ns}/secrets`, { body: { apiVersion: 'v1', kind: 'Secret', metadata: { name: 's' } } })), 'secrets "s" is forbidden: status unknown for quota: unknown, resources: count/secrets');

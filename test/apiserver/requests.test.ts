@@ -385,6 +385,24 @@ describe('writes', () => {
     assert.equal(inside.json?.spec.clusterIP, '10.111.255.254');
   });
 
+  it('drops what only a Service\'s old type needed when a patch changes the type, and sets node ports on its own copy of the ports', async () => {
+    const svcs = '/api/v1/namespaces/writes/services';
+    const merge = (name: string, body: object) => api.raw('PATCH', `${svcs}/${name}`, { body, contentType: 'application/merge-patch+json' });
+    const created = await api.raw('POST', svcs, { body: { apiVersion: 'v1', kind: 'Service', metadata: { name: 'retyped' }, spec: { type: 'ClusterIP', ports: [{ port: 80 }] } } });
+    assert.equal(created.status, 201, created.text);
+    // A merge patch leaves the ports as stored: the node port handed out must not be written into the stored Service's.
+    const toNodePort = await merge('retyped', { spec: { type: 'NodePort' } });
+    assert.equal(toNodePort.status, 200, toNodePort.text);
+    assert.ok(toNodePort.json?.spec.ports[0].nodePort >= 30000);
+    assert.equal(toNodePort.json?.spec.externalTrafficPolicy, 'Cluster');
+    const back = await merge('retyped', { spec: { type: 'ClusterIP' } });
+    assert.equal(back.status, 200, back.text);
+    assert.deepEqual([back.json?.spec.ports[0].nodePort, back.json?.spec.externalTrafficPolicy], [undefined, undefined]);
+    const external = await merge('retyped', { spec: { type: 'ExternalName', externalName: 'example.invalid' } });
+    assert.equal(external.status, 200, external.text);
+    assert.deepEqual([external.json?.spec.clusterIP, external.json?.spec.clusterIPs, external.json?.spec.ipFamilies], [undefined, undefined, undefined]);
+  });
+
   it('claims the node ports Services ask for, refuses taken and out-of-range ones, and frees them on delete', async () => {
     const svcs = '/api/v1/namespaces/writes/services';
     const svc = (name: string, spec: Record<string, unknown>) => ({ apiVersion: 'v1', kind: 'Service', metadata: { name }, spec: { selector: { app: name }, ...spec } });

@@ -5,7 +5,7 @@ import type { ResourceInfo } from '../../api/resources.js';
 import { plainStrategy, specStatusStrategy, type Strategy } from './strategy.js';
 import { establishedStatus, validateCrd } from '../crd.js';
 import { nowSeconds } from './store.js';
-import { ServiceAllocator } from './service-allocation.js';
+import { dropTypeDependentFields, ServiceAllocator } from './service-allocation.js';
 import { controllerUidLabel, jobNameLabel, legacyControllerUidLabel, legacyJobNameLabel } from '../../api/validation/index.js';
 
 const specStatus: Strategy = { ...specStatusStrategy, allowUnconditionalUpdate: true };
@@ -24,6 +24,7 @@ function serviceStrategy(): Strategy {
     },
     prepareForUpdate(svc, old, ctx) {
       specStatus.prepareForUpdate?.(svc, old, ctx);
+      dropTypeDependentFields(svc, old);
       allocator.carryOver(svc, old, ctx.existing());
     },
   };

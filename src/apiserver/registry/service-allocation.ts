@@ -228,8 +228,12 @@ export class ServiceAllocator {
    * an ExternalName, and claims the node ports it adds.
    */
   carryOver(svc: KubeObject, old: KubeObject, existing: Iterable<KubeObject>): void {
-    const spec = specOf(svc);
+    let spec = specOf(svc);
     const prev = isPlainObject(old.spec) ? old.spec : {};
+    // An update's spec may share its ports with the stored Service (a merge patch leaves them as they were): node ports are set on copies.
+    if (allocatesNodePorts(spec) || hasNodePorts(spec)) {
+      spec = svc.spec = { ...spec, ...(Array.isArray(spec.ports) ? { ports: spec.ports.map((p) => (isPlainObject(p) ? { ...p } : p)) } : {}) };
+    }
     if (needsClusterIP(spec) && !spec.clusterIP && typeof prev.clusterIP === 'string' && prev.clusterIP !== 'None') {
       spec.clusterIP = prev.clusterIP;
       spec.clusterIPs ??= prev.clusterIPs;
@@ -251,4 +255,55 @@ export class ServiceAllocator {
     if (newIP) this.allocateClusterIP(svc, spec, taken, hold);
     if (hasNodePorts(spec)) this.updateNodePorts(svc, spec, prev, taken, hold);
   }
+}
+
+const sameJson = (a: unknown, b: unknown) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
+
+/**
+ * A Service changing type drops what only the old type needed and the
+ * client did not change itself (Kubernetes' dropTypeDependentFields): the
+ * cluster IPs of one turned ExternalName, node ports no longer needed,
+ * the health check node port, allocateLoadBalancerNodePorts,
+ * loadBalancerClass and externalTrafficPolicy; and the load balancer
+ * status of any Service that is no LoadBalancer. The spec is replaced, not
+ * changed in place: an update's spec may be the stored Service's.
+ */
+export function dropTypeDependentFields(svc: KubeObject, old: KubeObject): void {
+  const spec: Record<string, unknown> = { ...specOf(svc) };
+  const prev = isPlainObject(old.spec) ? old.spec : {};
+  let changed = false;
+  const drop = (field: string) => {
+    if (spec[field] === undefined) return;
+    delete spec[field];
+    changed = true;
+  };
+  if (prev.type !== 'ExternalName' && spec.type === 'ExternalName') {
+    if (spec.clusterIP === prev.clusterIP && sameJson(spec.clusterIPs, prev.clusterIPs)) {
+      drop('clusterIP');
+      drop('clusterIPs');
+    }
+    if (sameJson(spec.ipFamilies, prev.ipFamilies)) drop('ipFamilies');
+    if (spec.ipFamilyPolicy === prev.ipFamilyPolicy) drop('ipFamilyPolicy');
+  }
+  if (hasNodePorts(prev) && !hasNodePorts(spec)) {
+    const had = new Set(portsOf(prev).map(nodePortOf));
+    const ports = portsOf(spec);
+    if (ports.some(nodePortOf) && ports.every((p) => !nodePortOf(p) || had.has(nodePortOf(p)))) {
+      spec.ports = (spec.ports as unknown[]).map((p) => {
+        if (!isPlainObject(p)) return p;
+        const { nodePort: _dropped, ...rest } = p;
+        return rest;
+      });
+      changed = true;
+    }
+  }
+  const hcNeeded = (s: Record<string, unknown>) => s.type === 'LoadBalancer' && s.externalTrafficPolicy === 'Local';
+  if (hcNeeded(prev) && !hcNeeded(spec) && spec.healthCheckNodePort === prev.healthCheckNodePort) drop('healthCheckNodePort');
+  if (prev.type === 'LoadBalancer' && spec.type !== 'LoadBalancer') {
+    if (spec.allocateLoadBalancerNodePorts !== undefined && spec.allocateLoadBalancerNodePorts === prev.allocateLoadBalancerNodePorts) drop('allocateLoadBalancerNodePorts');
+    if (spec.loadBalancerClass === prev.loadBalancerClass) drop('loadBalancerClass');
+  }
+  if (hasNodePorts(prev) && !hasNodePorts(spec) && spec.externalTrafficPolicy === prev.externalTrafficPolicy) drop('externalTrafficPolicy');
+  if (changed) svc.spec = spec;
+  if (spec.type !== 'LoadBalancer' && isPlainObject(svc.status)) svc.status = { ...svc.status, loadBalancer: {} };
 }
