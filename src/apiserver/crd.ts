@@ -69,16 +69,69 @@ export function crdScalePaths(spec: CrdSpec, version?: string): CrdScalePaths | 
   return asked?.subresources?.scale ?? storage?.subresources?.scale;
 }
 
-/** Sets status the way the apiextensions controllers do once names are accepted. */
-export function establishedStatus(crd: KubeObject, now: string): Record<string, unknown> {
+/** The finalizer that holds a CRD until its custom resources are gone (Kubernetes' customresourcecleanup). */
+export const crdCleanupFinalizer = 'customresourcecleanup.apiextensions.k8s.io';
+
+interface CrdCondition {
+  type: string;
+  status: string;
+  lastTransitionTime?: string;
+  reason?: string;
+  message?: string;
+}
+
+/**
+ * Sets status the way the apiextensions controllers do once names are
+ * accepted: the conditions (a condition that keeps its status keeps its
+ * lastTransitionTime), the accepted names, and the stored versions, which
+ * gain the storage version and lose none (a storage migration removes one
+ * through /status).
+ */
+export function establishedStatus(crd: KubeObject, now: string, old?: KubeObject): Record<string, unknown> {
   const spec = crdSpec(crd);
   const names = spec?.names ?? {};
-  const cond = (type: string, reason: string, message: string) => ({ type, status: 'True', lastTransitionTime: now, reason, message });
-  return {
-    conditions: [cond('NamesAccepted', 'NoConflicts', 'no conflicts found'), cond('Established', 'InitialNamesAccepted', 'the initial names have been accepted')],
-    acceptedNames: { ...names, listKind: spec ? crdResourceInfo(spec).listKind : undefined, singular: spec ? crdResourceInfo(spec).singular : undefined },
-    storedVersions: spec ? [crdResourceInfo(spec).versions[0]] : [],
+  const oldStatus = (isPlainObject(old?.status) ? old.status : {}) as { conditions?: CrdCondition[]; storedVersions?: unknown };
+  const cond = (type: string, reason: string, message: string): CrdCondition => {
+    const before = oldStatus.conditions?.find((c) => c.type === type && c.status === 'True');
+    return { type, status: 'True', lastTransitionTime: before?.lastTransitionTime ?? now, reason, message };
   };
+  const stored = Array.isArray(oldStatus.storedVersions) ? oldStatus.storedVersions.filter((v): v is string => typeof v === 'string') : [];
+  const storage = spec ? crdResourceInfo(spec).versions[0] : undefined;
+  // Conditions these do not make (Terminating, while the CRD's custom resources are deleted) stay as they were.
+  const others = (oldStatus.conditions ?? []).filter((c) => c.type !== 'NamesAccepted' && c.type !== 'Established');
+  return {
+    conditions: [cond('NamesAccepted', 'NoConflicts', 'no conflicts found'), cond('Established', 'InitialNamesAccepted', 'the initial names have been accepted'), ...others],
+    acceptedNames: { ...names, listKind: spec ? crdResourceInfo(spec).listKind : undefined, singular: spec ? crdResourceInfo(spec).singular : undefined },
+    storedVersions: storage === undefined || stored.includes(storage) ? stored : [...stored, storage],
+  };
+}
+
+/**
+ * status.storedVersions as Kubernetes checks it: not empty, holding the
+ * storage version, and every stored version still in spec.versions (data
+ * may remain in it until a storage migration removes it from the list).
+ */
+export function storedVersionErrors(crd: KubeObject): FieldError[] {
+  const spec = crdSpec(crd);
+  const status = (isPlainObject(crd.status) ? crd.status : {}) as { storedVersions?: unknown };
+  if (!spec || !Array.isArray(status.storedVersions)) return [];
+  const stored = status.storedVersions as unknown[];
+  if (stored.length === 0) return [{ type: 'FieldValueInvalid', field: 'status.storedVersions', value: stored, detail: 'must have at least one stored version' }];
+  const errors: FieldError[] = [];
+  const served = new Set(spec.versions.map((v) => v.name));
+  stored.forEach((v, i) => {
+    if (typeof v === 'string' && !served.has(v)) {
+      errors.push({
+        type: 'FieldValueInvalid',
+        field: `status.storedVersions[${i}]`,
+        value: v,
+        detail: `missing from spec.versions; ${v} was previously a storage version, and must remain in spec.versions until a storage migration ensures no data remains persisted in ${v} and removes ${v} from status.storedVersions`,
+      });
+    }
+  });
+  const storage = spec.versions.find((v) => v.storage)?.name;
+  if (storage !== undefined && !stored.includes(storage)) errors.push({ type: 'FieldValueInvalid', field: 'status.storedVersions', value: stored, detail: `must have the storage version ${storage}` });
+  return errors;
 }
 
 const require = createRequire(import.meta.url);

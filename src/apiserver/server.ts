@@ -113,6 +113,8 @@ export class ApiServer {
   /** What ComponentStatus reads: the store, and the scheduler's and controller manager's Leases. */
   private readonly componentSources: ComponentSources;
   /** The checks of /healthz, /livez and /readyz. */
+  /** Serves the custom resources of the stored CRDs (set once the server starts). */
+  private customResources: CustomResourceRegistry | undefined;
   private readonly healthChecks: Record<HealthPath, HealthCheck[]>;
   /** Issues and checks service account tokens (serviceaccounts/token, TokenReview). */
   readonly serviceAccountTokens: ServiceAccountTokens | undefined;
@@ -205,7 +207,8 @@ export class ApiServer {
   async start(): Promise<void> {
     await Promise.all([...new Set(this.stores.values())].map((s) => s.cache.start()));
     const crds = this.storeFor('apiextensions.k8s.io', 'v1', 'customresourcedefinitions')!;
-    await new CustomResourceRegistry(this, crds, this.opts.backend).start();
+    this.customResources = new CustomResourceRegistry(this, crds, this.opts.backend);
+    await this.customResources.start();
     await Promise.all([...new Set(this.stores.values())].map((s) => s.cache.start()));
     this.ready = true;
   }
@@ -216,6 +219,7 @@ export class ApiServer {
   }
 
   stop(): void {
+    this.customResources?.stop();
     for (const s of new Set(this.stores.values())) s.cache.stop();
     // Upgraded connections (exec, attach, port-forward) are no longer the HTTP server's to close.
     for (const socket of this.upgraded) socket.destroy();

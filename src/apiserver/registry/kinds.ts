@@ -3,7 +3,7 @@ import type { KubeObject } from '../../api/object.js';
 import { isPlainObject } from '../../api/object.js';
 import type { ResourceInfo } from '../../api/resources.js';
 import { plainStrategy, specStatusStrategy, type Strategy } from './strategy.js';
-import { establishedStatus, validateCrd } from '../crd.js';
+import { crdCleanupFinalizer, establishedStatus, storedVersionErrors, validateCrd } from '../crd.js';
 import { nowSeconds } from './store.js';
 import { dropTypeDependentFields, ServiceAllocator } from './service-allocation.js';
 import { controllerUidLabel, jobNameLabel, legacyControllerUidLabel, legacyJobNameLabel } from '../../api/validation/index.js';
@@ -135,14 +135,16 @@ const statusless = new Set([
 const crdStrategy: Strategy = {
   prepareForCreate(crd) {
     crd.metadata.generation = 1;
+    const finalizers = crd.metadata.finalizers ?? [];
+    if (!finalizers.includes(crdCleanupFinalizer)) crd.metadata.finalizers = [...finalizers, crdCleanupFinalizer];
     crd.status = establishedStatus(crd, nowSeconds());
   },
   prepareForUpdate(crd, old, ctx) {
     specStatusStrategy.prepareForUpdate?.(crd, old, ctx);
-    crd.status = establishedStatus(crd, nowSeconds());
+    crd.status = establishedStatus(crd, nowSeconds(), old);
   },
   validate: validateCrd,
-  validateUpdate: validateCrd,
+  validateUpdate: (crd) => [...validateCrd(crd), ...storedVersionErrors(crd)],
   allowUnconditionalUpdate: true,
 };
 

@@ -1,0 +1,81 @@
+// A CRD's life as kube-apiserver runs it: the versions it has stored
+// objects at, and its deletion, held until its custom resources (and their
+// own finalizers) are gone.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { startTestApiServer, waitFor, type TestApiServer } from './harness.js';
+
+let api: TestApiServer;
+const crds = '/apis/apiextensions.k8s.io/v1/customresourcedefinitions';
+before(async () => {
+  api = await startTestApiServer();
+  assert.equal((await api.raw('POST', '/api/v1/namespaces', { body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'crds' } } })).status, 201);
+});
+after(async () => {
+  await api?.close();
+});
+
+const schema = { openAPIV3Schema: { type: 'object', properties: { spec: { type: 'object', properties: { n: { type: 'integer' } } } } } };
+const crd = (plural: string, versions: object[]) => ({
+  apiVersion: 'apiextensions.k8s.io/v1',
+  kind: 'CustomResourceDefinition',
+  metadata: { name: `${plural}.life.nami.test` },
+  spec: { group: 'life.nami.test', scope: 'Namespaced', names: { plural, kind: plural[0]!.toUpperCase() + plural.slice(1, -1) }, versions },
+});
+
+describe('CRD lifecycle', () => {
+  it('remembers every version it stored objects at, and keeps them in spec.versions until a migration drops them', async () => {
+    const created = await api.raw('POST', crds, { body: crd('stores', [{ name: 'v1', served: true, storage: true, schema }, { name: 'v2', served: true, storage: false, schema }]) });
+    assert.equal(created.status, 201, created.text);
+    assert.deepEqual(created.json?.status.storedVersions, ['v1']);
+    assert.deepEqual(created.json?.metadata.finalizers, ['customresourcecleanup.apiextensions.k8s.io']);
+    const since = created.json?.status.conditions.find((c: { type: string }) => c.type === 'Established').lastTransitionTime;
+    await new Promise((r) => setTimeout(r, 1100));
+    const moved = await api.raw('PUT', `${crds}/stores.life.nami.test`, { body: { ...created.json, spec: { ...created.json!.spec, versions: [{ name: 'v1', served: true, storage: false, schema }, { name: 'v2', served: true, storage: true, schema }] } } });
+    assert.equal(moved.status, 200, moved.text);
+    assert.deepEqual(moved.json?.status.storedVersions, ['v1', 'v2']);
+    assert.equal(moved.json?.status.conditions.find((c: { type: string }) => c.type === 'Established').lastTransitionTime, since, 'a condition that keeps its status keeps its time');
+    const dropped = await api.raw('PUT', `${crds}/stores.life.nami.test`, { body: { ...moved.json, spec: { ...moved.json!.spec, versions: [{ name: 'v2', served: true, storage: true, schema }] } } });
+    assert.equal(dropped.status, 422, dropped.text);
+    assert.match(dropped.json?.message, /status\.storedVersions\[0\]: Invalid value: "v1": missing from spec\.versions; v1 was previously a storage version/);
+    // A storage migration removes v1 through /status; then v1 may go.
+    const migrated = await api.raw('PUT', `${crds}/stores.life.nami.test/status`, { body: { ...moved.json, status: { ...moved.json!.status, storedVersions: ['v2'] } } });
+    assert.equal(migrated.status, 200, migrated.text);
+    const emptied = await api.raw('PUT', `${crds}/stores.life.nami.test/status`, { body: { ...migrated.json, status: { ...migrated.json!.status, storedVersions: [] } } });
+    assert.equal(emptied.status, 422);
+    assert.match(emptied.json?.message, /status\.storedVersions: Invalid value: \[\]: must have at least one stored version/);
+    const gone = await api.raw('PUT', `${crds}/stores.life.nami.test`, { body: { ...migrated.json, spec: { ...migrated.json!.spec, versions: [{ name: 'v2', served: true, storage: true, schema }] } } });
+    assert.equal(gone.status, 200, gone.text);
+  });
+
+  it('is deleted only once its custom resources are, their own finalizers included, refusing new ones meanwhile', async () => {
+    assert.equal((await api.raw('POST', crds, { body: crd('holds', [{ name: 'v1', served: true, storage: true, schema }]) })).status, 201);
+    const path = '/apis/life.nami.test/v1/namespaces/crds/holds';
+    const hold = (name: string, finalizers: string[] = []) => ({ apiVersion: 'life.nami.test/v1', kind: 'Hold', metadata: { name, finalizers }, spec: { n: 1 } });
+    await waitFor('the Hold resource served', async () => ((await api.raw('POST', path, { body: hold('kept', ['example.com/hold']) })).status === 201 ? true : undefined));
+    assert.equal((await api.raw('POST', path, { body: hold('plain') })).status, 201);
+
+    assert.equal((await api.raw('DELETE', `${crds}/holds.life.nami.test`)).status, 200);
+    const terminating = await waitFor('the Terminating condition', async () => {
+      const c = (await api.raw('GET', `${crds}/holds.life.nami.test`)).json;
+      return c?.status?.conditions?.find((x: { type: string }) => x.type === 'Terminating') ? c : undefined;
+    });
+    assert.deepEqual(
+      terminating.status.conditions.find((x: { type: string }) => x.type === 'Terminating'),
+      { ...terminating.status.conditions.find((x: { type: string }) => x.type === 'Terminating'), status: 'True', reason: 'InstanceDeletionInProgress', message: 'CustomResource deletion is in progress' },
+    );
+    await waitFor('the plain Hold gone', async () => ((await api.raw('GET', `${path}/plain`)).status === 404 ? true : undefined));
+    const kept = await api.raw('GET', `${path}/kept`);
+    assert.equal(kept.status, 200, 'a custom resource with a finalizer is still served while the CRD waits for it');
+    assert.ok(kept.json?.metadata.deletionTimestamp);
+    const refused = await api.raw('POST', path, { body: hold('late') });
+    assert.equal(refused.status, 405, refused.text);
+    assert.equal(refused.json?.message, 'create not allowed while custom resource definition is terminating');
+    assert.equal((await api.raw('GET', `${crds}/holds.life.nami.test`)).status, 200, 'the CRD waits');
+
+    // The finalizer's owner lets go: the custom resource goes, then the CRD.
+    assert.equal((await api.raw('PATCH', `${path}/kept`, { body: { metadata: { finalizers: null } }, contentType: 'application/merge-patch+json' })).status, 200);
+    await waitFor('the CRD gone', async () => ((await api.raw('GET', `${crds}/holds.life.nami.test`)).status === 404 ? true : undefined), 15_000);
+    assert.equal((await api.raw('GET', path)).status, 404);
+  });
+});
