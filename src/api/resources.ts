@@ -23,6 +23,13 @@ export interface ResourceInfo {
   crd?: KubeObject;
   /** Kept in another resource's store and converted (events.k8s.io Events live with core Events). */
   storedWith?: { group: string; version: string; plural: string };
+  /** Versions in `versions` that are not served: a CRD's storage version may be one (its store still keeps the objects). */
+  unserved?: string[];
+}
+
+/** The versions a resource is served at (discovery, OpenAPI, routes). */
+export function servedVersions(info: ResourceInfo): string[] {
+  return info.unserved ? info.versions.filter((v) => !info.unserved!.includes(v)) : info.versions;
 }
 
 export interface PrinterColumn {

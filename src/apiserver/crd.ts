@@ -20,6 +20,8 @@ export interface CrdVersion {
   name: string;
   served: boolean;
   storage: boolean;
+  deprecated?: boolean;
+  deprecationWarning?: string;
   schema?: { openAPIV3Schema?: Schema };
   subresources?: { status?: object; scale?: CrdScalePaths };
   additionalPrinterColumns?: PrinterColumn[];
@@ -58,8 +60,16 @@ export function crdResourceInfo(spec: CrdSpec): ResourceInfo {
     categories: spec.names.categories ?? [],
     subresources,
     verbs: ['delete', 'deletecollection', 'get', 'list', 'patch', 'create', 'update', 'watch'],
+    ...(storage && !storage.served ? { unserved: [storage.name] } : {}),
     ...(storage?.additionalPrinterColumns?.length ? { printerColumns: storage.additionalPrinterColumns } : {}),
   };
+}
+
+/** The warning every request to a deprecated version of a CRD gets: its own, or "group/version Kind is deprecated". */
+export function crdDeprecationWarning(spec: CrdSpec, version: string): string | undefined {
+  const v = spec.versions.find((x) => x.name === version);
+  if (!v?.deprecated) return undefined;
+  return typeof v.deprecationWarning === 'string' ? v.deprecationWarning : `${spec.group}/${v.name} ${spec.names.kind} is deprecated`;
 }
 
 /** The scale paths of a CRD's version (its storage version's when the version names none). */

@@ -1,7 +1,7 @@
 // Discovery documents: the legacy per-group-version lists kubectl 1.20 reads
 // and the aggregated APIGroupDiscoveryList (v2, v2beta1) that kubectl 1.27+
 // asks for first.
-import type { ResourceInfo } from '../api/resources.js';
+import { servedVersions, type ResourceInfo } from '../api/resources.js';
 
 interface SubresourceShape {
   group?: string;
@@ -42,7 +42,7 @@ export function servedGroups(resources: ResourceInfo[]): ServedGroup[] {
   const groups = new Map<string, string[]>();
   for (const r of resources) {
     const versions = groups.get(r.group) ?? [];
-    for (const v of r.versions) if (!versions.includes(v)) versions.push(v);
+    for (const v of servedVersions(r)) if (!versions.includes(v)) versions.push(v);
     groups.set(r.group, versions);
   }
   return [...groups.entries()].map(([name, versions]) => ({ name, versions: sortVersions(versions) }));
@@ -87,7 +87,7 @@ export function apiGroup(resources: ResourceInfo[], group: string): object | und
 }
 
 export function apiResourceList(resources: ResourceInfo[], group: string, version: string): object | undefined {
-  const matching = resources.filter((r) => r.group === group && r.versions.includes(version));
+  const matching = resources.filter((r) => r.group === group && servedVersions(r).includes(version));
   if (matching.length === 0) return undefined;
   const list: object[] = [];
   for (const r of matching) {
@@ -119,7 +119,7 @@ export function aggregatedDiscovery(resources: ResourceInfo[], core: boolean, ap
         version: v,
         freshness: 'Current',
         resources: resources
-          .filter((r) => r.group === g.name && r.versions.includes(v))
+          .filter((r) => r.group === g.name && servedVersions(r).includes(v))
           .map((r) => {
             const entry: Record<string, unknown> = {
               resource: r.plural,

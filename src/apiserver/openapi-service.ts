@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { NotFoundError } from '../api/errors.js';
-import type { ResourceInfo } from '../api/resources.js';
+import { servedVersions, type ResourceInfo } from '../api/resources.js';
 import { definitionsForCRD, loadDefinitions, type Definitions } from '../api/schema/index.js';
 import { buildOpenAPIv2, buildOpenAPIv3ForGroupVersion, buildOpenAPIv3Index, groupVersionOf, openAPIv3Hash, openAPIv3Path, type ResourceDescriptor } from './openapi/index.js';
 import { kubernetesVersionString } from './version.js';
@@ -21,7 +21,7 @@ const options = { fieldValidation: true, version: kubernetesVersionString };
 
 function descriptors(resources: readonly ResourceInfo[]): ResourceDescriptor[] {
   return resources.flatMap((r) =>
-    r.versions.map((version) => ({ group: r.group, version, kind: r.kind, plural: r.plural, namespaced: r.namespaced, subresources: r.subresources, verbs: r.verbs })),
+    servedVersions(r).map((version) => ({ group: r.group, version, kind: r.kind, plural: r.plural, namespaced: r.namespaced, subresources: r.subresources, verbs: r.verbs })),
   );
 }
 
@@ -29,7 +29,7 @@ function definitionsFor(resources: readonly ResourceInfo[], form: 'v2' | 'v3'): 
   const defs: Definitions = { ...loadDefinitions() };
   for (const r of resources) {
     if (!r.crd) continue;
-    for (const version of r.versions) Object.assign(defs, definitionsForCRD(r.crd, version, { openAPIVersion: form }));
+    for (const version of servedVersions(r)) Object.assign(defs, definitionsForCRD(r.crd, version, { openAPIVersion: form }));
   }
   return defs;
 }

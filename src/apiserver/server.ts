@@ -5,7 +5,7 @@ import { ServerResponse, type IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { NotFoundError } from '../api/errors.js';
-import { builtinResources, componentStatusResource, reviewResources, type ResourceInfo } from '../api/resources.js';
+import { builtinResources, componentStatusResource, reviewResources, servedVersions, type ResourceInfo } from '../api/resources.js';
 import type { Backend } from '../storage/backend.js';
 import { aggregatedDiscovery, apiGroup, apiGroupList, apiResourceList, apiVersions, rootPaths } from './discovery.js';
 import { handleResource } from './handlers/resource.js';
@@ -164,7 +164,7 @@ export class ApiServer {
   register(info: ResourceInfo, strategy: Strategy = strategyFor(info)): GenericStore {
     const shared = info.storedWith && this.storeFor(info.storedWith.group, info.storedWith.version, info.storedWith.plural);
     const store = shared || new GenericStore(info, this.opts.backend, strategy, this.opts.pipeline);
-    for (const v of info.versions) {
+    for (const v of servedVersions(info)) {
       this.stores.set(this.storeKey(info.group, v, info.plural), store);
       this.infos.set(this.storeKey(info.group, v, info.plural), info);
     }
@@ -180,7 +180,12 @@ export class ApiServer {
     const idx = this.resources.indexOf(info);
     if (idx >= 0) this.resources.splice(idx, 1);
     const resource = `${info.group}/${info.plural}`;
-    if (this.byResource.get(resource) === this.storeFor(info.group, info.versions[0]!, info.plural)) this.byResource.delete(resource);
+    // The resource's own store (served at some version or not; not one it shares with another resource).
+    const own = this.byResource.get(resource);
+    if (own && own.info === info) {
+      own.cache.stop();
+      this.byResource.delete(resource);
+    }
     this.openapi.invalidate();
     for (const v of info.versions) {
       const key = this.storeKey(info.group, v, info.plural);

@@ -78,4 +78,30 @@ describe('CRD lifecycle', () => {
     await waitFor('the CRD gone', async () => ((await api.raw('GET', `${crds}/holds.life.nami.test`)).status === 404 ? true : undefined), 15_000);
     assert.equal((await api.raw('GET', path)).status, 404);
   });
+
+  it('serves only the versions marked served, warns on deprecated ones, and keeps the kind once established', async () => {
+    const created = await api.raw('POST', crds, {
+      body: crd('olds', [
+        { name: 'v1', served: false, storage: true, schema },
+        { name: 'v2', served: true, storage: false, schema, deprecated: true },
+        { name: 'v3', served: true, storage: false, schema, deprecated: true, deprecationWarning: 'use life.nami.test/v4' },
+      ]),
+    });
+    assert.equal(created.status, 201, created.text);
+    const at = (v: string) => `/apis/life.nami.test/${v}/namespaces/crds/olds`;
+    await waitFor('the Old resource served', async () => ((await api.raw('GET', at('v2'))).status === 200 ? true : undefined));
+    assert.equal((await api.raw('GET', at('v1'))).status, 404, 'an unserved storage version is not served');
+    const group = (await api.raw('GET', '/apis/life.nami.test')).json;
+    assert.ok(!group?.versions.some((v: { version: string }) => v.version === 'v1'), JSON.stringify(group));
+    assert.equal((await api.raw('GET', '/apis/life.nami.test/v1')).status, 404);
+    // Objects are still stored at the storage version, and read at a served one.
+    const made = await api.raw('POST', at('v2'), { body: { apiVersion: 'life.nami.test/v2', kind: 'Old', metadata: { name: 'o' }, spec: { n: 1 } } });
+    assert.equal(made.status, 201, made.text);
+    assert.equal(made.headers.warning, '299 - "life.nami.test/v2 Old is deprecated"');
+    assert.equal((await api.raw('GET', `${at('v3')}/o`)).headers.warning, '299 - "use life.nami.test/v4"');
+
+    const renamed = await api.raw('PATCH', `${crds}/olds.life.nami.test`, { body: { spec: { names: { kind: 'Older' } } }, contentType: 'application/merge-patch+json' });
+    assert.equal(renamed.status, 422, renamed.text);
+    assert.match(renamed.json?.message, /spec\.names\.kind: Invalid value: "Older": field is immutable/);
+  });
 });

@@ -226,5 +226,16 @@ export function validateCustomResourceDefinition(crd: KubeObject, old?: KubeObje
   if (old && !semanticEqual(spec['scope'], asObject(old['spec'])?.['scope']) && asArray(asObject(old['status'])?.['storedVersions']).length > 0) {
     errs.push(invalid('spec.scope', scope, 'field is immutable'));
   }
+  // Once established, the kind and list kind stay (objects are stored and served under them).
+  const established = asArray(asObject(old?.['status'])?.['conditions']).some((c) => asObject(c)?.['type'] === 'Established' && asObject(c)?.['status'] === 'True');
+  if (old && established) {
+    const oldNames = asObject(asObject(old['spec'])?.['names']) ?? {};
+    // listKind defaults to kind + "List", as Kubernetes defaults it (and keeps the stored default when a write leaves it out).
+    const effective = (n: Record<string, unknown>, field: string) => (field === 'listKind' ? asString(n['listKind']) || `${asString(n['kind'])}List` : asString(n[field]));
+    for (const field of ['kind', 'listKind']) {
+      if (field === 'listKind' && names['listKind'] === undefined) continue;
+      if (effective(names, field) !== effective(oldNames, field)) errs.push(invalid(`spec.names.${field}`, effective(names, field), 'field is immutable'));
+    }
+  }
   return errs;
 }

@@ -114,5 +114,9 @@ export function bodyFieldValidation(r: BodyContext, obj: KubeObject): string[] {
 
 /** Warnings for the client (fieldValidation=Warn's unknown fields), as kube-apiserver sends them. */
 export function setWarnings(res: ServerResponse, warnings: string[]): void {
-  if (warnings.length) res.setHeader('Warning', warnings.map((w) => `299 - ${JSON.stringify(w)}`));
+  if (!warnings.length) return;
+  // Added to those the response has already (a deprecated version's, say).
+  const existing = res.getHeader('Warning');
+  const prior = existing === undefined ? [] : Array.isArray(existing) ? existing : [String(existing)];
+  res.setHeader('Warning', [...prior, ...warnings.map((w) => `299 - ${JSON.stringify(w)}`)]);
 }

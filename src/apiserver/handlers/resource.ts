@@ -23,7 +23,7 @@ import { listBodyParts, partialMetadata, tableBodyParts, tableResponse, type Tab
 import { int64Param, validateListOptions } from './list-options.js';
 import { bodyFieldValidation, checkTypeMeta, fieldValidation, managerFromUserAgent, requireObject, setWarnings, writeOptions } from './body-checks.js';
 import { VersionView } from './versions.js';
-import { crdScalePaths, crdSpec, type CrdScalePaths } from '../crd.js';
+import { crdDeprecationWarning, crdScalePaths, crdSpec, type CrdScalePaths } from '../crd.js';
 
 export interface ResourceRequest {
   req: IncomingMessage;
@@ -84,6 +84,9 @@ function sendObject(r: ResourceRequest, code: number, stored: KubeObject, out?: 
 
 export async function handleResource(r: ResourceRequest): Promise<void> {
   const { info, store } = r;
+  const crd = r.versions.info.crd;
+  const deprecation = crd && crdSpec(crd) ? crdDeprecationWarning(crdSpec(crd)!, r.versions.version) : undefined;
+  if (deprecation) setWarnings(r.res, [deprecation]);
   const sub = info.subresource ?? '';
   if (sub && !store.info.subresources.includes(sub)) throw new NotFoundError({ group: store.info.group, resource: `${store.info.plural}/${sub}` }, 'the server could not find the requested resource');
   if (store.info.namespaced && !info.namespace && info.name) {
