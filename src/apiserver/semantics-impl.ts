@@ -13,6 +13,7 @@ import type { Semantics } from './handlers/semantics.js';
 import type { Table } from './printers/table.js';
 import type { ObjectFilter, SelectionAttributes } from './registry/store.js';
 import { crdTable, tableFor } from './printers/index.js';
+import { crdSpec } from './crd.js';
 import { typesFor } from './resource-types.js';
 
 const attributeReaders = new WeakMap<ResourceInfo, (o: KubeObject) => SelectionAttributes>();
@@ -55,8 +56,12 @@ export const namiSemantics: Semantics = {
     if (!byLabels && !byFields) return undefined;
     return { attributes: attributesOf(info), matches: (a) => (!byLabels || byLabels.matches(a.labels)) && (!byFields || byFields.matches(a.fields)) };
   },
-  table(info, objects, now): Table {
-    if (info.crd) return crdTable(info.printerColumns ?? [], objects, now);
+  table(info, objects, now, version): Table {
+    if (info.crd) {
+      // Each version of a CRD has printer columns of its own (the storage version's are the resource's).
+      const atVersion = version === undefined ? undefined : crdSpec(info.crd)?.versions.find((v) => v.name === version);
+      return crdTable(atVersion ? (atVersion.additionalPrinterColumns ?? []) : (info.printerColumns ?? []), objects, now);
+    }
     return tableFor({ group: info.group, kind: info.kind }, objects, now);
   },
   patch(info, version, current, type, patch, shared) {

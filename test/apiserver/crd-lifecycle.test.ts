@@ -83,8 +83,8 @@ describe('CRD lifecycle', () => {
     const created = await api.raw('POST', crds, {
       body: crd('olds', [
         { name: 'v1', served: false, storage: true, schema },
-        { name: 'v2', served: true, storage: false, schema, deprecated: true },
-        { name: 'v3', served: true, storage: false, schema, deprecated: true, deprecationWarning: 'use life.nami.test/v4' },
+        { name: 'v2', served: true, storage: false, schema, deprecated: true, additionalPrinterColumns: [{ name: 'Two', type: 'integer', jsonPath: '.spec.n' }] },
+        { name: 'v3', served: true, storage: false, schema, deprecated: true, deprecationWarning: 'use life.nami.test/v4', additionalPrinterColumns: [{ name: 'Three', type: 'integer', jsonPath: '.spec.n' }] },
       ]),
     });
     assert.equal(created.status, 201, created.text);
@@ -99,6 +99,10 @@ describe('CRD lifecycle', () => {
     assert.equal(made.status, 201, made.text);
     assert.equal(made.headers.warning, '299 - "life.nami.test/v2 Old is deprecated"');
     assert.equal((await api.raw('GET', `${at('v3')}/o`)).headers.warning, '299 - "use life.nami.test/v4"');
+    // Each version prints its own columns.
+    const columns = async (v: string) => ((await api.raw('GET', at(v), { accept: 'application/json;as=Table;v=v1;g=meta.k8s.io' })).json?.columnDefinitions ?? []).map((c: { name: string }) => c.name);
+    assert.deepEqual(await columns('v2'), ['Name', 'Two']);
+    assert.deepEqual(await columns('v3'), ['Name', 'Three']);
 
     const renamed = await api.raw('PATCH', `${crds}/olds.life.nami.test`, { body: { spec: { names: { kind: 'Older' } } }, contentType: 'application/merge-patch+json' });
     assert.equal(renamed.status, 422, renamed.text);

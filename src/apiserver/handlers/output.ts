@@ -75,7 +75,7 @@ export function includeObject(query: URLSearchParams): 'Metadata' | 'Object' | '
 /** Columns, and rows with their objects as includeObject asks, for objects at the request's version. */
 function printTable(ctx: TableContext, objects: readonly KubeObject[], now: Date, output: AcceptedOutput): { columnDefinitions: unknown[]; rows: Record<string, unknown>[] } {
   const include = includeObject(ctx.query);
-  const data = ctx.semantics.table(ctx.versions.info, objects, now);
+  const data = ctx.semantics.table(ctx.versions.info, objects, now, ctx.versions.version);
   const rows = data.rows.map((row) => {
     const out: Record<string, unknown> = { cells: row.cells };
     if (row.conditions) out.conditions = row.conditions;

@@ -10,7 +10,8 @@ export type PatchType = 'json' | 'merge' | 'strategic' | 'apply';
 export interface Semantics {
   /** Builds a filter from the labelSelector and fieldSelector query parameters; throws 400 on bad input. */
   listFilter(info: ResourceInfo, labelSelector: string | undefined, fieldSelector: string | undefined): ObjectFilter | undefined;
-  table(info: ResourceInfo, objects: readonly KubeObject[], now: Date): Table;
+  /** A Table of objects at `version` (a custom resource's printer columns are its version's). */
+  table(info: ResourceInfo, objects: readonly KubeObject[], now: Date, version?: string): Table;
   /**
    * Applies a json, merge or strategic merge patch to the current object, which is at `version` and the caller's own
    * (the patch may change it) unless `shared`: then it is read-only, and the result of a merge patch shares with it
