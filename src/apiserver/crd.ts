@@ -3,7 +3,7 @@
 // pruning from its structural schema, and its printer columns.
 import { createRequire } from 'node:module';
 import type { ValidateFunction } from 'ajv';
-import type { FieldError } from '../api/errors.js';
+import { formatFieldError, type FieldError } from '../api/errors.js';
 import { isPlainObject, type KubeObject } from '../api/object.js';
 import type { PrinterColumn, ResourceInfo } from '../api/resources.js';
 import type { Schema } from '../api/schema/types.js';
@@ -298,8 +298,62 @@ function pruneValue(value: unknown, schema: Schema, isRoot = false): void {
   }
 }
 
+type Level = 'root' | 'item' | 'field';
+
+const emptyType: Record<Level, string> = {
+  root: 'must not be empty at the root',
+  item: 'must not be empty for specified array items',
+  field: 'must not be empty for specified object fields',
+};
+
+/**
+ * A schema must be structural, as Kubernetes requires of apiextensions.k8s.io/v1
+ * CRDs (its ValidateStructural, and the API checks beside it): every field
+ * typed (unless int-or-string or preserving unknown fields), arrays with
+ * items, an object at the root, metadata restricted to name and
+ * generateName, no additionalProperties beside properties or at the root,
+ * no uniqueItems, no $ref. The errors sorted, as Kubernetes sorts them.
+ */
+export function structuralErrors(schema: Schema, path: string): FieldError[] {
+  const errors: FieldError[] = [];
+  const walk = (raw: unknown, level: Level, at: string) => {
+    if (!isPlainObject(raw)) return;
+    const s = raw as Record<string, unknown>;
+    const type = typeof s.type === 'string' ? s.type : '';
+    const intOrString = s['x-kubernetes-int-or-string'] === true;
+    const preserve = s['x-kubernetes-preserve-unknown-fields'] === true;
+    if ('$ref' in s) errors.push({ type: 'FieldValueForbidden', field: `${at}.$ref`, detail: '$ref is not supported' });
+    if (s.uniqueItems === true) errors.push({ type: 'FieldValueForbidden', field: `${at}.uniqueItems`, detail: 'uniqueItems cannot be set to true since the runtime complexity becomes quadratic' });
+    if (type === 'array' && s.items === undefined) errors.push({ type: 'FieldValueRequired', field: `${at}.items`, detail: 'must be specified' });
+    if (isPlainObject(s.properties) && s.additionalProperties !== undefined && s.additionalProperties !== true) {
+      errors.push({ type: 'FieldValueForbidden', field: `${at}.additionalProperties`, detail: 'additionalProperties and properties are mutual exclusive' });
+    }
+    if (level === 'root' && s.additionalProperties !== undefined) errors.push({ type: 'FieldValueForbidden', field: `${at}.additionalProperties`, detail: 'must not be used at the root' });
+    if (!type && !intOrString && !preserve) errors.push({ type: 'FieldValueRequired', field: `${at}.type`, detail: emptyType[level] });
+    if (level === 'root' && type && type !== 'object') errors.push({ type: 'FieldValueInvalid', field: `${at}.type`, value: type, detail: 'must be object at the root' });
+    if (intOrString && preserve) errors.push({ type: 'FieldValueInvalid', field: `${at}.x-kubernetes-preserve-unknown-fields`, value: true, detail: 'must be false if x-kubernetes-int-or-string is true' });
+    const properties = isPlainObject(s.properties) ? (s.properties as Record<string, unknown>) : {};
+    if (level === 'root' && isPlainObject(properties.metadata)) {
+      const meta = properties.metadata as Record<string, unknown>;
+      const metaProps = Object.keys(isPlainObject(meta.properties) ? meta.properties : {});
+      const rest = Object.keys(meta).filter((k) => k !== 'type' && k !== 'properties' && k !== 'default');
+      if (metaProps.some((k) => k !== 'name' && k !== 'generateName') || rest.length > 0) {
+        errors.push({ type: 'FieldValueForbidden', field: `${at}.properties[metadata]`, detail: 'must not specify anything other than name and generateName, but metadata is implicitly specified' });
+      }
+    }
+    for (const [k, v] of Object.entries(properties)) {
+      if (level === 'root' && k === 'metadata') continue;
+      walk(v, 'field', `${at}.properties[${k}]`);
+    }
+    walk(s.items, 'item', `${at}.items`);
+    if (isPlainObject(s.additionalProperties)) walk(s.additionalProperties, 'field', `${at}.additionalProperties`);
+  };
+  walk(schema, 'root', path);
+  return errors.sort((a, b) => formatFieldError(a).localeCompare(formatFieldError(b)));
+}
+
 /** A CRD's own rules beyond its schema: the name ties plural and group together. */
-export function validateCrd(crd: KubeObject): FieldError[] {
+export function validateCrd(crd: KubeObject, old?: KubeObject): FieldError[] {
   const spec = crdSpec(crd);
   if (!spec) return [{ type: 'FieldValueRequired', field: 'spec', detail: 'group, names, scope and versions are required' }];
   const errors: FieldError[] = [];
@@ -317,6 +371,10 @@ export function validateCrd(crd: KubeObject): FieldError[] {
     if (!isPlainObject(schema)) return;
     const path = `spec.versions[${i}].schema.openAPIV3Schema`;
     const before = errors.length;
+    // A schema an update leaves as it was is not checked again (CRDs stored before these checks keep working).
+    const oldSchema = old ? crdSpec(old)?.versions.find((v) => v.name === version.name)?.schema?.openAPIV3Schema : undefined;
+    if (oldSchema === undefined || JSON.stringify(oldSchema) !== JSON.stringify(schema)) errors.push(...structuralErrors(schema, path));
+    if (errors.length > before) return;
     patternErrors(schema, path, errors);
     if (errors.length > before) return;
     // Whatever else keeps the schema from compiling is refused here, never met when a custom resource is written.

@@ -98,4 +98,40 @@ describe('custom resource schemas', () => {
     assert.equal(errors[0]!.field, 'spec.versions[0].schema.openAPIV3Schema.properties[spec].properties[name].pattern');
     assert.match(errors[0]!.detail ?? '', /^must be a valid regular expression, but isn't: /);
   });
+
+  it('refuses a schema that is not structural, each problem named at its path as Kubernetes does', () => {
+    const withSchema = (openAPIV3Schema: object) =>
+      ({
+        apiVersion: 'apiextensions.k8s.io/v1',
+        kind: 'CustomResourceDefinition',
+        metadata: { name: 'things.y.io' },
+        spec: { group: 'y.io', scope: 'Namespaced', names: { plural: 'things', kind: 'Thing' }, versions: [{ name: 'v1', served: true, storage: true, schema: { openAPIV3Schema } }] },
+      }) as unknown as KubeObject;
+    const messages = (schema: object) => validateCrd(withSchema(schema)).map(formatFieldError);
+    const root = 'spec.versions[0].schema.openAPIV3Schema';
+    assert.deepEqual(messages({ properties: { spec: { type: 'object' } } }), [`${root}.type: Required value: must not be empty at the root`]);
+    assert.deepEqual(
+      messages({
+        type: 'object',
+        properties: {
+          metadata: { type: 'object', properties: { labels: { type: 'object' } } },
+          spec: {
+            type: 'object',
+            additionalProperties: { type: 'string' },
+            properties: { list: { type: 'array' }, tags: { type: 'array', items: { type: 'string' }, uniqueItems: true }, free: {}, port: { 'x-kubernetes-int-or-string': true } },
+          },
+        },
+      }),
+      [
+        `${root}.properties[metadata]: Forbidden: must not specify anything other than name and generateName, but metadata is implicitly specified`,
+        `${root}.properties[spec].additionalProperties: Forbidden: additionalProperties and properties are mutual exclusive`,
+        `${root}.properties[spec].properties[free].type: Required value: must not be empty for specified object fields`,
+        `${root}.properties[spec].properties[list].items: Required value: must be specified`,
+        `${root}.properties[spec].properties[tags].uniqueItems: Forbidden: uniqueItems cannot be set to true since the runtime complexity becomes quadratic`,
+      ],
+    );
+    // An update that leaves a stored schema as it was is not checked again.
+    const stored = withSchema({ properties: { spec: { type: 'object' } } });
+    assert.deepEqual(validateCrd(stored, stored), []);
+  });
 });

@@ -144,7 +144,7 @@ const crdStrategy: Strategy = {
     crd.status = establishedStatus(crd, nowSeconds(), old);
   },
   validate: validateCrd,
-  validateUpdate: (crd) => [...validateCrd(crd), ...storedVersionErrors(crd)],
+  validateUpdate: (crd, old) => [...validateCrd(crd, old), ...storedVersionErrors(crd)],
   allowUnconditionalUpdate: true,
 };
 
