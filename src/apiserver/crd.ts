@@ -187,9 +187,53 @@ export class CustomResourceSchema {
     delete body.kind;
     const ok = this.validateFn(body);
     for (const k of Object.keys(body)) obj[k] = body[k];
-    if (ok) return [];
-    return kubeSchemaErrors(this.validateFn.errors ?? [], body);
+    const lists = listTypeErrors(this.schema!, body, '');
+    if (ok) return lists;
+    return [...kubeSchemaErrors(this.validateFn.errors ?? [], body), ...lists];
   }
+}
+
+/**
+ * Lists the schema makes sets or maps hold each item (each key) once, as
+ * Kubernetes' listtype validation checks them: a duplicate is named at its
+ * index, a map item needs its keys.
+ */
+function listTypeErrors(schema: Schema, value: unknown, path: string): FieldError[] {
+  const errors: FieldError[] = [];
+  const s = schema as Record<string, unknown>;
+  if (Array.isArray(value)) {
+    const listType = s['x-kubernetes-list-type'];
+    const seen = new Set<string>();
+    value.forEach((item, i) => {
+      const at = `${path}[${i}]`;
+      if (listType === 'set') {
+        const key = JSON.stringify(item);
+        if (seen.has(key)) errors.push({ type: 'FieldValueDuplicate', field: at, value: item, detail: '' });
+        seen.add(key);
+      } else if (listType === 'map' && Array.isArray(s['x-kubernetes-list-map-keys'])) {
+        if (!isPlainObject(item)) {
+          errors.push({ type: 'FieldValueInvalid', field: at, value: item, detail: 'must be an object for an array of list-type map' });
+          return;
+        }
+        const keys = s['x-kubernetes-list-map-keys'] as string[];
+        const missing = keys.filter((k) => item[k] === undefined);
+        for (const k of missing) errors.push({ type: 'FieldValueRequired', field: `${at}.${k}`, detail: '' });
+        if (missing.length > 0) return;
+        const keyMap = Object.fromEntries(keys.map((k) => [k, item[k]]));
+        const key = JSON.stringify(keys.map((k) => item[k]));
+        if (seen.has(key)) errors.push({ type: 'FieldValueDuplicate', field: at, value: keyMap, detail: '' });
+        seen.add(key);
+      }
+      if (isPlainObject(s.items)) errors.push(...listTypeErrors(s.items as Schema, item, at));
+    });
+  } else if (isPlainObject(value)) {
+    const properties = isPlainObject(s.properties) ? (s.properties as Record<string, Schema>) : undefined;
+    for (const [k, v] of Object.entries(value)) {
+      const sub = properties?.[k] ?? (isPlainObject(s.additionalProperties) ? (s.additionalProperties as Schema) : undefined);
+      if (sub) errors.push(...listTypeErrors(sub, v, path ? `${path}.${k}` : k));
+    }
+  }
+  return errors;
 }
 
 /**

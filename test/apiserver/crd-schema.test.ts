@@ -99,6 +99,27 @@ describe('custom resource schemas', () => {
     assert.match(errors[0]!.detail ?? '', /^must be a valid regular expression, but isn't: /);
   });
 
+  it('holds each item of a set, and each key of a map list, once', () => {
+    const lists = new CustomResourceSchema({
+      type: 'object',
+      properties: {
+        spec: {
+          type: 'object',
+          properties: {
+            tags: { type: 'array', items: { type: 'string' }, 'x-kubernetes-list-type': 'set' },
+            items: { type: 'array', 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['name'], items: { type: 'object', properties: { name: { type: 'string' }, v: { type: 'integer' } } } },
+          },
+        },
+      },
+    } as unknown as Schema);
+    assert.deepEqual(messages(lists, thing({ tags: ['p', 'q', 'p'], items: [{ name: 'a', v: 1 }, { name: 'a', v: 2 }, { v: 3 }] })), [
+      'spec.items[1]: Duplicate value: {"name":"a"}',
+      'spec.items[2].name: Required value',
+      'spec.tags[2]: Duplicate value: "p"',
+    ]);
+    assert.deepEqual(messages(lists, thing({ tags: ['p', 'q'], items: [{ name: 'a' }, { name: 'b' }] })), []);
+  });
+
   it('refuses a schema that is not structural, each problem named at its path as Kubernetes does', () => {
     const withSchema = (openAPIV3Schema: object) =>
       ({
