@@ -177,6 +177,15 @@ export class CustomResourceSchema {
     for (const k of Object.keys(obj)) if (k !== 'apiVersion' && k !== 'kind' && k !== 'metadata' && !(k in rest)) delete obj[k];
   }
 
+  /** Violations of a value the schema describes (a default), paths relative to it; the value is not changed. */
+  validateValue(value: unknown): FieldError[] {
+    if (this.compileError) return [{ type: 'FieldValueInvalid', field: '', value: '', detail: this.compileError }];
+    if (!this.validateFn) return [];
+    const copy = structuredClone(value);
+    if (this.validateFn(copy)) return [];
+    return kubeSchemaErrors(this.validateFn.errors ?? [], copy);
+  }
+
   /** Fills defaults and returns violations, with Kubernetes' field paths. */
   validate(obj: KubeObject): FieldError[] {
     if (this.compileError) return [{ type: 'FieldValueInvalid', field: '', value: '', detail: `the CustomResourceDefinition's schema cannot be used: ${this.compileError}` }];
@@ -417,15 +426,31 @@ export function validateCrd(crd: KubeObject, old?: KubeObject): FieldError[] {
     const before = errors.length;
     // A schema an update leaves as it was is not checked again (CRDs stored before these checks keep working).
     const oldSchema = old ? crdSpec(old)?.versions.find((v) => v.name === version.name)?.schema?.openAPIV3Schema : undefined;
-    if (oldSchema === undefined || JSON.stringify(oldSchema) !== JSON.stringify(schema)) errors.push(...structuralErrors(schema, path));
+    const changed = oldSchema === undefined || JSON.stringify(oldSchema) !== JSON.stringify(schema);
+    if (changed) errors.push(...structuralErrors(schema, path));
     if (errors.length > before) return;
     patternErrors(schema, path, errors);
+    if (errors.length > before) return;
+    if (changed) defaultErrors(schema, path, errors);
     if (errors.length > before) return;
     // Whatever else keeps the schema from compiling is refused here, never met when a custom resource is written.
     const compiled = new CustomResourceSchema(schema);
     if (compiled.compileError) errors.push({ type: 'FieldValueInvalid', field: path, value: '', detail: `must be a valid schema, but isn't: ${compiled.compileError}` });
   });
   return errors;
+}
+
+/** Every default must be valid by the schema it stands in (else every object left without the field would be refused). */
+function defaultErrors(schema: Schema, path: string, errors: FieldError[]): void {
+  const s = schema as Record<string, unknown>;
+  if (s.default !== undefined) {
+    for (const e of new CustomResourceSchema(schema).validateValue(s.default)) {
+      errors.push({ ...e, field: e.field ? `${path}.default.${e.field}` : `${path}.default` });
+    }
+  }
+  if (isPlainObject(s.properties)) for (const [k, v] of Object.entries(s.properties)) if (isPlainObject(v)) defaultErrors(v as Schema, `${path}.properties[${k}]`, errors);
+  if (isPlainObject(s.items)) defaultErrors(s.items as Schema, `${path}.items`, errors);
+  if (isPlainObject(s.additionalProperties)) defaultErrors(s.additionalProperties as Schema, `${path}.additionalProperties`, errors);
 }
 
 /** Every pattern in a schema must compile, as Kubernetes checks a CRD's patterns (its paths name properties as properties[name]). */

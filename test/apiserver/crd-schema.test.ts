@@ -151,6 +151,10 @@ describe('custom resource schemas', () => {
         `${root}.properties[spec].properties[tags].uniqueItems: Forbidden: uniqueItems cannot be set to true since the runtime complexity becomes quadratic`,
       ],
     );
+    // A default its own schema refuses would refuse every object left without the field.
+    assert.deepEqual(messages({ type: 'object', properties: { spec: { type: 'object', properties: { color: { type: 'string', default: 5 }, size: { type: 'integer', minimum: 1, default: 3 } } } } }), [
+      `${root}.properties[spec].properties[color].default: Invalid value: "integer":  in body must be of type string: "integer"`,
+    ]);
     // An update that leaves a stored schema as it was is not checked again.
     const stored = withSchema({ properties: { spec: { type: 'object' } } });
     assert.deepEqual(validateCrd(stored, stored), []);
