@@ -1,6 +1,7 @@
 // An in-process Nami API server on 127.0.0.1:0 (HTTPS, client certificates,
 // the memory store), with a REST client and a raw request helper that shows
 // status codes and headers as a client sees them.
+import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import type { IncomingHttpHeaders } from 'node:http';
 import { request as httpsRequest } from 'node:https';
@@ -44,6 +45,13 @@ export interface TestApiServer {
  * counts as not yet); fails after timeoutMs naming what it waited for and
  * the last error. The timeout only bounds a broken component.
  */
+/** The message of a 403 Forbidden Status (an admission plugin's refusal), failing on any other answer. */
+export function forbiddenMessage(r: RawResponse): string {
+  assert.equal(r.status, 403, r.text);
+  assert.equal(r.json?.reason, 'Forbidden');
+  return r.json?.message;
+}
+
 export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 30_000, intervalMs = 25): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;

@@ -3,7 +3,7 @@
 // held to its min, max and limit-to-request ratio, in kube-apiserver's words.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { startTestApiServer, type TestApiServer } from './harness.js';
+import { forbiddenMessage as forbidden, startTestApiServer, type TestApiServer } from './harness.js';
 
 let api: TestApiServer;
 const ns = 'limits';
@@ -38,11 +38,6 @@ const pod = (name: string, resources?: object, containers = 1) => ({
   spec: { containers: Array.from({ length: containers }, (_, i) => ({ name: `c${i}`, image: 'busybox', ...(resources ? { resources } : {}) })) },
 });
 
-function forbidden(r: { status: number; json: Record<string, any> | undefined; text: string }): string {
-  assert.equal(r.status, 403, r.text);
-  assert.equal(r.json?.reason, 'Forbidden');
-  return r.json?.message;
-}
 
 describe('limit ranger admission', () => {
   it('fills the defaults a container leaves out and says so on the pod', async () => {

@@ -4,7 +4,7 @@
 // quotas' status is written here as their controller would write it.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { startTestApiServer, type TestApiServer } from './harness.js';
+import { forbiddenMessage as forbidden, startTestApiServer, type TestApiServer } from './harness.js';
 
 let api: TestApiServer;
 const ns = 'quotas';
@@ -39,11 +39,6 @@ const pod = (name: string, requests?: Record<string, string>, extra: Record<stri
   spec: { containers: [{ name: 'main', image: 'busybox', ...(requests ? { resources: { requests } } : {}) }], ...extra },
 });
 
-function forbidden(r: { status: number; json: Record<string, any> | undefined; text: string }): string {
-  assert.equal(r.status, 403, r.text);
-  assert.equal(r.json?.reason, 'Forbidden');
-  return r.json?.message;
-}
 
 describe('resource quota admission', () => {
   it('charges each create to the quota and refuses the one that would go over, naming what it asked, what was used and the limit', async () => {
