@@ -197,6 +197,8 @@ describe('bad requests get a Status, and the server goes on', () => {
     const s = assertStatus(await api.raw('POST', '/api/v1/namespaces/errors/pods?fieldValidation=Strict', { body }), 400, 'BadRequest');
     assert.match(s.message, /unknown field "spec\.containers\[0\]\.bogus"/);
     assert.match(s.message, /unknown field "extra"/);
+    // The decoder's words, as for a value of the wrong type.
+    assert.match(s.message, /^Pod in version "v1" cannot be handled as a Pod: strict decoding error: unknown field /);
   });
 
   it('warns about unknown fields by default and drops them', async () => {

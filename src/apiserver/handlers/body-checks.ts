@@ -81,6 +81,13 @@ export function checkTypeMeta(obj: KubeObject, expectedApiVersion: string, expec
   }
 }
 
+/** fieldValidation=Strict's refusal of unknown fields. */
+export class StrictDecodingError extends BadRequestError {
+  constructor(readonly fieldErrors: string[]) {
+    super(`strict decoding error: ${fieldErrors.join(', ')}`);
+  }
+}
+
 /** Server-side field validation (fieldValidation=Strict|Warn|Ignore), returning warnings to send. */
 export function fieldValidation(r: BodyContext, obj: KubeObject, mergePatch = false): string[] {
   const mode = r.query.get('fieldValidation') ?? 'Warn';
@@ -89,10 +96,7 @@ export function fieldValidation(r: BodyContext, obj: KubeObject, mergePatch = fa
   }
   const unknown = r.semantics.dropUnknownFields(r.versions.info, r.versions.version, obj, mergePatch);
   if (mode === 'Ignore' || unknown.length === 0) return [];
-  if (mode === 'Strict') {
-    const errs = unknown.map((f) => `unknown field "${f}"`);
-    throw new BadRequestError(`strict decoding error: ${errs.join(', ')}`);
-  }
+  if (mode === 'Strict') throw new StrictDecodingError(unknown.map((f) => `unknown field "${f}"`));
   return unknown.map((f) => `unknown field "${f}"`);
 }
 
@@ -102,13 +106,15 @@ export function fieldValidation(r: BodyContext, obj: KubeObject, mergePatch = fa
  * kube-apiserver's decoder words it (`Pod in version "v1" cannot be handled
  * as a Pod: json: cannot unmarshal ...`).
  */
-export function bodyFieldValidation(r: BodyContext, obj: KubeObject): string[] {
+export function bodyFieldValidation(r: BodyContext, obj: KubeObject, opts: { decoded: boolean } = { decoded: true }): string[] {
   try {
     return fieldValidation(r, obj);
   } catch (err) {
-    if (!(err instanceof GoDecodeError)) throw err;
+    // A create's or update's body is decoded, and its strict errors come out of the decoder as its type errors do; an apply's are the field manager's.
+    const decoding = err instanceof GoDecodeError || (err instanceof StrictDecodingError && opts.decoded);
+    if (!decoding) throw err;
     const kind = r.versions.info.kind;
-    throw new BadRequestError(`${kind} in version ${JSON.stringify(r.versions.version)} cannot be handled as a ${kind}: ${err.message}`);
+    throw new BadRequestError(`${kind} in version ${JSON.stringify(r.versions.version)} cannot be handled as a ${kind}: ${(err as Error).message}`);
   }
 }
 

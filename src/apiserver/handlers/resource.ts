@@ -252,7 +252,7 @@ async function handlePatch(r: ResourceRequest): Promise<void> {
     if (applied.metadata.name !== undefined && applied.metadata.name !== info.name) {
       throw new BadRequestError(`the name of the object (${applied.metadata.name}) does not match the name on the URL (${info.name})`);
     }
-    warnings = bodyFieldValidation(r, applied);
+    warnings = bodyFieldValidation(r, applied, { decoded: false });
     const written = await store.update(
       info.namespace,
       info.name!,
