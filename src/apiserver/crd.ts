@@ -97,23 +97,74 @@ interface CrdCondition {
  * gain the storage version and lose none (a storage migration removes one
  * through /status).
  */
-export function establishedStatus(crd: KubeObject, now: string, old?: KubeObject): Record<string, unknown> {
+export function establishedStatus(crd: KubeObject, now: string, old?: KubeObject, others: Iterable<KubeObject> = []): Record<string, unknown> {
   const spec = crdSpec(crd);
   const names = spec?.names ?? {};
-  const oldStatus = (isPlainObject(old?.status) ? old.status : {}) as { conditions?: CrdCondition[]; storedVersions?: unknown };
-  const cond = (type: string, reason: string, message: string): CrdCondition => {
-    const before = oldStatus.conditions?.find((c) => c.type === type && c.status === 'True');
-    return { type, status: 'True', lastTransitionTime: before?.lastTransitionTime ?? now, reason, message };
+  const oldStatus = (isPlainObject(old?.status) ? old.status : {}) as { conditions?: CrdCondition[]; storedVersions?: unknown; acceptedNames?: Record<string, unknown> };
+  const cond = (type: string, status: string, reason: string, message: string): CrdCondition => {
+    const before = oldStatus.conditions?.find((c) => c.type === type && c.status === status);
+    return { type, status, lastTransitionTime: before?.lastTransitionTime ?? now, reason, message };
   };
   const stored = Array.isArray(oldStatus.storedVersions) ? oldStatus.storedVersions.filter((v): v is string => typeof v === 'string') : [];
   const storage = spec ? crdResourceInfo(spec).versions[0] : undefined;
+  const requested = { ...names, listKind: spec ? crdResourceInfo(spec).listKind : undefined, singular: spec ? crdResourceInfo(spec).singular : undefined };
+  const conflict = spec ? nameConflict(crd, spec, others, (oldStatus.acceptedNames ?? {}) as AcceptedNames) : undefined;
+  const wasEstablished = oldStatus.conditions?.some((c) => c.type === 'Established' && c.status === 'True') ?? false;
   // Conditions these do not make (Terminating, while the CRD's custom resources are deleted) stay as they were.
-  const others = (oldStatus.conditions ?? []).filter((c) => c.type !== 'NamesAccepted' && c.type !== 'Established');
+  const kept = (oldStatus.conditions ?? []).filter((c) => c.type !== 'NamesAccepted' && c.type !== 'Established');
+  const namesAccepted = conflict ? cond('NamesAccepted', 'False', conflict.reason, conflict.message) : cond('NamesAccepted', 'True', 'NoConflicts', 'no conflicts found');
+  const established = conflict && !wasEstablished ? cond('Established', 'False', 'NotAccepted', 'not all names are accepted') : cond('Established', 'True', 'InitialNamesAccepted', 'the initial names have been accepted');
   return {
-    conditions: [cond('NamesAccepted', 'NoConflicts', 'no conflicts found'), cond('Established', 'InitialNamesAccepted', 'the initial names have been accepted'), ...others],
-    acceptedNames: { ...names, listKind: spec ? crdResourceInfo(spec).listKind : undefined, singular: spec ? crdResourceInfo(spec).singular : undefined },
+    conditions: [namesAccepted, established, ...kept],
+    // Names in conflict are not accepted: the ones accepted before stay.
+    acceptedNames: conflict ? (oldStatus.acceptedNames ?? {}) : requested,
     storedVersions: storage === undefined || stored.includes(storage) ? stored : [...stored, storage],
   };
+}
+
+/**
+ * A CRD's names another CRD of its group has accepted already (Kubernetes'
+ * naming controller: plural, singular and short names against all the
+ * group's resource names, kind and list kind against its kinds; a name the
+ * CRD holds already stays its own), with the condition's reason and message
+ * (the last conflict found, as the controller leaves it).
+ */
+function nameConflict(crd: KubeObject, spec: CrdSpec, others: Iterable<KubeObject>, accepted: AcceptedNames): { reason: string; message: string } | undefined {
+  const info = crdResourceInfo(spec);
+  const resources = new Set<string>();
+  const kinds = new Set<string>();
+  for (const other of others) {
+    if (other.metadata.name === crd.metadata.name) continue;
+    if (crdSpec(other)?.group !== spec.group) continue;
+    const theirs = ((other.status as { acceptedNames?: Record<string, unknown> } | undefined)?.acceptedNames ?? {}) as AcceptedNames;
+    for (const n of [theirs.plural, theirs.singular, ...(theirs.shortNames ?? [])]) if (n) resources.add(n);
+    for (const n of [theirs.kind, theirs.listKind]) if (n) kinds.add(n);
+  }
+  let conflict: { reason: string; message: string } | undefined;
+  const check = (reason: string, requested: string, held: string | string[] | undefined, taken: Set<string>) => {
+    const own = Array.isArray(held) ? held.includes(requested) : held === requested;
+    if (!own && taken.has(requested)) conflict = { reason, message: `${JSON.stringify(requested)} is already in use` };
+  };
+  check('PluralConflict', info.plural, accepted.plural, resources);
+  check('SingularConflict', info.singular, accepted.singular, resources);
+  for (const n of info.shortNames) check('ShortNamesConflict', n, accepted.shortNames, resources);
+  check('KindConflict', info.kind, accepted.kind, kinds);
+  check('ListKindConflict', info.listKind, accepted.listKind, kinds);
+  return conflict;
+}
+
+interface AcceptedNames {
+  plural?: string;
+  singular?: string;
+  shortNames?: string[];
+  kind?: string;
+  listKind?: string;
+}
+
+/** Whether a CRD's names were accepted: only then are its custom resources served. */
+export function crdNamesAccepted(crd: KubeObject): boolean {
+  const conditions = (crd.status as { conditions?: CrdCondition[] } | undefined)?.conditions ?? [];
+  return !conditions.some((c) => c.type === 'NamesAccepted' && c.status === 'False');
 }
 
 /**

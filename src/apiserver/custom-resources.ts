@@ -6,7 +6,7 @@ import type { ResourceInfo } from '../api/resources.js';
 import type { Backend } from '../storage/backend.js';
 import { ApiError, NotFoundError, type FieldError } from '../api/errors.js';
 import { NestedFieldError, nestedInt64, nestedString, splitFieldPath } from '../api/unstructured.js';
-import { crdCleanupFinalizer, crdResourceInfo, crdSpec, CustomResourceSchema, type CrdScalePaths } from './crd.js';
+import { crdCleanupFinalizer, crdNamesAccepted, crdResourceInfo, crdSpec, CustomResourceSchema, type CrdScalePaths } from './crd.js';
 import { nowSeconds, type GenericStore } from './registry/store.js';
 import { plainStrategy, specStatusStrategy, type Strategy } from './registry/strategy.js';
 
@@ -120,6 +120,11 @@ export class CustomResourceRegistry {
     const info: ResourceInfo = { ...crdResourceInfo(spec), crd };
     const previous = this.served.get(name);
     if (previous) this.registrar.unregister(previous.info);
+    // Names another CRD of the group holds: not served (as Kubernetes serves only accepted names).
+    if (!crdNamesAccepted(crd)) {
+      this.served.delete(name);
+      return;
+    }
     try {
       const store = this.registrar.register(info, customResourceStrategy(crd, info));
       this.served.set(name, { info, store });

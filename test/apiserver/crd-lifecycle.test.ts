@@ -108,4 +108,25 @@ describe('CRD lifecycle', () => {
     assert.equal(renamed.status, 422, renamed.text);
     assert.match(renamed.json?.message, /spec\.names\.kind: Invalid value: "Older": field is immutable/);
   });
+
+  it('does not accept, nor serve, names another CRD of the group holds', async () => {
+    const widgets = { ...crd('widgets', [{ name: 'v1', served: true, storage: true, schema }]) };
+    widgets.spec.names = { plural: 'widgets', kind: 'Widget', shortNames: ['wd'] } as typeof widgets.spec.names;
+    assert.equal((await api.raw('POST', crds, { body: widgets })).status, 201);
+    const gadgets = crd('gadgets', [{ name: 'v1', served: true, storage: true, schema }]);
+    gadgets.spec.names = { plural: 'gadgets', kind: 'Widget' } as typeof gadgets.spec.names;
+    const created = await api.raw('POST', crds, { body: gadgets });
+    assert.equal(created.status, 201, created.text);
+    const conditions = Object.fromEntries((created.json?.status.conditions as { type: string; status: string; reason: string; message: string }[]).map((c) => [c.type, [c.status, c.reason, c.message]]));
+    // Each name is checked in turn and the last conflict is reported, as Kubernetes' naming controller leaves it: kind Widget brings list kind WidgetList.
+    assert.deepEqual(conditions.NamesAccepted, ['False', 'ListKindConflict', '"WidgetList" is already in use']);
+    assert.deepEqual(conditions.Established, ['False', 'NotAccepted', 'not all names are accepted']);
+    await waitFor('widgets served', async () => ((await api.raw('GET', '/apis/life.nami.test/v1/namespaces/crds/widgets')).status === 200 ? true : undefined));
+    assert.equal((await api.raw('GET', '/apis/life.nami.test/v1/namespaces/crds/gadgets')).status, 404, 'a CRD whose names are not accepted is not served');
+    // Renamed to a kind (and the list kind and singular the old kind gave it) of its own, it is accepted and served.
+    const renamed = await api.raw('PATCH', `${crds}/gadgets.life.nami.test`, { body: { spec: { names: { kind: 'Gadget', listKind: 'GadgetList', singular: 'gadget' } } }, contentType: 'application/merge-patch+json' });
+    assert.equal(renamed.status, 200, renamed.text);
+    assert.equal(renamed.json?.status.conditions.find((c: { type: string }) => c.type === 'NamesAccepted').status, 'True', JSON.stringify(renamed.json?.status));
+    await waitFor('gadgets served', async () => ((await api.raw('GET', '/apis/life.nami.test/v1/namespaces/crds/gadgets')).status === 200 ? true : undefined));
+  });
 });

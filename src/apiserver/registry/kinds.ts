@@ -133,15 +133,15 @@ const statusless = new Set([
 ]);
 
 const crdStrategy: Strategy = {
-  prepareForCreate(crd) {
+  prepareForCreate(crd, ctx) {
     crd.metadata.generation = 1;
     const finalizers = crd.metadata.finalizers ?? [];
     if (!finalizers.includes(crdCleanupFinalizer)) crd.metadata.finalizers = [...finalizers, crdCleanupFinalizer];
-    crd.status = establishedStatus(crd, nowSeconds());
+    crd.status = establishedStatus(crd, nowSeconds(), undefined, ctx.existing());
   },
   prepareForUpdate(crd, old, ctx) {
     specStatusStrategy.prepareForUpdate?.(crd, old, ctx);
-    crd.status = establishedStatus(crd, nowSeconds(), old);
+    crd.status = establishedStatus(crd, nowSeconds(), old, ctx.existing());
   },
   validate: validateCrd,
   validateUpdate: (crd, old) => [...validateCrd(crd, old), ...storedVersionErrors(crd)],
