@@ -4,7 +4,6 @@
 // wants), and otherwise charged to every quota it counts under at once, by
 // writing their status.used, so that concurrent creates cannot overrun a
 // quota before its controller counts again.
-import { ForbiddenError } from '../api/errors.js';
 import type { KubeObject } from '../api/object.js';
 import { Quantity } from '../api/quantity.js';
 import {
@@ -21,7 +20,7 @@ import {
   type UsageSource,
 } from '../api/quota/usage.js';
 import type { ResourceInfo } from '../api/resources.js';
-import { admissionName } from './service-account-admission.js';
+import { admissionForbidden } from './service-account-admission.js';
 
 /** What the plugin reads and writes of the namespace's quotas. */
 export interface QuotaAccess {
@@ -69,11 +68,10 @@ export function quotaWeighsUpdate(info: ResourceInfo): boolean {
  * adds) against the quotas of its namespace (Kubernetes' CheckRequest on
  * status.hard and status.used). A dry run is checked, not charged.
  */
-
 export async function admitQuota(info: ResourceInfo, obj: KubeObject, old: KubeObject | undefined, access: QuotaAccess, dryRun: boolean, now = Date.now()): Promise<void> {
   const namespace = obj.metadata.namespace ?? '';
   const source = sourceOf(info);
-  const forbidden = (message: string) => new ForbiddenError({ group: info.group, resource: info.plural, name: admissionName(obj) }, `${info.plural}${info.group ? '.' + info.group : ''} "${admissionName(obj)}" is forbidden: ${message}`);
+  const forbidden = (message: string) => admissionForbidden(info, obj, message);
   // Quotas charged already when another one had changed: the next attempt leaves them be.
   const charged = new Set<string>();
   for (let attempt = 0; attempt < chargeAttempts; attempt++) {

@@ -28,10 +28,16 @@ export function admissionName(obj: KubeObject): string {
   return obj.metadata.name || obj.metadata.generateName || 'Unknown';
 }
 
-/** A pod refused by admission, named as admissionName names it. */
+/** An object refused by admission, named as admissionName names it (admission.NewForbidden: `pods "web" is forbidden: ...`). */
+export function admissionForbidden(resource: { group: string; plural: string }, obj: KubeObject, message: string): ForbiddenError {
+  const name = admissionName(obj);
+  const qualified = resource.group ? `${resource.plural}.${resource.group}` : resource.plural;
+  return new ForbiddenError({ group: resource.group, resource: resource.plural, name }, `${qualified} "${name}" is forbidden: ${message}`);
+}
+
+/** A pod refused by admission. */
 export function podForbidden(pod: KubeObject, message: string): ForbiddenError {
-  const name = admissionName(pod);
-  return new ForbiddenError({ group: '', resource: 'pods', name }, `pods "${name}" is forbidden: ${message}`);
+  return admissionForbidden({ group: '', plural: 'pods' }, pod, message);
 }
 
 /** Defaults the pod's service account, checks it exists, mounts its token and takes its imagePullSecrets. */

@@ -3,7 +3,7 @@
 // service accounts, priority, default tolerations and storage class; then, on
 // the valid object, limit ranges again, one default PriorityClass and
 // resource quotas) and field ownership (managedFields).
-import { ForbiddenError, NotFoundError } from '../api/errors.js';
+import { NotFoundError } from '../api/errors.js';
 import { applyDefaults } from '../api/defaults/index.js';
 import { updatedManagedFields } from '../api/apply/index.js';
 import { isPlainObject, type KubeObject } from '../api/object.js';
@@ -11,7 +11,7 @@ import { validateObject, validatePodEphemeralContainersUpdate, validatePodStatus
 import type { WritePipeline } from './registry/store.js';
 import { typesFor } from './resource-types.js';
 import { admitPodPriority, validatePriorityClassAdmission } from './priority-admission.js';
-import { admissionName, admitServiceAccount } from './service-account-admission.js';
+import { admissionForbidden, admitServiceAccount } from './service-account-admission.js';
 import { admitQuota, quotaWeighsUpdate, type QuotaAccess } from './quota-admission.js';
 import { defaultPodResources, limitRangeViolation } from './limit-ranger.js';
 
@@ -94,10 +94,7 @@ export function createWritePipeline(reader: ClusterReader, disabled: readonly Op
       if (!ns) throw new NotFoundError({ group: '', resource: 'namespaces', name });
       const phase = isPlainObject(ns.status) ? ns.status.phase : undefined;
       if (phase === 'Terminating' || ns.metadata.deletionTimestamp) {
-        const err = new ForbiddenError(
-          { group: info.group, resource: info.plural, name: admissionName(obj) },
-          `${info.plural}${info.group ? '.' + info.group : ''} "${admissionName(obj)}" is forbidden: unable to create new content in namespace ${name} because it is being terminated`,
-        );
+        const err = admissionForbidden(info, obj, `unable to create new content in namespace ${name} because it is being terminated`);
         err.details!.causes = [{ reason: 'NamespaceTerminating', message: `namespace ${name} is being terminated`, field: 'metadata.namespace' }];
         throw err;
       }
@@ -119,7 +116,7 @@ export function createWritePipeline(reader: ClusterReader, disabled: readonly Op
       }
       if (info.group === '' && (info.kind === 'Pod' || info.kind === 'PersistentVolumeClaim')) {
         const violation = limitRangeViolation(info.kind, obj, limitRangesOf(namespace));
-        if (violation) throw new ForbiddenError({ group: '', resource: info.plural, name: admissionName(obj) }, `${info.plural} "${admissionName(obj)}" is forbidden: ${violation}`);
+        if (violation) throw admissionForbidden(info, obj, violation);
       }
       // Most namespaces have no quota: nothing to wait for then.
       if (quota && quota.quotas(namespace).length > 0) return admitQuota(info, obj, undefined, quota, dryRun);
