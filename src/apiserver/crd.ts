@@ -404,6 +404,27 @@ function pruneValue(value: unknown, schema: Schema, isRoot = false): void {
 
 type Level = 'root' | 'item' | 'field';
 
+/**
+ * Visits a schema and the schemas inside it, depth first: properties[name],
+ * items and additionalProperties (and, with `junctors`, not, allOf[i],
+ * anyOf[i], oneOf[i]), each with its path as Kubernetes prints it and its
+ * level. A visit that returns false leaves that schema's insides out.
+ */
+function visitSchema(raw: unknown, path: string, visit: (s: Record<string, unknown>, path: string, level: Level) => boolean | void, junctors = false, level: Level = 'root'): void {
+  if (!isPlainObject(raw)) return;
+  const s = raw as Record<string, unknown>;
+  if (visit(s, path, level) === false) return;
+  if (isPlainObject(s.properties)) for (const [k, v] of Object.entries(s.properties)) visitSchema(v, `${path}.properties[${k}]`, visit, junctors, 'field');
+  visitSchema(s.items, `${path}.items`, visit, junctors, 'item');
+  visitSchema(s.additionalProperties, `${path}.additionalProperties`, visit, junctors, 'field');
+  if (!junctors) return;
+  visitSchema(s.not, `${path}.not`, visit, junctors, level);
+  for (const key of ['allOf', 'anyOf', 'oneOf'] as const) {
+    const list = s[key];
+    if (Array.isArray(list)) list.forEach((x, i) => visitSchema(x, `${path}.${key}[${i}]`, visit, junctors, level));
+  }
+}
+
 const emptyType: Record<Level, string> = {
   root: 'must not be empty at the root',
   item: 'must not be empty for specified array items',
@@ -420,9 +441,9 @@ const emptyType: Record<Level, string> = {
  */
 export function structuralErrors(schema: Schema, path: string): FieldError[] {
   const errors: FieldError[] = [];
-  const walk = (raw: unknown, level: Level, at: string) => {
-    if (!isPlainObject(raw)) return;
-    const s = raw as Record<string, unknown>;
+  visitSchema(schema, path, (s, at, level) => {
+    // Metadata at the root is checked as a whole, below, and not walked into.
+    if (at === `${path}.properties[metadata]`) return false;
     const type = typeof s.type === 'string' ? s.type : '';
     const intOrString = s['x-kubernetes-int-or-string'] === true;
     const preserve = s['x-kubernetes-preserve-unknown-fields'] === true;
@@ -436,23 +457,15 @@ export function structuralErrors(schema: Schema, path: string): FieldError[] {
     if (!type && !intOrString && !preserve) errors.push({ type: 'FieldValueRequired', field: `${at}.type`, detail: emptyType[level] });
     if (level === 'root' && type && type !== 'object') errors.push({ type: 'FieldValueInvalid', field: `${at}.type`, value: type, detail: 'must be object at the root' });
     if (intOrString && preserve) errors.push({ type: 'FieldValueInvalid', field: `${at}.x-kubernetes-preserve-unknown-fields`, value: true, detail: 'must be false if x-kubernetes-int-or-string is true' });
-    const properties = isPlainObject(s.properties) ? (s.properties as Record<string, unknown>) : {};
-    if (level === 'root' && isPlainObject(properties.metadata)) {
-      const meta = properties.metadata as Record<string, unknown>;
-      const metaProps = Object.keys(isPlainObject(meta.properties) ? meta.properties : {});
-      const rest = Object.keys(meta).filter((k) => k !== 'type' && k !== 'properties' && k !== 'default');
+    const metadata = level === 'root' && isPlainObject(s.properties) ? (s.properties as Record<string, unknown>).metadata : undefined;
+    if (isPlainObject(metadata)) {
+      const metaProps = Object.keys(isPlainObject(metadata.properties) ? metadata.properties : {});
+      const rest = Object.keys(metadata).filter((k) => k !== 'type' && k !== 'properties' && k !== 'default');
       if (metaProps.some((k) => k !== 'name' && k !== 'generateName') || rest.length > 0) {
         errors.push({ type: 'FieldValueForbidden', field: `${at}.properties[metadata]`, detail: 'must not specify anything other than name and generateName, but metadata is implicitly specified' });
       }
     }
-    for (const [k, v] of Object.entries(properties)) {
-      if (level === 'root' && k === 'metadata') continue;
-      walk(v, 'field', `${at}.properties[${k}]`);
-    }
-    walk(s.items, 'item', `${at}.items`);
-    if (isPlainObject(s.additionalProperties)) walk(s.additionalProperties, 'field', `${at}.additionalProperties`);
-  };
-  walk(schema, 'root', path);
+  });
   return errors.sort((a, b) => formatFieldError(a).localeCompare(formatFieldError(b)));
 }
 
@@ -493,36 +506,27 @@ export function validateCrd(crd: KubeObject, old?: KubeObject): FieldError[] {
 
 /** Every default must be valid by the schema it stands in (else every object left without the field would be refused). */
 function defaultErrors(schema: Schema, path: string, errors: FieldError[]): void {
-  const s = schema as Record<string, unknown>;
-  if (s.default !== undefined) {
-    for (const e of new CustomResourceSchema(schema).validateValue(s.default)) {
-      errors.push({ ...e, field: e.field ? `${path}.default.${e.field}` : `${path}.default` });
+  visitSchema(schema, path, (s, at) => {
+    if (s.default === undefined) return;
+    for (const e of new CustomResourceSchema(s as Schema).validateValue(s.default)) {
+      errors.push({ ...e, field: e.field ? `${at}.default.${e.field}` : `${at}.default` });
     }
-  }
-  if (isPlainObject(s.properties)) for (const [k, v] of Object.entries(s.properties)) if (isPlainObject(v)) defaultErrors(v as Schema, `${path}.properties[${k}]`, errors);
-  if (isPlainObject(s.items)) defaultErrors(s.items as Schema, `${path}.items`, errors);
-  if (isPlainObject(s.additionalProperties)) defaultErrors(s.additionalProperties as Schema, `${path}.additionalProperties`, errors);
+  });
 }
 
 /** Every pattern in a schema must compile, as Kubernetes checks a CRD's patterns (its paths name properties as properties[name]). */
 function patternErrors(schema: Schema, path: string, errors: FieldError[]): void {
-  const { pattern, not } = schema as { pattern?: unknown; not?: unknown };
-  if (typeof pattern === 'string') {
-    try {
-      goRegExp(pattern);
-    } catch (err) {
-      errors.push({ type: 'FieldValueInvalid', field: `${path}.pattern`, value: pattern, detail: `must be a valid regular expression, but isn't: ${(err as Error).message}` });
-    }
-  }
-  const sub = (s: unknown, p: string) => {
-    if (isPlainObject(s)) patternErrors(s as Schema, p, errors);
-  };
-  if (isPlainObject(schema.properties)) for (const [k, v] of Object.entries(schema.properties)) sub(v, `${path}.properties[${k}]`);
-  sub(schema.items, `${path}.items`);
-  sub(schema.additionalProperties, `${path}.additionalProperties`);
-  sub(not, `${path}.not`);
-  for (const key of ['allOf', 'anyOf', 'oneOf'] as const) {
-    const list = (schema as Record<string, unknown>)[key];
-    if (Array.isArray(list)) list.forEach((s, i) => sub(s, `${path}.${key}[${i}]`));
-  }
+  visitSchema(
+    schema,
+    path,
+    (s, at) => {
+      if (typeof s.pattern !== 'string') return;
+      try {
+        goRegExp(s.pattern);
+      } catch (err) {
+        errors.push({ type: 'FieldValueInvalid', field: `${at}.pattern`, value: s.pattern, detail: `must be a valid regular expression, but isn't: ${(err as Error).message}` });
+      }
+    },
+    true,
+  );
 }
