@@ -72,11 +72,15 @@ export function crdDeprecationWarning(spec: CrdSpec, version: string): string | 
   return typeof v.deprecationWarning === 'string' ? v.deprecationWarning : `${spec.group}/${v.name} ${spec.names.kind} is deprecated`;
 }
 
+/** The version a CRD stores its objects at (its first, when none is marked). */
+export function crdStorageVersion(spec: CrdSpec): CrdVersion | undefined {
+  return spec.versions.find((v) => v.storage) ?? spec.versions[0];
+}
+
 /** The scale paths of a CRD's version (its storage version's when the version names none). */
 export function crdScalePaths(spec: CrdSpec, version?: string): CrdScalePaths | undefined {
-  const storage = spec.versions.find((v) => v.storage) ?? spec.versions[0];
   const asked = spec.versions.find((v) => v.name === version);
-  return asked?.subresources?.scale ?? storage?.subresources?.scale;
+  return asked?.subresources?.scale ?? crdStorageVersion(spec)?.subresources?.scale;
 }
 
 /** The finalizer that holds a CRD until its custom resources are gone (Kubernetes' customresourcecleanup). */
@@ -106,9 +110,10 @@ export function establishedStatus(crd: KubeObject, now: string, old?: KubeObject
     return { type, status, lastTransitionTime: before?.lastTransitionTime ?? now, reason, message };
   };
   const stored = Array.isArray(oldStatus.storedVersions) ? oldStatus.storedVersions.filter((v): v is string => typeof v === 'string') : [];
-  const storage = spec ? crdResourceInfo(spec).versions[0] : undefined;
-  const requested = { ...names, listKind: spec ? crdResourceInfo(spec).listKind : undefined, singular: spec ? crdResourceInfo(spec).singular : undefined };
-  const conflict = spec ? nameConflict(crd, spec, others, (oldStatus.acceptedNames ?? {}) as AcceptedNames) : undefined;
+  const info = spec ? crdResourceInfo(spec) : undefined;
+  const storage = info?.versions[0];
+  const requested = { ...names, listKind: info?.listKind, singular: info?.singular };
+  const conflict = spec && info ? nameConflict(crd, spec, info, others, (oldStatus.acceptedNames ?? {}) as AcceptedNames) : undefined;
   const wasEstablished = oldStatus.conditions?.some((c) => c.type === 'Established' && c.status === 'True') ?? false;
   // Conditions these do not make (Terminating, while the CRD's custom resources are deleted) stay as they were.
   const kept = (oldStatus.conditions ?? []).filter((c) => c.type !== 'NamesAccepted' && c.type !== 'Established');
@@ -129,8 +134,7 @@ export function establishedStatus(crd: KubeObject, now: string, old?: KubeObject
  * CRD holds already stays its own), with the condition's reason and message
  * (the last conflict found, as the controller leaves it).
  */
-function nameConflict(crd: KubeObject, spec: CrdSpec, others: Iterable<KubeObject>, accepted: AcceptedNames): { reason: string; message: string } | undefined {
-  const info = crdResourceInfo(spec);
+function nameConflict(crd: KubeObject, spec: CrdSpec, info: ResourceInfo, others: Iterable<KubeObject>, accepted: AcceptedNames): { reason: string; message: string } | undefined {
   const resources = new Set<string>();
   const kinds = new Set<string>();
   for (const other of others) {

@@ -6,7 +6,7 @@ import type { ResourceInfo } from '../api/resources.js';
 import type { Backend } from '../storage/backend.js';
 import { ApiError, NotFoundError, type FieldError } from '../api/errors.js';
 import { NestedFieldError, nestedInt64, nestedString, splitFieldPath } from '../api/unstructured.js';
-import { crdCleanupFinalizer, crdNamesAccepted, crdResourceInfo, crdSpec, CustomResourceSchema, type CrdScalePaths } from './crd.js';
+import { crdCleanupFinalizer, crdNamesAccepted, crdResourceInfo, crdScalePaths, crdSpec, crdStorageVersion, CustomResourceSchema, type CrdScalePaths } from './crd.js';
 import { nowSeconds, type GenericStore } from './registry/store.js';
 import { plainStrategy, specStatusStrategy, type Strategy } from './registry/strategy.js';
 
@@ -18,9 +18,8 @@ export interface ResourceRegistrar {
 function customResourceStrategy(crd: KubeObject, info: ResourceInfo): Strategy {
   const terminating = crd.metadata.deletionTimestamp !== undefined;
   const spec = crdSpec(crd)!;
-  const storage = spec.versions.find((v) => v.storage) ?? spec.versions[0];
-  const schema = new CustomResourceSchema(storage?.schema?.openAPIV3Schema);
-  const scale = storage?.subresources?.scale;
+  const schema = new CustomResourceSchema(crdStorageVersion(spec)?.schema?.openAPIV3Schema);
+  const scale = crdScalePaths(spec);
   const base = info.subresources.includes('status') ? specStatusStrategy : plainStrategy;
   return {
     ...base,

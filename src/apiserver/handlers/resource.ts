@@ -84,8 +84,8 @@ function sendObject(r: ResourceRequest, code: number, stored: KubeObject, out?: 
 
 export async function handleResource(r: ResourceRequest): Promise<void> {
   const { info, store } = r;
-  const crd = r.versions.info.crd;
-  const deprecation = crd && crdSpec(crd) ? crdDeprecationWarning(crdSpec(crd)!, r.versions.version) : undefined;
+  const crd = r.versions.info.crd && crdSpec(r.versions.info.crd);
+  const deprecation = crd ? crdDeprecationWarning(crd, r.versions.version) : undefined;
   if (deprecation) setWarnings(r.res, [deprecation]);
   const sub = info.subresource ?? '';
   if (sub && !store.info.subresources.includes(sub)) throw new NotFoundError({ group: store.info.group, resource: `${store.info.plural}/${sub}` }, 'the server could not find the requested resource');
