@@ -5,22 +5,15 @@
 import type { ErrorObject } from 'ajv';
 import type { FieldError } from '../api/errors.js';
 import { isPlainObject } from '../api/object.js';
+import { jsonPointerTokens } from '../api/patch/json-patch.js';
 import { goValue } from '../api/patch/patch-errors.js';
 import { notSupported, required, tooLong, tooMany } from '../api/validation/field-errors.js';
-
-/** A JSON pointer's steps, unescaped. */
-function pointerSteps(pointer: string): string[] {
-  return pointer
-    .split('/')
-    .slice(1)
-    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
-}
 
 /** kube-openapi's path of a value: properties joined by dots, array items as [i]. */
 function pathOf(body: unknown, pointer: string): string {
   let path = '';
   let cur = body;
-  for (const step of pointerSteps(pointer)) {
+  for (const step of jsonPointerTokens(pointer)) {
     if (Array.isArray(cur)) {
       path += `[${step}]`;
       cur = cur[Number(step)];
@@ -34,7 +27,7 @@ function pathOf(body: unknown, pointer: string): string {
 
 function valueAt(body: unknown, pointer: string): unknown {
   let cur = body;
-  for (const step of pointerSteps(pointer)) cur = Array.isArray(cur) ? cur[Number(step)] : isPlainObject(cur) ? cur[step] : undefined;
+  for (const step of jsonPointerTokens(pointer)) cur = Array.isArray(cur) ? cur[Number(step)] : isPlainObject(cur) ? cur[step] : undefined;
   return cur;
 }
 

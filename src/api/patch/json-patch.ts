@@ -35,14 +35,18 @@ function checkOperation(op: unknown, index: number): Operation {
   return op as unknown as Operation;
 }
 
-function unescapeToken(token: string): string {
-  return token.replace(/~1/g, '/').replace(/~0/g, '~');
+/** The reference tokens of a JSON pointer ("/a/b~1c" is a, b/c), unescaped. */
+export function jsonPointerTokens(pointer: string): string[] {
+  return pointer
+    .split('/')
+    .slice(1)
+    .map((token) => token.replace(/~1/g, '/').replace(/~0/g, '~'));
 }
 
 /** kube's json-patch lets `test` with value null pass when the object simply lacks the key. */
 function isTestForAbsentKey(document: unknown, op: Operation): boolean {
   if (op.op !== 'test' || op.value !== null || op.path === '') return false;
-  const tokens = op.path.split('/').slice(1).map(unescapeToken);
+  const tokens = jsonPointerTokens(op.path);
   const key = tokens.pop();
   let parent: unknown = document;
   for (const token of tokens) {
