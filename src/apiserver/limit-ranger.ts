@@ -108,17 +108,19 @@ function ratioConstraint(type: string, name: string, enforced: Quantity, request
   return undefined;
 }
 
+/** Checks each bound of a list (min, max, ratio), by resource name, collecting what is broken. */
+function eachBound(list: ResourceList | undefined, check: (name: string, enforced: Quantity) => string | undefined, errors: string[]): void {
+  for (const name of sortedKeys(list)) {
+    const enforced = quantity(list, name);
+    const err = enforced && check(name, enforced);
+    if (err) errors.push(err);
+  }
+}
+
 function checkItem(type: string, item: LimitRangeItem, requests: ResourceList | undefined, limits: ResourceList | undefined, errors: string[]): void {
-  const each = (list: ResourceList | undefined, check: (name: string, enforced: Quantity) => string | undefined) => {
-    for (const name of sortedKeys(list)) {
-      const enforced = quantity(list, name);
-      const err = enforced && check(name, enforced);
-      if (err) errors.push(err);
-    }
-  };
-  each(item.min, (n, q) => minConstraint(type, n, q, requests, limits));
-  each(item.max, (n, q) => maxConstraint(type, n, q, requests, limits));
-  each(item.maxLimitRequestRatio, (n, q) => ratioConstraint(type, n, q, requests, limits));
+  eachBound(item.min, (n, q) => minConstraint(type, n, q, requests, limits), errors);
+  eachBound(item.max, (n, q) => maxConstraint(type, n, q, requests, limits), errors);
+  eachBound(item.maxLimitRequestRatio, (n, q) => ratioConstraint(type, n, q, requests, limits), errors);
 }
 
 function asList(list: Map<string, Quantity>): ResourceList {
@@ -137,14 +139,9 @@ export function limitRangeViolation(kind: 'Pod' | 'PersistentVolumeClaim', obj: 
       if (kind === 'PersistentVolumeClaim') {
         if (item.type !== 'PersistentVolumeClaim') continue;
         const requests = (obj.spec as { resources?: { requests?: ResourceList } } | undefined)?.resources?.requests;
-        for (const name of sortedKeys(item.min)) {
-          const err = minConstraint(item.type, name, quantity(item.min, name)!, requests, {});
-          if (err) errors.push(err);
-        }
-        for (const name of sortedKeys(item.max)) {
-          const err = maxRequestConstraint(item.type, name, quantity(item.max, name)!, requests);
-          if (err) errors.push(err);
-        }
+        // Claims' limits are not the user's: max applies to the request alone.
+        eachBound(item.min, (n, q) => minConstraint('PersistentVolumeClaim', n, q, requests, {}), errors);
+        eachBound(item.max, (n, q) => maxRequestConstraint('PersistentVolumeClaim', n, q, requests), errors);
         continue;
       }
       const spec = (obj.spec ?? {}) as { containers?: ContainerResources[]; initContainers?: ContainerResources[] };
