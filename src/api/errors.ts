@@ -167,7 +167,16 @@ const fieldErrorText: Record<FieldError['type'], string> = {
   FieldValueTypeInvalid: 'Invalid value',
 };
 
+/** A value Kubernetes prints with Go's %#v (a struct): shown as its text, unquoted. */
+export class GoSyntaxValue {
+  constructor(readonly text: string) {}
+  toJSON(): string {
+    return this.text;
+  }
+}
+
 function formatValue(v: unknown): string {
+  if (v instanceof GoSyntaxValue) return v.text;
   if (typeof v === 'string') return JSON.stringify(v);
   if (typeof v === 'number' || typeof v === 'boolean') return String(v);
   return JSON.stringify(v);

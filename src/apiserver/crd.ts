@@ -7,6 +7,8 @@ import { formatFieldError, type FieldError } from '../api/errors.js';
 import { isPlainObject, type KubeObject } from '../api/object.js';
 import type { PrinterColumn, ResourceInfo } from '../api/resources.js';
 import type { Schema } from '../api/schema/types.js';
+import { semanticEqual } from '../api/validation/semantic-equal.js';
+import { ValidationRules } from './cel/validation-rules.js';
 import { kubeSchemaErrors } from './crd-schema-errors.js';
 
 /** Where a custom resource keeps what its scale subresource shows (paths such as ".spec.replicas"). */
@@ -208,6 +210,8 @@ export class CustomResourceSchema {
   private readonly validateFn: ValidateFunction | undefined;
   /** Why the schema could not be compiled: every object is then refused with it, rather than taken unchecked. */
   readonly compileError: string | undefined;
+  /** The schema's x-kubernetes-validations, compiled once. */
+  private readonly rules: ValidationRules | undefined;
 
   constructor(private readonly schema: Schema | undefined) {
     if (!schema) return;
@@ -219,6 +223,7 @@ export class CustomResourceSchema {
     } catch (err) {
       this.compileError = err instanceof Error ? err.message : String(err);
     }
+    this.rules = ValidationRules.compile(schema as Record<string, unknown>);
   }
 
   /** Drops fields the schema does not declare (unless it preserves unknown fields), as Kubernetes prunes. */
@@ -241,8 +246,8 @@ export class CustomResourceSchema {
     return kubeSchemaErrors(this.validateFn.errors ?? [], copy);
   }
 
-  /** Fills defaults and returns violations, with Kubernetes' field paths. */
-  validate(obj: KubeObject): FieldError[] {
+  /** Fills defaults and returns violations, with Kubernetes' field paths; old is the stored object on update (for transition rules). */
+  validate(obj: KubeObject, old?: KubeObject): FieldError[] {
     if (this.compileError) return [{ type: 'FieldValueInvalid', field: '', value: '', detail: `the CustomResourceDefinition's schema cannot be used: ${this.compileError}` }];
     if (!this.validateFn) return [];
     const body: Record<string, unknown> = { ...obj };
@@ -251,9 +256,13 @@ export class CustomResourceSchema {
     delete body.kind;
     const ok = this.validateFn(body);
     for (const k of Object.keys(body)) obj[k] = body[k];
-    const lists = listTypeErrors(this.schema!, body, '');
-    if (ok) return lists;
-    return [...kubeSchemaErrors(this.validateFn.errors ?? [], body), ...lists];
+    const errors = ok ? listTypeErrors(this.schema!, body, '') : [...kubeSchemaErrors(this.validateFn.errors ?? [], body), ...listTypeErrors(this.schema!, body, '')];
+    if (!this.rules) return errors;
+    // Rules are typed by the schema: on a value of the wrong type or outside its enum they would only fail confusingly.
+    if (errors.some((e) => e.type === 'FieldValueTypeInvalid' || e.type === 'FieldValueNotSupported')) {
+      return [...errors, { type: 'FieldValueInvalid', field: '<nil>', value: 'null', detail: 'some validation rules were not checked because the object was invalid; correct the existing errors to complete validation' }];
+    }
+    return [...errors, ...this.rules.validate(obj, old)];
   }
 }
 
@@ -487,10 +496,12 @@ export function validateCrd(crd: KubeObject, old?: KubeObject): FieldError[] {
   }
   const storage = spec.versions.filter((v) => v.storage);
   if (storage.length !== 1) errors.push({ type: 'FieldValueInvalid', field: 'spec.versions', value: spec.versions.map((v) => v.name), detail: 'must have exactly one version marked as storage version' });
+  // Kubernetes checks a schema every version shares once, as spec.validation (its internal form hoists it there).
+  const shared = hasIdenticalSchemas(spec);
   spec.versions.forEach((version, i) => {
     const schema = version.schema?.openAPIV3Schema;
-    if (!isPlainObject(schema)) return;
-    const path = `spec.versions[${i}].schema.openAPIV3Schema`;
+    if (!isPlainObject(schema) || (shared && i > 0)) return;
+    const path = shared ? 'spec.validation.openAPIV3Schema' : `spec.versions[${i}].schema.openAPIV3Schema`;
     const before = errors.length;
     // A schema an update leaves as it was is not checked again (CRDs stored before these checks keep working).
     const oldSchema = old ? crdSpec(old)?.versions.find((v) => v.name === version.name)?.schema?.openAPIV3Schema : undefined;
@@ -504,8 +515,15 @@ export function validateCrd(crd: KubeObject, old?: KubeObject): FieldError[] {
     // Whatever else keeps the schema from compiling is refused here, never met when a custom resource is written.
     const compiled = new CustomResourceSchema(schema);
     if (compiled.compileError) errors.push({ type: 'FieldValueInvalid', field: path, value: '', detail: `must be a valid schema, but isn't: ${compiled.compileError}` });
+    // Validation rules are checked only once the schema is sound, as Kubernetes does: a broken schema gives rules no types.
+    if (changed && errors.length === before) ValidationRules.compile(schema, path, errors);
   });
   return errors;
+}
+
+function hasIdenticalSchemas(spec: CrdSpec): boolean {
+  const first = spec.versions[0]?.schema;
+  return first !== undefined && spec.versions.every((v) => v.schema !== undefined && semanticEqual(v.schema, first));
 }
 
 /** Every default must be valid by the schema it stands in (else every object left without the field would be refused). */

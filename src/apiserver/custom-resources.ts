@@ -42,7 +42,7 @@ function customResourceStrategy(crd: KubeObject, info: ResourceInfo): Strategy {
       schema.prune(obj);
     },
     validate: (obj) => [...schema.validate(obj), ...validateScaleFields(obj, scale)],
-    validateUpdate: (obj) => [...schema.validate(obj), ...validateScaleFields(obj, scale)],
+    validateUpdate: (obj, old) => [...schema.validate(obj, old), ...validateScaleFields(obj, scale)],
   };
 }
 

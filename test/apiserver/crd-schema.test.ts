@@ -95,7 +95,7 @@ describe('custom resource schemas', () => {
     } as unknown as KubeObject;
     const errors = validateCrd(crd);
     assert.equal(errors.length, 1);
-    assert.equal(errors[0]!.field, 'spec.versions[0].schema.openAPIV3Schema.properties[spec].properties[name].pattern');
+    assert.equal(errors[0]!.field, 'spec.validation.openAPIV3Schema.properties[spec].properties[name].pattern');
     assert.match(errors[0]!.detail ?? '', /^must be a valid regular expression, but isn't: /);
   });
 
@@ -129,7 +129,7 @@ describe('custom resource schemas', () => {
         spec: { group: 'y.io', scope: 'Namespaced', names: { plural: 'things', kind: 'Thing' }, versions: [{ name: 'v1', served: true, storage: true, schema: { openAPIV3Schema } }] },
       }) as unknown as KubeObject;
     const messages = (schema: object) => validateCrd(withSchema(schema)).map(formatFieldError);
-    const root = 'spec.versions[0].schema.openAPIV3Schema';
+    const root = 'spec.validation.openAPIV3Schema';
     assert.deepEqual(messages({ properties: { spec: { type: 'object' } } }), [`${root}.type: Required value: must not be empty at the root`]);
     assert.deepEqual(
       messages({

@@ -298,7 +298,14 @@ for (const version of versions) {
               name: 'v1',
               served: true,
               storage: true,
-              schema: { openAPIV3Schema: { type: 'object', properties: { spec: { type: 'object', properties: { size: { type: 'integer' }, color: { type: 'string', default: 'blue' } } } } } },
+              schema: {
+                openAPIV3Schema: {
+                  type: 'object',
+                  properties: {
+                    spec: { type: 'object', properties: { size: { type: 'integer' }, color: { type: 'string', default: 'blue' } }, 'x-kubernetes-validations': [{ rule: 'self.size <= 10', message: 'size must be at most 10' }] },
+                  },
+                },
+              },
               subresources: { scale: { specReplicasPath: '.spec.size', statusReplicasPath: '.status.size' } },
               additionalPrinterColumns: [
                 { name: 'Size', type: 'integer', jsonPath: '.spec.size' },
@@ -326,6 +333,13 @@ for (const version of versions) {
       // kubectl 1.20 checks the type itself from the OpenAPI document; later ones leave it to the server, whose words are kube-apiserver's.
       if (version === '1.20') assert.match(bad.stderr, /ValidationError\(Widget\.spec\.size\): invalid type .* got "string", expected "integer"/);
       else assert.match(bad.stderr, /spec\.size: Invalid value: "string": spec\.size in body must be of type integer: "string"/);
+      // The CRD's validation rule (CEL) refuses what the schema alone allows.
+      const tooBig = await k.run(['apply', '-n', ns, '-f', k.writeFile('big.json', JSON.stringify({ ...cr, metadata: { name: 'w3' }, spec: { size: 20 } }))]);
+      assert.notEqual(tooBig.code, 0);
+      assert.match(tooBig.stderr, /The Widget "w3" is invalid: spec: Invalid value: "object": size must be at most 10/);
+      const scaled = await k.run(['scale', `widgets.${group}`, 'w1', '-n', ns, '--replicas=11']);
+      assert.notEqual(scaled.code, 0);
+      assert.match(scaled.stderr, /spec: Invalid value: "object": size must be at most 10/);
       await k.ok(['delete', 'crd', `widgets.${group}`]);
     });
 
