@@ -9,6 +9,7 @@ import type { PrinterColumn, ResourceInfo } from '../api/resources.js';
 import type { Schema } from '../api/schema/types.js';
 import { semanticEqual } from '../api/validation/semantic-equal.js';
 import { ValidationRules } from './cel/validation-rules.js';
+import { unratchetedErrors } from './crd-ratcheting.js';
 import { kubeSchemaErrors } from './crd-schema-errors.js';
 
 /** Where a custom resource keeps what its scale subresource shows (paths such as ".spec.replicas"). */
@@ -256,7 +257,9 @@ export class CustomResourceSchema {
     delete body.kind;
     const ok = this.validateFn(body);
     for (const k of Object.keys(body)) obj[k] = body[k];
-    const errors = ok ? listTypeErrors(this.schema!, body, '') : [...kubeSchemaErrors(this.validateFn.errors ?? [], body), ...listTypeErrors(this.schema!, body, '')];
+    // An update answers only for the values it changes (validation ratcheting).
+    const schemaErrors = ok ? [] : unratchetedErrors(this.validateFn.errors ?? [], this.schema as Record<string, unknown>, body, old);
+    const errors = [...kubeSchemaErrors(schemaErrors, body), ...listTypeErrors(this.schema!, body, '')];
     if (!this.rules) return errors;
     // Rules are typed by the schema: on a value of the wrong type or outside its enum they would only fail confusingly.
     if (errors.some((e) => e.type === 'FieldValueTypeInvalid' || e.type === 'FieldValueNotSupported')) {

@@ -135,6 +135,10 @@ describe('CRD validation rules', () => {
     const s = schemaOf({ properties: { name: { type: 'string', 'x-kubernetes-validations': [{ rule: 'self.size() <= 3', message: 'too long' }] }, n: { type: 'integer' } } });
     assert.deepEqual(messages(s, thing({ name: 'abcdef', n: 2 }), thing({ name: 'abcdef', n: 1 })), []);
     assert.deepEqual(messages(s, thing({ name: 'abcdefg', n: 1 }), thing({ name: 'abcdef', n: 1 })), ['spec.name: Invalid value: "string": too long']);
+    // Items of an atomic list pair with nothing: the list as a whole, unchanged, lets its items through.
+    const tags = schemaOf({ properties: { tags: { type: 'array', items: { type: 'string', 'x-kubernetes-validations': [{ rule: 'self.size() <= 3', message: 'tag too long' }] } }, n: { type: 'integer' } } });
+    assert.deepEqual(messages(tags, thing({ tags: ['abcd'], n: 2 }), thing({ tags: ['abcd'], n: 1 })), []);
+    assert.deepEqual(messages(tags, thing({ tags: ['abcd', 'x'], n: 1 }), thing({ tags: ['abcd'], n: 1 })), ['spec.tags[0]: Invalid value: "string": tag too long']);
   });
 });
 

@@ -99,6 +99,32 @@ describe('custom resource schemas', () => {
     assert.match(errors[0]!.detail ?? '', /^must be a valid regular expression, but isn't: /);
   });
 
+  it('lets an update keep what the schema has since come to refuse, but not change it, as validation ratcheting does', () => {
+    const strict = new CustomResourceSchema({
+      type: 'object',
+      properties: {
+        spec: {
+          type: 'object',
+          properties: {
+            name: { type: 'string', pattern: '^[a-z]+$' },
+            n: { type: 'integer' },
+            tags: { type: 'array', items: { type: 'string', maxLength: 3 } },
+            ports: { type: 'array', 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['name'], items: { type: 'object', properties: { name: { type: 'string' }, port: { type: 'integer', maximum: 100 } } } },
+          },
+        },
+      },
+    } as unknown as Schema);
+    const stored = thing({ name: 'UPPER', n: 1, tags: ['toolong'], ports: [{ name: 'a', port: 500 }] });
+    const update = (spec: Record<string, unknown>) => strict.validate(thing(spec), stored).map(formatFieldError);
+    assert.deepEqual(update({ name: 'UPPER', n: 2, tags: ['toolong'], ports: [{ name: 'b', port: 1 }, { name: 'a', port: 500 }] }), [], 'unchanged values, a list reordered and grown');
+    assert.deepEqual(update({ name: 'OTHER', n: 1, tags: ['toolong', 'x'], ports: [{ name: 'a', port: 501 }] }), [
+      'spec.name: Invalid value: "OTHER": spec.name in body should match \'^[a-z]+$\'',
+      'spec.tags[0]: Too long: may not be more than 3 bytes',
+      'spec.ports[0].port: Invalid value: 501: spec.ports[0].port in body should be less than or equal to 100',
+    ]);
+    assert.equal(strict.validate(thing({ name: 'UPPER' })).length, 1, 'a create answers for everything');
+  });
+
   it('holds each item of a set, and each key of a map list, once', () => {
     const lists = new CustomResourceSchema({
       type: 'object',

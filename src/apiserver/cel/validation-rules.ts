@@ -326,24 +326,30 @@ function childPath(path: string, key: string): string {
   return path ? `${path}.${key}` : key;
 }
 
-function validateNode(node: RuleNode, value: unknown, old: unknown, path: string, pass: ValidationPass): void {
+/**
+ * unchangedAbove: the nearest value above that pairs with a stored one is as
+ * it was, so errors here are let through (validation ratcheting) unless this
+ * value pairs with a stored one itself and differs from it.
+ */
+function validateNode(node: RuleNode, value: unknown, old: unknown, path: string, pass: ValidationPass, unchangedAbove = false): void {
   if (value === null || value === undefined) return;
-  if (node.rules.length) evaluateRules(node, value, old ?? undefined, path, pass);
+  const unchanged = old !== undefined && old !== null ? jsonEqual(value, old) : unchangedAbove;
+  if (node.rules.length) evaluateRules(node, value, old ?? undefined, path, pass, unchanged);
   if (Array.isArray(value)) {
     if (!node.items) return;
     const pair = node.listMapKeys && Array.isArray(old) ? oldItemFinder(node.listMapKeys, old) : undefined;
-    value.forEach((item, i) => validateNode(node.items!, item, pair?.(item), `${path}[${i}]`, pass));
+    value.forEach((item, i) => validateNode(node.items!, item, pair?.(item), `${path}[${i}]`, pass, unchanged));
     return;
   }
   if (!isPlainObject(value)) return;
   const oldObj = isPlainObject(old) ? old : undefined;
   if (node.additional) {
-    for (const [k, v] of Object.entries(value)) validateNode(node.additional, v, node.mapCorrelates ? oldObj?.[k] : undefined, `${path}[${k}]`, pass);
+    for (const [k, v] of Object.entries(value)) validateNode(node.additional, v, node.mapCorrelates ? oldObj?.[k] : undefined, `${path}[${k}]`, pass, unchanged);
   }
   if (node.properties) {
     for (const [k, v] of Object.entries(value)) {
       const sub = node.properties.get(k);
-      if (sub) validateNode(sub, v, oldObj?.[k], childPath(path, k), pass);
+      if (sub) validateNode(sub, v, oldObj?.[k], childPath(path, k), pass, unchanged);
     }
   }
 }
@@ -366,7 +372,7 @@ function ruleErrorString(rule: ValidationRule): string {
   return (typeof rule.message === 'string' && rule.message.trim()) || (rule.rule ?? '').trim();
 }
 
-function evaluateRules(node: RuleNode, value: unknown, old: unknown, path: string, pass: ValidationPass): void {
+function evaluateRules(node: RuleNode, value: unknown, old: unknown, path: string, pass: ValidationPass, unchanged: boolean): void {
   const at = path || '<nil>';
   const self = toCelValue(node.model, value, pass.cache);
   const oldSelf = old === undefined ? undefined : toCelValue(node.model, old, pass.oldCache);
@@ -395,7 +401,7 @@ function evaluateRules(node: RuleNode, value: unknown, old: unknown, path: strin
     }
     if (result === true) continue;
     // A rule that does not read oldSelf and fails on a value the update left as it was is let through (Kubernetes' validation ratcheting).
-    if (!rule.usesOldSelf && old !== undefined && jsonEqual(value, old)) continue;
+    if (!rule.usesOldSelf && unchanged) continue;
     const field = rule.fieldPath ? childPath(path, rule.fieldPath).replace(/\.\[/g, '[') : at;
     const detail = evaluateMessage(rule, activation) ?? (typeof rule.source.message === 'string' && rule.source.message.trim() ? rule.source.message.trim() : `failed rule: ${ruleErrorString(rule.source)}`);
     pass.errors.push(fieldErrorForReason(rule.source.reason, field, node.schemaType, detail));
