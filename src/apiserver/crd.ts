@@ -238,6 +238,25 @@ export class CustomResourceSchema {
     for (const k of Object.keys(obj)) if (k !== 'apiVersion' && k !== 'kind' && k !== 'metadata' && !(k in rest)) delete obj[k];
   }
 
+  /**
+   * What Kubernetes does to a custom resource read from storage: fields the
+   * schema no longer declares dropped, defaults it has gained since filled
+   * in (not written back until the object is next updated). True when the
+   * object changed.
+   */
+  applyOnRead(obj: KubeObject): boolean {
+    if (!this.schema || !this.validateFn) return false;
+    const before = JSON.stringify(obj);
+    this.prune(obj);
+    const body: Record<string, unknown> = { ...obj };
+    delete body.metadata;
+    delete body.apiVersion;
+    delete body.kind;
+    this.validateFn(body);
+    for (const k of Object.keys(body)) obj[k] = body[k];
+    return JSON.stringify(obj) !== before;
+  }
+
   /** Violations of a value the schema describes (a default), paths relative to it; the value is not changed. */
   validateValue(value: unknown): FieldError[] {
     if (this.compileError) return [{ type: 'FieldValueInvalid', field: '', value: '', detail: this.compileError }];

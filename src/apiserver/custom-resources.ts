@@ -41,6 +41,7 @@ function customResourceStrategy(crd: KubeObject, info: ResourceInfo): Strategy {
       }
       schema.prune(obj);
     },
+    decodeStored: (obj) => schema.applyOnRead(obj),
     validate: (obj) => [...schema.validate(obj), ...validateScaleFields(obj, scale)],
     validateUpdate: (obj, old) => [...schema.validate(obj, old), ...validateScaleFields(obj, scale)],
   };

@@ -143,8 +143,21 @@ function frozen(object: KubeObject): KubeObject {
   return freezeCached ? deepFreeze(object) : object;
 }
 
-/** Decodes a stored value, with the revision as metadata.resourceVersion; parsed when first read. */
-export function decodeStored(kv: KeyValue): CachedObject {
+/**
+ * What a resource does to each object read from storage before serving it
+ * (a custom resource's defaults, applied on read as Kubernetes applies them);
+ * true when it changed the object.
+ */
+export type StoredDecoder = (object: KubeObject) => boolean;
+
+/** Decodes a stored value, with the revision as metadata.resourceVersion; parsed when first read (at once when the resource has a decoder). */
+export function decodeStored(kv: KeyValue, decode?: StoredDecoder): CachedObject {
+  if (decode) {
+    const object = JSON.parse(kv.value) as KubeObject;
+    object.metadata.resourceVersion = String(kv.modRevision);
+    decode(object);
+    return new CachedObject(kv.key, JSON.stringify(object), -1, kv.modRevision, object);
+  }
   const at = resourceVersionAt(kv.value);
   if (at >= 0) return new CachedObject(kv.key, kv.value, at, kv.modRevision);
   const object = JSON.parse(kv.value) as KubeObject;
@@ -184,6 +197,8 @@ export class TooOldResourceVersionError extends Error {
 export interface WatchCacheOptions {
   /** How many recent events are kept for watches that resume from a revision. */
   historySize?: number;
+  /** Applied to every object read from storage that this server did not just write. */
+  decode?: StoredDecoder;
 }
 
 export class WatchCache {
@@ -210,7 +225,10 @@ export class WatchCache {
     opts: WatchCacheOptions = {},
   ) {
     this.historySize = opts.historySize ?? 2000;
+    this.decode = opts.decode;
   }
+
+  private readonly decode: StoredDecoder | undefined;
 
   get revision(): number {
     return this.rev;
@@ -223,7 +241,7 @@ export class WatchCache {
 
   private async load(): Promise<void> {
     const listing = await this.backend.range(this.prefix);
-    for (const kv of listing.kvs) this.items.set(kv.key, decodeStored(kv));
+    for (const kv of listing.kvs) this.items.set(kv.key, decodeStored(kv, this.decode));
     this.sortedKeys = undefined;
     this.rev = listing.revision;
     this.oldestResumable = listing.revision;
@@ -258,13 +276,13 @@ export class WatchCache {
     for (const ev of events) {
       let cacheEvent: CacheEvent;
       if (ev.type === 'put') {
-        const current = this.takeOwnWrite(ev.kv) ?? decodeStored(ev.kv);
+        const current = this.takeOwnWrite(ev.kv) ?? decodeStored(ev.kv, this.decode);
         const previous = this.items.get(ev.kv.key);
         if (!previous) this.sortedKeys = undefined;
         this.items.set(ev.kv.key, current);
         cacheEvent = { type: previous ? 'MODIFIED' : 'ADDED', key: ev.kv.key, current, previous, revision: ev.kv.modRevision };
       } else {
-        const previous = this.items.get(ev.key) ?? decodeStored(ev.prev);
+        const previous = this.items.get(ev.key) ?? decodeStored(ev.prev, this.decode);
         this.items.delete(ev.key);
         this.sortedKeys = undefined;
         // A DELETED event carries the last state with the deletion's revision, as Kubernetes sends it.

@@ -129,4 +129,22 @@ describe('CRD lifecycle', () => {
     assert.equal(renamed.json?.status.conditions.find((c: { type: string }) => c.type === 'NamesAccepted').status, 'True', JSON.stringify(renamed.json?.status));
     await waitFor('gadgets served', async () => ((await api.raw('GET', '/apis/life.nami.test/v1/namespaces/crds/gadgets')).status === 200 ? true : undefined));
   });
+
+  it('serves stored custom resources with the defaults their schema gained later, and without the fields it dropped', async () => {
+    const withSchema = (spec: object) => ({ openAPIV3Schema: { type: 'object', properties: { spec: { type: 'object', properties: spec } } } });
+    const created = await api.raw('POST', crds, { body: crd('paints', [{ name: 'v1', served: true, storage: true, schema: withSchema({ n: { type: 'integer' }, old: { type: 'string' } }) }]) });
+    assert.equal(created.status, 201, created.text);
+    const path = '/apis/life.nami.test/v1/namespaces/crds/paints';
+    await waitFor('the Paint resource served', async () => ((await api.raw('POST', path, { body: { apiVersion: 'life.nami.test/v1', kind: 'Paint', metadata: { name: 'p1' }, spec: { n: 1, old: 'x' } } })).status === 201 ? true : undefined));
+    const crdNow = (await api.raw('GET', `${crds}/paints.life.nami.test`)).json!;
+    const changed = await api.raw('PUT', `${crds}/paints.life.nami.test`, { body: { ...crdNow, spec: { ...crdNow.spec, versions: [{ name: 'v1', served: true, storage: true, schema: withSchema({ n: { type: 'integer' }, color: { type: 'string', default: 'red' } }) }] } } });
+    assert.equal(changed.status, 200, changed.text);
+    const read = await waitFor('the default applied on read', async () => {
+      const got = (await api.raw('GET', `${path}/p1`)).json;
+      return got?.spec?.color === 'red' ? got : undefined;
+    });
+    assert.deepEqual(read.spec, { n: 1, color: 'red' }, 'the dropped field is not served');
+    const listed = (await api.raw('GET', path)).json!;
+    assert.deepEqual(listed.items[0].spec, { n: 1, color: 'red' });
+  });
 });

@@ -144,7 +144,7 @@ export class GenericStore {
     private readonly pipeline: WritePipeline = {},
   ) {
     this.keyRoot = `/registry/${info.group ? info.group + '/' : ''}${info.plural}/`;
-    this.cache = new WatchCache(backend, this.keyRoot);
+    this.cache = new WatchCache(backend, this.keyRoot, { decode: strategy.decodeStored?.bind(strategy) });
   }
 
   private readonly strategyContext: StrategyContext = {
@@ -257,7 +257,7 @@ export class GenericStore {
     const items: CachedObject[] = [];
     let more = false;
     for (const kv of listing.kvs) {
-      const item = decodeStored(kv);
+      const item = decodeStored(kv, this.strategy.decodeStored?.bind(this.strategy));
       if (opts.filter && !selects(opts.filter, item)) continue;
       if (limit && items.length >= limit) {
         more = true;

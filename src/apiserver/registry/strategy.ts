@@ -46,6 +46,13 @@ export interface Strategy {
    * flight may go, as with the FinishFunc of Kubernetes' BeginCreate.
    */
   finishWrite?(uid: string): void;
+  /**
+   * Called on each object read from storage (not on this server's own
+   * writes, which were prepared already): custom resources get the defaults
+   * their schema has gained since they were written, as Kubernetes defaults
+   * on read. True when it changed the object.
+   */
+  decodeStored?(obj: KubeObject): boolean;
   /** Called when graceful deletion starts (a namespace turns Terminating). */
   prepareForDeletion?(obj: KubeObject): void;
 }
