@@ -9,6 +9,7 @@ import type { PrinterColumn, ResourceInfo } from '../api/resources.js';
 import type { Schema } from '../api/schema/types.js';
 import { semanticEqual } from '../api/validation/semantic-equal.js';
 import { ValidationRules } from './cel/validation-rules.js';
+import { embeddedResourceErrors } from './crd-embedded.js';
 import { unratchetedErrors } from './crd-ratcheting.js';
 import { kubeSchemaErrors } from './crd-schema-errors.js';
 
@@ -278,7 +279,7 @@ export class CustomResourceSchema {
     for (const k of Object.keys(body)) obj[k] = body[k];
     // An update answers only for the values it changes (validation ratcheting).
     const schemaErrors = ok ? [] : unratchetedErrors(this.validateFn.errors ?? [], this.schema as Record<string, unknown>, body, old);
-    const errors = [...kubeSchemaErrors(schemaErrors, body), ...listTypeErrors(this.schema!, body, '')];
+    const errors = [...kubeSchemaErrors(schemaErrors, body), ...embeddedResourceErrors(this.schema!, body), ...listTypeErrors(this.schema!, body, '')];
     if (!this.rules) return errors;
     // Rules are typed by the schema: on a value of the wrong type or outside its enum they would only fail confusingly.
     if (errors.some((e) => e.type === 'FieldValueTypeInvalid' || e.type === 'FieldValueNotSupported')) {
@@ -423,7 +424,10 @@ function pruneValue(value: unknown, schema: Schema, isRoot = false): void {
   }
   if (!isPlainObject(value)) return;
   if (schema.properties) {
+    // An embedded resource keeps its apiVersion, kind and metadata whether or not the schema lists them.
+    const embedded = schema['x-kubernetes-embedded-resource'] === true;
     for (const k of Object.keys(value)) {
+      if (embedded && (k === 'apiVersion' || k === 'kind' || k === 'metadata') && !schema.properties[k]) continue;
       const sub = schema.properties[k];
       // A null where the schema does not allow one is dropped (and defaulted, when it has a default), as Kubernetes does before defaulting.
       if (sub && value[k] === null && !(sub as { nullable?: boolean }).nullable) delete value[k];

@@ -125,6 +125,35 @@ describe('custom resource schemas', () => {
     assert.equal(strict.validate(thing({ name: 'UPPER' })).length, 1, 'a create answers for everything');
   });
 
+  it('checks an embedded resource as an object of its own: apiVersion, kind and metadata', () => {
+    const embedded = new CustomResourceSchema({
+      type: 'object',
+      properties: {
+        spec: {
+          type: 'object',
+          properties: {
+            template: { type: 'object', 'x-kubernetes-embedded-resource': true, properties: { spec: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } } },
+          },
+        },
+      },
+    } as unknown as Schema);
+    const errors = (template: unknown) => {
+      const obj = thing({ template });
+      embedded.prune(obj);
+      return { errors: embedded.validate(obj).map(formatFieldError), template: (obj.spec as { template: unknown }).template };
+    };
+    const ok = errors({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', labels: { app: 'x' } }, spec: { containers: [] } });
+    assert.deepEqual(ok.errors, []);
+    assert.deepEqual(ok.template, { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', labels: { app: 'x' } }, spec: { containers: [] } }, 'apiVersion, kind and metadata are kept though the schema does not list them');
+    assert.deepEqual(errors({ spec: {} }).errors, ['spec.template.apiVersion: Required value', 'spec.template.kind: Required value']);
+    assert.deepEqual(errors({ apiVersion: 'a/b/c', kind: 'Bad_Kind', metadata: { name: 'x/y', labels: { 'bad key!': 'v' } } }).errors, [
+      'spec.template.apiVersion: Invalid value: "a/b/c": unexpected GroupVersion string: a/b/c',
+      'spec.template.kind: Invalid value: "Bad_Kind": may have mixed case, but should otherwise match: a DNS-1035 label must consist of lower case alphanumeric characters or \'-\', start with an alphabetic character, and end with an alphanumeric character (e.g. \'my-name\',  or \'abc-123\', regex used for validation is \'[a-z]([-a-z0-9]*[a-z0-9])?\')',
+      "spec.template.metadata.name: Invalid value: \"x/y\": may not contain '/'",
+      'spec.template.metadata.labels: Invalid value: "bad key!": name part must consist of alphanumeric characters, \'-\', \'_\' or \'.\', and must start and end with an alphanumeric character (e.g. \'MyName\',  or \'my.name\',  or \'123-abc\', regex used for validation is \'([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]\')',
+    ]);
+  });
+
   it('holds each item of a set, and each key of a map list, once', () => {
     const lists = new CustomResourceSchema({
       type: 'object',
