@@ -508,18 +508,16 @@ export function structuralErrors(schema: Schema, path: string): FieldError[] {
   return errors.sort((a, b) => formatFieldError(a).localeCompare(formatFieldError(b)));
 }
 
-/** A CRD's own rules beyond its schema: the name ties plural and group together. */
+/**
+ * A CRD's rules beyond what its kind's validation (validateCustomResourceDefinition:
+ * its name, names and scope) checks: a group, one storage version, and sound
+ * schemas with sound validation rules.
+ */
 export function validateCrd(crd: KubeObject, old?: KubeObject): FieldError[] {
   const spec = crdSpec(crd);
   if (!spec) return [{ type: 'FieldValueRequired', field: 'spec', detail: 'group, names, scope and versions are required' }];
   const errors: FieldError[] = [];
   if (!spec.group) errors.push({ type: 'FieldValueRequired', field: 'spec.group', detail: '' });
-  if (!spec.names.plural) errors.push({ type: 'FieldValueRequired', field: 'spec.names.plural', detail: '' });
-  if (!spec.names.kind) errors.push({ type: 'FieldValueRequired', field: 'spec.names.kind', detail: '' });
-  if (spec.scope !== 'Namespaced' && spec.scope !== 'Cluster') errors.push({ type: 'FieldValueNotSupported', field: 'spec.scope', value: spec.scope, detail: 'supported values: "Cluster", "Namespaced"' });
-  if (spec.group && spec.names.plural && crd.metadata.name !== `${spec.names.plural}.${spec.group}`) {
-    errors.push({ type: 'FieldValueInvalid', field: 'metadata.name', value: crd.metadata.name, detail: 'must be spec.names.plural+"."+spec.group' });
-  }
   const storage = spec.versions.filter((v) => v.storage);
   if (storage.length !== 1) errors.push({ type: 'FieldValueInvalid', field: 'spec.versions', value: spec.versions.map((v) => v.name), detail: 'must have exactly one version marked as storage version' });
   // Kubernetes checks a schema every version shares once, as spec.validation (its internal form hoists it there).
