@@ -12,7 +12,7 @@ import { comprehensionIterations, costErrorMessage, ruleCostLimit } from './cost
 import { celCompileError, celRuntimeError } from './go-errors.js';
 import { registerKubernetesLibraries } from './library.js';
 import { declareSchema, type CelModel } from './schema-model.js';
-import { toCelValue, type ValueCache } from './values.js';
+import { toCelValue, type ValueCache } from './unstructured-values.js';
 
 type RawSchema = Record<string, unknown>;
 
