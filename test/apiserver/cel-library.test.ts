@@ -140,6 +140,47 @@ describe('the sets extension', () => {
   });
 });
 
+describe('two-variable comprehensions', () => {
+  it('all, exists and existsOne bind an index or key and a value', () => {
+    assertAll([
+      ['[1, 2, 3].all(i, v, i < v)', true],
+      ['{"hello": "world", "taco": "taco"}.all(k, v, k != v)', false],
+      ['{"h": ["hello", "hi"], "j": ["joke", "jog"]}.all(k, vals, vals.all(v, v.startsWith(k)))', true],
+      ['{"greeting": "hello", "farewell": "goodbye"}.exists(k, v, k.startsWith("good") || v.endsWith("bye"))', true],
+      ['[1, 2, 4, 8, 16].exists(i, v, v == 1024 && i == 10)', false],
+      ['[1, 2, 1, 3, 1, 4].existsOne(i, v, i == 1 || v == 1)', false],
+      ['[1, 1, 2, 2, 3, 3].existsOne(i, v, i == 2 && v == 2)', true],
+      ['{"i": 0, "j": 1, "k": 2}.exists_one(i, v, i == "l" || v == 1)', true],
+    ]);
+    assert.equal(run('self.all(name, port, port > 0 && name != "")', { http: 80n, https: 443n }, 'map<string, int>'), true);
+  });
+
+  it('all is decided by a false element even after an error, and otherwise reports the error', () => {
+    assert.equal(run('[0, 1].all(i, v, 10 / v > 0 && v > 5)'), false);
+    assert.equal(runtimeError('[1, 2].all(i, v, v / 0 == 1)'), 'division by zero');
+  });
+
+  it('transformList, transformMap and transformMapEntry build lists and maps, with an optional filter', () => {
+    assertAll([
+      ['[1, 2, 3].transformList(i, v, (i * v) + v)', [1n, 4n, 9n]],
+      ['[1, 2, 3].transformList(i, v, i % 2 == 0, (i * v) + v)', [1n, 9n]],
+      ['{"greeting": "hello", "farewell": "goodbye"}.transformList(k, _, k)', ['greeting', 'farewell']],
+      ['[1, 2, 3].transformMap(i, v, (i * v) + v)[2]', 9n],
+      ['[1, 2, 3].transformMap(i, v, i > 0, v).size()', 2n],
+      ['{"greeting": "hello"}.transformMap(k, v, v + "!") == {"greeting": "hello!"}', true],
+      ['{"greeting": "hello"}.transformMapEntry(k, v, {v: k}) == {"hello": "greeting"}', true],
+    ]);
+    assert.equal(runtimeError('{"greeting": "aloha", "farewell": "aloha"}.transformMapEntry(k, v, {v: k})'), 'insert failed: key aloha already exists');
+  });
+
+  it('type-checks the range and the variables', () => {
+    assert.match(typeError('1.all(i, v, true)'), /cannot be range of a comprehension/);
+    assert.match(typeError('[1].all(1, v, true)'), /argument must be a simple name/);
+    assert.match(typeError('["a"].all(i, v, v > 1)'), /no such overload/);
+    assert.match(typeError('[1].all(i, v, v)'), /must return bool/);
+  });
+});
+
 describe('the Kubernetes regex library', () => {
   it('find returns the first match and findAll every match, up to a limit', () => {
     assertAll([

@@ -3,7 +3,8 @@
 //
 //   - Kubernetes' lists, regex, quantity, URL, IP, CIDR and format libraries;
 //   - cel-go's ext.Strings as Kubernetes configures it (version 2: charAt,
-//     replace, format, strings.quote; cel-js has the rest) and ext.Sets;
+//     replace, format, strings.quote; cel-js has the rest), ext.Sets and
+//     ext.TwoVarComprehensions;
 //   - the ordering of bytes, which CEL defines and cel-js lacks.
 //
 // cel-js already has the standard functions and macros (has, all, exists,
@@ -12,6 +13,7 @@
 // split and join.
 
 import type { Environment } from '@marcbachmann/cel-js';
+import { registerTwoVarComprehensions } from './comprehensions-library.js';
 import { registerFormatLibrary } from './format-library.js';
 import { registerListsLibrary, registerSetsLibrary } from './lists-library.js';
 import { registerNetworkLibraries } from './network-library.js';
@@ -37,6 +39,7 @@ export function registerKubernetesLibraries(env: Environment): Environment {
   registerBytesOrdering(env);
   registerListsLibrary(env);
   registerSetsLibrary(env);
+  registerTwoVarComprehensions(env);
   registerRegexLibrary(env);
   registerStringsLibrary(env);
   registerQuantityLibrary(env);
