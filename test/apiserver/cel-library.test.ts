@@ -549,6 +549,38 @@ describe('the Kubernetes format library', () => {
   });
 });
 
+describe('the Kubernetes semver library', () => {
+  it('parses versions and compares them by semver precedence', () => {
+    assertAll([
+      ['semver("1.2.3").major()', 1n],
+      ['semver("1.2.3").minor()', 2n],
+      ['semver("1.2.3").patch()', 3n],
+      ['semver("1.2.3").compareTo(semver("1.2.3"))', 0n],
+      ['semver("1.2.3").compareTo(semver("2.0.0"))', -1n],
+      ['semver("1.2.3").compareTo(semver("0.1.2"))', 1n],
+      ['semver("1.0.0-alpha").isLessThan(semver("1.0.0"))', true],
+      ['semver("1.0.0-alpha.1").isLessThan(semver("1.0.0-alpha.beta"))', true],
+      ['semver("1.0.0-rc.2").isLessThan(semver("1.0.0-rc.10"))', true],
+      ['semver("1.10.0").isGreaterThan(semver("1.9.0"))', true],
+      ['semver("1.0.0+build.1") == semver("1.0.0+build.2")', true],
+      ['isSemver("0.1.0-alpha.1")', true],
+      ['isSemver("hello")', false],
+      ['isSemver("v1.0")', false],
+      ['isSemver("v1.0", true)', true],
+      ['semver("01.01.01", true) == semver("1.1.1")', true],
+      ['semver("1.0", true).patch()', 0n],
+    ]);
+  });
+
+  it('reports what blang/semver rejects, with its messages', () => {
+    assert.equal(runtimeError('semver("1.0")'), 'No Major.Minor.Patch elements found');
+    assert.equal(runtimeError('semver("01.0.0")'), 'Major number must not contain leading zeroes "01"');
+    assert.equal(runtimeError('semver("1.x.0")'), 'Invalid character(s) found in minor number "x"');
+    assert.equal(runtimeError('semver("1.0.0-01")'), 'Numeric PreRelease version must not contain leading zeroes "01"');
+    assert.equal(runtimeError('semver("1.0-rc", true)'), 'short version cannot contain PreRelease/Build meta data');
+  });
+});
+
 describe('gaps in cel-js’s standard library', () => {
   it('orders bytes lexicographically', () => {
     assertAll([

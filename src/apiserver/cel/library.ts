@@ -1,7 +1,8 @@
 // The CEL function libraries a Kubernetes API server (1.27 to 1.33) puts in
 // the environment of CRD validation rules, on top of what cel-js provides:
 //
-//   - Kubernetes' lists, regex, quantity, URL, IP, CIDR and format libraries;
+//   - Kubernetes' lists, regex, quantity, URL, IP, CIDR, format and semver
+//     libraries;
 //   - cel-go's ext.Strings as Kubernetes configures it (version 2: charAt,
 //     replace, format, strings.quote; cel-js has the rest), ext.Sets and
 //     ext.TwoVarComprehensions;
@@ -18,6 +19,7 @@ import { registerFormatLibrary } from './format-library.js';
 import { registerListsLibrary, registerSetsLibrary } from './lists-library.js';
 import { registerNetworkLibraries } from './network-library.js';
 import { registerQuantityLibrary } from './quantity-library.js';
+import { registerSemverLibrary } from './semver-library.js';
 import { registerRegexLibrary, registerStringsLibrary } from './strings-library.js';
 import { registerURLLibrary } from './url-library.js';
 import { compareValues } from './values.js';
@@ -46,5 +48,6 @@ export function registerKubernetesLibraries(env: Environment): Environment {
   registerURLLibrary(env);
   registerNetworkLibraries(env);
   registerFormatLibrary(env);
+  registerSemverLibrary(env);
   return env;
 }
