@@ -5,7 +5,7 @@
 // typeCheck/evaluate hooks, binding the two variables the way its cel.bind does.
 
 import { ParseError, type ASTNode, type Environment, type TypeDeclaration } from '@marcbachmann/cel-js';
-import { celError } from './values.js';
+import { celError, mapEntries } from './values.js';
 
 /** The parts of cel-js's type checker, scopes and evaluator a macro reaches through its hooks. */
 interface Scope {
@@ -82,9 +82,11 @@ function typeCheck(chk: Checker, m: Macro, scope: Scope): TypeDeclaration {
 function entriesOf(target: unknown): [unknown, unknown][] {
   if (Array.isArray(target)) return target.map((v, i) => [BigInt(i), v]);
   if (target instanceof Set) return [...target].map((v, i) => [BigInt(i), v]);
-  if (target instanceof Map) return [...target.entries()];
-  if (typeof target === 'object' && target !== null) return Object.entries(target);
-  throw celError('cannot be range of a comprehension (must be list, map, or dynamic)', 'invalid_comprehension_range');
+  try {
+    return mapEntries(target);
+  } catch {
+    throw celError('cannot be range of a comprehension (must be list, map, or dynamic)', 'invalid_comprehension_range');
+  }
 }
 
 function sync(value: unknown): unknown {
@@ -139,9 +141,7 @@ function evaluate(ev: Evaluator, m: Macro, scope: Scope): unknown {
     const value = sync(ev.run(m.body, s));
     if (m.kind === 'transformList') list.push(value);
     else if (m.kind === 'transformMap') insert(map, entry[0], value);
-    else if (value instanceof Map) for (const [k, v] of value) insert(map, k, v);
-    else if (typeof value === 'object' && value !== null) for (const [k, v] of Object.entries(value)) insert(map, k, v);
-    else throw celError('transformMapEntry() transform must return a map');
+    else for (const [k, v] of mapEntries(value)) insert(map, k, v);
   }
   return m.kind === 'transformList' ? list : map;
 }

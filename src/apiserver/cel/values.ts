@@ -33,7 +33,8 @@ export function listItems(list: unknown): readonly unknown[] {
 
 /** The entries of a CEL map: a Map (including cel-js's typed wrappers) or a plain object. */
 export function mapEntries(map: unknown): [unknown, unknown][] {
-  if (map instanceof Map) return [...map.entries()];
+  // Spread, not entries(): cel-js's typed wrappers fill themselves in through their iterator.
+  if (map instanceof Map) return [...(map as Map<unknown, unknown>)];
   if (typeof map === 'object' && map !== null && !Array.isArray(map)) return Object.entries(map);
   throw noSuchOverload();
 }
