@@ -10,6 +10,7 @@ import type { Schema } from '../api/schema/types.js';
 import { semanticEqual } from '../api/validation/semantic-equal.js';
 import { ValidationRules } from './cel/validation-rules.js';
 import { embeddedResourceErrors } from './crd-embedded.js';
+import { goRegExp } from './go-regexp.js';
 import { unratchetedErrors } from './crd-ratcheting.js';
 import { kubeSchemaErrors } from './crd-schema-errors.js';
 
@@ -371,50 +372,6 @@ function toAjvSchema(schema: Schema): object {
 }
 
 const ignoredSchemaKeys = new Set(['description', '$schema', 'id', 'example', 'externalDocs']);
-
-/**
- * A Go regular expression (RE2, as Kubernetes checks a pattern) as a
- * JavaScript one: leading flag groups such as (?i) become flags, named
- * groups (?P<name>...) and the text anchors \A and \z their JavaScript
- * forms, POSIX classes such as [:alpha:] their ranges. Other RE2 syntax is
- * passed on as it is, and may fail to compile: the CRD is then refused.
- */
-export function goRegExp(pattern: string): RegExp {
-  let source = pattern;
-  let flags = '';
-  const leading = /^\(\?([imsU]+)\)/.exec(source);
-  if (leading) {
-    flags = [...new Set(leading[1]!.replace('U', ''))].join('');
-    source = source.slice(leading[0].length);
-  }
-  source = source
-    .replace(/\(\?P</g, '(?<')
-    .replace(/(^|[^\\])\\A/g, '$1(?<![\\s\\S])')
-    .replace(/(^|[^\\])\\z/g, '$1(?![\\s\\S])')
-    .replace(/\[:(\^?)([a-z]+):\]/g, (whole, negated: string, name: string) => {
-      const range = posixClasses[name];
-      return range === undefined || negated ? whole : range;
-    });
-  return new RegExp(source, flags);
-}
-goRegExp.code = 'goRegExp';
-
-const posixClasses: Record<string, string> = {
-  alnum: '0-9A-Za-z',
-  alpha: 'A-Za-z',
-  ascii: '\\x00-\\x7F',
-  blank: '\\t ',
-  cntrl: '\\x00-\\x1F\\x7F',
-  digit: '0-9',
-  graph: '!-~',
-  lower: 'a-z',
-  print: ' -~',
-  punct: '!-\\/:-@\\[-`{-~',
-  space: '\\t\\n\\v\\f\\r ',
-  upper: 'A-Z',
-  word: '0-9A-Za-z_',
-  xdigit: '0-9A-Fa-f',
-};
 
 function pruneValue(value: unknown, schema: Schema, isRoot = false): void {
   if (schema['x-kubernetes-preserve-unknown-fields'] && !schema.properties) return;

@@ -82,6 +82,18 @@ describe('CRD validation rules', () => {
     assert.deepEqual(messages(s, thing({ count: 1, ratio: 0.25, surge: 7, timeout: '2h', start: '2024-05-01T10:00:00Z', 'max-size': 30, namespace: 'kube-system' })).map((m) => m.split(': ').pop()), ['numbers', 'surge', 'times', 'escaped']);
   });
 
+  it('reads the patterns of matches as Go regular expressions, in either form of the call', () => {
+    const s = schemaOf({
+      properties: { name: { type: 'string' }, tags: { type: 'array', items: { type: 'string' } } },
+      'x-kubernetes-validations': [
+        { rule: "self.name.matches('(?i)^web-[[:digit:]]+$')", message: 'method form' },
+        { rule: "self.tags.all(t, matches(t, r'\\A[a-z]+\\z'))", message: 'global form' },
+      ],
+    });
+    assert.deepEqual(messages(s, thing({ name: 'WEB-12', tags: ['a', 'bc'] })), []);
+    assert.deepEqual(messages(s, thing({ name: 'web-x', tags: ['a', 'B1'] })).map((m) => m.split(': ').pop()), ['method form', 'global form']);
+  });
+
   it('treats a null field as absent', () => {
     const s = schemaOf({ properties: { name: { type: 'string', nullable: true } }, 'x-kubernetes-validations': [{ rule: '!has(self.name)', message: 'name must not be set' }] });
     assert.deepEqual(messages(s, thing({ name: null })), []);
@@ -175,6 +187,11 @@ describe('CRD validation rules, when the CRD is written', () => {
       `${at(6)}.message: Required value: message must be specified if rule contains line breaks`,
       `${at(7)}.rule: Required value: rule is not specified`,
     ]);
+  });
+
+  it('refuses a literal pattern that is no regular expression', () => {
+    const [got] = crdMessages(specRules({ name: { type: 'string' } }, [{ rule: "self.name.matches('^(a')" }]));
+    assert.match(got!, /x-kubernetes-validations\[0\]\.rule: Invalid value: apiextensions\.ValidationRule\{.*\}: program instantiation failed: error parsing regexp: /);
   });
 
   it('refuses oldSelf where items cannot be paired with stored ones', () => {

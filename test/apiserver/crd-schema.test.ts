@@ -6,7 +6,8 @@ import { describe, it } from 'node:test';
 import { formatFieldError } from '../../src/api/errors.js';
 import type { KubeObject } from '../../src/api/object.js';
 import type { Schema } from '../../src/api/schema/types.js';
-import { CustomResourceSchema, goRegExp, validateCrd } from '../../src/apiserver/crd.js';
+import { CustomResourceSchema, validateCrd } from '../../src/apiserver/crd.js';
+import { goRegExp } from '../../src/apiserver/go-regexp.js';
 
 const schema = {
   type: 'object',

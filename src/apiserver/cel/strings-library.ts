@@ -4,7 +4,7 @@
 // matches(string, string), with Go's RE2 syntax and Go's error wording.
 
 import type { Environment } from '@marcbachmann/cel-js';
-import { goRegExp } from '../crd.js';
+import { goRegExp } from '../go-regexp.js';
 import { celError } from './values.js';
 import { formatString } from './string-format.js';
 

@@ -9,6 +9,7 @@ import { GoSyntaxValue, type FieldError } from '../../api/errors.js';
 import { jsonEqual } from '../../api/apply/json-value.js';
 import { isPlainObject } from '../../api/object.js';
 import { comprehensionIterations, costErrorMessage, ruleCostLimit } from './cost.js';
+import { goRegExp } from '../go-regexp.js';
 import { celCompileError, celRuntimeError } from './go-errors.js';
 import { registerKubernetesLibraries } from './library.js';
 import { declareSchema, type CelModel } from './schema-model.js';
@@ -158,15 +159,19 @@ function compileRules(env: Environment, schema: RawSchema, model: CelModel, rule
     if (!checked.valid) error = `compilation failed: ${celCompileError(checked.error, text)}`;
     else error = undefinedHasField(ruleEnv, program.ast, text);
     if (!error && checked.type !== 'bool') error = 'cel expression must evaluate to a bool';
-    if (error) issues.push({ type: 'FieldValueInvalid', field: `${at}.rule`, value, detail: error });
     const usesOldSelf = referencesOldSelf(program.ast);
     if (usesOldSelf && uncorrelatable !== undefined) {
       issues.push({ type: 'FieldValueInvalid', field: `${at}.rule`, value: rule.rule, detail: `oldSelf cannot be used on the uncorrelatable portion of the schema within ${uncorrelatable}` });
     } else if (!usesOldSelf && rule.optionalOldSelf !== undefined) {
       issues.push({ type: 'FieldValueInvalid', field: `${at}.optionalOldSelf`, value: rule.optionalOldSelf, detail: 'may not be set if oldSelf is not used in rule' });
     }
+    error ??= regexLiteralError(program.ast);
+    if (error) issues.push({ type: 'FieldValueInvalid', field: `${at}.rule`, value, detail: error });
     const messageProgram = compileMessageExpression(ruleEnv, rule, at, value, issues);
     if (error) return { source: rule, error, usesOldSelf, fieldPath };
+    // cel-js's own s.matches(re) reads re as a JavaScript pattern: the rule runs with the Go (RE2) one instead.
+    const runnable = withGlobalMatches(program.ast, text);
+    if (runnable !== text) program = ruleEnv.parse(runnable);
     const cost = comprehensionIterations(program.ast, model);
     if (cost > ruleCostLimit) {
       issues.push({ type: 'FieldValueForbidden', field: `${at}.rule`, detail: costErrorMessage('estimated rule cost', cost, ruleCostLimit) });
@@ -298,6 +303,57 @@ function undefinedHasField(env: Environment, ast: unknown, source: string): stri
   };
   visit(ast);
   return found;
+}
+
+function childNodes(args: unknown, out: AstNode[] = []): AstNode[] {
+  if (Array.isArray(args)) for (const a of args) childNodes(a, out);
+  else if (isAstNode(args)) out.push(args);
+  return out;
+}
+
+const regexFunctions = new Set(['matches', 'find', 'findAll']);
+
+/** A literal pattern that is no regular expression, refused when the rule compiles as cel-go's regex optimization refuses it. */
+function regexLiteralError(ast: unknown): string | undefined {
+  let found: string | undefined;
+  const visit = (n: unknown): void => {
+    if (found !== undefined || !isAstNode(n)) return;
+    if ((n.op === 'rcall' || n.op === 'call') && Array.isArray(n.args) && regexFunctions.has(n.args[0] as string)) {
+      const args = childNodes(n.op === 'rcall' ? n.args[2] : n.args[1]);
+      const pattern = args[n.op === 'rcall' ? 0 : 1];
+      if (pattern?.op === 'value' && typeof pattern.args === 'string') {
+        try {
+          goRegExp(pattern.args);
+        } catch (err) {
+          found = `program instantiation failed: error parsing regexp: ${(err as Error).message}`;
+        }
+      }
+    }
+    childNodes(n.args).forEach(visit);
+  };
+  visit(ast);
+  return found;
+}
+
+/** The rule's source with each s.matches(re) written matches(s, re), the form Nami's Go-regex function serves. */
+function withGlobalMatches(ast: unknown, source: string): string {
+  if (!isAstNode(ast)) return source;
+  const rewrite = (n: AstNode): string => {
+    if (n.op === 'rcall' && Array.isArray(n.args) && n.args[0] === 'matches') {
+      const receiver = n.args[1];
+      const [pattern, ...rest] = childNodes(n.args[2]);
+      if (isAstNode(receiver) && pattern && rest.length === 0) return `matches(${rewrite(receiver)}, ${rewrite(pattern)})`;
+    }
+    let out = '';
+    let at = n.start;
+    for (const c of childNodes(n.args).sort((a, b) => a.start - b.start)) {
+      if (c.start < at) continue;
+      out += source.slice(at, c.start) + rewrite(c);
+      at = c.end;
+    }
+    return out + source.slice(at, n.end);
+  };
+  return source.slice(0, ast.start) + rewrite(ast) + source.slice(ast.end);
 }
 
 function referencesOldSelf(node: unknown): boolean {

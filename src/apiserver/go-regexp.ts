@@ -1,0 +1,46 @@
+// Patterns in CRD schemas and validation rules are Go regular expressions
+// (RE2): Nami runs them as JavaScript ones, translated.
+
+/**
+ * A Go regular expression (RE2, as Kubernetes checks a pattern) as a
+ * JavaScript one: leading flag groups such as (?i) become flags, named
+ * groups (?P<name>...) and the text anchors \A and \z their JavaScript
+ * forms, POSIX classes such as [:alpha:] their ranges. Other RE2 syntax is
+ * passed on as it is, and may fail to compile: the CRD is then refused.
+ */
+export function goRegExp(pattern: string): RegExp {
+  let source = pattern;
+  let flags = '';
+  const leading = /^\(\?([imsU]+)\)/.exec(source);
+  if (leading) {
+    flags = [...new Set(leading[1]!.replace('U', ''))].join('');
+    source = source.slice(leading[0].length);
+  }
+  source = source
+    .replace(/\(\?P</g, '(?<')
+    .replace(/(^|[^\\])\\A/g, '$1(?<![\\s\\S])')
+    .replace(/(^|[^\\])\\z/g, '$1(?![\\s\\S])')
+    .replace(/\[:(\^?)([a-z]+):\]/g, (whole, negated: string, name: string) => {
+      const range = posixClasses[name];
+      return range === undefined || negated ? whole : range;
+    });
+  return new RegExp(source, flags);
+}
+goRegExp.code = 'goRegExp';
+
+const posixClasses: Record<string, string> = {
+  alnum: '0-9A-Za-z',
+  alpha: 'A-Za-z',
+  ascii: '\\x00-\\x7F',
+  blank: '\\t ',
+  cntrl: '\\x00-\\x1F\\x7F',
+  digit: '0-9',
+  graph: '!-~',
+  lower: 'a-z',
+  print: ' -~',
+  punct: '!-\\/:-@\\[-`{-~',
+  space: '\\t\\n\\v\\f\\r ',
+  upper: 'A-Z',
+  word: '0-9A-Za-z_',
+  xdigit: '0-9A-Fa-f',
+};
