@@ -73,8 +73,7 @@ export class ValidationRules {
    */
   static compile(schema: RawSchema | undefined, schemaPath = '', issues: FieldError[] = []): ValidationRules | undefined {
     if (!schema || !hasRules(schema)) return undefined;
-    const env = new Environment({ enableOptionalTypes: true, homogeneousAggregateLiterals: true });
-    registerKubernetesLibraries(env);
+    const env = kubernetesEnvironment().clone();
     const model = declareSchema(env, schema, 'Object', true);
     if (!model) return undefined;
     const root = buildNode(env, schema, model, schemaPath, undefined, issues);
@@ -87,6 +86,14 @@ export class ValidationRules {
     validateNode(this.root, obj, old, '', { cache: new WeakMap(), oldCache: new WeakMap(), errors });
     return errors;
   }
+}
+
+let librariesEnv: Environment | undefined;
+
+/** The environment with Kubernetes' libraries, made once; each schema declares its types on a clone of it. */
+function kubernetesEnvironment(): Environment {
+  librariesEnv ??= registerKubernetesLibraries(new Environment({ enableOptionalTypes: true, homogeneousAggregateLiterals: true }));
+  return librariesEnv;
 }
 
 function hasRules(schema: unknown): boolean {
