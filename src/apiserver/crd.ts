@@ -269,7 +269,7 @@ export class CustomResourceSchema {
   }
 
   /** Fills defaults and returns violations, with Kubernetes' field paths; old is the stored object on update (for transition rules). */
-  validate(obj: KubeObject, old?: KubeObject): FieldError[] {
+  validate(obj: KubeObject, old?: KubeObject, warn?: (message: string) => void): FieldError[] {
     if (this.compileError) return [{ type: 'FieldValueInvalid', field: '', value: '', detail: `the CustomResourceDefinition's schema cannot be used: ${this.compileError}` }];
     if (!this.validateFn) return [];
     const body: Record<string, unknown> = { ...obj };
@@ -286,7 +286,7 @@ export class CustomResourceSchema {
     if (errors.some((e) => e.type === 'FieldValueTypeInvalid' || e.type === 'FieldValueNotSupported')) {
       return [...errors, { type: 'FieldValueInvalid', field: '<nil>', value: 'null', detail: 'some validation rules were not checked because the object was invalid; correct the existing errors to complete validation' }];
     }
-    return [...errors, ...this.rules.validate(obj, old)];
+    return [...errors, ...this.rules.validate(obj, old, warn)];
   }
 }
 

@@ -43,7 +43,7 @@ function customResourceStrategy(crd: KubeObject, info: ResourceInfo): Strategy {
     },
     decodeStored: (obj) => schema.applyOnRead(obj),
     validate: (obj) => [...schema.validate(obj), ...validateScaleFields(obj, scale)],
-    validateUpdate: (obj, old) => [...schema.validate(obj, old), ...validateScaleFields(obj, scale)],
+    validateUpdate: (obj, old, warn) => [...schema.validate(obj, old, warn), ...validateScaleFields(obj, scale)],
   };
 }
 

@@ -147,4 +147,22 @@ describe('CRD lifecycle', () => {
     const listed = (await api.raw('GET', path)).json!;
     assert.deepEqual(listed.items[0].spec, { n: 1, color: 'red' });
   });
+
+  it('lets an update keep what a newer rule refuses, and warns of it', async () => {
+    const schemaAt = (rules: object[]) => ({ openAPIV3Schema: { type: 'object', properties: { spec: { type: 'object', properties: { name: { type: 'string', 'x-kubernetes-validations': rules }, n: { type: 'integer' } } } } } });
+    assert.equal((await api.raw('POST', crds, { body: crd('ratchets', [{ name: 'v1', served: true, storage: true, schema: schemaAt([{ rule: 'true' }]) }]) })).status, 201);
+    const path = '/apis/life.nami.test/v1/namespaces/crds/ratchets';
+    await waitFor('the Ratchet resource served', async () => ((await api.raw('POST', path, { body: { apiVersion: 'life.nami.test/v1', kind: 'Ratchet', metadata: { name: 'r1' }, spec: { name: 'toolong', n: 1 } } })).status === 201 ? true : undefined));
+    const crdNow = (await api.raw('GET', `${crds}/ratchets.life.nami.test`)).json!;
+    const tightened = await api.raw('PUT', `${crds}/ratchets.life.nami.test`, { body: { ...crdNow, spec: { ...crdNow.spec, versions: [{ name: 'v1', served: true, storage: true, schema: schemaAt([{ rule: 'self.size() <= 3', message: 'name too long' }]) }] } } });
+    assert.equal(tightened.status, 200, tightened.text);
+    const patched = await waitFor('the tightened rule in force', async () => {
+      const bad = await api.raw('PATCH', `${path}/r1`, { body: { spec: { name: 'stilltoolong' } }, contentType: 'application/merge-patch+json' });
+      return bad.status === 422 ? bad : undefined;
+    });
+    assert.match(patched.json?.message, /spec\.name: Invalid value: "string": name too long/);
+    const kept = await api.raw('PATCH', `${path}/r1`, { body: { spec: { n: 2 } }, contentType: 'application/merge-patch+json' });
+    assert.equal(kept.status, 200, kept.text);
+    assert.equal(kept.headers.warning, '299 - "spec.name: Invalid value: \\"string\\": name too long"');
+  });
 });

@@ -5,7 +5,7 @@
 // `oldSelf`); a rule that is false is refused with its message, its
 // messageExpression, or "failed rule: <rule>".
 import { Environment, Optional, type ParseResult } from '@marcbachmann/cel-js';
-import { GoSyntaxValue, type FieldError } from '../../api/errors.js';
+import { formatFieldError, GoSyntaxValue, type FieldError } from '../../api/errors.js';
 import { jsonEqual } from '../../api/apply/json-value.js';
 import { isPlainObject } from '../../api/object.js';
 import { comprehensionIterations, costErrorMessage, ruleCostLimit } from './cost.js';
@@ -80,10 +80,14 @@ export class ValidationRules {
     return root && new ValidationRules(root);
   }
 
-  /** What the rules refuse in obj (old: the stored object, on update), with Kubernetes' field paths. */
-  validate(obj: Record<string, unknown>, old?: Record<string, unknown>): FieldError[] {
+  /**
+   * What the rules refuse in obj (old: the stored object, on update), with
+   * Kubernetes' field paths; what they would refuse in values the update
+   * left as they were goes to warn instead, as Kubernetes warns of it.
+   */
+  validate(obj: Record<string, unknown>, old?: Record<string, unknown>, warn?: (message: string) => void): FieldError[] {
     const errors: FieldError[] = [];
-    validateNode(this.root, obj, old, '', { cache: new WeakMap(), oldCache: new WeakMap(), errors });
+    validateNode(this.root, obj, old, '', { cache: new WeakMap(), oldCache: new WeakMap(), errors, warn });
     return errors;
   }
 }
@@ -383,6 +387,7 @@ interface ValidationPass {
   readonly cache: ValueCache;
   readonly oldCache: ValueCache;
   readonly errors: FieldError[];
+  readonly warn: ((message: string) => void) | undefined;
 }
 
 function childPath(path: string, key: string): string {
@@ -463,11 +468,12 @@ function evaluateRules(node: RuleNode, value: unknown, old: unknown, path: strin
       continue;
     }
     if (result === true) continue;
-    // A rule that does not read oldSelf and fails on a value the update left as it was is let through (Kubernetes' validation ratcheting).
-    if (!rule.usesOldSelf && unchanged) continue;
     const field = rule.fieldPath ? childPath(path, rule.fieldPath).replace(/\.\[/g, '[') : at;
     const detail = evaluateMessage(rule, activation) ?? (typeof rule.source.message === 'string' && rule.source.message.trim() ? rule.source.message.trim() : `failed rule: ${ruleErrorString(rule.source)}`);
-    pass.errors.push(fieldErrorForReason(rule.source.reason, field, node.schemaType, detail));
+    const error = fieldErrorForReason(rule.source.reason, field, node.schemaType, detail);
+    // A rule that does not read oldSelf and fails on a value the update left as it was only warns (Kubernetes' validation ratcheting).
+    if (!rule.usesOldSelf && unchanged) pass.warn?.(formatFieldError(error));
+    else pass.errors.push(error);
   }
 }
 

@@ -219,11 +219,13 @@ async function handleUpdate(r: ResourceRequest): Promise<void> {
   const stored = r.versions.in(obj);
   // The store changes what mutate returns: a retry after a conflict starts from a fresh copy.
   let tries = 0;
+  const ratcheted = new Set<string>();
   const written = await store.update(info.namespace, info.name!, () => (tries++ === 0 ? stored : cloneJson(stored)), {
     ...opts,
     allowCreate: !sub && (store.strategy.allowCreateOnUpdate ?? false),
+    warnings: ratcheted,
   });
-  setWarnings(r.res, warnings);
+  setWarnings(r.res, [...warnings, ...ratcheted]);
   sendWritten(r, written.created ? 201 : 200, written);
 }
 
@@ -242,6 +244,8 @@ async function handlePatch(r: ResourceRequest): Promise<void> {
   const patchDoc = decodeDocument(raw, type === 'apply');
   const opts = writeOptions(r.query, sub, managerFromUserAgent(r.req), 'PatchOptions');
   let warnings: string[] = [];
+  // Validation errors an update is let off (ratcheting) come back as warnings.
+  const ratcheted = new Set<string>();
   if (type === 'apply') {
     const manager = r.query.get('fieldManager');
     if (!manager) throw new BadRequestError('PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch');
@@ -263,9 +267,9 @@ async function handlePatch(r: ResourceRequest): Promise<void> {
         // The merge may share parts of the applied configuration, which a retry uses again.
         return cloneJson(view.in(merged));
       },
-      { ...opts, fieldManager: manager, allowCreate: !sub, managedFieldsSet: true },
+      { ...opts, fieldManager: manager, allowCreate: !sub, managedFieldsSet: true, warnings: ratcheted },
     );
-    setWarnings(r.res, warnings);
+    setWarnings(r.res, [...warnings, ...ratcheted]);
     sendWritten(r, written.created ? 201 : 200, written);
     return;
   }
@@ -305,9 +309,9 @@ async function handlePatch(r: ResourceRequest): Promise<void> {
       }
       return r.versions.in(patched);
     },
-    { ...opts, sharesCurrent },
+    { ...opts, sharesCurrent, warnings: ratcheted },
   );
-  setWarnings(r.res, warnings);
+  setWarnings(r.res, [...warnings, ...ratcheted]);
   sendWritten(r, 200, written);
 }
 

@@ -71,6 +71,8 @@ export interface WriteOptions {
   managedFieldsSubresource?: string;
   /** Server-side apply has already recorded field ownership in metadata.managedFields. */
   managedFieldsSet?: boolean;
+  /** Where the write's warnings for the client go (validation errors let through by ratcheting). */
+  warnings?: Set<string>;
 }
 
 export interface DeleteOptions {
@@ -298,9 +300,9 @@ export class GenericStore {
     return new InvalidError(this.info.kind, this.info.group, obj.metadata.name ?? '', errors);
   }
 
-  private checkValid(obj: KubeObject, old: KubeObject | undefined, subresource = ''): void {
+  private checkValid(obj: KubeObject, old: KubeObject | undefined, subresource = '', warnings?: Set<string>): void {
     const errors = [...(this.pipeline.validate?.(this.info, obj, old, subresource) ?? [])];
-    const own = old ? this.strategy.validateUpdate?.(obj, old) : this.strategy.validate?.(obj);
+    const own = old ? this.strategy.validateUpdate?.(obj, old, warnings && ((m) => warnings.add(m))) : this.strategy.validate?.(obj);
     if (own) errors.push(...own);
     if (errors.length > 0) throw this.invalid(obj, errors);
   }
@@ -489,7 +491,7 @@ export class GenericStore {
       // Field ownership before mutating admission, as in kube-apiserver's update handler.
       if (!opts.managedFieldsSet) this.pipeline.trackManagedFields?.(this.info, current, obj, opts.fieldManager ?? 'unknown', opts.managedFieldsSubresource ?? opts.subresource ?? '');
       await this.pipeline.admit?.(this.info, 'UPDATE', obj, current);
-      this.checkValid(obj, current, opts.subresource);
+      this.checkValid(obj, current, opts.subresource, opts.warnings);
       const admitted = this.pipeline.admitValidated?.(this.info, 'UPDATE', obj, current, opts.dryRun === true);
       if (admitted) await admitted;
       if (opts.dryRun) return { object: own(obj), created: false };

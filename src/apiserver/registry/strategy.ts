@@ -16,7 +16,8 @@ export interface Strategy {
   prepareForUpdate?(obj: KubeObject, old: KubeObject, ctx: StrategyContext): void;
   /** Kind-specific validation beyond the shared metadata and schema checks. */
   validate?(obj: KubeObject): FieldError[];
-  validateUpdate?(obj: KubeObject, old: KubeObject): FieldError[];
+  /** warn: a warning for the client (sent as a Warning header), such as a validation error let through by ratcheting. */
+  validateUpdate?(obj: KubeObject, old: KubeObject, warn?: (message: string) => void): FieldError[];
   /** PUT of an object that does not exist creates it. */
   allowCreateOnUpdate?: boolean;
   /** PUT without metadata.resourceVersion is allowed (last write wins). */
