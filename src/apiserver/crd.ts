@@ -213,8 +213,8 @@ export class CustomResourceSchema {
   private readonly validateFn: ValidateFunction | undefined;
   /** Why the schema could not be compiled: every object is then refused with it, rather than taken unchecked. */
   readonly compileError: string | undefined;
-  /** The schema's x-kubernetes-validations, compiled once. */
-  private readonly rules: ValidationRules | undefined;
+  /** The schema's x-kubernetes-validations, compiled when first needed (never for a schema that only checks a default). */
+  private compiledRules: ValidationRules | undefined | null = null;
 
   constructor(private readonly schema: Schema | undefined) {
     if (!schema) return;
@@ -226,7 +226,11 @@ export class CustomResourceSchema {
     } catch (err) {
       this.compileError = err instanceof Error ? err.message : String(err);
     }
-    this.rules = ValidationRules.compile(schema as Record<string, unknown>);
+  }
+
+  private get rules(): ValidationRules | undefined {
+    if (this.compiledRules === null) this.compiledRules = ValidationRules.compile(this.schema as Record<string, unknown> | undefined);
+    return this.compiledRules;
   }
 
   /** Drops fields the schema does not declare (unless it preserves unknown fields), as Kubernetes prunes. */
@@ -493,11 +497,12 @@ export function validateCrd(crd: KubeObject, old?: KubeObject): FieldError[] {
     if (errors.length > before) return;
     if (changed) defaultErrors(schema, path, errors);
     if (errors.length > before) return;
+    if (!changed) return;
     // Whatever else keeps the schema from compiling is refused here, never met when a custom resource is written.
     const compiled = new CustomResourceSchema(schema);
     if (compiled.compileError) errors.push({ type: 'FieldValueInvalid', field: path, value: '', detail: `must be a valid schema, but isn't: ${compiled.compileError}` });
     // Validation rules are checked only once the schema is sound, as Kubernetes does: a broken schema gives rules no types.
-    if (changed && errors.length === before) ValidationRules.compile(schema, path, errors);
+    if (errors.length === before) ValidationRules.compile(schema, path, errors);
   });
   return errors;
 }

@@ -3,18 +3,21 @@
 
 /**
  * A Go regular expression (RE2, as Kubernetes checks a pattern) as a
- * JavaScript one: leading flag groups such as (?i) become flags, named
- * groups (?P<name>...) and the text anchors \A and \z their JavaScript
- * forms, POSIX classes such as [:alpha:] their ranges. Other RE2 syntax is
- * passed on as it is, and may fail to compile: the CRD is then refused.
+ * JavaScript one: flag groups such as (?i) at the start (or after its
+ * anchors, as in ^(?i)...) become flags, named groups (?P<name>...) and the
+ * text anchors \A and \z their JavaScript forms, POSIX classes such as
+ * [:alpha:] their ranges. It matches by code point, as Go matches runes,
+ * unless the pattern needs JavaScript's older syntax (an escape such as \_
+ * the Unicode mode refuses). Other RE2 syntax is passed on as it is, and
+ * may fail to compile: the CRD is then refused.
  */
 export function goRegExp(pattern: string): RegExp {
   let source = pattern;
   let flags = '';
-  const leading = /^\(\?([imsU]+)\)/.exec(source);
+  const leading = /^((?:\^|\\A)*)\(\?([imsU]+)\)/.exec(source);
   if (leading) {
-    flags = [...new Set(leading[1]!.replace('U', ''))].join('');
-    source = source.slice(leading[0].length);
+    flags = [...new Set(leading[2]!.replace('U', ''))].join('');
+    source = leading[1]! + source.slice(leading[0].length);
   }
   source = source
     .replace(/\(\?P</g, '(?<')
@@ -24,7 +27,11 @@ export function goRegExp(pattern: string): RegExp {
       const range = posixClasses[name];
       return range === undefined || negated ? whole : range;
     });
-  return new RegExp(source, flags);
+  try {
+    return new RegExp(source, `${flags}u`);
+  } catch {
+    return new RegExp(source, flags);
+  }
 }
 goRegExp.code = 'goRegExp';
 

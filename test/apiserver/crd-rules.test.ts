@@ -94,6 +94,24 @@ describe('CRD validation rules', () => {
     assert.deepEqual(messages(s, thing({ name: 'web-x', tags: ['a', 'B1'] })).map((m) => m.split(': ').pop()), ['method form', 'global form']);
   });
 
+  it('takes has() of a field of any expression, as cel-go does', () => {
+    const s = schemaOf({
+      properties: {
+        rules: { type: 'array', maxItems: 16, items: { type: 'object', properties: { matches: { type: 'array', maxItems: 8, items: { type: 'string' } } } } },
+        byName: { type: 'object', additionalProperties: { type: 'object', properties: { port: { type: 'integer' } } } },
+      },
+      'x-kubernetes-validations': [
+        { rule: '(self.rules.size() > 0 ? (has(self.rules[0].matches) ? self.rules[0].matches.size() : 0) : 0) <= 2', message: 'at most 2 matches' },
+        { rule: "!('web' in self.byName) || has(self.byName['web'].port)", message: 'web needs a port' },
+      ],
+    });
+    assert.deepEqual(messages(s, thing({ rules: [{ matches: ['a', 'b'] }], byName: { web: { port: 80 } } })), []);
+    assert.deepEqual(messages(s, thing({ rules: [{}], byName: {} })), []);
+    assert.deepEqual(messages(s, thing({ rules: [{ matches: ['a', 'b', 'c'] }], byName: { web: {} } })).map((m) => m.split(': ').pop()), ['at most 2 matches', 'web needs a port']);
+    const [refused] = crdMessages(specRules({ rules: { type: 'array', maxItems: 4, items: { type: 'object', properties: { a: { type: 'string' } } } } }, [{ rule: 'self.rules.size() == 0 || has(self.rules[0].nope)' }]));
+    assert.match(refused!, /compilation failed: ERROR: <input>:1:30: undefined field 'nope'/);
+  });
+
   it('treats a null field as absent', () => {
     const s = schemaOf({ properties: { name: { type: 'string', nullable: true } }, 'x-kubernetes-validations': [{ rule: '!has(self.name)', message: 'name must not be set' }] });
     assert.deepEqual(messages(s, thing({ name: null })), []);

@@ -74,6 +74,10 @@ describe('custom resource schemas', () => {
     assert.equal(goRegExp('^[[:alpha:]]+[[:digit:]]$').test('ab1'), true);
     assert.equal(goRegExp('^(?P<n>x)\\z').exec('x')?.groups?.n, 'x');
     assert.equal(goRegExp('\\Ax').test('yx'), false);
+    // A flag group after the leading anchor, as Gateway API's GRPCRoute writes ^(?i)...
+    assert.equal(goRegExp('^(?i)\\.?[a-z_][a-z_0-9]*$').test('.Foo_1'), true);
+    // Go matches runes: two emoji are two characters.
+    assert.equal(goRegExp('^.{2}$').test('\u{1F600}\u{1F600}'), true);
   });
 
   it('refuses what it cannot compile instead of taking objects unchecked', () => {

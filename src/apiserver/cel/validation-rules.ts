@@ -165,10 +165,17 @@ function compileRules(env: Environment, schema: RawSchema, model: CelModel, rule
       issues.push({ type: 'FieldValueInvalid', field: `${at}.rule`, value, detail: error });
       return { source: rule, error, usesOldSelf: false, fieldPath };
     }
-    const checked = program.check();
+    // What runs is the rule rewritten where cel-js differs from cel-go (see runnableSource); errors name the rule as written.
+    const runnable = runnableSource(program.ast, text);
+    const runProgram = runnable === text ? program : ruleEnv.parse(runnable);
+    const checked = runProgram.check();
     let error: string | undefined;
-    if (!checked.valid) error = `compilation failed: ${celCompileError(checked.error, text)}`;
-    else error = undefinedHasField(ruleEnv, program.ast, text);
+    if (!checked.valid) {
+      const original = runProgram === program ? checked : program.check();
+      error = `compilation failed: ${original.valid || isHasArgumentError(original.error) ? celCompileError(checked.error, runnable) : celCompileError(original.error, text)}`;
+    } else {
+      error = undefinedHasField(ruleEnv, program.ast, text);
+    }
     if (!error && checked.type !== 'bool') error = 'cel expression must evaluate to a bool';
     const usesOldSelf = referencesOldSelf(program.ast);
     if (usesOldSelf && uncorrelatable !== undefined) {
@@ -180,14 +187,12 @@ function compileRules(env: Environment, schema: RawSchema, model: CelModel, rule
     if (error) issues.push({ type: 'FieldValueInvalid', field: `${at}.rule`, value, detail: error });
     const messageProgram = compileMessageExpression(ruleEnv, rule, at, value, issues);
     if (error) return { source: rule, error, usesOldSelf, fieldPath };
-    // cel-js's own s.matches(re) reads re as a JavaScript pattern: the rule runs with the Go (RE2) one instead.
-    const runnable = withGlobalMatches(program.ast, text);
-    if (runnable !== text) program = ruleEnv.parse(runnable);
     const cost = comprehensionIterations(program.ast, model);
     if (cost > ruleCostLimit) {
       issues.push({ type: 'FieldValueForbidden', field: `${at}.rule`, detail: costErrorMessage('estimated rule cost', cost, ruleCostLimit) });
       return { source: rule, overBudget: true, usesOldSelf, fieldPath };
     }
+    program = runProgram;
     return { source: rule, program, messageProgram, usesOldSelf, fieldPath };
   });
 }
@@ -346,14 +351,42 @@ function regexLiteralError(ast: unknown): string | undefined {
   return found;
 }
 
-/** The rule's source with each s.matches(re) written matches(s, re), the form Nami's Go-regex function serves. */
-function withGlobalMatches(ast: unknown, source: string): string {
+function isHasArgumentError(err: unknown): boolean {
+  return err instanceof Error && (err as { code?: string }).code === 'invalid_macro_argument' && err.message.startsWith('has() invalid argument');
+}
+
+/** Whether a selection is a chain of fields from a variable (a.b.c), the only argument cel-js's has() takes. */
+function isFieldChain(n: AstNode): boolean {
+  let node: unknown = n;
+  while (isAstNode(node) && (node.op === '.' || node.op === '.?')) node = (node.args as unknown[])[0];
+  return isAstNode(node) && node.op === 'id';
+}
+
+/**
+ * The rule's source as Nami runs it, where cel-js would read it otherwise
+ * than cel-go: each s.matches(re) as matches(s, re) (cel-js's own method
+ * reads re as a JavaScript pattern, Nami's function as Go's), and each
+ * has(e.f) whose e is not a chain of fields from a variable (has(self[0].f),
+ * which cel-js refuses) as cel.bind(__hasN, e, has(__hasN.f)).
+ */
+function runnableSource(ast: unknown, source: string): string {
   if (!isAstNode(ast)) return source;
+  let bound = 0;
   const rewrite = (n: AstNode): string => {
     if (n.op === 'rcall' && Array.isArray(n.args) && n.args[0] === 'matches') {
       const receiver = n.args[1];
       const [pattern, ...rest] = childNodes(n.args[2]);
       if (isAstNode(receiver) && pattern && rest.length === 0) return `matches(${rewrite(receiver)}, ${rewrite(pattern)})`;
+    }
+    if (n.op === 'call' && Array.isArray(n.args) && n.args[0] === 'has') {
+      const [arg, ...rest] = childNodes(n.args[1]);
+      if (arg && rest.length === 0 && arg.op === '.' && !isFieldChain(arg)) {
+        const [target, field] = arg.args as [unknown, string];
+        if (isAstNode(target)) {
+          const name = `__has${bound++}`;
+          return `cel.bind(${name}, ${rewrite(target)}, has(${name}.${field}))`;
+        }
+      }
     }
     let out = '';
     let at = n.start;
