@@ -483,6 +483,8 @@ export function validateCrd(crd: KubeObject, old?: KubeObject): FieldError[] {
   if (storage.length !== 1) errors.push({ type: 'FieldValueInvalid', field: 'spec.versions', value: spec.versions.map((v) => v.name), detail: 'must have exactly one version marked as storage version' });
   // Kubernetes checks a schema every version shares once, as spec.validation (its internal form hoists it there).
   const shared = hasIdenticalSchemas(spec);
+  // Versions of a CRD repeat most of their schemas: each distinct schema holding a default is compiled once.
+  const defaultCheckers = new Map<string, CustomResourceSchema>();
   spec.versions.forEach((version, i) => {
     const schema = version.schema?.openAPIV3Schema;
     if (!isPlainObject(schema) || (shared && i > 0)) return;
@@ -495,7 +497,7 @@ export function validateCrd(crd: KubeObject, old?: KubeObject): FieldError[] {
     if (errors.length > before) return;
     patternErrors(schema, path, errors);
     if (errors.length > before) return;
-    if (changed) defaultErrors(schema, path, errors);
+    if (changed) defaultErrors(schema, path, errors, defaultCheckers);
     if (errors.length > before) return;
     if (!changed) return;
     // Whatever else keeps the schema from compiling is refused here, never met when a custom resource is written.
@@ -513,10 +515,13 @@ function hasIdenticalSchemas(spec: CrdSpec): boolean {
 }
 
 /** Every default must be valid by the schema it stands in (else every object left without the field would be refused). */
-function defaultErrors(schema: Schema, path: string, errors: FieldError[]): void {
+function defaultErrors(schema: Schema, path: string, errors: FieldError[], compiled: Map<string, CustomResourceSchema>): void {
   visitSchema(schema, path, (s, at) => {
     if (s.default === undefined) return;
-    for (const e of new CustomResourceSchema(s as Schema).validateValue(s.default)) {
+    const key = JSON.stringify(s);
+    let checker = compiled.get(key);
+    if (!checker) compiled.set(key, (checker = new CustomResourceSchema(s as Schema)));
+    for (const e of checker.validateValue(s.default)) {
       errors.push({ ...e, field: e.field ? `${at}.default.${e.field}` : `${at}.default` });
     }
   });
