@@ -8,6 +8,7 @@ import { parseLabelSelector } from '../api/labels/index.js';
 import { convertFieldSelector, fieldsOf, parseFieldSelector, type SelectableFieldOptions } from '../api/fields/index.js';
 import { applyJsonPatch, applyMergePatch, applyStrategicMergePatch } from '../api/patch/index.js';
 import { serverSideApply } from '../api/apply/index.js';
+import { undeclaredFieldPaths } from '../api/apply/undeclared-fields.js';
 import { unknownFields } from '../api/schema/unknown-fields.js';
 import type { Semantics } from './handlers/semantics.js';
 import type { Table } from './printers/table.js';
@@ -87,6 +88,9 @@ export const namiSemantics: Semantics = {
       expectedKind: { group: info.group, version, kind: info.kind },
     });
     return object;
+  },
+  undeclaredApplyFields(info, version, applied) {
+    return undeclaredFieldPaths(typesFor(info, version).typeInfo.root, applied);
   },
   dropUnknownFields(info, version, obj, mergePatch) {
     const types = typesFor(info, version);

@@ -235,6 +235,20 @@ describe('bad requests get a Status, and the server goes on', () => {
     assert.equal(deleting.json?.metadata.labels?.a, undefined);
   });
 
+  it('refuses an applied configuration with undeclared fields whatever fieldValidation says, in server-side apply\'s words', async () => {
+    const apply = 'application/apply-patch+yaml';
+    const path = '/api/v1/namespaces/errors/pods/applied';
+    const config = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'applied', namespace: 'errors' }, spec: { containers: [{ name: 'main', image: 'busybox', bogus: 1 }] }, extra: true };
+    for (const mode of ['Strict', 'Ignore']) {
+      const s = assertStatus(await api.raw('PATCH', `${path}?fieldManager=me&fieldValidation=${mode}`, { body: config, contentType: apply }), 400, 'BadRequest');
+      assert.equal(s.message, 'failed to create typed patch object (errors/applied; /v1, Kind=Pod): errors:\n  .spec.containers[name="main"].bogus: field not declared in schema\n  .extra: field not declared in schema');
+    }
+    const one = assertStatus(await api.raw('PATCH', `${path}?fieldManager=me`, { body: { ...config, extra: undefined, spec: { containers: [{ name: 'main', image: 'busybox' }], bogus: 'x' } }, contentType: apply }), 400, 'BadRequest');
+    assert.equal(one.message, 'failed to create typed patch object (errors/applied; /v1, Kind=Pod): .spec.bogus: field not declared in schema');
+    const ok = await api.raw('PATCH', `${path}?fieldManager=me`, { body: { ...config, extra: undefined, spec: { containers: [{ name: 'main', image: 'busybox' }] } }, contentType: apply });
+    assert.equal(ok.status, 201, ok.text);
+  });
+
   it('answers a bad label selector and an unsupported field selector with 400', async () => {
     assertStatus(await api.raw('GET', `${cms}?labelSelector=${encodeURIComponent('a in (b')}`), 400, 'BadRequest');
     const s = assertStatus(await api.raw('GET', `/api/v1/namespaces/errors/pods?fieldSelector=${encodeURIComponent('spec.bogus=x')}`), 400, 'BadRequest');

@@ -26,4 +26,6 @@ export interface Semantics {
    * throws GoDecodeError when a value does not decode into its field's Go type.
    */
   dropUnknownFields(info: ResourceInfo, version: string, obj: KubeObject, mergePatch?: boolean): string[];
+  /** The fields of an applied configuration its type does not declare, as server-side apply names them (".spec.foo"). */
+  undeclaredApplyFields(info: ResourceInfo, version: string, applied: KubeObject): string[];
 }
