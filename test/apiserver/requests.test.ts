@@ -375,6 +375,15 @@ describe('writes', () => {
     assert.equal(put.status, 200, put.text);
     assert.equal(put.json?.spec.clusterIP, b.json!.spec.clusterIP);
     assert.equal(put.json?.spec.ports[0].nodePort, nodePort);
+    // The node port goes with the port's name, as Kubernetes pairs them: a renumbered port keeps it, a renamed one gets another.
+    const named = (name: string, port: number) => ({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'named' }, spec: { type: 'NodePort', selector: { app: 'n' }, ports: [{ name, port }] } });
+    const first = await api.raw('POST', svcs, { body: named('web', 80) });
+    assert.equal(first.status, 201, first.text);
+    const renumbered = await api.raw('PUT', `${svcs}/named`, { body: named('web', 8080) });
+    assert.equal(renumbered.json?.spec.ports[0].nodePort, first.json?.spec.ports[0].nodePort);
+    const renamed = await api.raw('PUT', `${svcs}/named`, { body: named('http', 8080) });
+    assert.equal(renamed.status, 200, renamed.text);
+    assert.notEqual(renamed.json?.spec.ports[0].nodePort, first.json?.spec.ports[0].nodePort);
     const taken = await api.raw('POST', svcs, { body: { apiVersion: 'v1', kind: 'Service', metadata: { name: 'c' }, spec: { ...spec('ClusterIP'), clusterIP: a.json!.spec.clusterIP } } });
     assertStatus(taken, 422, 'Invalid');
     assert.match(taken.json!.message, /provided IP is already allocated/);

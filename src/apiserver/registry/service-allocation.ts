@@ -240,12 +240,15 @@ export class ServiceAllocator {
       spec.ipFamilies ??= prev.ipFamilies;
       spec.ipFamilyPolicy ??= prev.ipFamilyPolicy;
     }
-    if (allocatesNodePorts(spec)) {
-      const oldPorts = portsOf(prev);
+    if (allocatesNodePorts(spec) && allocatesNodePorts(prev)) {
+      // As Kubernetes' patchAllocatedValues: a port left without a node port gets the one the old port of its name had,
+      // unless the update gives that node port to another of its ports.
+      const inBoth = new Set(portsOf(spec).map(nodePortOf).filter((np) => np !== 0 && portsOf(prev).some((o) => nodePortOf(o) === np)));
+      const byName = new Map(portsOf(prev).map((o) => [typeof o.name === 'string' ? o.name : '', nodePortOf(o)]));
       for (const p of portsOf(spec)) {
-        if (p.nodePort) continue;
-        const same = oldPorts.find((o) => o.port === p.port && (o.protocol ?? 'TCP') === (p.protocol ?? 'TCP') && typeof o.nodePort === 'number');
-        if (same) p.nodePort = same.nodePort;
+        if (nodePortOf(p)) continue;
+        const old = byName.get(typeof p.name === 'string' ? p.name : '') ?? 0;
+        if (old && !inBoth.has(old)) p.nodePort = old;
       }
     }
     const newIP = prev.type === 'ExternalName' && needsClusterIP(spec);
