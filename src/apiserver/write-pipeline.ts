@@ -106,11 +106,16 @@ export function createWritePipeline(reader: ClusterReader, disabled: readonly Op
       }
       if (info.group === '' && info.kind === 'PersistentVolumeClaim') await admitDefaultStorageClass(obj, reader);
     },
-    admitValidated(info, operation, obj, old, dryRun) {
+    admitValidated(info, operation, obj, old, dryRun, subresource) {
       if (info.group === 'scheduling.k8s.io' && info.kind === 'PriorityClass') return validatePriorityClassAdmission(operation, obj, reader);
       if (!info.namespaced) return;
       const namespace = obj.metadata.namespace ?? '';
       if (operation === 'UPDATE') {
+        // LimitRanger weighs a claim's updates too (a grown request against the namespace's max), never a subresource's.
+        if (!subresource && info.group === '' && info.kind === 'PersistentVolumeClaim') {
+          const violation = limitRangeViolation('PersistentVolumeClaim', obj, limitRangesOf(namespace));
+          if (violation) throw admissionForbidden(info, obj, violation);
+        }
         if (quota && quotaWeighsUpdate(info) && quota.quotas(namespace).length > 0) return admitQuota(info, obj, old, quota, dryRun);
         return;
       }

@@ -68,5 +68,12 @@ describe('limit ranger admission', () => {
     const claims = `/api/v1/namespaces/${ns}/persistentvolumeclaims`;
     assert.equal((await api.raw('POST', claims, { body: claim('small', '1Gi') })).status, 201);
     assert.equal(forbidden(await api.raw('POST', claims, { body: claim('large', '5Gi') })), 'persistentvolumeclaims "large" is forbidden: maximum storage usage per PersistentVolumeClaim is 2Gi, but request is 5Gi');
+    // A bound claim may grow, within the range.
+    const bound = await api.raw('PATCH', `${claims}/small/status`, { body: { status: { phase: 'Bound' } }, contentType: 'application/merge-patch+json' });
+    assert.equal(bound.status, 200, bound.text);
+    const grow = (storage: string) => api.raw('PATCH', `${claims}/small`, { body: { spec: { resources: { requests: { storage } } } }, contentType: 'application/merge-patch+json' });
+    assert.equal(forbidden(await grow('5Gi')), 'persistentvolumeclaims "small" is forbidden: maximum storage usage per PersistentVolumeClaim is 2Gi, but request is 5Gi');
+    const grown = await grow('2Gi');
+    assert.equal(grown.status, 200, grown.text);
   });
 });

@@ -130,7 +130,7 @@ export interface WritePipeline {
    * these plugins last): may only reject (throw ApiError), or charge a quota
    * unless it is a dry run. Nothing to wait for when it returns no promise.
    */
-  admitValidated?(info: ResourceInfo, operation: 'CREATE' | 'UPDATE', obj: KubeObject, old: KubeObject | undefined, dryRun: boolean): Promise<void> | void;
+  admitValidated?(info: ResourceInfo, operation: 'CREATE' | 'UPDATE', obj: KubeObject, old: KubeObject | undefined, dryRun: boolean, subresource: string): Promise<void> | void;
   /** Records field ownership in obj.metadata.managedFields. */
   trackManagedFields?(info: ResourceInfo, old: KubeObject | undefined, obj: KubeObject, manager: string, subresource: string): void;
 }
@@ -373,7 +373,7 @@ export class GenericStore {
     this.strategy.prepareForCreate?.(obj, this.strategyContext);
     if (!meta.name) throw this.invalid(obj, [{ type: 'FieldValueRequired', field: 'metadata.name', detail: 'name or generateName is required' }]);
     this.checkValid(obj, undefined);
-    const admitted = this.pipeline.admitValidated?.(this.info, 'CREATE', obj, undefined, opts.dryRun === true);
+    const admitted = this.pipeline.admitValidated?.(this.info, 'CREATE', obj, undefined, opts.dryRun === true, '');
     if (admitted) await admitted;
     if (opts.dryRun) return { object: obj, created: true };
     return { key: this.key(namespace, meta.name), name: meta.name, value: storedJson(storedForm(obj), undefined) };
@@ -492,7 +492,7 @@ export class GenericStore {
       if (!opts.managedFieldsSet) this.pipeline.trackManagedFields?.(this.info, current, obj, opts.fieldManager ?? 'unknown', opts.managedFieldsSubresource ?? opts.subresource ?? '');
       await this.pipeline.admit?.(this.info, 'UPDATE', obj, current);
       this.checkValid(obj, current, opts.subresource, opts.warnings);
-      const admitted = this.pipeline.admitValidated?.(this.info, 'UPDATE', obj, current, opts.dryRun === true);
+      const admitted = this.pipeline.admitValidated?.(this.info, 'UPDATE', obj, current, opts.dryRun === true, opts.subresource ?? '');
       if (admitted) await admitted;
       if (opts.dryRun) return { object: own(obj), created: false };
       // Finalizers all gone from an object being deleted: the delete completes.
