@@ -137,6 +137,25 @@ describe('CRD validation rules', () => {
     assert.deepEqual(messages(s, thing({ size: 2 }), thing({ size: 3 })), ['spec: Invalid value: "object": size may not shrink']);
   });
 
+  it('compares objects, and lists and maps of them, field by field, as immutability rules (self == oldSelf) need', () => {
+    const item = { type: 'object', properties: { name: { type: 'string' }, n: { type: 'integer' } } };
+    const s = schemaOf({
+      properties: { ref: item, items: { type: 'array', items: item }, byName: { type: 'object', additionalProperties: item }, k: { type: 'integer' } },
+      'x-kubernetes-validations': [
+        { rule: 'self.ref == oldSelf.ref', message: 'ref is immutable' },
+        { rule: 'self.items == oldSelf.items && self.byName == oldSelf.byName', message: 'items are immutable' },
+        { rule: 'oldSelf.items.all(x, x in self.items)', message: 'items may not be removed' },
+      ],
+    });
+    const stored = thing({ ref: { name: 'a', n: 1 }, items: [{ name: 'a', n: 1 }], byName: { a: { name: 'a', n: 1 } }, k: 1 });
+    assert.deepEqual(messages(s, thing({ ref: { name: 'a', n: 1 }, items: [{ name: 'a', n: 1 }], byName: { a: { name: 'a', n: 1 } }, k: 2 }), stored), []);
+    assert.deepEqual(messages(s, thing({ ref: { name: 'a', n: 2 }, items: [{ name: 'a', n: 2 }], byName: { a: { name: 'a', n: 1 } }, k: 2 }), stored).map((m) => m.split(': ').pop()), [
+      'ref is immutable',
+      'items are immutable',
+      'items may not be removed',
+    ]);
+  });
+
   it('gives a rule with optionalOldSelf an optional, empty on create', () => {
     const s = schemaOf({ properties: { mode: { type: 'string' } }, 'x-kubernetes-validations': [{ rule: "oldSelf.hasValue() ? oldSelf.value().mode == self.mode : self.mode == 'new'", optionalOldSelf: true, message: 'mode starts as new and stays' }] });
     assert.deepEqual(messages(s, thing({ mode: 'new' })), []);

@@ -6,6 +6,7 @@
 // type (a field that only preserves unknown fields) is not visible at all.
 import type { Environment } from '@marcbachmann/cel-js';
 import { isPlainObject } from '../../api/object.js';
+import { celEquals } from './values.js';
 
 export type ScalarType = 'int' | 'double' | 'string' | 'bool' | 'bytes' | 'google.protobuf.Duration' | 'google.protobuf.Timestamp';
 
@@ -62,7 +63,9 @@ export function withTypeAndObjectMeta(schema: RawSchema): RawSchema {
 
 /**
  * Declares the CEL types of a schema on the environment (object types under
- * names that start with typeName) and returns how its values map to CEL, or
+ * names that start with typeName, a list's items under "<name>.__items__"
+ * and a map's values under "<name>.__values__", which no escaped property
+ * name can be) and returns how its values map to CEL, or
  * undefined when rules cannot see the value.
  */
 export function declareSchema(env: Environment, schema: RawSchema, typeName: string, isResourceRoot: boolean): CelModel | undefined {
@@ -71,7 +74,7 @@ export function declareSchema(env: Environment, schema: RawSchema, typeName: str
   switch (s.type) {
     case 'array': {
       if (!isPlainObject(s.items)) return undefined;
-      const items = declareSchema(env, s.items as RawSchema, `${typeName}.@items`, (s.items as RawSchema)['x-kubernetes-embedded-resource'] === true);
+      const items = declareSchema(env, s.items as RawSchema, `${typeName}.__items__`, (s.items as RawSchema)['x-kubernetes-embedded-resource'] === true);
       if (!items) return undefined;
       const maxElements = typeof s.maxItems === 'number' ? Math.max(0, s.maxItems) : Math.floor((maxRequestSizeBytes - 2) / (items.minSize + 1));
       return { kind: 'list', typeName: `list<${items.typeName}>`, items, maxElements, minSize: 2 };
@@ -79,7 +82,7 @@ export function declareSchema(env: Environment, schema: RawSchema, typeName: str
     case 'object': {
       if (isPlainObject(s.additionalProperties)) {
         const extra = s.additionalProperties as RawSchema;
-        const values = declareSchema(env, extra, `${typeName}.@values`, extra['x-kubernetes-embedded-resource'] === true);
+        const values = declareSchema(env, extra, `${typeName}.__values__`, extra['x-kubernetes-embedded-resource'] === true);
         if (!values) return undefined;
         const maxElements = typeof s.maxProperties === 'number' ? Math.max(0, s.maxProperties) : Math.floor((maxRequestSizeBytes - 2) / (values.minSize + 6));
         return { kind: 'map', typeName: `map<string, ${values.typeName}>`, values, maxElements, minSize: 2 };
@@ -100,6 +103,8 @@ export function declareSchema(env: Environment, schema: RawSchema, typeName: str
       // One class per object type: cel-js finds a value's type by its constructor.
       const ctor = { [typeName]: class {} }[typeName]!;
       env.registerType(typeName, { ctor, fields: Object.fromEntries([...fields.values()].map((f) => [f.name, f.model.typeName])) });
+      // cel-js has no equality of its own for declared types: self == oldSelf (Kubernetes' immutability rule) compares their fields (!= comes with it).
+      env.registerOperator(`${typeName} == ${typeName}`, (a: unknown, b: unknown) => celEquals(a, b));
       return { kind: 'object', typeName, ctor, fields, minSize };
     }
     case 'string':

@@ -64,7 +64,11 @@ export interface RuleIssue {
 const supportedReasons = ['FieldValueDuplicate', 'FieldValueForbidden', 'FieldValueInvalid', 'FieldValueRequired'];
 
 export class ValidationRules {
-  private constructor(private readonly root: RuleNode) {}
+  private constructor(
+    private readonly root: RuleNode | undefined,
+    /** Why the rules could not be compiled at all: every object is refused with it (Kubernetes' compilationErr). */
+    private readonly initError?: string,
+  ) {}
 
   /**
    * Compiles the rules of a schema (the root of a custom resource); undefined
@@ -73,11 +77,18 @@ export class ValidationRules {
    */
   static compile(schema: RawSchema | undefined, schemaPath = '', issues: FieldError[] = []): ValidationRules | undefined {
     if (!schema || !hasRules(schema)) return undefined;
-    const env = kubernetesEnvironment().clone();
-    const model = declareSchema(env, schema, 'Object', true);
-    if (!model) return undefined;
-    const root = buildNode(env, schema, model, schemaPath, undefined, issues);
-    return root && new ValidationRules(root);
+    try {
+      const env = kubernetesEnvironment().clone();
+      const model = declareSchema(env, schema, 'Object', true);
+      if (!model) return undefined;
+      const root = buildNode(env, schema, model, schemaPath, undefined, issues);
+      return root && new ValidationRules(root);
+    } catch (err) {
+      // A schema the CEL types cannot be made of is refused, and never stops the server.
+      const message = err instanceof Error ? err.message : String(err);
+      issues.push({ type: 'FieldValueInvalid', field: `${schemaPath ? `${schemaPath}.` : ''}x-kubernetes-validations`, value: '', detail: `internal error: failed to construct type information for x-kubernetes-validations rules: ${message}` });
+      return new ValidationRules(undefined, message);
+    }
   }
 
   /**
@@ -86,6 +97,7 @@ export class ValidationRules {
    * left as they were goes to warn instead, as Kubernetes warns of it.
    */
   validate(obj: Record<string, unknown>, old?: Record<string, unknown>, warn?: (message: string) => void): FieldError[] {
+    if (!this.root) return [{ type: 'FieldValueInvalid', field: '<nil>', value: 'object', detail: `rule compiler initialization error: ${this.initError ?? 'unknown'}` }];
     const errors: FieldError[] = [];
     validateNode(this.root, obj, old, '', { cache: new WeakMap(), oldCache: new WeakMap(), errors, warn });
     return errors;

@@ -75,6 +75,12 @@ export function celEquals(a: unknown, b: unknown): boolean {
     if (x.length !== y.length) return false;
     return x.every(([k, v]) => y.some(([k2, v2]) => celEquals(k, k2) && celEquals(v, v2)));
   }
+  // Objects of a CRD schema's type (one class per type): equal when they set the same fields to equal values.
+  if (a.constructor === b.constructor) {
+    const x = Object.entries(a);
+    const y = b as Record<string, unknown>;
+    return x.length === Object.keys(b).length && x.every(([k, v]) => Object.hasOwn(b, k) && celEquals(v, y[k]));
+  }
   return false;
 }
 
