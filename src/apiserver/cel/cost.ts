@@ -4,6 +4,7 @@
 // only the part that explodes, comprehensions (all, exists, map, filter...)
 // nested over lists and maps, each as large as the schema lets it be, and
 // refuses where that alone exceeds Kubernetes' per-rule limit.
+import { isAstNode, type AstNode } from './rule-ast.js';
 import type { CelModel } from './schema-model.js';
 
 /** Kubernetes' StaticEstimatedCostLimit for one expression. */
@@ -11,14 +12,6 @@ export const ruleCostLimit = 10_000_000;
 
 const comprehensions = new Set(['all', 'exists', 'exists_one', 'map', 'filter', 'transformList', 'transformMap', 'transformMapEntry']);
 
-interface Node {
-  readonly op: string;
-  readonly args: unknown;
-}
-
-function isNode(n: unknown): n is Node {
-  return typeof n === 'object' && n !== null && typeof (n as Node).op === 'string';
-}
 
 /** The most iterations nested comprehensions of the expression can make, with self (and oldSelf) typed by model. */
 export function comprehensionIterations(ast: unknown, model: CelModel): number {
@@ -31,14 +24,14 @@ export function comprehensionIterations(ast: unknown, model: CelModel): number {
 
 function iterations(n: unknown, scope: ReadonlyMap<string, CelModel>): number {
   if (Array.isArray(n)) return Math.max(1, ...n.map((x) => iterations(x, scope)));
-  if (!isNode(n)) return 1;
+  if (!isAstNode(n)) return 1;
   if (n.op === 'rcall' && Array.isArray(n.args) && comprehensions.has(n.args[0] as string)) {
     const [, receiver, macroArgs] = n.args as [string, unknown, unknown[]];
     const range = modelOf(receiver, scope);
     const size = range && (range.kind === 'list' || range.kind === 'map') ? range.maxElements : 1;
     const inner = new Map(scope);
     const element = range?.kind === 'list' ? range.items : range?.kind === 'map' ? keyModel : undefined;
-    const vars = (macroArgs ?? []).filter((a): a is Node => isNode(a) && a.op === 'id');
+    const vars = (macroArgs ?? []).filter((a): a is AstNode => isAstNode(a) && a.op === 'id');
     for (const v of vars) inner.delete(v.args as string);
     if (element && vars[0]) inner.set(vars[0].args as string, element);
     if (range?.kind === 'map' && vars.length > 1 && vars[1]) inner.set(vars[1].args as string, range.values);
@@ -56,7 +49,7 @@ const indexModel: CelModel = { kind: 'scalar', typeName: 'int', minSize: 1 };
 
 /** The schema model an expression's value has, when it is a variable, a field or an element reached from one. */
 function modelOf(n: unknown, scope: ReadonlyMap<string, CelModel>): CelModel | undefined {
-  if (!isNode(n)) return undefined;
+  if (!isAstNode(n)) return undefined;
   switch (n.op) {
     case 'id':
       return scope.get(n.args as string);
