@@ -71,6 +71,9 @@ function fieldErrorOf(e: ErrorObject, body: unknown): FieldError | undefined {
       const expected = Array.isArray(params.type) ? params.type.join(',') : String(params.type);
       return { type: 'FieldValueTypeInvalid', field: name, value: actual, detail: `${name} in body must be of type ${expected}: ${JSON.stringify(actual)}` };
     }
+    case 'format':
+      // kube-openapi words a value not of its format as of the wrong type.
+      return { type: 'FieldValueTypeInvalid', field: name, value: jsonTypeName(value), detail: `${name} in body must be of type ${String(params.format)}: ${JSON.stringify(value)}` };
     case 'enum': {
       const allowed = (params.allowedValues as unknown[]).map((v) => (typeof v === 'string' ? v : JSON.stringify(v)));
       return notSupported(name, value, allowed);

@@ -10,6 +10,7 @@ import type { Schema } from '../api/schema/types.js';
 import { semanticEqual } from '../api/validation/semantic-equal.js';
 import { ValidationRules } from './cel/validation-rules.js';
 import { embeddedResourceErrors } from './crd-embedded.js';
+import { crdStringFormats } from './crd-formats.js';
 import { goRegExp } from './go-regexp.js';
 import { unratchetedErrors } from './crd-ratcheting.js';
 import { kubeSchemaErrors } from './crd-schema-errors.js';
@@ -205,6 +206,7 @@ export function storedVersionErrors(crd: KubeObject): FieldError[] {
 }
 
 const require = createRequire(import.meta.url);
+const ajvFormats = Object.fromEntries(Object.entries(crdStringFormats).map(([name, validate]) => [name, { type: 'string' as const, validate }]));
 /** ajv, loaded when the first schema is compiled: a server without custom resources does not load it at startup (about 30 ms of a cold start). */
 let ajvModule: typeof import('ajv') | undefined;
 
@@ -216,13 +218,20 @@ export class CustomResourceSchema {
   /** The schema's x-kubernetes-validations, compiled when first needed (never for a schema that only checks a default). */
   private compiledRules: ValidationRules | undefined | null = null;
 
-  constructor(private readonly schema: Schema | undefined) {
+  /** root: the schema of whole custom resources (not of a value within one, as a default's). */
+  constructor(
+    private readonly schema: Schema | undefined,
+    root = true,
+  ) {
     if (!schema) return;
     ajvModule ??= require('ajv') as typeof import('ajv');
-    // Patterns are Go regular expressions: compiled without the u flag (Go accepts escapes such as \_ that the u flag refuses), Go-only syntax translated.
-    const ajv = new ajvModule.Ajv({ strict: false, useDefaults: true, allErrors: true, validateFormats: false, code: { regExp: goRegExp } });
+    // Patterns are Go regular expressions (translated); the formats Kubernetes checks are checked, others ignored (no warning logged).
+    const ajv = new ajvModule.Ajv({ strict: false, useDefaults: true, allErrors: true, validateFormats: true, formats: ajvFormats, logger: false, code: { regExp: goRegExp } });
     try {
-      this.validateFn = ajv.compile(toAjvSchema(schema));
+      const compiled = toAjvSchema(schema) as Record<string, unknown>;
+      // apiVersion, kind and metadata are taken out of the body validated (checked apart): a root that requires them has them.
+      if (root && Array.isArray(compiled.required)) compiled.required = compiled.required.filter((k) => k !== 'apiVersion' && k !== 'kind' && k !== 'metadata');
+      this.validateFn = ajv.compile(compiled);
     } catch (err) {
       this.compileError = err instanceof Error ? err.message : String(err);
     }
@@ -520,7 +529,7 @@ function defaultErrors(schema: Schema, path: string, errors: FieldError[], compi
     if (s.default === undefined) return;
     const key = JSON.stringify(s);
     let checker = compiled.get(key);
-    if (!checker) compiled.set(key, (checker = new CustomResourceSchema(s as Schema)));
+    if (!checker) compiled.set(key, (checker = new CustomResourceSchema(s as Schema, false)));
     for (const e of checker.validateValue(s.default)) {
       errors.push({ ...e, field: e.field ? `${at}.default.${e.field}` : `${at}.default` });
     }

@@ -159,6 +159,43 @@ describe('custom resource schemas', () => {
     ]);
   });
 
+  it('takes a root that requires apiVersion, kind and metadata, which every custom resource has', () => {
+    const s = new CustomResourceSchema({ type: 'object', required: ['apiVersion', 'kind', 'metadata', 'spec'], properties: { spec: { type: 'object' } } } as unknown as Schema);
+    assert.deepEqual(s.validate(thing({})).map(formatFieldError), []);
+    assert.deepEqual(s.validate({ apiVersion: 'y.io/v1', kind: 'Thing', metadata: { name: 't' } } as KubeObject).map(formatFieldError), ['spec: Required value']);
+  });
+
+  it('checks the string formats Kubernetes checks, as Go parses them, and ignores the others', () => {
+    const s = new CustomResourceSchema({
+      type: 'object',
+      properties: {
+        spec: {
+          type: 'object',
+          properties: {
+            cidr: { type: 'string', format: 'cidr' },
+            ip: { type: 'string', format: 'ipv4' },
+            ip6: { type: 'string', format: 'ipv6' },
+            at: { type: 'string', format: 'date-time' },
+            id: { type: 'string', format: 'uuid' },
+            host: { type: 'string', format: 'hostname' },
+            size: { type: 'string', format: 'quantity' },
+            n: { type: 'integer', format: 'int32' },
+          },
+        },
+      },
+    } as unknown as Schema);
+    const good = { cidr: '10.0.0.0/8', ip: '10.1.2.3', ip6: 'fd00::1', at: '2024-05-01T10:00:00Z', id: '0e4c2a0e-1f1a-4a6b-9c1d-2f3e4a5b6c7d', host: 'web.example.com', size: 'anything', n: 3 };
+    assert.deepEqual(messages(s, thing(good)), []);
+    assert.deepEqual(messages(s, thing({ ...good, cidr: 'not-a-cidr', ip: '999.1.1.1', ip6: '1.2.3.4', at: 'yesterday', id: 'xyz', host: '-bad-' })), [
+      'spec.at: Invalid value: "string": spec.at in body must be of type date-time: "yesterday"',
+      'spec.cidr: Invalid value: "string": spec.cidr in body must be of type cidr: "not-a-cidr"',
+      'spec.host: Invalid value: "string": spec.host in body must be of type hostname: "-bad-"',
+      'spec.id: Invalid value: "string": spec.id in body must be of type uuid: "xyz"',
+      'spec.ip6: Invalid value: "string": spec.ip6 in body must be of type ipv6: "1.2.3.4"',
+      'spec.ip: Invalid value: "string": spec.ip in body must be of type ipv4: "999.1.1.1"',
+    ]);
+  });
+
   it('holds each item of a set, and each key of a map list, once', () => {
     const lists = new CustomResourceSchema({
       type: 'object',
