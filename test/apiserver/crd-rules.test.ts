@@ -156,6 +156,18 @@ describe('CRD validation rules', () => {
     ]);
   });
 
+  it('compares set lists without regard to order, as Kubernetes does, and still joins and indexes them', () => {
+    const s = schemaOf({
+      properties: { tags: { type: 'array', 'x-kubernetes-list-type': 'set', items: { type: 'string' } }, n: { type: 'integer' } },
+      'x-kubernetes-validations': [
+        { rule: 'self.tags == oldSelf.tags', message: 'tags are immutable' },
+        { rule: "self.tags.join(',').size() > 0 && self.tags[0] != '' && 'a' in self.tags", message: 'tags need a' },
+      ],
+    });
+    assert.deepEqual(messages(s, thing({ tags: ['b', 'a'], n: 2 }), thing({ tags: ['a', 'b'], n: 1 })), [], 'reordered');
+    assert.deepEqual(messages(s, thing({ tags: ['c', 'b'], n: 2 }), thing({ tags: ['a', 'b'], n: 1 })).map((m) => m.split(': ').pop()), ['tags are immutable', 'tags need a']);
+  });
+
   it('gives a rule with optionalOldSelf an optional, empty on create', () => {
     const s = schemaOf({ properties: { mode: { type: 'string' } }, 'x-kubernetes-validations': [{ rule: "oldSelf.hasValue() ? oldSelf.value().mode == self.mode : self.mode == 'new'", optionalOldSelf: true, message: 'mode starts as new and stays' }] });
     assert.deepEqual(messages(s, thing({ mode: 'new' })), []);

@@ -86,7 +86,9 @@ function isFieldChain(n: AstNode): boolean {
  * than cel-go: each s.matches(re) as matches(s, re) (cel-js's own method
  * reads re as a JavaScript pattern, Nami's function as Go's), and each
  * has(e.f) whose e is not a chain of fields from a variable (has(self[0].f),
- * which cel-js refuses) as cel.bind(__hasN, e, has(__hasN.f)).
+ * which cel-js refuses) as cel.bind(__hasN, e, has(__hasN.f)), and each
+ * l.join(...) as l.map(__j, __j).join(...) (a set list runs as a JavaScript
+ * Set, which cel-js's join does not take).
  */
 export function runnableSource(ast: unknown, source: string): string {
   if (!isAstNode(ast)) return source;
@@ -96,6 +98,10 @@ export function runnableSource(ast: unknown, source: string): string {
       const receiver = n.args[1];
       const [pattern, ...rest] = childNodes(n.args[2]);
       if (isAstNode(receiver) && pattern && rest.length === 0) return `matches(${rewrite(receiver)}, ${rewrite(pattern)})`;
+    }
+    if (n.op === 'rcall' && Array.isArray(n.args) && n.args[0] === 'join' && isAstNode(n.args[1])) {
+      const args = childNodes(n.args[2]).map(rewrite);
+      return `${rewrite(n.args[1])}.map(__j, __j).join(${args.join(', ')})`;
     }
     if (n.op === 'call' && Array.isArray(n.args) && n.args[0] === 'has') {
       const [arg, ...rest] = childNodes(n.args[1]);

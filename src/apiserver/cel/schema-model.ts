@@ -25,7 +25,14 @@ export interface ObjectField {
 export type CelModel = { readonly minSize: number } & (
   | { readonly kind: 'object'; readonly typeName: string; readonly ctor: new () => object; readonly fields: ReadonlyMap<string, ObjectField> }
   | { readonly kind: 'map'; readonly typeName: string; readonly values: CelModel; readonly maxElements: number }
-  | { readonly kind: 'list'; readonly typeName: string; readonly items: CelModel; readonly maxElements: number }
+  | {
+      readonly kind: 'list';
+      readonly typeName: string;
+      readonly items: CelModel;
+      readonly maxElements: number;
+      /** A set of scalars (x-kubernetes-list-type: set): compared without regard to order, as Kubernetes compares it. */
+      readonly unordered: boolean;
+    }
   | { readonly kind: 'scalar'; readonly typeName: ScalarType }
   | { readonly kind: 'dyn'; readonly typeName: 'dyn' }
 );
@@ -77,7 +84,8 @@ export function declareSchema(env: Environment, schema: RawSchema, typeName: str
       const items = declareSchema(env, s.items as RawSchema, `${typeName}.__items__`, (s.items as RawSchema)['x-kubernetes-embedded-resource'] === true);
       if (!items) return undefined;
       const maxElements = typeof s.maxItems === 'number' ? Math.max(0, s.maxItems) : Math.floor((maxRequestSizeBytes - 2) / (items.minSize + 1));
-      return { kind: 'list', typeName: `list<${items.typeName}>`, items, maxElements, minSize: 2 };
+      const unordered = s['x-kubernetes-list-type'] === 'set' && (items.kind === 'scalar' || items.kind === 'dyn');
+      return { kind: 'list', typeName: `list<${items.typeName}>`, items, maxElements, minSize: 2, unordered };
     }
     case 'object': {
       if (isPlainObject(s.additionalProperties)) {

@@ -38,7 +38,13 @@ export function toCelValue(model: CelModel, value: unknown, cache: ValueCache): 
 function convertComposite(model: CelModel, value: object, cache: ValueCache): unknown {
   if (Array.isArray(value)) {
     const items = model.kind === 'list' ? model.items : model;
-    return value.map((v) => toCelValue(items, v, cache));
+    const list = value.map((v) => toCelValue(items, v, cache));
+    // A set's items as a JavaScript Set, which cel-js compares without regard to order (unless it holds a duplicate, refused anyway).
+    if (model.kind === 'list' && model.unordered) {
+      const set = new Set(list);
+      if (set.size === list.length) return set;
+    }
+    return list;
   }
   if (!isPlainObject(value)) return value;
   switch (model.kind) {
