@@ -161,11 +161,11 @@ describe('CRD validation rules', () => {
       properties: { tags: { type: 'array', 'x-kubernetes-list-type': 'set', items: { type: 'string' } }, n: { type: 'integer' } },
       'x-kubernetes-validations': [
         { rule: 'self.tags == oldSelf.tags', message: 'tags are immutable' },
-        { rule: "self.tags.join(',').size() > 0 && self.tags[0] != '' && 'a' in self.tags", message: 'tags need a' },
+        { rule: "self.tags.join(',').size() > 0 && self.tags[0] != '' && 'a' in self.tags", messageExpression: "'tags ' + self.tags.join(',') + ' need a'" },
       ],
     });
     assert.deepEqual(messages(s, thing({ tags: ['b', 'a'], n: 2 }), thing({ tags: ['a', 'b'], n: 1 })), [], 'reordered');
-    assert.deepEqual(messages(s, thing({ tags: ['c', 'b'], n: 2 }), thing({ tags: ['a', 'b'], n: 1 })).map((m) => m.split(': ').pop()), ['tags are immutable', 'tags need a']);
+    assert.deepEqual(messages(s, thing({ tags: ['c', 'b'], n: 2 }), thing({ tags: ['a', 'b'], n: 1 })).map((m) => m.split(': ').pop()), ['tags are immutable', 'tags c,b need a']);
   });
 
   it('gives a rule with optionalOldSelf an optional, empty on create', () => {

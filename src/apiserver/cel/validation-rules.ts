@@ -209,10 +209,15 @@ function compileMessageExpression(env: Environment, rule: ValidationRule, at: st
   let detail: string | undefined;
   let program: ParseResult | undefined;
   try {
-    program = env.parse(text);
+    const written = env.parse(text);
+    // Run as rules run (runnableSource): Go patterns, has() of any expression, join of set lists.
+    const runnable = runnableSource(written.ast, text);
+    program = runnable === text ? written : env.parse(runnable);
     const checked = program.check();
-    if (!checked.valid) detail = `messageExpression compilation failed: ${celCompileError(checked.error, text)}`;
-    else if (checked.type !== 'string') detail = 'must evaluate to a string';
+    if (!checked.valid) {
+      const original = program === written ? checked : written.check();
+      detail = `messageExpression compilation failed: ${original.valid || isHasArgumentError(original.error) ? celCompileError(checked.error, runnable) : celCompileError(original.error, text)}`;
+    } else if (checked.type !== 'string') detail = 'must evaluate to a string';
   } catch (err) {
     detail = `messageExpression compilation failed: ${celCompileError(err, text)}`;
   }
