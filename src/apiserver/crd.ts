@@ -230,7 +230,7 @@ export class CustomResourceSchema {
     try {
       const compiled = toAjvSchema(schema) as Record<string, unknown>;
       // apiVersion, kind and metadata are taken out of the body validated (checked apart): a root that requires them has them.
-      if (root && Array.isArray(compiled.required)) compiled.required = compiled.required.filter((k) => k !== 'apiVersion' && k !== 'kind' && k !== 'metadata');
+      if (root && Array.isArray(compiled.required)) compiled.required = compiled.required.filter((k) => !isTypeOrObjectMeta(String(k)));
       this.validateFn = ajv.compile(compiled);
     } catch (err) {
       this.compileError = err instanceof Error ? err.message : String(err);
@@ -245,31 +245,31 @@ export class CustomResourceSchema {
   /** Drops fields the schema does not declare (unless it preserves unknown fields), as Kubernetes prunes. */
   prune(obj: KubeObject): void {
     if (!this.schema) return;
-    const rest: Record<string, unknown> = { ...obj };
-    delete rest.apiVersion;
-    delete rest.kind;
-    delete rest.metadata;
-    pruneValue(rest, this.schema, true);
-    for (const k of Object.keys(obj)) if (k !== 'apiVersion' && k !== 'kind' && k !== 'metadata' && !(k in rest)) delete obj[k];
+    const body = bodyOf(obj);
+    pruneValue(body, this.schema, true);
+    for (const k of Object.keys(obj)) if (!isTypeOrObjectMeta(k) && !(k in body)) delete obj[k];
+  }
+
+  /**
+   * Runs the schema on obj's body, filling its defaults into obj: the body
+   * and whether it is valid (the violations are left in validateFn.errors).
+   */
+  private checkBody(obj: KubeObject, validate: ValidateFunction): { body: Record<string, unknown>; ok: boolean } {
+    const body = bodyOf(obj);
+    const ok = validate(body);
+    for (const k of Object.keys(body)) obj[k] = body[k];
+    return { body, ok };
   }
 
   /**
    * What Kubernetes does to a custom resource read from storage: fields the
    * schema no longer declares dropped, defaults it has gained since filled
-   * in (not written back until the object is next updated). True when the
-   * object changed.
+   * in (not written back until the object is next updated).
    */
-  applyOnRead(obj: KubeObject): boolean {
-    if (!this.schema || !this.validateFn) return false;
-    const before = JSON.stringify(obj);
+  applyOnRead(obj: KubeObject): void {
+    if (!this.validateFn) return;
     this.prune(obj);
-    const body: Record<string, unknown> = { ...obj };
-    delete body.metadata;
-    delete body.apiVersion;
-    delete body.kind;
-    this.validateFn(body);
-    for (const k of Object.keys(body)) obj[k] = body[k];
-    return JSON.stringify(obj) !== before;
+    this.checkBody(obj, this.validateFn);
   }
 
   /** Violations of a value the schema describes (a default), paths relative to it; the value is not changed. */
@@ -285,12 +285,7 @@ export class CustomResourceSchema {
   validate(obj: KubeObject, old?: KubeObject, warn?: (message: string) => void): FieldError[] {
     if (this.compileError) return [{ type: 'FieldValueInvalid', field: '', value: '', detail: `the CustomResourceDefinition's schema cannot be used: ${this.compileError}` }];
     if (!this.validateFn) return [];
-    const body: Record<string, unknown> = { ...obj };
-    delete body.metadata;
-    delete body.apiVersion;
-    delete body.kind;
-    const ok = this.validateFn(body);
-    for (const k of Object.keys(body)) obj[k] = body[k];
+    const { body, ok } = this.checkBody(obj, this.validateFn);
     // An update answers only for the values it changes (validation ratcheting).
     const schemaErrors = ok ? [] : unratchetedErrors(this.validateFn.errors ?? [], this.schema as Record<string, unknown>, body, old);
     const errors = [...kubeSchemaErrors(schemaErrors, body), ...embeddedResourceErrors(this.schema!, body), ...listTypeErrors(this.schema!, body, '')];
@@ -301,6 +296,17 @@ export class CustomResourceSchema {
     }
     return [...errors, ...this.rules.validate(obj, old, warn)];
   }
+}
+
+function isTypeOrObjectMeta(key: string): boolean {
+  return key === 'apiVersion' || key === 'kind' || key === 'metadata';
+}
+
+/** A custom resource's body: what its schema validates, all but apiVersion, kind and metadata (checked apart). */
+function bodyOf(obj: KubeObject): Record<string, unknown> {
+  const body: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(obj)) if (!isTypeOrObjectMeta(k)) body[k] = v;
+  return body;
 }
 
 /**

@@ -145,10 +145,9 @@ function frozen(object: KubeObject): KubeObject {
 
 /**
  * What a resource does to each object read from storage before serving it
- * (a custom resource's defaults, applied on read as Kubernetes applies them);
- * true when it changed the object.
+ * (a custom resource's defaults, applied on read as Kubernetes applies them).
  */
-export type StoredDecoder = (object: KubeObject) => boolean;
+export type StoredDecoder = (object: KubeObject) => void;
 
 /** Decodes a stored value, with the revision as metadata.resourceVersion; parsed when first read (at once when the resource has a decoder). */
 export function decodeStored(kv: KeyValue, decode?: StoredDecoder): CachedObject {

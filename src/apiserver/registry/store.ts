@@ -17,7 +17,7 @@ import {
 } from '../../api/errors.js';
 import { cloneJson, withoutResourceVersion, type KubeObject } from '../../api/object.js';
 import type { ResourceInfo } from '../../api/resources.js';
-import { decodeStored, TooOldResourceVersionError, WatchCache, withResourceVersion, type CachedObject, type CacheWatcher } from '../watch-cache.js';
+import { decodeStored, TooOldResourceVersionError, WatchCache, withResourceVersion, type CachedObject, type CacheWatcher, type StoredDecoder } from '../watch-cache.js';
 import type { Strategy, StrategyContext } from './strategy.js';
 import { managedFieldsChangedBy } from '../../api/apply/index.js';
 import { storedJson } from './stored-json.js';
@@ -138,6 +138,8 @@ export interface WritePipeline {
 export class GenericStore {
   readonly cache: WatchCache;
   readonly keyRoot: string;
+  /** What the strategy does to objects read from storage (the cache's reads and exact reads alike). */
+  private readonly decode: StoredDecoder | undefined;
 
   constructor(
     readonly info: ResourceInfo,
@@ -146,7 +148,8 @@ export class GenericStore {
     private readonly pipeline: WritePipeline = {},
   ) {
     this.keyRoot = `/registry/${info.group ? info.group + '/' : ''}${info.plural}/`;
-    this.cache = new WatchCache(backend, this.keyRoot, { decode: strategy.decodeStored?.bind(strategy) });
+    this.decode = strategy.decodeStored?.bind(strategy);
+    this.cache = new WatchCache(backend, this.keyRoot, { decode: this.decode });
   }
 
   private readonly strategyContext: StrategyContext = {
@@ -259,7 +262,7 @@ export class GenericStore {
     const items: CachedObject[] = [];
     let more = false;
     for (const kv of listing.kvs) {
-      const item = decodeStored(kv, this.strategy.decodeStored?.bind(this.strategy));
+      const item = decodeStored(kv, this.decode);
       if (opts.filter && !selects(opts.filter, item)) continue;
       if (limit && items.length >= limit) {
         more = true;

@@ -51,9 +51,9 @@ export interface Strategy {
    * Called on each object read from storage (not on this server's own
    * writes, which were prepared already): custom resources get the defaults
    * their schema has gained since they were written, as Kubernetes defaults
-   * on read. True when it changed the object.
+   * on read.
    */
-  decodeStored?(obj: KubeObject): boolean;
+  decodeStored?(obj: KubeObject): void;
   /** Called when graceful deletion starts (a namespace turns Terminating). */
   prepareForDeletion?(obj: KubeObject): void;
 }
