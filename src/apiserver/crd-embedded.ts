@@ -5,13 +5,10 @@
 import type { FieldError } from '../api/errors.js';
 import { isPlainObject, type ObjectMeta } from '../api/object.js';
 import type { Schema } from '../api/schema/types.js';
-import { invalid, required } from '../api/validation/field-errors.js';
+import { child, invalid, required } from '../api/validation/field-errors.js';
 import { isDNS1035Label } from '../api/validation/identifiers.js';
 import { nameIsPathSegment, validateObjectMeta } from '../api/validation/metadata.js';
 
-function childPath(path: string, key: string): string {
-  return path ? `${path}.${key}` : key;
-}
 
 /** The embedded resources' errors in a custom resource's body (without its own apiVersion, kind and metadata). */
 export function embeddedResourceErrors(schema: Schema, value: unknown, path = ''): FieldError[] {
@@ -30,15 +27,15 @@ function visit(schema: Schema | undefined, value: unknown, path: string, errors:
   if (schema['x-kubernetes-embedded-resource']) errors.push(...embeddedErrors(value, path));
   for (const [k, v] of Object.entries(value)) {
     const prop = schema.properties?.[k];
-    if (prop) visit(prop, v, childPath(path, k), errors);
+    if (prop) visit(prop, v, child(path, k), errors);
     else if (isPlainObject(schema.additionalProperties)) visit(schema.additionalProperties as Schema, v, `${path}[${k}]`, errors);
   }
 }
 
 function embeddedErrors(x: Record<string, unknown>, path: string): FieldError[] {
   const errors: FieldError[] = [];
-  const apiVersionPath = childPath(path, 'apiVersion');
-  const kindPath = childPath(path, 'kind');
+  const apiVersionPath = child(path, 'apiVersion');
+  const kindPath = child(path, 'kind');
   if (!('apiVersion' in x)) errors.push(required(apiVersionPath, ''));
   if (!('kind' in x)) errors.push(required(kindPath, ''));
   for (const [k, v] of Object.entries(x)) {
@@ -54,7 +51,7 @@ function embeddedErrors(x: Record<string, unknown>, path: string): FieldError[] 
         if (problems.length) errors.push(invalid(kindPath, v, `may have mixed case, but should otherwise match: ${problems.join(',')}`));
       }
     } else if (k === 'metadata') {
-      const metaPath = childPath(path, 'metadata');
+      const metaPath = child(path, 'metadata');
       if (!isPlainObject(v)) {
         errors.push(invalid(metaPath, v, `json: cannot unmarshal ${goJsonType(v)} into Go value of type v1.ObjectMeta`));
         continue;

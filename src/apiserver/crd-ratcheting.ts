@@ -28,7 +28,7 @@ function unchanged(schema: RawSchema | undefined, body: unknown, old: unknown, p
       const keys = s?.['x-kubernetes-list-map-keys'];
       if (!Array.isArray(prev)) return same;
       if (listType === 'set') prev = prev.find((p) => jsonEqual(p, item));
-      else if (listType === 'map' && Array.isArray(keys) && isPlainObject(item)) prev = prev.find((p) => isPlainObject(p) && keys.every((k: string) => jsonEqual(p[k], item[k])));
+      else if (listType === 'map' && Array.isArray(keys)) prev = storedItemFinder(keys as string[], prev)(item);
       else return same;
       cur = item;
       s = isPlainObject(s?.items) ? (s.items as RawSchema) : undefined;
@@ -51,4 +51,18 @@ function unchanged(schema: RawSchema | undefined, body: unknown, old: unknown, p
 export function unratchetedErrors(errors: readonly ErrorObject[], schema: RawSchema | undefined, body: unknown, old: unknown): ErrorObject[] {
   if (old === undefined) return [...errors];
   return errors.filter((e) => !unchanged(schema, body, old, e.instancePath));
+}
+
+/** Finds the stored item of a map list with the same keys as an item. */
+export function storedItemFinder(keys: readonly string[], old: unknown[]): (item: unknown) => unknown {
+  const keyOf = (item: unknown) => (isPlainObject(item) ? JSON.stringify(keys.map((k) => item[k] ?? null)) : undefined);
+  const byKey = new Map<string, unknown>();
+  for (const item of old) {
+    const k = keyOf(item);
+    if (k !== undefined && !byKey.has(k)) byKey.set(k, item);
+  }
+  return (item) => {
+    const k = keyOf(item);
+    return k === undefined ? undefined : byKey.get(k);
+  };
 }

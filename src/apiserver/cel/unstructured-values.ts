@@ -21,7 +21,6 @@ export function toCelValue(model: CelModel, value: unknown, cache: ValueCache): 
   }
   switch (model.typeName) {
     case 'int':
-      return typeof value === 'number' && Number.isInteger(value) ? BigInt(value) : value;
     case 'dyn':
       return typeof value === 'number' && Number.isInteger(value) ? BigInt(value) : value;
     case 'bytes':

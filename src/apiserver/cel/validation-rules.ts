@@ -8,7 +8,9 @@ import { Environment, Optional, type ParseResult } from '@marcbachmann/cel-js';
 import { formatFieldError, GoSyntaxValue, type FieldError } from '../../api/errors.js';
 import { jsonEqual } from '../../api/apply/json-value.js';
 import { isPlainObject } from '../../api/object.js';
+import { child } from '../../api/validation/field-errors.js';
 import { comprehensionIterations, costErrorMessage, ruleCostLimit } from './cost.js';
+import { storedItemFinder } from '../crd-ratcheting.js';
 import { celCompileError, celRuntimeError } from './go-errors.js';
 import { registerKubernetesLibraries } from './library.js';
 import { isHasArgumentError, referencesOldSelf, regexLiteralError, runnableSource, undefinedHasField } from './rule-ast.js';
@@ -163,65 +165,66 @@ function compileRules(env: Environment, schema: RawSchema, model: CelModel, rule
     if (!text) return { source: rule, usesOldSelf: false, fieldPath };
     const ruleEnv = rule.optionalOldSelf === true ? (optional ??= env.clone().registerVariable('self', model.typeName).registerVariable('oldSelf', `optional<${model.typeName}>`)) : plain;
     const value = goRuleValue(rule);
-    let program: ParseResult;
-    try {
-      program = ruleEnv.parse(text);
-    } catch (err) {
-      const error = `compilation failed: ${celCompileError(err, text)}`;
+    const compiled = compileExpression(ruleEnv, text);
+    if (!compiled.written) {
+      const error = `compilation failed: ${compiled.error}`;
       issues.push({ type: 'FieldValueInvalid', field: `${at}.rule`, value, detail: error });
       return { source: rule, error, usesOldSelf: false, fieldPath };
     }
-    // What runs is the rule rewritten where cel-js differs from cel-go (see runnableSource); errors name the rule as written.
-    const runnable = runnableSource(program.ast, text);
-    const runProgram = runnable === text ? program : ruleEnv.parse(runnable);
-    const checked = runProgram.check();
-    let error: string | undefined;
-    if (!checked.valid) {
-      const original = runProgram === program ? checked : program.check();
-      error = `compilation failed: ${original.valid || isHasArgumentError(original.error) ? celCompileError(checked.error, runnable) : celCompileError(original.error, text)}`;
-    } else {
-      error = undefinedHasField(ruleEnv, program.ast, text);
-    }
-    if (!error && checked.type !== 'bool') error = 'cel expression must evaluate to a bool';
-    const usesOldSelf = referencesOldSelf(program.ast);
+    const written = compiled.written;
+    let error = compiled.error !== undefined ? `compilation failed: ${compiled.error}` : undefinedHasField(ruleEnv, written.ast, text);
+    if (!error && compiled.type !== 'bool') error = 'cel expression must evaluate to a bool';
+    const usesOldSelf = referencesOldSelf(written.ast);
     if (usesOldSelf && uncorrelatable !== undefined) {
       issues.push({ type: 'FieldValueInvalid', field: `${at}.rule`, value: rule.rule, detail: `oldSelf cannot be used on the uncorrelatable portion of the schema within ${uncorrelatable}` });
     } else if (!usesOldSelf && rule.optionalOldSelf !== undefined) {
       issues.push({ type: 'FieldValueInvalid', field: `${at}.optionalOldSelf`, value: rule.optionalOldSelf, detail: 'may not be set if oldSelf is not used in rule' });
     }
-    error ??= regexLiteralError(program.ast);
+    error ??= regexLiteralError(written.ast);
     if (error) issues.push({ type: 'FieldValueInvalid', field: `${at}.rule`, value, detail: error });
     const messageProgram = compileMessageExpression(ruleEnv, rule, at, value, issues);
     if (error) return { source: rule, error, usesOldSelf, fieldPath };
-    const cost = comprehensionIterations(program.ast, model);
+    const cost = comprehensionIterations(written.ast, model);
     if (cost > ruleCostLimit) {
       issues.push({ type: 'FieldValueForbidden', field: `${at}.rule`, detail: costErrorMessage('estimated rule cost', cost, ruleCostLimit) });
       return { source: rule, overBudget: true, usesOldSelf, fieldPath };
     }
-    program = runProgram;
-    return { source: rule, program, messageProgram, usesOldSelf, fieldPath };
+    return { source: rule, program: compiled.program, messageProgram, usesOldSelf, fieldPath };
   });
+}
+
+/**
+ * An expression (a rule, a messageExpression) parsed as written, which is
+ * what Nami reads, and as it runs: rewritten where cel-js would read it
+ * otherwise than cel-go (runnableSource). error: why it does not parse or
+ * type-check, in cel-go's words, naming the expression as written unless
+ * only the rewrite could be checked (cel-js refuses has() of an expression).
+ */
+function compileExpression(env: Environment, text: string): { written?: ParseResult; program?: ParseResult; type?: string; error?: string } {
+  let written: ParseResult;
+  try {
+    written = env.parse(text);
+  } catch (err) {
+    return { error: celCompileError(err, text) };
+  }
+  try {
+    const runnable = runnableSource(written.ast, text);
+    const program = runnable === text ? written : env.parse(runnable);
+    const checked = program.check();
+    if (checked.valid) return { written, program, type: checked.type };
+    const original = program === written ? checked : written.check();
+    return { written, error: original.valid || isHasArgumentError(original.error) ? celCompileError(checked.error, runnable) : celCompileError(original.error, text) };
+  } catch (err) {
+    return { written, error: celCompileError(err, text) };
+  }
 }
 
 function compileMessageExpression(env: Environment, rule: ValidationRule, at: string, value: GoSyntaxValue, issues: FieldError[]): ParseResult | undefined {
   const text = typeof rule.messageExpression === 'string' ? rule.messageExpression.trim() : '';
   if (!text) return undefined;
-  let detail: string | undefined;
-  let program: ParseResult | undefined;
-  try {
-    const written = env.parse(text);
-    // Run as rules run (runnableSource): Go patterns, has() of any expression, join of set lists.
-    const runnable = runnableSource(written.ast, text);
-    program = runnable === text ? written : env.parse(runnable);
-    const checked = program.check();
-    if (!checked.valid) {
-      const original = program === written ? checked : written.check();
-      detail = `messageExpression compilation failed: ${original.valid || isHasArgumentError(original.error) ? celCompileError(checked.error, runnable) : celCompileError(original.error, text)}`;
-    } else if (checked.type !== 'string') detail = 'must evaluate to a string';
-  } catch (err) {
-    detail = `messageExpression compilation failed: ${celCompileError(err, text)}`;
-  }
-  if (detail === undefined) return program;
+  const compiled = compileExpression(env, text);
+  const detail = compiled.error !== undefined ? `messageExpression compilation failed: ${compiled.error}` : compiled.type !== 'string' ? 'must evaluate to a string' : undefined;
+  if (detail === undefined) return compiled.program;
   issues.push({ type: 'FieldValueInvalid', field: `${at}.messageExpression`, value, detail });
   return undefined;
 }
@@ -311,9 +314,6 @@ interface ValidationPass {
   readonly warn: ((message: string) => void) | undefined;
 }
 
-function childPath(path: string, key: string): string {
-  return path ? `${path}.${key}` : key;
-}
 
 /**
  * unchangedAbove: the nearest value above that pairs with a stored one is as
@@ -326,7 +326,7 @@ function validateNode(node: RuleNode, value: unknown, old: unknown, path: string
   if (node.rules.length) evaluateRules(node, value, old ?? undefined, path, pass, unchanged);
   if (Array.isArray(value)) {
     if (!node.items) return;
-    const pair = node.listMapKeys && Array.isArray(old) ? oldItemFinder(node.listMapKeys, old) : undefined;
+    const pair = node.listMapKeys && Array.isArray(old) ? storedItemFinder(node.listMapKeys, old) : undefined;
     value.forEach((item, i) => validateNode(node.items!, item, pair?.(item), `${path}[${i}]`, pass, unchanged));
     return;
   }
@@ -338,23 +338,9 @@ function validateNode(node: RuleNode, value: unknown, old: unknown, path: string
   if (node.properties) {
     for (const [k, v] of Object.entries(value)) {
       const sub = node.properties.get(k);
-      if (sub) validateNode(sub, v, oldObj?.[k], childPath(path, k), pass, unchanged);
+      if (sub) validateNode(sub, v, oldObj?.[k], child(path, k), pass, unchanged);
     }
   }
-}
-
-/** Finds the stored item of a map list with the same keys as an item. */
-function oldItemFinder(keys: readonly string[], old: unknown[]): (item: unknown) => unknown {
-  const keyOf = (item: unknown) => (isPlainObject(item) ? JSON.stringify(keys.map((k) => item[k] ?? null)) : undefined);
-  const byKey = new Map<string, unknown>();
-  for (const item of old) {
-    const k = keyOf(item);
-    if (k !== undefined && !byKey.has(k)) byKey.set(k, item);
-  }
-  return (item) => {
-    const k = keyOf(item);
-    return k === undefined ? undefined : byKey.get(k);
-  };
 }
 
 function ruleErrorString(rule: ValidationRule): string {
@@ -389,7 +375,7 @@ function evaluateRules(node: RuleNode, value: unknown, old: unknown, path: strin
       continue;
     }
     if (result === true) continue;
-    const field = rule.fieldPath ? childPath(path, rule.fieldPath).replace(/\.\[/g, '[') : at;
+    const field = rule.fieldPath ? child(path, rule.fieldPath).replace(/\.\[/g, '[') : at;
     const detail = evaluateMessage(rule, activation) ?? (typeof rule.source.message === 'string' && rule.source.message.trim() ? rule.source.message.trim() : `failed rule: ${ruleErrorString(rule.source)}`);
     const error = fieldErrorForReason(rule.source.reason, field, node.schemaType, detail);
     // A rule that does not read oldSelf and fails on a value the update left as it was only warns (Kubernetes' validation ratcheting).
