@@ -2,14 +2,14 @@
 // wired to the api/ modules and the resource's type knowledge.
 import { UnsupportedMediaTypeError } from '../api/errors.js';
 import type { KubeObject } from '../api/object.js';
-import { isPlainObject } from '../api/object.js';
+import { cloneJson, isPlainObject } from '../api/object.js';
 import type { ResourceInfo } from '../api/resources.js';
 import { parseLabelSelector } from '../api/labels/index.js';
 import { convertFieldSelector, fieldsOf, parseFieldSelector, type SelectableFieldOptions } from '../api/fields/index.js';
 import { applyJsonPatch, applyMergePatch, applyStrategicMergePatch } from '../api/patch/index.js';
 import { serverSideApply } from '../api/apply/index.js';
 import { undeclaredFieldPaths } from '../api/apply/undeclared-fields.js';
-import { unknownFields } from '../api/schema/unknown-fields.js';
+import { dropEmptiesAlong, unknownFields } from '../api/schema/unknown-fields.js';
 import type { Semantics } from './handlers/semantics.js';
 import type { Table } from './printers/table.js';
 import type { ObjectFilter, SelectionAttributes } from './registry/store.js';
@@ -70,8 +70,12 @@ export const namiSemantics: Semantics = {
     switch (type) {
       case 'json':
         return applyJsonPatch(current, patch, target) as KubeObject;
-      case 'merge':
-        return applyMergePatch(current, patch, target) as KubeObject;
+      case 'merge': {
+        const result = applyMergePatch(current, patch, target) as KubeObject;
+        const types = typesFor(info, version);
+        if (types.definitionName !== undefined) dropEmptiesAlong(types.definitions, types.definitionName, result, patch);
+        return result;
+      }
       case 'strategic': {
         const types = typesFor(info, version);
         // As Kubernetes: custom resources have no Go types to carry patch strategies.
@@ -87,14 +91,17 @@ export const namiSemantics: Semantics = {
       subresource: subresource || undefined,
       expectedKind: { group: info.group, version, kind: info.kind },
     });
-    return object;
+    // The merge may share parts of the applied configuration, which a retry uses again.
+    const own = cloneJson(object);
+    unknownFields(types.definitions, types.definitionName, own, { remove: true });
+    return own;
   },
   undeclaredApplyFields(info, version, applied) {
     return undeclaredFieldPaths(typesFor(info, version).typeInfo.root, applied);
   },
-  dropUnknownFields(info, version, obj, mergePatch) {
+  dropUnknownFields(info, version, obj, form = 'object') {
     const types = typesFor(info, version);
     // A built-in kind's values must also decode into its Go types, as kube-apiserver decodes them; a custom resource's are checked by its schema's validation.
-    return unknownFields(types.definitions, types.definitionName, obj, true, mergePatch, types.builtIn);
+    return unknownFields(types.definitions, types.definitionName, obj, { remove: true, mergePatch: form === 'mergePatch', keepEmpty: form === 'applied', goTypes: types.builtIn });
   },
 };

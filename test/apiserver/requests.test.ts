@@ -488,6 +488,63 @@ describe('writes', () => {
     assert.equal(entry.operation, 'Update');
     assert.deepEqual(Object.keys(entry.fieldsV1).sort(), ['f:data']);
   });
+
+  it('leaves out the empty members Go\'s JSON leaves out (omitempty), on create, update and every patch type, and keeps pointers and structs', async () => {
+    const pods = '/api/v1/namespaces/writes/pods';
+    const created = await api.raw('POST', pods, {
+      body: {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: 'empties', annotations: {}, labels: {}, finalizers: [], ownerReferences: [] },
+        spec: {
+          hostname: '',
+          nodeSelector: {},
+          hostNetwork: false,
+          priority: 0,
+          automountServiceAccountToken: false,
+          containers: [{ name: 'main', image: 'busybox', args: [], env: [], ports: [], workingDir: '', resources: { limits: {} } }],
+        },
+      },
+    });
+    assert.equal(created.status, 201, created.text);
+    const meta = created.json!.metadata;
+    for (const member of ['annotations', 'labels', 'finalizers', 'ownerReferences']) assert.equal(member in meta, false, `metadata.${member} is left out`);
+    const spec = created.json!.spec;
+    for (const member of ['hostname', 'nodeSelector', 'hostNetwork']) assert.equal(member in spec, false, `spec.${member} is left out`);
+    assert.equal(spec.priority, 0, 'a pointer set to 0 stays');
+    assert.equal(spec.automountServiceAccountToken, false, 'a pointer set to false stays');
+    assert.deepEqual(spec.containers[0].resources, {}, 'a struct stays, however empty, and no empty requests are defaulted from empty limits');
+    for (const member of ['args', 'env', 'ports', 'workingDir']) assert.equal(member in spec.containers[0], false, `containers[0].${member} is left out`);
+    assert.equal(JSON.stringify(created.json!.metadata.managedFields).includes('f:annotations'), false, 'nobody owns what is not there');
+
+    // A merge patch that empties a map, and a JSON patch and a strategic merge patch that set empty members.
+    const cmPath = `${cms}/emptied`;
+    assert.equal((await api.raw('POST', cms, { body: cm('emptied', { annotations: { a: '1' } }) })).status, 201);
+    const merged = await api.raw('PATCH', cmPath, { body: { metadata: { annotations: { a: null } } }, contentType: 'application/merge-patch+json' });
+    assert.equal(merged.status, 200, merged.text);
+    assert.equal('annotations' in merged.json!.metadata, false, 'an emptied map is left out');
+    const json = await api.raw('PATCH', cmPath, { body: [{ op: 'add', path: '/metadata/labels', value: {} }, { op: 'replace', path: '/data', value: {} }], contentType: 'application/json-patch+json' });
+    assert.equal(json.status, 200, json.text);
+    assert.equal('labels' in json.json!.metadata, false);
+    assert.equal('data' in json.json!, false);
+    const strategic = await api.raw('PATCH', cmPath, { body: { metadata: { annotations: {} }, binaryData: {} }, contentType: 'application/strategic-merge-patch+json' });
+    assert.equal(strategic.status, 200, strategic.text);
+    assert.equal('annotations' in strategic.json!.metadata, false);
+    assert.equal('binaryData' in strategic.json!, false);
+    const updated = await api.raw('PUT', cmPath, { body: { ...strategic.json!, data: {}, immutable: false } });
+    assert.equal(updated.status, 200, updated.text);
+    assert.equal('data' in updated.json!, false);
+    assert.equal(updated.json!.immutable, false, 'a pointer keeps false');
+  });
+
+  it('keeps an applied configuration\'s empty members as fields its manager owns, and leaves them out of the object', async () => {
+    const applied = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'applied-empty', annotations: {} }, data: { a: '1' } };
+    const r = await api.raw('PATCH', `${cms}/applied-empty?fieldManager=applier`, { body: applied, contentType: 'application/apply-patch+yaml' });
+    assert.equal(r.status, 201, r.text);
+    assert.equal('annotations' in r.json!.metadata, false);
+    const entry = r.json!.metadata.managedFields.find((m: { manager: string }) => m.manager === 'applier');
+    assert.deepEqual(entry.fieldsV1['f:metadata'], { 'f:annotations': {} });
+  });
 });
 
 describe('subresources', () => {

@@ -183,6 +183,19 @@ for (const version of versions) {
       }
     });
 
+    test('diff shows nothing for an object as its file says, and what applying a changed file would change', async () => {
+      // Made by create, so without the last-applied annotation: kubectl 1.20's diff then patches in an empty annotations map.
+      const manifest = (value: string) => JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'differ', namespace: ns, labels: { a: 'b' } }, data: { k: value } });
+      await k.ok(['create', '-f', k.writeFile('differ.json', manifest('v1'))]);
+      const same = await k.run(['diff', '-f', k.writeFile('differ.json', manifest('v1'))]);
+      assert.equal(same.code, 0, `no difference expected:\n${same.stdout}${same.stderr}`);
+      const changed = await k.run(['diff', '-f', k.writeFile('differ.json', manifest('v2'))]);
+      assert.equal(changed.code, 1, changed.stderr);
+      assert.match(changed.stdout, /^-\s+k: v1$/m);
+      assert.match(changed.stdout, /^\+\s+k: v2$/m);
+      assert.doesNotMatch(changed.stdout, /^\+\s+annotations: \{\}$/m);
+    });
+
     test('describe shows the object', async () => {
       await k.ok(['create', 'configmap', 'described', '-n', ns, '--from-literal=k=v']);
       const out = await k.ok(['describe', 'cm', 'described', '-n', ns]);

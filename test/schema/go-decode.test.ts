@@ -11,7 +11,7 @@ const defs = loadDefinitions();
 /** The decoder's message for obj as definition `name`, or undefined when it decodes. */
 function decodeError(name: string, obj: unknown): string | undefined {
   try {
-    unknownFields(defs, name, obj, false, false, true);
+    unknownFields(defs, name, obj, { goTypes: true });
     return undefined;
   } catch (err) {
     assert.ok(err instanceof GoDecodeError, String(err));

@@ -11,7 +11,7 @@ import type { ResourceInfo } from '../../api/resources.js';
 import { GoDecodeError } from '../../api/schema/go-decode.js';
 import { tooLong } from '../../api/validation/field-errors.js';
 import type { WriteOptions } from '../registry/store.js';
-import type { Semantics } from './semantics.js';
+import type { BodyForm, Semantics } from './semantics.js';
 
 /** What checking a body's fields needs: the request's query (fieldValidation) and the kind at the request's version. */
 export interface BodyContext {
@@ -89,12 +89,12 @@ export class StrictDecodingError extends BadRequestError {
 }
 
 /** Server-side field validation (fieldValidation=Strict|Warn|Ignore), returning warnings to send. */
-export function fieldValidation(r: BodyContext, obj: KubeObject, mergePatch = false): string[] {
+export function fieldValidation(r: BodyContext, obj: KubeObject, form: BodyForm = 'object'): string[] {
   const mode = r.query.get('fieldValidation') ?? 'Warn';
   if (mode !== 'Strict' && mode !== 'Warn' && mode !== 'Ignore') {
     throw new BadRequestError(`fieldValidation parameter unsupported: ${mode}; supported values are Ignore, Warn, Strict`);
   }
-  const unknown = r.semantics.dropUnknownFields(r.versions.info, r.versions.version, obj, mergePatch);
+  const unknown = r.semantics.dropUnknownFields(r.versions.info, r.versions.version, obj, form);
   if (mode === 'Ignore' || unknown.length === 0) return [];
   if (mode === 'Strict') throw new StrictDecodingError(unknown.map((f) => `unknown field "${f}"`));
   return unknown.map((f) => `unknown field "${f}"`);
@@ -108,7 +108,7 @@ export function fieldValidation(r: BodyContext, obj: KubeObject, mergePatch = fa
  */
 export function bodyFieldValidation(r: BodyContext, obj: KubeObject, opts: { decoded: boolean } = { decoded: true }): string[] {
   try {
-    return fieldValidation(r, obj);
+    return fieldValidation(r, obj, opts.decoded ? 'object' : 'applied');
   } catch (err) {
     // A create's or update's body is decoded, and its strict errors come out of the decoder as its type errors do; an apply's are the field manager's.
     const decoding = err instanceof GoDecodeError || (err instanceof StrictDecodingError && opts.decoded);

@@ -288,8 +288,7 @@ async function handlePatch(r: ResourceRequest): Promise<void> {
         const view = r.versions;
         const merged = r.semantics.apply(view.info, view.version, live && view.out(live), { ...applied, metadata: { ...applied.metadata, name: info.name } }, manager, force, sub);
         if (live) merged.metadata.resourceVersion = applied.metadata.resourceVersion;
-        // The merge may share parts of the applied configuration, which a retry uses again.
-        return cloneJson(view.in(merged));
+        return view.in(merged);
       },
       { ...opts, fieldManager: manager, allowCreate: !sub, managedFieldsSet: true, warnings: ratcheted },
     );
@@ -304,7 +303,7 @@ async function handlePatch(r: ResourceRequest): Promise<void> {
   let undecodable: GoDecodeError | undefined;
   if (mergeChecked) {
     try {
-      warnings = fieldValidation(r, patchDoc as KubeObject, true);
+      warnings = fieldValidation(r, patchDoc as KubeObject, 'mergePatch');
     } catch (err) {
       if (!(err instanceof GoDecodeError)) throw err;
       undecodable = err;
