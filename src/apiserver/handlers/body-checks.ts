@@ -1,7 +1,7 @@
 // What every write checks of its request before the store sees it: the
 // options (dryRun, fieldManager), that the body is an object of the kind and
 // version of its endpoint, and the fields it sets (fieldValidation, and Go's
-// types for a built-in kind).
+// types for a built-in kind, and the keys the body repeats).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { BadRequestError, InvalidError, type FieldError } from '../../api/errors.js';
 import { isPlainObject, type KubeObject } from '../../api/object.js';
@@ -12,6 +12,7 @@ import { GoDecodeError } from '../../api/schema/go-decode.js';
 import { tooLong } from '../../api/validation/field-errors.js';
 import type { WriteOptions } from '../registry/store.js';
 import type { BodyForm, Semantics } from './semantics.js';
+import { bodyDuplicates, type BodyDuplicates } from '../http/duplicate-fields.js';
 
 /** What checking a body's fields needs: the request's query (fieldValidation) and the kind at the request's version. */
 export interface BodyContext {
@@ -81,23 +82,149 @@ export function checkTypeMeta(obj: KubeObject, expectedApiVersion: string, expec
   }
 }
 
-/** fieldValidation=Strict's refusal of unknown fields. */
+/** fieldValidation=Strict's refusal of unknown and repeated fields. */
 export class StrictDecodingError extends BadRequestError {
-  constructor(readonly fieldErrors: string[]) {
-    super(`strict decoding error: ${fieldErrors.join(', ')}`);
+  /**
+   * `fields`: `unknown field "spec.foo"`, `duplicate field "spec.paused"` ...;
+   * `yamlLines`: a YAML body's repeated keys (`line 14: key "paused" already
+   * set in map`), which Go's YAML decoder reports first, as one error.
+   */
+  constructor(readonly fieldErrors: string[], yamlLines: string[] = []) {
+    const yaml = yamlLines.length > 0 ? `yaml: unmarshal errors:\n  ${yamlLines.join('\n  ')}` : '';
+    super(`strict decoding error: ${[...(yaml ? [yaml] : []), ...fieldErrors].join(', ')}`);
   }
 }
 
+/** What fieldValidation reports, in the order kube-apiserver reports it. */
+interface FieldProblems {
+  fields: string[];
+  yamlLines: string[];
+}
+
+/**
+ * The unknown fields of a body and the keys it repeats, as kube-apiserver
+ * lists them. A built-in kind's JSON create or update (`inDocumentOrder`)
+ * is decoded straight into its Go type: its problems come in the text's
+ * order, and a repeat of an unknown field (or of anything inside one) is not
+ * reported, the decoder having skipped it. Otherwise the repeats come first
+ * (a YAML body's as one YAML error), found as the body is read, and the
+ * unknown fields after, found in JSON whose maps' keys Go has sorted (a
+ * patch's result, a custom resource, YAML turned into JSON). `before`: what
+ * the request's own form has wrong (a JSON patch's ops).
+ */
+function fieldProblems(unknown: string[], repeats: BodyDuplicates | undefined, inDocumentOrder: boolean, before: string[]): FieldProblems {
+  if (inDocumentOrder && repeats?.kind === 'json') {
+    const inside = (path: string, field: string) => path === field || path.startsWith(`${field}.`) || path.startsWith(`${field}[`);
+    const found = [
+      ...unknown.map((f) => ({ at: repeats.firstAt.get(f) ?? Infinity, text: `unknown field "${f}"` })),
+      ...repeats.fields.filter((d) => !unknown.some((f) => inside(d.path, f))).map((d) => ({ at: d.at, text: `duplicate field "${d.path}"` })),
+    ];
+    found.sort((a, b) => a.at - b.at);
+    return { fields: [...before, ...found.map((p) => p.text)], yamlLines: [] };
+  }
+  const ordered = inDocumentOrder && !repeats ? unknown : [...unknown].sort(compareFieldPaths);
+  const unknownFields = ordered.map((f) => `unknown field "${f}"`);
+  if (repeats?.kind === 'yaml') return { fields: [...before, ...unknownFields], yamlLines: repeats.lines };
+  const duplicates = repeats ? repeats.fields.map((d) => `duplicate field "${d.path}"`) : [];
+  return { fields: [...before, ...duplicates, ...unknownFields], yamlLines: [] };
+}
+
+/** A field path's members and list indexes: "spec.containers[0].name" is spec, containers, 0, name. */
+function pathSegments(path: string): (string | number)[] {
+  const out: (string | number)[] = [];
+  for (const part of path.split('.')) {
+    const m = /^([^[]*)((?:\[\d+\])*)$/.exec(part);
+    if (!m) {
+      out.push(part);
+      continue;
+    }
+    if (m[1]) out.push(m[1]);
+    for (const index of m[2]!.matchAll(/\[(\d+)\]/g)) out.push(Number(index[1]));
+  }
+  return out;
+}
+
+/** The order of a walk over a document whose maps' keys are sorted: member by member, names as strings, indexes as numbers. */
+function compareFieldPaths(a: string, b: string): number {
+  const x = pathSegments(a);
+  const y = pathSegments(b);
+  for (let i = 0; i < Math.min(x.length, y.length); i++) {
+    const p = x[i]!;
+    const q = y[i]!;
+    if (p === q) continue;
+    if (typeof p === 'number' && typeof q === 'number') return p - q;
+    return String(p) < String(q) ? -1 : 1;
+  }
+  return x.length - y.length;
+}
+
+/** What one body checked by fieldValidation is, beyond its fields. */
+export interface SentBody {
+  /** The body as the client sent it, whose repeated keys are reported: by default the object checked. */
+  body?: unknown;
+  /** Problems of the request's own form, reported before the fields' (a JSON patch's ops). */
+  before?: string[];
+  /** The object checked is a patch's result. */
+  patched?: boolean;
+}
+
 /** Server-side field validation (fieldValidation=Strict|Warn|Ignore), returning warnings to send. */
-export function fieldValidation(r: BodyContext, obj: KubeObject, form: BodyForm = 'object'): string[] {
+export function fieldValidation(r: BodyContext, obj: KubeObject, form: BodyForm = 'object', sent: SentBody = {}): string[] {
   const mode = r.query.get('fieldValidation') ?? 'Warn';
   if (mode !== 'Strict' && mode !== 'Warn' && mode !== 'Ignore') {
     throw new BadRequestError(`fieldValidation parameter unsupported: ${mode}; supported values are Ignore, Warn, Strict`);
   }
   const unknown = r.semantics.dropUnknownFields(r.versions.info, r.versions.version, obj, form);
-  if (mode === 'Ignore' || unknown.length === 0) return [];
-  if (mode === 'Strict') throw new StrictDecodingError(unknown.map((f) => `unknown field "${f}"`));
-  return unknown.map((f) => `unknown field "${f}"`);
+  if (mode === 'Ignore') return [];
+  const body = sent.body ?? obj;
+  // An applied configuration's repeats are reported before anything else is checked (appliedDuplicates).
+  const repeats = form === 'applied' ? undefined : bodyDuplicates(body);
+  const before = sent.before ?? [];
+  if (unknown.length === 0 && before.length === 0 && (!repeats || (repeats.kind === 'yaml' && repeats.lines.length === 0))) return [];
+  const problems = fieldProblems(unknown, repeats, form === 'object' && !sent.patched && !r.versions.info.crd && repeats?.kind !== 'yaml', before);
+  if (mode === 'Strict') throw new StrictDecodingError(problems.fields, problems.yamlLines);
+  return [...problems.yamlLines, ...problems.fields];
+}
+
+/**
+ * A JSON patch's ops' own problems, as kube-apiserver reports them: a
+ * member an op does not have (`json patch unknown field "[0].foo"`), and one
+ * an op repeats (`json patch duplicate field "[1].path"`), in the text's
+ * order.
+ */
+export function jsonPatchProblems(patch: unknown): string[] {
+  if (!Array.isArray(patch)) return [];
+  const repeats = bodyDuplicates(patch);
+  const found: { at: number; text: string }[] = [];
+  patch.forEach((op, i) => {
+    if (!isPlainObject(op)) return;
+    for (const k of Object.keys(op)) {
+      if (jsonPatchMembers.has(k)) continue;
+      const path = `[${i}].${k}`;
+      found.push({ at: repeats?.kind === 'json' ? (repeats.firstAt.get(path) ?? Infinity) : Infinity, text: `json patch unknown field "${path}"` });
+    }
+  });
+  if (repeats?.kind === 'json') {
+    for (const d of repeats.fields) if (/^\[\d+\]\.[^.[]*$/.test(d.path)) found.push({ at: d.at, text: `json patch duplicate field "${d.path}"` });
+  }
+  found.sort((a, b) => a.at - b.at);
+  return found.map((p) => p.text);
+}
+
+const jsonPatchMembers = new Set(['op', 'path', 'value', 'from']);
+
+/**
+ * An applied configuration's repeated keys under fieldValidation: refused
+ * under Strict before anything else is checked, as server-side apply decodes
+ * the YAML strictly first; otherwise returned as warnings.
+ */
+export function appliedDuplicates(r: BodyContext, applied: unknown): string[] {
+  const mode = r.query.get('fieldValidation') ?? 'Warn';
+  const repeats = mode === 'Ignore' ? undefined : bodyDuplicates(applied);
+  if (!repeats || (repeats.kind === 'yaml' && repeats.lines.length === 0)) return [];
+  const lines = repeats.kind === 'yaml' ? repeats.lines : repeats.fields.map((d) => `duplicate field "${d.path}"`);
+  if (mode === 'Strict') throw new BadRequestError(`error strict decoding YAML: error converting YAML to JSON: yaml: unmarshal errors:\n  ${lines.join('\n  ')}`);
+  return lines;
 }
 
 /**

@@ -21,7 +21,7 @@ import { handlePodLog, type KubeletClientConfig } from './pod-log.js';
 import { connectSubresources, refuseWithoutUpgrade } from './pod-connect.js';
 import { listBodyParts, partialMetadata, tableBodyParts, tableResponse, type TableContext } from './output.js';
 import { int64Param, validateListOptions } from './list-options.js';
-import { bodyFieldValidation, checkTypeMeta, fieldValidation, managerFromUserAgent, requireObject, setWarnings, writeOptions } from './body-checks.js';
+import { appliedDuplicates, bodyFieldValidation, checkTypeMeta, fieldValidation, jsonPatchProblems, managerFromUserAgent, requireObject, setWarnings, writeOptions, type SentBody } from './body-checks.js';
 import { VersionView } from './versions.js';
 import { crdDeprecationWarning, crdScalePaths, crdSpec, type CrdScalePaths } from '../crd.js';
 
@@ -279,8 +279,9 @@ async function handlePatch(r: ResourceRequest): Promise<void> {
     if (applied.metadata.name !== undefined && applied.metadata.name !== info.name) {
       throw new BadRequestError(`the name of the object (${applied.metadata.name}) does not match the name on the URL (${info.name})`);
     }
+    const repeated = appliedDuplicates(r, applied);
     refuseUndeclaredFields(r, applied);
-    warnings = bodyFieldValidation(r, applied, { decoded: false });
+    warnings = [...repeated, ...bodyFieldValidation(r, applied, { decoded: false })];
     const written = await store.update(
       info.namespace,
       info.name!,
@@ -311,6 +312,8 @@ async function handlePatch(r: ResourceRequest): Promise<void> {
   }
   // Such a patch need not copy the whole current object either: its result shares what the patch does not reach.
   const sharesCurrent = mergeChecked && r.versions.same;
+  // The keys a strategic merge patch repeats are reported with its result's unknown fields; a JSON patch's ops' own problems before them.
+  const sent: SentBody = type === 'json' ? { before: jsonPatchProblems(patchDoc), patched: true } : { body: patchDoc, patched: true };
   const written = await store.update(
     info.namespace,
     info.name!,
@@ -325,7 +328,7 @@ async function handlePatch(r: ResourceRequest): Promise<void> {
       if (undecodable) throw undecodablePatch(patched, undecodable);
       if (!mergeChecked) {
         try {
-          warnings = fieldValidation(r, patched);
+          warnings = fieldValidation(r, patched, 'object', sent);
         } catch (err) {
           throw err instanceof GoDecodeError ? undecodablePatch(patched, err) : err;
         }

@@ -1,9 +1,10 @@
 // Request bodies: size limit, content types, JSON and YAML decoding, all
 // failing as Kubernetes does (413, 415, 400 with the parser's message).
 import type { IncomingMessage } from 'node:http';
-import type { CST } from 'yaml';
+import type { CST, Node as YamlNode } from 'yaml';
 import { BadRequestError, RequestEntityTooLargeError, UnsupportedMediaTypeError } from '../../api/errors.js';
 import { yamlToJsonOffThread } from './yaml-off-thread.js';
+import { jsonDuplicates, Scan, scanJson, setBodyDuplicates } from './duplicate-fields.js';
 
 // The YAML parser and the Kubernetes protobuf decoder are loaded with the
 // first body that needs them (readBody waits for that), not with the
@@ -78,8 +79,8 @@ export function readBody(req: IncomingMessage, limit = maxRequestBodyBytes): Pro
   if (!yamlTypes.has(type)) return body;
   return Promise.all([body, loadYaml()]).then(async ([raw]) => {
     if (raw.length <= yamlOffThreadBytes) return raw;
-    const json = await yamlToJsonOffThread(raw);
-    decodedYaml.add(json);
+    const { json, duplicates } = await yamlToJsonOffThread(raw);
+    decodedYaml.set(json, duplicates);
     return json;
   });
 }
@@ -131,30 +132,6 @@ export function nestsDeeperThan(value: unknown, limit: number): boolean {
 }
 
 /**
- * nestsDeeperThan for JSON text, told from its brackets outside strings
- * before it is parsed (parsing a body of brackets a million deep made as
- * many arrays: over a second and 200 MB), stopping at the first too deep.
- */
-function jsonNestsDeeperThan(raw: Buffer, limit: number): boolean {
-  let depth = 0;
-  let inString = false;
-  for (let i = 0; i < raw.length; i++) {
-    const b = raw[i]!;
-    if (inString) {
-      if (b === 0x5c) i++; // a backslash escapes the next byte
-      else if (b === 0x22) inString = false;
-    } else if (b === 0x22) {
-      inString = true;
-    } else if (b === 0x5b || b === 0x7b) {
-      if (++depth > limit) return true;
-    } else if (b === 0x5d || b === 0x7d) {
-      depth--;
-    }
-  }
-  return false;
-}
-
-/**
  * nestsDeeperThan for YAML text, told before any value is made: first from
  * the lexer's flow brackets, stopping at the first too deep (the parser's
  * syntax tree of a body nesting brackets a million deep took 13 s and
@@ -199,40 +176,96 @@ function yamlNestsDeeperThan(text: string, limit: number): boolean {
   return false;
 }
 
+/** A YAML text's document as a JSON value, with its repeated keys as Go's YAML decoder words them. */
+export interface DecodedYaml {
+  value: unknown;
+  /** `line 14: key "paused" already set in map`, in the text's order; empty when no key repeats. */
+  duplicates: string[];
+}
+
 /**
- * A YAML text's document as a JSON value, as decodeDocument decodes it
- * (the body's checks and errors included); the YAML worker thread
- * (yaml-worker.ts) runs it for large bodies.
+ * A YAML text's document, as decodeDocument decodes it (the body's checks
+ * and errors included); the YAML worker thread (yaml-worker.ts) runs it for
+ * large bodies.
  */
-export function decodeYamlText(text: string): unknown {
+export function decodeYamlText(text: string): DecodedYaml {
   if (text.trim() === '') throw new BadRequestError('the body of the request was empty');
   // Each level takes a byte at least: a shorter text cannot nest too deep.
   if (text.length > maxNestingDepth && yamlNestsDeeperThan(text, maxNestingDepth)) throw new BadRequestError(`error converting YAML to JSON: ${tooDeep}`);
-  let doc: unknown;
+  let value: unknown;
+  let duplicates: string[];
   try {
-    // A repeated key keeps its last value, as kube-apiserver's decoding keeps the last duplicate field;
-    // checking keys for duplicates as the parser does, each against all before it, took 19 s for a 2.9 MB map.
-    doc = loaded(yamlModule, 'YAML').parse(text, { maxAliasCount: 100, uniqueKeys: false }) as unknown;
+    // A repeated key keeps its last value, as kube-apiserver's decoding keeps the last duplicate field; the parser's
+    // own check of keys (uniqueKeys), each against all before it, took 19 s for a 2.9 MB map: repeatedKeys finds them.
+    const doc = loaded(yamlModule, 'YAML').parseDocument(text, { uniqueKeys: false });
+    if (doc.errors.length > 0) throw doc.errors[0]!;
+    duplicates = repeatedKeys(doc.contents, text);
+    value = doc.toJS({ maxAliasCount: 100 }) as unknown;
   } catch (err) {
     throw new BadRequestError(`error converting YAML to JSON: ${(err as Error).message}`);
   }
   // YAML's aliases can nest the value deeper than its text.
-  if (nestsDeeperThan(doc, maxNestingDepth)) throw new BadRequestError(`error converting YAML to JSON: ${tooDeep}`);
-  return doc;
+  if (nestsDeeperThan(value, maxNestingDepth)) throw new BadRequestError(`error converting YAML to JSON: ${tooDeep}`);
+  return { value, duplicates };
 }
 
-/** YAML bodies readBody had the worker thread turn into JSON text: decodeDocument parses them as JSON. */
-const decodedYaml = new WeakSet<Buffer>();
+/** The keys a YAML document's maps repeat, as Go's YAML decoder reports them: the repeat's line, and the key as %#v prints it. */
+function repeatedKeys(root: YamlNode | null, text: string): string[] {
+  const { isMap, isPair, isScalar, isSeq } = loaded(yamlModule, 'YAML');
+  const repeats: { at: number; key: unknown }[] = [];
+  const pending: unknown[] = [root];
+  while (pending.length > 0) {
+    const node = pending.pop();
+    if (isMap(node)) {
+      const seen = new Set<unknown>();
+      for (const item of node.items) {
+        if (!isPair(item) || !isScalar(item.key)) continue;
+        const key = item.key.value;
+        if (seen.has(key) && item.key.range) repeats.push({ at: item.key.range[0], key });
+        seen.add(key);
+      }
+      for (const item of node.items) pending.push(item.value);
+    } else if (isSeq(node)) {
+      for (const item of node.items) pending.push(item);
+    }
+  }
+  if (repeats.length === 0) return [];
+  repeats.sort((a, b) => a.at - b.at);
+  return repeats.map(({ at, key }) => `line ${lineAt(text, at)}: key ${typeof key === 'string' ? JSON.stringify(key) : String(key)} already set in map`);
+}
 
+/** The 1-based line of a text's offset. */
+function lineAt(text: string, offset: number): number {
+  let line = 1;
+  for (let i = text.indexOf('\n'); i !== -1 && i < offset; i = text.indexOf('\n', i + 1)) line++;
+  return line;
+}
+
+/** YAML bodies readBody had the worker thread turn into JSON text, with their repeated keys: decodeDocument parses them as JSON. */
+const decodedYaml = new WeakMap<Buffer, string[]>();
+
+/**
+ * A JSON or YAML body's document. Its repeated keys, if any, are kept for
+ * fieldValidation (bodyDuplicates).
+ */
 export function decodeDocument(raw: Buffer, yaml: boolean): unknown {
-  if (yaml && !decodedYaml.has(raw)) return decodeYamlText(raw.toString('utf8'));
+  const fromWorker = decodedYaml.get(raw);
+  if (yaml && fromWorker === undefined) {
+    const { value, duplicates } = decodeYamlText(raw.toString('utf8'));
+    setBodyDuplicates(value, { kind: 'yaml', lines: duplicates });
+    return value;
+  }
   const text = raw.toString('utf8');
   if (text.trim() === '') throw new BadRequestError('the body of the request was empty');
-  // Each level takes a byte at least: a shorter text cannot nest too deep.
-  if (raw.length > maxNestingDepth && jsonNestsDeeperThan(raw, maxNestingDepth)) throw new BadRequestError(`the body of the request could not be decoded as JSON: ${tooDeep}`);
+  const scan = scanJson(raw, maxNestingDepth);
+  if (scan & Scan.tooDeep) throw new BadRequestError(`the body of the request could not be decoded as JSON: ${tooDeep}`);
+  let value: unknown;
   try {
-    return JSON.parse(text) as unknown;
+    value = JSON.parse(text) as unknown;
   } catch (err) {
     throw new BadRequestError(`the body of the request could not be decoded as JSON: ${(err as Error).message}`);
   }
+  if (fromWorker !== undefined) setBodyDuplicates(value, { kind: 'yaml', lines: fromWorker });
+  else if (scan & Scan.duplicates) setBodyDuplicates(value, { kind: 'json', ...jsonDuplicates(text) });
+  return value;
 }

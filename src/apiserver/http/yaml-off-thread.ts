@@ -5,12 +5,18 @@
 import { Worker } from 'node:worker_threads';
 import { BadRequestError } from '../../api/errors.js';
 
-/** What the worker answers for a body: its document's JSON text, or the 400's message. */
-export type YamlReply = { id: number; json: string } | { id: number; error: string };
+/** What the worker answers for a body: its document's JSON text and repeated keys (decodeYamlText), or the 400's message. */
+export type YamlReply = { id: number; json: string; duplicates: string[] } | { id: number; error: string };
+
+/** A YAML body decoded on the worker thread. */
+export interface YamlAsJson {
+  json: Buffer;
+  duplicates: string[];
+}
 
 let worker: Worker | undefined;
 let nextId = 0;
-const waiting = new Map<number, { resolve: (json: Buffer) => void; reject: (err: Error) => void }>();
+const waiting = new Map<number, { resolve: (decoded: YamlAsJson) => void; reject: (err: Error) => void }>();
 
 function started(): Worker {
   if (worker) return worker;
@@ -20,7 +26,7 @@ function started(): Worker {
     if (!pending) return;
     waiting.delete(reply.id);
     if (waiting.size === 0) w.unref();
-    if ('json' in reply) pending.resolve(Buffer.from(reply.json, 'utf8'));
+    if ('json' in reply) pending.resolve({ json: Buffer.from(reply.json, 'utf8'), duplicates: reply.duplicates });
     else pending.reject(new BadRequestError(reply.error));
   });
   // A thread that failed fails what it held; the next body starts another.
@@ -37,10 +43,10 @@ function started(): Worker {
 }
 
 /** A YAML body's document as JSON text, made on the worker thread; a body it cannot decode rejects with its 400. */
-export function yamlToJsonOffThread(raw: Buffer): Promise<Buffer> {
+export function yamlToJsonOffThread(raw: Buffer): Promise<YamlAsJson> {
   const w = started();
   const id = nextId++;
-  return new Promise<Buffer>((resolve, reject) => {
+  return new Promise<YamlAsJson>((resolve, reject) => {
     waiting.set(id, { resolve, reject });
     w.ref();
     w.postMessage({ id, text: raw.toString('utf8') });

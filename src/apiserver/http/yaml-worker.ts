@@ -1,6 +1,6 @@
 // The YAML worker thread (yaml-off-thread.ts): decodes a body as
-// decodeDocument decodes YAML, and answers with its JSON text or the
-// message of the 400 it gets.
+// decodeDocument decodes YAML, and answers with its JSON text and repeated
+// keys, or the message of the 400 it gets.
 import { parentPort } from 'node:worker_threads';
 import { decodeYamlText, loadYaml } from './body.js';
 import type { YamlReply } from './yaml-off-thread.js';
@@ -13,7 +13,8 @@ await loadYaml();
 port.on('message', ({ id, text }: { id: number; text: string }) => {
   let reply: YamlReply;
   try {
-    reply = { id, json: JSON.stringify(decodeYamlText(text)) };
+    const { value, duplicates } = decodeYamlText(text);
+    reply = { id, json: JSON.stringify(value), duplicates };
   } catch (err) {
     reply = { id, error: (err as Error).message };
   }
