@@ -1,17 +1,26 @@
 // The namespace lifecycle controller: when a namespace is being deleted,
-// delete everything in it, then remove the "kubernetes" finalizer so the
-// API server can delete the namespace itself.
+// delete everything in it, say in the namespace's status conditions what is
+// left and why (as Kubernetes' namespace deleter does), then remove the
+// "kubernetes" finalizer so the API server can delete the namespace itself.
 import { ApiError } from '../../api/errors.js';
 import type { KubeList, KubeObject } from '../../api/object.js';
 import { discoverResources, type DiscoveredResource } from '../../client/discovery.js';
 import type { Informer, InformerFactory } from '../../client/informer.js';
 import { QueueController, type QueueControllerOptions } from '../queue-controller.js';
+import { updatedConditions, type DeletionFindings, type NamespaceCondition } from './conditions.js';
 
 const namespacesResource = { group: '', version: 'v1', plural: 'namespaces' };
 /** How soon to look again at a namespace whose content is still going away. */
 const recheckMs = 1000;
 
 export type NamespaceControllerOptions = QueueControllerOptions;
+
+/** What is left of one resource in the namespace after a delete of each object. */
+interface Remains {
+  count: number;
+  /** Objects left with each finalizer; not counted while the objects are still in their grace period. */
+  finalizers: Map<string, number>;
+}
 
 export class NamespaceController extends QueueController {
   private readonly namespaces: Informer;
@@ -30,10 +39,28 @@ export class NamespaceController extends QueueController {
     if (!ns?.metadata.deletionTimestamp) return;
     const finalizers = ((ns.spec as { finalizers?: string[] } | undefined)?.finalizers ?? []) as string[];
     if (!finalizers.includes('kubernetes')) return;
-    const resources = (await discoverResources(this.client)).filter((r) => r.namespaced && r.verbs.includes('list') && r.verbs.includes('delete'));
+    const findings: DeletionFindings = { contentErrors: [], remaining: new Map(), finalizers: new Map() };
+    let resources: DiscoveredResource[] = [];
+    try {
+      resources = await discoverResources(this.client);
+    } catch (err) {
+      findings.discoveryError = (err as Error).message;
+    }
+    const deletable = resources.filter((r) => r.namespaced && r.verbs.includes('list') && r.verbs.includes('delete'));
     let remaining = 0;
-    for (const r of resources) remaining += await this.deleteAll(r, name);
-    if (remaining > 0) {
+    for (const r of deletable) {
+      const resource = `${r.plural}.${r.group}`;
+      try {
+        const left = await this.deleteAll(r, name);
+        remaining += left.count;
+        if (left.count > 0) findings.remaining.set(resource, left.count);
+        for (const [finalizer, n] of left.finalizers) findings.finalizers.set(finalizer, (findings.finalizers.get(finalizer) ?? 0) + n);
+      } catch (err) {
+        findings.contentErrors.push(`${resource}: ${(err as Error).message}`);
+      }
+    }
+    await this.updateConditions(ns, findings);
+    if (remaining > 0 || findings.contentErrors.length > 0 || findings.discoveryError !== undefined) {
       this.log(`namespace ${name}: ${remaining} objects still being deleted`);
       this.queue.addAfter(name, recheckMs);
       return;
@@ -47,11 +74,23 @@ export class NamespaceController extends QueueController {
     this.log(`namespace ${name}: content removed, finalized`);
   }
 
-  /** Deletes what is left of one resource in the namespace; returns how many objects remain. */
-  private async deleteAll(r: DiscoveredResource, namespace: string): Promise<number> {
+  /** Writes the pass's conditions to the namespace's status when they change (a failure to is logged: the next pass tries again). */
+  private async updateConditions(ns: KubeObject, findings: DeletionFindings): Promise<void> {
+    const status = (ns.status ?? {}) as { conditions?: NamespaceCondition[] };
+    const conditions = updatedConditions(status.conditions ?? [], findings, new Date().toISOString().replace(/\.\d+Z$/, 'Z'));
+    if (!conditions) return;
+    try {
+      await this.client.update({ ...namespacesResource, name: ns.metadata.name, subresource: 'status' }, { ...ns, status: { ...status, conditions } });
+    } catch (err) {
+      this.log(`namespace ${ns.metadata.name}: could not update its status conditions: ${(err as Error).message}`);
+    }
+  }
+
+  /** Deletes what is left of one resource in the namespace; returns what remains. */
+  private async deleteAll(r: DiscoveredResource, namespace: string): Promise<Remains> {
     const path = { group: r.group, version: r.version, plural: r.plural, namespace };
     const list = await this.client.list<KubeList>(path);
-    if (list.items.length === 0) return 0;
+    if (list.items.length === 0) return { count: 0, finalizers: new Map() };
     for (const item of list.items) {
       if (item.metadata.deletionTimestamp) continue;
       try {
@@ -61,6 +100,20 @@ export class NamespaceController extends QueueController {
       }
     }
     // Graceful deletion and finalizers keep some objects around for a while.
-    return (await this.client.list<KubeList>(path)).items.length;
+    const left = (await this.client.list<KubeList>(path)).items;
+    const finalizers = new Map<string, number>();
+    // As Kubernetes: objects still in their grace period (pods) are waited for, not blamed on their finalizers.
+    if (!(r.group === '' && r.plural === 'pods' && left.some(inGracePeriod))) {
+      for (const item of left) for (const f of item.metadata.finalizers ?? []) finalizers.set(f, (finalizers.get(f) ?? 0) + 1);
+    }
+    return { count: left.length, finalizers };
   }
+}
+
+/** A pod whose graceful deletion has not run out yet: its node may still be stopping it. */
+function inGracePeriod(item: KubeObject): boolean {
+  const deleted = item.metadata.deletionTimestamp;
+  if (!deleted) return false;
+  const phase = (item.status as { phase?: string } | undefined)?.phase;
+  return phase !== 'Succeeded' && phase !== 'Failed' && Date.parse(deleted) > Date.now();
 }
