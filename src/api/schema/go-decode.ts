@@ -33,7 +33,8 @@ export const Check = {
   intOrString: 10,
 } as const;
 
-const definitionPrefix = '#/definitions/';
+/** How a schema names a definition it refers to: `#/definitions/<name>`. */
+export const definitionPrefix = '#/definitions/';
 const quantityDefinition = 'io.k8s.apimachinery.pkg.api.resource.Quantity';
 
 /** Types that decode any JSON value (their own UnmarshalJSON takes the raw bytes). */
@@ -47,7 +48,8 @@ const anyJson = new Set([
   'io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.JSONSchemaPropsOrStringArray',
 ]);
 
-function refName(schema: Schema): string | undefined {
+/** The definition a schema refers to, if it is a reference. */
+export function refName(schema: Schema): string | undefined {
   return schema.$ref?.startsWith(definitionPrefix) ? schema.$ref.slice(definitionPrefix.length) : undefined;
 }
 

@@ -5,7 +5,7 @@
 // (go-decode.ts), and drops the members Go's encoding/json writes nothing
 // for when empty (go-omitempty.ts).
 import { isPlainObject } from '../object.js';
-import { Check, checkOf, goDecodeError, goZero, mismatchOf } from './go-decode.js';
+import { Check, checkOf, definitionPrefix, goDecodeError, goZero, mismatchOf, refName } from './go-decode.js';
 import { isGoEmpty, omitEmptyFields } from './go-omitempty.js';
 import { dereference } from './index.js';
 import type { Definitions, Schema } from './types.js';
@@ -17,8 +17,6 @@ interface Field {
   /** The members of a Go struct that encoding/json leaves out when empty (see omitEmptyFields). */
   omit: ReadonlyMap<string, number> | undefined;
 }
-
-const definitionPrefix = '#/definitions/';
 
 const dereferenced = new WeakMap<Definitions, WeakMap<Schema, Field>>();
 
@@ -32,7 +30,7 @@ function resolved(schema: Schema, defs: Definitions): Field {
   let field = memo.get(schema);
   if (!field) {
     const s = dereference(schema, defs);
-    const ref = schema.$ref?.startsWith(definitionPrefix) ? schema.$ref.slice(definitionPrefix.length) : undefined;
+    const ref = refName(schema);
     field = { schema: s, check: checkOf(schema, s), omit: ref === undefined ? undefined : omitEmptyFields(ref) };
     memo.set(schema, field);
   }

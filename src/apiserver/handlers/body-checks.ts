@@ -12,7 +12,7 @@ import { GoDecodeError } from '../../api/schema/go-decode.js';
 import { tooLong } from '../../api/validation/field-errors.js';
 import type { WriteOptions } from '../registry/store.js';
 import type { BodyForm, Semantics } from './semantics.js';
-import { bodyDuplicates, type BodyDuplicates } from '../http/duplicate-fields.js';
+import { bodyDuplicates, repeatsAny, type BodyDuplicates } from '../http/duplicate-fields.js';
 
 /** What checking a body's fields needs: the request's query (fieldValidation) and the kind at the request's version. */
 export interface BodyContext {
@@ -180,7 +180,7 @@ export function fieldValidation(r: BodyContext, obj: KubeObject, form: BodyForm 
   // An applied configuration's repeats are reported before anything else is checked (appliedDuplicates).
   const repeats = form === 'applied' ? undefined : bodyDuplicates(body);
   const before = sent.before ?? [];
-  if (unknown.length === 0 && before.length === 0 && (!repeats || (repeats.kind === 'yaml' && repeats.lines.length === 0))) return [];
+  if (unknown.length === 0 && before.length === 0 && !repeatsAny(repeats)) return [];
   const problems = fieldProblems(unknown, repeats, form === 'object' && !sent.patched && !r.versions.info.crd && repeats?.kind !== 'yaml', before);
   if (mode === 'Strict') throw new StrictDecodingError(problems.fields, problems.yamlLines);
   return [...problems.yamlLines, ...problems.fields];
@@ -221,7 +221,7 @@ const jsonPatchMembers = new Set(['op', 'path', 'value', 'from']);
 export function appliedDuplicates(r: BodyContext, applied: unknown): string[] {
   const mode = r.query.get('fieldValidation') ?? 'Warn';
   const repeats = mode === 'Ignore' ? undefined : bodyDuplicates(applied);
-  if (!repeats || (repeats.kind === 'yaml' && repeats.lines.length === 0)) return [];
+  if (!repeatsAny(repeats)) return [];
   const lines = repeats.kind === 'yaml' ? repeats.lines : repeats.fields.map((d) => `duplicate field "${d.path}"`);
   if (mode === 'Strict') throw new BadRequestError(`error strict decoding YAML: error converting YAML to JSON: yaml: unmarshal errors:\n  ${lines.join('\n  ')}`);
   return lines;

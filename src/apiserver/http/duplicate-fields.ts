@@ -30,6 +30,11 @@ export function bodyDuplicates(value: unknown): BodyDuplicates | undefined {
   return typeof value === 'object' && value !== null ? byBody.get(value) : undefined;
 }
 
+/** Whether a body repeats any key (a YAML body's entry is there even when it repeats none). */
+export function repeatsAny(repeats: BodyDuplicates | undefined): repeats is BodyDuplicates {
+  return repeats !== undefined && (repeats.kind === 'json' || repeats.lines.length > 0);
+}
+
 export function setBodyDuplicates(value: unknown, duplicates: BodyDuplicates): void {
   if (typeof value === 'object' && value !== null) byBody.set(value, duplicates);
 }
