@@ -2,10 +2,7 @@
 // seconds), metav1.MicroTime (six fractional digits, Lease renewTime) and Go's
 // time.Duration text (the kubelet's "back-off 10s" messages).
 
-/** metav1.Time: "2006-01-02T15:04:05Z". */
-export function apiTime(ms: number = Date.now()): string {
-  return new Date(ms).toISOString().replace(/\.\d+Z$/, 'Z');
-}
+export { apiTime } from '../api/api-time.js';
 
 /** metav1.MicroTime: "2006-01-02T15:04:05.000000Z" (JavaScript knows milliseconds only). */
 export function microTime(ms: number = Date.now()): string {

@@ -2,6 +2,7 @@
 // and its util package) as pure functions: surge and unavailability fences,
 // revisions and their annotations, the pod-template-hash, proportional
 // scaling, rolling-update steps, status and conditions.
+import { apiTime } from '../../api/api-time.js';
 import type { LabelSelector } from '../../api/labels/index.js';
 import { cloneJson, isPlainObject, type KubeObject } from '../../api/object.js';
 import { isZeroValue, semanticEqual } from '../../api/validation/index.js';
@@ -96,9 +97,7 @@ export const minimumReplicasUnavailable = 'MinimumReplicasUnavailable';
 
 const int32Max = 2147483647;
 
-export function nowTime(ms = Date.now()): string {
-  return new Date(ms).toISOString().replace(/\.\d+Z$/, 'Z');
-}
+export const nowTime = apiTime;
 
 export function replicasOf(obj: { spec?: { replicas?: number } } | undefined): number {
   return obj?.spec?.replicas ?? 1;

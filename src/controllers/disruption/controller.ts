@@ -3,6 +3,7 @@
 // DisruptionAllowed condition) in step with its pods, so the eviction API
 // (and `kubectl drain`) can tell whether a pod may go (Kubernetes'
 // pkg/controller/disruption).
+import { apiTime } from '../../api/api-time.js';
 import { ApiError } from '../../api/errors.js';
 import type { KubeObject, OwnerReference } from '../../api/object.js';
 import { selectorFromLabelSelector, type LabelSelector } from '../../api/labels/index.js';
@@ -143,7 +144,7 @@ export class DisruptionController extends QueueController {
       reason: allowed ? 'SufficientPods' : 'InsufficientPods',
       message: '',
       observedGeneration: pdb.metadata.generation ?? 1,
-      lastTransitionTime: previous?.status === condStatus && previous.lastTransitionTime ? previous.lastTransitionTime : new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+      lastTransitionTime: previous?.status === condStatus && previous.lastTransitionTime ? previous.lastTransitionTime : apiTime(),
     };
     const next = { ...figures, observedGeneration: pdb.metadata.generation ?? 1, disruptedPods, conditions: [condition] };
     if (JSON.stringify(next) !== JSON.stringify(pdb.status)) {

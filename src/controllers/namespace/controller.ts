@@ -2,6 +2,7 @@
 // delete everything in it, say in the namespace's status conditions what is
 // left and why (as Kubernetes' namespace deleter does), then remove the
 // "kubernetes" finalizer so the API server can delete the namespace itself.
+import { apiTime } from '../../api/api-time.js';
 import { ApiError } from '../../api/errors.js';
 import type { KubeList, KubeObject } from '../../api/object.js';
 import { discoverResources, type DiscoveredResource } from '../../client/discovery.js';
@@ -77,7 +78,7 @@ export class NamespaceController extends QueueController {
   /** Writes the pass's conditions to the namespace's status when they change (a failure to is logged: the next pass tries again). */
   private async updateConditions(ns: KubeObject, findings: DeletionFindings): Promise<void> {
     const status = (ns.status ?? {}) as { conditions?: NamespaceCondition[] };
-    const conditions = updatedConditions(status.conditions ?? [], findings, new Date().toISOString().replace(/\.\d+Z$/, 'Z'));
+    const conditions = updatedConditions(status.conditions ?? [], findings, apiTime());
     if (!conditions) return;
     try {
       await this.client.update({ ...namespacesResource, name: ns.metadata.name, subresource: 'status' }, { ...ns, status: { ...status, conditions } });

@@ -10,6 +10,7 @@
 //     at once or after their tolerationSeconds.
 // Not done: zone-aware rate limiting of evictions and the "full disruption"
 // mode that stops evicting when every node of a zone is down.
+import { apiTime } from '../../api/api-time.js';
 import { ApiError } from '../../api/errors.js';
 import type { KubeObject } from '../../api/object.js';
 import { EventRecorder } from '../../client/events.js';
@@ -46,9 +47,7 @@ type Pod = KubeObject & {
 /** How long a write of ours may take to show in the informer before we stop waiting for it. */
 const staleCacheLimitMs = 30_000;
 
-function nowTimestamp(now = Date.now()): string {
-  return new Date(now).toISOString().replace(/\.\d+Z$/, 'Z');
-}
+const nowTimestamp = apiTime;
 
 const podRef = (pod: KubeObject): KubeObject => ({ apiVersion: 'v1', kind: 'Pod', metadata: pod.metadata });
 const nodeRef = (node: KubeObject): KubeObject => ({ apiVersion: 'v1', kind: 'Node', metadata: node.metadata });

@@ -1,6 +1,7 @@
 // ReplicaSet / ReplicationController status as Kubernetes' replica set
 // controller computes it (calculateStatus): counts of the active pods it owns
 // and the ReplicaFailure condition when creating or deleting pods failed.
+import { apiTime } from '../../api/api-time.js';
 import { Selector } from '../../api/labels/index.js';
 import { isPodAvailable, isPodReady, type Pod } from './pods.js';
 
@@ -25,9 +26,7 @@ export interface ReplicaStatus {
 export const replicaFailure = 'ReplicaFailure';
 
 /** metav1.Now as it is serialized: RFC 3339 with seconds. */
-export function nowTime(ms = Date.now()): string {
-  return new Date(ms).toISOString().replace(/\.\d+Z$/, 'Z');
-}
+export const nowTime = apiTime;
 
 /**
  * The status for a replica set owning filteredPods (active pods only).

@@ -14,6 +14,7 @@
 //   - when no StorageClass is the default, `local-path` is created.
 // Not done: the pv/pvc-protection finalizers, Recycle, volume expansion,
 // and the scheduler side of WaitForFirstConsumer (choosing the node).
+import { apiTime } from '../../api/api-time.js';
 import { ApiError } from '../../api/errors.js';
 import type { KubeObject } from '../../api/object.js';
 import { semanticEqual } from '../../api/validation/index.js';
@@ -67,9 +68,7 @@ const classKey = 'default-class';
 /** How long a write of ours may take to show in the informer before we stop waiting for it. */
 const staleCacheLimitMs = 30_000;
 
-function nowTimestamp(): string {
-  return new Date().toISOString().replace(/\.\d+Z$/, 'Z');
-}
+const nowTimestamp = (): string => apiTime();
 
 const claimRef = (claim: KubeObject): KubeObject => ({ apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: claim.metadata });
 const volumeRef = (volume: KubeObject): KubeObject => ({ apiVersion: 'v1', kind: 'PersistentVolume', metadata: volume.metadata });
